@@ -1,0 +1,196 @@
+//! Profiling a dataset file with the store as a cache. The file's (path, size, modification time)
+//! find its fingerprint without re-hashing, and the fingerprint finds its profile: reopening a
+//! million-row file reads one SQLite row.
+
+use std::path::Path;
+use std::sync::mpsc;
+
+use super::profile::{DatasetProfile, PROFILE_VERSION, profile_columns, sample_rows};
+use super::scan::scan_file;
+use super::{DataError, DataFormat, DatasetFile, load};
+use crate::store::{CachedProfile, DatasetRecord, NewDataset, RunStore};
+
+/// Where a profile is in its work, for progress displays.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProfileStage {
+    /// Hashing and checking the bytes (done, total).
+    Scanning { done: u64, total: u64 },
+    /// polars is reading the file.
+    Reading,
+    /// Column statistics (done, total).
+    Profiling { done: usize, total: usize },
+    Saving,
+}
+
+impl ProfileStage {
+    /// A rough share of the whole job, 0.0 to 1.0.
+    pub fn fraction(&self) -> f64 {
+        match self {
+            ProfileStage::Scanning { done, total } => {
+                0.3 * (*done as f64 / (*total).max(1) as f64)
+            }
+            ProfileStage::Reading => 0.3,
+            ProfileStage::Profiling { done, total } => {
+                0.6 + 0.35 * (*done as f64 / (*total).max(1) as f64)
+            }
+            ProfileStage::Saving => 0.95,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ProfileOutcome {
+    pub profile: DatasetProfile,
+    pub dataset: DatasetRecord,
+    pub from_cache: bool,
+}
+
+/// The store key of a file: its absolute path, so the same file opened from two folders (or as
+/// `../shared/data/x.csv` and by full path) is one record.
+pub fn store_key(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The cached profile of `file` if its bytes are unchanged since it was profiled.
+pub fn cached_profile(
+    store: &RunStore,
+    file: &DatasetFile,
+) -> Result<Option<ProfileOutcome>, DataError> {
+    let key = store_key(&file.path);
+    let Some(dataset) = store.dataset_by_stat(&key, file.bytes, file.modified_ns)? else {
+        return Ok(None);
+    };
+    let Some(cached) = store.cached_profile(&dataset.sha256, PROFILE_VERSION)? else {
+        return Ok(None);
+    };
+    // A profile that no longer deserialises is treated as missing and recomputed.
+    let Ok(profile) = serde_json::from_str::<DatasetProfile>(&cached.profile_json) else {
+        return Ok(None);
+    };
+    Ok(Some(ProfileOutcome {
+        profile,
+        dataset,
+        from_cache: true,
+    }))
+}
+
+/// Profiles `file`, from the cache when `use_cache` allows and the bytes are unchanged.
+pub fn profile_dataset(
+    store: &mut RunStore,
+    file: &DatasetFile,
+    use_cache: bool,
+    on_progress: &(dyn Fn(ProfileStage) + Sync),
+) -> Result<ProfileOutcome, DataError> {
+    if use_cache && let Some(outcome) = cached_profile(store, file)? {
+        return Ok(outcome);
+    }
+    let profile = compute_profile(file, on_progress)?;
+    on_progress(ProfileStage::Saving);
+    let key = store_key(&file.path);
+    let dataset = store.record_dataset(&NewDataset {
+        path: &key,
+        sha256: &profile.sha256,
+        bytes: file.bytes,
+        modified_ns: file.modified_ns,
+        format: file.format.as_str(),
+    })?;
+    let schema: Vec<(&str, &str)> = profile
+        .columns
+        .iter()
+        .map(|c| (c.name.as_str(), c.kind.as_str()))
+        .collect();
+    store.save_profile(
+        &profile.sha256,
+        PROFILE_VERSION,
+        &CachedProfile {
+            rows: profile.rows,
+            columns: profile.columns.len() as u64,
+            schema_json: serde_json::to_string(&schema).map_err(crate::store::StoreError::from)?,
+            profile_json: serde_json::to_string(&profile)
+                .map_err(crate::store::StoreError::from)?,
+        },
+    )?;
+    Ok(ProfileOutcome {
+        profile,
+        dataset,
+        from_cache: false,
+    })
+}
+
+/// Reads and profiles `file` without touching any store. The byte scan (fingerprint and CSV
+/// structure) runs on its own thread beside the polars read; when the scan finds a structural
+/// error, that error wins, because it names the line.
+pub fn compute_profile(
+    file: &DatasetFile,
+    on_progress: &(dyn Fn(ProfileStage) + Sync),
+) -> Result<DatasetProfile, DataError> {
+    let (scan, read) = std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel::<(u64, u64)>();
+        let scanner = scope.spawn(move || {
+            scan_file(&file.path, file.format, &|done, total| {
+                let _ = tx.send((done, total));
+            })
+        });
+        // Progress from the scanner thread is forwarded here, so the callback is only called
+        // from this thread during the scan (and from the column workers later).
+        let reader = scope.spawn(|| load::load(&file.path, file.format));
+        for (done, total) in rx {
+            on_progress(ProfileStage::Scanning { done, total });
+        }
+        on_progress(ProfileStage::Reading);
+        let scan = scanner.join();
+        let read = reader.join();
+        (scan, read)
+    });
+    let scan = scan.map_err(|_| panicked(file, "scanning"))??;
+    let (df, report) = read.map_err(|_| panicked(file, "reading"))??;
+    if let Some(rows) = scan.csv_rows
+        && rows != df.height() as u64
+    {
+        return Err(DataError::Invalid {
+            path: file.path.clone(),
+            what: format!(
+                "the file has {rows} data rows but only {} could be read",
+                df.height()
+            ),
+        });
+    }
+    if df.height() == 0 {
+        return Err(match file.format {
+            DataFormat::Csv => DataError::HeaderOnly {
+                path: file.path.clone(),
+            },
+            DataFormat::Parquet => DataError::Invalid {
+                path: file.path.clone(),
+                what: "the Parquet file holds no rows".into(),
+            },
+        });
+    }
+    let columns = profile_columns(&df, &|done, total| {
+        on_progress(ProfileStage::Profiling { done, total })
+    })
+    .map_err(|source| DataError::Polars {
+        path: file.path.clone(),
+        source,
+    })?;
+    Ok(DatasetProfile {
+        path: file.path.to_string_lossy().into_owned(),
+        format: file.format.as_str().to_string(),
+        sha256: scan.sha256,
+        bytes: scan.bytes,
+        rows: df.height() as u64,
+        columns,
+        sample: sample_rows(&df),
+        notes: report.notes,
+    })
+}
+
+fn panicked(file: &DatasetFile, stage: &str) -> DataError {
+    DataError::Invalid {
+        path: file.path.clone(),
+        what: format!("internal error while {stage} the file"),
+    }
+}

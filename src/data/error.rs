@@ -1,0 +1,101 @@
+//! Errors of the data layer. Each names the file and, where the problem has a place, the line
+//! (1-based, the header is line 1) and column (1-based, in characters), and says what was expected.
+
+use std::path::PathBuf;
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: the file is empty; expected a header line and at least one data row")]
+    Empty { path: PathBuf },
+    #[error("{path}: the file has a header line but no data rows")]
+    HeaderOnly { path: PathBuf },
+    #[error(
+        "{path}: line {line}, column {column}: invalid UTF-8 (byte 0x{byte:02x}); expected UTF-8 \
+         text — re-save the file as UTF-8"
+    )]
+    InvalidUtf8 {
+        path: PathBuf,
+        line: u64,
+        column: u64,
+        byte: u8,
+    },
+    #[error(
+        "{path}: line {line}: expected {expected} fields (as in the header), found {found}"
+    )]
+    RaggedRow {
+        path: PathBuf,
+        line: u64,
+        expected: usize,
+        found: usize,
+    },
+    #[error(
+        "{path}: line {line}, column {column}: a quoted field opens here and is never closed; \
+         expected a closing '\"' before the end of the file"
+    )]
+    UnclosedQuote {
+        path: PathBuf,
+        line: u64,
+        column: u64,
+    },
+    #[error(
+        "{path}: line {line}, column {column}: '\"' inside an unquoted field; expected the whole \
+         field in quotes with inner quotes doubled (\"\")"
+    )]
+    StrayQuote {
+        path: PathBuf,
+        line: u64,
+        column: u64,
+    },
+    #[error(
+        "{path}: line {line}, column {column}: unexpected character after a closing quote; \
+         expected ',' or the end of the line"
+    )]
+    TextAfterQuote {
+        path: PathBuf,
+        line: u64,
+        column: u64,
+    },
+    #[error("{path}: line 1, column {column}: the header has an empty column name")]
+    EmptyHeaderName { path: PathBuf, column: usize },
+    #[error(
+        "{path}: line 1: column name '{name}' appears twice (fields {first} and {second}); \
+         expected unique column names"
+    )]
+    DuplicateHeader {
+        path: PathBuf,
+        name: String,
+        first: usize,
+        second: usize,
+    },
+    #[error("{path}: not a readable Parquet file: {reason}")]
+    Parquet { path: PathBuf, reason: String },
+    #[error("{path}: unsupported file type; expected .csv or .parquet")]
+    Unsupported { path: PathBuf },
+    #[error("{path}: {source}")]
+    Polars {
+        path: PathBuf,
+        #[source]
+        source: polars::error::PolarsError,
+    },
+    #[error("{path}: {what}")]
+    Invalid { path: PathBuf, what: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl DataError {
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

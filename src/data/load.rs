@@ -1,0 +1,121 @@
+//! Reading a dataset file into a polars `DataFrame`, with the type inference an analyst expects:
+//! ISO date strings become dates, and a text column that only holds numbers and blanks (Telco's
+//! `TotalCharges`) becomes a number column with the blanks missing.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use super::{DataError, DataFormat};
+
+/// Rows polars looks at to guess column types. A wrong guess (an integer column whose first
+/// float is further down) is retried once with the whole file.
+const INFER_ROWS: usize = 10_000;
+
+#[derive(Clone, Debug, Default)]
+pub struct LoadReport {
+    /// What the loader changed while reading, for the profile's notes.
+    pub notes: Vec<String>,
+}
+
+pub fn load(path: &Path, format: DataFormat) -> Result<(DataFrame, LoadReport), DataError> {
+    let mut df = match format {
+        DataFormat::Csv => read_csv(path, None)?,
+        DataFormat::Parquet => read_parquet(path)?,
+    };
+    let mut report = LoadReport::default();
+    numbers_with_blanks(path, &mut df, &mut report)?;
+    Ok((df, report))
+}
+
+pub fn read_csv(path: &Path, n_rows: Option<usize>) -> Result<DataFrame, DataError> {
+    let attempt = |infer: Option<usize>| {
+        CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(infer)
+            .with_n_rows(n_rows)
+            .map_parse_options(|options| options.with_try_parse_dates(true))
+            .try_into_reader_with_file_path(Some(path.to_path_buf()))
+            .and_then(|reader| reader.finish())
+    };
+    match attempt(Some(INFER_ROWS)) {
+        Ok(df) => Ok(df),
+        Err(PolarsError::ComputeError(_)) => attempt(None).map_err(|source| DataError::Polars {
+            path: path.to_path_buf(),
+            source,
+        }),
+        Err(source) => Err(DataError::Polars {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+pub fn read_parquet(path: &Path) -> Result<DataFrame, DataError> {
+    let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+    ParquetReader::new(file)
+        .finish()
+        .map_err(|source| DataError::Parquet {
+            path: path.to_path_buf(),
+            reason: source.to_string(),
+        })
+}
+
+/// Converts text columns whose every non-blank value is a number into Float64, blanks missing.
+fn numbers_with_blanks(
+    path: &Path,
+    df: &mut DataFrame,
+    report: &mut LoadReport,
+) -> Result<(), DataError> {
+    let text_columns: Vec<usize> = df
+        .columns()
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.dtype() == &DataType::String)
+        .map(|(i, _)| i)
+        .collect();
+    for index in text_columns {
+        let column = &df.columns()[index];
+        let Ok(text) = column.as_materialized_series().str() else {
+            continue;
+        };
+        let mut values: Vec<Option<f64>> = Vec::with_capacity(text.len());
+        let mut blanks = 0usize;
+        let mut numbers = 0usize;
+        let mut all_numeric = true;
+        for value in text.iter() {
+            match value.map(str::trim) {
+                None => values.push(None),
+                Some("") => {
+                    blanks += 1;
+                    values.push(None);
+                }
+                Some(s) => match s.parse::<f64>() {
+                    Ok(x) if x.is_finite() => {
+                        numbers += 1;
+                        values.push(Some(x));
+                    }
+                    _ => {
+                        all_numeric = false;
+                        break;
+                    }
+                },
+            }
+        }
+        if !all_numeric || numbers == 0 {
+            continue;
+        }
+        let name = column.name().clone();
+        let converted = Float64Chunked::from_iter_options(name.clone(), values.into_iter());
+        df.replace_column(index, converted.into_series().into_column())
+            .map_err(|source| DataError::Polars {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        report.notes.push(format!(
+            "column '{name}' holds numbers and {blanks} blank value(s): read as numbers, blanks \
+             as missing"
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! Datasets: finding them, reading them with polars, fingerprinting, checking and profiling them.
+//!
+//! Core module: it never draws anything. The faces get plain view data (`DatasetProfile`), never
+//! a polars `DataFrame`.
+
+mod catalog;
+mod discover;
+mod error;
+pub mod load;
+pub mod profile;
+pub mod sample;
+mod scan;
+
+pub use catalog::{
+    ProfileOutcome, ProfileStage, cached_profile, compute_profile, profile_dataset, store_key,
+};
+pub use discover::{DataFormat, DatasetFile, discover};
+pub use error::DataError;
+pub use profile::{ColumnKind, ColumnProfile, DatasetProfile};
+pub use scan::{ScanSummary, hex, scan_file};

@@ -1,0 +1,169 @@
+//! Forward-only schema migrations keyed by `PRAGMA user_version`.
+//!
+//! Migration N (1-based) brings the schema from version N-1 to N. Entries are never edited once
+//! released: a change to the schema is a new entry at the end. Pragmas (WAL, foreign keys, busy
+//! timeout) are connection settings and are set in `open`, never here, because `journal_mode`
+//! cannot change inside a transaction and every migration runs inside one.
+
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the whole data model of DESIGN.md.
+    r#"
+CREATE TABLE experiments (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    created_at  TEXT NOT NULL
+);
+
+-- A file seen at a path with given contents. The same path with new bytes is a new row, so a run
+-- always points at exactly the bytes it trained on.
+CREATE TABLE datasets (
+    id          INTEGER PRIMARY KEY,
+    path        TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    bytes       INTEGER NOT NULL,
+    modified_ns INTEGER NOT NULL,
+    format      TEXT NOT NULL,
+    first_seen  TEXT NOT NULL,
+    last_seen   TEXT NOT NULL,
+    UNIQUE (path, sha256)
+);
+CREATE INDEX datasets_by_path ON datasets (path, bytes, modified_ns);
+
+-- Profiles are keyed by content, so a renamed or copied file reuses its profile.
+CREATE TABLE dataset_profiles (
+    sha256          TEXT NOT NULL,
+    profile_version INTEGER NOT NULL,
+    rows            INTEGER NOT NULL,
+    columns         INTEGER NOT NULL,
+    schema_json     TEXT NOT NULL,
+    profile_json    TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    PRIMARY KEY (sha256, profile_version)
+);
+
+CREATE TABLE runs (
+    id               INTEGER PRIMARY KEY,
+    experiment_id    INTEGER NOT NULL REFERENCES experiments (id),
+    name             TEXT NOT NULL,
+    status           TEXT NOT NULL
+                     CHECK (status IN ('queued', 'running', 'finished', 'failed', 'killed')),
+    model_kind       TEXT NOT NULL,
+    task             TEXT NOT NULL,
+    dataset_id       INTEGER REFERENCES datasets (id),
+    parent_run_id    INTEGER REFERENCES runs (id),
+    pid              INTEGER,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    created_at       TEXT NOT NULL,
+    started_at       TEXT,
+    ended_at         TEXT,
+    error            TEXT
+);
+CREATE INDEX runs_by_experiment ON runs (experiment_id, id);
+CREATE INDEX runs_by_status ON runs (status);
+
+CREATE TABLE params (
+    run_id  INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    key     TEXT NOT NULL,
+    value   TEXT NOT NULL,
+    PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+
+CREATE TABLE metrics (
+    run_id       INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    key          TEXT NOT NULL,
+    step         INTEGER NOT NULL,
+    value        REAL NOT NULL,
+    timestamp_ms INTEGER NOT NULL
+);
+CREATE INDEX metrics_by_run_key_step ON metrics (run_id, key, step);
+
+CREATE TABLE tags (
+    run_id  INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    key     TEXT NOT NULL,
+    value   TEXT NOT NULL,
+    PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+
+CREATE TABLE artifacts (
+    id          INTEGER PRIMARY KEY,
+    run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    path        TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    bytes       INTEGER NOT NULL,
+    created_at  TEXT NOT NULL,
+    UNIQUE (run_id, path)
+);
+
+CREATE TABLE model_versions (
+    id            INTEGER PRIMARY KEY,
+    model_name    TEXT NOT NULL,
+    version       INTEGER NOT NULL,
+    run_id        INTEGER NOT NULL REFERENCES runs (id),
+    status        TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'archived')),
+    created_at    TEXT NOT NULL,
+    metrics_json  TEXT NOT NULL,
+    signature_json TEXT NOT NULL,
+    artifact_path TEXT NOT NULL,
+    UNIQUE (model_name, version)
+);
+
+CREATE TABLE model_aliases (
+    model_name  TEXT NOT NULL,
+    alias       TEXT NOT NULL,
+    version_id  INTEGER NOT NULL REFERENCES model_versions (id),
+    updated_at  TEXT NOT NULL,
+    PRIMARY KEY (model_name, alias)
+) WITHOUT ROWID;
+
+CREATE TABLE drift_reports (
+    id                   INTEGER PRIMARY KEY,
+    reference_dataset_id INTEGER NOT NULL REFERENCES datasets (id),
+    current_dataset_id   INTEGER NOT NULL REFERENCES datasets (id),
+    model_version_id     INTEGER REFERENCES model_versions (id),
+    created_at           TEXT NOT NULL,
+    verdict              TEXT NOT NULL,
+    report_json          TEXT NOT NULL,
+    html_path            TEXT
+);
+
+CREATE TABLE predictions (
+    id               INTEGER PRIMARY KEY,
+    model_version_id INTEGER NOT NULL REFERENCES model_versions (id),
+    created_at       TEXT NOT NULL,
+    input_json       TEXT NOT NULL,
+    output_json      TEXT NOT NULL
+);
+CREATE INDEX predictions_by_version ON predictions (model_version_id, id);
+
+CREATE TABLE jobs (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    status      TEXT NOT NULL
+                CHECK (status IN ('queued', 'running', 'finished', 'failed', 'killed')),
+    payload_json TEXT NOT NULL,
+    run_id      INTEGER REFERENCES runs (id),
+    pid         INTEGER,
+    created_at  TEXT NOT NULL,
+    started_at  TEXT,
+    ended_at    TEXT,
+    error       TEXT
+);
+
+CREATE TABLE schedules (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    spec          TEXT NOT NULL,
+    job_kind      TEXT NOT NULL,
+    payload_json  TEXT NOT NULL,
+    enabled       INTEGER NOT NULL DEFAULT 1,
+    last_fired_at TEXT,
+    next_fire_at  TEXT
+);
+"#,
+];
+
+/// The schema version this build writes and understands.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.len() as i64
+}

@@ -1,0 +1,167 @@
+//! `RunStore`: the one SQLite file (`runs.db`) behind every face of Shelfcast.
+//!
+//! Owns the connection settings, the schema and its migrations, and a typed API for runs, params,
+//! metrics, tags, artifacts, datasets and cached profiles. It knows nothing of the screen, of clap
+//! or of HTTP. Connections are opened here and nowhere else.
+//!
+//! Concurrency: the TUI, the CLI and detached workers open the same file from different processes.
+//! WAL lets readers go on while one writer commits; every write takes the write lock up front
+//! (`BEGIN IMMEDIATE`) so two writers queue on the busy timeout instead of failing with
+//! "database is locked" when a read transaction tries to upgrade.
+
+mod datasets;
+mod error;
+mod migrations;
+mod runs;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+pub use datasets::{CachedProfile, DatasetRecord, NewDataset};
+pub use error::StoreError;
+pub use migrations::{MIGRATIONS, latest_version};
+pub use runs::{Artifact, MetricPoint, NewArtifact, NewRun, Run, RunFilter, RunId, RunStatus};
+
+/// How long a writer waits for another process's write to finish before giving up. Metric
+/// batches are short (milliseconds), so this is only reached when something is badly stuck.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
+
+pub struct RunStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl RunStore {
+    /// Opens (creating if needed) the store at `path` and migrates it to the latest schema.
+    /// A store written by a newer Shelfcast is refused, never migrated down.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_connection(conn, path.to_path_buf())
+    }
+
+    /// An in-memory store, for tests and throw-away benchmark runs.
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open {
+            path: PathBuf::from(":memory:"),
+            source,
+        })?;
+        Self::from_connection(conn, PathBuf::from(":memory:"))
+    }
+
+    fn from_connection(mut conn: Connection, path: PathBuf) -> Result<Self, StoreError> {
+        let open_err = |source| StoreError::Open {
+            path: path.clone(),
+            source,
+        };
+        // Pragmas are per connection and must be set outside any transaction: journal_mode
+        // cannot change inside one.
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_err)?;
+        if path.as_os_str() != ":memory:" {
+            let mode: String = conn
+                .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+                .map_err(open_err)?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(StoreError::Corrupt {
+                    what: format!("journal mode of {}", path.display()),
+                    detail: format!("asked for WAL, SQLite kept '{mode}'"),
+                });
+            }
+        }
+        // NORMAL is durable across application crashes in WAL mode; only a power loss can drop
+        // the last commits, never corrupt the file.
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_err)?;
+        migrate(&mut conn, &path)?;
+        Ok(Self { conn, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the open file.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))?)
+    }
+
+    /// A counter that changes whenever another connection commits to the file. Cheap: the TUI
+    /// polls it on its tick to know when to reload, instead of re-querying everything.
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "data_version", |row| row.get(0))?)
+    }
+
+    /// Runs `f` in a write transaction that holds the write lock from its first statement.
+    fn write<T>(
+        &mut self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+}
+
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let latest = latest_version();
+    let current: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if current > latest {
+        return Err(too_new(path, current));
+    }
+    if current == latest {
+        return Ok(());
+    }
+    // Two processes may open a fresh file at once: take the write lock, then read the version
+    // again, so exactly one of them migrates.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let current: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if current > latest {
+        return Err(too_new(path, current));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let version = index as i64 + 1;
+        tx.execute_batch(sql)
+            .and_then(|()| tx.pragma_update(None, "user_version", version))
+            .map_err(|source| StoreError::Migration {
+                path: path.to_path_buf(),
+                version,
+                source,
+            })?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn too_new(path: &Path, found: i64) -> StoreError {
+    StoreError::TooNew {
+        path: path.to_path_buf(),
+        found,
+        supported: latest_version(),
+    }
+}
+
+/// Timestamps are stored as RFC 3339 UTC text with milliseconds: sortable and readable in `sqlite3`.
+pub(crate) fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+pub(crate) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

@@ -1,0 +1,419 @@
+//! Runs and what hangs off them: params, metric points, tags, artifacts.
+
+use rusqlite::{OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
+
+use super::{RunStore, StoreError, now_ms, now_text};
+
+pub type RunId = i64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Queued,
+    Running,
+    Finished,
+    Failed,
+    Killed,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Queued => "queued",
+            RunStatus::Running => "running",
+            RunStatus::Finished => "finished",
+            RunStatus::Failed => "failed",
+            RunStatus::Killed => "killed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "queued" => RunStatus::Queued,
+            "running" => RunStatus::Running,
+            "finished" => RunStatus::Finished,
+            "failed" => RunStatus::Failed,
+            "killed" => RunStatus::Killed,
+            _ => return None,
+        })
+    }
+
+    /// Finished, failed and killed runs never change status again.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            RunStatus::Finished | RunStatus::Failed | RunStatus::Killed
+        )
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NewRun {
+    pub experiment: String,
+    pub name: String,
+    pub model_kind: String,
+    pub task: String,
+    pub dataset_id: Option<i64>,
+    pub parent_run_id: Option<RunId>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Run {
+    pub id: RunId,
+    pub experiment: String,
+    pub name: String,
+    pub status: RunStatus,
+    pub model_kind: String,
+    pub task: String,
+    pub dataset_id: Option<i64>,
+    pub parent_run_id: Option<RunId>,
+    pub pid: Option<i64>,
+    pub cancel_requested: bool,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RunFilter {
+    pub experiment: Option<String>,
+    pub status: Option<RunStatus>,
+    pub parent_run_id: Option<RunId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricPoint {
+    pub key: String,
+    pub step: i64,
+    pub value: f64,
+    pub timestamp_ms: i64,
+}
+
+impl MetricPoint {
+    /// A point stamped with the current time.
+    pub fn now(key: &str, step: i64, value: f64) -> Self {
+        Self {
+            key: key.to_string(),
+            step,
+            value,
+            timestamp_ms: now_ms(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NewArtifact {
+    pub path: String,
+    pub kind: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Artifact {
+    pub id: i64,
+    pub run_id: RunId,
+    pub path: String,
+    pub kind: String,
+    pub sha256: String,
+    pub bytes: u64,
+    pub created_at: String,
+}
+
+const RUN_COLUMNS: &str = "r.id, e.name, r.name, r.status, r.model_kind, r.task, r.dataset_id, \
+     r.parent_run_id, r.pid, r.cancel_requested, r.created_at, r.started_at, r.ended_at, r.error";
+
+fn run_from_row(row: &Row<'_>) -> rusqlite::Result<(Run, String)> {
+    let status_text: String = row.get(3)?;
+    Ok((
+        Run {
+            id: row.get(0)?,
+            experiment: row.get(1)?,
+            name: row.get(2)?,
+            status: RunStatus::Queued,
+            model_kind: row.get(4)?,
+            task: row.get(5)?,
+            dataset_id: row.get(6)?,
+            parent_run_id: row.get(7)?,
+            pid: row.get(8)?,
+            cancel_requested: row.get::<_, i64>(9)? != 0,
+            created_at: row.get(10)?,
+            started_at: row.get(11)?,
+            ended_at: row.get(12)?,
+            error: row.get(13)?,
+        },
+        status_text,
+    ))
+}
+
+fn with_status((mut run, status_text): (Run, String)) -> Result<Run, StoreError> {
+    run.status = RunStatus::parse(&status_text).ok_or_else(|| StoreError::Corrupt {
+        what: format!("status of run {}", run.id),
+        detail: format!("unknown status '{status_text}'"),
+    })?;
+    Ok(run)
+}
+
+impl RunStore {
+    /// Returns the id of the named experiment, creating it on first use.
+    pub fn experiment_id(&mut self, name: &str) -> Result<i64, StoreError> {
+        self.write(|tx| experiment_id_in(tx, name))
+    }
+
+    /// Records a new run as `queued`, with its experiment created on first use.
+    pub fn create_run(&mut self, new: &NewRun) -> Result<RunId, StoreError> {
+        self.write(|tx| {
+            let experiment_id = experiment_id_in(tx, &new.experiment)?;
+            tx.execute(
+                "INSERT INTO runs (experiment_id, name, status, model_kind, task, dataset_id, \
+                 parent_run_id, created_at) VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    experiment_id,
+                    new.name,
+                    new.model_kind,
+                    new.task,
+                    new.dataset_id,
+                    new.parent_run_id,
+                    now_text()
+                ],
+            )?;
+            Ok(tx.last_insert_rowid())
+        })
+    }
+
+    pub fn get_run(&self, id: RunId) -> Result<Run, StoreError> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id \
+             WHERE r.id = ?1"
+        );
+        let row = self
+            .conn
+            .query_row(&sql, [id], run_from_row)
+            .optional()?
+            .ok_or(StoreError::RunNotFound(id))?;
+        with_status(row)
+    }
+
+    /// Runs matching `filter`, newest first.
+    pub fn list_runs(&self, filter: &RunFilter) -> Result<Vec<Run>, StoreError> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id \
+             WHERE (?1 IS NULL OR e.name = ?1) AND (?2 IS NULL OR r.status = ?2) \
+             AND (?3 IS NULL OR r.parent_run_id = ?3) ORDER BY r.id DESC"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(
+            params![
+                filter.experiment,
+                filter.status.map(RunStatus::as_str),
+                filter.parent_run_id
+            ],
+            run_from_row,
+        )?;
+        rows.map(|row| with_status(row?)).collect()
+    }
+
+    /// Moves a run to `status`. Entering `running` stamps the start time and the worker's pid;
+    /// entering a terminal status stamps the end time and keeps `error` as the reason.
+    pub fn set_status(
+        &mut self,
+        id: RunId,
+        status: RunStatus,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let now = now_text();
+            let changed = match status {
+                RunStatus::Running => tx.execute(
+                    "UPDATE runs SET status = 'running', started_at = COALESCE(started_at, ?2) \
+                     WHERE id = ?1",
+                    params![id, now],
+                )?,
+                RunStatus::Queued => tx.execute(
+                    "UPDATE runs SET status = 'queued' WHERE id = ?1",
+                    params![id],
+                )?,
+                terminal => tx.execute(
+                    "UPDATE runs SET status = ?2, ended_at = ?3, error = ?4 WHERE id = ?1",
+                    params![id, terminal.as_str(), now, error],
+                )?,
+            };
+            if changed == 0 {
+                return Err(StoreError::RunNotFound(id));
+            }
+            Ok(())
+        })
+    }
+
+    pub fn set_pid(&mut self, id: RunId, pid: u32) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE runs SET pid = ?2 WHERE id = ?1",
+                params![id, i64::from(pid)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Asks the run's worker to stop at its next step boundary.
+    pub fn request_cancel(&mut self, id: RunId) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE runs SET cancel_requested = 1 WHERE id = ?1",
+                params![id],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::RunNotFound(id));
+            }
+            Ok(())
+        })
+    }
+
+    /// Logs (or overwrites) parameters, all in one transaction.
+    pub fn log_params(&mut self, id: RunId, params: &[(&str, &str)]) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO params (run_id, key, value) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+            )?;
+            for (key, value) in params {
+                stmt.execute(params![id, key, value])?;
+            }
+            Ok(())
+        })
+    }
+
+    pub fn params(&self, id: RunId) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT key, value FROM params WHERE run_id = ?1 ORDER BY key")?;
+        let rows = stmt.query_map([id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Logs a batch of metric points in one transaction: a batch of 10,000 points is one commit.
+    pub fn log_metrics(&mut self, id: RunId, points: &[MetricPoint]) -> Result<(), StoreError> {
+        if points.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO metrics (run_id, key, step, value, timestamp_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for point in points {
+                stmt.execute(params![
+                    id,
+                    point.key,
+                    point.step,
+                    point.value,
+                    point.timestamp_ms
+                ])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Every point of one metric of one run, in step order.
+    pub fn metric_history(&self, id: RunId, key: &str) -> Result<Vec<MetricPoint>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT key, step, value, timestamp_ms FROM metrics WHERE run_id = ?1 AND key = ?2 \
+             ORDER BY step, timestamp_ms",
+        )?;
+        let rows = stmt.query_map(params![id, key], |row| {
+            Ok(MetricPoint {
+                key: row.get(0)?,
+                step: row.get(1)?,
+                value: row.get(2)?,
+                timestamp_ms: row.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The names of the metrics a run has logged.
+    pub fn metric_keys(&self, id: RunId) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT DISTINCT key FROM metrics WHERE run_id = ?1 ORDER BY key")?;
+        let rows = stmt.query_map([id], |row| row.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn set_tags(&mut self, id: RunId, tags: &[(&str, &str)]) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO tags (run_id, key, value) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+            )?;
+            for (key, value) in tags {
+                stmt.execute(params![id, key, value])?;
+            }
+            Ok(())
+        })
+    }
+
+    pub fn tags(&self, id: RunId) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT key, value FROM tags WHERE run_id = ?1 ORDER BY key")?;
+        let rows = stmt.query_map([id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn add_artifact(&mut self, id: RunId, artifact: &NewArtifact) -> Result<i64, StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO artifacts (run_id, path, kind, sha256, bytes, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (run_id, path) DO UPDATE SET \
+                 kind = excluded.kind, sha256 = excluded.sha256, bytes = excluded.bytes",
+                params![
+                    id,
+                    artifact.path,
+                    artifact.kind,
+                    artifact.sha256,
+                    artifact.bytes as i64,
+                    now_text()
+                ],
+            )?;
+            Ok(tx.query_row(
+                "SELECT id FROM artifacts WHERE run_id = ?1 AND path = ?2",
+                params![id, artifact.path],
+                |row| row.get(0),
+            )?)
+        })
+    }
+
+    pub fn artifacts(&self, id: RunId) -> Result<Vec<Artifact>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, run_id, path, kind, sha256, bytes, created_at FROM artifacts \
+             WHERE run_id = ?1 ORDER BY path",
+        )?;
+        let rows = stmt.query_map([id], |row| {
+            Ok(Artifact {
+                id: row.get(0)?,
+                run_id: row.get(1)?,
+                path: row.get(2)?,
+                kind: row.get(3)?,
+                sha256: row.get(4)?,
+                bytes: row.get::<_, i64>(5)? as u64,
+                created_at: row.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+fn experiment_id_in(tx: &rusqlite::Transaction<'_>, name: &str) -> Result<i64, StoreError> {
+    tx.execute(
+        "INSERT INTO experiments (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+        params![name, now_text()],
+    )?;
+    Ok(tx.query_row(
+        "SELECT id FROM experiments WHERE name = ?1",
+        [name],
+        |row| row.get(0),
+    )?)
+}
