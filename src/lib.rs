@@ -11,4 +11,4 @@ pub mod data;
 pub mod jobs;
 pub mod project;
 pub mod store;
-// pub mod tui;
+pub mod tui;

@@ -75,7 +75,7 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let project = Project::new(&cli.root);
     match cli.command.unwrap_or(Command::Tui) {
-        Command::Tui => todo!(),
+        Command::Tui => crate::tui::run(project),
         Command::Datasets { json } => datasets::list(&project, json),
         Command::Profile {
             file,

@@ -1,0 +1,22 @@
+//! Everything that changes app state arrives as an `Action` on one channel: key handling, the
+//! data-folder watcher, background profiling jobs and the tick all speak this language.
+
+use std::path::PathBuf;
+
+use crate::data::{DatasetFile, ProfileOutcome, ProfileStage};
+
+#[derive(Debug)]
+pub enum Action {
+    Quit,
+    /// Something under `data/` changed: rescan it.
+    DatasetsChanged,
+    /// A background profile moved on.
+    ProfileProgress { path: PathBuf, stage: ProfileStage },
+    /// A background profile ended; the error is already user-facing text.
+    ProfileDone {
+        file: DatasetFile,
+        result: Result<Box<ProfileOutcome>, String>,
+    },
+    /// A line for the status bar.
+    Status(String),
+}

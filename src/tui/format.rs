@@ -1,0 +1,88 @@
+//! Number and text formatting for narrow terminal cells.
+
+/// 1234567 -> "1,234,567".
+pub fn count_text(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn bytes_text(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// A number in at most about 9 characters: integers as they are (with separators), large values
+/// with a suffix, small ones with 2 to 4 decimals.
+pub fn num_text(v: f64) -> String {
+    if !v.is_finite() {
+        return "–".to_string();
+    }
+    let abs = v.abs();
+    if abs >= 1e9 {
+        return format!("{:.2}G", v / 1e9);
+    }
+    if abs >= 1e6 {
+        return format!("{:.2}M", v / 1e6);
+    }
+    if v.fract() == 0.0 {
+        let text = count_text(abs as u64);
+        return if v < 0.0 { format!("-{text}") } else { text };
+    }
+    if abs >= 1000.0 {
+        format!("{v:.1}")
+    } else if abs >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        let text = format!("{v:.4}");
+        text.trim_end_matches('0').to_string()
+    }
+}
+
+/// Cuts `text` to `width` characters, marking the cut with '…'.
+pub fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out: String = text.chars().take(width - 1).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_numbers_for_cells() {
+        assert_eq!(count_text(1_017_209), "1,017,209");
+        assert_eq!(count_text(999), "999");
+        assert_eq!(bytes_text(33_989_098), "34.0 MB");
+        assert_eq!(bytes_text(512), "512 B");
+        assert_eq!(num_text(5773.819), "5773.8");
+        assert_eq!(num_text(0.066), "0.066");
+        assert_eq!(num_text(0.99), "0.99");
+        assert_eq!(num_text(-12.0), "-12");
+        assert_eq!(num_text(2_500_000.0), "2.50M");
+        assert_eq!(truncate("Supermarket Type1", 8), "Superma…");
+    }
+}

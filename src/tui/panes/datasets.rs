@@ -1,0 +1,433 @@
+//! The Datasets pane: the files in `data/` (live), and for the selected one its schema, column
+//! profiles, a histogram of the selected column and a scrollable sample of rows.
+//!
+//! State and keys live here; drawing lives in `datasets_view.rs`. Profiling never runs here: the
+//! pane only says which file it wants profiled next (`next_job`) and takes the outcome.
+
+use std::path::PathBuf;
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::widgets::{ListState, TableState};
+
+use crate::data::{self, DatasetFile, DatasetProfile, ProfileStage};
+use crate::store::RunStore;
+use crate::tui::action::Action;
+use crate::tui::component::{Component, EventState};
+use crate::tui::keymap::{Binding, KeyHelp, KeySpec, help_of, lookup};
+use crate::tui::theme::Theme;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum EntryState {
+    /// Waiting for its turn to be profiled.
+    Pending,
+    Profiling(ProfileStage),
+    Ready {
+        profile: Box<DatasetProfile>,
+        from_cache: bool,
+    },
+    Failed(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct DatasetEntry {
+    pub file: DatasetFile,
+    pub state: EntryState,
+    /// Ask for a fresh profile even if the store has one (the `r` key).
+    pub force: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    Files,
+    Columns,
+    Rows,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatasetsCommand {
+    Down,
+    Up,
+    Top,
+    Bottom,
+    PageDown,
+    PageUp,
+    Left,
+    Right,
+    FocusNext,
+    FocusPrev,
+    Open,
+    Reprofile,
+}
+
+const PAGE: usize = 10;
+
+pub const DATASETS_KEYS: &[Binding<DatasetsCommand>] = &[
+    Binding {
+        keys: &[KeySpec::char('j'), KeySpec::plain(KeyCode::Down)],
+        label: "j / ↓",
+        desc: "next file, column or row",
+        command: DatasetsCommand::Down,
+    },
+    Binding {
+        keys: &[KeySpec::char('k'), KeySpec::plain(KeyCode::Up)],
+        label: "k / ↑",
+        desc: "previous file, column or row",
+        command: DatasetsCommand::Up,
+    },
+    Binding {
+        keys: &[KeySpec::char('g'), KeySpec::plain(KeyCode::Home)],
+        label: "g / Home",
+        desc: "first",
+        command: DatasetsCommand::Top,
+    },
+    Binding {
+        keys: &[KeySpec::char('G'), KeySpec::plain(KeyCode::End)],
+        label: "G / End",
+        desc: "last",
+        command: DatasetsCommand::Bottom,
+    },
+    Binding {
+        keys: &[KeySpec::plain(KeyCode::PageDown), KeySpec::ctrl('d')],
+        label: "PgDn / Ctrl-D",
+        desc: "ten down",
+        command: DatasetsCommand::PageDown,
+    },
+    Binding {
+        keys: &[KeySpec::plain(KeyCode::PageUp), KeySpec::ctrl('u')],
+        label: "PgUp / Ctrl-U",
+        desc: "ten up",
+        command: DatasetsCommand::PageUp,
+    },
+    Binding {
+        keys: &[KeySpec::char('h'), KeySpec::plain(KeyCode::Left)],
+        label: "h / ←",
+        desc: "sample rows: scroll left",
+        command: DatasetsCommand::Left,
+    },
+    Binding {
+        keys: &[KeySpec::char('l'), KeySpec::plain(KeyCode::Right)],
+        label: "l / →",
+        desc: "sample rows: scroll right",
+        command: DatasetsCommand::Right,
+    },
+    Binding {
+        keys: &[KeySpec::plain(KeyCode::Tab)],
+        label: "Tab",
+        desc: "focus files → columns → rows",
+        command: DatasetsCommand::FocusNext,
+    },
+    Binding {
+        keys: &[KeySpec::plain(KeyCode::BackTab)],
+        label: "Shift-Tab",
+        desc: "focus back",
+        command: DatasetsCommand::FocusPrev,
+    },
+    Binding {
+        keys: &[KeySpec::plain(KeyCode::Enter)],
+        label: "Enter",
+        desc: "open the file's columns",
+        command: DatasetsCommand::Open,
+    },
+    Binding {
+        keys: &[KeySpec::char('r')],
+        label: "r",
+        desc: "profile the file again (ignore the cache)",
+        command: DatasetsCommand::Reprofile,
+    },
+];
+
+pub struct DatasetsTab {
+    pub data_dir: PathBuf,
+    pub entries: Vec<DatasetEntry>,
+    pub files_state: ListState,
+    pub columns_state: TableState,
+    pub row_offset: usize,
+    pub column_offset: usize,
+    pub focus: Focus,
+    /// The file a background job is profiling now (one at a time).
+    pub busy: Option<PathBuf>,
+    pub scan_error: Option<String>,
+}
+
+impl DatasetsTab {
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            entries: Vec::new(),
+            files_state: ListState::default(),
+            columns_state: TableState::default(),
+            row_offset: 0,
+            column_offset: 0,
+            focus: Focus::Files,
+            busy: None,
+            scan_error: None,
+        }
+    }
+
+    pub fn selected(&self) -> Option<&DatasetEntry> {
+        self.files_state.selected().and_then(|i| self.entries.get(i))
+    }
+
+    pub fn selected_profile(&self) -> Option<&DatasetProfile> {
+        match &self.selected()?.state {
+            EntryState::Ready { profile, .. } => Some(profile),
+            _ => None,
+        }
+    }
+
+    /// Re-reads `data/`: new files appear, removed ones go, changed ones are profiled again.
+    /// Files whose bytes the store has profiled before are ready at once.
+    pub fn rescan(&mut self, store: &RunStore) {
+        let files = match data::discover(&self.data_dir) {
+            Ok(files) => {
+                self.scan_error = None;
+                files
+            }
+            Err(e) => {
+                self.scan_error = Some(e.to_string());
+                return;
+            }
+        };
+        let selected_path = self.selected().map(|e| e.file.path.clone());
+        let mut previous = std::mem::take(&mut self.entries);
+        self.entries = files
+            .into_iter()
+            .map(|file| {
+                let kept = previous
+                    .iter()
+                    .position(|e| e.file == file)
+                    .map(|i| previous.swap_remove(i));
+                kept.unwrap_or_else(|| {
+                    let state = match data::cached_profile(store, &file) {
+                        Ok(Some(outcome)) => EntryState::Ready {
+                            profile: Box::new(outcome.profile),
+                            from_cache: true,
+                        },
+                        _ => EntryState::Pending,
+                    };
+                    DatasetEntry {
+                        file,
+                        state,
+                        force: false,
+                    }
+                })
+            })
+            .collect();
+        let index = selected_path
+            .and_then(|p| self.entries.iter().position(|e| e.file.path == p))
+            .or(if self.entries.is_empty() { None } else { Some(0) })
+            .map(|i| i.min(self.entries.len().saturating_sub(1)));
+        if index != self.files_state.selected() {
+            self.select_file(index);
+        }
+    }
+
+    /// Files still waiting whose profile another process may have stored meanwhile.
+    pub fn refresh_from_cache(&mut self, store: &RunStore) {
+        for entry in &mut self.entries {
+            if entry.state == EntryState::Pending
+                && let Ok(Some(outcome)) = data::cached_profile(store, &entry.file)
+            {
+                entry.state = EntryState::Ready {
+                    profile: Box::new(outcome.profile),
+                    from_cache: true,
+                };
+            }
+        }
+    }
+
+    /// The file to profile next (the selected one first), or none while a job runs. Marks it as
+    /// being profiled; the caller must run the job and send `ProfileDone`.
+    pub fn next_job(&mut self) -> Option<(DatasetFile, bool)> {
+        if self.busy.is_some() {
+            return None;
+        }
+        let selected = self.files_state.selected();
+        let index = selected
+            .filter(|&i| self.entries.get(i).is_some_and(|e| e.state == EntryState::Pending))
+            .or_else(|| self.entries.iter().position(|e| e.state == EntryState::Pending))?;
+        let entry = &mut self.entries[index];
+        entry.state = EntryState::Profiling(ProfileStage::Scanning {
+            done: 0,
+            total: entry.file.bytes,
+        });
+        self.busy = Some(entry.file.path.clone());
+        let use_cache = !std::mem::take(&mut entry.force);
+        Some((entry.file.clone(), use_cache))
+    }
+
+    pub fn is_profiling(&self) -> bool {
+        self.busy.is_some()
+    }
+
+    fn select_file(&mut self, index: Option<usize>) {
+        self.files_state.select(index);
+        self.columns_state = TableState::default();
+        if self.selected_profile().is_some_and(|p| !p.columns.is_empty()) {
+            self.columns_state.select(Some(0));
+        }
+        self.row_offset = 0;
+        self.column_offset = 0;
+    }
+
+    pub fn selected_column(&self) -> Option<usize> {
+        self.columns_state.selected()
+    }
+
+    fn move_by(&mut self, delta: isize) {
+        match self.focus {
+            Focus::Files => {
+                let len = self.entries.len();
+                if len == 0 {
+                    return;
+                }
+                let current = self.files_state.selected().unwrap_or(0);
+                let next = step(current, delta, len);
+                if Some(next) != self.files_state.selected() {
+                    self.select_file(Some(next));
+                }
+            }
+            Focus::Columns => {
+                let len = self.selected_profile().map_or(0, |p| p.columns.len());
+                if len == 0 {
+                    return;
+                }
+                let current = self.columns_state.selected().unwrap_or(0);
+                self.columns_state.select(Some(step(current, delta, len)));
+            }
+            Focus::Rows => {
+                let len = self.selected_profile().map_or(0, |p| p.sample.rows.len());
+                self.row_offset = step(self.row_offset, delta, len.max(1));
+            }
+        }
+    }
+
+    fn scroll_columns(&mut self, delta: isize) {
+        let width = self
+            .selected_profile()
+            .map_or(0, |p| p.sample.headers.len());
+        self.column_offset = step(self.column_offset, delta, width.max(1));
+    }
+
+    fn run_command(&mut self, command: DatasetsCommand) {
+        match command {
+            DatasetsCommand::Down => self.move_by(1),
+            DatasetsCommand::Up => self.move_by(-1),
+            DatasetsCommand::PageDown => self.move_by(PAGE as isize),
+            DatasetsCommand::PageUp => self.move_by(-(PAGE as isize)),
+            DatasetsCommand::Top => self.move_by(isize::MIN / 2),
+            DatasetsCommand::Bottom => self.move_by(isize::MAX / 2),
+            DatasetsCommand::Left => self.scroll_columns(-1),
+            DatasetsCommand::Right => self.scroll_columns(1),
+            DatasetsCommand::FocusNext => {
+                self.focus = match self.focus {
+                    Focus::Files => Focus::Columns,
+                    Focus::Columns => Focus::Rows,
+                    Focus::Rows => Focus::Files,
+                }
+            }
+            DatasetsCommand::FocusPrev => {
+                self.focus = match self.focus {
+                    Focus::Files => Focus::Rows,
+                    Focus::Columns => Focus::Files,
+                    Focus::Rows => Focus::Columns,
+                }
+            }
+            DatasetsCommand::Open => {
+                if self.focus == Focus::Files {
+                    self.focus = Focus::Columns;
+                }
+            }
+            DatasetsCommand::Reprofile => {
+                if let Some(i) = self.files_state.selected()
+                    && let Some(entry) = self.entries.get_mut(i)
+                    && !matches!(entry.state, EntryState::Profiling(_))
+                {
+                    entry.state = EntryState::Pending;
+                    entry.force = true;
+                }
+            }
+        }
+    }
+
+    fn apply_done(
+        &mut self,
+        file: DatasetFile,
+        result: Result<Box<data::ProfileOutcome>, String>,
+    ) {
+        if self.busy.as_ref() == Some(&file.path) {
+            self.busy = None;
+        }
+        let Some(entry) = self.entries.iter_mut().find(|e| e.file.path == file.path) else {
+            return;
+        };
+        // The file changed while it was being profiled: profile the new bytes.
+        if entry.file != file {
+            entry.state = EntryState::Pending;
+            return;
+        }
+        entry.state = match result {
+            Ok(outcome) => EntryState::Ready {
+                profile: Box::new(outcome.profile),
+                from_cache: outcome.from_cache,
+            },
+            Err(message) => EntryState::Failed(message),
+        };
+        let selected_now = self.selected().is_some_and(|e| e.file.path == file.path);
+        if selected_now && self.columns_state.selected().is_none() {
+            self.columns_state.select(Some(0));
+        }
+    }
+}
+
+/// `current + delta`, clamped to `0..len`.
+fn step(current: usize, delta: isize, len: usize) -> usize {
+    let next = current as isize + delta;
+    next.clamp(0, len.saturating_sub(1) as isize) as usize
+}
+
+impl Component for DatasetsTab {
+    fn handle_key(&mut self, key: &KeyEvent) -> EventState {
+        match lookup(DATASETS_KEYS, key) {
+            Some(command) => {
+                self.run_command(command);
+                EventState::Consumed
+            }
+            None => EventState::NotConsumed,
+        }
+    }
+
+    fn update(&mut self, action: Action) -> Option<Action> {
+        match action {
+            Action::ProfileProgress { path, stage } => {
+                if let Some(entry) = self.entries.iter_mut().find(|e| e.file.path == path)
+                    && matches!(entry.state, EntryState::Profiling(_))
+                {
+                    entry.state = EntryState::Profiling(stage);
+                }
+                None
+            }
+            Action::ProfileDone { file, result } => {
+                let failed = result.as_ref().err().cloned();
+                let name = file.relative.clone();
+                self.apply_done(file, result);
+                failed.map(|_| Action::Status(format!("{name}: could not be profiled")))
+            }
+            _ => None,
+        }
+    }
+
+    fn render(&mut self, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spinner: char) {
+        super::datasets_view::render(self, frame, area, theme, spinner);
+    }
+
+    fn commands(&self) -> Vec<KeyHelp> {
+        help_of(DATASETS_KEYS)
+    }
+
+    fn title(&self) -> &'static str {
+        "Datasets"
+    }
+}

@@ -1,0 +1,476 @@
+//! Drawing the Datasets pane. Reads `DatasetsTab` state; changes only the scroll state that
+//! ratatui's stateful widgets keep.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Bar, BarChart, BarGroup, Block, Borders, Cell, Gauge, Paragraph, Row, Table, Wrap,
+};
+
+use super::datasets::{DatasetsTab, EntryState, Focus};
+use crate::data::{ColumnProfile, DatasetProfile, ProfileStage};
+use crate::tui::format::{bytes_text, count_text, num_text, truncate};
+use crate::tui::theme::Theme;
+
+pub fn render(tab: &mut DatasetsTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spin: char) {
+    let [files_area, detail_area] =
+        Layout::horizontal([Constraint::Length(40), Constraint::Min(30)]).areas(area);
+    render_files(tab, frame, files_area, theme, spin);
+    let selected = tab.files_state.selected().and_then(|i| tab.entries.get(i)).cloned();
+    match selected {
+        None => {
+            let text = match &tab.scan_error {
+                Some(e) => Line::styled(e.clone(), theme.error),
+                None => Line::from(format!(
+                    "No CSV or Parquet file in {}. Copy one there: it appears here at once.",
+                    tab.data_dir.display()
+                )),
+            };
+            frame.render_widget(
+                Paragraph::new(text)
+                    .wrap(Wrap { trim: false })
+                    .block(block("Dataset", false, theme)),
+                detail_area,
+            );
+        }
+        Some(entry) => match &entry.state {
+            EntryState::Ready {
+                profile,
+                from_cache,
+            } => render_profile(tab, frame, detail_area, theme, profile, *from_cache),
+            EntryState::Profiling(stage) => {
+                render_progress(frame, detail_area, theme, &entry.file.relative, stage, spin)
+            }
+            EntryState::Pending => frame.render_widget(
+                Paragraph::new(format!("{spin} waiting to be profiled…"))
+                    .block(block(&entry.file.relative, false, theme)),
+                detail_area,
+            ),
+            EntryState::Failed(message) => {
+                let text = vec![
+                    Line::styled(message.clone(), theme.error),
+                    Line::from(""),
+                    Line::styled(
+                        "Fix the file and save it: Shelfcast reads it again on change. \
+                         r retries now.",
+                        theme.dim,
+                    ),
+                ];
+                frame.render_widget(
+                    Paragraph::new(text).wrap(Wrap { trim: false }).block(block(
+                        &format!("{} — cannot be read", entry.file.relative),
+                        false,
+                        theme,
+                    )),
+                    detail_area,
+                );
+            }
+        },
+    }
+}
+
+fn block<'a>(title: &str, focused: bool, theme: &Theme) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(if focused {
+            theme.border_focused
+        } else {
+            theme.border
+        })
+        .title(Span::styled(format!(" {title} "), theme.title))
+}
+
+fn render_files(tab: &mut DatasetsTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spin: char) {
+    let rows: Vec<Row> = tab
+        .entries
+        .iter()
+        .map(|entry| {
+            let (glyph, style, rows) = match &entry.state {
+                EntryState::Ready { profile, .. } => ('✓', theme.ok, count_text(profile.rows)),
+                EntryState::Profiling(stage) => {
+                    (spin, theme.warning, format!("{:>3.0}%", stage.fraction() * 100.0))
+                }
+                EntryState::Pending => ('·', theme.dim, String::new()),
+                EntryState::Failed(_) => ('✗', theme.error, "error".to_string()),
+            };
+            Row::new(vec![
+                Cell::from(Span::styled(glyph.to_string(), style)),
+                Cell::from(entry.file.relative.clone()),
+                Cell::from(Line::from(rows).right_aligned()),
+            ])
+        })
+        .collect();
+    let title = format!("Files in data/ ({})", tab.entries.len());
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(1),
+            Constraint::Min(10),
+            Constraint::Length(9),
+        ],
+    )
+    .row_highlight_style(theme.selected)
+    .block(block(&title, tab.focus == Focus::Files, theme));
+    let mut state = ratatui::widgets::TableState::default().with_selected(tab.files_state.selected());
+    *state.offset_mut() = tab.files_state.offset();
+    frame.render_stateful_widget(table, area, &mut state);
+    *tab.files_state.offset_mut() = state.offset();
+}
+
+fn render_progress(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    theme: &Theme,
+    name: &str,
+    stage: &ProfileStage,
+    spin: char,
+) {
+    let label = match stage {
+        ProfileStage::Scanning { done, total } => {
+            format!("{spin} checking and hashing {} of {}", bytes_text(*done), bytes_text(*total))
+        }
+        ProfileStage::Reading => format!("{spin} reading with polars"),
+        ProfileStage::Profiling { done, total } => {
+            format!("{spin} profiling columns: {done} of {total}")
+        }
+        ProfileStage::Saving => format!("{spin} saving the profile"),
+    };
+    let outer = block(&format!("{name} — profiling"), false, theme);
+    let inner = outer.inner(area);
+    frame.render_widget(outer, area);
+    let [gauge_area, hint_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
+    frame.render_widget(
+        Gauge::default()
+            .gauge_style(theme.gauge)
+            .ratio(stage.fraction().clamp(0.0, 1.0))
+            .label(label),
+        gauge_area,
+    );
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            "Profiling runs in the background: keys keep working, the profile is cached in runs.db.",
+            theme.dim,
+        ))
+        .wrap(Wrap { trim: false }),
+        hint_area,
+    );
+}
+
+fn render_profile(
+    tab: &mut DatasetsTab,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    theme: &Theme,
+    profile: &DatasetProfile,
+    from_cache: bool,
+) {
+    let [header_area, columns_area, chart_area, sample_area] = Layout::vertical([
+        Constraint::Length(1 + profile.notes.len().min(2) as u16),
+        Constraint::Fill(3),
+        Constraint::Length(8),
+        Constraint::Fill(2),
+    ])
+    .areas(area);
+    let mut header = vec![Line::from(vec![
+        Span::styled(
+            format!(
+                "{} rows × {} columns",
+                count_text(profile.rows),
+                profile.columns.len()
+            ),
+            theme.header,
+        ),
+        Span::raw(format!(
+            " · {} · {} · sha256 {}{}",
+            profile.format,
+            bytes_text(profile.bytes),
+            profile.sha256.get(..12).unwrap_or(&profile.sha256),
+            if from_cache { " · cached" } else { "" }
+        )),
+    ])];
+    header.extend(
+        profile
+            .notes
+            .iter()
+            .take(2)
+            .map(|n| Line::styled(format!("note: {n}"), theme.warning)),
+    );
+    frame.render_widget(Paragraph::new(header), header_area);
+    render_columns(tab, frame, columns_area, theme, profile);
+    let column = tab
+        .selected_column()
+        .and_then(|i| profile.columns.get(i))
+        .or(profile.columns.first());
+    if let Some(column) = column {
+        let [hist_area, detail_area] =
+            Layout::horizontal([Constraint::Fill(3), Constraint::Fill(2)]).areas(chart_area);
+        render_histogram(frame, hist_area, theme, column);
+        render_column_detail(frame, detail_area, theme, column);
+    }
+    render_sample(tab, frame, sample_area, theme, profile);
+}
+
+fn render_columns(
+    tab: &mut DatasetsTab,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    theme: &Theme,
+    profile: &DatasetProfile,
+) {
+    let header = Row::new(vec![
+        "column", "type", "missing", "distinct", "min", "mean", "max", "top / range",
+    ])
+    .style(theme.header);
+    let rows: Vec<Row> = profile
+        .columns
+        .iter()
+        .map(|c| {
+            let (min, mean, max) = match &c.numeric {
+                Some(n) => (num_text(n.min), num_text(n.mean), num_text(n.max)),
+                None => (String::new(), String::new(), String::new()),
+            };
+            let missing = if c.missing == 0 {
+                "0".to_string()
+            } else {
+                format!("{:.1}%", c.missing_pct)
+            };
+            Row::new(vec![
+                Cell::from(c.name.clone()),
+                Cell::from(c.kind.as_str()),
+                Cell::from(Line::from(missing).right_aligned()),
+                Cell::from(Line::from(count_text(c.distinct)).right_aligned()),
+                Cell::from(Line::from(min).right_aligned()),
+                Cell::from(Line::from(mean).right_aligned()),
+                Cell::from(Line::from(max).right_aligned()),
+                Cell::from(top_or_range(c)),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(22),
+            Constraint::Length(11),
+            Constraint::Length(7),
+            Constraint::Length(8),
+            Constraint::Length(9),
+            Constraint::Length(9),
+            Constraint::Length(9),
+            Constraint::Min(10),
+        ],
+    )
+    .header(header)
+    .row_highlight_style(theme.selected)
+    .block(block("Columns", tab.focus == Focus::Columns, theme));
+    frame.render_stateful_widget(table, area, &mut tab.columns_state);
+}
+
+fn top_or_range(c: &ColumnProfile) -> String {
+    if let Some(range) = &c.date_range {
+        return format!("{} → {}", range.min, range.max);
+    }
+    c.top
+        .iter()
+        .take(3)
+        .map(|t| format!("{} {:.0}%", t.value, t.share * 100.0))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn render_histogram(frame: &mut Frame<'_>, area: Rect, theme: &Theme, column: &ColumnProfile) {
+    let title = format!("{} — distribution", column.name);
+    let outer = block(&title, false, theme);
+    let inner = outer.inner(area);
+    frame.render_widget(outer, area);
+    if inner.height < 2 || inner.width < 4 {
+        return;
+    }
+    let [bars_area, axis_area] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
+    if column.kind == crate::data::ColumnKind::Text {
+        let text = format!(
+            "free text or identifiers: {} distinct values, nothing to chart",
+            count_text(column.distinct)
+        );
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), inner);
+        return;
+    }
+    let (bars, axis): (Vec<(String, u64)>, String) = match (&column.histogram, column.top.is_empty())
+    {
+        (Some(h), _) => {
+            let (lo, hi) = if column.date_range.is_some() {
+                (
+                    crate::data::profile::day_text(h.min as i32),
+                    crate::data::profile::day_text(h.max as i32),
+                )
+            } else {
+                (num_text(h.min), num_text(h.max))
+            };
+            (
+                h.counts.iter().map(|&c| (String::new(), c)).collect(),
+                format!("{lo} … {hi}"),
+            )
+        }
+        (None, false) => (
+            column
+                .top
+                .iter()
+                .map(|t| (t.value.clone(), t.count))
+                .collect(),
+            "most frequent values".to_string(),
+        ),
+        (None, true) => {
+            frame.render_widget(Paragraph::new("no values to chart"), bars_area);
+            return;
+        }
+    };
+    let n = bars.len().max(1) as u16;
+    let gap = u16::from(bars_area.width >= n * 3);
+    let width = ((bars_area.width + gap) / n).saturating_sub(gap).max(1);
+    let labelled = bars.iter().any(|(label, _)| !label.is_empty());
+    let group: Vec<Bar> = bars
+        .iter()
+        .map(|(label, count)| {
+            let bar = Bar::default()
+                .value(*count)
+                .text_value(String::new())
+                .style(theme.bar);
+            if labelled {
+                bar.label(Line::from(truncate(label, width as usize)))
+            } else {
+                bar
+            }
+        })
+        .collect();
+    frame.render_widget(
+        BarChart::default()
+            .data(BarGroup::default().bars(&group))
+            .bar_width(width)
+            .bar_gap(gap),
+        bars_area,
+    );
+    frame.render_widget(Paragraph::new(Line::styled(axis, theme.dim)), axis_area);
+}
+
+fn render_column_detail(frame: &mut Frame<'_>, area: Rect, theme: &Theme, column: &ColumnProfile) {
+    let mut lines = vec![Line::from(format!(
+        "{} · {} · missing {} ({:.2}%) · distinct {}",
+        column.kind.as_str(),
+        column.dtype,
+        count_text(column.missing),
+        column.missing_pct,
+        count_text(column.distinct)
+    ))];
+    if let Some(n) = &column.numeric {
+        lines.push(Line::from(format!(
+            "min {}  q25 {}  median {}",
+            num_text(n.min),
+            num_text(n.q25),
+            num_text(n.median)
+        )));
+        lines.push(Line::from(format!(
+            "q75 {}  max {}",
+            num_text(n.q75),
+            num_text(n.max)
+        )));
+        lines.push(Line::from(format!(
+            "mean {}  std {}  zeros {}",
+            num_text(n.mean),
+            num_text(n.std),
+            count_text(n.zeros)
+        )));
+    }
+    if let Some(range) = &column.date_range {
+        lines.push(Line::from(format!(
+            "{} → {} ({} days)",
+            range.min, range.max, range.days
+        )));
+    }
+    if column.numeric.is_none() {
+        for top in column.top.iter().take(5) {
+            lines.push(Line::from(format!(
+                "{:>6.2}%  {}",
+                top.share * 100.0,
+                top.value
+            )));
+        }
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block("Column", false, theme)),
+        area,
+    );
+}
+
+fn render_sample(
+    tab: &mut DatasetsTab,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    theme: &Theme,
+    profile: &DatasetProfile,
+) {
+    let sample = &profile.sample;
+    let visible_rows = area.height.saturating_sub(3) as usize;
+    tab.row_offset = tab.row_offset.min(sample.rows.len().saturating_sub(1));
+    tab.column_offset = tab.column_offset.min(sample.headers.len().saturating_sub(1));
+    let rows_shown = &sample.rows[tab.row_offset.min(sample.rows.len())..];
+    let rows_shown = &rows_shown[..rows_shown.len().min(visible_rows)];
+    // Each column as wide as its widest visible value (at most 24), as many as fit.
+    let mut widths = Vec::new();
+    let mut used = 0u16;
+    let inner_width = area.width.saturating_sub(2);
+    for (i, header) in sample.headers.iter().enumerate().skip(tab.column_offset) {
+        let widest = rows_shown
+            .iter()
+            .map(|r| r.get(i).map_or(0, |v| v.chars().count()))
+            .chain(std::iter::once(header.chars().count()))
+            .max()
+            .unwrap_or(1)
+            .min(24) as u16;
+        if used + widest > inner_width && !widths.is_empty() {
+            break;
+        }
+        widths.push((i, widest));
+        used += widest + 1;
+    }
+    let header = Row::new(
+        widths
+            .iter()
+            .map(|&(i, w)| Cell::from(truncate(&sample.headers[i], w as usize)))
+            .collect::<Vec<_>>(),
+    )
+    .style(theme.header);
+    let rows: Vec<Row> = rows_shown
+        .iter()
+        .map(|r| {
+            Row::new(
+                widths
+                    .iter()
+                    .map(|&(i, w)| {
+                        Cell::from(truncate(r.get(i).map_or("", String::as_str), w as usize))
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    let last_col = widths.last().map_or(0, |&(i, _)| i + 1);
+    let title = format!(
+        "Sample rows {}–{} of {} · columns {}–{} of {}",
+        (tab.row_offset + 1).min(sample.rows.len()),
+        tab.row_offset + rows_shown.len(),
+        count_text(profile.rows),
+        tab.column_offset + 1,
+        last_col,
+        sample.headers.len()
+    );
+    let table = Table::new(
+        rows,
+        widths.iter().map(|&(_, w)| Constraint::Length(w)).collect::<Vec<_>>(),
+    )
+    .header(header)
+    .block(block(&title, tab.focus == Focus::Rows, theme));
+    frame.render_widget(table, area);
+}

@@ -1,0 +1,55 @@
+//! The `?` overlay: the keys of the current pane and the global keys, generated from the live
+//! keymap tables.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use crate::tui::keymap::KeyHelp;
+use crate::tui::theme::Theme;
+
+pub fn render_help(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    theme: &Theme,
+    pane: &str,
+    pane_keys: &[KeyHelp],
+    global_keys: &[KeyHelp],
+) {
+    let key_width = pane_keys
+        .iter()
+        .chain(global_keys)
+        .map(|k| k.keys.chars().count())
+        .max()
+        .unwrap_or(4);
+    let line = |k: &KeyHelp| {
+        Line::from(vec![
+            Span::styled(format!("  {:<key_width$}  ", k.keys), theme.key),
+            Span::raw(k.desc),
+        ])
+    };
+    let mut lines = vec![Line::styled(format!("{pane} pane"), theme.header)];
+    lines.extend(pane_keys.iter().map(line));
+    lines.push(Line::from(""));
+    lines.push(Line::styled("Everywhere", theme.header));
+    lines.extend(global_keys.iter().map(line));
+    let width = lines.iter().map(|l| l.width()).max().unwrap_or(20) as u16 + 4;
+    let height = lines.len() as u16 + 2;
+    let [vertical] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(vertical);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.border_focused)
+                .title(Span::styled(" Keys — ? or Esc to close ", theme.title)),
+        ),
+        popup,
+    );
+}
