@@ -48,8 +48,13 @@ pub fn render(tab: &mut DatasetsTab, frame: &mut Frame<'_>, area: Rect, theme: &
                 detail_area,
             ),
             EntryState::Failed(message) => {
+                // The pane already names the file; the full temp or home path only wraps.
+                let message = message.replace(
+                    &entry.file.path.display().to_string(),
+                    &entry.file.relative,
+                );
                 let text = vec![
-                    Line::styled(message.clone(), theme.error),
+                    Line::styled(message, theme.error),
                     Line::from(""),
                     Line::styled(
                         "Fix the file and save it: Shelfcast reads it again on change. \

@@ -1,0 +1,10 @@
+//! Shelfcast's integration tests, in one binary so the crate is linked once.
+
+mod architecture;
+mod common;
+mod data;
+mod e2e;
+mod sample;
+mod shared_data;
+mod store;
+mod tui;

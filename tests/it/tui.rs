@@ -1,0 +1,176 @@
+//! The TUI in-process: the real App and key handler, profiling jobs run inline, rendered into a
+//! ratatui TestBackend and compared with committed snapshots.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use shelfcast::store::RunStore;
+use shelfcast::tui::app::App;
+use shelfcast::tui::panes::datasets::EntryState;
+use shelfcast::tui::run_profile_job;
+use shelfcast::tui::theme::Theme;
+use tokio::sync::mpsc::unbounded_channel;
+
+use crate::common::{fixtures, project};
+use crate::data::BAD_INPUTS;
+
+fn app_for(root: &std::path::Path) -> App {
+    let store = RunStore::open(&root.join("runs.db")).expect("store");
+    App::new("shop".into(), root.join("data"), store, Theme::monochrome())
+}
+
+/// Runs every profiling job the app asks for, inline, feeding progress and outcomes back.
+fn settle(app: &mut App) {
+    let (tx, mut rx) = unbounded_channel();
+    while let Some((file, use_cache)) = app.datasets.next_job() {
+        run_profile_job(app.store.path(), file, use_cache, &tx);
+        while let Ok(action) = rx.try_recv() {
+            app.update(action);
+        }
+    }
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.handle_key(&KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn draw(app: &mut App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+    terminal.draw(|frame| app.render(frame)).expect("draw");
+    terminal
+}
+
+fn screen_text(terminal: &Terminal<TestBackend>) -> String {
+    let buffer = terminal.backend().buffer();
+    let mut text = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            text.push_str(buffer[(x, y)].symbol());
+        }
+        text.push('\n');
+    }
+    text
+}
+
+fn small_project() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (tmp, root) = project();
+    std::fs::copy(fixtures().join("small/weekly_sales.csv"), root.join("data/weekly_sales.csv"))
+        .expect("copy");
+    std::fs::write(
+        root.join("data/stores.csv"),
+        "store,region,opened\nS1,North,2019-03-01\nS2,South,2021-07-15\n",
+    )
+    .expect("write");
+    (tmp, root)
+}
+
+#[test]
+fn datasets_pane_shows_files_profile_histogram_and_sample() {
+    let (_tmp, root) = small_project();
+    let mut app = app_for(&root);
+    settle(&mut app);
+    // Select weekly_sales.csv, focus the columns, move to `units`.
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Tab);
+    for _ in 0..5 {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    let terminal = draw(&mut app, 120, 34);
+    let text = screen_text(&terminal);
+    assert!(text.contains("12 rows × 6 columns"), "{text}");
+    assert!(text.contains("units — distribution"), "{text}");
+    insta::assert_snapshot!("datasets_pane", terminal.backend());
+}
+
+#[test]
+fn help_overlay_lists_the_live_keymap() {
+    let (_tmp, root) = small_project();
+    let mut app = app_for(&root);
+    settle(&mut app);
+    key(&mut app, KeyCode::Char('?'));
+    let terminal = draw(&mut app, 100, 30);
+    let text = screen_text(&terminal);
+    for binding in shelfcast::tui::panes::datasets::DATASETS_KEYS {
+        assert!(text.contains(binding.desc), "help misses '{}'", binding.desc);
+    }
+    insta::assert_snapshot!("help_overlay", terminal.backend());
+    // Keys go to the overlay while it is open: j does not move the selection.
+    let before = app.datasets.files_state.selected();
+    key(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.datasets.files_state.selected(), before);
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.show_help);
+}
+
+#[test]
+fn a_profile_in_progress_shows_a_gauge_and_keys_still_move() {
+    let (_tmp, root) = small_project();
+    let mut app = app_for(&root);
+    // Take the job but do not run it yet: the file is "being profiled".
+    let (file, _) = app.datasets.next_job().expect("a job");
+    app.update(shelfcast::tui::action::Action::ProfileProgress {
+        path: file.path.clone(),
+        stage: shelfcast::data::ProfileStage::Profiling { done: 3, total: 6 },
+    });
+    let text = screen_text(&draw(&mut app, 100, 24));
+    assert!(text.contains("profiling columns: 3 of 6"), "{text}");
+    let before = app.datasets.files_state.selected();
+    key(&mut app, KeyCode::Char('j'));
+    assert_ne!(app.datasets.files_state.selected(), before, "keys must work while profiling");
+}
+
+#[test]
+fn files_appear_and_disappear_on_rescan_and_keep_the_selection() {
+    let (_tmp, root) = small_project();
+    let mut app = app_for(&root);
+    settle(&mut app);
+    key(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.datasets.selected().map(|e| e.file.relative.as_str()), Some("weekly_sales.csv"));
+    std::fs::write(root.join("data/a_new.csv"), "x,y\n1,2\n").expect("write");
+    app.update(shelfcast::tui::action::Action::DatasetsChanged);
+    let names: Vec<&str> = app.datasets.entries.iter().map(|e| e.file.relative.as_str()).collect();
+    assert_eq!(names, vec!["a_new.csv", "stores.csv", "weekly_sales.csv"]);
+    assert_eq!(app.datasets.selected().map(|e| e.file.relative.as_str()), Some("weekly_sales.csv"));
+    std::fs::remove_file(root.join("data/a_new.csv")).expect("remove");
+    app.update(shelfcast::tui::action::Action::DatasetsChanged);
+    assert_eq!(app.datasets.entries.len(), 2);
+}
+
+#[test]
+fn every_bad_input_shows_its_specific_error_in_the_pane() {
+    let (_tmp, root) = project();
+    for (name, _) in BAD_INPUTS {
+        std::fs::copy(fixtures().join("bad").join(name), root.join("data").join(name)).expect("copy");
+    }
+    let mut app = app_for(&root);
+    settle(&mut app);
+    let mut names: Vec<&str> = BAD_INPUTS.iter().map(|(n, _)| *n).collect();
+    names.sort();
+    for (index, name) in names.iter().enumerate() {
+        let expected = BAD_INPUTS.iter().find(|(n, _)| n == name).map(|(_, m)| *m).expect("listed");
+        assert_eq!(app.datasets.files_state.selected(), Some(index));
+        let entry = app.datasets.selected().expect("selected");
+        assert!(
+            matches!(&entry.state, EntryState::Failed(m) if m.contains(expected)),
+            "{name}: {:?}",
+            entry.state
+        );
+        let text = screen_text(&draw(&mut app, 200, 30));
+        assert!(text.contains(&format!("{name} — cannot be read")), "{name}:\n{text}");
+        assert!(text.contains(expected), "{name}: the pane does not show '{expected}':\n{text}");
+        key(&mut app, KeyCode::Char('j'));
+    }
+}
+
+#[test]
+fn tiny_terminals_do_not_panic() {
+    let (_tmp, root) = small_project();
+    let mut app = app_for(&root);
+    settle(&mut app);
+    for (w, h) in [(0, 0), (1, 1), (20, 5), (40, 10), (80, 24)] {
+        draw(&mut app, w, h);
+        key(&mut app, KeyCode::Char('?'));
+        draw(&mut app, w, h);
+        key(&mut app, KeyCode::Esc);
+    }
+}
