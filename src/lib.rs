@@ -6,6 +6,12 @@
 //! The faces are thin layers over the same core functions, so everything the TUI can do is
 //! scriptable and testable without a terminal. `tests/it/architecture.rs` enforces this.
 
+// Core code does not panic on input, files or the store: errors are values.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod cli;
 pub mod data;
 pub mod jobs;

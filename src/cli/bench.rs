@@ -37,7 +37,9 @@ fn bench_profile(path: &Path, repeat: usize) -> anyhow::Result<()> {
         path.display(),
         file.bytes as f64 / 1e6,
         file.format.as_str(),
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
     );
 
     // The anchor: polars reading the same file with its default options (what any polars user
@@ -73,7 +75,10 @@ fn bench_profile(path: &Path, repeat: usize) -> anyhow::Result<()> {
         let mut store = RunStore::open(&store_path)?;
         let opened = Instant::now();
         let outcome = data::profile_dataset(&mut store, &file, true, &|_| {})?;
-        anyhow::ensure!(outcome.from_cache, "the second open was not served from the cache");
+        anyhow::ensure!(
+            outcome.from_cache,
+            "the second open was not served from the cache"
+        );
         cached.push(opened.elapsed());
         cached_with_open.push(start.elapsed());
     }

@@ -72,7 +72,10 @@ pub fn list(project: &Project, json: bool) -> anyhow::Result<()> {
                 line.rows.unwrap_or(0),
                 line.columns.unwrap_or(0)
             ),
-            Some(error) => println!("{:<36} {:<8} {:>12} error: {error}", line.path, line.format, line.bytes),
+            Some(error) => println!(
+                "{:<36} {:<8} {:>12} error: {error}",
+                line.path, line.format, line.bytes
+            ),
         }
     }
     Ok(())

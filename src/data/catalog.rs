@@ -14,11 +14,17 @@ use crate::store::{CachedProfile, DatasetRecord, NewDataset, RunStore};
 #[derive(Clone, Debug, PartialEq)]
 pub enum ProfileStage {
     /// Hashing and checking the bytes (done, total).
-    Scanning { done: u64, total: u64 },
+    Scanning {
+        done: u64,
+        total: u64,
+    },
     /// polars is reading the file.
     Reading,
     /// Column statistics (done, total).
-    Profiling { done: usize, total: usize },
+    Profiling {
+        done: usize,
+        total: usize,
+    },
     Saving,
 }
 
@@ -26,9 +32,7 @@ impl ProfileStage {
     /// A rough share of the whole job, 0.0 to 1.0.
     pub fn fraction(&self) -> f64 {
         match self {
-            ProfileStage::Scanning { done, total } => {
-                0.3 * (*done as f64 / (*total).max(1) as f64)
-            }
+            ProfileStage::Scanning { done, total } => 0.3 * (*done as f64 / (*total).max(1) as f64),
             ProfileStage::Reading => 0.3,
             ProfileStage::Profiling { done, total } => {
                 0.6 + 0.35 * (*done as f64 / (*total).max(1) as f64)

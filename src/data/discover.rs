@@ -45,10 +45,9 @@ pub struct DatasetFile {
 
 impl DatasetFile {
     pub fn from_path(path: &Path, base: &Path) -> Result<Self, DataError> {
-        let format =
-            DataFormat::from_path(path).ok_or_else(|| DataError::Unsupported {
-                path: path.to_path_buf(),
-            })?;
+        let format = DataFormat::from_path(path).ok_or_else(|| DataError::Unsupported {
+            path: path.to_path_buf(),
+        })?;
         let meta = std::fs::metadata(path).map_err(|e| DataError::io(path, e))?;
         let relative = path
             .strip_prefix(base)

@@ -27,9 +27,7 @@ pub enum DataError {
         column: u64,
         byte: u8,
     },
-    #[error(
-        "{path}: line {line}: expected {expected} fields (as in the header), found {found}"
-    )]
+    #[error("{path}: line {line}: expected {expected} fields (as in the header), found {found}")]
     RaggedRow {
         path: PathBuf,
         line: u64,

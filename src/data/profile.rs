@@ -193,10 +193,7 @@ pub fn profile_series(series: &Series) -> Result<ColumnProfile, PolarsError> {
             let ca = series.bool()?;
             let trues = ca.sum().unwrap_or(0) as u64;
             let falses = rows - missing - trues;
-            let mut top = vec![
-                ("true".to_string(), trues),
-                ("false".to_string(), falses),
-            ];
+            let mut top = vec![("true".to_string(), trues), ("false".to_string(), falses)];
             top.retain(|(_, c)| *c > 0);
             profile.distinct = top.len() as u64;
             profile.top = top_values(top, rows);
@@ -217,7 +214,10 @@ pub fn profile_series(series: &Series) -> Result<ColumnProfile, PolarsError> {
                 ColumnKind::Categorical
             };
             profile.top = top_values(
-                counts.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+                counts
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
                 rows,
             );
         }

@@ -11,7 +11,10 @@ pub enum Action {
     /// Something under `data/` changed: rescan it.
     DatasetsChanged,
     /// A background profile moved on.
-    ProfileProgress { path: PathBuf, stage: ProfileStage },
+    ProfileProgress {
+        path: PathBuf,
+        stage: ProfileStage,
+    },
     /// A background profile ended; the error is already user-facing text.
     ProfileDone {
         file: DatasetFile,

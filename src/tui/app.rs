@@ -28,7 +28,12 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(project_name: String, data_dir: std::path::PathBuf, store: RunStore, theme: Theme) -> Self {
+    pub fn new(
+        project_name: String,
+        data_dir: std::path::PathBuf,
+        store: RunStore,
+        theme: Theme,
+    ) -> Self {
         let mut datasets = DatasetsTab::new(data_dir);
         datasets.rescan(&store);
         let last_data_version = store.data_version().ok();

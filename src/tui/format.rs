@@ -5,7 +5,7 @@ pub fn count_text(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -68,6 +68,24 @@ pub fn truncate(text: &str, width: usize) -> String {
     out
 }
 
+/// Cuts `text` to `width` characters in the middle, keeping both ends: file names that share a
+/// prefix (`sales_weekly.csv`, `sales_weekly_2024h1.csv`) stay distinguishable.
+pub fn truncate_middle(text: &str, width: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= width {
+        return text.to_string();
+    }
+    if width < 3 {
+        return truncate(text, width);
+    }
+    let tail = (width - 1) / 2;
+    let head = width - 1 - tail;
+    let mut out: String = chars[..head].iter().collect();
+    out.push('…');
+    out.extend(&chars[chars.len() - tail..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +102,10 @@ mod tests {
         assert_eq!(num_text(-12.0), "-12");
         assert_eq!(num_text(2_500_000.0), "2.50M");
         assert_eq!(truncate("Supermarket Type1", 8), "Superma…");
+        assert_eq!(
+            truncate_middle("sales_weekly_2024h1.csv", 12),
+            "sales_…1.csv"
+        );
+        assert_eq!(truncate_middle("short.csv", 12), "short.csv");
     }
 }

@@ -37,6 +37,13 @@ fn core_modules_import_no_face_and_no_terminal_crate() {
             }
         }
     }
-    assert!(checked >= 10, "expected to check the core's files, checked {checked}");
-    assert!(offenders.is_empty(), "core modules touch a face:\n{}", offenders.join("\n"));
+    assert!(
+        checked >= 10,
+        "expected to check the core's files, checked {checked}"
+    );
+    assert!(
+        offenders.is_empty(),
+        "core modules touch a face:\n{}",
+        offenders.join("\n")
+    );
 }

@@ -14,7 +14,10 @@ pub fn shared_data(test: &str) -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        println!("SKIP {test}: {} is absent (fresh clone); nothing to check", dir.display());
+        println!(
+            "SKIP {test}: {} is absent (fresh clone); nothing to check",
+            dir.display()
+        );
         None
     }
 }

@@ -28,7 +28,10 @@ fn profile_matches_hand_computed_values() {
     let week = col("week");
     assert_eq!(week.kind, ColumnKind::Date, "ISO date strings are dates");
     let range = week.date_range.as_ref().expect("date range");
-    assert_eq!((range.min.as_str(), range.max.as_str(), range.days), ("2024-01-01", "2024-02-05", 36));
+    assert_eq!(
+        (range.min.as_str(), range.max.as_str(), range.days),
+        ("2024-01-01", "2024-02-05", 36)
+    );
     assert_eq!(week.distinct, 6);
 
     // units: 10 12 15 9 20 11 _ 14 13 16 8 18 (one missing) — computed by hand and in Python.
@@ -56,14 +59,28 @@ fn profile_matches_hand_computed_values() {
     let category = col("category");
     assert_eq!(category.kind, ColumnKind::Categorical);
     assert_eq!(category.distinct, 3);
-    let top: Vec<(&str, u64)> = category.top.iter().map(|t| (t.value.as_str(), t.count)).collect();
+    let top: Vec<(&str, u64)> = category
+        .top
+        .iter()
+        .map(|t| (t.value.as_str(), t.count))
+        .collect();
     assert_eq!(top, vec![("Snacks", 6), ("Dairy", 4), ("Bakery", 2)]);
     assert!(close(category.top[0].share, 0.5));
 
     let promo = col("promo");
-    assert_eq!(promo.top.iter().map(|t| (t.value.as_str(), t.count)).collect::<Vec<_>>(), vec![("0", 8), ("1", 4)]);
+    assert_eq!(
+        promo
+            .top
+            .iter()
+            .map(|t| (t.value.as_str(), t.count))
+            .collect::<Vec<_>>(),
+        vec![("0", 8), ("1", 4)]
+    );
     assert_eq!(profile.sample.rows.len(), 12);
-    assert_eq!(profile.sample.rows[6], vec!["2024-01-15", "S2", "Dairy", "0", "", ""]);
+    assert_eq!(
+        profile.sample.rows[6],
+        vec!["2024-01-15", "S2", "Dairy", "0", "", ""]
+    );
 }
 
 #[test]
@@ -104,16 +121,46 @@ fn profiles_are_cached_by_content_and_refreshed_when_the_file_changes() {
 
 /// Each bad fixture and the message it must produce (the file name is prefixed by the caller).
 pub const BAD_INPUTS: &[(&str, &str)] = &[
-    ("empty.csv", "the file is empty; expected a header line and at least one data row"),
-    ("header_only.csv", "the file has a header line but no data rows"),
-    ("ragged_row.csv", "line 3: expected 3 fields (as in the header), found 2"),
-    ("unclosed_quote.csv", "line 2, column 4: a quoted field opens here and is never closed"),
-    ("stray_quote.csv", "line 2, column 6: '\"' inside an unquoted field"),
-    ("text_after_quote.csv", "line 2, column 13: unexpected character after a closing quote"),
-    ("invalid_utf8.csv", "line 2, column 7: invalid UTF-8 (byte 0xe9)"),
-    ("duplicate_header.csv", "line 1: column name 'store' appears twice (fields 1 and 3)"),
-    ("truncated.parquet", "not a readable Parquet file: truncated or incomplete"),
-    ("not_really.parquet", "not a readable Parquet file: missing the 'PAR1' magic at the start"),
+    (
+        "empty.csv",
+        "the file is empty; expected a header line and at least one data row",
+    ),
+    (
+        "header_only.csv",
+        "the file has a header line but no data rows",
+    ),
+    (
+        "ragged_row.csv",
+        "line 3: expected 3 fields (as in the header), found 2",
+    ),
+    (
+        "unclosed_quote.csv",
+        "line 2, column 4: a quoted field opens here and is never closed",
+    ),
+    (
+        "stray_quote.csv",
+        "line 2, column 6: '\"' inside an unquoted field",
+    ),
+    (
+        "text_after_quote.csv",
+        "line 2, column 13: unexpected character after a closing quote",
+    ),
+    (
+        "invalid_utf8.csv",
+        "line 2, column 7: invalid UTF-8 (byte 0xe9)",
+    ),
+    (
+        "duplicate_header.csv",
+        "line 1: column name 'store' appears twice (fields 1 and 3)",
+    ),
+    (
+        "truncated.parquet",
+        "not a readable Parquet file: truncated or incomplete",
+    ),
+    (
+        "not_really.parquet",
+        "not a readable Parquet file: missing the 'PAR1' magic at the start",
+    ),
 ];
 
 #[test]
@@ -125,7 +172,10 @@ fn the_bad_fixture_set_is_complete() {
     on_disk.sort();
     let mut listed: Vec<String> = BAD_INPUTS.iter().map(|(f, _)| f.to_string()).collect();
     listed.sort();
-    assert_eq!(on_disk, listed, "every bad fixture needs its expected message here");
+    assert_eq!(
+        on_disk, listed,
+        "every bad fixture needs its expected message here"
+    );
 }
 
 #[test]
@@ -137,9 +187,18 @@ fn every_bad_input_gets_its_specific_error_from_the_core() {
             .err()
             .unwrap_or_else(|| panic!("{name} was accepted"));
         let message = error.to_string();
-        assert!(message.contains(name), "{name}: the message names no file: {message}");
-        assert!(message.contains(expected), "{name}: got '{message}', wanted '{expected}'");
-        assert!(!matches!(error, DataError::Polars { .. }), "{name}: unspecific polars error");
+        assert!(
+            message.contains(name),
+            "{name}: the message names no file: {message}"
+        );
+        assert!(
+            message.contains(expected),
+            "{name}: got '{message}', wanted '{expected}'"
+        );
+        assert!(
+            !matches!(error, DataError::Polars { .. }),
+            "{name}: unspecific polars error"
+        );
     }
 }
 
@@ -149,10 +208,22 @@ fn every_bad_input_gets_its_specific_error_from_the_cli_and_nothing_is_stored() 
     for (name, expected) in BAD_INPUTS {
         let path = fixtures().join("bad").join(name);
         let output = shelfcast(&root, &["profile", path.to_str().expect("utf8 path")]);
-        assert!(!output.status.success(), "{name} exited 0:\n{}", describe(&output));
+        assert!(
+            !output.status.success(),
+            "{name} exited 0:\n{}",
+            describe(&output)
+        );
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains(name) && stderr.contains(expected), "{name}:\n{}", describe(&output));
-        assert!(!stderr.contains("panicked"), "{name} panicked:\n{}", describe(&output));
+        assert!(
+            stderr.contains(name) && stderr.contains(expected),
+            "{name}:\n{}",
+            describe(&output)
+        );
+        assert!(
+            !stderr.contains("panicked"),
+            "{name} panicked:\n{}",
+            describe(&output)
+        );
         assert!(output.stdout.is_empty(), "{name}: error output on stdout");
     }
     // No half-written dataset or profile rows for the refused files.
@@ -160,16 +231,31 @@ fn every_bad_input_gets_its_specific_error_from_the_cli_and_nothing_is_stored() 
     for (name, _) in BAD_INPUTS {
         let path = fixtures().join("bad").join(name);
         let file = DatasetFile::from_path(&path, &fixtures()).expect("stat");
-        assert!(data::cached_profile(&store, &file).expect("lookup").is_none(), "{name}");
+        assert!(
+            data::cached_profile(&store, &file)
+                .expect("lookup")
+                .is_none(),
+            "{name}"
+        );
     }
 }
 
 #[test]
 fn cli_profile_json_is_stable_and_datasets_lists_the_folder() {
     let (_tmp, root) = project();
-    std::fs::copy(fixtures().join("small/weekly_sales.csv"), root.join("data/sales.csv"))
-        .expect("copy");
-    let output = shelfcast(&root, &["profile", root.join("data/sales.csv").to_str().expect("utf8"), "--json"]);
+    std::fs::copy(
+        fixtures().join("small/weekly_sales.csv"),
+        root.join("data/sales.csv"),
+    )
+    .expect("copy");
+    let output = shelfcast(
+        &root,
+        &[
+            "profile",
+            root.join("data/sales.csv").to_str().expect("utf8"),
+            "--json",
+        ],
+    );
     assert!(output.status.success(), "{}", describe(&output));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
     assert_eq!(json["rows"], 12);
@@ -191,5 +277,9 @@ fn cli_reports_a_missing_file_on_stderr_with_a_failure_code() {
     let output = shelfcast(&root, &["profile", "no/such/file.csv"]);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("no/such/file.csv") && stderr.contains("cannot read"), "{}", describe(&output));
+    assert!(
+        stderr.contains("no/such/file.csv") && stderr.contains("cannot read"),
+        "{}",
+        describe(&output)
+    );
 }

@@ -14,7 +14,10 @@ struct Tmux {
 
 impl Tmux {
     fn available(test: &str) -> bool {
-        let ok = Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success());
+        let ok = Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success());
         if !ok {
             println!("SKIP {test}: tmux is not installed");
         }
@@ -31,7 +34,17 @@ impl Tmux {
             root.display()
         );
         let status = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &session, "-x", "120", "-y", "36", &command])
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                "120",
+                "-y",
+                "36",
+                &command,
+            ])
             .status()
             .expect("start tmux");
         assert!(status.success(), "tmux new-session failed");
@@ -73,7 +86,9 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.session]).status();
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .status();
     }
 }
 
@@ -89,12 +104,17 @@ fn tui_lists_the_sample_follows_the_folder_and_restores_the_terminal() {
     let (_tmp, root) = project();
     let tmux = Tmux::start("main", &root);
     // First run on an empty data/: the sample is generated and all four files get profiled.
-    let screen = tmux.wait_for("the four sample datasets, profiled", Duration::from_secs(180), |s| {
-        ready_count(s) == 4
-    });
+    let screen = tmux.wait_for(
+        "the four sample datasets, profiled",
+        Duration::from_secs(180),
+        |s| ready_count(s) == 4,
+    );
     assert!(screen.contains("coupon_redemption.csv"), "{screen}");
     assert!(screen.contains("wrote the sample data"), "{screen}");
-    assert!(screen.contains("4,000 rows × 9 columns"), "the first file is selected:\n{screen}");
+    assert!(
+        screen.contains("4,000 rows × 9 columns"),
+        "the first file is selected:\n{screen}"
+    );
 
     tmux.keys(&["j"]);
     tmux.wait_for("sales_weekly.csv selected", Duration::from_secs(10), |s| {
@@ -107,24 +127,39 @@ fn tui_lists_the_sample_follows_the_folder_and_restores_the_terminal() {
 
     // A file copied into data/ appears (and gets profiled) without any key.
     std::fs::write(root.join("data/.partial.tmp"), "ignored").expect("hidden file");
-    std::fs::write(root.join("data/extra_sales.csv"), "week,units\n2024-01-01,5\n2024-01-08,7\n")
-        .expect("new file");
+    std::fs::write(
+        root.join("data/extra_sales.csv"),
+        "week,units\n2024-01-01,5\n2024-01-08,7\n",
+    )
+    .expect("new file");
     tmux.wait_for("extra_sales.csv listed", Duration::from_secs(10), |s| {
         s.contains("extra_sales.csv") && ready_count(s) == 5
     });
     std::fs::remove_file(root.join("data/extra_sales.csv")).expect("remove");
-    tmux.wait_for("extra_sales.csv gone", Duration::from_secs(10), |s| !s.contains("extra_sales.csv"));
+    tmux.wait_for("extra_sales.csv gone", Duration::from_secs(10), |s| {
+        !s.contains("extra_sales.csv")
+    });
 
     tmux.keys(&["?"]);
-    tmux.wait_for("the help overlay", Duration::from_secs(10), |s| s.contains("Keys — ? or Esc"));
+    tmux.wait_for("the help overlay", Duration::from_secs(10), |s| {
+        s.contains("Keys — ? or Esc")
+    });
     tmux.keys(&["Escape"]);
     tmux.keys(&["q"]);
-    let screen = tmux.wait_for("the app to exit and stty to report", Duration::from_secs(10), |s| {
-        s.contains("SHELFCAST_EXITED=") && s.lines().any(|l| l.trim_end().ends_with("icanon"))
-    });
+    let screen = tmux.wait_for(
+        "the app to exit and stty to report",
+        Duration::from_secs(10),
+        |s| s.contains("SHELFCAST_EXITED=") && s.lines().any(|l| l.trim_end().ends_with("icanon")),
+    );
     assert!(screen.contains("SHELFCAST_EXITED=0"), "{screen}");
-    assert!(!screen.contains("Files in data/"), "the alternate screen was not left:\n{screen}");
-    let mode = screen.lines().find(|l| l.trim_end().ends_with("icanon")).unwrap_or("");
+    assert!(
+        !screen.contains("Files in data/"),
+        "the alternate screen was not left:\n{screen}"
+    );
+    let mode = screen
+        .lines()
+        .find(|l| l.trim_end().ends_with("icanon"))
+        .unwrap_or("");
     assert_eq!(mode.trim(), "icanon", "raw mode was left on:\n{screen}");
     assert!(root.join("runs.db").exists());
 }
@@ -139,15 +174,22 @@ fn the_pane_answers_keys_while_a_million_row_file_is_profiled() {
     };
     let (_tmp, root) = project();
     std::fs::copy(fixtures_small(), root.join("data/a_small.csv")).expect("small");
-    std::fs::copy(shared.join("rossmann_train.csv"), root.join("data/rossmann_train.csv"))
-        .expect("copy the 1M-row file");
+    std::fs::copy(
+        shared.join("rossmann_train.csv"),
+        root.join("data/rossmann_train.csv"),
+    )
+    .expect("copy the 1M-row file");
     let tmux = Tmux::start("busy", &root);
-    tmux.wait_for("a_small.csv profiled", Duration::from_secs(60), |s| ready_count(s) == 1);
+    tmux.wait_for("a_small.csv profiled", Duration::from_secs(60), |s| {
+        ready_count(s) == 1
+    });
     // Select the big file: its profile starts (or is under way) in the background.
     tmux.keys(&["j"]);
-    tmux.wait_for("the big file being profiled", Duration::from_secs(30), |s| {
-        s.contains("rossmann_train.csv — profiling")
-    });
+    tmux.wait_for(
+        "the big file being profiled",
+        Duration::from_secs(30),
+        |s| s.contains("rossmann_train.csv — profiling"),
+    );
     // Move the selection back and forth while it is still profiling: every key is answered.
     for round in 0..3 {
         tmux.keys(&["k"]);
@@ -160,11 +202,16 @@ fn the_pane_answers_keys_while_a_million_row_file_is_profiled() {
                 && (s.contains("— profiling") || s.contains("1,017,209 rows"))
         });
         if round == 0 {
-            assert!(screen.contains("— profiling"), "the profile finished too soon to test:\n{screen}");
+            assert!(
+                screen.contains("— profiling"),
+                "the profile finished too soon to test:\n{screen}"
+            );
         }
     }
     tmux.keys(&["q"]);
-    tmux.wait_for("the app to exit", Duration::from_secs(10), |s| s.contains("SHELFCAST_EXITED=0"));
+    tmux.wait_for("the app to exit", Duration::from_secs(10), |s| {
+        s.contains("SHELFCAST_EXITED=0")
+    });
 }
 
 fn fixtures_small() -> std::path::PathBuf {

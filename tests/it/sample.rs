@@ -15,7 +15,16 @@ fn the_same_seed_writes_byte_identical_files_and_another_seed_does_not() {
     let (_tmp, root) = project();
     let write = |dir: &str, seed: &str| {
         let out = root.join(dir);
-        let output = shelfcast(&root, &["sample-data", "--out", out.to_str().expect("utf8"), "--seed", seed]);
+        let output = shelfcast(
+            &root,
+            &[
+                "sample-data",
+                "--out",
+                out.to_str().expect("utf8"),
+                "--seed",
+                seed,
+            ],
+        );
         assert!(output.status.success(), "{}", describe(&output));
         FILES.map(|f| sha256_of(&out.join(f)))
     };
@@ -46,15 +55,30 @@ fn the_sample_has_the_promised_shape_drift_and_truth() {
          display,holiday,units_sold"
     );
     let drift = std::fs::read_to_string(data.join("sales_weekly_2024h1.csv")).expect("drift");
-    assert!(drift.contains(",S21,"), "the drifted half-year has a new store");
+    assert!(
+        drift.contains(",S21,"),
+        "the drifted half-year has a new store"
+    );
     assert!(!train.contains(",S21,"));
-    assert!(drift.lines().nth(1).is_some_and(|l| l.starts_with("2024-01-01")));
-    assert!(!drift.contains(",I007,"), "Household items are delisted in the drift period");
-    assert!(drift.contains(",I051,"), "new Snacks items arrive in the drift period");
+    assert!(
+        drift
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("2024-01-01"))
+    );
+    assert!(
+        !drift.contains(",I007,"),
+        "Household items are delisted in the drift period"
+    );
+    assert!(
+        drift.contains(",I051,"),
+        "new Snacks items arrive in the drift period"
+    );
 
-    let truth: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(data.join("sample_truth.json")).expect("truth"))
-            .expect("json");
+    let truth: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(data.join("sample_truth.json")).expect("truth"),
+    )
+    .expect("json");
     let categories = truth["categories"].as_array().expect("categories");
     assert_eq!(categories.len(), 8);
     for c in categories {
@@ -70,7 +94,10 @@ fn the_sample_has_the_promised_shape_drift_and_truth() {
     let rows: Vec<&str> = coupons.lines().skip(1).collect();
     assert_eq!(rows.len(), 4000);
     let redeemed = rows.iter().filter(|r| r.ends_with(",1")).count();
-    assert!((800..3200).contains(&redeemed), "{redeemed} redeemed: both classes must be common");
+    assert!(
+        (800..3200).contains(&redeemed),
+        "{redeemed} redeemed: both classes must be common"
+    );
 }
 
 #[test]

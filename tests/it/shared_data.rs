@@ -23,7 +23,10 @@ fn bigmart_missing_values_are_counted_exactly() {
     let col = |n: &str| profile.columns.iter().find(|c| c.name == n).expect(n);
     assert_eq!(col("Item_Weight").missing, 1_463);
     assert_eq!(col("Outlet_Size").missing, 2_410);
-    assert_eq!(col("Item_Visibility").numeric.as_ref().expect("num").zeros, 526);
+    assert_eq!(
+        col("Item_Visibility").numeric.as_ref().expect("num").zeros,
+        526
+    );
     assert_eq!(col("Item_Fat_Content").distinct, 5);
     let mean = col("Item_Outlet_Sales").numeric.as_ref().expect("num").mean;
     assert!((mean - 2181.29).abs() < 0.01, "{mean}");
@@ -42,7 +45,11 @@ fn telco_blank_total_charges_are_missing_numbers() {
     assert_eq!(total.missing, 11);
     assert!(profile.notes.iter().any(|n| n.contains("TotalCharges")));
     assert_eq!(col("customerID").kind, ColumnKind::Text);
-    let churn: Vec<(&str, u64)> = col("Churn").top.iter().map(|t| (t.value.as_str(), t.count)).collect();
+    let churn: Vec<(&str, u64)> = col("Churn")
+        .top
+        .iter()
+        .map(|t| (t.value.as_str(), t.count))
+        .collect();
     assert_eq!(churn, vec![("No", 5_174), ("Yes", 1_869)]);
 }
 

@@ -56,7 +56,10 @@ fn migrates_an_empty_file_to_the_full_schema_with_wal_and_foreign_keys() {
         "schedules",
         "tags",
     ] {
-        assert!(tables.iter().any(|t| t == table), "missing table {table}: {tables:?}");
+        assert!(
+            tables.iter().any(|t| t == table),
+            "missing table {table}: {tables:?}"
+        );
     }
     let conn = rusqlite::Connection::open(&path).expect("raw");
     let mode: String = conn
@@ -106,7 +109,9 @@ fn a_reopened_store_keeps_runs_params_metrics_tags_and_artifacts() {
                 },
             )
             .expect("artifact");
-        store.set_status(id, RunStatus::Running, None).expect("running");
+        store
+            .set_status(id, RunStatus::Running, None)
+            .expect("running");
         store.set_pid(id, 4242).expect("pid");
         store
             .set_status(id, RunStatus::Failed, Some("worker died"))
@@ -130,10 +135,16 @@ fn a_reopened_store_keeps_runs_params_metrics_tags_and_artifacts() {
     );
     let history = store.metric_history(id, "val_rmse").expect("history");
     assert_eq!(
-        history.iter().map(|p| (p.step, p.value)).collect::<Vec<_>>(),
+        history
+            .iter()
+            .map(|p| (p.step, p.value))
+            .collect::<Vec<_>>(),
         vec![(0, 5.0), (1, 4.5)]
     );
-    assert_eq!(store.tags(id).expect("tags"), vec![("owner".into(), "ana".into())]);
+    assert_eq!(
+        store.tags(id).expect("tags"),
+        vec![("owner".into(), "ana".into())]
+    );
     let artifacts = store.artifacts(id).expect("artifacts");
     assert_eq!(artifacts.len(), 1);
     assert_eq!(artifacts[0].bytes, 1234);
@@ -144,7 +155,10 @@ fn a_reopened_store_keeps_runs_params_metrics_tags_and_artifacts() {
         })
         .expect("list");
     assert_eq!(failed.len(), 1);
-    assert!(matches!(store.get_run(id + 100), Err(StoreError::RunNotFound(_))));
+    assert!(matches!(
+        store.get_run(id + 100),
+        Err(StoreError::RunNotFound(_))
+    ));
 }
 
 #[test]
@@ -192,7 +206,13 @@ fn a_batch_of_ten_thousand_points_is_one_transaction() {
     let after = observer.data_version().expect("version");
     // data_version moves once per commit by another connection.
     assert_eq!(after, before + 1, "the batch took more than one commit");
-    assert_eq!(observer.metric_history(id, "train_loss").expect("read").len(), 10_000);
+    assert_eq!(
+        observer
+            .metric_history(id, "train_loss")
+            .expect("read")
+            .len(),
+        10_000
+    );
 }
 
 const CHILD_DB: &str = "SHELFCAST_TEST_CHILD_DB";
@@ -271,7 +291,10 @@ fn two_processes_write_while_a_third_reads_and_nobody_sees_database_is_locked() 
             reads += 1;
         }
         let done = runs.iter().all(|&run| {
-            store.metric_history(run, "loss").map(|h| h.len() as i64).unwrap_or(0)
+            store
+                .metric_history(run, "loss")
+                .map(|h| h.len() as i64)
+                .unwrap_or(0)
                 == CHILD_BATCHES * CHILD_BATCH
         });
         if done || Instant::now() > deadline {
@@ -282,9 +305,18 @@ fn two_processes_write_while_a_third_reads_and_nobody_sees_database_is_locked() 
         let output = child.wait_with_output().expect("wait writer");
         let stderr = String::from_utf8_lossy(&output.stderr);
         let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(output.status.success(), "writer failed:\n{stdout}\n{stderr}");
-        assert!(!stderr.contains("locked") && !stdout.contains("locked"), "{stdout}{stderr}");
-        assert!(stdout.contains("1 passed"), "the child ran no writer: {stdout}");
+        assert!(
+            output.status.success(),
+            "writer failed:\n{stdout}\n{stderr}"
+        );
+        assert!(
+            !stderr.contains("locked") && !stdout.contains("locked"),
+            "{stdout}{stderr}"
+        );
+        assert!(
+            stdout.contains("1 passed"),
+            "the child ran no writer: {stdout}"
+        );
     }
     for run in runs {
         assert_eq!(

@@ -54,8 +54,11 @@ fn screen_text(terminal: &Terminal<TestBackend>) -> String {
 
 fn small_project() -> (tempfile::TempDir, std::path::PathBuf) {
     let (tmp, root) = project();
-    std::fs::copy(fixtures().join("small/weekly_sales.csv"), root.join("data/weekly_sales.csv"))
-        .expect("copy");
+    std::fs::copy(
+        fixtures().join("small/weekly_sales.csv"),
+        root.join("data/weekly_sales.csv"),
+    )
+    .expect("copy");
     std::fs::write(
         root.join("data/stores.csv"),
         "store,region,opened\nS1,North,2019-03-01\nS2,South,2021-07-15\n",
@@ -91,7 +94,11 @@ fn help_overlay_lists_the_live_keymap() {
     let terminal = draw(&mut app, 100, 30);
     let text = screen_text(&terminal);
     for binding in shelfcast::tui::panes::datasets::DATASETS_KEYS {
-        assert!(text.contains(binding.desc), "help misses '{}'", binding.desc);
+        assert!(
+            text.contains(binding.desc),
+            "help misses '{}'",
+            binding.desc
+        );
     }
     insta::assert_snapshot!("help_overlay", terminal.backend());
     // Keys go to the overlay while it is open: j does not move the selection.
@@ -116,7 +123,11 @@ fn a_profile_in_progress_shows_a_gauge_and_keys_still_move() {
     assert!(text.contains("profiling columns: 3 of 6"), "{text}");
     let before = app.datasets.files_state.selected();
     key(&mut app, KeyCode::Char('j'));
-    assert_ne!(app.datasets.files_state.selected(), before, "keys must work while profiling");
+    assert_ne!(
+        app.datasets.files_state.selected(),
+        before,
+        "keys must work while profiling"
+    );
 }
 
 #[test]
@@ -125,12 +136,23 @@ fn files_appear_and_disappear_on_rescan_and_keep_the_selection() {
     let mut app = app_for(&root);
     settle(&mut app);
     key(&mut app, KeyCode::Char('j'));
-    assert_eq!(app.datasets.selected().map(|e| e.file.relative.as_str()), Some("weekly_sales.csv"));
+    assert_eq!(
+        app.datasets.selected().map(|e| e.file.relative.as_str()),
+        Some("weekly_sales.csv")
+    );
     std::fs::write(root.join("data/a_new.csv"), "x,y\n1,2\n").expect("write");
     app.update(shelfcast::tui::action::Action::DatasetsChanged);
-    let names: Vec<&str> = app.datasets.entries.iter().map(|e| e.file.relative.as_str()).collect();
+    let names: Vec<&str> = app
+        .datasets
+        .entries
+        .iter()
+        .map(|e| e.file.relative.as_str())
+        .collect();
     assert_eq!(names, vec!["a_new.csv", "stores.csv", "weekly_sales.csv"]);
-    assert_eq!(app.datasets.selected().map(|e| e.file.relative.as_str()), Some("weekly_sales.csv"));
+    assert_eq!(
+        app.datasets.selected().map(|e| e.file.relative.as_str()),
+        Some("weekly_sales.csv")
+    );
     std::fs::remove_file(root.join("data/a_new.csv")).expect("remove");
     app.update(shelfcast::tui::action::Action::DatasetsChanged);
     assert_eq!(app.datasets.entries.len(), 2);
@@ -140,14 +162,22 @@ fn files_appear_and_disappear_on_rescan_and_keep_the_selection() {
 fn every_bad_input_shows_its_specific_error_in_the_pane() {
     let (_tmp, root) = project();
     for (name, _) in BAD_INPUTS {
-        std::fs::copy(fixtures().join("bad").join(name), root.join("data").join(name)).expect("copy");
+        std::fs::copy(
+            fixtures().join("bad").join(name),
+            root.join("data").join(name),
+        )
+        .expect("copy");
     }
     let mut app = app_for(&root);
     settle(&mut app);
     let mut names: Vec<&str> = BAD_INPUTS.iter().map(|(n, _)| *n).collect();
     names.sort();
     for (index, name) in names.iter().enumerate() {
-        let expected = BAD_INPUTS.iter().find(|(n, _)| n == name).map(|(_, m)| *m).expect("listed");
+        let expected = BAD_INPUTS
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, m)| *m)
+            .expect("listed");
         assert_eq!(app.datasets.files_state.selected(), Some(index));
         let entry = app.datasets.selected().expect("selected");
         assert!(
@@ -156,8 +186,14 @@ fn every_bad_input_shows_its_specific_error_in_the_pane() {
             entry.state
         );
         let text = screen_text(&draw(&mut app, 200, 30));
-        assert!(text.contains(&format!("{name} — cannot be read")), "{name}:\n{text}");
-        assert!(text.contains(expected), "{name}: the pane does not show '{expected}':\n{text}");
+        assert!(
+            text.contains(&format!("{name} — cannot be read")),
+            "{name}:\n{text}"
+        );
+        assert!(
+            text.contains(expected),
+            "{name}: the pane does not show '{expected}':\n{text}"
+        );
         key(&mut app, KeyCode::Char('j'));
     }
 }

@@ -50,13 +50,10 @@ pub fn write_sample(out: &Path, seed: u64) -> Result<SampleReport, DataError> {
     files.push(sample_file(&csv, sales.train.len())?);
 
     let parquet = out.join("sales_weekly.parquet");
-    let mut frame = sales
-        .train
-        .to_frame()
-        .map_err(|source| DataError::Polars {
-            path: parquet.clone(),
-            source,
-        })?;
+    let mut frame = sales.train.to_frame().map_err(|source| DataError::Polars {
+        path: parquet.clone(),
+        source,
+    })?;
     write_atomic(&parquet, |w| {
         polars::prelude::ParquetWriter::new(w)
             .finish(&mut frame)
@@ -75,10 +72,11 @@ pub fn write_sample(out: &Path, seed: u64) -> Result<SampleReport, DataError> {
     files.push(sample_file(&coupon, coupon_rows.0)?);
 
     let truth = out.join("sample_truth.json");
-    let truth_text = serde_json::to_string_pretty(&sales.truth).map_err(|e| DataError::Invalid {
-        path: truth.clone(),
-        what: e.to_string(),
-    })?;
+    let truth_text =
+        serde_json::to_string_pretty(&sales.truth).map_err(|e| DataError::Invalid {
+            path: truth.clone(),
+            what: e.to_string(),
+        })?;
     write_atomic(&truth, |w| writeln!(w, "{truth_text}"))?;
     files.push(sample_file(&truth, 0)?);
 

@@ -149,7 +149,8 @@ impl SalesTable {
             .iter()
             .map(|d| (*d - epoch).num_days() as i32)
             .collect();
-        let round2 = |v: &Vec<f64>| -> Vec<f64> { v.iter().map(|x| (x * 100.0).round() / 100.0).collect() };
+        let round2 =
+            |v: &Vec<f64>| -> Vec<f64> { v.iter().map(|x| (x * 100.0).round() / 100.0).collect() };
         let week = Series::new("week_start".into(), days).cast(&DataType::Date)?;
         DataFrame::new_infer_height(vec![
             week.into_column(),
@@ -172,15 +173,24 @@ impl SalesTable {
             ),
             Column::new(
                 "display".into(),
-                self.display.iter().map(|&v| i64::from(v)).collect::<Vec<_>>(),
+                self.display
+                    .iter()
+                    .map(|&v| i64::from(v))
+                    .collect::<Vec<_>>(),
             ),
             Column::new(
                 "holiday".into(),
-                self.holiday.iter().map(|&v| i64::from(v)).collect::<Vec<_>>(),
+                self.holiday
+                    .iter()
+                    .map(|&v| i64::from(v))
+                    .collect::<Vec<_>>(),
             ),
             Column::new(
                 "units_sold".into(),
-                self.units_sold.iter().map(|&v| v as i64).collect::<Vec<_>>(),
+                self.units_sold
+                    .iter()
+                    .map(|&v| v as i64)
+                    .collect::<Vec<_>>(),
             ),
         ])
     }
@@ -410,18 +420,13 @@ fn simulate_week(
             let pair = if s < STORES && i < ITEMS {
                 world.pair[s * ITEMS + i]
             } else if s == STORES && i < ITEMS {
-                world
-                    .pair
-                    .get(new_pair_offset + i)
-                    .copied()
-                    .unwrap_or(1.0)
+                world.pair.get(new_pair_offset + i).copied().unwrap_or(1.0)
             } else {
                 1.0
             };
             let season = 1.0
                 + spec.season_amplitude
-                    * (std::f64::consts::TAU * (week_of_year - spec.season_peak_week) / 52.0)
-                        .cos();
+                    * (std::f64::consts::TAU * (week_of_year - spec.season_peak_week) / 52.0).cos();
             let regular = item.regular_price * regime.price_factor;
             let promo = rng.chance(spec.promo_rate * regime.promo_rate_factor[item.category]);
             let depth = if promo {

@@ -167,7 +167,9 @@ impl DatasetsTab {
     }
 
     pub fn selected(&self) -> Option<&DatasetEntry> {
-        self.files_state.selected().and_then(|i| self.entries.get(i))
+        self.files_state
+            .selected()
+            .and_then(|i| self.entries.get(i))
     }
 
     pub fn selected_profile(&self) -> Option<&DatasetProfile> {
@@ -217,7 +219,11 @@ impl DatasetsTab {
             .collect();
         let index = selected_path
             .and_then(|p| self.entries.iter().position(|e| e.file.path == p))
-            .or(if self.entries.is_empty() { None } else { Some(0) })
+            .or(if self.entries.is_empty() {
+                None
+            } else {
+                Some(0)
+            })
             .map(|i| i.min(self.entries.len().saturating_sub(1)));
         if index != self.files_state.selected() {
             self.select_file(index);
@@ -246,8 +252,16 @@ impl DatasetsTab {
         }
         let selected = self.files_state.selected();
         let index = selected
-            .filter(|&i| self.entries.get(i).is_some_and(|e| e.state == EntryState::Pending))
-            .or_else(|| self.entries.iter().position(|e| e.state == EntryState::Pending))?;
+            .filter(|&i| {
+                self.entries
+                    .get(i)
+                    .is_some_and(|e| e.state == EntryState::Pending)
+            })
+            .or_else(|| {
+                self.entries
+                    .iter()
+                    .position(|e| e.state == EntryState::Pending)
+            })?;
         let entry = &mut self.entries[index];
         entry.state = EntryState::Profiling(ProfileStage::Scanning {
             done: 0,
@@ -265,7 +279,10 @@ impl DatasetsTab {
     fn select_file(&mut self, index: Option<usize>) {
         self.files_state.select(index);
         self.columns_state = TableState::default();
-        if self.selected_profile().is_some_and(|p| !p.columns.is_empty()) {
+        if self
+            .selected_profile()
+            .is_some_and(|p| !p.columns.is_empty())
+        {
             self.columns_state.select(Some(0));
         }
         self.row_offset = 0;
@@ -352,11 +369,7 @@ impl DatasetsTab {
         }
     }
 
-    fn apply_done(
-        &mut self,
-        file: DatasetFile,
-        result: Result<Box<data::ProfileOutcome>, String>,
-    ) {
+    fn apply_done(&mut self, file: DatasetFile, result: Result<Box<data::ProfileOutcome>, String>) {
         if self.busy.as_ref() == Some(&file.path) {
             self.busy = None;
         }

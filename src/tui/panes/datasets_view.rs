@@ -10,14 +10,20 @@ use ratatui::widgets::{
 
 use super::datasets::{DatasetsTab, EntryState, Focus};
 use crate::data::{ColumnProfile, DatasetProfile, ProfileStage};
-use crate::tui::format::{bytes_text, count_text, num_text, truncate};
+use crate::tui::format::{bytes_text, count_text, num_text, truncate, truncate_middle};
 use crate::tui::theme::Theme;
 
 pub fn render(tab: &mut DatasetsTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spin: char) {
+    // The file list takes a third of a narrow terminal and at most 40 columns of a wide one.
+    let files_width = (area.width / 3).clamp(24, 40);
     let [files_area, detail_area] =
-        Layout::horizontal([Constraint::Length(40), Constraint::Min(30)]).areas(area);
+        Layout::horizontal([Constraint::Length(files_width), Constraint::Min(20)]).areas(area);
     render_files(tab, frame, files_area, theme, spin);
-    let selected = tab.files_state.selected().and_then(|i| tab.entries.get(i)).cloned();
+    let selected = tab
+        .files_state
+        .selected()
+        .and_then(|i| tab.entries.get(i))
+        .cloned();
     match selected {
         None => {
             let text = match &tab.scan_error {
@@ -43,16 +49,17 @@ pub fn render(tab: &mut DatasetsTab, frame: &mut Frame<'_>, area: Rect, theme: &
                 render_progress(frame, detail_area, theme, &entry.file.relative, stage, spin)
             }
             EntryState::Pending => frame.render_widget(
-                Paragraph::new(format!("{spin} waiting to be profiled…"))
-                    .block(block(&entry.file.relative, false, theme)),
+                Paragraph::new(format!("{spin} waiting to be profiled…")).block(block(
+                    &entry.file.relative,
+                    false,
+                    theme,
+                )),
                 detail_area,
             ),
             EntryState::Failed(message) => {
                 // The pane already names the file; the full temp or home path only wraps.
-                let message = message.replace(
-                    &entry.file.path.display().to_string(),
-                    &entry.file.relative,
-                );
+                let message =
+                    message.replace(&entry.file.path.display().to_string(), &entry.file.relative);
                 let text = vec![
                     Line::styled(message, theme.error),
                     Line::from(""),
@@ -86,22 +93,32 @@ fn block<'a>(title: &str, focused: bool, theme: &Theme) -> Block<'a> {
         .title(Span::styled(format!(" {title} "), theme.title))
 }
 
-fn render_files(tab: &mut DatasetsTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spin: char) {
+fn render_files(
+    tab: &mut DatasetsTab,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    theme: &Theme,
+    spin: char,
+) {
+    // Borders, the status glyph, the row count and two column gaps.
+    let name_width = area.width.saturating_sub(2 + 1 + 9 + 2) as usize;
     let rows: Vec<Row> = tab
         .entries
         .iter()
         .map(|entry| {
             let (glyph, style, rows) = match &entry.state {
                 EntryState::Ready { profile, .. } => ('✓', theme.ok, count_text(profile.rows)),
-                EntryState::Profiling(stage) => {
-                    (spin, theme.warning, format!("{:>3.0}%", stage.fraction() * 100.0))
-                }
+                EntryState::Profiling(stage) => (
+                    spin,
+                    theme.warning,
+                    format!("{:>3.0}%", stage.fraction() * 100.0),
+                ),
                 EntryState::Pending => ('·', theme.dim, String::new()),
                 EntryState::Failed(_) => ('✗', theme.error, "error".to_string()),
             };
             Row::new(vec![
                 Cell::from(Span::styled(glyph.to_string(), style)),
-                Cell::from(entry.file.relative.clone()),
+                Cell::from(truncate_middle(&entry.file.relative, name_width)),
                 Cell::from(Line::from(rows).right_aligned()),
             ])
         })
@@ -117,7 +134,8 @@ fn render_files(tab: &mut DatasetsTab, frame: &mut Frame<'_>, area: Rect, theme:
     )
     .row_highlight_style(theme.selected)
     .block(block(&title, tab.focus == Focus::Files, theme));
-    let mut state = ratatui::widgets::TableState::default().with_selected(tab.files_state.selected());
+    let mut state =
+        ratatui::widgets::TableState::default().with_selected(tab.files_state.selected());
     *state.offset_mut() = tab.files_state.offset();
     frame.render_stateful_widget(table, area, &mut state);
     *tab.files_state.offset_mut() = state.offset();
@@ -133,7 +151,11 @@ fn render_progress(
 ) {
     let label = match stage {
         ProfileStage::Scanning { done, total } => {
-            format!("{spin} checking and hashing {} of {}", bytes_text(*done), bytes_text(*total))
+            format!(
+                "{spin} checking and hashing {} of {}",
+                bytes_text(*done),
+                bytes_text(*total)
+            )
         }
         ProfileStage::Reading => format!("{spin} reading with polars"),
         ProfileStage::Profiling { done, total } => {
@@ -224,51 +246,59 @@ fn render_columns(
     theme: &Theme,
     profile: &DatasetProfile,
 ) {
-    let header = Row::new(vec![
-        "column", "type", "missing", "distinct", "min", "mean", "max", "top / range",
-    ])
-    .style(theme.header);
+    let name_width = profile
+        .columns
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(6)
+        .clamp(6, 24) as u16;
+    // Statistics columns are shown only where they fit beside a readable "top / range".
+    let fixed = name_width + 11 + 7 + 8 + 4;
+    let show_numbers = area.width.saturating_sub(2) >= fixed + 3 * 10 + 10;
+    let mut titles = vec!["column", "type", "missing", "distinct"];
+    let mut widths = vec![
+        Constraint::Length(name_width),
+        Constraint::Length(11),
+        Constraint::Length(7),
+        Constraint::Length(8),
+    ];
+    if show_numbers {
+        titles.extend(["min", "mean", "max"]);
+        widths.extend([Constraint::Length(9); 3]);
+    }
+    titles.push("top / range");
+    widths.push(Constraint::Fill(1));
     let rows: Vec<Row> = profile
         .columns
         .iter()
         .map(|c| {
-            let (min, mean, max) = match &c.numeric {
-                Some(n) => (num_text(n.min), num_text(n.mean), num_text(n.max)),
-                None => (String::new(), String::new(), String::new()),
-            };
             let missing = if c.missing == 0 {
                 "0".to_string()
             } else {
                 format!("{:.1}%", c.missing_pct)
             };
-            Row::new(vec![
+            let mut cells = vec![
                 Cell::from(c.name.clone()),
                 Cell::from(c.kind.as_str()),
                 Cell::from(Line::from(missing).right_aligned()),
                 Cell::from(Line::from(count_text(c.distinct)).right_aligned()),
-                Cell::from(Line::from(min).right_aligned()),
-                Cell::from(Line::from(mean).right_aligned()),
-                Cell::from(Line::from(max).right_aligned()),
-                Cell::from(top_or_range(c)),
-            ])
+            ];
+            if show_numbers {
+                let stats = match &c.numeric {
+                    Some(n) => [num_text(n.min), num_text(n.mean), num_text(n.max)],
+                    None => Default::default(),
+                };
+                cells.extend(stats.map(|v| Cell::from(Line::from(v).right_aligned())));
+            }
+            cells.push(Cell::from(top_or_range(c)));
+            Row::new(cells)
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(22),
-            Constraint::Length(11),
-            Constraint::Length(7),
-            Constraint::Length(8),
-            Constraint::Length(9),
-            Constraint::Length(9),
-            Constraint::Length(9),
-            Constraint::Min(10),
-        ],
-    )
-    .header(header)
-    .row_highlight_style(theme.selected)
-    .block(block("Columns", tab.focus == Focus::Columns, theme));
+    let table = Table::new(rows, widths)
+        .header(Row::new(titles).style(theme.header))
+        .row_highlight_style(theme.selected)
+        .block(block("Columns", tab.focus == Focus::Columns, theme));
     frame.render_stateful_widget(table, area, &mut tab.columns_state);
 }
 
@@ -302,35 +332,35 @@ fn render_histogram(frame: &mut Frame<'_>, area: Rect, theme: &Theme, column: &C
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), inner);
         return;
     }
-    let (bars, axis): (Vec<(String, u64)>, String) = match (&column.histogram, column.top.is_empty())
-    {
-        (Some(h), _) => {
-            let (lo, hi) = if column.date_range.is_some() {
+    let (bars, axis): (Vec<(String, u64)>, String) =
+        match (&column.histogram, column.top.is_empty()) {
+            (Some(h), _) => {
+                let (lo, hi) = if column.date_range.is_some() {
+                    (
+                        crate::data::profile::day_text(h.min as i32),
+                        crate::data::profile::day_text(h.max as i32),
+                    )
+                } else {
+                    (num_text(h.min), num_text(h.max))
+                };
                 (
-                    crate::data::profile::day_text(h.min as i32),
-                    crate::data::profile::day_text(h.max as i32),
+                    h.counts.iter().map(|&c| (String::new(), c)).collect(),
+                    format!("{lo} … {hi}"),
                 )
-            } else {
-                (num_text(h.min), num_text(h.max))
-            };
-            (
-                h.counts.iter().map(|&c| (String::new(), c)).collect(),
-                format!("{lo} … {hi}"),
-            )
-        }
-        (None, false) => (
-            column
-                .top
-                .iter()
-                .map(|t| (t.value.clone(), t.count))
-                .collect(),
-            "most frequent values".to_string(),
-        ),
-        (None, true) => {
-            frame.render_widget(Paragraph::new("no values to chart"), bars_area);
-            return;
-        }
-    };
+            }
+            (None, false) => (
+                column
+                    .top
+                    .iter()
+                    .map(|t| (t.value.clone(), t.count))
+                    .collect(),
+                "most frequent values".to_string(),
+            ),
+            (None, true) => {
+                frame.render_widget(Paragraph::new("no values to chart"), bars_area);
+                return;
+            }
+        };
     let n = bars.len().max(1) as u16;
     let gap = u16::from(bars_area.width >= n * 3);
     let width = ((bars_area.width + gap) / n).saturating_sub(gap).max(1);
@@ -420,7 +450,9 @@ fn render_sample(
     let sample = &profile.sample;
     let visible_rows = area.height.saturating_sub(3) as usize;
     tab.row_offset = tab.row_offset.min(sample.rows.len().saturating_sub(1));
-    tab.column_offset = tab.column_offset.min(sample.headers.len().saturating_sub(1));
+    tab.column_offset = tab
+        .column_offset
+        .min(sample.headers.len().saturating_sub(1));
     let rows_shown = &sample.rows[tab.row_offset.min(sample.rows.len())..];
     let rows_shown = &rows_shown[..rows_shown.len().min(visible_rows)];
     // Each column as wide as its widest visible value (at most 24), as many as fit.
@@ -473,7 +505,10 @@ fn render_sample(
     );
     let table = Table::new(
         rows,
-        widths.iter().map(|&(_, w)| Constraint::Length(w)).collect::<Vec<_>>(),
+        widths
+            .iter()
+            .map(|&(_, w)| Constraint::Length(w))
+            .collect::<Vec<_>>(),
     )
     .header(header)
     .block(block(&title, tab.focus == Focus::Rows, theme));

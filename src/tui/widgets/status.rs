@@ -7,7 +7,13 @@ use ratatui::widgets::Paragraph;
 
 use crate::tui::theme::Theme;
 
-pub fn render_tabs(frame: &mut Frame<'_>, area: Rect, theme: &Theme, titles: &[&str], active: usize) {
+pub fn render_tabs(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    theme: &Theme,
+    titles: &[&str],
+    active: usize,
+) {
     let mut spans = vec![Span::styled(" Shelfcast ", theme.title), Span::raw(" ")];
     for (i, title) in titles.iter().enumerate() {
         let style = if i == active {
