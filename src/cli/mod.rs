@@ -73,6 +73,14 @@ pub fn main() -> ExitCode {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    // A mistyped --root must not quietly become a new project full of sample data.
+    if !cli.root.is_dir() {
+        anyhow::bail!(
+            "the project folder {} does not exist; create it or pass --root with an existing \
+             folder",
+            cli.root.display()
+        );
+    }
     let project = Project::new(&cli.root);
     match cli.command.unwrap_or(Command::Tui) {
         Command::Tui => crate::tui::run(project),

@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use super::profile::{DatasetProfile, PROFILE_VERSION, profile_columns, sample_rows};
 use super::scan::scan_file;
 use super::{DataError, DataFormat, DatasetFile, load};
-use crate::store::{CachedProfile, DatasetRecord, NewDataset, RunStore};
+use crate::store::{CachedProfile, DatasetRecord, NewDataset, RunStore, StoreError};
 
 /// Where a profile is in its work, for progress displays.
 #[derive(Clone, Debug, PartialEq)]
@@ -71,9 +71,10 @@ pub fn cached_profile(
         return Ok(None);
     };
     // A profile that no longer deserialises is treated as missing and recomputed.
-    let Ok(profile) = serde_json::from_str::<DatasetProfile>(&cached.profile_json) else {
+    let Ok(mut profile) = serde_json::from_str::<DatasetProfile>(&cached.profile_json) else {
         return Ok(None);
     };
+    profile.path = file.path.to_string_lossy().into_owned();
     Ok(Some(ProfileOutcome {
         profile,
         dataset,
@@ -88,40 +89,78 @@ pub fn profile_dataset(
     use_cache: bool,
     on_progress: &(dyn Fn(ProfileStage) + Sync),
 ) -> Result<ProfileOutcome, DataError> {
-    if use_cache && let Some(outcome) = cached_profile(store, file)? {
-        return Ok(outcome);
+    if use_cache {
+        if let Some(outcome) = cached_profile(store, file)? {
+            return Ok(outcome);
+        }
+        if let Some(outcome) = cached_by_content(store, file, on_progress)? {
+            return Ok(outcome);
+        }
     }
     let profile = compute_profile(file, on_progress)?;
     on_progress(ProfileStage::Saving);
-    let key = store_key(&file.path);
-    let dataset = store.record_dataset(&NewDataset {
-        path: &key,
-        sha256: &profile.sha256,
-        bytes: file.bytes,
-        modified_ns: file.modified_ns,
-        format: file.format.as_str(),
-    })?;
     let schema: Vec<(&str, &str)> = profile
         .columns
         .iter()
         .map(|c| (c.name.as_str(), c.kind.as_str()))
         .collect();
-    store.save_profile(
-        &profile.sha256,
+    let cached = CachedProfile {
+        rows: profile.rows,
+        columns: profile.columns.len() as u64,
+        schema_json: serde_json::to_string(&schema).map_err(StoreError::from)?,
+        profile_json: serde_json::to_string(&profile).map_err(StoreError::from)?,
+    };
+    let key = store_key(&file.path);
+    let dataset = store.record_profiled_dataset(
+        &new_dataset(file, &key, &profile.sha256),
         PROFILE_VERSION,
-        &CachedProfile {
-            rows: profile.rows,
-            columns: profile.columns.len() as u64,
-            schema_json: serde_json::to_string(&schema).map_err(crate::store::StoreError::from)?,
-            profile_json: serde_json::to_string(&profile)
-                .map_err(crate::store::StoreError::from)?,
-        },
+        &cached,
     )?;
     Ok(ProfileOutcome {
         profile,
         dataset,
         from_cache: false,
     })
+}
+
+fn new_dataset<'a>(file: &'a DatasetFile, key: &'a str, sha256: &'a str) -> NewDataset<'a> {
+    NewDataset {
+        path: key,
+        sha256,
+        bytes: file.bytes,
+        modified_ns: file.modified_ns,
+        format: file.format.as_str(),
+    }
+}
+
+/// A file never seen at this path (or touched since) may still hold bytes profiled before: a
+/// copy, a rename, a `touch`. When a recorded file has exactly its size, hash it (far cheaper than
+/// a profile) and look the profile up by fingerprint.
+fn cached_by_content(
+    store: &mut RunStore,
+    file: &DatasetFile,
+    on_progress: &(dyn Fn(ProfileStage) + Sync),
+) -> Result<Option<ProfileOutcome>, DataError> {
+    if store.fingerprints_of_size(file.bytes)?.is_empty() {
+        return Ok(None);
+    }
+    let scan = scan_file(&file.path, file.format, &|done, total| {
+        on_progress(ProfileStage::Scanning { done, total })
+    })?;
+    let Some(cached) = store.cached_profile(&scan.sha256, PROFILE_VERSION)? else {
+        return Ok(None);
+    };
+    let Ok(mut profile) = serde_json::from_str::<DatasetProfile>(&cached.profile_json) else {
+        return Ok(None);
+    };
+    profile.path = file.path.to_string_lossy().into_owned();
+    let key = store_key(&file.path);
+    let dataset = store.record_dataset(&new_dataset(file, &key, &scan.sha256))?;
+    Ok(Some(ProfileOutcome {
+        profile,
+        dataset,
+        from_cache: true,
+    }))
 }
 
 /// Reads and profiles `file` without touching any store. The byte scan (fingerprint and CSV

@@ -1,6 +1,6 @@
 //! Dataset records (a path with given bytes) and the profile cache keyed by content hash.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use super::{RunStore, StoreError, now_text};
@@ -51,6 +51,16 @@ impl RunStore {
             .optional()?)
     }
 
+    /// Fingerprints of recorded files of exactly this size: candidates for a copy or a rename
+    /// of a file profiled before.
+    pub fn fingerprints_of_size(&self, bytes: u64) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT DISTINCT sha256 FROM datasets WHERE bytes = ?1")?;
+        let rows = stmt.query_map([bytes as i64], |row| row.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub fn dataset(&self, id: i64) -> Result<Option<DatasetRecord>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, path, sha256, bytes, modified_ns, format FROM datasets WHERE id = ?1",
@@ -60,28 +70,20 @@ impl RunStore {
 
     /// Records that `path` holds the bytes with this fingerprint (insert or refresh).
     pub fn record_dataset(&mut self, new: &NewDataset<'_>) -> Result<DatasetRecord, StoreError> {
+        self.write(|tx| record_dataset_in(tx, new))
+    }
+
+    /// Records the file and caches its profile in one transaction: a crash in between never
+    /// leaves a record whose profile is missing.
+    pub fn record_profiled_dataset(
+        &mut self,
+        new: &NewDataset<'_>,
+        profile_version: i64,
+        profile: &CachedProfile,
+    ) -> Result<DatasetRecord, StoreError> {
         self.write(|tx| {
-            let now = now_text();
-            tx.execute(
-                "INSERT INTO datasets (path, sha256, bytes, modified_ns, format, first_seen, \
-                 last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (path, sha256) DO \
-                 UPDATE SET bytes = excluded.bytes, modified_ns = excluded.modified_ns, \
-                 format = excluded.format, last_seen = excluded.last_seen",
-                params![
-                    new.path,
-                    new.sha256,
-                    new.bytes as i64,
-                    new.modified_ns,
-                    new.format,
-                    now
-                ],
-            )?;
-            Ok(tx.query_row(
-                "SELECT id, path, sha256, bytes, modified_ns, format FROM datasets \
-                 WHERE path = ?1 AND sha256 = ?2",
-                params![new.path, new.sha256],
-                record_from_row,
-            )?)
+            save_profile_in(tx, new.sha256, profile_version, profile)?;
+            record_dataset_in(tx, new)
         })
     }
 
@@ -105,33 +107,58 @@ impl RunStore {
             })
             .optional()?)
     }
+}
 
-    pub fn save_profile(
-        &mut self,
-        sha256: &str,
-        profile_version: i64,
-        profile: &CachedProfile,
-    ) -> Result<(), StoreError> {
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO dataset_profiles (sha256, profile_version, rows, columns, \
-                 schema_json, profile_json, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
-                 ON CONFLICT (sha256, profile_version) DO UPDATE SET rows = excluded.rows, \
-                 columns = excluded.columns, schema_json = excluded.schema_json, \
-                 profile_json = excluded.profile_json, created_at = excluded.created_at",
-                params![
-                    sha256,
-                    profile_version,
-                    profile.rows as i64,
-                    profile.columns as i64,
-                    profile.schema_json,
-                    profile.profile_json,
-                    now_text()
-                ],
-            )?;
-            Ok(())
-        })
-    }
+fn record_dataset_in(
+    tx: &Transaction<'_>,
+    new: &NewDataset<'_>,
+) -> Result<DatasetRecord, StoreError> {
+    let now = now_text();
+    tx.execute(
+        "INSERT INTO datasets (path, sha256, bytes, modified_ns, format, first_seen, last_seen) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (path, sha256) DO UPDATE SET \
+         bytes = excluded.bytes, modified_ns = excluded.modified_ns, format = excluded.format, \
+         last_seen = excluded.last_seen",
+        params![
+            new.path,
+            new.sha256,
+            new.bytes as i64,
+            new.modified_ns,
+            new.format,
+            now
+        ],
+    )?;
+    Ok(tx.query_row(
+        "SELECT id, path, sha256, bytes, modified_ns, format FROM datasets \
+         WHERE path = ?1 AND sha256 = ?2",
+        params![new.path, new.sha256],
+        record_from_row,
+    )?)
+}
+
+fn save_profile_in(
+    tx: &Transaction<'_>,
+    sha256: &str,
+    profile_version: i64,
+    profile: &CachedProfile,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO dataset_profiles (sha256, profile_version, rows, columns, schema_json, \
+         profile_json, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+         ON CONFLICT (sha256, profile_version) DO UPDATE SET rows = excluded.rows, \
+         columns = excluded.columns, schema_json = excluded.schema_json, \
+         profile_json = excluded.profile_json, created_at = excluded.created_at",
+        params![
+            sha256,
+            profile_version,
+            profile.rows as i64,
+            profile.columns as i64,
+            profile.schema_json,
+            profile.profile_json,
+            now_text()
+        ],
+    )?;
+    Ok(())
 }
 
 fn record_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<DatasetRecord> {

@@ -95,7 +95,7 @@ pub const GLOBAL_KEYS: &[Binding<GlobalCommand>] = &[
     Binding {
         keys: &[KeySpec::char('q'), KeySpec::ctrl('c')],
         label: "q / Ctrl-C",
-        desc: "quit (training runs go on)",
+        desc: "quit",
         command: GlobalCommand::Quit,
     },
 ];

@@ -106,6 +106,20 @@ fn profiles_are_cached_by_content_and_refreshed_when_the_file_changes() {
     assert_eq!(first.profile, second.profile);
     assert_eq!(first.dataset.id, second.dataset.id);
 
+    // The same bytes under another name (a copy or rename) come from the cache by fingerprint,
+    // reported under their new path.
+    let copy = root.join("data/sales_copy.csv");
+    std::fs::copy(&path, &copy).expect("copy");
+    let copied = DatasetFile::from_path(&copy, &root.join("data")).expect("stat");
+    let from_content = data::profile_dataset(&mut store, &copied, true, &|_| {}).expect("copy");
+    assert!(from_content.from_cache, "a copy must not be profiled again");
+    assert_eq!(from_content.profile.path, copy.to_string_lossy());
+    assert_eq!(from_content.profile.columns, first.profile.columns);
+    assert_ne!(
+        from_content.dataset.id, first.dataset.id,
+        "a record per path"
+    );
+
     // New bytes at the same path: a new dataset record and a new profile.
     std::thread::sleep(std::time::Duration::from_millis(20));
     let mut text = std::fs::read_to_string(&path).expect("read");
@@ -269,6 +283,20 @@ fn cli_profile_json_is_stable_and_datasets_lists_the_folder() {
     assert_eq!(list[0]["path"], "sales.csv");
     assert_eq!(list[0]["rows"], 12);
     assert_eq!(list[0]["columns"], 6);
+}
+
+#[test]
+fn cli_refuses_a_project_folder_that_does_not_exist() {
+    let (_tmp, root) = project();
+    let missing = root.join("typo");
+    let output = shelfcast(&missing, &["datasets"]);
+    assert!(!output.status.success(), "{}", describe(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("does not exist"),
+        "{}",
+        describe(&output)
+    );
+    assert!(!missing.exists(), "a mistyped --root was created");
 }
 
 #[test]
