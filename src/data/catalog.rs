@@ -189,7 +189,16 @@ pub fn compute_profile(
         (scan, read)
     });
     let scan = scan.map_err(|_| panicked(file, "scanning"))??;
-    let (df, report) = read.map_err(|_| panicked(file, "reading"))??;
+    let (mut df, report) = read.map_err(|_| panicked(file, "reading"))??;
+    if let Some(rows) = scan.csv_rows
+        && scan.csv_blank_lines > 0
+        && df.height() as u64 == rows + scan.csv_blank_lines
+    {
+        df = load::drop_empty_rows(&df).map_err(|source| DataError::Polars {
+            path: file.path.clone(),
+            source,
+        })?;
+    }
     if let Some(rows) = scan.csv_rows
         && rows != df.height() as u64
     {

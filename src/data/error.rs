@@ -61,14 +61,19 @@ pub enum DataError {
         line: u64,
         column: u64,
     },
-    #[error("{path}: line 1, column {column}: the header has an empty column name")]
-    EmptyHeaderName { path: PathBuf, column: usize },
+    #[error("{path}: line {line}: the header's field {column} is empty; expected a column name")]
+    EmptyHeaderName {
+        path: PathBuf,
+        line: u64,
+        column: usize,
+    },
     #[error(
-        "{path}: line 1: column name '{name}' appears twice (fields {first} and {second}); \
+        "{path}: line {line}: column name '{name}' appears twice (fields {first} and {second}); \
          expected unique column names"
     )]
     DuplicateHeader {
         path: PathBuf,
+        line: u64,
         name: String,
         first: usize,
         second: usize,

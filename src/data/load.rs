@@ -61,6 +61,15 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame, DataError> {
         })
 }
 
+/// `df` without the rows in which every value is missing (what polars makes of blank lines).
+pub fn drop_empty_rows(df: &DataFrame) -> PolarsResult<DataFrame> {
+    let mut keep = BooleanChunked::full("keep".into(), false, df.height());
+    for column in df.columns() {
+        keep = &keep | &column.as_materialized_series().is_not_null();
+    }
+    df.filter(&keep)
+}
+
 /// Converts text columns whose every non-blank value is a number into Float64, blanks missing.
 fn numbers_with_blanks(
     path: &Path,

@@ -18,6 +18,8 @@ pub struct ScanSummary {
     pub bytes: u64,
     /// Data rows (CSV only; records after the header, blank lines not counted).
     pub csv_rows: Option<u64>,
+    /// Blank lines after the header (CSV only): polars reads them as rows of missing values.
+    pub csv_blank_lines: u64,
 }
 
 /// Hashes the file and checks its structure. `on_progress` gets (bytes done, bytes total).
@@ -73,22 +75,23 @@ pub fn scan_file(
         done += n as u64;
         on_progress(done, total);
     }
-    let csv_rows = match checker {
+    let (csv_rows, csv_blank_lines) = match checker {
         Some(mut checker) => {
             if let Some(&byte) = carry.first() {
                 return Err(checker.invalid_utf8(byte));
             }
-            Some(checker.finish()?)
+            (Some(checker.finish()?), checker.blank_lines)
         }
         None => {
             check_parquet_frame(path, &head, total)?;
-            None
+            (None, 0)
         }
     };
     Ok(ScanSummary {
         sha256: hex(&hasher.finalize()),
         bytes: done,
         csv_rows,
+        csv_blank_lines,
     })
 }
 
@@ -159,7 +162,9 @@ struct CsvChecker<'a> {
     header_fields: Option<usize>,
     header: Vec<u8>,
     rows: u64,
-    saw_text: bool,
+    blank_lines: u64,
+    /// The current record holds something other than white space.
+    record_text: bool,
 }
 
 impl<'a> CsvChecker<'a> {
@@ -179,7 +184,8 @@ impl<'a> CsvChecker<'a> {
             header_fields: None,
             header: Vec::new(),
             rows: 0,
-            saw_text: false,
+            blank_lines: 0,
+            record_text: false,
         }
     }
 
@@ -194,6 +200,7 @@ impl<'a> CsvChecker<'a> {
             }
             if self.in_quotes {
                 self.record_bytes += 1;
+                self.record_text = true;
                 if b == b'"' {
                     self.in_quotes = false;
                     self.after_quote = true;
@@ -225,6 +232,7 @@ impl<'a> CsvChecker<'a> {
                 }
                 b'"' if self.at_field_start => {
                     self.in_quotes = true;
+                    self.record_text = true;
                     self.at_field_start = false;
                     self.quote_line = self.line;
                     self.quote_column = self.column;
@@ -248,7 +256,7 @@ impl<'a> CsvChecker<'a> {
                     self.at_field_start = false;
                     self.record_bytes += 1;
                     if !b.is_ascii_whitespace() {
-                        self.saw_text = true;
+                        self.record_text = true;
                     }
                 }
             }
@@ -257,8 +265,16 @@ impl<'a> CsvChecker<'a> {
     }
 
     fn end_record(&mut self) -> Result<(), DataError> {
-        // Blank lines are skipped, as polars does.
-        if self.record_bytes > 0 || self.fields > 1 {
+        // A line of nothing but white space is blank: skipped before the header, counted after
+        // it (polars reads those as rows of missing values, which the loader drops).
+        let blank = !self.record_text && self.fields == 1;
+        if blank {
+            if self.header_fields.is_some() {
+                self.blank_lines += 1;
+            } else {
+                self.header.clear();
+            }
+        } else {
             match self.header_fields {
                 None => {
                     self.check_header()?;
@@ -274,11 +290,10 @@ impl<'a> CsvChecker<'a> {
                 }
                 Some(_) => self.rows += 1,
             }
-        } else if self.header_fields.is_none() {
-            self.header.clear();
         }
         self.fields = 1;
         self.record_bytes = 0;
+        self.record_text = false;
         self.at_field_start = true;
         self.after_quote = false;
         Ok(())
@@ -291,12 +306,14 @@ impl<'a> CsvChecker<'a> {
             if name.trim().is_empty() {
                 return Err(DataError::EmptyHeaderName {
                     path: self.path.to_path_buf(),
+                    line: self.record_line,
                     column: i + 1,
                 });
             }
             if let Some(first) = names[..i].iter().position(|n| n == name) {
                 return Err(DataError::DuplicateHeader {
                     path: self.path.to_path_buf(),
+                    line: self.record_line,
                     name: name.clone(),
                     first: first + 1,
                     second: i + 1,
@@ -323,8 +340,11 @@ impl<'a> CsvChecker<'a> {
                 column: self.quote_column,
             });
         }
-        self.end_record()?;
-        if !self.saw_text && self.header_fields.is_none() {
+        // The last record when the file does not end with a line break.
+        if self.record_bytes > 0 || self.fields > 1 || self.record_text {
+            self.end_record()?;
+        }
+        if self.header_fields.is_none() {
             return Err(DataError::Empty {
                 path: self.path.to_path_buf(),
             });

@@ -126,7 +126,10 @@ impl App {
         if let Some(path) = &self.datasets.busy
             && let Some(entry) = self.datasets.entries.iter().find(|e| &e.file.path == path)
         {
-            left.push_str(&format!(" · {spinner} profiling {}", entry.file.relative));
+            left.push_str(&format!(
+                " · {spinner} profiling {}",
+                super::format::clean(&entry.file.relative)
+            ));
         }
         if !self.status.is_empty() {
             left.push_str(" · ");

@@ -1,5 +1,40 @@
 //! Number and text formatting for narrow terminal cells.
 
+use crate::data::DatasetProfile;
+
+/// Text from a data file, made safe for a terminal cell: a line break inside a quoted value
+/// shows as '⏎', a tab as a space, and any other control character (an escape sequence could
+/// move the cursor or recolour the screen) as '�'.
+pub fn clean(text: &str) -> String {
+    text.chars()
+        .filter(|&c| c != '\r')
+        .map(|c| match c {
+            '\n' => '⏎',
+            '\t' => ' ',
+            c if c.is_control() => '�',
+            c => c,
+        })
+        .collect()
+}
+
+/// Cleans every text of a profile that the pane draws.
+pub fn clean_profile(profile: &mut DatasetProfile) {
+    for column in &mut profile.columns {
+        column.name = clean(&column.name);
+        for top in &mut column.top {
+            top.value = clean(&top.value);
+        }
+    }
+    for header in &mut profile.sample.headers {
+        *header = clean(header);
+    }
+    for row in &mut profile.sample.rows {
+        for value in row {
+            *value = clean(value);
+        }
+    }
+}
+
 /// 1234567 -> "1,234,567".
 pub fn count_text(n: u64) -> String {
     let digits = n.to_string();
@@ -107,5 +142,9 @@ mod tests {
             "sales_…1.csv"
         );
         assert_eq!(truncate_middle("short.csv", 12), "short.csv");
+        assert_eq!(
+            clean("line one\r\nline two\tx\u{1b}[2J"),
+            "line one⏎line two x�[2J"
+        );
     }
 }

@@ -175,7 +175,43 @@ pub const BAD_INPUTS: &[(&str, &str)] = &[
         "not_really.parquet",
         "not a readable Parquet file: missing the 'PAR1' magic at the start",
     ),
+    (
+        "whitespace_only.csv",
+        "the file is empty; expected a header line and at least one data row",
+    ),
 ];
+
+#[test]
+fn unusual_but_valid_csv_reads_as_a_user_expects() {
+    let read = |name: &str| {
+        let path = fixtures().join("edge").join(name);
+        let file = DatasetFile::from_path(&path, &fixtures()).expect("stat");
+        data::compute_profile(&file, &|_| {}).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let names =
+        |p: &data::DatasetProfile| p.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+
+    // Blank lines are not rows (polars reads them as rows of missing values; they are dropped).
+    let blank = read("blank_lines.csv");
+    assert_eq!((blank.rows, blank.columns[0].missing), (2, 0));
+    // A byte-order mark is not part of the first column's name.
+    assert_eq!(names(&read("bom.csv")), vec!["a", "b"]);
+    // CRLF line ends leave no '\r' in values.
+    let crlf = read("crlf.csv");
+    assert_eq!(crlf.rows, 2);
+    assert_eq!(crlf.sample.rows[1], vec!["3", "4"]);
+    // The last line needs no line break.
+    assert_eq!(read("no_final_newline.csv").rows, 1);
+    // Quoted line breaks and doubled quotes are one value each.
+    let quoted = read("quoted.csv");
+    assert_eq!(quoted.rows, 2);
+    let values: Vec<&str> = quoted.columns[1]
+        .top
+        .iter()
+        .map(|t| t.value.as_str())
+        .collect();
+    assert_eq!(values, vec!["line one\nline two", "say \"hi\""]);
+}
 
 #[test]
 fn the_bad_fixture_set_is_complete() {

@@ -210,3 +210,27 @@ fn tiny_terminals_do_not_panic() {
         key(&mut app, KeyCode::Esc);
     }
 }
+
+#[test]
+fn control_characters_in_data_never_reach_the_terminal() {
+    let (_tmp, root) = project();
+    std::fs::copy(
+        fixtures().join("edge/control_chars.csv"),
+        root.join("data/control_chars.csv"),
+    )
+    .expect("copy");
+    let mut app = app_for(&root);
+    settle(&mut app);
+    let terminal = draw(&mut app, 120, 30);
+    let text = screen_text(&terminal);
+    assert!(text.contains("end cap⏎week 3"), "{text}");
+    assert!(text.contains("�[2Jcleared?"), "{text}");
+    let buffer = terminal.backend().buffer();
+    for cell in buffer.content() {
+        assert!(
+            !cell.symbol().chars().any(|c| c.is_control()),
+            "a control character reached a cell: {:?}",
+            cell.symbol()
+        );
+    }
+}

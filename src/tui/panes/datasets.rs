@@ -15,6 +15,7 @@ use crate::data::{self, DatasetFile, DatasetProfile, ProfileStage};
 use crate::store::RunStore;
 use crate::tui::action::Action;
 use crate::tui::component::{Component, EventState};
+use crate::tui::format::{clean, clean_profile};
 use crate::tui::keymap::{Binding, KeyHelp, KeySpec, help_of, lookup};
 use crate::tui::theme::Theme;
 
@@ -203,10 +204,7 @@ impl DatasetsTab {
                     .map(|i| previous.swap_remove(i));
                 kept.unwrap_or_else(|| {
                     let state = match data::cached_profile(store, &file) {
-                        Ok(Some(outcome)) => EntryState::Ready {
-                            profile: Box::new(outcome.profile),
-                            from_cache: true,
-                        },
+                        Ok(Some(outcome)) => ready(outcome.profile, true),
                         _ => EntryState::Pending,
                     };
                     DatasetEntry {
@@ -236,10 +234,7 @@ impl DatasetsTab {
             if entry.state == EntryState::Pending
                 && let Ok(Some(outcome)) = data::cached_profile(store, &entry.file)
             {
-                entry.state = EntryState::Ready {
-                    profile: Box::new(outcome.profile),
-                    from_cache: true,
-                };
+                entry.state = ready(outcome.profile, true);
             }
         }
     }
@@ -382,16 +377,22 @@ impl DatasetsTab {
             return;
         }
         entry.state = match result {
-            Ok(outcome) => EntryState::Ready {
-                profile: Box::new(outcome.profile),
-                from_cache: outcome.from_cache,
-            },
-            Err(message) => EntryState::Failed(message),
+            Ok(outcome) => ready(outcome.profile, outcome.from_cache),
+            Err(message) => EntryState::Failed(clean(&message)),
         };
         let selected_now = self.selected().is_some_and(|e| e.file.path == file.path);
         if selected_now && self.columns_state.selected().is_none() {
             self.columns_state.select(Some(0));
         }
+    }
+}
+
+/// A ready entry, its profile's texts cleaned for the terminal.
+fn ready(mut profile: DatasetProfile, from_cache: bool) -> EntryState {
+    clean_profile(&mut profile);
+    EntryState::Ready {
+        profile: Box::new(profile),
+        from_cache,
     }
 }
 

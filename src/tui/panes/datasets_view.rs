@@ -10,7 +10,7 @@ use ratatui::widgets::{
 
 use super::datasets::{DatasetsTab, EntryState, Focus};
 use crate::data::{ColumnProfile, DatasetProfile, ProfileStage};
-use crate::tui::format::{bytes_text, count_text, num_text, truncate, truncate_middle};
+use crate::tui::format::{bytes_text, clean, count_text, num_text, truncate, truncate_middle};
 use crate::tui::theme::Theme;
 
 pub fn render(tab: &mut DatasetsTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spin: char) {
@@ -45,12 +45,17 @@ pub fn render(tab: &mut DatasetsTab, frame: &mut Frame<'_>, area: Rect, theme: &
                 profile,
                 from_cache,
             } => render_profile(tab, frame, detail_area, theme, profile, *from_cache),
-            EntryState::Profiling(stage) => {
-                render_progress(frame, detail_area, theme, &entry.file.relative, stage, spin)
-            }
+            EntryState::Profiling(stage) => render_progress(
+                frame,
+                detail_area,
+                theme,
+                &clean(&entry.file.relative),
+                stage,
+                spin,
+            ),
             EntryState::Pending => frame.render_widget(
                 Paragraph::new(format!("{spin} waiting to be profiled…")).block(block(
-                    &entry.file.relative,
+                    &clean(&entry.file.relative),
                     false,
                     theme,
                 )),
@@ -71,7 +76,7 @@ pub fn render(tab: &mut DatasetsTab, frame: &mut Frame<'_>, area: Rect, theme: &
                 ];
                 frame.render_widget(
                     Paragraph::new(text).wrap(Wrap { trim: false }).block(block(
-                        &format!("{} — cannot be read", entry.file.relative),
+                        &format!("{} — cannot be read", clean(&entry.file.relative)),
                         false,
                         theme,
                     )),
@@ -118,7 +123,7 @@ fn render_files(
             };
             Row::new(vec![
                 Cell::from(Span::styled(glyph.to_string(), style)),
-                Cell::from(truncate_middle(&entry.file.relative, name_width)),
+                Cell::from(truncate_middle(&clean(&entry.file.relative), name_width)),
                 Cell::from(Line::from(rows).right_aligned()),
             ])
         })
