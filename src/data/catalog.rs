@@ -221,6 +221,10 @@ pub fn compute_profile(
             },
         });
     }
+    on_progress(ProfileStage::Profiling {
+        done: 0,
+        total: df.width(),
+    });
     let columns = profile_columns(&df, &|done, total| {
         on_progress(ProfileStage::Profiling { done, total })
     })

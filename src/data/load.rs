@@ -8,8 +8,7 @@ use polars::prelude::*;
 
 use super::{DataError, DataFormat};
 
-/// Rows polars looks at to guess column types. A wrong guess (an integer column whose first
-/// float is further down) is retried once with the whole file.
+/// Rows polars looks at to guess column types (see `read_csv` for a wrong guess).
 const INFER_ROWS: usize = 10_000;
 
 #[derive(Clone, Debug, Default)]
@@ -28,27 +27,62 @@ pub fn load(path: &Path, format: DataFormat) -> Result<(DataFrame, LoadReport), 
     Ok((df, report))
 }
 
+/// Reads a CSV with polars. Types are inferred from the first `INFER_ROWS` rows; when a value
+/// further down does not fit (Rossmann's `StateHoliday` is `0` for thousands of rows, then `a`),
+/// the column polars names is re-typed — Float64 for a number, String otherwise — and the read
+/// retried, as an analyst would with `schema_overrides`. Inferring from the whole file instead
+/// costs about ten times the read itself; it stays as the fallback when the error cannot be read.
 pub fn read_csv(path: &Path, n_rows: Option<usize>) -> Result<DataFrame, DataError> {
-    let attempt = |infer: Option<usize>| {
+    let attempt = |infer: Option<usize>, overrides: &Schema| {
         CsvReadOptions::default()
             .with_has_header(true)
             .with_infer_schema_length(infer)
             .with_n_rows(n_rows)
+            .with_schema_overwrite((!overrides.is_empty()).then(|| Arc::new(overrides.clone())))
             .map_parse_options(|options| options.with_try_parse_dates(true))
             .try_into_reader_with_file_path(Some(path.to_path_buf()))
             .and_then(|reader| reader.finish())
     };
-    match attempt(Some(INFER_ROWS)) {
-        Ok(df) => Ok(df),
-        Err(PolarsError::ComputeError(_)) => attempt(None).map_err(|source| DataError::Polars {
-            path: path.to_path_buf(),
-            source,
-        }),
-        Err(source) => Err(DataError::Polars {
-            path: path.to_path_buf(),
-            source,
-        }),
+    let polars_error = |source| DataError::Polars {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut overrides = Schema::default();
+    for _ in 0..MAX_RETYPES {
+        match attempt(Some(INFER_ROWS), &overrides) {
+            Ok(df) => return Ok(df),
+            Err(PolarsError::ComputeError(message)) => {
+                let Some((value, column)) = unparsable_value(&message) else {
+                    break;
+                };
+                let wider = if value.trim().parse::<f64>().is_ok() {
+                    DataType::Float64
+                } else {
+                    DataType::String
+                };
+                // A column already widened to this type that still fails: give up retyping.
+                if overrides.get(column) == Some(&wider) {
+                    break;
+                }
+                overrides.insert(column.into(), wider);
+            }
+            Err(source) => return Err(polars_error(source)),
+        }
     }
+    attempt(None, &Schema::default()).map_err(polars_error)
+}
+
+/// Columns re-typed one by one before falling back to whole-file inference.
+const MAX_RETYPES: usize = 8;
+
+/// The value and column of polars' "could not parse `V` as dtype `T` at column 'C' (column
+/// number N)" error.
+fn unparsable_value(message: &str) -> Option<(&str, &str)> {
+    let rest = message.split_once("could not parse `")?.1;
+    let (value, rest) = rest.split_once("` as dtype `")?;
+    let rest = rest.split_once("` at column '")?.1;
+    let (column, _) = rest.split_once("' (column number")?;
+    Some((value, column))
 }
 
 pub fn read_parquet(path: &Path) -> Result<DataFrame, DataError> {
@@ -127,4 +161,17 @@ fn numbers_with_blanks(
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unparsable_value;
+
+    #[test]
+    fn reads_the_column_out_of_a_polars_parse_error() {
+        let message = "could not parse `a` as dtype `i64` at column 'StateHoliday' (column number \
+                       8)\n\nThe current offset in the file is 1234 bytes.";
+        assert_eq!(unparsable_value(message), Some(("a", "StateHoliday")));
+        assert_eq!(unparsable_value("something else"), None);
+    }
 }
