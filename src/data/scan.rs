@@ -190,74 +190,128 @@ impl<'a> CsvChecker<'a> {
     }
 
     fn feed(&mut self, bytes: &[u8]) -> Result<(), DataError> {
-        for &b in bytes {
-            // Columns count characters, so UTF-8 continuation bytes do not advance them.
-            if b & 0xC0 != 0x80 {
-                self.column += 1;
+        let mut i = 0;
+        while i < bytes.len() {
+            // Fast path: the complete lines up to the next quote character hold no quoted field,
+            // so commas and line breaks alone give every line's field count; memchr finds them
+            // with SIMD. The byte-by-byte state machine is for the header, quoted fields and a
+            // line cut by a chunk boundary.
+            if self.header_fields.is_some() && self.at_record_start() {
+                let rest = &bytes[i..];
+                let quote_free = &rest[..memchr::memchr(b'"', rest).unwrap_or(rest.len())];
+                if let Some(last_break) = memchr::memrchr(b'\n', quote_free) {
+                    self.whole_lines(&quote_free[..last_break])?;
+                    i += last_break + 1;
+                    continue;
+                }
             }
-            if self.header_fields.is_none() {
-                self.header.push(b);
+            self.feed_byte(bytes[i])?;
+            i += 1;
+        }
+        Ok(())
+    }
+
+    fn at_record_start(&self) -> bool {
+        self.column == 0
+            && !self.in_quotes
+            && !self.after_quote
+            && self.fields == 1
+            && self.record_bytes == 0
+            && !self.record_text
+    }
+
+    /// Complete data lines holding no quote character, without the last line break. Line breaks
+    /// are sparse, so memchr finds them fast; commas are dense, so a plain count (which the
+    /// compiler vectorises) beats searching for them one by one.
+    fn whole_lines(&mut self, block: &[u8]) -> Result<(), DataError> {
+        let mut line_start = 0;
+        for position in memchr::memchr_iter(b'\n', block) {
+            let line = &block[line_start..position];
+            self.whole_line(line, commas(line) + 1)?;
+            line_start = position + 1;
+        }
+        let last = &block[line_start..];
+        self.whole_line(last, commas(last) + 1)
+    }
+
+    fn whole_line(&mut self, line: &[u8], fields: usize) -> Result<(), DataError> {
+        self.fields = fields;
+        // Only a single-field line can be blank; looking for text elsewhere is wasted work.
+        self.record_text = fields > 1 || line.iter().any(|b| !b.is_ascii_whitespace());
+        self.record_bytes = line.len() as u64;
+        self.end_record()?;
+        self.line += 1;
+        self.record_line = self.line;
+        Ok(())
+    }
+
+    fn feed_byte(&mut self, b: u8) -> Result<(), DataError> {
+        // Columns count characters, so UTF-8 continuation bytes do not advance them.
+        if b & 0xC0 != 0x80 {
+            self.column += 1;
+        }
+        if self.header_fields.is_none() {
+            self.header.push(b);
+        }
+        if self.in_quotes {
+            self.record_bytes += 1;
+            self.record_text = true;
+            if b == b'"' {
+                self.in_quotes = false;
+                self.after_quote = true;
+            } else if b == b'\n' {
+                self.line += 1;
+                self.column = 0;
             }
-            if self.in_quotes {
+            return Ok(());
+        }
+        match b {
+            b'\n' => {
+                self.end_record()?;
+                self.line += 1;
+                self.column = 0;
+                self.record_line = self.line;
+            }
+            b'\r' => {}
+            b',' => {
+                self.fields += 1;
                 self.record_bytes += 1;
-                self.record_text = true;
-                if b == b'"' {
-                    self.in_quotes = false;
-                    self.after_quote = true;
-                } else if b == b'\n' {
-                    self.line += 1;
-                    self.column = 0;
-                }
-                continue;
+                self.at_field_start = true;
+                self.after_quote = false;
             }
-            match b {
-                b'\n' => {
-                    self.end_record()?;
-                    self.line += 1;
-                    self.column = 0;
-                    self.record_line = self.line;
-                }
-                b'\r' => {}
-                b',' => {
-                    self.fields += 1;
-                    self.record_bytes += 1;
-                    self.at_field_start = true;
-                    self.after_quote = false;
-                }
-                b'"' if self.after_quote => {
-                    // A doubled quote inside a quoted field.
-                    self.in_quotes = true;
-                    self.after_quote = false;
-                    self.record_bytes += 1;
-                }
-                b'"' if self.at_field_start => {
-                    self.in_quotes = true;
+            b'"' if self.after_quote => {
+                // A doubled quote inside a quoted field.
+                self.in_quotes = true;
+                self.after_quote = false;
+                self.record_bytes += 1;
+            }
+            b'"' if self.at_field_start => {
+                self.in_quotes = true;
+                self.record_text = true;
+                self.at_field_start = false;
+                self.quote_line = self.line;
+                self.quote_column = self.column;
+                self.record_bytes += 1;
+            }
+            b'"' => {
+                return Err(DataError::StrayQuote {
+                    path: self.path.to_path_buf(),
+                    line: self.line,
+                    column: self.column,
+                });
+            }
+            _ if self.after_quote => {
+                return Err(DataError::TextAfterQuote {
+                    path: self.path.to_path_buf(),
+                    line: self.line,
+                    column: self.column,
+                });
+            }
+            _ => {
+                self.at_field_start = false;
+                self.record_bytes += 1;
+                if !b.is_ascii_whitespace() {
                     self.record_text = true;
-                    self.at_field_start = false;
-                    self.quote_line = self.line;
-                    self.quote_column = self.column;
-                    self.record_bytes += 1;
-                }
-                b'"' => {
-                    return Err(DataError::StrayQuote {
-                        path: self.path.to_path_buf(),
-                        line: self.line,
-                        column: self.column,
-                    });
-                }
-                _ if self.after_quote => {
-                    return Err(DataError::TextAfterQuote {
-                        path: self.path.to_path_buf(),
-                        line: self.line,
-                        column: self.column,
-                    });
-                }
-                _ => {
-                    self.at_field_start = false;
-                    self.record_bytes += 1;
-                    if !b.is_ascii_whitespace() {
-                        self.record_text = true;
-                    }
                 }
             }
         }
@@ -356,6 +410,10 @@ impl<'a> CsvChecker<'a> {
         }
         Ok(self.rows)
     }
+}
+
+fn commas(line: &[u8]) -> usize {
+    line.iter().filter(|&&b| b == b',').count()
 }
 
 /// Splits one header line into names (quotes removed, doubled quotes undone).

@@ -90,6 +90,18 @@ fn quantiles_interpolate_linearly_like_numpy() {
     assert_eq!(data::profile::quantile(&mut values, 0.5), 2.5);
     assert_eq!(data::profile::quantile(&mut values, 1.0), 4.0);
     assert!(data::profile::quantile(&mut [], 0.5).is_nan());
+
+    // The nested quartile selection agrees with three independent ones, ties and all.
+    let mut rng = shelfcast::data::sample::SampleRng::new(9);
+    for n in [64, 65, 100, 1_001, 10_000] {
+        let values: Vec<f64> = (0..n).map(|_| (rng.uniform() * 50.0).floor()).collect();
+        let separate = [0.25, 0.5, 0.75].map(|q| data::profile::quantile(&mut values.clone(), q));
+        assert_eq!(
+            data::profile::quartiles(&mut values.clone()),
+            separate,
+            "n = {n}"
+        );
+    }
 }
 
 #[test]
