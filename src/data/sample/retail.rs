@@ -266,7 +266,9 @@ pub fn generate(seed: u64) -> SalesSample {
             id: format!("I{:03}", ITEMS + k + 1),
             category: 1,
             base_units: drift_rng.lognormal(2.5, 0.4),
-            regular_price: price_point(&mut drift_rng, &CATEGORIES[1]),
+            // Premium lines: the new Snacks sell above the old range, so the mix shift pushes
+            // prices up too rather than hiding the inflation.
+            regular_price: shelf_price(&mut drift_rng, 3.0, 4.6),
         })
         .collect();
     let mut drift = SalesTable::default();
@@ -328,8 +330,12 @@ fn uplift_ratio(spec: &CategorySpec) -> f64 {
 }
 
 fn price_point(rng: &mut SampleRng, spec: &CategorySpec) -> f64 {
-    // Shelf prices end in .49 or .99.
-    let raw = rng.range(spec.price_low, spec.price_high);
+    shelf_price(rng, spec.price_low, spec.price_high)
+}
+
+/// A shelf price between `low` and `high`, ending in .49 or .99.
+fn shelf_price(rng: &mut SampleRng, low: f64, high: f64) -> f64 {
+    let raw = rng.range(low, high);
     let whole = raw.floor();
     if raw - whole < 0.5 {
         whole + 0.49
