@@ -74,6 +74,31 @@ fn the_sample_has_the_promised_shape_drift_and_truth() {
         drift.contains(",I051,"),
         "new Snacks items arrive in the drift period"
     );
+    // Prices up and promotions more common: what a drift check must see.
+    let means = |text: &str| {
+        let rows: Vec<Vec<&str>> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').collect())
+            .collect();
+        let mean = |i: usize| {
+            rows.iter()
+                .map(|r| r[i].parse::<f64>().expect("number"))
+                .sum::<f64>()
+                / rows.len() as f64
+        };
+        (mean(5), mean(7))
+    };
+    let (train_price, train_promo) = means(&train);
+    let (drift_price, drift_promo) = means(&drift);
+    assert!(
+        drift_price > train_price * 1.03,
+        "regular price {train_price} -> {drift_price}"
+    );
+    assert!(
+        drift_promo > train_promo * 1.2,
+        "promo share {train_promo} -> {drift_promo}"
+    );
 
     let truth: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(data.join("sample_truth.json")).expect("truth"),
