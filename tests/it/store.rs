@@ -47,7 +47,8 @@ fn migrates_an_empty_file_to_the_full_schema_with_wal_and_foreign_keys() {
         "drift_reports",
         "experiments",
         "jobs",
-        "metrics",
+        "metric_points",
+        "metric_series",
         "model_aliases",
         "model_versions",
         "params",
@@ -66,6 +67,52 @@ fn migrates_an_empty_file_to_the_full_schema_with_wal_and_foreign_keys() {
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
         .expect("journal mode");
     assert_eq!(mode, "wal");
+}
+
+#[test]
+fn a_store_frozen_at_version_1_upgrades_and_keeps_its_metrics() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let path = tmp.path().join("runs.db");
+    {
+        // What a Shelfcast of schema version 1 left behind.
+        let conn = rusqlite::Connection::open(&path).expect("raw");
+        conn.execute_batch(shelfcast::store::MIGRATIONS[0])
+            .expect("v1 schema");
+        conn.execute_batch(
+            "PRAGMA user_version = 1;
+             INSERT INTO experiments (id, name, created_at) VALUES (1, 'old', '2026-01-01');
+             INSERT INTO runs (id, experiment_id, name, status, model_kind, task, created_at)
+                 VALUES (7, 1, 'legacy', 'finished', 'gbdt', 'regression', '2026-01-01');
+             INSERT INTO metrics (run_id, key, step, value, timestamp_ms) VALUES
+                 (7, 'val_rmse', 0, 3.5, 10), (7, 'val_rmse', 1, 3.25, 20),
+                 (7, 'train_loss', 0, 9.0, 10);",
+        )
+        .expect("v1 data");
+    }
+    let store = RunStore::open(&path).expect("upgrade");
+    assert_eq!(store.schema_version().expect("version"), latest_version());
+    let history = store.metric_history(7, "val_rmse").expect("history");
+    assert_eq!(
+        history
+            .iter()
+            .map(|p| (p.step, p.value, p.timestamp_ms))
+            .collect::<Vec<_>>(),
+        vec![(0, 3.5, 10), (1, 3.25, 20)]
+    );
+    assert_eq!(
+        store.metric_keys(7).expect("keys"),
+        vec!["train_loss", "val_rmse"]
+    );
+    assert_eq!(store.get_run(7).expect("run").name, "legacy");
+    drop(store);
+    // The flat `metrics` view still answers for people reading the file with sqlite3.
+    let conn = rusqlite::Connection::open(&path).expect("raw");
+    let count: i64 = conn
+        .query_row("SELECT count(*) FROM metrics WHERE run_id = 7", [], |r| {
+            r.get(0)
+        })
+        .expect("view");
+    assert_eq!(count, 3);
 }
 
 #[test]
@@ -206,6 +253,15 @@ fn a_batch_of_ten_thousand_points_is_one_transaction() {
     let after = observer.data_version().expect("version");
     // data_version moves once per commit by another connection.
     assert_eq!(after, before + 1, "the batch took more than one commit");
+    assert_eq!(
+        observer
+            .metric_history(id, "train_loss")
+            .expect("read")
+            .len(),
+        10_000
+    );
+    // A batch logged twice (a retried write) is still one set of points.
+    writer.log_metrics(id, &points).expect("log again");
     assert_eq!(
         observer
             .metric_history(id, "train_loss")

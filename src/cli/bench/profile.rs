@@ -1,36 +1,14 @@
-//! `shelfcast bench`: figures measured side by side with their anchor in the same run. Build with
-//! `--release`; debug builds are an order of magnitude slower and say so.
+//! `shelfcast bench profile`: a cold and a cached profile beside polars' own reads of the file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use clap::Subcommand;
-
 use crate::data::{self, DataFormat, DatasetFile, ProfileStage, load};
-use crate::project::Project;
 use crate::store::RunStore;
 
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// Profile a file cold and from the cache, beside polars' own read of the same file.
-    Profile {
-        file: PathBuf,
-        /// Repetitions of each cold measurement (the median is reported).
-        #[arg(long, default_value_t = 3)]
-        repeat: usize,
-    },
-}
+use super::{median, ms, peak_memory_mb, tempfile_dir};
 
-pub fn run(_project: &Project, what: BenchCommand) -> anyhow::Result<()> {
-    if cfg!(debug_assertions) {
-        eprintln!("warning: this is a debug build; run `cargo run --release -- bench ...`");
-    }
-    match what {
-        BenchCommand::Profile { file, repeat } => bench_profile(&file, repeat.max(1)),
-    }
-}
-
-fn bench_profile(path: &Path, repeat: usize) -> anyhow::Result<()> {
+pub fn bench_profile(path: &Path, repeat: usize) -> anyhow::Result<()> {
     let file = DatasetFile::from_path(path, path.parent().unwrap_or(Path::new(".")))?;
     println!(
         "bench profile: {} ({:.1} MB, {}), {} cores, {repeat} repetitions",
@@ -224,27 +202,4 @@ fn polars_csv_read(
 
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or(text)
-}
-
-fn median(values: &mut [Duration]) -> Duration {
-    values.sort();
-    values.get(values.len() / 2).copied().unwrap_or_default()
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
-
-fn tempfile_dir() -> anyhow::Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("shelfcast-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
-}
-
-/// Peak resident set size (VmHWM) on Linux.
-pub fn peak_memory_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
 }

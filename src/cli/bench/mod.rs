@@ -1,0 +1,92 @@
+//! `shelfcast bench`: figures measured side by side with their anchor in the same run. Build with
+//! `--release`; debug builds are an order of magnitude slower and say so.
+
+mod metrics;
+mod profile;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Subcommand;
+
+use crate::project::Project;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Profile a file cold and from the cache, beside polars' own read of the same file.
+    Profile {
+        file: PathBuf,
+        /// Repetitions of each cold measurement (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
+    /// Metric points logged per second into runs.db while another process reads the curves,
+    /// beside MLflow's log_batch into its SQLite store (when mlflow is installed).
+    Metrics {
+        /// Points to log.
+        #[arg(long, default_value_t = 2_000_000)]
+        points: usize,
+        /// Points per transaction.
+        #[arg(long, default_value_t = 10_000)]
+        batch: usize,
+        /// Points MLflow logs (it is far slower; its rate is what is compared).
+        #[arg(long, default_value_t = 50_000)]
+        mlflow_points: usize,
+    },
+    /// The reading process of `bench metrics` (started by it).
+    #[command(hide = true)]
+    MetricsReader {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        run: i64,
+        #[arg(long)]
+        points: usize,
+        /// Pause between full reads of the curves, in milliseconds (0: read without pause).
+        #[arg(long)]
+        every_ms: u64,
+    },
+}
+
+pub fn run(_project: &Project, what: BenchCommand) -> anyhow::Result<()> {
+    if cfg!(debug_assertions) {
+        eprintln!("warning: this is a debug build; run `cargo run --release -- bench ...`");
+    }
+    match what {
+        BenchCommand::Profile { file, repeat } => profile::bench_profile(&file, repeat.max(1)),
+        BenchCommand::Metrics {
+            points,
+            batch,
+            mlflow_points,
+        } => metrics::bench_metrics(points, batch.max(1), mlflow_points),
+        BenchCommand::MetricsReader {
+            db,
+            run,
+            points,
+            every_ms,
+        } => metrics::reader(&db, run, points, every_ms),
+    }
+}
+
+pub(super) fn median(values: &mut [Duration]) -> Duration {
+    values.sort();
+    values.get(values.len() / 2).copied().unwrap_or_default()
+}
+
+pub(super) fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+pub(super) fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("shelfcast-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// Peak resident set size (VmHWM) on Linux.
+pub fn peak_memory_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
