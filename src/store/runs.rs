@@ -417,7 +417,7 @@ impl RunStore {
     }
 }
 
-const METRIC_ROWS_PER_INSERT: usize = 64;
+const METRIC_ROWS_PER_INSERT: usize = 256;
 
 fn metric_insert_sql(rows: usize) -> String {
     let mut sql = String::from(
