@@ -11,6 +11,7 @@
 
 mod datasets;
 mod error;
+mod liveness;
 mod migrations;
 mod runs;
 
@@ -21,6 +22,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use datasets::{CachedProfile, DatasetRecord, NewDataset};
 pub use error::StoreError;
+pub use liveness::is_shelfcast_alive;
 pub use migrations::{MIGRATIONS, latest_version};
 pub use runs::{Artifact, MetricPoint, NewArtifact, NewRun, Run, RunFilter, RunId, RunStatus};
 
@@ -87,7 +89,10 @@ impl RunStore {
         conn.pragma_update(None, "cache_size", -32_000)
             .map_err(open_err)?;
         migrate(&mut conn, &path)?;
-        Ok(Self { conn, path })
+        let mut store = Self { conn, path };
+        // A run whose worker died never stays "running": whoever opens the store next says so.
+        store.reap_dead_runs()?;
+        Ok(store)
     }
 
     pub fn path(&self) -> &Path {

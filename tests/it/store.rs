@@ -382,3 +382,99 @@ fn two_processes_write_while_a_third_reads_and_nobody_sees_database_is_locked() 
     }
     assert!(reads > 2, "the reader never overlapped the writers");
 }
+
+/// A real, long-lived Shelfcast process to stand in for a worker: the bench's curve reader,
+/// polling a store every 200 ms until it is killed.
+fn spawn_shelfcast_process(db: &std::path::Path) -> std::process::Child {
+    Command::new(crate::common::bin())
+        .args(["--root"])
+        .arg(db.parent().expect("db folder"))
+        .args([
+            "bench",
+            "metrics-reader",
+            "--run",
+            "1",
+            "--points",
+            "999999999",
+        ])
+        .args(["--every-ms", "200", "--db"])
+        .arg(db)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn shelfcast")
+}
+
+fn running_run_with_pid(store: &mut RunStore, pid: u32) -> i64 {
+    let id = new_run(store, "worker");
+    store
+        .set_status(id, RunStatus::Running, None)
+        .expect("running");
+    store.set_pid(id, pid).expect("pid");
+    let points: Vec<MetricPoint> = (0..10)
+        .map(|s| MetricPoint::now("val_rmse", s, 1.0))
+        .collect();
+    store.log_metrics(id, &points).expect("points");
+    id
+}
+
+#[test]
+fn a_killed_worker_is_marked_failed_on_next_open_and_its_points_stay() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let path = tmp.path().join("runs.db");
+    let mut store = RunStore::open(&path).expect("open");
+    let mut worker = spawn_shelfcast_process(&path);
+    let id = running_run_with_pid(&mut store, worker.id());
+    drop(store);
+
+    // Alive: opening the store leaves the run alone.
+    let store = RunStore::open(&path).expect("reopen");
+    assert_eq!(store.get_run(id).expect("run").status, RunStatus::Running);
+    drop(store);
+
+    // kill -9, and not yet waited for: a zombie is dead too.
+    worker.kill().expect("kill -9");
+    // The signal lands asynchronously: wait (bounded) until the kernel shows the process dead.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while shelfcast::store::is_shelfcast_alive(i64::from(worker.id())) {
+        assert!(Instant::now() < deadline, "the killed worker never died");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let store = RunStore::open(&path).expect("reopen after kill");
+    let run = store.get_run(id).expect("run");
+    assert_eq!(run.status, RunStatus::Failed);
+    let reason = run.error.unwrap_or_default();
+    assert!(
+        reason.contains(&format!("pid {}", worker.id())) && reason.contains("up to step 9"),
+        "{reason}"
+    );
+    assert!(run.ended_at.is_some());
+    assert_eq!(
+        store.metric_history(id, "val_rmse").expect("points").len(),
+        10
+    );
+    let _ = worker.wait();
+}
+
+#[test]
+fn a_cancelled_run_whose_worker_stopped_is_killed_and_a_recycled_pid_does_not_keep_it_alive() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let path = tmp.path().join("runs.db");
+    let mut store = RunStore::open(&path).expect("open");
+    // A live process that is not Shelfcast: its pid says nothing about our worker.
+    let mut stranger = Command::new("sleep").arg("30").spawn().expect("sleep");
+    let recycled = running_run_with_pid(&mut store, stranger.id());
+    let cancelled = running_run_with_pid(&mut store, stranger.id());
+    store.request_cancel(cancelled).expect("cancel");
+    let reaped = store.reap_dead_runs().expect("reap");
+    assert_eq!(reaped.len(), 2);
+    let run = store.get_run(recycled).expect("run");
+    assert_eq!(run.status, RunStatus::Failed, "{:?}", run.error);
+    let run = store.get_run(cancelled).expect("run");
+    assert_eq!(run.status, RunStatus::Killed);
+    assert!(run.error.unwrap_or_default().starts_with("cancelled"));
+    // Finished runs are never touched again.
+    assert!(store.reap_dead_runs().expect("reap again").is_empty());
+    let _ = stranger.kill();
+    let _ = stranger.wait();
+}
