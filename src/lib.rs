@@ -15,6 +15,7 @@
 pub mod cli;
 pub mod data;
 pub mod jobs;
+pub mod ml;
 pub mod project;
 pub mod store;
 pub mod tui;

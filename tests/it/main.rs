@@ -4,6 +4,7 @@ mod architecture;
 mod common;
 mod data;
 mod e2e;
+mod ml_metrics;
 mod sample;
 mod shared_data;
 mod store;

@@ -1,0 +1,25 @@
+//! Errors of the ml layer.
+
+#[derive(Debug, thiserror::Error)]
+pub enum MlError {
+    #[error("{what}: {actual} actual values but {predicted} predictions; expected one each")]
+    LengthMismatch {
+        what: &'static str,
+        actual: usize,
+        predicted: usize,
+    },
+    #[error("{0}: no values to evaluate")]
+    Empty(&'static str),
+    #[error("{what}: probability {value} at row {row} is not between 0 and 1")]
+    NotAProbability {
+        what: &'static str,
+        row: usize,
+        value: f64,
+    },
+    #[error("{what}: value {value} at row {row} is not a finite number")]
+    NotFinite {
+        what: &'static str,
+        row: usize,
+        value: f64,
+    },
+}
