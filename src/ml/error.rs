@@ -22,4 +22,16 @@ pub enum MlError {
         row: usize,
         value: f64,
     },
+    #[error("split '{spec}': {why}")]
+    BadSplit { spec: String, why: String },
+    #[error("no column '{column}' in the data; the columns are: {available}")]
+    NoSuchColumn { column: String, available: String },
+    #[error("column '{column}' holds {dtype} values; a time split needs a date column")]
+    NotADateColumn { column: String, dtype: String },
+    #[error(
+        "column '{column}' has {rows} row(s) without a date; a time split needs every row dated"
+    )]
+    MissingDates { column: String, rows: usize },
+    #[error("reading the data: {0}")]
+    Data(String),
 }

@@ -1,7 +1,8 @@
 //! Models, training and evaluation. Core module: no screen code. So far: evaluation metrics
-//! (`metrics`); features, splits, the model zoo and the training loop come with issue 4.
+//! (`metrics`) and train/validation splits (`split`); features, the model zoo and the training loop come with issue 4.
 
 mod error;
 pub mod metrics;
+pub mod split;
 
 pub use error::MlError;
