@@ -34,4 +34,8 @@ pub enum MlError {
     MissingDates { column: String, rows: usize },
     #[error("reading the data: {0}")]
     Data(String),
+    #[error("target '{column}' cannot be used: {why}")]
+    BadTarget { column: String, why: String },
+    #[error("feature '{column}' cannot be used: {why}")]
+    BadFeature { column: String, why: String },
 }

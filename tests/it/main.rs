@@ -4,6 +4,7 @@ mod architecture;
 mod common;
 mod data;
 mod e2e;
+mod ml_features;
 mod ml_metrics;
 mod ml_split;
 mod sample;
