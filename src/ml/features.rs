@@ -18,6 +18,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::MlError;
+use super::frame::column;
 
 pub const ONE_HOT_MAX_LEVELS: usize = 16;
 
@@ -333,18 +334,6 @@ impl FeaturePipeline {
             }
         }
     }
-}
-
-fn column<'a>(df: &'a DataFrame, name: &str) -> Result<&'a Column, MlError> {
-    df.column(name).map_err(|_| MlError::NoSuchColumn {
-        column: name.to_string(),
-        available: df
-            .get_column_names()
-            .iter()
-            .map(|n| n.to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-    })
 }
 
 fn as_f64(series: &Series) -> Result<Vec<f64>, MlError> {

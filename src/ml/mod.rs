@@ -1,8 +1,11 @@
 //! Models, training and evaluation. Core module: no screen code. So far: evaluation metrics
-//! (`metrics`), train/validation splits (`split`) and the feature pipeline (`features`); the model zoo and the training loop come with issue 4.
+//! (`metrics`), train/validation splits (`split`) the feature pipeline (`features`) and lag / rolling
+//! features by group (`lags`); the model zoo and the training loop come with issue 4.
 
 mod error;
 pub mod features;
+mod frame;
+pub mod lags;
 pub mod metrics;
 pub mod split;
 

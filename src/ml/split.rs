@@ -13,6 +13,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::MlError;
+use super::frame::day_numbers;
 use crate::data::sample::SampleRng;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -185,44 +186,6 @@ fn time_split(days: &[i32], first_validation_day: i32) -> Split {
         validation_from: validation_from.and_then(date_of),
         train_until: train_until.and_then(date_of),
     }
-}
-
-/// The column as days since 1970-01-01, refusing a column that is missing, not a date, or has
-/// rows without a date (they could go on neither side).
-fn day_numbers(df: &DataFrame, column: &str) -> Result<Vec<i32>, MlError> {
-    let values = df.column(column).map_err(|_| MlError::NoSuchColumn {
-        column: column.to_string(),
-        available: df
-            .get_column_names()
-            .iter()
-            .map(|n| n.to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-    })?;
-    let dtype = values.dtype().clone();
-    if !matches!(dtype, DataType::Date | DataType::Datetime(_, _)) {
-        return Err(MlError::NotADateColumn {
-            column: column.to_string(),
-            dtype: dtype.to_string(),
-        });
-    }
-    let dates = values
-        .cast(&DataType::Date)
-        .map_err(|e| MlError::Data(e.to_string()))?;
-    let physical = dates
-        .as_materialized_series()
-        .date()
-        .map_err(|e| MlError::Data(e.to_string()))?
-        .physical()
-        .clone();
-    let missing = physical.null_count();
-    if missing > 0 {
-        return Err(MlError::MissingDates {
-            column: column.to_string(),
-            rows: missing,
-        });
-    }
-    Ok(physical.iter().flatten().collect())
 }
 
 /// Day zero of polars' Date type (chrono's default date is the same 1970-01-01).
