@@ -33,7 +33,7 @@ pub enum MlError {
     )]
     MissingDates { column: String, rows: usize },
     #[error("reading the data: {0}")]
-    Data(String),
+    Polars(#[from] polars::error::PolarsError),
     #[error("target '{column}' cannot be used: {why}")]
     BadTarget { column: String, why: String },
     #[error("feature '{column}' cannot be used: {why}")]

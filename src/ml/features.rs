@@ -126,16 +126,7 @@ fn positive_class(values: &[String]) -> String {
 }
 
 fn distinct_text(series: &Series) -> Result<Vec<String>, MlError> {
-    let text = series
-        .cast(&DataType::String)
-        .map_err(|e| MlError::Data(e.to_string()))?;
-    let mut values: Vec<String> = text
-        .str()
-        .map_err(|e| MlError::Data(e.to_string()))?
-        .iter()
-        .flatten()
-        .map(str::to_string)
-        .collect();
+    let mut values: Vec<String> = text_of(series)?.into_iter().flatten().collect();
     values.sort_unstable();
     values.dedup();
     Ok(values)
@@ -254,10 +245,7 @@ impl FeaturePipeline {
         let idx = IdxCa::from_vec("rows".into(), train.to_vec());
         let mut encoders = Vec::with_capacity(features.len());
         for name in features {
-            let values = column(df, name)?
-                .as_materialized_series()
-                .take(&idx)
-                .map_err(|e| MlError::Data(e.to_string()))?;
+            let values = column(df, name)?.as_materialized_series().take(&idx)?;
             encoders.push(fit_encoder(name, &values)?);
         }
         let feature_names = encoders.iter().flat_map(|e| e.output_names()).collect();
@@ -322,12 +310,9 @@ impl FeaturePipeline {
             }
             Task::BinaryClassification => {
                 let positive = self.target.positive.clone().unwrap_or_default();
-                let text = series
-                    .cast(&DataType::String)
-                    .map_err(|e| MlError::Data(e.to_string()))?;
+                let text = series.cast(&DataType::String)?;
                 Ok(text
-                    .str()
-                    .map_err(|e| MlError::Data(e.to_string()))?
+                    .str()?
                     .iter()
                     .map(|v| f64::from(u8::from(v == Some(positive.as_str()))))
                     .collect())
@@ -337,15 +322,8 @@ impl FeaturePipeline {
 }
 
 fn as_f64(series: &Series) -> Result<Vec<f64>, MlError> {
-    let cast = series
-        .cast(&DataType::Float64)
-        .map_err(|e| MlError::Data(e.to_string()))?;
-    Ok(cast
-        .f64()
-        .map_err(|e| MlError::Data(e.to_string()))?
-        .iter()
-        .map(|v| v.unwrap_or(f64::NAN))
-        .collect())
+    let cast = series.cast(&DataType::Float64)?;
+    Ok(cast.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
 }
 
 fn fit_encoder(name: &str, train: &Series) -> Result<ColumnEncoder, MlError> {
@@ -377,7 +355,7 @@ fn fit_encoder(name: &str, train: &Series) -> Result<ColumnEncoder, MlError> {
     }
     if dtype == DataType::String {
         let mut counts: HashMap<&str, u64> = HashMap::new();
-        let text = train.str().map_err(|e| MlError::Data(e.to_string()))?;
+        let text = train.str()?;
         for value in text.iter().flatten() {
             *counts.entry(value).or_default() += 1;
         }
@@ -427,9 +405,7 @@ fn encode(encoder: &ColumnEncoder, series: &Series) -> Result<Vec<f64>, MlError>
             out
         }
         ColumnEncoder::Boolean { .. } => {
-            let cast = series
-                .cast(&DataType::Float64)
-                .map_err(|e| MlError::Data(e.to_string()))?;
+            let cast = series.cast(&DataType::Float64)?;
             as_f64(&cast)?
                 .into_iter()
                 .map(|v| if v.is_nan() { 0.0 } else { v })
@@ -466,14 +442,8 @@ fn encode(encoder: &ColumnEncoder, series: &Series) -> Result<Vec<f64>, MlError>
                 .collect()
         }
         ColumnEncoder::DateParts { .. } => {
-            let dates = series
-                .cast(&DataType::Date)
-                .map_err(|e| MlError::Data(e.to_string()))?;
-            let days = dates
-                .date()
-                .map_err(|e| MlError::Data(e.to_string()))?
-                .physical()
-                .clone();
+            let dates = series.cast(&DataType::Date)?;
+            let days = dates.date()?.physical().clone();
             let mut out = Vec::with_capacity(days.len() * 5);
             for day in days.iter() {
                 match day.and_then(|d| {
@@ -497,13 +467,6 @@ fn encode(encoder: &ColumnEncoder, series: &Series) -> Result<Vec<f64>, MlError>
 }
 
 fn text_of(series: &Series) -> Result<Vec<Option<String>>, MlError> {
-    let text = series
-        .cast(&DataType::String)
-        .map_err(|e| MlError::Data(e.to_string()))?;
-    Ok(text
-        .str()
-        .map_err(|e| MlError::Data(e.to_string()))?
-        .iter()
-        .map(|v| v.map(str::to_string))
-        .collect())
+    let text = series.cast(&DataType::String)?;
+    Ok(text.str()?.iter().map(|v| v.map(str::to_string)).collect())
 }

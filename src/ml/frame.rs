@@ -27,15 +27,8 @@ pub(crate) fn day_numbers(df: &DataFrame, name: &str) -> Result<Vec<i32>, MlErro
             dtype: values.dtype().to_string(),
         });
     }
-    let dates = values
-        .cast(&DataType::Date)
-        .map_err(|e| MlError::Data(e.to_string()))?;
-    let physical = dates
-        .as_materialized_series()
-        .date()
-        .map_err(|e| MlError::Data(e.to_string()))?
-        .physical()
-        .clone();
+    let dates = values.cast(&DataType::Date)?;
+    let physical = dates.as_materialized_series().date()?.physical().clone();
     if physical.null_count() > 0 {
         return Err(MlError::MissingDates {
             column: name.to_string(),

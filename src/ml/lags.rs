@@ -98,8 +98,7 @@ pub fn add_lag_features(df: &DataFrame, spec: &LagSpec) -> Result<DataFrame, MlE
     let mut out = df.clone();
     for (name, values) in outputs.iter().zip(columns) {
         let series = Float64Chunked::from_iter_options(name.into(), values.into_iter());
-        out.with_column(series.into_series().into_column())
-            .map_err(|e| MlError::Data(e.to_string()))?;
+        out.with_column(series.into_series().into_column())?;
     }
     Ok(out)
 }
@@ -131,29 +130,16 @@ fn numbers(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, MlError> {
             why: format!("lags need numbers, and it holds {} values", column.dtype()),
         });
     }
-    let cast = column
-        .cast(&DataType::Float64)
-        .map_err(|e| MlError::Data(e.to_string()))?;
-    Ok(cast
-        .as_materialized_series()
-        .f64()
-        .map_err(|e| MlError::Data(e.to_string()))?
-        .iter()
-        .collect())
+    let cast = column.cast(&DataType::Float64)?;
+    Ok(cast.as_materialized_series().f64()?.iter().collect())
 }
 
 /// Each row's group as text ("S01|I003"); one group for all rows when `groups` is empty.
 fn group_keys(df: &DataFrame, groups: &[String]) -> Result<Vec<String>, MlError> {
     let mut keys = vec![String::new(); df.height()];
     for name in groups {
-        let text = column(df, name)?
-            .cast(&DataType::String)
-            .map_err(|e| MlError::Data(e.to_string()))?;
-        let text = text
-            .as_materialized_series()
-            .str()
-            .map_err(|e| MlError::Data(e.to_string()))?
-            .clone();
+        let text = column(df, name)?.cast(&DataType::String)?;
+        let text = text.as_materialized_series().str()?.clone();
         for (key, value) in keys.iter_mut().zip(text.iter()) {
             key.push_str(value.unwrap_or("\u{0}missing"));
             key.push('|');
