@@ -38,4 +38,12 @@ pub enum MlError {
     BadTarget { column: String, why: String },
     #[error("feature '{column}' cannot be used: {why}")]
     BadFeature { column: String, why: String },
+    #[error("parameter {name} = '{value}' is not allowed; expected {expected}")]
+    BadParam {
+        name: String,
+        value: String,
+        expected: String,
+    },
+    #[error("model: {0}")]
+    Model(String),
 }

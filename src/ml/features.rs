@@ -211,6 +211,20 @@ impl Matrix {
         &self.values[i * self.cols()..(i + 1) * self.cols()]
     }
 
+    /// The rows `rows` (in that order) as a new matrix.
+    pub fn select_rows(&self, rows: &[IdxSize]) -> Matrix {
+        let cols = self.cols();
+        let mut values = Vec::with_capacity(rows.len() * cols);
+        for &row in rows {
+            values.extend_from_slice(self.row(row as usize));
+        }
+        Matrix {
+            rows: rows.len(),
+            names: self.names.clone(),
+            values,
+        }
+    }
+
     pub fn column(&self, name: &str) -> Option<Vec<f64>> {
         let j = self.names.iter().position(|n| n == name)?;
         Some(

@@ -5,6 +5,7 @@
 mod error;
 pub mod features;
 mod frame;
+pub mod gbdt;
 pub mod lags;
 pub mod metrics;
 pub mod split;

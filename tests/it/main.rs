@@ -5,6 +5,7 @@ mod common;
 mod data;
 mod e2e;
 mod ml_features;
+mod ml_gbdt;
 mod ml_lags;
 mod ml_metrics;
 mod ml_split;

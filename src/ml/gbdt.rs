@@ -1,0 +1,413 @@
+//! Gradient-boosted trees behind Shelfcast's own types, so the backend (hessboost, pinned) can be
+//! swapped without touching training, the worker or the registry.
+//!
+//! Hyper-parameters are typed, have defaults and valid ranges, and an out-of-range value is
+//! refused before a run starts, naming the parameter and its range. Every boosting round reports
+//! its training and validation loss through a callback that can also stop training (a cancel).
+
+use std::ops::ControlFlow;
+
+use hessboost::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::MlError;
+use super::features::{Matrix, Task};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GbdtObjective {
+    /// Mean squared error.
+    SquaredError,
+    /// Poisson deviance: unit sales are counts.
+    Poisson,
+    /// Tweedie deviance (power 1.5): counts with many zeros, such as closed-store days.
+    Tweedie,
+    /// Binary classification.
+    Logistic,
+}
+
+impl GbdtObjective {
+    fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "squared_error" | "regression" | "rmse" => GbdtObjective::SquaredError,
+            "poisson" => GbdtObjective::Poisson,
+            "tweedie" => GbdtObjective::Tweedie,
+            "logistic" | "binary" => GbdtObjective::Logistic,
+            _ => return None,
+        })
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            GbdtObjective::SquaredError => "squared_error",
+            GbdtObjective::Poisson => "poisson",
+            GbdtObjective::Tweedie => "tweedie",
+            GbdtObjective::Logistic => "logistic",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GbdtParams {
+    pub rounds: usize,
+    pub learning_rate: f64,
+    pub max_depth: usize,
+    pub min_child_weight: f64,
+    pub subsample: f64,
+    pub colsample_bytree: f64,
+    pub lambda: f64,
+    pub objective: GbdtObjective,
+    pub seed: u64,
+    /// 0: every core.
+    pub threads: usize,
+}
+
+/// A parameter's name, what it means and the values it accepts, for forms, errors and help.
+pub struct ParamInfo {
+    pub name: &'static str,
+    pub range: &'static str,
+    pub description: &'static str,
+}
+
+pub const GBDT_PARAMS: &[ParamInfo] = &[
+    ParamInfo {
+        name: "rounds",
+        range: "1 to 100000",
+        description: "boosting rounds (trees)",
+    },
+    ParamInfo {
+        name: "learning_rate",
+        range: "above 0, at most 1",
+        description: "shrinkage of each tree",
+    },
+    ParamInfo {
+        name: "max_depth",
+        range: "1 to 32",
+        description: "depth of each tree",
+    },
+    ParamInfo {
+        name: "min_child_weight",
+        range: "0 or more",
+        description: "minimum hessian in a leaf",
+    },
+    ParamInfo {
+        name: "subsample",
+        range: "above 0, at most 1",
+        description: "share of rows each tree sees",
+    },
+    ParamInfo {
+        name: "colsample_bytree",
+        range: "above 0, at most 1",
+        description: "share of features each tree sees",
+    },
+    ParamInfo {
+        name: "lambda",
+        range: "0 or more",
+        description: "L2 penalty on leaf weights",
+    },
+    ParamInfo {
+        name: "objective",
+        range: "squared_error, poisson, tweedie (regression); logistic (binary)",
+        description: "the loss",
+    },
+    ParamInfo {
+        name: "seed",
+        range: "a whole number",
+        description: "random seed",
+    },
+    ParamInfo {
+        name: "threads",
+        range: "0 (all cores) to 1024",
+        description: "training threads",
+    },
+];
+
+impl GbdtParams {
+    pub fn defaults(task: Task) -> Self {
+        Self {
+            rounds: 300,
+            learning_rate: 0.1,
+            max_depth: 6,
+            min_child_weight: 1.0,
+            subsample: 1.0,
+            colsample_bytree: 1.0,
+            lambda: 1.0,
+            objective: match task {
+                Task::Regression => GbdtObjective::SquaredError,
+                Task::BinaryClassification => GbdtObjective::Logistic,
+            },
+            seed: 0,
+            threads: 0,
+        }
+    }
+
+    /// Sets `key` from text, refusing unknown names and values outside the range.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), MlError> {
+        let info = GBDT_PARAMS
+            .iter()
+            .find(|p| p.name == key)
+            .ok_or_else(|| MlError::BadParam {
+                name: key.to_string(),
+                value: value.to_string(),
+                expected: format!(
+                    "one of {}",
+                    GBDT_PARAMS
+                        .iter()
+                        .map(|p| p.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })?;
+        let bad = || MlError::BadParam {
+            name: key.to_string(),
+            value: value.to_string(),
+            expected: info.range.to_string(),
+        };
+        let int = |low: usize, high: usize| {
+            value
+                .parse::<usize>()
+                .ok()
+                .filter(|v| (low..=high).contains(v))
+                .ok_or_else(bad)
+        };
+        let unit = || {
+            value
+                .parse::<f64>()
+                .ok()
+                .filter(|v| *v > 0.0 && *v <= 1.0)
+                .ok_or_else(bad)
+        };
+        let non_negative = || {
+            value
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .ok_or_else(bad)
+        };
+        match key {
+            "rounds" => self.rounds = int(1, 100_000)?,
+            "learning_rate" => self.learning_rate = unit()?,
+            "max_depth" => self.max_depth = int(1, 32)?,
+            "min_child_weight" => self.min_child_weight = non_negative()?,
+            "subsample" => self.subsample = unit()?,
+            "colsample_bytree" => self.colsample_bytree = unit()?,
+            "lambda" => self.lambda = non_negative()?,
+            "objective" => self.objective = GbdtObjective::parse(value).ok_or_else(bad)?,
+            "seed" => self.seed = value.parse().map_err(|_| bad())?,
+            "threads" => self.threads = int(0, 1024)?,
+            _ => return Err(bad()),
+        }
+        Ok(())
+    }
+
+    /// Refuses an objective that does not fit the task.
+    pub fn check(&self, task: Task) -> Result<(), MlError> {
+        let fits = matches!(
+            (task, self.objective),
+            (Task::BinaryClassification, GbdtObjective::Logistic)
+                | (
+                    Task::Regression,
+                    GbdtObjective::SquaredError | GbdtObjective::Poisson | GbdtObjective::Tweedie
+                )
+        );
+        if fits {
+            Ok(())
+        } else {
+            Err(MlError::BadParam {
+                name: "objective".into(),
+                value: self.objective.as_str().into(),
+                expected: match task {
+                    Task::Regression => "squared_error, poisson or tweedie for regression".into(),
+                    Task::BinaryClassification => "logistic for binary classification".into(),
+                },
+            })
+        }
+    }
+
+    /// Every parameter as (name, value) text, for the run's params.
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("rounds", self.rounds.to_string()),
+            ("learning_rate", self.learning_rate.to_string()),
+            ("max_depth", self.max_depth.to_string()),
+            ("min_child_weight", self.min_child_weight.to_string()),
+            ("subsample", self.subsample.to_string()),
+            ("colsample_bytree", self.colsample_bytree.to_string()),
+            ("lambda", self.lambda.to_string()),
+            ("objective", self.objective.as_str().to_string()),
+            ("seed", self.seed.to_string()),
+            ("threads", self.threads.to_string()),
+        ]
+    }
+
+    fn backend(&self) -> Result<TrainingParams, MlError> {
+        let objective = match self.objective {
+            GbdtObjective::SquaredError => Objective::SquaredError(RegLoss::default()),
+            GbdtObjective::Poisson => Objective::Poisson,
+            GbdtObjective::Tweedie => Objective::Tweedie(hessboost::objective::Tweedie::default()),
+            GbdtObjective::Logistic => Objective::BinaryLogistic(RegLoss::default()),
+        };
+        let builder = TrainingParams::builder()
+            .objective(objective)
+            .tree_method(TreeMethod::Hist)
+            .eta(self.learning_rate)
+            .max_depth(self.max_depth)
+            .min_child_weight(self.min_child_weight)
+            .subsample(self.subsample)
+            .colsample_bytree(self.colsample_bytree)
+            .lambda(self.lambda)
+            .seed(self.seed);
+        let builder = if self.threads > 0 {
+            builder.nthread(self.threads)
+        } else {
+            builder
+        };
+        builder.build().map_err(backend_error)
+    }
+}
+
+/// One boosting round's losses (the backend's default metric for the objective).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepEvent {
+    pub step: usize,
+    pub metric: String,
+    pub train_loss: Option<f64>,
+    pub valid_loss: Option<f64>,
+}
+
+pub struct GbdtModel {
+    model: BoostedModel,
+    pub feature_names: Vec<String>,
+    pub task: Task,
+}
+
+fn backend_error(error: HessboostError) -> MlError {
+    MlError::Model(error.to_string())
+}
+
+fn dmatrix(x: &Matrix, y: Option<&[f64]>) -> Result<DMatrix, MlError> {
+    // The booster works in f32; NaN marks a missing value.
+    let values: Vec<f32> = x.values.iter().map(|&v| v as f32).collect();
+    let matrix = DMatrix::from_dense_vec(values, x.rows, x.cols()).map_err(backend_error)?;
+    match y {
+        Some(y) => {
+            let labels: Vec<f32> = y.iter().map(|&v| v as f32).collect();
+            matrix.with_labels(&labels).map_err(backend_error)
+        }
+        None => Ok(matrix),
+    }
+}
+
+/// Trains on (`x`, `y`), watching `valid` when given. `on_step` sees every round and returns
+/// `false` to stop (the model keeps the rounds done).
+pub fn train_gbdt(
+    params: &GbdtParams,
+    task: Task,
+    x: &Matrix,
+    y: &[f64],
+    valid: Option<(&Matrix, &[f64])>,
+    on_step: &mut (dyn FnMut(&StepEvent) -> bool + Send),
+) -> Result<GbdtModel, MlError> {
+    params.check(task)?;
+    if x.rows != y.len() {
+        return Err(MlError::LengthMismatch {
+            what: "training rows",
+            actual: y.len(),
+            predicted: x.rows,
+        });
+    }
+    let backend = params.backend()?;
+    let train = dmatrix(x, Some(y))?;
+    let valid_matrix = match valid {
+        Some((vx, vy)) => Some(dmatrix(vx, Some(vy))?),
+        None => None,
+    };
+    let mut trainer = Trainer::new(&backend, &train, params.rounds).eval(&train, "train");
+    if let Some(valid) = &valid_matrix {
+        trainer = trainer.eval(valid, "valid");
+    }
+    let result = trainer
+        .on_round(|round| {
+            let mut scores = round.scores();
+            let train = scores.next();
+            let valid = scores.next();
+            let event = StepEvent {
+                step: round.iteration(),
+                metric: train.map(|(_, m, _)| m.to_string()).unwrap_or_default(),
+                train_loss: train.map(|(_, _, v)| v),
+                valid_loss: valid.map(|(_, _, v)| v),
+            };
+            if on_step(&event) {
+                ControlFlow::Continue(())
+            } else {
+                ControlFlow::Break(())
+            }
+        })
+        .train()
+        .map_err(backend_error)?;
+    Ok(GbdtModel {
+        model: result.model,
+        feature_names: x.names.clone(),
+        task,
+    })
+}
+
+impl GbdtModel {
+    pub fn rounds(&self) -> usize {
+        self.model.num_boost_rounds()
+    }
+
+    /// Predictions in the target's scale: expected values for regression, the positive class's
+    /// probability for classification.
+    pub fn predict(&self, x: &Matrix) -> Result<Vec<f64>, MlError> {
+        if x.names != self.feature_names {
+            return Err(MlError::Model(format!(
+                "the rows have features {:?}, the model was trained on {:?}",
+                x.names, self.feature_names
+            )));
+        }
+        let predictions = self
+            .model
+            .predict(&dmatrix(x, None)?, Iterations::Best)
+            .map_err(backend_error)?;
+        Ok(predictions
+            .as_slice()
+            .iter()
+            .map(|&v| f64::from(v))
+            .collect())
+    }
+
+    /// Total gain per feature, as shares summing to 1, largest first.
+    pub fn importance(&self) -> Vec<(String, f64)> {
+        let gains = self.model.feature_importance(ImportanceType::TotalGain);
+        let total: f64 = gains.values().sum();
+        let mut shares: Vec<(String, f64)> = gains
+            .into_iter()
+            .filter_map(|(i, g)| {
+                let name = self.feature_names.get(i)?.clone();
+                Some((name, if total > 0.0 { g / total } else { 0.0 }))
+            })
+            .collect();
+        shares.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        shares
+    }
+
+    /// The model as bytes (the backend's stable binary format), for the run's artifact.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, MlError> {
+        self.model
+            .encode(ModelFormat::Binary)
+            .map_err(backend_error)
+    }
+
+    pub fn from_bytes(
+        bytes: &[u8],
+        feature_names: Vec<String>,
+        task: Task,
+    ) -> Result<Self, MlError> {
+        Ok(Self {
+            model: BoostedModel::decode(bytes, ModelFormat::Binary).map_err(backend_error)?,
+            feature_names,
+            task,
+        })
+    }
+}
