@@ -7,6 +7,7 @@ pub mod features;
 mod frame;
 pub mod gbdt;
 pub mod lags;
+pub mod linear;
 pub mod metrics;
 pub mod split;
 

@@ -7,6 +7,7 @@ mod e2e;
 mod ml_features;
 mod ml_gbdt;
 mod ml_lags;
+mod ml_linear;
 mod ml_metrics;
 mod ml_split;
 mod sample;
