@@ -60,3 +60,12 @@ pub fn sha256_of(path: &Path) -> String {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     shelfcast::data::hex(&sha2::Sha256::digest(&bytes))
 }
+
+/// A frame read by Shelfcast's own loader from CSV text (kept in a temporary file).
+pub fn frame_from_csv(csv: &str) -> (tempfile::TempDir, polars::prelude::DataFrame) {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let path = tmp.path().join("frame.csv");
+    std::fs::write(&path, csv).expect("write");
+    let df = shelfcast::data::load::read_csv(&path, None).expect("read");
+    (tmp, df)
+}

@@ -1,18 +1,9 @@
 //! Task inference and the feature pipeline: fitted on training rows only, saved and reloaded
 //! without changing a single encoded value.
 
-use polars::prelude::DataFrame;
-use shelfcast::data::load::read_csv;
+use crate::common::frame_from_csv;
 use shelfcast::ml::MlError;
 use shelfcast::ml::features::{ColumnEncoder, FeaturePipeline, Task, target_spec};
-
-fn frame(csv: &str) -> (tempfile::TempDir, DataFrame) {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let path = tmp.path().join("f.csv");
-    std::fs::write(&path, csv).expect("write");
-    let df = read_csv(&path, None).expect("read");
-    (tmp, df)
-}
 
 const SALES: &str = "\
 week,store,category,promo,price,units,churn
@@ -26,7 +17,7 @@ week,store,category,promo,price,units,churn
 
 #[test]
 fn the_task_follows_the_target_and_odd_targets_are_refused() {
-    let (_t, df) = frame(SALES);
+    let (_t, df) = frame_from_csv(SALES);
     let units = target_spec(&df, "units", None).expect("units");
     assert_eq!((units.task, units.positive), (Task::Regression, None));
     let promo = target_spec(&df, "promo", None).expect("promo");
@@ -49,7 +40,7 @@ fn the_task_follows_the_target_and_odd_targets_are_refused() {
     );
     let error = target_spec(&df, "units", Some(Task::BinaryClassification)).expect_err("6 classes");
     assert!(error.to_string().contains("exactly two classes"), "{error}");
-    let (_t, one) = frame("a,b\n1,x\n2,x\n");
+    let (_t, one) = frame_from_csv("a,b\n1,x\n2,x\n");
     let error = target_spec(&one, "b", None).expect_err("one class");
     assert!(error.to_string().contains("single value ('x')"), "{error}");
     let error = target_spec(&df, "sales", None).expect_err("missing");
@@ -62,7 +53,7 @@ fn features(names: &[&str]) -> Vec<String> {
 
 #[test]
 fn encoders_are_fitted_on_the_training_rows_only() {
-    let (_t, df) = frame(SALES);
+    let (_t, df) = frame_from_csv(SALES);
     let target = target_spec(&df, "units", None).expect("target");
     // Train on the first four weeks; S3, S9, Bakery, Frozen and the big prices are unseen.
     let pipeline = FeaturePipeline::fit(
@@ -126,7 +117,7 @@ fn many_levels_become_codes_by_training_frequency() {
             csv.push_str(&format!("I{i:02},{i}\n"));
         }
     }
-    let (_t, df) = frame(&csv);
+    let (_t, df) = frame_from_csv(&csv);
     let rows: Vec<_> = (0..df.height() as u32).collect();
     let target = target_spec(&df, "units", None).expect("target");
     let pipeline = FeaturePipeline::fit(&df, &rows, target, &features(&["item"])).expect("fit");
@@ -134,14 +125,14 @@ fn many_levels_become_codes_by_training_frequency() {
         panic!("40 levels should be codes, got {:?}", pipeline.encoders[0]);
     };
     assert_eq!(levels[0], "I00");
-    let (_t, new) = frame("item,units\nI00,1\nI39,1\nNEW,1\n");
+    let (_t, new) = frame_from_csv("item,units\nI00,1\nI39,1\nNEW,1\n");
     let m = pipeline.transform(&new).expect("transform");
     assert_eq!(m.values, vec![1.0, 40.0, 0.0], "unseen items are code 0");
 }
 
 #[test]
 fn a_saved_pipeline_encodes_exactly_as_the_fitted_one() {
-    let (_t, df) = frame(SALES);
+    let (_t, df) = frame_from_csv(SALES);
     let mut target = target_spec(&df, "units", None).expect("target");
     target.log1p = true;
     let pipeline = FeaturePipeline::fit(
@@ -164,7 +155,7 @@ fn a_saved_pipeline_encodes_exactly_as_the_fitted_one() {
 
 #[test]
 fn bad_features_are_refused_naming_what_and_why() {
-    let (_t, df) = frame(SALES);
+    let (_t, df) = frame_from_csv(SALES);
     let target = target_spec(&df, "units", None).expect("target");
     let error = FeaturePipeline::fit(&df, &[0, 1], target.clone(), &features(&["prise"]))
         .expect_err("typo");

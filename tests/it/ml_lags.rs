@@ -1,16 +1,9 @@
 //! Lag and rolling features by group: by date (gaps respected), from the past only.
 
 use polars::prelude::DataFrame;
-use shelfcast::data::load::read_csv;
-use shelfcast::ml::lags::{LagSpec, add_lag_features};
 
-fn frame(csv: &str) -> (tempfile::TempDir, DataFrame) {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let path = tmp.path().join("f.csv");
-    std::fs::write(&path, csv).expect("write");
-    let df = read_csv(&path, None).expect("read");
-    (tmp, df)
-}
+use crate::common::frame_from_csv;
+use shelfcast::ml::lags::{LagSpec, add_lag_features};
 
 // Store A is weekly with no row on Jan 15 (closed); store B has two weeks. Rows are shuffled:
 // the output keeps this order.
@@ -46,7 +39,7 @@ fn column(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
 
 #[test]
 fn lags_and_rolling_means_look_back_by_date_within_each_group() {
-    let (_t, df) = frame(WEEKLY);
+    let (_t, df) = frame_from_csv(WEEKLY);
     let out = add_lag_features(&df, &spec()).expect("lags");
     assert_eq!(
         spec().output_names(),
@@ -71,10 +64,10 @@ fn lags_and_rolling_means_look_back_by_date_within_each_group() {
 
 #[test]
 fn no_feature_sees_its_own_row_or_the_future() {
-    let (_t, df) = frame(WEEKLY);
+    let (_t, df) = frame_from_csv(WEEKLY);
     let before = add_lag_features(&df, &spec()).expect("lags");
     // Change A's last week (row 0): its own features and every earlier row's stay the same.
-    let (_t2, changed) = frame(&WEEKLY.replace("2024-01-29,A,50", "2024-01-29,A,999"));
+    let (_t2, changed) = frame_from_csv(&WEEKLY.replace("2024-01-29,A,50", "2024-01-29,A,999"));
     let after = add_lag_features(&changed, &spec()).expect("lags");
     for name in spec().output_names() {
         assert_eq!(
@@ -87,7 +80,7 @@ fn no_feature_sees_its_own_row_or_the_future() {
 
 #[test]
 fn lag_inputs_are_checked() {
-    let (_t, df) = frame(WEEKLY);
+    let (_t, df) = frame_from_csv(WEEKLY);
     let mut bad = spec();
     bad.date = "store".into();
     let error = add_lag_features(&df, &bad).expect_err("not a date");
@@ -96,7 +89,7 @@ fn lag_inputs_are_checked() {
     bad.value = "store".into();
     let error = add_lag_features(&df, &bad).expect_err("text");
     assert!(error.to_string().contains("lags need numbers"), "{error}");
-    let (_t, twice) = frame("week,store,units\n2024-01-01,A,1\n2024-01-01,A,2\n");
+    let (_t, twice) = frame_from_csv("week,store,units\n2024-01-01,A,1\n2024-01-01,A,2\n");
     let error = add_lag_features(&twice, &spec()).expect_err("duplicate");
     assert!(
         error.to_string().contains("share the date 2024-01-01"),
