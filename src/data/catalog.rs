@@ -70,16 +70,22 @@ pub fn cached_profile(
     let Some(cached) = store.cached_profile(&dataset.sha256, PROFILE_VERSION)? else {
         return Ok(None);
     };
-    // A profile that no longer deserialises is treated as missing and recomputed.
-    let Ok(mut profile) = serde_json::from_str::<DatasetProfile>(&cached.profile_json) else {
+    let Some(profile) = profile_from_cache(&cached.profile_json, file) else {
         return Ok(None);
     };
-    profile.path = file.path.to_string_lossy().into_owned();
     Ok(Some(ProfileOutcome {
         profile,
         dataset,
         from_cache: true,
     }))
+}
+
+/// A cached profile, reported under the file's current path (the bytes may have been profiled
+/// under another name). One that no longer deserialises counts as missing and is recomputed.
+fn profile_from_cache(json: &str, file: &DatasetFile) -> Option<DatasetProfile> {
+    let mut profile = serde_json::from_str::<DatasetProfile>(json).ok()?;
+    profile.path = file.path.to_string_lossy().into_owned();
+    Some(profile)
 }
 
 /// Profiles `file`, from the cache when `use_cache` allows and the bytes are unchanged.
@@ -150,10 +156,9 @@ fn cached_by_content(
     let Some(cached) = store.cached_profile(&scan.sha256, PROFILE_VERSION)? else {
         return Ok(None);
     };
-    let Ok(mut profile) = serde_json::from_str::<DatasetProfile>(&cached.profile_json) else {
+    let Some(profile) = profile_from_cache(&cached.profile_json, file) else {
         return Ok(None);
     };
-    profile.path = file.path.to_string_lossy().into_owned();
     let key = store_key(&file.path);
     let dataset = store.record_dataset(&new_dataset(file, &key, &scan.sha256))?;
     Ok(Some(ProfileOutcome {

@@ -418,19 +418,12 @@ fn encode(encoder: &ColumnEncoder, series: &Series) -> Result<Vec<f64>, MlError>
             }
             out
         }
-        ColumnEncoder::Boolean { .. } => {
-            let cast = series.cast(&DataType::Float64)?;
-            as_f64(&cast)?
-                .into_iter()
-                .map(|v| if v.is_nan() { 0.0 } else { v })
-                .collect()
-        }
+        ColumnEncoder::Boolean { .. } => as_f64(series)?
+            .into_iter()
+            .map(|v| if v.is_nan() { 0.0 } else { v })
+            .collect(),
         ColumnEncoder::OneHot { levels, .. } => {
-            let index: HashMap<&str, usize> = levels
-                .iter()
-                .enumerate()
-                .map(|(i, l)| (l.as_str(), i))
-                .collect();
+            let index = level_index(levels);
             let text = text_of(series)?;
             let mut out = vec![0.0; text.len() * levels.len()];
             for (row, value) in text.iter().enumerate() {
@@ -441,11 +434,7 @@ fn encode(encoder: &ColumnEncoder, series: &Series) -> Result<Vec<f64>, MlError>
             out
         }
         ColumnEncoder::Codes { levels, .. } => {
-            let index: HashMap<&str, usize> = levels
-                .iter()
-                .enumerate()
-                .map(|(i, l)| (l.as_str(), i))
-                .collect();
+            let index = level_index(levels);
             text_of(series)?
                 .iter()
                 .map(|v| {
@@ -478,6 +467,15 @@ fn encode(encoder: &ColumnEncoder, series: &Series) -> Result<Vec<f64>, MlError>
             out
         }
     })
+}
+
+/// Each level's position.
+fn level_index(levels: &[String]) -> HashMap<&str, usize> {
+    levels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.as_str(), i))
+        .collect()
 }
 
 fn text_of(series: &Series) -> Result<Vec<Option<String>>, MlError> {

@@ -334,25 +334,13 @@ impl RunStore {
     }
 
     /// Logs (or overwrites) parameters, all in one transaction.
+    /// Logs (or overwrites) parameters, all in one transaction.
     pub fn log_params(&mut self, id: RunId, params: &[(&str, &str)]) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO params (run_id, key, value) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
-            )?;
-            for (key, value) in params {
-                stmt.execute(params![id, key, value])?;
-            }
-            Ok(())
-        })
+        self.write_pairs(PairTable::Params, id, params)
     }
 
     pub fn params(&self, id: RunId) -> Result<Vec<(String, String)>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT key, value FROM params WHERE run_id = ?1 ORDER BY key")?;
-        let rows = stmt.query_map([id], |row| Ok((row.get(0)?, row.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.read_pairs(PairTable::Params, id)
     }
 
     /// Logs a batch of metric points in one transaction: a batch of 10,000 points is one commit.
@@ -416,22 +404,37 @@ impl RunStore {
     }
 
     pub fn set_tags(&mut self, id: RunId, tags: &[(&str, &str)]) -> Result<(), StoreError> {
+        self.write_pairs(PairTable::Tags, id, tags)
+    }
+
+    pub fn tags(&self, id: RunId) -> Result<Vec<(String, String)>, StoreError> {
+        self.read_pairs(PairTable::Tags, id)
+    }
+
+    fn write_pairs(
+        &mut self,
+        table: PairTable,
+        id: RunId,
+        pairs: &[(&str, &str)],
+    ) -> Result<(), StoreError> {
         self.write(|tx| {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO tags (run_id, key, value) VALUES (?1, ?2, ?3) \
+            let mut stmt = tx.prepare_cached(&format!(
+                "INSERT INTO {} (run_id, key, value) VALUES (?1, ?2, ?3) \
                  ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
-            )?;
-            for (key, value) in tags {
+                table.name()
+            ))?;
+            for (key, value) in pairs {
                 stmt.execute(params![id, key, value])?;
             }
             Ok(())
         })
     }
 
-    pub fn tags(&self, id: RunId) -> Result<Vec<(String, String)>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT key, value FROM tags WHERE run_id = ?1 ORDER BY key")?;
+    fn read_pairs(&self, table: PairTable, id: RunId) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT key, value FROM {} WHERE run_id = ?1 ORDER BY key",
+            table.name()
+        ))?;
         let rows = stmt.query_map([id], |row| Ok((row.get(0)?, row.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -476,6 +479,23 @@ impl RunStore {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// The run tables that hold key/value pairs. A closed set, so table names in SQL text never come
+/// from input.
+#[derive(Clone, Copy)]
+enum PairTable {
+    Params,
+    Tags,
+}
+
+impl PairTable {
+    fn name(self) -> &'static str {
+        match self {
+            PairTable::Params => "params",
+            PairTable::Tags => "tags",
+        }
     }
 }
 

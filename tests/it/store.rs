@@ -251,24 +251,18 @@ fn a_batch_of_ten_thousand_points_is_one_transaction() {
         .collect();
     writer.log_metrics(id, &points).expect("log");
     let after = observer.data_version().expect("version");
+    let stored = || {
+        observer
+            .metric_history(id, "train_loss")
+            .expect("read")
+            .len()
+    };
     // data_version moves once per commit by another connection.
     assert_eq!(after, before + 1, "the batch took more than one commit");
-    assert_eq!(
-        observer
-            .metric_history(id, "train_loss")
-            .expect("read")
-            .len(),
-        10_000
-    );
+    assert_eq!(stored(), 10_000);
     // A batch logged twice (a retried write) is still one set of points.
     writer.log_metrics(id, &points).expect("log again");
-    assert_eq!(
-        observer
-            .metric_history(id, "train_loss")
-            .expect("read")
-            .len(),
-        10_000
-    );
+    assert_eq!(stored(), 10_000);
 }
 
 const CHILD_DB: &str = "SHELFCAST_TEST_CHILD_DB";
