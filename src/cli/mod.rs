@@ -3,6 +3,7 @@
 
 mod bench;
 mod datasets;
+mod train;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,6 +55,18 @@ pub enum Command {
         #[arg(long, default_value_t = crate::data::sample::DEFAULT_SEED)]
         seed: u64,
     },
+    /// Validate and launch a training run in a detached worker; prints the run id.
+    Train(Box<train::TrainArgs>),
+    /// Ask a queued or running run to stop at its next step.
+    Cancel { run: i64 },
+    /// Follow a run until it ends and print its final metrics.
+    Wait { run: i64 },
+    /// Train one queued run (started detached by `train` and the TUI).
+    #[command(hide = true)]
+    Worker {
+        #[arg(long)]
+        run: i64,
+    },
     /// Measure Shelfcast against its anchors and print the figures.
     Bench {
         #[command(subcommand)]
@@ -91,6 +104,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             no_cache,
         } => datasets::profile(&project, &file, json, !no_cache),
         Command::SampleData { out, seed } => datasets::sample_data(&project, out, seed),
+        Command::Train(args) => train::train(&project, &args),
+        Command::Cancel { run } => train::cancel(&project, run),
+        Command::Wait { run } => train::follow(&project, run),
+        Command::Worker { run } => train::worker(&project, run),
         Command::Bench { what } => bench::run(&project, what),
     }
 }

@@ -1,4 +1,8 @@
-//! Background machinery shared by the faces: the data-folder watcher (and, later, the worker
-//! process protocol and the scheduler). Core module: no screen code.
+//! Background machinery shared by the faces: launching detached training workers, the worker
+//! itself, and the data-folder watcher. Core module: no screen code.
 
+pub mod launch;
 pub mod watcher;
+pub mod worker;
+
+pub use launch::{JobError, LaunchRequest, Launched, launch_run, run_dir, run_model_dir};

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::MlError;
 use super::features::{Matrix, Task};
+use super::models::StepEvent;
+use super::params::{ParamInfo, ParamSetter};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -60,13 +62,6 @@ pub struct GbdtParams {
     pub seed: u64,
     /// 0: every core.
     pub threads: usize,
-}
-
-/// A parameter's name, what it means and the values it accepts, for forms, errors and help.
-pub struct ParamInfo {
-    pub name: &'static str,
-    pub range: &'static str,
-    pub description: &'static str,
 }
 
 pub const GBDT_PARAMS: &[ParamInfo] = &[
@@ -143,59 +138,21 @@ impl GbdtParams {
 
     /// Sets `key` from text, refusing unknown names and values outside the range.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), MlError> {
-        let info = GBDT_PARAMS
-            .iter()
-            .find(|p| p.name == key)
-            .ok_or_else(|| MlError::BadParam {
-                name: key.to_string(),
-                value: value.to_string(),
-                expected: format!(
-                    "one of {}",
-                    GBDT_PARAMS
-                        .iter()
-                        .map(|p| p.name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            })?;
-        let bad = || MlError::BadParam {
-            name: key.to_string(),
-            value: value.to_string(),
-            expected: info.range.to_string(),
-        };
-        let int = |low: usize, high: usize| {
-            value
-                .parse::<usize>()
-                .ok()
-                .filter(|v| (low..=high).contains(v))
-                .ok_or_else(bad)
-        };
-        let unit = || {
-            value
-                .parse::<f64>()
-                .ok()
-                .filter(|v| *v > 0.0 && *v <= 1.0)
-                .ok_or_else(bad)
-        };
-        let non_negative = || {
-            value
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite() && *v >= 0.0)
-                .ok_or_else(bad)
-        };
+        let setter = ParamSetter::new(GBDT_PARAMS, key, value)?;
         match key {
-            "rounds" => self.rounds = int(1, 100_000)?,
-            "learning_rate" => self.learning_rate = unit()?,
-            "max_depth" => self.max_depth = int(1, 32)?,
-            "min_child_weight" => self.min_child_weight = non_negative()?,
-            "subsample" => self.subsample = unit()?,
-            "colsample_bytree" => self.colsample_bytree = unit()?,
-            "lambda" => self.lambda = non_negative()?,
-            "objective" => self.objective = GbdtObjective::parse(value).ok_or_else(bad)?,
-            "seed" => self.seed = value.parse().map_err(|_| bad())?,
-            "threads" => self.threads = int(0, 1024)?,
-            _ => return Err(bad()),
+            "rounds" => self.rounds = setter.int(1, 100_000)?,
+            "learning_rate" => self.learning_rate = setter.unit()?,
+            "max_depth" => self.max_depth = setter.int(1, 32)?,
+            "min_child_weight" => self.min_child_weight = setter.between(0.0, f64::MAX)?,
+            "subsample" => self.subsample = setter.unit()?,
+            "colsample_bytree" => self.colsample_bytree = setter.unit()?,
+            "lambda" => self.lambda = setter.between(0.0, f64::MAX)?,
+            "objective" => {
+                self.objective = GbdtObjective::parse(setter.text()).ok_or_else(|| setter.bad())?
+            }
+            "seed" => self.seed = setter.whole()?,
+            "threads" => self.threads = setter.int(0, 1024)?,
+            _ => return Err(setter.unknown()),
         }
         Ok(())
     }
@@ -264,15 +221,6 @@ impl GbdtParams {
         };
         builder.build().map_err(backend_error)
     }
-}
-
-/// One boosting round's losses (the backend's default metric for the objective).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StepEvent {
-    pub step: usize,
-    pub metric: String,
-    pub train_loss: Option<f64>,
-    pub valid_loss: Option<f64>,
 }
 
 pub struct GbdtModel {

@@ -1,20 +1,27 @@
-//! Linear regression models (ordinary, ridge, lasso, elastic net), fitted by smartcore on
-//! standardised features.
+//! Linear models fitted by smartcore on standardised features: regression (ordinary, ridge, lasso,
+//! elastic net) and logistic regression for binary classification.
 //!
 //! The fitted model is kept as plain numbers: the intercept and one coefficient per standardised
 //! feature, read back by predicting the zero vector and each unit vector (exact for a linear
 //! model). So the model saves as JSON, predicts without the fitting library, and its importances
 //! are |coefficient| on standardised features, comparable across features.
+//!
+//! smartcore's logistic regression predicts labels only; its fitted coefficients are public, so
+//! the probability is computed here as sigmoid(intercept + z . coefficients), which is exactly
+//! the model it fitted (its label is that probability above one half).
 
 use serde::{Deserialize, Serialize};
+use smartcore::linalg::basic::arrays::Array;
 use smartcore::linalg::basic::matrix::DenseMatrix;
 use smartcore::linear::elastic_net::{ElasticNet, ElasticNetParameters};
 use smartcore::linear::lasso::{Lasso, LassoParameters};
 use smartcore::linear::linear_regression::{LinearRegression, LinearRegressionParameters};
+use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
 use smartcore::linear::ridge_regression::{RidgeRegression, RidgeRegressionParameters};
 
 use super::MlError;
 use super::features::Matrix;
+use super::params::{ParamInfo, ParamSetter};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -23,6 +30,8 @@ pub enum LinearKind {
     Ridge,
     Lasso,
     ElasticNet,
+    /// Binary classification: the positive class's probability.
+    Logistic,
 }
 
 impl LinearKind {
@@ -32,10 +41,30 @@ impl LinearKind {
             "ridge" => LinearKind::Ridge,
             "lasso" => LinearKind::Lasso,
             "elastic_net" | "elasticnet" => LinearKind::ElasticNet,
+            "logistic" => LinearKind::Logistic,
             _ => return None,
         })
     }
 }
+
+const LINEAR_PARAMS: &[ParamInfo] = &[
+    ParamInfo {
+        name: "alpha",
+        range: "above 0, at most 1000000",
+        description: "penalty strength",
+    },
+    ParamInfo {
+        name: "l1_ratio",
+        range: "0 to 1",
+        description: "share of L1 in the penalty",
+    },
+];
+
+const LOGISTIC_PARAMS: &[ParamInfo] = &[ParamInfo {
+    name: "alpha",
+    range: "0 to 1000000",
+    description: "L2 penalty strength",
+}];
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LinearParams {
@@ -50,31 +79,36 @@ impl LinearParams {
     pub fn defaults(kind: LinearKind) -> Self {
         Self {
             kind,
-            alpha: 1.0,
+            // Logistic: a light L2 penalty keeps separable one-hot columns finite.
+            alpha: if kind == LinearKind::Logistic {
+                0.01
+            } else {
+                1.0
+            },
             l1_ratio: 0.5,
+        }
+    }
+
+    /// The parameters this kind of linear model takes.
+    pub fn info(&self) -> &'static [ParamInfo] {
+        match self.kind {
+            LinearKind::Linear => &[],
+            LinearKind::Ridge | LinearKind::Lasso => &LINEAR_PARAMS[..1],
+            LinearKind::ElasticNet => LINEAR_PARAMS,
+            LinearKind::Logistic => LOGISTIC_PARAMS,
         }
     }
 
     /// Sets `key` from text, refusing unknown names and values outside the range.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), MlError> {
-        let bad = |expected: &str| MlError::BadParam {
-            name: key.to_string(),
-            value: value.to_string(),
-            expected: expected.to_string(),
-        };
-        let number = value.parse::<f64>().ok().filter(|v| v.is_finite());
+        let setter = ParamSetter::new(self.info(), key, value)?;
         match key {
-            "alpha" => {
-                self.alpha = number
-                    .filter(|v| *v > 0.0 && *v <= 1e6)
-                    .ok_or_else(|| bad("above 0, at most 1000000"))?;
+            "alpha" if self.kind == LinearKind::Logistic => {
+                self.alpha = setter.between(0.0, 1e6)?
             }
-            "l1_ratio" => {
-                self.l1_ratio = number
-                    .filter(|v| (0.0..=1.0).contains(v))
-                    .ok_or_else(|| bad("0 to 1"))?;
-            }
-            _ => return Err(bad("one of alpha, l1_ratio")),
+            "alpha" => self.alpha = setter.above(0.0, 1e6)?,
+            "l1_ratio" => self.l1_ratio = setter.between(0.0, 1.0)?,
+            _ => return Err(setter.unknown()),
         }
         Ok(())
     }
@@ -82,7 +116,9 @@ impl LinearParams {
     pub fn pairs(&self) -> Vec<(&'static str, String)> {
         match self.kind {
             LinearKind::Linear => Vec::new(),
-            LinearKind::Ridge | LinearKind::Lasso => vec![("alpha", self.alpha.to_string())],
+            LinearKind::Ridge | LinearKind::Lasso | LinearKind::Logistic => {
+                vec![("alpha", self.alpha.to_string())]
+            }
             LinearKind::ElasticNet => vec![
                 ("alpha", self.alpha.to_string()),
                 ("l1_ratio", self.l1_ratio.to_string()),
@@ -152,6 +188,8 @@ fn fit_error(error: smartcore::error::Failed) -> MlError {
     MlError::Model(error.to_string())
 }
 
+/// Fits the linear model `params.kind` on (`x`, `y`); for `Logistic`, `y` holds 1 for the
+/// positive class and 0 otherwise.
 pub fn train_linear(params: &LinearParams, x: &Matrix, y: &[f64]) -> Result<LinearModel, MlError> {
     if x.rows != y.len() {
         return Err(MlError::LengthMismatch {
@@ -171,6 +209,9 @@ pub fn train_linear(params: &LinearParams, x: &Matrix, y: &[f64]) -> Result<Line
     let standardizer = Standardizer::fit(x);
     let z =
         DenseMatrix::new(x.rows, x.cols(), standardizer.transform(x), false).map_err(fit_error)?;
+    if params.kind == LinearKind::Logistic {
+        return train_logistic(params, x, standardizer, &z, y);
+    }
     let y = y.to_vec();
     // Probe rows: the zero vector, then each unit vector.
     let cols = x.cols();
@@ -200,15 +241,70 @@ pub fn train_linear(params: &LinearParams, x: &Matrix, y: &[f64]) -> Result<Line
                 .with_l1_ratio(params.l1_ratio),
         )
         .and_then(|m| m.predict(&probe)),
+        LinearKind::Logistic => unreachable_logistic(),
     }
     .map_err(fit_error)?;
     let intercept = answers[0];
     let coefficients: Vec<f64> = answers[1..].iter().map(|a| a - intercept).collect();
+    finite_model(params, x, standardizer, intercept, coefficients)
+}
+
+fn unreachable_logistic() -> Result<Vec<f64>, smartcore::error::Failed> {
+    Err(smartcore::error::Failed::fit(
+        "logistic regression is fitted by train_logistic",
+    ))
+}
+
+fn train_logistic(
+    params: &LinearParams,
+    x: &Matrix,
+    standardizer: Standardizer,
+    z: &DenseMatrix<f64>,
+    y: &[f64],
+) -> Result<LinearModel, MlError> {
+    let labels: Vec<i32> = y.iter().map(|&v| i32::from(v > 0.5)).collect();
+    let positives = labels.iter().filter(|&&l| l == 1).count();
+    if positives == 0 || positives == labels.len() {
+        return Err(MlError::Model(
+            "logistic regression needs both classes among the training rows".to_string(),
+        ));
+    }
+    let fitted = LogisticRegression::fit(
+        z,
+        &labels,
+        LogisticRegressionParameters::default().with_alpha(params.alpha),
+    )
+    .map_err(fit_error)?;
+    // Classes are sorted, so with labels {0, 1} the fitted direction is towards class 1.
+    let coefficients: Vec<f64> = fitted.coefficients().iterator(0).copied().collect();
+    let intercept = fitted
+        .intercept()
+        .iterator(0)
+        .copied()
+        .next()
+        .unwrap_or(0.0);
+    finite_model(params, x, standardizer, intercept, coefficients)
+}
+
+fn finite_model(
+    params: &LinearParams,
+    x: &Matrix,
+    standardizer: Standardizer,
+    intercept: f64,
+    coefficients: Vec<f64>,
+) -> Result<LinearModel, MlError> {
     if !intercept.is_finite() || coefficients.iter().any(|c| !c.is_finite()) {
         return Err(MlError::Model(
             "the fit did not converge to finite coefficients (collinear features?); try ridge"
                 .to_string(),
         ));
+    }
+    if coefficients.len() != x.cols() {
+        return Err(MlError::Model(format!(
+            "the fit returned {} coefficients for {} features",
+            coefficients.len(),
+            x.cols()
+        )));
     }
     Ok(LinearModel {
         params: params.clone(),
@@ -229,14 +325,20 @@ impl LinearModel {
         }
         let z = self.standardizer.transform(x);
         let cols = x.cols();
+        let logistic = self.params.kind == LinearKind::Logistic;
         Ok((0..x.rows)
             .map(|i| {
-                self.intercept
+                let linear = self.intercept
                     + z[i * cols..(i + 1) * cols]
                         .iter()
                         .zip(&self.coefficients)
                         .map(|(v, c)| v * c)
-                        .sum::<f64>()
+                        .sum::<f64>();
+                if logistic {
+                    1.0 / (1.0 + (-linear).exp())
+                } else {
+                    linear
+                }
             })
             .collect())
     }

@@ -1,14 +1,24 @@
-//! Models, training and evaluation. Core module: no screen code. So far: evaluation metrics
-//! (`metrics`), train/validation splits (`split`) the feature pipeline (`features`) and lag / rolling
-//! features by group (`lags`); the model zoo and the training loop come with issue 4.
+//! Models, training and evaluation. Core module: no screen code.
+//!
+//! - `features`, `lags`, `split`: from a frame to train / validation matrices, without leakage;
+//! - `models`: the model zoo behind one trait (`gbdt`, `linear`, `forest` are the backends);
+//! - `metrics`: evaluation; `signature`: what a model expects as input;
+//! - `train`: a whole training job from a spec, emitting step events; `artifact`: saving and
+//!   loading a trained model with checksums.
 
+pub mod artifact;
 mod error;
 pub mod features;
+pub mod forest;
 mod frame;
 pub mod gbdt;
 pub mod lags;
 pub mod linear;
 pub mod metrics;
+pub mod models;
+pub mod params;
+pub mod signature;
 pub mod split;
+pub mod train;
 
 pub use error::MlError;

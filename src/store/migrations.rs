@@ -191,6 +191,11 @@ CREATE VIEW metrics AS
     SELECT s.run_id, s.key, p.step, p.value, p.timestamp_ms
     FROM metric_points p JOIN metric_series s ON s.id = p.series_id;
 "#,
+    // 3: what a run was asked to do (the training spec as JSON), written with the queued row so
+    // the worker reads exactly what was validated.
+    r#"
+ALTER TABLE runs ADD COLUMN spec_json TEXT;
+"#,
 ];
 
 /// The schema version this build writes and understands.

@@ -13,6 +13,7 @@ mod datasets;
 mod error;
 mod liveness;
 mod migrations;
+mod run_launch;
 mod runs;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ pub use datasets::{CachedProfile, DatasetRecord, NewDataset};
 pub use error::StoreError;
 pub use liveness::is_shelfcast_alive;
 pub use migrations::{MIGRATIONS, latest_version};
+pub use run_launch::QueuedRun;
 pub use runs::{Artifact, MetricPoint, NewArtifact, NewRun, Run, RunFilter, RunId, RunStatus};
 
 /// How long a writer waits for another process's write to finish before giving up. Metric

@@ -554,7 +554,10 @@ fn bind_metric_rows(
     Ok(())
 }
 
-fn experiment_id_in(tx: &rusqlite::Transaction<'_>, name: &str) -> Result<i64, StoreError> {
+pub(super) fn experiment_id_in(
+    tx: &rusqlite::Transaction<'_>,
+    name: &str,
+) -> Result<i64, StoreError> {
     tx.execute(
         "INSERT INTO experiments (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
         params![name, now_text()],

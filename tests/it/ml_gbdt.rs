@@ -6,9 +6,10 @@ use polars::prelude::*;
 use shelfcast::data::load::read_csv;
 use shelfcast::data::sample::write_sample;
 use shelfcast::ml::features::{FeaturePipeline, Matrix, Task, target_spec};
-use shelfcast::ml::gbdt::{GbdtModel, GbdtParams, StepEvent, train_gbdt};
+use shelfcast::ml::gbdt::{GbdtModel, GbdtParams, train_gbdt};
 use shelfcast::ml::lags::{LagSpec, add_lag_features};
 use shelfcast::ml::metrics::regression_metrics;
+use shelfcast::ml::models::StepEvent;
 use shelfcast::ml::split::{SplitSpec, split};
 
 struct Prepared {
@@ -246,7 +247,7 @@ fn out_of_range_parameters_are_refused_naming_the_range() {
         ("max_depth", "0", "1 to 32"),
         ("rounds", "lots", "1 to 100000"),
         ("objective", "huber", "squared_error, poisson, tweedie"),
-        ("depth", "3", "one of rounds, learning_rate"),
+        ("depth", "3", "a parameter of this model: rounds, learning_rate"),
     ] {
         let error = params.set(key, value).expect_err(key).to_string();
         assert!(

@@ -1,0 +1,298 @@
+//! `shelfcast train`, `worker`, `cancel`: launching runs, the detached worker's entry point, and
+//! stopping a run. A thin face over `jobs`.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Args;
+
+use crate::jobs::worker::{TRAIN_LOSS, VALID_LOSS, run_worker};
+use crate::jobs::{LaunchRequest, launch_run};
+use crate::ml::features::Task;
+use crate::ml::lags::LagSpec;
+use crate::ml::models::ModelKind;
+use crate::ml::train::{LookupSpec, TrainSpec};
+use crate::project::Project;
+use crate::store::{RunId, RunStatus};
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The dataset (CSV or Parquet).
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// The column to predict.
+    #[arg(long, value_name = "COLUMN")]
+    pub target: String,
+    /// regression or binary (default: inferred from the target).
+    #[arg(long, value_parser = parse_task)]
+    pub task: Option<Task>,
+    /// Feature columns, comma-separated or repeated (default: every other column).
+    #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
+    pub features: Vec<String>,
+    /// gbdt, linear, ridge, lasso, elastic_net, logistic, decision_tree, random_forest.
+    #[arg(long, default_value = "gbdt")]
+    pub model: String,
+    /// A hyper-parameter, KEY=VALUE; repeat for more.
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// random:FRACTION, time:COLUMN:LAST_N or time:COLUMN:YYYY-MM-DD.
+    #[arg(long, default_value = "random:0.2")]
+    pub split: String,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Train on log1p of the target (skewed sales); predictions are transformed back.
+    #[arg(long)]
+    pub log1p: bool,
+    /// Lags of the target, in periods of the date column, comma-separated (e.g. 1,2,4,52).
+    #[arg(long, value_delimiter = ',', value_name = "PERIODS")]
+    pub lags: Vec<usize>,
+    /// Rolling means of the target over the last N periods, comma-separated (e.g. 4,13).
+    #[arg(long, value_delimiter = ',', value_name = "PERIODS")]
+    pub rolling: Vec<usize>,
+    /// The columns identifying one series for lags (e.g. store,item).
+    #[arg(long = "group", value_delimiter = ',', value_name = "COLUMNS")]
+    pub groups: Vec<String>,
+    /// The date column for lags (default: the time split's column).
+    #[arg(long, value_name = "COLUMN")]
+    pub date: Option<String>,
+    /// A lookup table joined before training, FILE:KEY (e.g. store.csv:Store).
+    #[arg(long, value_name = "FILE:KEY")]
+    pub lookup: Option<String>,
+    #[arg(long, default_value = "default")]
+    pub experiment: String,
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A tag, KEY=VALUE; repeat for more.
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// Follow the run with a progress bar and print its final metrics.
+    #[arg(long)]
+    pub wait: bool,
+}
+
+fn parse_task(text: &str) -> Result<Task, String> {
+    match text {
+        "regression" => Ok(Task::Regression),
+        "binary" | "classification" | "binary_classification" => Ok(Task::BinaryClassification),
+        other => Err(format!("'{other}': expected regression or binary")),
+    }
+}
+
+fn pair(text: &str, what: &str) -> anyhow::Result<(String, String)> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => bail!("{what} '{text}': expected KEY=VALUE"),
+    }
+}
+
+/// A path typed on the command line (relative to the working directory), as the spec keeps it:
+/// relative to the project when inside it, so a project folder can move.
+fn spec_path(project: &Project, typed: &Path) -> anyhow::Result<PathBuf> {
+    let absolute = std::fs::canonicalize(typed)
+        .with_context(|| format!("{}: no such file", typed.display()))?;
+    let root = std::fs::canonicalize(&project.root).unwrap_or_else(|_| project.root.clone());
+    Ok(absolute
+        .strip_prefix(&root)
+        .map(Path::to_path_buf)
+        .unwrap_or(absolute))
+}
+
+impl TrainArgs {
+    pub fn request(&self, project: &Project) -> anyhow::Result<LaunchRequest> {
+        let lags = if self.lags.is_empty() && self.rolling.is_empty() {
+            None
+        } else {
+            let date = match &self.date {
+                Some(date) => date.clone(),
+                None => match self
+                    .split
+                    .strip_prefix("time:")
+                    .and_then(|r| r.split(':').next())
+                {
+                    Some(column) => column.to_string(),
+                    None => bail!("--lags and --rolling need --date COLUMN (or a time split)"),
+                },
+            };
+            Some(LagSpec {
+                date,
+                groups: self.groups.clone(),
+                value: self.target.clone(),
+                lags: self.lags.clone(),
+                rolling_means: self.rolling.clone(),
+            })
+        };
+        let lookup = match &self.lookup {
+            Some(text) => {
+                let Some((file, key)) = text.rsplit_once(':') else {
+                    bail!("--lookup '{text}': expected FILE:KEY");
+                };
+                Some(LookupSpec {
+                    path: spec_path(project, Path::new(file))?,
+                    key: key.to_string(),
+                })
+            }
+            None => None,
+        };
+        let spec = TrainSpec {
+            data: spec_path(project, &self.data)?,
+            lookup,
+            target: self.target.clone(),
+            task: self.task,
+            features: self.features.clone(),
+            lags,
+            log1p: self.log1p,
+            model: ModelKind::parse(&self.model)?,
+            params: self
+                .params
+                .iter()
+                .map(|p| pair(p, "--param"))
+                .collect::<anyhow::Result<_>>()?,
+            split: self.split.clone(),
+            seed: self.seed,
+        };
+        Ok(LaunchRequest {
+            spec,
+            experiment: self.experiment.clone(),
+            name: self.name.clone(),
+            tags: self
+                .tags
+                .iter()
+                .map(|t| pair(t, "--tag"))
+                .collect::<anyhow::Result<_>>()?,
+        })
+    }
+}
+
+pub fn train(project: &Project, args: &TrainArgs) -> anyhow::Result<()> {
+    let request = args.request(project)?;
+    let launched = launch_run(project, &request)?;
+    println!("{}", launched.run_id);
+    eprintln!(
+        "run {} queued: {} training and {} validation rows; worker pid {}, log {}",
+        launched.run_id,
+        launched.train_rows,
+        launched.valid_rows,
+        launched.pid,
+        launched.log_path.display()
+    );
+    if args.wait {
+        follow(project, launched.run_id)?;
+    }
+    Ok(())
+}
+
+/// Polls the store until the run ends, drawing a progress bar on a terminal, then prints the
+/// final metrics. Interrupting only stops following: the worker is in its own session.
+pub fn follow(project: &Project, run: RunId) -> anyhow::Result<()> {
+    let store = project.open_store()?;
+    let planned: Option<usize> = store
+        .params(run)?
+        .into_iter()
+        .find(|(k, _)| k == "model.rounds" || k == "model.trees")
+        .and_then(|(k, v)| {
+            let n: usize = v.parse().ok()?;
+            Some(if k == "model.trees" {
+                n.div_ceil(crate::ml::forest::FOREST_CHUNK)
+            } else {
+                n
+            })
+        });
+    let tty = std::io::stderr().is_terminal();
+    if tty {
+        eprintln!("following run {run} (Ctrl-C stops following; the run goes on)");
+    }
+    let started = Instant::now();
+    let mut last_step = -1;
+    loop {
+        let status = store.get_run(run)?.status;
+        let last = store.metric_history(run, VALID_LOSS)?.pop();
+        if let Some(point) = last.as_ref().filter(|p| p.step != last_step && tty) {
+            last_step = point.step;
+            let done = (point.step + 1) as usize;
+            let bar = progress_bar(done, planned, started.elapsed());
+            eprint!("\r{bar}  valid loss {:.5}   ", point.value);
+            let _ = std::io::stderr().flush();
+        }
+        if status.is_terminal() {
+            if tty {
+                eprintln!();
+            }
+            return report(project, run);
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+fn progress_bar(done: usize, planned: Option<usize>, elapsed: Duration) -> String {
+    const WIDTH: usize = 30;
+    match planned {
+        Some(total) if total > 0 => {
+            let fraction = (done as f64 / total as f64).min(1.0);
+            let filled = (fraction * WIDTH as f64).round() as usize;
+            let eta = if done > 0 {
+                let per = elapsed.as_secs_f64() / done as f64;
+                format!("ETA {:.0}s", per * total.saturating_sub(done) as f64)
+            } else {
+                String::new()
+            };
+            format!(
+                "[{}{}] {done}/{total} {eta}",
+                "#".repeat(filled),
+                "-".repeat(WIDTH - filled)
+            )
+        }
+        _ => format!("step {done}"),
+    }
+}
+
+/// Prints a finished run's outcome: status, reason and final metrics.
+pub fn report(project: &Project, run: RunId) -> anyhow::Result<()> {
+    let store = project.open_store()?;
+    let record = store.get_run(run)?;
+    println!("run {run} {}: {}", record.name, record.status.as_str());
+    if let Some(error) = &record.error {
+        println!("  {error}");
+    }
+    for key in store.metric_keys(run)? {
+        if key == TRAIN_LOSS || key == VALID_LOSS {
+            continue;
+        }
+        if let Some(point) = store.metric_history(run, &key)?.pop() {
+            println!("  {key:<18} {}", metric_text(point.value));
+        }
+    }
+    if record.status == RunStatus::Failed {
+        bail!("run {run} failed");
+    }
+    Ok(())
+}
+
+/// Six significant digits: enough to compare runs, short enough to read.
+pub fn metric_text(value: f64) -> String {
+    if value == 0.0 || !value.is_finite() {
+        return value.to_string();
+    }
+    let digits = 5 - value.abs().log10().floor() as i32;
+    format!("{value:.*}", digits.clamp(0, 12) as usize)
+}
+
+pub fn worker(project: &Project, run: RunId) -> anyhow::Result<()> {
+    let report = run_worker(project, run)?;
+    if report.status == RunStatus::Failed {
+        bail!("run {run} failed; its reason is in the store");
+    }
+    Ok(())
+}
+
+pub fn cancel(project: &Project, run: RunId) -> anyhow::Result<()> {
+    let mut store = project.open_store()?;
+    let record = store.get_run(run)?;
+    if record.status.is_terminal() {
+        bail!("run {run} is already {}", record.status.as_str());
+    }
+    store.request_cancel(run)?;
+    println!("asked run {run} to stop; it stops at its next step");
+    Ok(())
+}

@@ -1,0 +1,209 @@
+//! Starting a training run: validate the request against its data, record the run as queued
+//! (row, params, tags, spec and the dataset fingerprint in one transaction), then start
+//! `shelfcast worker --run ID` as a detached process that outlives the terminal.
+//!
+//! Detached means: its own session (`setsid`), so closing the terminal, a dropped SSH link or a
+//! killed tmux server sends it no SIGHUP; stdin from /dev/null; stdout and stderr appended to
+//! `models/runs/<id>/worker.log`, which the Run pane tails.
+
+use std::fs::{self, OpenOptions};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::data::{DataError, DatasetFile, profile_dataset};
+use crate::ml::train::{Prepared, TrainError, TrainSpec, prepare};
+use crate::project::Project;
+use crate::store::{NewRun, QueuedRun, RunId, RunStatus, RunStore, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Train(#[from] TrainError),
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("run {run}: {what}")]
+    Run { run: RunId, what: String },
+}
+
+/// A training request from a face (CLI flags or the Train form).
+#[derive(Clone, Debug)]
+pub struct LaunchRequest {
+    pub spec: TrainSpec,
+    pub experiment: String,
+    /// `None`: named after the model and the dataset.
+    pub name: Option<String>,
+    pub tags: Vec<(String, String)>,
+}
+
+/// A run that was queued and handed to a worker.
+#[derive(Clone, Debug)]
+pub struct Launched {
+    pub run_id: RunId,
+    pub pid: u32,
+    pub log_path: PathBuf,
+    pub train_rows: usize,
+    pub valid_rows: usize,
+}
+
+/// The folder of a run's own files: the worker log and the saved model.
+pub fn run_dir(project: &Project, run: RunId) -> PathBuf {
+    project.models_dir().join("runs").join(run.to_string())
+}
+
+pub fn worker_log_path(project: &Project, run: RunId) -> PathBuf {
+    run_dir(project, run).join("worker.log")
+}
+
+/// The bundle of a run's fitted model (see `ml::artifact`).
+pub fn run_model_dir(project: &Project, run: RunId) -> PathBuf {
+    run_dir(project, run).join("model")
+}
+
+/// Records `file` in the store (fingerprint and profile, cached) and returns its dataset id.
+pub fn record_dataset_file(
+    project: &Project,
+    store: &mut RunStore,
+    path: &Path,
+) -> Result<(i64, String), JobError> {
+    let file = DatasetFile::from_path(path, &project.data_dir())?;
+    let outcome = profile_dataset(store, &file, true, &|_| {})?;
+    Ok((outcome.dataset.id, outcome.dataset.sha256))
+}
+
+/// Validates `request` completely, then records the run as queued. Nothing is written to the
+/// store unless every check passed. Returns the run and what `prepare` found.
+pub fn queue_run(
+    project: &Project,
+    store: &mut RunStore,
+    request: &LaunchRequest,
+) -> Result<(RunId, Prepared), JobError> {
+    let prepared = prepare(&project.root, &request.spec)?;
+    let data_path = TrainSpec::resolve(&project.root, &request.spec.data);
+    let (dataset_id, sha256) = record_dataset_file(project, store, &data_path)?;
+    let mut tags: Vec<(String, String)> = vec![
+        ("dataset.path".into(), data_path.display().to_string()),
+        ("dataset.sha256".into(), sha256),
+    ];
+    if let Some(lookup) = &request.spec.lookup {
+        let path = TrainSpec::resolve(&project.root, &lookup.path);
+        let (lookup_id, lookup_sha) = record_dataset_file(project, store, &path)?;
+        tags.push(("lookup.path".into(), path.display().to_string()));
+        tags.push(("lookup.dataset_id".into(), lookup_id.to_string()));
+        tags.push(("lookup.sha256".into(), lookup_sha));
+    }
+    tags.extend(request.tags.iter().cloned());
+    let stem = data_path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = request.name.clone().unwrap_or_else(|| {
+        format!(
+            "{}-{stem}-{}",
+            prepared.model.kind,
+            chrono::Local::now().format("%H%M%S")
+        )
+    });
+    let spec_json = serde_json::to_string(&request.spec).map_err(StoreError::from)?;
+    let run_id = store.create_queued_run(&QueuedRun {
+        run: &NewRun {
+            experiment: request.experiment.clone(),
+            name,
+            model_kind: prepared.model.kind.as_str().to_string(),
+            task: prepared.task().as_str().to_string(),
+            dataset_id: Some(dataset_id),
+            parent_run_id: None,
+        },
+        params: &prepared.params(),
+        tags: &tags,
+        spec_json: &spec_json,
+    })?;
+    Ok((run_id, prepared))
+}
+
+/// Starts the detached worker for a queued run and records its pid. When the process cannot be
+/// started the run is marked failed with the reason, never left queued.
+pub fn spawn_worker(project: &Project, store: &mut RunStore, run: RunId) -> Result<u32, JobError> {
+    let result = start_detached(project, run);
+    match result {
+        Ok(pid) => {
+            store.set_pid(run, pid)?;
+            Ok(pid)
+        }
+        Err(error) => {
+            store.set_status(
+                run,
+                RunStatus::Failed,
+                Some(&format!("the worker could not be started: {error}")),
+            )?;
+            Err(error)
+        }
+    }
+}
+
+fn start_detached(project: &Project, run: RunId) -> Result<u32, JobError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| JobError::Io { path, source }
+    };
+    let dir = run_dir(project, run);
+    fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let log_path = worker_log_path(project, run);
+    let log = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .map_err(io(&log_path))?;
+    let log_err = log.try_clone().map_err(io(&log_path))?;
+    let exe = std::env::current_exe().map_err(io(Path::new("the shelfcast executable")))?;
+    let root = fs::canonicalize(&project.root).unwrap_or_else(|_| project.root.clone());
+    let mut command = Command::new(&exe);
+    command
+        .arg("--root")
+        .arg(&root)
+        .arg("worker")
+        .arg("--run")
+        .arg(run.to_string())
+        .current_dir(&root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(log_err));
+    // SAFETY: setsid() is async-signal-safe and touches no memory of the parent; it is the only
+    // call made between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::setsid() == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().map_err(io(&exe))?;
+    let pid = child.id();
+    // Reap the worker when it ends so it never lingers as a zombie of a long-lived TUI; the
+    // thread dies with a short-lived CLI, and init reaps the worker then.
+    std::thread::spawn(move || child.wait());
+    Ok(pid)
+}
+
+/// Validates, queues and starts a run.
+pub fn launch_run(project: &Project, request: &LaunchRequest) -> Result<Launched, JobError> {
+    let mut store = project.open_store()?;
+    let (run_id, prepared) = queue_run(project, &mut store, request)?;
+    let pid = spawn_worker(project, &mut store, run_id)?;
+    Ok(Launched {
+        run_id,
+        pid,
+        log_path: worker_log_path(project, run_id),
+        train_rows: prepared.split.train.len(),
+        valid_rows: prepared.split.validation.len(),
+    })
+}

@@ -1,0 +1,310 @@
+//! The worker process: `shelfcast worker --run ID` trains one queued run and writes everything
+//! about it to the store, in short transactions other processes read while it goes.
+//!
+//! - It claims the run (queued -> running, with its pid), so two workers never train one run.
+//! - Step metrics are batched: one transaction per `FLUSH_EVERY` (at most four a second), never
+//!   one per point. Each flush also reads the cancel flag, so a cancel stops training within a
+//!   quarter of a second at the next step boundary.
+//! - The bytes it trains on must be the bytes validated at launch (the dataset fingerprint).
+//! - Every way out sets a final status: finished, killed (cancelled, with the partial model
+//!   saved) or failed with the reason. A panic is caught and reported as a failure; a `kill -9`
+//!   is noticed by the next process that opens the store (its pid is gone).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+use super::launch::{JobError, run_model_dir};
+use crate::data::{DatasetFile, scan_file};
+use crate::ml::artifact::save_bundle;
+use crate::ml::models::StepEvent;
+use crate::ml::train::{TrainSpec, Trained, prepare, train};
+use crate::project::Project;
+use crate::store::{MetricPoint, NewArtifact, RunId, RunStatus, RunStore};
+
+/// The longest a step waits in memory before its batch is written.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(250);
+
+/// Metric keys of the per-step series.
+pub const TRAIN_LOSS: &str = "train_loss";
+pub const VALID_LOSS: &str = "valid_loss";
+
+/// Step points held until the next flush.
+struct MetricBatcher<'a> {
+    store: &'a mut RunStore,
+    run: RunId,
+    pending: Vec<MetricPoint>,
+    last_flush: Instant,
+    cancelled: bool,
+    transactions: usize,
+    error: Option<JobError>,
+}
+
+impl<'a> MetricBatcher<'a> {
+    fn new(store: &'a mut RunStore, run: RunId) -> Self {
+        Self {
+            store,
+            run,
+            pending: Vec::new(),
+            last_flush: Instant::now(),
+            cancelled: false,
+            transactions: 0,
+            error: None,
+        }
+    }
+
+    /// Queues a step's points; returns `false` when training should stop (a cancel, or the
+    /// store failing).
+    fn push(&mut self, event: &StepEvent) -> bool {
+        let step = event.step as i64;
+        if let Some(v) = event.train_loss.filter(|v| v.is_finite()) {
+            self.pending.push(MetricPoint::now(TRAIN_LOSS, step, v));
+        }
+        if let Some(v) = event.valid_loss.filter(|v| v.is_finite()) {
+            self.pending.push(MetricPoint::now(VALID_LOSS, step, v));
+        }
+        if self.last_flush.elapsed() >= FLUSH_EVERY {
+            self.flush();
+        }
+        !self.cancelled && self.error.is_none()
+    }
+
+    fn flush(&mut self) {
+        self.last_flush = Instant::now();
+        if !self.pending.is_empty() {
+            match self.store.log_metrics(self.run, &self.pending) {
+                Ok(()) => {
+                    self.pending.clear();
+                    self.transactions += 1;
+                }
+                Err(error) => {
+                    self.error = Some(error.into());
+                    return;
+                }
+            }
+        }
+        match self.store.cancel_requested(self.run) {
+            Ok(flag) => self.cancelled |= flag,
+            Err(error) => self.error = Some(error.into()),
+        }
+    }
+}
+
+/// What the worker did, for its log and its exit code.
+#[derive(Debug)]
+pub struct WorkerReport {
+    pub status: RunStatus,
+    pub steps: usize,
+    pub metric_transactions: usize,
+}
+
+fn log_line(text: &str) {
+    eprintln!("{} {text}", chrono::Local::now().format("%H:%M:%S"));
+}
+
+/// Trains run `run` to the end and records the outcome. Errors are returned only when the store
+/// itself cannot be written; anything wrong with the run ends as its `failed` status.
+pub fn run_worker(project: &Project, run: RunId) -> Result<WorkerReport, JobError> {
+    let mut store = project.open_store()?;
+    if !store.claim_run(run, std::process::id())? {
+        let status = store.get_run(run)?.status;
+        return Err(JobError::Run {
+            run,
+            what: format!(
+                "it is {}, not queued; a worker only starts a queued run",
+                status.as_str()
+            ),
+        });
+    }
+    log_line(&format!("worker {} took run {run}", std::process::id()));
+    if store.cancel_requested(run)? {
+        store.set_status(run, RunStatus::Killed, Some("cancelled before it started"))?;
+        return Ok(WorkerReport {
+            status: RunStatus::Killed,
+            steps: 0,
+            metric_transactions: 0,
+        });
+    }
+    let outcome = catch_unwind(AssertUnwindSafe(|| train_run(project, &mut store, run)));
+    let result = match outcome {
+        Ok(result) => result,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".to_string());
+            Err(JobError::Run {
+                run,
+                what: format!("the worker panicked: {what}"),
+            })
+        }
+    };
+    match result {
+        Ok(report) => Ok(report),
+        Err(error) => {
+            let reason = error.to_string();
+            log_line(&format!("failed: {reason}"));
+            store.set_status(run, RunStatus::Failed, Some(&reason))?;
+            Ok(WorkerReport {
+                status: RunStatus::Failed,
+                steps: 0,
+                metric_transactions: 0,
+            })
+        }
+    }
+}
+
+fn train_run(
+    project: &Project,
+    store: &mut RunStore,
+    run: RunId,
+) -> Result<WorkerReport, JobError> {
+    let spec_json = store.run_spec(run)?.ok_or_else(|| JobError::Run {
+        run,
+        what: "it has no training spec (it was not queued by `shelfcast train`)".to_string(),
+    })?;
+    let spec: TrainSpec = serde_json::from_str(&spec_json).map_err(|e| JobError::Run {
+        run,
+        what: format!("its training spec cannot be read: {e}"),
+    })?;
+    check_fingerprint(project, store, run, &spec)?;
+    log_line(&format!("loading {}", spec.data.display()));
+    let prepared = prepare(&project.root, &spec)?;
+    let planned = prepared.model.planned_steps();
+    let mut batcher = MetricBatcher::new(store, run);
+    let started = Instant::now();
+    let mut last_log = Instant::now();
+    let mut on_step = |event: &StepEvent| {
+        if last_log.elapsed() >= Duration::from_secs(2) || event.step == 0 {
+            last_log = Instant::now();
+            log_line(&format!(
+                "step {}/{planned}  {} train {}  valid {}  ({:.1}s)",
+                event.step + 1,
+                event.metric,
+                loss_text(event.train_loss),
+                loss_text(event.valid_loss),
+                started.elapsed().as_secs_f64()
+            ));
+        }
+        batcher.push(event)
+    };
+    let trained = train(&prepared, &mut on_step, &mut |line| log_line(line))?;
+    batcher.flush();
+    let transactions = batcher.transactions;
+    let cancelled = batcher.cancelled;
+    if let Some(error) = batcher.error.take() {
+        return Err(error);
+    }
+    log_line(&format!(
+        "trained {} step(s) in {:.1}s, {transactions} metric transaction(s)",
+        trained.steps,
+        started.elapsed().as_secs_f64()
+    ));
+    save_outcome(project, store, run, &trained)?;
+    let status = if cancelled || trained.stopped {
+        let reason = format!(
+            "cancelled at step {} of {planned}; the model of those steps is saved",
+            trained.steps
+        );
+        store.set_status(run, RunStatus::Killed, Some(&reason))?;
+        log_line(&reason);
+        RunStatus::Killed
+    } else {
+        store.set_status(run, RunStatus::Finished, None)?;
+        let (name, value) = trained.valid_metrics.headline();
+        log_line(&format!("finished: validation {name} {value:.6}"));
+        RunStatus::Finished
+    };
+    Ok(WorkerReport {
+        status,
+        steps: trained.steps,
+        metric_transactions: transactions,
+    })
+}
+
+fn loss_text(value: Option<f64>) -> String {
+    value.map_or_else(|| "-".to_string(), |v| format!("{v:.5}"))
+}
+
+/// Refuses to train when the dataset file no longer holds the bytes validated at launch.
+fn check_fingerprint(
+    project: &Project,
+    store: &RunStore,
+    run: RunId,
+    spec: &TrainSpec,
+) -> Result<(), JobError> {
+    let Some(dataset_id) = store.get_run(run)?.dataset_id else {
+        return Ok(());
+    };
+    let Some(recorded) = store.dataset(dataset_id)? else {
+        return Ok(());
+    };
+    let path = TrainSpec::resolve(&project.root, &spec.data);
+    let file = DatasetFile::from_path(&path, &project.data_dir())?;
+    if file.bytes == recorded.bytes && file.modified_ns == recorded.modified_ns {
+        return Ok(());
+    }
+    let scan = scan_file(&file.path, file.format, &|_, _| {})?;
+    if scan.sha256 != recorded.sha256 {
+        return Err(JobError::Run {
+            run,
+            what: format!(
+                "{} changed after the run was queued (sha256 {} at launch, {} now); queue the \
+                 run again to train on the new data",
+                path.display(),
+                short(&recorded.sha256),
+                short(&scan.sha256)
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}
+
+/// Final metrics (validation as `rmse`, training as `train_rmse`, at the last step), the model
+/// bundle, and an artifact row per saved file.
+fn save_outcome(
+    project: &Project,
+    store: &mut RunStore,
+    run: RunId,
+    trained: &Trained,
+) -> Result<(), JobError> {
+    let last_step = trained.steps.saturating_sub(1) as i64;
+    let mut points = Vec::new();
+    for (name, value) in trained.valid_metrics.pairs() {
+        points.push(MetricPoint::now(name, last_step, value));
+    }
+    for (name, value) in trained.train_metrics.pairs() {
+        points.push(MetricPoint::now(&format!("train_{name}"), last_step, value));
+    }
+    points.retain(|p| p.value.is_finite());
+    store.log_metrics(run, &points)?;
+    let dir = run_model_dir(project, run);
+    let manifest = save_bundle(&dir, trained).map_err(|e| JobError::Run {
+        run,
+        what: format!("saving the model: {e}"),
+    })?;
+    let relative = |name: &str| {
+        let full = dir.join(name);
+        full.strip_prefix(&project.root)
+            .unwrap_or(&full)
+            .display()
+            .to_string()
+    };
+    for file in &manifest.files {
+        store.add_artifact(
+            run,
+            &NewArtifact {
+                path: relative(&file.name),
+                kind: file.kind.clone(),
+                sha256: file.sha256.clone(),
+                bytes: file.bytes,
+            },
+        )?;
+    }
+    log_line(&format!("saved the model to {}", dir.display()));
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! A model's signature: the input it expects (ordered columns, their kinds, the categories and
+//! ranges seen in training), what it predicts, and which features it derives itself. Saved with
+//! every model; prediction forms, batch validation and the HTTP endpoint are generated from it.
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::MlError;
+use super::features::{ColumnEncoder, FeaturePipeline, Task};
+use super::frame::column;
+use super::lags::LagSpec;
+use super::models::ModelKind;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    Number,
+    Boolean,
+    Category,
+    Date,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InputField {
+    pub name: String,
+    pub kind: FieldKind,
+    /// Levels seen in training, most frequent first (categories only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
+    /// The training rows' smallest and largest value (numbers), or first and last date as
+    /// `YYYY-MM-DD` text (dates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<serde_json::Value>,
+    /// Whether training rows had missing values here (the model then knows what to do with one).
+    pub missing_seen: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Signature {
+    pub model: ModelKind,
+    pub task: Task,
+    pub target: String,
+    /// Classification: the target value predicted as probability.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub positive_class: Option<String>,
+    pub log1p_target: bool,
+    /// The columns a caller supplies, in order.
+    pub inputs: Vec<InputField>,
+    /// Features the model computes from history (lags, rolling means), not supplied per record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derived: Option<LagSpec>,
+    /// The encoded columns the model itself sees, in order.
+    pub feature_names: Vec<String>,
+}
+
+/// The signature of `pipeline` fitted on the rows `train` of `df`.
+pub fn signature(
+    model: ModelKind,
+    pipeline: &FeaturePipeline,
+    lags: Option<&LagSpec>,
+    df: &DataFrame,
+    train: &[IdxSize],
+) -> Result<Signature, MlError> {
+    let derived_names = lags.map(LagSpec::output_names).unwrap_or_default();
+    let idx = IdxCa::from_vec("rows".into(), train.to_vec());
+    let mut inputs = Vec::new();
+    for encoder in &pipeline.encoders {
+        let name = encoder.column();
+        if derived_names.iter().any(|d| d == name) {
+            continue;
+        }
+        let values = column(df, name)?.as_materialized_series().take(&idx)?;
+        let missing_seen = values.null_count() > 0;
+        let (kind, categories) = match encoder {
+            ColumnEncoder::Numeric { .. } => (FieldKind::Number, Vec::new()),
+            ColumnEncoder::Boolean { .. } => (FieldKind::Boolean, Vec::new()),
+            ColumnEncoder::OneHot { levels, .. } | ColumnEncoder::Codes { levels, .. } => {
+                (FieldKind::Category, levels.clone())
+            }
+            ColumnEncoder::DateParts { .. } => (FieldKind::Date, Vec::new()),
+        };
+        let (min, max) = match kind {
+            FieldKind::Number => {
+                let numbers = values.cast(&DataType::Float64)?;
+                let numbers = numbers.f64()?;
+                (
+                    numbers.min().map(serde_json::Value::from),
+                    numbers.max().map(serde_json::Value::from),
+                )
+            }
+            FieldKind::Date => {
+                let days = values.cast(&DataType::Date)?;
+                let days = days.date()?.physical().clone();
+                let text = |d: Option<i32>| {
+                    d.map(|d| serde_json::Value::from(crate::data::profile::day_text(d)))
+                };
+                (text(days.min()), text(days.max()))
+            }
+            _ => (None, None),
+        };
+        inputs.push(InputField {
+            name: name.to_string(),
+            kind,
+            categories,
+            min,
+            max,
+            missing_seen,
+        });
+    }
+    Ok(Signature {
+        model,
+        task: pipeline.target.task,
+        target: pipeline.target.column.clone(),
+        positive_class: pipeline.target.positive.clone(),
+        log1p_target: pipeline.target.log1p,
+        inputs,
+        derived: lags.cloned(),
+        feature_names: pipeline.feature_names.clone(),
+    })
+}

@@ -1,0 +1,468 @@
+//! One training job, from a `TrainSpec` to a fitted model with its pipeline, metrics,
+//! importances and signature. Used by the worker process and by benchmarks; it knows nothing of
+//! the store or the screen.
+//!
+//! `prepare` does every check that can fail on the user's input (files, columns, task, split,
+//! parameters) before any training, so the CLI and the TUI run it before a run row exists and a
+//! bad request never leaves a half-made run. `train` then fits and evaluates.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::MlError;
+use super::features::{FeaturePipeline, Matrix, TargetSpec, Task, target_spec};
+use super::frame::column;
+use super::lags::{LagSpec, add_lag_features};
+use super::metrics::{
+    ClassificationMetrics, RegressionMetrics, classification_metrics, regression_metrics,
+};
+use super::models::{Model, ModelKind, ModelSpec, StepEvent, fit_model};
+use super::signature::{Signature, signature};
+use super::split::{Split, SplitSpec, split};
+use crate::data::{DataError, DataFormat, load};
+
+/// Everything a run needs to be trained again: saved with the run, read by the worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainSpec {
+    /// The dataset file (absolute, or relative to the project folder).
+    pub data: PathBuf,
+    /// A lookup table joined on a key before training (Rossmann's store table on `Store`).
+    #[serde(default)]
+    pub lookup: Option<LookupSpec>,
+    pub target: String,
+    /// `None`: inferred from the target.
+    #[serde(default)]
+    pub task: Option<Task>,
+    /// Feature columns; empty means every column but the target.
+    #[serde(default)]
+    pub features: Vec<String>,
+    #[serde(default)]
+    pub lags: Option<LagSpec>,
+    #[serde(default)]
+    pub log1p: bool,
+    pub model: ModelKind,
+    /// Hyper-parameters given by the user, as text; the rest are the model's defaults.
+    #[serde(default)]
+    pub params: Vec<(String, String)>,
+    /// `random:0.2`, `time:COLUMN:LAST_N` or `time:COLUMN:YYYY-MM-DD`.
+    pub split: String,
+    pub seed: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LookupSpec {
+    pub path: PathBuf,
+    pub key: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error(transparent)]
+    Ml(#[from] MlError),
+    #[error("{0}")]
+    Input(String),
+}
+
+impl TrainSpec {
+    /// A file path of the spec, resolved against the project folder.
+    pub fn resolve(root: &Path, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            root.join(path)
+        }
+    }
+}
+
+/// A checked spec with its data loaded and split, ready to train.
+pub struct Prepared {
+    pub spec: TrainSpec,
+    pub frame: DataFrame,
+    pub target: TargetSpec,
+    pub features: Vec<String>,
+    pub split: Split,
+    pub split_spec: SplitSpec,
+    pub model: ModelSpec,
+}
+
+impl Prepared {
+    pub fn task(&self) -> Task {
+        self.target.task
+    }
+
+    /// Every setting the run trained with, as (key, value) text for the run's params: the
+    /// model's hyper-parameters with defaults filled in, and the data choices.
+    pub fn params(&self) -> Vec<(String, String)> {
+        let mut pairs: Vec<(String, String)> = vec![
+            ("model".into(), self.model.kind.as_str().into()),
+            ("target".into(), self.target.column.clone()),
+            ("task".into(), self.task().as_str().into()),
+            ("split".into(), self.split_spec.to_string()),
+            ("seed".into(), self.spec.seed.to_string()),
+            ("features".into(), self.features.join(",")),
+            ("log1p".into(), self.target.log1p.to_string()),
+            ("train_rows".into(), self.split.train.len().to_string()),
+            ("valid_rows".into(), self.split.validation.len().to_string()),
+        ];
+        if let Some(lags) = &self.spec.lags {
+            pairs.push((
+                "lags".into(),
+                format!(
+                    "{} by {} on {}: lags {:?}, means {:?}",
+                    lags.value,
+                    lags.groups.join("+"),
+                    lags.date,
+                    lags.lags,
+                    lags.rolling_means
+                ),
+            ));
+        }
+        if let Some(lookup) = &self.spec.lookup {
+            pairs.push((
+                "lookup".into(),
+                format!("{} on {}", lookup.path.display(), lookup.key),
+            ));
+        }
+        for (key, value) in self.model.pairs() {
+            // The run's seed is recorded once, above.
+            if key != "seed" {
+                pairs.push((format!("model.{key}"), value));
+            }
+        }
+        pairs
+    }
+}
+
+/// Loads a dataset file as the profile and the TUI see it.
+pub fn load_frame(path: &Path) -> Result<DataFrame, TrainError> {
+    if !path.is_file() {
+        return Err(TrainError::Input(format!(
+            "{}: no such file; expected a CSV or Parquet dataset",
+            path.display()
+        )));
+    }
+    let format = DataFormat::from_path(path).ok_or_else(|| DataError::Unsupported {
+        path: path.to_path_buf(),
+    })?;
+    Ok(load::load(path, format)?.0)
+}
+
+/// Checks `spec` against its data and loads, joins, derives and splits it. Every refusal names
+/// what is wrong and why.
+pub fn prepare(root: &Path, spec: &TrainSpec) -> Result<Prepared, TrainError> {
+    // Cheap checks first: a bad model name or parameter is refused before a large file is read.
+    let model_kind = spec.model;
+    if let Some(task) = spec.task {
+        ModelSpec::build(model_kind, task, spec.seed, &spec.params)?;
+    }
+    let split_spec = SplitSpec::parse(&spec.split, spec.seed)?;
+
+    let data_path = TrainSpec::resolve(root, &spec.data);
+    let mut frame = load_frame(&data_path)?;
+    if let Some(lookup) = &spec.lookup {
+        frame = join_lookup(root, frame, lookup)?;
+    }
+    let mut target = target_spec(&frame, &spec.target, spec.task)?;
+    if spec.log1p {
+        if target.task != Task::Regression {
+            return Err(TrainError::Input(
+                "log1p transforms a regression target; this target is a classification one"
+                    .to_string(),
+            ));
+        }
+        target.log1p = true;
+    }
+    let model = ModelSpec::build(model_kind, target.task, spec.seed, &spec.params)?;
+
+    let mut features = if spec.features.is_empty() {
+        frame
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .filter(|n| *n != spec.target)
+            .collect()
+    } else {
+        spec.features.clone()
+    };
+    for feature in &features {
+        column(&frame, feature)?;
+        if *feature == spec.target {
+            return Err(MlError::BadFeature {
+                column: feature.clone(),
+                why: "it is the target; a model cannot learn from the answer".to_string(),
+            }
+            .into());
+        }
+    }
+    if let Some(lags) = &spec.lags {
+        for name in std::iter::once(&lags.date)
+            .chain(&lags.groups)
+            .chain(std::iter::once(&lags.value))
+        {
+            column(&frame, name)?;
+        }
+        frame = add_lag_features(&frame, lags)?;
+        for name in lags.output_names() {
+            if !features.contains(&name) {
+                features.push(name);
+            }
+        }
+    }
+    let split = split(&frame, &split_spec)?;
+    Ok(Prepared {
+        spec: spec.clone(),
+        frame,
+        target,
+        features,
+        split,
+        split_spec,
+        model,
+    })
+}
+
+fn join_lookup(
+    root: &Path,
+    frame: DataFrame,
+    lookup: &LookupSpec,
+) -> Result<DataFrame, TrainError> {
+    let path = TrainSpec::resolve(root, &lookup.path);
+    let table = load_frame(&path)?;
+    let key = &lookup.key;
+    let in_table = column(&table, key).map_err(|_| {
+        TrainError::Input(format!(
+            "{}: the lookup has no column '{key}' to join on",
+            path.display()
+        ))
+    })?;
+    column(&frame, key)?;
+    let distinct = in_table.n_unique().map_err(MlError::from)?;
+    if distinct != table.height() {
+        return Err(TrainError::Input(format!(
+            "{}: the lookup key '{key}' repeats ({} rows, {distinct} distinct keys); a lookup \
+             needs one row per key or the join would duplicate training rows",
+            path.display(),
+            table.height()
+        )));
+    }
+    let clash: Vec<String> = table
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .filter(|n| n != key && frame.column(n).is_ok())
+        .collect();
+    if !clash.is_empty() {
+        return Err(TrainError::Input(format!(
+            "{}: the lookup's columns {} are already in the dataset; rename them",
+            path.display(),
+            clash.join(", ")
+        )));
+    }
+    let rows = frame.height();
+    let joined = frame
+        .left_join(&table, [key.as_str()], [key.as_str()])
+        .map_err(MlError::from)?;
+    if joined.height() != rows {
+        return Err(TrainError::Input(format!(
+            "joining {} on '{key}' changed the row count from {rows} to {}",
+            path.display(),
+            joined.height()
+        )));
+    }
+    Ok(joined)
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "task", rename_all = "snake_case")]
+pub enum Evaluation {
+    Regression(RegressionMetrics),
+    BinaryClassification(ClassificationMetrics),
+}
+
+impl Evaluation {
+    /// The figures as (name, value) pairs, for metric points and tables.
+    pub fn pairs(&self) -> Vec<(&'static str, f64)> {
+        let mut pairs = Vec::new();
+        match self {
+            Evaluation::Regression(m) => {
+                pairs.push(("rmse", m.rmse));
+                pairs.push(("mae", m.mae));
+                if let Some(v) = m.mape {
+                    pairs.push(("mape", v));
+                }
+                if let Some(v) = m.wape {
+                    pairs.push(("wape", v));
+                }
+                if let Some(v) = m.r2 {
+                    pairs.push(("r2", v));
+                }
+                pairs.push(("bias", m.bias));
+            }
+            Evaluation::BinaryClassification(m) => {
+                if let Some(v) = m.roc_auc {
+                    pairs.push(("roc_auc", v));
+                }
+                if let Some(v) = m.pr_auc {
+                    pairs.push(("pr_auc", v));
+                }
+                pairs.push(("log_loss", m.log_loss));
+                pairs.push(("accuracy", m.accuracy));
+                pairs.push(("precision", m.precision));
+                pairs.push(("recall", m.recall));
+                pairs.push(("f1", m.f1));
+            }
+        }
+        pairs
+    }
+
+    /// The headline figure: RMSE for regression, ROC AUC (or log loss) for classification.
+    pub fn headline(&self) -> (&'static str, f64) {
+        match self {
+            Evaluation::Regression(m) => ("rmse", m.rmse),
+            Evaluation::BinaryClassification(m) => match m.roc_auc {
+                Some(auc) => ("roc_auc", auc),
+                None => ("log_loss", m.log_loss),
+            },
+        }
+    }
+}
+
+/// A fitted model and everything saved with it.
+pub struct Trained {
+    pub pipeline: FeaturePipeline,
+    pub model: Box<dyn Model>,
+    pub signature: Signature,
+    pub train_metrics: Evaluation,
+    pub valid_metrics: Evaluation,
+    pub importance: Vec<(String, f64)>,
+    pub steps: usize,
+    /// Training stopped before its planned steps (a cancel).
+    pub stopped: bool,
+}
+
+/// The matrices of a prepared job: all rows encoded by a pipeline fitted on the training rows.
+pub struct Matrices {
+    pub pipeline: FeaturePipeline,
+    pub train_x: Matrix,
+    pub train_y: Vec<f64>,
+    pub valid_x: Matrix,
+    pub valid_y: Vec<f64>,
+}
+
+pub fn matrices(prepared: &Prepared) -> Result<Matrices, TrainError> {
+    let pipeline = FeaturePipeline::fit(
+        &prepared.frame,
+        &prepared.split.train,
+        prepared.target.clone(),
+        &prepared.features,
+    )?;
+    let x = pipeline.transform(&prepared.frame)?;
+    let y = pipeline.target_values(&prepared.frame)?;
+    let pick = |rows: &[IdxSize]| rows.iter().map(|&r| y[r as usize]).collect::<Vec<f64>>();
+    Ok(Matrices {
+        train_x: x.select_rows(&prepared.split.train),
+        train_y: pick(&prepared.split.train),
+        valid_x: x.select_rows(&prepared.split.validation),
+        valid_y: pick(&prepared.split.validation),
+        pipeline,
+    })
+}
+
+/// Fits the prepared job. `on_step` sees every step and returns `false` to stop; `log` gets a
+/// line per stage for the run's log.
+pub fn train(
+    prepared: &Prepared,
+    on_step: &mut (dyn FnMut(&StepEvent) -> bool + Send),
+    log: &mut dyn FnMut(&str),
+) -> Result<Trained, TrainError> {
+    log(&format!(
+        "encoding {} features for {} training and {} validation rows",
+        prepared.features.len(),
+        prepared.split.train.len(),
+        prepared.split.validation.len()
+    ));
+    let m = matrices(prepared)?;
+    log(&format!(
+        "training {} on {} encoded columns",
+        prepared.model.kind,
+        m.train_x.cols()
+    ));
+    let task = prepared.task();
+    let mut steps = 0;
+    let mut stopped = false;
+    let model = fit_model(
+        &prepared.model,
+        task,
+        &m.train_x,
+        &m.train_y,
+        Some((&m.valid_x, &m.valid_y)),
+        &mut |event| {
+            steps = event.step + 1;
+            let go_on = on_step(event);
+            stopped |= !go_on;
+            go_on
+        },
+    )?;
+    log(&format!("evaluating after {steps} step(s)"));
+    let train_metrics = evaluate(&m.pipeline, model.as_ref(), &m.train_x, &m.train_y)?;
+    let valid_metrics = evaluate(&m.pipeline, model.as_ref(), &m.valid_x, &m.valid_y)?;
+    let importance = model.importance();
+    let signature = signature(
+        prepared.model.kind,
+        &m.pipeline,
+        prepared.spec.lags.as_ref(),
+        &prepared.frame,
+        &prepared.split.train,
+    )?;
+    Ok(Trained {
+        pipeline: m.pipeline,
+        model,
+        signature,
+        train_metrics,
+        valid_metrics,
+        importance,
+        steps,
+        stopped,
+    })
+}
+
+/// Predictions in the target's own scale (log1p undone).
+pub fn predict_target(
+    pipeline: &FeaturePipeline,
+    model: &dyn Model,
+    x: &Matrix,
+) -> Result<Vec<f64>, MlError> {
+    let raw = model.predict(x)?;
+    Ok(if pipeline.target.log1p {
+        raw.into_iter().map(f64::exp_m1).collect()
+    } else {
+        raw
+    })
+}
+
+fn evaluate(
+    pipeline: &FeaturePipeline,
+    model: &dyn Model,
+    x: &Matrix,
+    y: &[f64],
+) -> Result<Evaluation, MlError> {
+    let predicted = predict_target(pipeline, model, x)?;
+    Ok(match pipeline.target.task {
+        Task::Regression => {
+            let actual: Vec<f64> = if pipeline.target.log1p {
+                y.iter().map(|v| v.exp_m1()).collect()
+            } else {
+                y.to_vec()
+            };
+            Evaluation::Regression(regression_metrics(&actual, &predicted)?)
+        }
+        Task::BinaryClassification => {
+            let labels: Vec<bool> = y.iter().map(|&v| v > 0.5).collect();
+            let probabilities: Vec<f64> = predicted.iter().map(|p| p.clamp(0.0, 1.0)).collect();
+            Evaluation::BinaryClassification(classification_metrics(&labels, &probabilities)?)
+        }
+    })
+}
