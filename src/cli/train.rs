@@ -87,11 +87,19 @@ fn pair(text: &str, what: &str) -> anyhow::Result<(String, String)> {
     }
 }
 
-/// A path typed on the command line (relative to the working directory), as the spec keeps it:
-/// relative to the project when inside it, so a project folder can move.
+/// A path typed on the command line: relative to the working directory, or else to the
+/// project folder. The spec keeps it relative to the project when inside it, so a project
+/// folder can move.
 fn spec_path(project: &Project, typed: &Path) -> anyhow::Result<PathBuf> {
     let absolute = std::fs::canonicalize(typed)
-        .with_context(|| format!("{}: no such file", typed.display()))?;
+        .or_else(|_| std::fs::canonicalize(project.root.join(typed)))
+        .with_context(|| {
+            format!(
+                "{}: no such file (looked in the working directory and in the project {})",
+                typed.display(),
+                project.root.display()
+            )
+        })?;
     let root = std::fs::canonicalize(&project.root).unwrap_or_else(|_| project.root.clone());
     Ok(absolute
         .strip_prefix(&root)

@@ -207,14 +207,42 @@ pub fn train_linear(params: &LinearParams, x: &Matrix, y: &[f64]) -> Result<Line
         )));
     }
     let standardizer = Standardizer::fit(x);
-    let z =
-        DenseMatrix::new(x.rows, x.cols(), standardizer.transform(x), false).map_err(fit_error)?;
+    // Columns constant in training carry nothing, and smartcore refuses to rescale them: fit on
+    // the others and give the constant ones a zero coefficient.
+    let active: Vec<usize> = (0..x.cols())
+        .filter(|&j| {
+            let first = if x.rows == 0 { 0.0 } else { x.values[j] };
+            (0..x.rows).any(|i| {
+                let v = x.values[i * x.cols() + j];
+                v != first && !(v.is_nan() && first.is_nan())
+            })
+        })
+        .collect();
+    if active.is_empty() {
+        return Err(MlError::Model(
+            "every feature is constant in the training rows; there is nothing to fit".to_string(),
+        ));
+    }
+    let standardized = standardizer.transform(x);
+    let mut active_values = Vec::with_capacity(x.rows * active.len());
+    for i in 0..x.rows {
+        active_values.extend(active.iter().map(|&j| standardized[i * x.cols() + j]));
+    }
+    let z = DenseMatrix::new(x.rows, active.len(), active_values, false).map_err(fit_error)?;
+    let spread = |fitted: Vec<f64>| {
+        let mut all = vec![0.0; x.cols()];
+        for (&j, c) in active.iter().zip(fitted) {
+            all[j] = c;
+        }
+        all
+    };
     if params.kind == LinearKind::Logistic {
-        return train_logistic(params, x, standardizer, &z, y);
+        let (intercept, fitted) = train_logistic(params, &z, y)?;
+        return finite_model(params, x, standardizer, intercept, spread(fitted));
     }
     let y = y.to_vec();
     // Probe rows: the zero vector, then each unit vector.
-    let cols = x.cols();
+    let cols = active.len();
     let mut probe = vec![0.0; (cols + 1) * cols];
     for j in 0..cols {
         probe[(j + 1) * cols + j] = 1.0;
@@ -233,7 +261,8 @@ pub fn train_linear(params: &LinearParams, x: &Matrix, y: &[f64]) -> Result<Line
             Lasso::fit(&z, &y, LassoParameters::default().with_alpha(params.alpha))
                 .and_then(|m| m.predict(&probe))
         }
-        LinearKind::ElasticNet => ElasticNet::fit(
+        // Logistic regression returned above; the arm only keeps the match whole.
+        LinearKind::ElasticNet | LinearKind::Logistic => ElasticNet::fit(
             &z,
             &y,
             ElasticNetParameters::default()
@@ -241,27 +270,19 @@ pub fn train_linear(params: &LinearParams, x: &Matrix, y: &[f64]) -> Result<Line
                 .with_l1_ratio(params.l1_ratio),
         )
         .and_then(|m| m.predict(&probe)),
-        LinearKind::Logistic => unreachable_logistic(),
     }
     .map_err(fit_error)?;
     let intercept = answers[0];
     let coefficients: Vec<f64> = answers[1..].iter().map(|a| a - intercept).collect();
-    finite_model(params, x, standardizer, intercept, coefficients)
+    finite_model(params, x, standardizer, intercept, spread(coefficients))
 }
 
-fn unreachable_logistic() -> Result<Vec<f64>, smartcore::error::Failed> {
-    Err(smartcore::error::Failed::fit(
-        "logistic regression is fitted by train_logistic",
-    ))
-}
-
+/// (intercept, coefficients) of a logistic regression on standardised `z`.
 fn train_logistic(
     params: &LinearParams,
-    x: &Matrix,
-    standardizer: Standardizer,
     z: &DenseMatrix<f64>,
     y: &[f64],
-) -> Result<LinearModel, MlError> {
+) -> Result<(f64, Vec<f64>), MlError> {
     let labels: Vec<i32> = y.iter().map(|&v| i32::from(v > 0.5)).collect();
     let positives = labels.iter().filter(|&&l| l == 1).count();
     if positives == 0 || positives == labels.len() {
@@ -283,7 +304,7 @@ fn train_logistic(
         .copied()
         .next()
         .unwrap_or(0.0);
-    finite_model(params, x, standardizer, intercept, coefficients)
+    Ok((intercept, coefficients))
 }
 
 fn finite_model(

@@ -69,3 +69,47 @@ pub fn frame_from_csv(csv: &str) -> (tempfile::TempDir, polars::prelude::DataFra
     let df = shelfcast::data::load::read_csv(&path, None).expect("read");
     (tmp, df)
 }
+
+/// Small weekly sales, deterministic: `stores` x `items` x `weeks` rows of
+/// week,store,item,category,price,promo,units with a promotion lift and a seasonal swing.
+pub fn weekly_sales_csv(stores: usize, items: usize, weeks: usize) -> String {
+    let mut csv = String::from("week,store,item,category,price,promo,constant,units\n");
+    let start = chrono::NaiveDate::from_ymd_opt(2022, 1, 3).expect("date");
+    let mut state = 7u64;
+    let mut noise = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 33) as f64 / (1u64 << 31) as f64) - 0.5
+    };
+    for week in 0..weeks {
+        let date = start + chrono::Duration::weeks(week as i64);
+        for store in 0..stores {
+            for item in 0..items {
+                let promo = (week + item * 3 + store) % 5 == 0;
+                let base = 10.0 + 4.0 * store as f64 + 3.0 * item as f64;
+                let season = 1.0 + 0.3 * ((week as f64) * std::f64::consts::TAU / 52.0).sin();
+                let lift = if promo { 1.6 } else { 1.0 };
+                let units = (base * season * lift + 2.0 * noise()).round().max(0.0);
+                let price = if promo { 2.0 } else { 2.5 } + item as f64 * 0.5;
+                csv.push_str(&format!(
+                    "{date},S{store},I{item},{},{price:.2},{},same,{units}\n",
+                    if item % 2 == 0 { "Dairy" } else { "Snacks" },
+                    u8::from(promo)
+                ));
+            }
+        }
+    }
+    csv
+}
+
+/// A project with `data/sales.csv` from `weekly_sales_csv`.
+pub fn sales_project(stores: usize, items: usize, weeks: usize) -> (tempfile::TempDir, PathBuf) {
+    let (tmp, root) = project();
+    std::fs::write(
+        root.join("data/sales.csv"),
+        weekly_sales_csv(stores, items, weeks),
+    )
+    .expect("write sales");
+    (tmp, root)
+}

@@ -13,4 +13,5 @@ mod ml_split;
 mod sample;
 mod shared_data;
 mod store;
+mod train;
 mod tui;

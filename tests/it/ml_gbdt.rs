@@ -247,7 +247,11 @@ fn out_of_range_parameters_are_refused_naming_the_range() {
         ("max_depth", "0", "1 to 32"),
         ("rounds", "lots", "1 to 100000"),
         ("objective", "huber", "squared_error, poisson, tweedie"),
-        ("depth", "3", "a parameter of this model: rounds, learning_rate"),
+        (
+            "depth",
+            "3",
+            "a parameter of this model: rounds, learning_rate",
+        ),
     ] {
         let error = params.set(key, value).expect_err(key).to_string();
         assert!(

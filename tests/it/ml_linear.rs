@@ -95,8 +95,14 @@ fn bad_linear_inputs_are_refused_clearly() {
         error.contains("alpha") && error.contains("above 0"),
         "{error}"
     );
-    let error = params.set("l1_ratio", "0.5").expect_err("not ridge's").to_string();
-    assert!(error.contains("a parameter of this model: alpha"), "{error}");
+    let error = params
+        .set("l1_ratio", "0.5")
+        .expect_err("not ridge's")
+        .to_string();
+    assert!(
+        error.contains("a parameter of this model: alpha"),
+        "{error}"
+    );
     let mut enet = LinearParams::defaults(LinearKind::ElasticNet);
     let error = enet.set("l1_ratio", "2").expect_err("ratio").to_string();
     assert!(error.contains("0 to 1"), "{error}");
