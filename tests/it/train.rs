@@ -43,7 +43,8 @@ fn rmse(evaluation: &Evaluation) -> f64 {
 #[test]
 fn every_regression_model_learns_reports_steps_and_round_trips_through_its_bundle() {
     let (_tmp, root) = sales_project(2, 4, 60);
-    let cases: [(ModelKind, &[(&str, &str)], usize); 7] = [
+    type Case = (ModelKind, &'static [(&'static str, &'static str)], usize);
+    let cases: [Case; 7] = [
         (ModelKind::Gbdt, &[("rounds", "40")], 40),
         (ModelKind::Linear, &[], 1),
         (ModelKind::Ridge, &[("alpha", "0.5")], 1),
