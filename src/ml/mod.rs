@@ -20,5 +20,6 @@ pub mod params;
 pub mod signature;
 pub mod split;
 pub mod train;
+pub mod whatif;
 
 pub use error::MlError;

@@ -8,6 +8,8 @@ use shelfcast::ml::artifact::{load_bundle, save_bundle};
 use shelfcast::ml::features::Task;
 use shelfcast::ml::models::ModelKind;
 use shelfcast::ml::train::{Evaluation, TrainSpec, matrices, predict_target, prepare, train};
+use polars::prelude::ChunkCompareEq;
+use shelfcast::ml::whatif::{PromotionColumns, promotion_uplift};
 use shelfcast::store::{RunFilter, RunStatus, RunStore};
 
 use crate::common::{describe, project, sales_project, sha256_of, shelfcast};
@@ -444,4 +446,73 @@ fn cancel_stops_a_run_as_killed_and_kill_9_leaves_it_failed_with_its_points() {
     );
     assert!(points_before > 5);
     assert_eq!(valid_points(&root, crashed), points_before, "points intact");
+}
+
+/// Issue 4's acceptance on the bundled sample: gradient boosting on units sold with a time
+/// split, through the real CLI and worker; the promotion uplift it implies per category (mean
+/// prediction over the category's rows with the promotion on at its usual depth, against off)
+/// is within 20% of the true uplift that sample-data wrote.
+#[test]
+fn gradient_boosting_on_the_sample_recovers_the_true_promotion_uplift_within_20_percent() {
+    let (_tmp, root) = project();
+    shelfcast::data::sample::write_sample(&root.join("data"), 42).expect("sample");
+    let output = shelfcast(
+        &root,
+        &[
+            "train",
+            "--data",
+            "data/sales_weekly.csv",
+            "--target",
+            "units_sold",
+            "--split",
+            "time:week_start:26",
+            "--param",
+            "objective=poisson",
+            "--param",
+            "rounds=300",
+            "--wait",
+        ],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+    let loaded = load_bundle(&root.join("models/runs/1/model")).expect("bundle");
+    let rows = shelfcast::ml::train::load_frame(&root.join("data/sales_weekly.csv")).expect("rows");
+    let truth: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root.join("data/sample_truth.json")).expect("truth"),
+    )
+    .expect("json");
+    let promotion = PromotionColumns {
+        flag: "promo".into(),
+        depth_pct: Some("promo_depth_pct".into()),
+        price: Some(("price".into(), "regular_price".into())),
+    };
+    let mut worst = 0.0f64;
+    for category in truth["categories"].as_array().expect("categories") {
+        let name = category["category"].as_str().expect("name");
+        let depth = category["typical_depth_pct"].as_f64().expect("depth");
+        let true_ratio = category["uplift_ratio"].as_f64().expect("ratio");
+        let mask = rows
+            .column("category")
+            .expect("category")
+            .str()
+            .expect("text")
+            .equal(name);
+        let of_category = rows.filter(&mask).expect("filter");
+        let uplift = promotion_uplift(
+            &loaded.pipeline,
+            loaded.model.as_ref(),
+            &of_category,
+            &promotion,
+            Some(depth),
+        )
+        .expect("uplift");
+        let ratio = uplift.ratio().expect("ratio");
+        let deviation = ((ratio - 1.0) - (true_ratio - 1.0)).abs() / (true_ratio - 1.0);
+        worst = worst.max(deviation);
+        println!(
+            "{name:<14} recovered x{ratio:.3} ({:+.2} units)  true x{true_ratio:.3}  deviation {:.1}%",
+            uplift.units(),
+            100.0 * deviation
+        );
+    }
+    assert!(worst <= 0.20, "worst deviation {:.1}%", 100.0 * worst);
 }

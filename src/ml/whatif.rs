@@ -1,0 +1,105 @@
+//! What-if predictions: the same rows with some columns set to other values, through a fitted
+//! pipeline and model. The promotion uplift a category manager asks for ("what do we sell with
+//! the promotion on, against off?") is the difference of two such predictions.
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::MlError;
+use super::features::FeaturePipeline;
+use super::frame::column;
+use super::models::Model;
+use super::train::predict_target;
+
+/// How a promotion shows in the data: a 0/1 flag, optionally a depth in percent and a price
+/// column derived from a regular price (price = regular x (1 - depth / 100)).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PromotionColumns {
+    pub flag: String,
+    pub depth_pct: Option<String>,
+    /// (price column, regular price column).
+    pub price: Option<(String, String)>,
+}
+
+/// Mean predictions of a group of rows with the promotion off and on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Uplift {
+    pub rows: usize,
+    pub depth_pct: Option<f64>,
+    pub mean_off: f64,
+    pub mean_on: f64,
+}
+
+impl Uplift {
+    pub fn units(&self) -> f64 {
+        self.mean_on - self.mean_off
+    }
+
+    /// On over off (1.2 is a 20% lift); `None` when the baseline is zero.
+    pub fn ratio(&self) -> Option<f64> {
+        (self.mean_off != 0.0).then(|| self.mean_on / self.mean_off)
+    }
+}
+
+fn set_column(rows: &mut DataFrame, name: &str, values: Column) -> Result<(), MlError> {
+    column(rows, name)?;
+    rows.with_column(values.with_name(name.into()))?;
+    Ok(())
+}
+
+/// `rows` with the promotion on at `depth_pct` (`Some`) or off (`None`), every other column
+/// unchanged.
+pub fn with_promotion(
+    rows: &DataFrame,
+    promotion: &PromotionColumns,
+    depth_pct: Option<f64>,
+) -> Result<DataFrame, MlError> {
+    let mut out = rows.clone();
+    let n = out.height();
+    let flag_type = column(rows, &promotion.flag)?.dtype().clone();
+    let flag = Column::new("flag".into(), vec![i64::from(depth_pct.is_some()); n])
+        .cast(&flag_type)?;
+    set_column(&mut out, &promotion.flag, flag)?;
+    let depth = depth_pct.unwrap_or(0.0);
+    if let Some(depth_column) = &promotion.depth_pct {
+        let depth_type = column(rows, depth_column)?.dtype().clone();
+        let values = Column::new("depth".into(), vec![depth; n]).cast(&depth_type)?;
+        set_column(&mut out, depth_column, values)?;
+    }
+    if let Some((price, regular)) = &promotion.price {
+        let regular_values = column(rows, regular)?.cast(&DataType::Float64)?;
+        let prices: Vec<Option<f64>> = regular_values
+            .f64()?
+            .iter()
+            .map(|r| r.map(|r| r * (1.0 - depth / 100.0)))
+            .collect();
+        set_column(&mut out, price, Column::new("price".into(), prices))?;
+    }
+    Ok(out)
+}
+
+/// Mean prediction of `rows` with the promotion off and on at `depth_pct`.
+pub fn promotion_uplift(
+    pipeline: &FeaturePipeline,
+    model: &dyn Model,
+    rows: &DataFrame,
+    promotion: &PromotionColumns,
+    depth_pct: Option<f64>,
+) -> Result<Uplift, MlError> {
+    if rows.height() == 0 {
+        return Err(MlError::Empty("promotion uplift"));
+    }
+    let mean = |frame: &DataFrame| -> Result<f64, MlError> {
+        let x = pipeline.transform(frame)?;
+        let predicted = predict_target(pipeline, model, &x)?;
+        Ok(predicted.iter().sum::<f64>() / predicted.len() as f64)
+    };
+    let off = with_promotion(rows, promotion, None)?;
+    let on = with_promotion(rows, promotion, Some(depth_pct.unwrap_or(0.0)))?;
+    Ok(Uplift {
+        rows: rows.height(),
+        depth_pct,
+        mean_off: mean(&off)?,
+        mean_on: mean(&on)?,
+    })
+}
