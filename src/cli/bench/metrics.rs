@@ -2,7 +2,7 @@
 //! the curves (as the TUI does while a worker trains), beside MLflow's `log_batch` into its own
 //! SQLite store, run by `benches/mlflow_log_batch.py` in the same run.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -10,7 +10,7 @@ use anyhow::Context;
 
 use crate::store::{MetricPoint, NewRun, RunStore};
 
-use super::tempfile_dir;
+use super::{benches_dir, run_python, tempfile_dir};
 
 /// What a gradient-boosting run logs each round.
 const KEYS: [&str; 4] = ["train_loss", "val_loss", "val_rmse", "learning_rate"];
@@ -170,31 +170,17 @@ pub fn reader(db: &Path, run: i64, points: usize, every_ms: u64) -> anyhow::Resu
 /// MLflow's points per second, or why it could not be measured.
 fn mlflow_rate(db: &Path, points: usize) -> Result<f64, String> {
     let script = benches_dir().join("mlflow_log_batch.py");
-    let output = Command::new("python3")
-        .arg(&script)
-        .arg("--db")
-        .arg(db)
-        .args(["--points", &points.to_string()])
-        .output()
-        .map_err(|e| format!("python3 could not run: {e}"))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if let Some(line) = stdout.lines().find(|l| l.starts_with("SKIP")) {
-        return Err(line.trim_start_matches("SKIP").trim().to_string());
-    }
-    stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("points_per_s="))
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .ok_or_else(|| {
-            format!(
-                "{} printed no rate:\n{stdout}{}",
-                script.display(),
-                String::from_utf8_lossy(&output.stderr)
-            )
-        })
-}
-
-/// `benches/` of this checkout (the bench is run from a clone, with cargo).
-fn benches_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches")
+    let figures = run_python(
+        &script,
+        &[
+            "--db",
+            &db.display().to_string(),
+            "--points",
+            &points.to_string(),
+        ],
+    )?;
+    figures
+        .get("points_per_s")
+        .and_then(|v| v.parse::<f64>().ok())
+        .ok_or_else(|| format!("{} printed no rate: {figures:?}", script.display()))
 }

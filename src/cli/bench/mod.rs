@@ -3,8 +3,11 @@
 
 mod metrics;
 mod profile;
+mod train;
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 
 use clap::Subcommand;
@@ -33,6 +36,22 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 50_000)]
         mlflow_points: usize,
     },
+    /// Gradient boosting on store-item demand (date and lag features) and Telco churn, beside
+    /// Python LightGBM on the identical feature matrix and split (when lightgbm is installed).
+    Train {
+        /// The folder holding the shared datasets.
+        #[arg(long, default_value = "../shared/data", value_name = "DIR")]
+        data_dir: PathBuf,
+        #[arg(long, default_value_t = 300)]
+        rounds: usize,
+        #[arg(long, default_value_t = 6)]
+        max_depth: usize,
+        #[arg(long, default_value_t = 0.1)]
+        learning_rate: f64,
+        /// Threads for both libraries.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
     /// The reading process of `bench metrics` (started by it).
     #[command(hide = true)]
     MetricsReader {
@@ -59,6 +78,19 @@ pub fn run(_project: &Project, what: BenchCommand) -> anyhow::Result<()> {
             batch,
             mlflow_points,
         } => metrics::bench_metrics(points, batch.max(1), mlflow_points),
+        BenchCommand::Train {
+            data_dir,
+            rounds,
+            max_depth,
+            learning_rate,
+            threads,
+        } => train::bench_train(&train::TrainBench {
+            data_dir,
+            rounds,
+            max_depth,
+            learning_rate,
+            threads: threads.max(1),
+        }),
         BenchCommand::MetricsReader {
             db,
             run,
@@ -89,4 +121,36 @@ pub fn peak_memory_mb() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
+}
+
+/// `benches/` of this checkout (benchmarks are run from a clone, with cargo).
+pub(super) fn benches_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches")
+}
+
+/// Runs an anchor script with python3 and returns its `key=value` lines, or why it could not
+/// measure: a `SKIP reason` line (the library is not installed), or no figures at all.
+pub(super) fn run_python(script: &Path, args: &[&str]) -> Result<HashMap<String, String>, String> {
+    let output = Command::new("python3")
+        .arg(script)
+        .args(args)
+        .output()
+        .map_err(|e| format!("python3 could not run: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if let Some(line) = stdout.lines().find(|l| l.starts_with("SKIP")) {
+        return Err(line.trim_start_matches("SKIP").trim().to_string());
+    }
+    let figures: HashMap<String, String> = stdout
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    if figures.is_empty() || !output.status.success() {
+        return Err(format!(
+            "{} printed no figures:\n{stdout}{}",
+            script.display(),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(figures)
 }
