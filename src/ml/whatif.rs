@@ -57,8 +57,8 @@ pub fn with_promotion(
     let mut out = rows.clone();
     let n = out.height();
     let flag_type = column(rows, &promotion.flag)?.dtype().clone();
-    let flag = Column::new("flag".into(), vec![i64::from(depth_pct.is_some()); n])
-        .cast(&flag_type)?;
+    let flag =
+        Column::new("flag".into(), vec![i64::from(depth_pct.is_some()); n]).cast(&flag_type)?;
     set_column(&mut out, &promotion.flag, flag)?;
     let depth = depth_pct.unwrap_or(0.0);
     if let Some(depth_column) = &promotion.depth_pct {

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 
 use crate::data::{DatasetFile, ProfileOutcome, ProfileStage};
+use crate::jobs::Launched;
+use crate::store::RunId;
 
 #[derive(Debug)]
 pub enum Action {
@@ -22,4 +24,8 @@ pub enum Action {
     },
     /// A line for the status bar.
     Status(String),
+    /// A launch from the Train form ended: the run started, or why not (user-facing text).
+    Launched(Result<Launched, String>),
+    /// Show this run in the Runs tab.
+    OpenRun(RunId),
 }

@@ -1,5 +1,6 @@
-//! App state: the store, the panes, the overlay and the status line. Owned by the event loop;
-//! everything that changes it comes through `handle_key`, `update` or `on_tick`.
+//! App state: the store, the panes (Datasets, Train, Runs), the overlay and the status line.
+//! Owned by the event loop; everything that changes it comes through `handle_key`, `update` or
+//! `on_tick`.
 
 use crossterm::event::{KeyEvent, KeyEventKind};
 use ratatui::Frame;
@@ -8,17 +9,36 @@ use ratatui::layout::{Constraint, Layout};
 use super::action::Action;
 use super::component::{Component, EventState};
 use super::keymap::{GLOBAL_KEYS, GlobalCommand, help_of, lookup};
-use super::panes::DatasetsTab;
+use super::panes::{DatasetsTab, RunsTab, TrainTab};
 use super::theme::Theme;
 use super::widgets::{help::render_help, status};
+use crate::project::Project;
 use crate::store::RunStore;
 
 const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    Datasets,
+    Train,
+    Runs,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 3] = [Tab::Datasets, Tab::Train, Tab::Runs];
+
+    fn index(self) -> usize {
+        Self::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
 
 pub struct App {
     pub project_name: String,
     pub store: RunStore,
     pub datasets: DatasetsTab,
+    pub train: TrainTab,
+    pub runs: RunsTab,
+    pub active: Tab,
     pub theme: Theme,
     pub show_help: bool,
     pub status: String,
@@ -28,19 +48,21 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(
-        project_name: String,
-        data_dir: std::path::PathBuf,
-        store: RunStore,
-        theme: Theme,
-    ) -> Self {
-        let mut datasets = DatasetsTab::new(data_dir);
+    pub fn new(project: &Project, store: RunStore, theme: Theme) -> Self {
+        let mut datasets = DatasetsTab::new(project.data_dir());
         datasets.rescan(&store);
+        let mut train = TrainTab::new(&project.root);
+        train.set_datasets(datasets.train_choices());
+        let mut runs = RunsTab::new(project.clone());
+        runs.reload(&store);
         let last_data_version = store.data_version().ok();
         Self {
-            project_name,
+            project_name: project.display_name(),
             store,
             datasets,
+            train,
+            runs,
+            active: Tab::Datasets,
             theme,
             show_help: false,
             status: String::new(),
@@ -54,20 +76,66 @@ impl App {
         SPINNER[self.spinner_step % SPINNER.len()]
     }
 
+    fn pane(&mut self) -> &mut dyn Component {
+        match self.active {
+            Tab::Datasets => &mut self.datasets,
+            Tab::Train => &mut self.train,
+            Tab::Runs => &mut self.runs,
+        }
+    }
+
+    fn pane_ref(&self) -> &dyn Component {
+        match self.active {
+            Tab::Datasets => &self.datasets,
+            Tab::Train => &self.train,
+            Tab::Runs => &self.runs,
+        }
+    }
+
+    pub fn switch_to(&mut self, tab: Tab) {
+        self.active = tab;
+        match tab {
+            Tab::Train => self.train.set_datasets(self.datasets.train_choices()),
+            Tab::Runs => self.runs.reload(&self.store),
+            Tab::Datasets => {}
+        }
+    }
+
     pub fn handle_key(&mut self, key: &KeyEvent) {
         // Key repeat and release events (kitty protocol, Windows) would move selections twice.
         if key.kind != KeyEventKind::Press {
             return;
         }
-        if !self.show_help && self.datasets.handle_key(key) == EventState::Consumed {
+        // While a form field takes text, every key is text (a `q` in a run name must not quit).
+        if self.active == Tab::Train && self.train.captures_text() && !self.show_help {
+            self.train.handle_key(key);
+            return;
+        }
+        if !self.show_help && self.pane().handle_key(key) == EventState::Consumed {
+            self.after_pane_key();
             return;
         }
         match lookup(GLOBAL_KEYS, key) {
             Some(GlobalCommand::Quit) => self.should_quit = true,
             Some(GlobalCommand::ToggleHelp) => self.show_help = !self.show_help,
             Some(GlobalCommand::CloseOverlay) => self.show_help = false,
+            Some(GlobalCommand::Tab(index)) => {
+                if let Some(tab) = Tab::ALL.get(index) {
+                    self.show_help = false;
+                    self.switch_to(*tab);
+                }
+            }
             None => {}
         }
+    }
+
+    /// Follows up on what a pane's key asked of the App (which owns the store).
+    fn after_pane_key(&mut self) {
+        if let Some(path) = self.datasets.train_requested.take() {
+            self.switch_to(Tab::Train);
+            self.train.choose_dataset(&path);
+        }
+        self.runs.service(&mut self.store);
     }
 
     pub fn update(&mut self, action: Action) {
@@ -84,18 +152,31 @@ impl App {
                 }
                 Action::DatasetsChanged => {
                     self.datasets.rescan(&self.store);
+                    self.train.set_datasets(self.datasets.train_choices());
                     None
                 }
-                other => self.datasets.update(other),
+                Action::Launched(result) => self.train.update(Action::Launched(result)),
+                Action::OpenRun(id) => {
+                    self.switch_to(Tab::Runs);
+                    self.runs.open_run(&self.store, id);
+                    None
+                }
+                other => {
+                    let follow_up = self.datasets.update(other);
+                    self.train.set_datasets(self.datasets.train_choices());
+                    follow_up
+                }
             };
         }
     }
 
-    /// The slow tick: advances the spinner and notices commits by other processes. Returns
-    /// whether anything visible changed.
+    /// The slow tick: advances the spinner, notices commits by other processes (a worker's
+    /// steps) and re-reads a live run's log. Returns whether anything visible changed.
     pub fn on_tick(&mut self) -> bool {
         let mut dirty = false;
-        if self.datasets.is_profiling() {
+        let live =
+            self.runs.is_live() || self.runs.rows.iter().any(|r| !r.run.status.is_terminal());
+        if self.datasets.is_profiling() || self.train.launching || live {
             self.spinner_step += 1;
             dirty = true;
         }
@@ -103,7 +184,11 @@ impl App {
         if version != self.last_data_version {
             self.last_data_version = version;
             self.datasets.refresh_from_cache(&self.store);
+            self.runs.reload(&self.store);
             dirty = true;
+        }
+        if self.runs.is_live() {
+            self.runs.refresh_log();
         }
         dirty
     }
@@ -115,14 +200,27 @@ impl App {
             Constraint::Length(1),
         ])
         .areas(frame.area());
-        status::render_tabs(frame, tabs_area, &self.theme, &[self.datasets.title()], 0);
+        let titles: Vec<&str> =
+            [self.datasets.title(), self.train.title(), self.runs.title()].to_vec();
+        status::render_tabs(frame, tabs_area, &self.theme, &titles, self.active.index());
         let spinner = self.spinner();
-        self.datasets.render(frame, body, &self.theme, spinner);
+        let theme = self.theme.clone();
+        self.pane().render(frame, body, &theme, spinner);
+        let running = self
+            .runs
+            .rows
+            .iter()
+            .filter(|r| !r.run.status.is_terminal())
+            .count();
         let mut left = format!(
-            "{} · runs.db · {} datasets",
+            "{} · runs.db · {} datasets · {} runs",
             self.project_name,
-            self.datasets.entries.len()
+            self.datasets.entries.len(),
+            self.runs.rows.len()
         );
+        if running > 0 {
+            left.push_str(&format!(" · {spinner} {running} training"));
+        }
         if let Some(path) = &self.datasets.busy
             && let Some(entry) = self.datasets.entries.iter().find(|e| &e.file.path == path)
         {
@@ -135,14 +233,21 @@ impl App {
             left.push_str(" · ");
             left.push_str(&self.status);
         }
-        status::render_status(frame, status_area, &self.theme, &left, "? keys  q quit ");
+        status::render_status(
+            frame,
+            status_area,
+            &self.theme,
+            &left,
+            "1-3 tabs  ? keys  q quit ",
+        );
         if self.show_help {
+            let pane = self.pane_ref();
             render_help(
                 frame,
                 body,
                 &self.theme,
-                self.datasets.title(),
-                &self.datasets.commands(),
+                pane.title(),
+                &pane.commands(),
                 &help_of(GLOBAL_KEYS),
             );
         }

@@ -77,9 +77,29 @@ pub enum GlobalCommand {
     Quit,
     ToggleHelp,
     CloseOverlay,
+    /// Show the tab at this index.
+    Tab(usize),
 }
 
 pub const GLOBAL_KEYS: &[Binding<GlobalCommand>] = &[
+    Binding {
+        keys: &[KeySpec::char('1')],
+        label: "1",
+        desc: "Datasets",
+        command: GlobalCommand::Tab(0),
+    },
+    Binding {
+        keys: &[KeySpec::char('2')],
+        label: "2",
+        desc: "Train a model",
+        command: GlobalCommand::Tab(1),
+    },
+    Binding {
+        keys: &[KeySpec::char('3')],
+        label: "3",
+        desc: "Runs",
+        command: GlobalCommand::Tab(2),
+    },
     Binding {
         keys: &[KeySpec::char('?')],
         label: "?",

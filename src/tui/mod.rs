@@ -1,6 +1,8 @@
 //! The terminal UI: a thin face over the core. One event loop owns the app state and selects over
-//! terminal events, a slow tick, and the action channel fed by the data-folder watcher and the
-//! background profiling jobs. Nothing slow runs on the loop: profiling runs on blocking threads.
+//! terminal events, a slow tick (which also notices other processes' commits, such as a training
+//! worker's steps), and the action channel fed by the data-folder watcher and background jobs.
+//! Nothing slow runs on the loop: profiling and launching run on blocking threads, training in
+//! its own detached process.
 
 pub mod action;
 pub mod app;
@@ -21,6 +23,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::data::{self, DatasetFile};
+use crate::jobs::launch_run;
 use crate::jobs::watcher::watch_data_dir;
 use crate::project::Project;
 use crate::store::RunStore;
@@ -55,12 +58,7 @@ pub fn run(project: Project) -> anyhow::Result<()> {
 
 async fn run_app(project: &Project, store: RunStore, note: Option<String>) -> anyhow::Result<()> {
     let (tx, mut rx) = unbounded_channel();
-    let mut app = App::new(
-        project.display_name(),
-        project.data_dir(),
-        store,
-        Theme::from_env(),
-    );
+    let mut app = App::new(project, store, Theme::from_env());
     if let Some(note) = note {
         app.status = note;
     }
@@ -76,13 +74,14 @@ async fn run_app(project: &Project, store: RunStore, note: Option<String>) -> an
     };
     // try_init installs a panic hook that restores the terminal before the panic message.
     let mut terminal = ratatui::try_init().context("the terminal UI needs a terminal")?;
-    let result = event_loop(&mut terminal, &mut app, &tx, &mut rx).await;
+    let result = event_loop(&mut terminal, project, &mut app, &tx, &mut rx).await;
     ratatui::try_restore().context("restoring the terminal")?;
     result
 }
 
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
+    project: &Project,
     app: &mut App,
     tx: &UnboundedSender<Action>,
     rx: &mut UnboundedReceiver<Action>,
@@ -97,7 +96,7 @@ async fn event_loop(
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut dirty = true;
     loop {
-        spawn_jobs(app, tx);
+        spawn_jobs(app, project, tx);
         if dirty {
             terminal.draw(|frame| app.render(frame))?;
             dirty = false;
@@ -133,11 +132,20 @@ async fn event_loop(
     Ok(())
 }
 
-fn spawn_jobs(app: &mut App, tx: &UnboundedSender<Action>) {
+fn spawn_jobs(app: &mut App, project: &Project, tx: &UnboundedSender<Action>) {
     if let Some((file, use_cache)) = app.datasets.next_job() {
         let store_path = app.store.path().to_path_buf();
         let tx = tx.clone();
         tokio::task::spawn_blocking(move || run_profile_job(&store_path, file, use_cache, &tx));
+    }
+    // Launching reads and checks the whole dataset before the worker starts: off the UI task.
+    if let Some(request) = app.train.pending_launch.take() {
+        let project = project.clone();
+        let tx = tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = launch_run(&project, &request).map_err(|e| e.to_string());
+            let _ = tx.send(Action::Launched(result));
+        });
     }
 }
 

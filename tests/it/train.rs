@@ -4,11 +4,11 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use polars::prelude::ChunkCompareEq;
 use shelfcast::ml::artifact::{load_bundle, save_bundle};
 use shelfcast::ml::features::Task;
 use shelfcast::ml::models::ModelKind;
 use shelfcast::ml::train::{Evaluation, TrainSpec, matrices, predict_target, prepare, train};
-use polars::prelude::ChunkCompareEq;
 use shelfcast::ml::whatif::{PromotionColumns, promotion_uplift};
 use shelfcast::store::{RunFilter, RunStatus, RunStore};
 
@@ -476,10 +476,9 @@ fn gradient_boosting_on_the_sample_recovers_the_true_promotion_uplift_within_20_
     assert!(output.status.success(), "{}", describe(&output));
     let loaded = load_bundle(&root.join("models/runs/1/model")).expect("bundle");
     let rows = shelfcast::ml::train::load_frame(&root.join("data/sales_weekly.csv")).expect("rows");
-    let truth: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(root.join("data/sample_truth.json")).expect("truth"),
-    )
-    .expect("json");
+    let truth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join("data/sample_truth.json")).expect("truth"))
+            .expect("json");
     let promotion = PromotionColumns {
         flag: "promo".into(),
         depth_pct: Some("promo_depth_pct".into()),

@@ -16,7 +16,11 @@ use crate::data::BAD_INPUTS;
 
 fn app_for(root: &std::path::Path) -> App {
     let store = RunStore::open(&root.join("runs.db")).expect("store");
-    App::new("shop".into(), root.join("data"), store, Theme::monochrome())
+    App::new(
+        &shelfcast::project::Project::new(root),
+        store,
+        Theme::monochrome(),
+    )
 }
 
 /// Runs every profiling job the app asks for, inline, feeding progress and outcomes back.

@@ -265,9 +265,9 @@ fn run_case(spec: &TrainSpec, lgb_task: &str, lgb_objective: &str) -> anyhow::Re
     let peak_mb = peak_memory_mb();
     let predicted = predict_target(&m.pipeline, model.as_ref(), &m.valid_x)?;
     let evaluation = match task {
-        Task::Regression => {
-            Evaluation::Regression(crate::ml::metrics::regression_metrics(&m.valid_y, &predicted)?)
-        }
+        Task::Regression => Evaluation::Regression(crate::ml::metrics::regression_metrics(
+            &m.valid_y, &predicted,
+        )?),
         Task::BinaryClassification => {
             let labels: Vec<bool> = m.valid_y.iter().map(|&v| v > 0.5).collect();
             Evaluation::BinaryClassification(crate::ml::metrics::classification_metrics(

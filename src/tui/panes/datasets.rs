@@ -60,6 +60,7 @@ pub enum DatasetsCommand {
     FocusPrev,
     Open,
     Reprofile,
+    Train,
 }
 
 const PAGE: usize = 10;
@@ -137,6 +138,12 @@ pub const DATASETS_KEYS: &[Binding<DatasetsCommand>] = &[
         desc: "profile the file again (ignore the cache)",
         command: DatasetsCommand::Reprofile,
     },
+    Binding {
+        keys: &[KeySpec::char('t')],
+        label: "t",
+        desc: "train a model on this file (opens the Train tab)",
+        command: DatasetsCommand::Train,
+    },
 ];
 
 pub struct DatasetsTab {
@@ -150,6 +157,8 @@ pub struct DatasetsTab {
     /// The file a background job is profiling now (one at a time).
     pub busy: Option<PathBuf>,
     pub scan_error: Option<String>,
+    /// The file the user asked to train on (`t`); taken by the App.
+    pub train_requested: Option<PathBuf>,
 }
 
 impl DatasetsTab {
@@ -164,6 +173,7 @@ impl DatasetsTab {
             focus: Focus::Files,
             busy: None,
             scan_error: None,
+            train_requested: None,
         }
     }
 
@@ -361,6 +371,9 @@ impl DatasetsTab {
                     entry.force = true;
                 }
             }
+            DatasetsCommand::Train => {
+                self.train_requested = self.selected().map(|e| e.file.path.clone());
+            }
         }
     }
 
@@ -443,5 +456,24 @@ impl Component for DatasetsTab {
 
     fn title(&self) -> &'static str {
         "Datasets"
+    }
+}
+
+impl DatasetsTab {
+    /// The profiled files, for the Train form's dataset choice.
+    pub fn train_choices(&self) -> Vec<crate::tui::panes::train::DatasetChoice> {
+        self.entries
+            .iter()
+            .filter_map(|e| match &e.state {
+                EntryState::Ready { profile, .. } => {
+                    Some(crate::tui::panes::train::DatasetChoice {
+                        relative: e.file.relative.clone(),
+                        path: e.file.path.clone(),
+                        profile: (**profile).clone(),
+                    })
+                }
+                _ => None,
+            })
+            .collect()
     }
 }

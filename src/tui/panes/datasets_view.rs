@@ -4,10 +4,9 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Bar, BarChart, BarGroup, Block, Borders, Cell, Gauge, Paragraph, Row, Table, Wrap,
-};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Cell, Gauge, Paragraph, Row, Table, Wrap};
 
+use super::block;
 use super::datasets::{DatasetsTab, EntryState, Focus};
 use crate::data::{ColumnProfile, DatasetProfile, ProfileStage};
 use crate::tui::format::{bytes_text, clean, count_text, num_text, truncate, truncate_middle};
@@ -85,17 +84,6 @@ pub fn render(tab: &mut DatasetsTab, frame: &mut Frame<'_>, area: Rect, theme: &
             }
         },
     }
-}
-
-fn block<'a>(title: &str, focused: bool, theme: &Theme) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(if focused {
-            theme.border_focused
-        } else {
-            theme.border
-        })
-        .title(Span::styled(format!(" {title} "), theme.title))
 }
 
 fn render_files(

@@ -2,5 +2,28 @@
 
 pub mod datasets;
 mod datasets_view;
+pub mod runs;
+mod runs_view;
+pub mod train;
+mod train_view;
+
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Borders};
 
 pub use datasets::DatasetsTab;
+pub use runs::RunsTab;
+pub use train::TrainTab;
+
+use crate::tui::theme::Theme;
+
+/// A pane's bordered box with its title; a focused one has the accent border.
+fn block<'a>(title: &str, focused: bool, theme: &Theme) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(if focused {
+            theme.border_focused
+        } else {
+            theme.border
+        })
+        .title(Span::styled(format!(" {title} "), theme.title))
+}

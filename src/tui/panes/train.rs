@@ -1,0 +1,814 @@
+//! The Train pane: a form to launch a training run. Dataset, target, task and model are choice
+//! lists (← →), features a multi-select with each column's profile beside it, hyper-parameters
+//! typed fields with the model's defaults and inline validation, then split, lags, seed,
+//! experiment and name. Enter launches; the launch itself (validation against the data, queueing,
+//! starting the detached worker) runs off the UI task, like profiling.
+//!
+//! State and keys live here; drawing lives in `train_view.rs`.
+
+use std::path::{Path, PathBuf};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use crate::data::{ColumnKind, DatasetProfile};
+use crate::jobs::LaunchRequest;
+use crate::ml::features::Task;
+use crate::ml::lags::LagSpec;
+use crate::ml::models::{ModelKind, ModelSpec};
+use crate::ml::split::SplitSpec;
+use crate::ml::train::TrainSpec;
+use crate::tui::action::Action;
+use crate::tui::component::{Component, EventState};
+use crate::tui::keymap::{Binding, KeyHelp, KeySpec, help_of, lookup};
+use crate::tui::theme::Theme;
+
+/// A dataset the form can train on: a profiled file of the Datasets pane.
+#[derive(Clone, Debug)]
+pub struct DatasetChoice {
+    pub relative: String,
+    pub path: PathBuf,
+    pub profile: DatasetProfile,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskChoice {
+    Auto,
+    Regression,
+    Binary,
+}
+
+impl TaskChoice {
+    pub fn label(self) -> &'static str {
+        match self {
+            TaskChoice::Auto => "auto",
+            TaskChoice::Regression => "regression",
+            TaskChoice::Binary => "binary",
+        }
+    }
+
+    fn task(self) -> Option<Task> {
+        match self {
+            TaskChoice::Auto => None,
+            TaskChoice::Regression => Some(Task::Regression),
+            TaskChoice::Binary => Some(Task::BinaryClassification),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TextField {
+    pub value: String,
+    pub error: Option<String>,
+}
+
+impl TextField {
+    fn new(value: impl Into<String>) -> Self {
+        Self {
+            value: value.into(),
+            error: None,
+        }
+    }
+}
+
+/// One row of the form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    Dataset,
+    Target,
+    Task,
+    Model,
+    Features,
+    Param(usize),
+    Split,
+    Lags,
+    Rolling,
+    Groups,
+    Log1p,
+    Seed,
+    Experiment,
+    Name,
+    Launch,
+}
+
+impl Field {
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Dataset => "Dataset",
+            Field::Target => "Target",
+            Field::Task => "Task",
+            Field::Model => "Model",
+            Field::Features => "Features",
+            Field::Param(_) => "",
+            Field::Split => "Split",
+            Field::Lags => "Lags",
+            Field::Rolling => "Rolling means",
+            Field::Groups => "Lag groups",
+            Field::Log1p => "log1p target",
+            Field::Seed => "Seed",
+            Field::Experiment => "Experiment",
+            Field::Name => "Run name",
+            Field::Launch => "",
+        }
+    }
+
+    fn is_text(self) -> bool {
+        matches!(
+            self,
+            Field::Param(_)
+                | Field::Split
+                | Field::Lags
+                | Field::Rolling
+                | Field::Groups
+                | Field::Seed
+                | Field::Experiment
+                | Field::Name
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrainCommand {
+    Down,
+    Up,
+    Previous,
+    Next,
+    Edit,
+    Toggle,
+    Launch,
+    Reset,
+}
+
+pub const TRAIN_KEYS: &[Binding<TrainCommand>] = &[
+    Binding {
+        keys: &[KeySpec::char('j'), KeySpec::plain(KeyCode::Down)],
+        label: "j / ↓",
+        desc: "next field",
+        command: TrainCommand::Down,
+    },
+    Binding {
+        keys: &[KeySpec::char('k'), KeySpec::plain(KeyCode::Up)],
+        label: "k / ↑",
+        desc: "previous field",
+        command: TrainCommand::Up,
+    },
+    Binding {
+        keys: &[KeySpec::char('h'), KeySpec::plain(KeyCode::Left)],
+        label: "h / ←",
+        desc: "previous choice",
+        command: TrainCommand::Previous,
+    },
+    Binding {
+        keys: &[KeySpec::char('l'), KeySpec::plain(KeyCode::Right)],
+        label: "l / →",
+        desc: "next choice",
+        command: TrainCommand::Next,
+    },
+    Binding {
+        keys: &[KeySpec::char('e'), KeySpec::char('i')],
+        label: "e / i",
+        desc: "edit the field (Enter or Esc to finish)",
+        command: TrainCommand::Edit,
+    },
+    Binding {
+        keys: &[KeySpec::char(' ')],
+        label: "Space",
+        desc: "toggle; on Features, pick the columns",
+        command: TrainCommand::Toggle,
+    },
+    Binding {
+        keys: &[KeySpec::plain(KeyCode::Enter)],
+        label: "Enter",
+        desc: "launch the run",
+        command: TrainCommand::Launch,
+    },
+    Binding {
+        keys: &[KeySpec::char('R')],
+        label: "R",
+        desc: "reset the form to the dataset's defaults",
+        command: TrainCommand::Reset,
+    },
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PickerCommand {
+    Down,
+    Up,
+    Toggle,
+    All,
+    None,
+    Close,
+}
+
+pub const PICKER_KEYS: &[Binding<PickerCommand>] = &[
+    Binding {
+        keys: &[KeySpec::char('j'), KeySpec::plain(KeyCode::Down)],
+        label: "j / ↓",
+        desc: "next column",
+        command: PickerCommand::Down,
+    },
+    Binding {
+        keys: &[KeySpec::char('k'), KeySpec::plain(KeyCode::Up)],
+        label: "k / ↑",
+        desc: "previous column",
+        command: PickerCommand::Up,
+    },
+    Binding {
+        keys: &[KeySpec::char(' ')],
+        label: "Space",
+        desc: "use or drop the column",
+        command: PickerCommand::Toggle,
+    },
+    Binding {
+        keys: &[KeySpec::char('a')],
+        label: "a",
+        desc: "use every column",
+        command: PickerCommand::All,
+    },
+    Binding {
+        keys: &[KeySpec::char('n')],
+        label: "n",
+        desc: "use no column",
+        command: PickerCommand::None,
+    },
+    Binding {
+        keys: &[KeySpec::plain(KeyCode::Esc), KeySpec::plain(KeyCode::Enter)],
+        label: "Esc / Enter",
+        desc: "back to the form",
+        command: PickerCommand::Close,
+    },
+];
+
+pub struct TrainTab {
+    pub root: PathBuf,
+    pub datasets: Vec<DatasetChoice>,
+    pub dataset: usize,
+    /// Index into the dataset's columns.
+    pub target: usize,
+    pub task: TaskChoice,
+    pub model: ModelKind,
+    /// One flag per column of the dataset (the target's is ignored).
+    pub features: Vec<bool>,
+    pub params: Vec<(&'static str, &'static str, TextField)>,
+    pub split: TextField,
+    pub lags: TextField,
+    pub rolling: TextField,
+    pub groups: TextField,
+    pub log1p: bool,
+    pub seed: TextField,
+    pub experiment: TextField,
+    pub name: TextField,
+    pub focus: usize,
+    pub editing: bool,
+    /// The feature picker's cursor, when it is open.
+    pub picker: Option<usize>,
+    /// The last launch's outcome: (is an error, text).
+    pub message: Option<(bool, String)>,
+    /// Set by Enter; taken by the event loop, which launches off the UI task.
+    pub pending_launch: Option<LaunchRequest>,
+    pub launching: bool,
+}
+
+impl TrainTab {
+    pub fn new(root: &Path) -> Self {
+        Self {
+            root: root.to_path_buf(),
+            datasets: Vec::new(),
+            dataset: 0,
+            target: 0,
+            task: TaskChoice::Auto,
+            model: ModelKind::Gbdt,
+            features: Vec::new(),
+            params: Vec::new(),
+            split: TextField::new("random:0.2"),
+            lags: TextField::default(),
+            rolling: TextField::default(),
+            groups: TextField::default(),
+            log1p: false,
+            seed: TextField::new("42"),
+            experiment: TextField::new("default"),
+            name: TextField::default(),
+            focus: 0,
+            editing: false,
+            picker: None,
+            message: None,
+            pending_launch: None,
+            launching: false,
+        }
+    }
+
+    /// The rows of the form, in order (one per hyper-parameter of the chosen model).
+    pub fn fields(&self) -> Vec<Field> {
+        let mut fields = vec![
+            Field::Dataset,
+            Field::Target,
+            Field::Task,
+            Field::Model,
+            Field::Features,
+        ];
+        fields.extend((0..self.params.len()).map(Field::Param));
+        fields.extend([
+            Field::Split,
+            Field::Lags,
+            Field::Rolling,
+            Field::Groups,
+            Field::Log1p,
+            Field::Seed,
+            Field::Experiment,
+            Field::Name,
+            Field::Launch,
+        ]);
+        fields
+    }
+
+    pub fn focused(&self) -> Field {
+        let fields = self.fields();
+        fields
+            .get(self.focus.min(fields.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(Field::Launch)
+    }
+
+    pub fn profile(&self) -> Option<&DatasetProfile> {
+        self.datasets.get(self.dataset).map(|d| &d.profile)
+    }
+
+    pub fn target_name(&self) -> Option<&str> {
+        self.profile()
+            .and_then(|p| p.columns.get(self.target))
+            .map(|c| c.name.as_str())
+    }
+
+    /// Takes the profiled datasets of the Datasets pane, keeping the current choice.
+    pub fn set_datasets(&mut self, datasets: Vec<DatasetChoice>) {
+        let current = self.datasets.get(self.dataset).map(|d| d.path.clone());
+        self.datasets = datasets;
+        match current.and_then(|p| self.datasets.iter().position(|d| d.path == p)) {
+            Some(index) => self.dataset = index,
+            None => {
+                self.dataset = 0;
+                self.reset_for_dataset();
+            }
+        }
+    }
+
+    /// Chooses `path` (the Datasets pane's "train on this").
+    pub fn choose_dataset(&mut self, path: &Path) {
+        if let Some(index) = self.datasets.iter().position(|d| d.path == path) {
+            if index != self.dataset {
+                self.dataset = index;
+                self.reset_for_dataset();
+            }
+            self.focus = 0;
+        }
+    }
+
+    /// Defaults for the chosen dataset: the last numeric column as target (sales come last),
+    /// every other column as a feature, a time split on the first date column when there is
+    /// one (the last tenth of its dates), else a random fifth.
+    pub fn reset_for_dataset(&mut self) {
+        let Some(profile) = self.profile().cloned() else {
+            self.features.clear();
+            self.reset_params();
+            return;
+        };
+        self.target = profile
+            .columns
+            .iter()
+            .rposition(|c| c.kind == ColumnKind::Numeric)
+            .unwrap_or(profile.columns.len().saturating_sub(1));
+        self.features = profile
+            .columns
+            .iter()
+            .map(|c| c.kind != ColumnKind::Text || c.distinct < 1000)
+            .collect();
+        self.task = TaskChoice::Auto;
+        let date = profile
+            .columns
+            .iter()
+            .find(|c| matches!(c.kind, ColumnKind::Date | ColumnKind::Datetime));
+        self.split = TextField::new(match date {
+            Some(c) => format!("time:{}:{}", c.name, (c.distinct / 10).max(1)),
+            None => "random:0.2".to_string(),
+        });
+        self.lags = TextField::default();
+        self.rolling = TextField::default();
+        self.groups = TextField::default();
+        self.log1p = false;
+        self.ensure_model_fits();
+        self.reset_params();
+        self.validate();
+    }
+
+    /// The task the target implies (or the override).
+    pub fn task(&self) -> Task {
+        if let Some(task) = self.task.task() {
+            return task;
+        }
+        match self.profile().and_then(|p| p.columns.get(self.target)) {
+            Some(c) if c.distinct == 2 => Task::BinaryClassification,
+            _ => Task::Regression,
+        }
+    }
+
+    fn ensure_model_fits(&mut self) {
+        if !self.model.supports(self.task()) {
+            self.model = ModelKind::Gbdt;
+        }
+    }
+
+    fn seed_value(&self) -> u64 {
+        self.seed.value.trim().parse().unwrap_or(42)
+    }
+
+    /// The chosen model's parameters with their defaults as text.
+    fn reset_params(&mut self) {
+        let spec = ModelSpec::defaults(self.model, self.task(), self.seed_value());
+        let defaults = spec.pairs();
+        self.params = spec
+            .info()
+            .iter()
+            .filter(|info| info.name != "seed")
+            .map(|info| {
+                let value = defaults
+                    .iter()
+                    .find(|(k, _)| *k == info.name)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
+                (info.name, info.range, TextField::new(value))
+            })
+            .collect();
+    }
+
+    /// Checks every typed field; each keeps its own message.
+    pub fn validate(&mut self) {
+        let task = self.task();
+        let mut spec = ModelSpec::defaults(self.model, task, self.seed_value());
+        for (name, _, field) in &mut self.params {
+            field.error = spec.set(name, &field.value).err().map(|e| e.to_string());
+        }
+        let columns: Vec<(String, ColumnKind)> = self
+            .profile()
+            .map(|p| p.columns.iter().map(|c| (c.name.clone(), c.kind)).collect())
+            .unwrap_or_default();
+        let kind_of = |name: &str| columns.iter().find(|(n, _)| n == name).map(|(_, k)| *k);
+        self.split.error = match SplitSpec::parse(self.split.value.trim(), 0) {
+            Err(e) => Some(e.to_string()),
+            Ok(SplitSpec::LastDates { column, .. } | SplitSpec::FromDate { column, .. }) => {
+                match kind_of(&column) {
+                    None => Some(format!("no column '{column}'")),
+                    Some(ColumnKind::Date | ColumnKind::Datetime) => None,
+                    Some(kind) => Some(format!(
+                        "'{column}' is {}; a time split needs a date column",
+                        kind.as_str()
+                    )),
+                }
+            }
+            Ok(SplitSpec::Random { .. }) => None,
+        };
+        for field in [&mut self.lags, &mut self.rolling] {
+            field.error = periods(&field.value).err();
+        }
+        self.groups.error = names(&self.groups.value)
+            .into_iter()
+            .find(|g| kind_of(g).is_none())
+            .map(|g| format!("no column '{g}'"));
+        self.seed.error = self
+            .seed
+            .value
+            .trim()
+            .parse::<u64>()
+            .err()
+            .map(|_| "a whole number".to_string());
+        self.experiment.error = self
+            .experiment
+            .value
+            .trim()
+            .is_empty()
+            .then(|| "a name is needed".to_string());
+    }
+
+    fn has_errors(&self) -> Option<String> {
+        let named =
+            |label: &str, field: &TextField| field.error.as_ref().map(|e| format!("{label}: {e}"));
+        self.params
+            .iter()
+            .find_map(|(name, _, f)| named(name, f))
+            .or_else(|| named("split", &self.split))
+            .or_else(|| named("lags", &self.lags))
+            .or_else(|| named("rolling means", &self.rolling))
+            .or_else(|| named("lag groups", &self.groups))
+            .or_else(|| named("seed", &self.seed))
+            .or_else(|| named("experiment", &self.experiment))
+    }
+
+    /// The launch request the form describes, or the first problem with it.
+    pub fn request(&self) -> Result<LaunchRequest, String> {
+        if let Some(problem) = self.has_errors() {
+            return Err(problem);
+        }
+        let choice = self
+            .datasets
+            .get(self.dataset)
+            .ok_or("no profiled dataset to train on yet")?;
+        let target = self.target_name().ok_or("choose a target")?.to_string();
+        let features: Vec<String> = choice
+            .profile
+            .columns
+            .iter()
+            .zip(&self.features)
+            .filter(|(c, on)| **on && c.name != target)
+            .map(|(c, _)| c.name.clone())
+            .collect();
+        if features.is_empty() {
+            return Err("choose at least one feature".to_string());
+        }
+        let lags = periods(&self.lags.value)?;
+        let rolling = periods(&self.rolling.value)?;
+        let lag_spec = if lags.is_empty() && rolling.is_empty() {
+            None
+        } else {
+            let date = match SplitSpec::parse(self.split.value.trim(), 0) {
+                Ok(SplitSpec::LastDates { column, .. } | SplitSpec::FromDate { column, .. }) => {
+                    column
+                }
+                _ => return Err("lags need a time split (its column is the date)".to_string()),
+            };
+            Some(LagSpec {
+                date,
+                groups: names(&self.groups.value),
+                value: target.clone(),
+                lags,
+                rolling_means: rolling,
+            })
+        };
+        let data = choice
+            .path
+            .strip_prefix(&self.root)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| choice.path.clone());
+        let spec = TrainSpec {
+            data,
+            lookup: None,
+            target,
+            task: self.task.task(),
+            features,
+            lags: lag_spec,
+            log1p: self.log1p,
+            model: self.model,
+            params: self
+                .params
+                .iter()
+                .map(|(k, _, f)| (k.to_string(), f.value.trim().to_string()))
+                .collect(),
+            split: self.split.value.trim().to_string(),
+            seed: self.seed_value(),
+        };
+        let name = self.name.value.trim();
+        Ok(LaunchRequest {
+            spec,
+            experiment: self.experiment.value.trim().to_string(),
+            name: (!name.is_empty()).then(|| name.to_string()),
+            tags: vec![("launched_from".into(), "tui".into())],
+        })
+    }
+
+    fn text_mut(&mut self, field: Field) -> Option<&mut TextField> {
+        Some(match field {
+            Field::Param(i) => &mut self.params.get_mut(i)?.2,
+            Field::Split => &mut self.split,
+            Field::Lags => &mut self.lags,
+            Field::Rolling => &mut self.rolling,
+            Field::Groups => &mut self.groups,
+            Field::Seed => &mut self.seed,
+            Field::Experiment => &mut self.experiment,
+            Field::Name => &mut self.name,
+            _ => return None,
+        })
+    }
+
+    fn cycle(&mut self, forward: bool) {
+        let step = |i: usize, n: usize| {
+            if n == 0 {
+                0
+            } else if forward {
+                (i + 1) % n
+            } else {
+                (i + n - 1) % n
+            }
+        };
+        match self.focused() {
+            Field::Dataset => {
+                self.dataset = step(self.dataset, self.datasets.len());
+                self.reset_for_dataset();
+            }
+            Field::Target => {
+                let n = self.profile().map_or(0, |p| p.columns.len());
+                self.target = step(self.target, n);
+                self.ensure_model_fits();
+                self.reset_params();
+            }
+            Field::Task => {
+                let all = [TaskChoice::Auto, TaskChoice::Regression, TaskChoice::Binary];
+                let i = all.iter().position(|t| *t == self.task).unwrap_or(0);
+                self.task = all[step(i, all.len())];
+                self.ensure_model_fits();
+                self.reset_params();
+            }
+            Field::Model => {
+                let models = ModelKind::for_task(self.task());
+                let i = models.iter().position(|m| *m == self.model).unwrap_or(0);
+                self.model = models
+                    .get(step(i, models.len()))
+                    .copied()
+                    .unwrap_or(ModelKind::Gbdt);
+                self.reset_params();
+            }
+            Field::Log1p => self.log1p = !self.log1p,
+            _ => {}
+        }
+        self.validate();
+    }
+
+    fn edit_key(&mut self, key: &KeyEvent) {
+        let field = self.focused();
+        match key.code {
+            KeyCode::Enter | KeyCode::Esc => self.editing = false,
+            KeyCode::Tab | KeyCode::Down => {
+                self.move_focus(true);
+                self.editing = self.focused().is_text();
+            }
+            KeyCode::BackTab | KeyCode::Up => {
+                self.move_focus(false);
+                self.editing = self.focused().is_text();
+            }
+            KeyCode::Backspace => {
+                if let Some(text) = self.text_mut(field) {
+                    text.value.pop();
+                }
+            }
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                if let Some(text) = self.text_mut(field) {
+                    text.value.clear();
+                }
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                if let Some(text) = self.text_mut(field) {
+                    text.value.push(c);
+                }
+            }
+            _ => {}
+        }
+        self.validate();
+    }
+
+    fn move_focus(&mut self, down: bool) {
+        let n = self.fields().len();
+        self.focus = if down {
+            (self.focus + 1).min(n.saturating_sub(1))
+        } else {
+            self.focus.saturating_sub(1)
+        };
+    }
+
+    fn picker_key(&mut self, key: &KeyEvent, cursor: usize) -> EventState {
+        let n = self.features.len();
+        match lookup(PICKER_KEYS, key) {
+            Some(PickerCommand::Down) => self.picker = Some((cursor + 1).min(n.saturating_sub(1))),
+            Some(PickerCommand::Up) => self.picker = Some(cursor.saturating_sub(1)),
+            Some(PickerCommand::Toggle) => {
+                if let Some(flag) = self.features.get_mut(cursor) {
+                    *flag = !*flag;
+                }
+            }
+            Some(PickerCommand::All) => self.features.iter_mut().for_each(|f| *f = true),
+            Some(PickerCommand::None) => self.features.iter_mut().for_each(|f| *f = false),
+            Some(PickerCommand::Close) => self.picker = None,
+            None => return EventState::NotConsumed,
+        }
+        EventState::Consumed
+    }
+
+    /// The number of columns used as features (the target never counts).
+    pub fn feature_count(&self) -> (usize, usize) {
+        let Some(profile) = self.profile() else {
+            return (0, 0);
+        };
+        let target = self.target_name().unwrap_or_default();
+        let eligible = profile.columns.iter().filter(|c| c.name != target).count();
+        let used = profile
+            .columns
+            .iter()
+            .zip(&self.features)
+            .filter(|(c, on)| **on && c.name != target)
+            .count();
+        (used, eligible)
+    }
+
+    /// Whether keys typed now are text (so global keys such as `q` must not act).
+    pub fn captures_text(&self) -> bool {
+        self.editing || self.picker.is_some()
+    }
+}
+
+/// "1, 2, 4,52" as periods; empty text is no periods.
+fn periods(text: &str) -> Result<Vec<usize>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<usize>()
+                .ok()
+                .filter(|v| (1..=10_000).contains(v))
+                .ok_or_else(|| format!("'{p}' is not a whole number of periods from 1 to 10000"))
+        })
+        .collect()
+}
+
+fn names(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+impl Component for TrainTab {
+    fn handle_key(&mut self, key: &KeyEvent) -> EventState {
+        if let Some(cursor) = self.picker {
+            return self.picker_key(key, cursor);
+        }
+        if self.editing {
+            self.edit_key(key);
+            return EventState::Consumed;
+        }
+        let Some(command) = lookup(TRAIN_KEYS, key) else {
+            return EventState::NotConsumed;
+        };
+        match command {
+            TrainCommand::Down => self.move_focus(true),
+            TrainCommand::Up => self.move_focus(false),
+            TrainCommand::Previous => self.cycle(false),
+            TrainCommand::Next => self.cycle(true),
+            TrainCommand::Edit => self.editing = self.focused().is_text(),
+            TrainCommand::Toggle => match self.focused() {
+                Field::Features if !self.features.is_empty() => self.picker = Some(0),
+                Field::Log1p => self.cycle(true),
+                _ => {}
+            },
+            TrainCommand::Launch if self.launching => {}
+            TrainCommand::Launch => match self.request() {
+                Ok(request) => {
+                    self.launching = true;
+                    self.message = Some((false, "validating and starting the worker…".into()));
+                    self.pending_launch = Some(request);
+                }
+                Err(problem) => self.message = Some((true, problem)),
+            },
+            TrainCommand::Reset => self.reset_for_dataset(),
+        }
+        EventState::Consumed
+    }
+
+    fn update(&mut self, action: Action) -> Option<Action> {
+        match action {
+            Action::Launched(result) => {
+                self.launching = false;
+                match result {
+                    Ok(launched) => {
+                        self.message = Some((
+                            false,
+                            format!(
+                                "run {} started: {} training, {} validation rows",
+                                launched.run_id, launched.train_rows, launched.valid_rows
+                            ),
+                        ));
+                        Some(Action::OpenRun(launched.run_id))
+                    }
+                    Err(error) => {
+                        self.message = Some((true, error));
+                        None
+                    }
+                }
+            }
+            other => Some(other),
+        }
+    }
+
+    fn render(&mut self, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spinner: char) {
+        super::train_view::render(self, frame, area, theme, spinner);
+    }
+
+    fn commands(&self) -> Vec<KeyHelp> {
+        if self.picker.is_some() {
+            help_of(PICKER_KEYS)
+        } else {
+            help_of(TRAIN_KEYS)
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        "Train"
+    }
+}

@@ -1,0 +1,372 @@
+//! Drawing the Train pane: the form on the left; on the right what the focused field means (the
+//! target's profile, a parameter's range) or the feature picker with each column's profile.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
+
+use super::block;
+use super::train::{Field, TrainTab};
+use crate::data::ColumnProfile;
+use crate::ml::models::ModelSpec;
+use crate::tui::format::{clean, count_text, num_text, truncate};
+use crate::tui::theme::Theme;
+
+const LABEL_WIDTH: usize = 17;
+
+pub fn render(tab: &mut TrainTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spin: char) {
+    let [body, message_area] =
+        Layout::vertical([Constraint::Min(5), Constraint::Length(2)]).areas(area);
+    let form_width = (body.width * 3 / 5).clamp(40, 90);
+    let [form_area, side_area] =
+        Layout::horizontal([Constraint::Length(form_width), Constraint::Min(20)]).areas(body);
+    if tab.datasets.is_empty() {
+        frame.render_widget(
+            Paragraph::new(vec![
+                Line::from(format!("{spin} no profiled dataset yet")),
+                Line::styled(
+                    "Datasets in data/ appear here once profiled (tab 1).",
+                    theme.dim,
+                ),
+            ])
+            .block(block("Train", true, theme)),
+            body,
+        );
+        return;
+    }
+    render_form(tab, frame, form_area, theme);
+    match tab.picker {
+        Some(cursor) => render_picker(tab, frame, side_area, theme, cursor),
+        None => render_context(tab, frame, side_area, theme),
+    }
+    let message = match (&tab.message, tab.launching) {
+        (_, true) => Line::from(format!("{spin} validating and starting the worker…")),
+        (Some((true, text)), _) => Line::styled(clean(text), theme.error),
+        (Some((false, text)), _) => Line::styled(clean(text), theme.ok),
+        (None, _) => Line::styled(
+            "Enter launches · e edits a field · ← → choose · Space picks features",
+            theme.dim,
+        ),
+    };
+    frame.render_widget(
+        Paragraph::new(message).wrap(Wrap { trim: true }),
+        message_area,
+    );
+}
+
+fn value_line(tab: &TrainTab, field: Field) -> (String, Option<String>) {
+    let text = |f: &super::train::TextField| (f.value.clone(), f.error.clone());
+    match field {
+        Field::Dataset => (
+            tab.datasets
+                .get(tab.dataset)
+                .map(|d| {
+                    format!(
+                        "‹ {} › {} rows",
+                        clean(&d.relative),
+                        count_text(d.profile.rows)
+                    )
+                })
+                .unwrap_or_default(),
+            None,
+        ),
+        Field::Target => {
+            let column = tab.profile().and_then(|p| p.columns.get(tab.target));
+            (
+                column
+                    .map(|c| format!("‹ {} › {}", clean(&c.name), c.kind.as_str()))
+                    .unwrap_or_default(),
+                None,
+            )
+        }
+        Field::Task => (
+            format!(
+                "‹ {} › {}",
+                tab.task.label(),
+                tab.task().as_str().replace('_', " ")
+            ),
+            None,
+        ),
+        Field::Model => (format!("‹ {} ›", tab.model), None),
+        Field::Features => {
+            let (used, eligible) = tab.feature_count();
+            (
+                format!("{used} of {eligible} columns  (Space to pick)"),
+                None,
+            )
+        }
+        Field::Param(i) => tab
+            .params
+            .get(i)
+            .map(|(_, _, f)| text(f))
+            .unwrap_or_default(),
+        Field::Split => text(&tab.split),
+        Field::Lags => text(&tab.lags),
+        Field::Rolling => text(&tab.rolling),
+        Field::Groups => text(&tab.groups),
+        Field::Log1p => ((if tab.log1p { "[x]" } else { "[ ]" }).to_string(), None),
+        Field::Seed => text(&tab.seed),
+        Field::Experiment => text(&tab.experiment),
+        Field::Name => {
+            let (value, error) = text(&tab.name);
+            if value.is_empty() && !tab.editing {
+                ("(model-dataset-time)".to_string(), error)
+            } else {
+                (value, error)
+            }
+        }
+        Field::Launch => (
+            if tab.launching {
+                "[ launching… ]".into()
+            } else {
+                "[ Launch ]".into()
+            },
+            None,
+        ),
+    }
+}
+
+fn render_form(tab: &TrainTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let fields = tab.fields();
+    let focus = tab.focus.min(fields.len().saturating_sub(1));
+    let inner_height = area.height.saturating_sub(2) as usize;
+    // Keep the focused row visible in a short terminal.
+    let first = focus.saturating_sub(inner_height.saturating_sub(1));
+    let width = area.width.saturating_sub(2) as usize;
+    let mut lines = Vec::new();
+    for (index, field) in fields.iter().enumerate().skip(first).take(inner_height) {
+        let label = match field {
+            Field::Param(i) => tab.params.get(*i).map_or("", |(name, _, _)| *name),
+            other => other.label(),
+        };
+        let (value, error) = value_line(tab, *field);
+        let focused = index == focus;
+        let cursor = if focused && tab.editing { "▏" } else { "" };
+        let marker = if focused { "▶ " } else { "  " };
+        let label_style = if matches!(field, Field::Param(_)) {
+            theme.dim
+        } else {
+            theme.header
+        };
+        let mut spans = vec![
+            Span::raw(marker),
+            Span::styled(
+                format!("{:<LABEL_WIDTH$}", truncate(label, LABEL_WIDTH)),
+                label_style,
+            ),
+            Span::styled(
+                format!("{}{cursor}", clean(&value)),
+                if focused {
+                    theme.selected
+                } else {
+                    Default::default()
+                },
+            ),
+        ];
+        if let Some(error) = error {
+            spans.push(Span::raw("  "));
+            spans.push(Span::styled(format!("✗ {}", clean(&error)), theme.error));
+        }
+        let line = Line::from(spans);
+        lines.push(if line.width() > width {
+            Line::from(truncate(&line.to_string(), width))
+        } else {
+            line
+        });
+    }
+    let title = if tab.editing {
+        "Train — editing (Enter/Esc done)"
+    } else {
+        "Train"
+    };
+    frame.render_widget(Paragraph::new(lines).block(block(title, true, theme)), area);
+}
+
+fn column_summary(column: &ColumnProfile) -> String {
+    let mut text = format!(
+        "{} · {} distinct · {:.1}% missing",
+        column.kind.as_str(),
+        count_text(column.distinct),
+        column.missing_pct
+    );
+    if let Some(n) = &column.numeric {
+        text.push_str(&format!(
+            " · {} … {} (mean {})",
+            num_text(n.min),
+            num_text(n.max),
+            num_text(n.mean)
+        ));
+    } else if let Some(range) = &column.date_range {
+        text.push_str(&format!(" · {} … {}", range.min, range.max));
+    } else if let Some(top) = column.top.first() {
+        text.push_str(&format!(
+            " · top '{}' {:.0}%",
+            clean(&top.value),
+            top.share * 100.0
+        ));
+    }
+    text
+}
+
+fn render_context(tab: &TrainTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let mut lines: Vec<Line<'_>> = Vec::new();
+    let field = tab.focused();
+    match field {
+        Field::Target | Field::Task | Field::Dataset => {
+            if let Some(column) = tab.profile().and_then(|p| p.columns.get(tab.target)) {
+                lines.push(Line::styled(
+                    format!("target {}", clean(&column.name)),
+                    theme.header,
+                ));
+                lines.push(Line::from(column_summary(column)));
+                lines.push(Line::from(""));
+                lines.push(Line::from(format!(
+                    "task: {}",
+                    tab.task().as_str().replace('_', " ")
+                )));
+                lines.push(Line::styled(
+                    "Two distinct values make a binary classification; numbers a regression.",
+                    theme.dim,
+                ));
+            }
+        }
+        Field::Model => {
+            lines.push(Line::styled(format!("{}", tab.model), theme.header));
+            lines.push(Line::from(
+                match tab.model {
+                    crate::ml::models::ModelKind::Gbdt => {
+                        "Gradient-boosted trees (hessboost): the forecaster's model. Poisson or \
+                         Tweedie objectives suit unit sales."
+                    }
+                    crate::ml::models::ModelKind::RandomForest => {
+                        "Random forest (smartcore), grown ten trees per step."
+                    }
+                    crate::ml::models::ModelKind::DecisionTree => "One decision tree (smartcore).",
+                    crate::ml::models::ModelKind::Logistic => {
+                        "Logistic regression on standardised features."
+                    }
+                    _ => "A linear model on standardised features (smartcore).",
+                }
+                .to_string(),
+            ));
+            lines.push(Line::from(""));
+            lines.push(Line::styled(
+                format!(
+                    "for {}: {}",
+                    tab.task().as_str().replace('_', " "),
+                    crate::ml::models::ModelKind::for_task(tab.task())
+                        .iter()
+                        .map(|m| m.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                theme.dim,
+            ));
+        }
+        Field::Param(i) => {
+            let spec = ModelSpec::defaults(tab.model, tab.task(), 0);
+            if let Some((name, _, _)) = tab.params.get(i)
+                && let Some(info) = spec.info().iter().find(|p| p.name == *name)
+            {
+                lines.push(Line::styled(info.name, theme.header));
+                lines.push(Line::from(info.description));
+                lines.push(Line::from(format!("range: {}", info.range)));
+            }
+        }
+        Field::Split => {
+            lines.push(Line::styled("split", theme.header));
+            lines.push(Line::from(
+                "random:0.2 — a seeded random fifth for validation",
+            ));
+            lines.push(Line::from(
+                "time:COLUMN:N — the last N dates for validation",
+            ));
+            lines.push(Line::from("time:COLUMN:YYYY-MM-DD — from that date on"));
+            lines.push(Line::styled(
+                "A forecast is validated on its future: use a time split for sales.",
+                theme.dim,
+            ));
+        }
+        Field::Lags | Field::Rolling | Field::Groups => {
+            lines.push(Line::styled("lag features", theme.header));
+            lines.push(Line::from(
+                "Lags: the target N periods back (1,2,4,52); rolling means over the last N \
+                 periods (4,13); groups: the columns of one series (store_id,item_id). The date \
+                 is the time split's column. Computed from the past only.",
+            ));
+        }
+        Field::Log1p => {
+            lines.push(Line::styled("log1p target", theme.header));
+            lines.push(Line::from(
+                "Train on log(1 + target) for skewed sales; predictions are transformed back.",
+            ));
+        }
+        Field::Features => {
+            lines.push(Line::styled("features", theme.header));
+            lines.push(Line::from(
+                "Space opens the column list with each column's profile.",
+            ));
+        }
+        _ => {
+            lines.push(Line::styled("run", theme.header));
+            lines.push(Line::from(
+                "The run trains in its own process: close the terminal or lose the SSH link \
+                 and it goes on. Follow it in the Runs tab (3).",
+            ));
+        }
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .block(block("About", false, theme)),
+        area,
+    );
+}
+
+fn render_picker(tab: &TrainTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme, cursor: usize) {
+    let Some(profile) = tab.profile() else {
+        return;
+    };
+    let target = tab.target_name().unwrap_or_default();
+    let rows: Vec<Row<'_>> = profile
+        .columns
+        .iter()
+        .zip(&tab.features)
+        .map(|(c, on)| {
+            let mark = if c.name == target {
+                "tgt"
+            } else if *on {
+                "[x]"
+            } else {
+                "[ ]"
+            };
+            Row::new(vec![
+                Cell::from(mark),
+                Cell::from(clean(&c.name)),
+                Cell::from(c.kind.as_str()),
+                Cell::from(format!("{:.1}%", c.missing_pct)),
+                Cell::from(count_text(c.distinct)),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(4),
+            Constraint::Min(10),
+            Constraint::Length(11),
+            Constraint::Length(7),
+            Constraint::Length(9),
+        ],
+    )
+    .header(Row::new(vec!["use", "column", "kind", "missing", "distinct"]).style(theme.header))
+    .row_highlight_style(theme.selected)
+    .block(block(
+        "Features — Space toggles, a all, n none",
+        true,
+        theme,
+    ));
+    let mut state = TableState::default().with_selected(Some(cursor));
+    frame.render_stateful_widget(table, area, &mut state);
+}
