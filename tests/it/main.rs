@@ -15,3 +15,4 @@ mod shared_data;
 mod store;
 mod train;
 mod tui;
+mod tui_train;

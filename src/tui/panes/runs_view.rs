@@ -373,8 +373,13 @@ fn render_metrics(detail: &RunDetail, frame: &mut Frame<'_>, area: Rect, theme: 
                 last(&detail.valid_curve)
             )));
             lines.push(Line::from(""));
+            let ended = detail.run.as_ref().is_some_and(|r| r.status.is_terminal());
             lines.push(Line::styled(
-                "Final metrics and importances appear when the run ends.",
+                if ended {
+                    "No final metrics: the run ended before its model was saved."
+                } else {
+                    "Final metrics and importances appear when the run ends."
+                },
                 theme.dim,
             ));
         }

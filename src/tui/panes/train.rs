@@ -446,7 +446,14 @@ impl TrainTab {
         let task = self.task();
         let mut spec = ModelSpec::defaults(self.model, task, self.seed_value());
         for (name, _, field) in &mut self.params {
-            field.error = spec.set(name, &field.value).err().map(|e| e.to_string());
+            // Beside the field its name is already shown: keep what was expected.
+            field.error = spec.set(name, &field.value).err().map(|e| {
+                let text = e.to_string();
+                match text.split_once("; ") {
+                    Some((_, expected)) => expected.to_string(),
+                    None => text,
+                }
+            });
         }
         let columns: Vec<(String, ColumnKind)> = self
             .profile()
@@ -589,6 +596,7 @@ impl TrainTab {
     }
 
     fn cycle(&mut self, forward: bool) {
+        self.message = None;
         let step = |i: usize, n: usize| {
             if n == 0 {
                 0
@@ -633,6 +641,8 @@ impl TrainTab {
 
     fn edit_key(&mut self, key: &KeyEvent) {
         let field = self.focused();
+        // The last launch's message is about values that are changing.
+        self.message = None;
         match key.code {
             KeyCode::Enter | KeyCode::Esc => self.editing = false,
             KeyCode::Tab | KeyCode::Down => {

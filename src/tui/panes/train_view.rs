@@ -18,7 +18,9 @@ const LABEL_WIDTH: usize = 17;
 pub fn render(tab: &mut TrainTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spin: char) {
     let [body, message_area] =
         Layout::vertical([Constraint::Min(5), Constraint::Length(2)]).areas(area);
-    let form_width = (body.width * 3 / 5).clamp(40, 90);
+    // The feature picker's profile columns need the room more than the form does.
+    let share = if tab.picker.is_some() { 2 } else { 3 };
+    let form_width = (body.width * share / 5).clamp(40, 90);
     let [form_area, side_area] =
         Layout::horizontal([Constraint::Length(form_width), Constraint::Min(20)]).areas(body);
     if tab.datasets.is_empty() {

@@ -1,0 +1,312 @@
+//! The Train and Runs tabs in-process: the real App and key handler rendered into a ratatui
+//! TestBackend, compared with committed snapshots; runs are written to the store as a worker
+//! would, with their timestamps pinned so the snapshots are stable.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use shelfcast::ml::artifact::MetricsFile;
+use shelfcast::ml::metrics::RegressionMetrics;
+use shelfcast::ml::train::Evaluation;
+use shelfcast::project::Project;
+use shelfcast::store::{MetricPoint, NewRun, QueuedRun, RunStatus, RunStore};
+use shelfcast::tui::app::{App, Tab};
+use shelfcast::tui::run_profile_job;
+use shelfcast::tui::theme::Theme;
+use tokio::sync::mpsc::unbounded_channel;
+
+use crate::common::{fixtures, project};
+
+fn app_for(root: &std::path::Path) -> App {
+    let store = RunStore::open(&root.join("runs.db")).expect("store");
+    let mut app = App::new(&Project::new(root), store, Theme::monochrome());
+    let (tx, mut rx) = unbounded_channel();
+    while let Some((file, use_cache)) = app.datasets.next_job() {
+        run_profile_job(app.store.path(), file, use_cache, &tx);
+        while let Ok(action) = rx.try_recv() {
+            app.update(action);
+        }
+    }
+    app
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.handle_key(&KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn keys(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn draw(app: &mut App) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(110, 34)).expect("terminal");
+    terminal.draw(|frame| app.render(frame)).expect("draw");
+    terminal
+}
+
+fn text(terminal: &Terminal<TestBackend>) -> String {
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn sales_fixture() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (tmp, root) = project();
+    std::fs::copy(
+        fixtures().join("small/weekly_sales.csv"),
+        root.join("data/weekly_sales.csv"),
+    )
+    .expect("copy");
+    (tmp, root)
+}
+
+#[test]
+fn train_form_is_built_from_the_profile_and_validates_as_you_type() {
+    let (_tmp, root) = sales_fixture();
+    let mut app = app_for(&root);
+    key(&mut app, KeyCode::Char('2'));
+    assert_eq!(app.active, Tab::Train);
+    insta::assert_snapshot!("train_form", draw(&mut app).backend());
+
+    // Down to learning_rate (dataset, target, task, model, features, rounds, learning_rate),
+    // type a value out of range: the field says why, and Enter refuses to launch.
+    for _ in 0..6 {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    key(&mut app, KeyCode::Char('e'));
+    app.handle_key(&KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    keys(&mut app, "5q");
+    assert_eq!(
+        app.active,
+        Tab::Train,
+        "typed text never switches tabs or quits"
+    );
+    assert!(!app.should_quit);
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    assert!(app.train.pending_launch.is_none());
+    let screen = text(&draw(&mut app));
+    assert!(
+        screen.contains("5q  ✗ expected above 0, at most 1"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("learning_rate: expected above 0, at most 1"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("train_form_invalid", draw(&mut app).backend());
+
+    // A good value, then the model choice changes the parameter rows.
+    key(&mut app, KeyCode::Char('e'));
+    app.handle_key(&KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    keys(&mut app, "0.05");
+    key(&mut app, KeyCode::Enter);
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Char('k'));
+    }
+    key(&mut app, KeyCode::Right);
+    assert_eq!(app.train.model.as_str(), "linear");
+    key(&mut app, KeyCode::Right);
+    let screen = text(&draw(&mut app));
+    assert!(
+        screen.contains("‹ ridge ›") && screen.contains("alpha"),
+        "{screen}"
+    );
+
+    // The feature picker shows each column's profile; Space drops one.
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Char(' '));
+    insta::assert_snapshot!("train_feature_picker", draw(&mut app).backend());
+    key(&mut app, KeyCode::Esc);
+    let (used, eligible) = app.train.feature_count();
+    assert_eq!((used, eligible), (eligible - 1, eligible));
+
+    // A valid form becomes a launch request with the typed values.
+    key(&mut app, KeyCode::Enter);
+    let request = app.train.pending_launch.take().expect("a launch request");
+    assert_eq!(request.spec.model.as_str(), "ridge");
+    assert_eq!(request.spec.target, "units");
+    assert_eq!(request.spec.split, "time:week:1");
+}
+
+/// Writes a run as a worker would, with fixed timestamps.
+fn seed_runs(root: &std::path::Path) {
+    let mut store = RunStore::open(&root.join("runs.db")).expect("store");
+    let params: Vec<(String, String)> = [
+        ("model", "gbdt"),
+        ("task", "regression"),
+        ("target", "units"),
+        ("split", "time:week:2"),
+        ("model.rounds", "40"),
+        ("model.objective", "squared_error"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let new = |name: &str| NewRun {
+        experiment: "promo".into(),
+        name: name.into(),
+        model_kind: "gbdt".into(),
+        task: "regression".into(),
+        dataset_id: None,
+        parent_run_id: None,
+    };
+    for name in ["finished-run", "failed-run", "live-run"] {
+        store
+            .create_queued_run(&QueuedRun {
+                run: &new(name),
+                params: &params,
+                tags: &[],
+                spec_json: "{}",
+            })
+            .expect("run");
+    }
+    let curve = |run: i64, steps: i64| {
+        let mut points = Vec::new();
+        for step in 0..steps {
+            let t = 1_700_000_000_000 + step * 100;
+            let decay = 10.0 / (1.0 + step as f64 * 0.2);
+            points.push(MetricPoint {
+                key: "train_loss".into(),
+                step,
+                value: 2.0 + decay,
+                timestamp_ms: t,
+            });
+            points.push(MetricPoint {
+                key: "valid_loss".into(),
+                step,
+                value: 3.0 + decay * 1.1,
+                timestamp_ms: t,
+            });
+        }
+        (run, points)
+    };
+    for (run, steps) in [(1, 40), (2, 12), (3, 25)] {
+        let (run, points) = curve(run, steps);
+        store.log_metrics(run, &points).expect("points");
+    }
+    store
+        .log_metrics(
+            1,
+            &[MetricPoint {
+                key: "rmse".into(),
+                step: 39,
+                value: 3.2554,
+                timestamp_ms: 1_700_000_004_000,
+            }],
+        )
+        .expect("final");
+    store
+        .set_status(1, RunStatus::Finished, None)
+        .expect("finish");
+    store
+        .set_status(
+            2,
+            RunStatus::Failed,
+            Some("the worker (pid 4242) ended without finishing: it crashed or was killed; its points up to step 11 are kept"),
+        )
+        .expect("fail");
+    store.set_status(3, RunStatus::Running, None).expect("run");
+    drop(store);
+    let db = rusqlite::Connection::open(root.join("runs.db")).expect("sqlite");
+    db.execute_batch(
+        "UPDATE runs SET created_at = '2026-11-20T09:00:00.000Z', \
+         started_at = '2026-11-20T09:00:01.000Z';
+         UPDATE runs SET ended_at = '2026-11-20T09:00:05.500Z' WHERE id IN (1, 2);",
+    )
+    .expect("pin times");
+
+    let dir = root.join("models/runs/1");
+    std::fs::create_dir_all(dir.join("model")).expect("dir");
+    std::fs::write(
+        dir.join("worker.log"),
+        "09:00:01 worker 1234 took run 1\n09:00:01 loading data/weekly_sales.csv\n\
+         09:00:02 training gbdt on 9 encoded columns\n09:00:05 finished: validation rmse 3.255400\n",
+    )
+    .expect("log");
+    let regression = |rmse: f64| {
+        Evaluation::Regression(RegressionMetrics {
+            rows: 4,
+            rmse,
+            mae: rmse * 0.8,
+            mape: Some(12.5),
+            mape_zero_targets_skipped: 0,
+            wape: Some(10.1),
+            r2: Some(0.91),
+            bias: -0.25,
+        })
+    };
+    let metrics = MetricsFile {
+        train: regression(2.1),
+        validation: regression(3.2554),
+        importance_kind: "total gain".into(),
+        importance: vec![
+            ("promo".into(), 0.55),
+            ("price".into(), 0.3),
+            ("store=S1".into(), 0.15),
+        ],
+        steps: 40,
+        stopped_early: false,
+    };
+    std::fs::write(
+        dir.join("model/metrics.json"),
+        serde_json::to_vec(&metrics).expect("json"),
+    )
+    .expect("metrics");
+}
+
+#[test]
+fn runs_list_and_run_view_show_status_curves_metrics_log_and_importance() {
+    let (_tmp, root) = sales_fixture();
+    seed_runs(&root);
+    let mut app = app_for(&root);
+    key(&mut app, KeyCode::Char('3'));
+    assert_eq!(app.runs.rows.len(), 3);
+    // The running run has no end: pin "now" out of the picture by selecting the others only.
+    let screen = text(&draw(&mut app));
+    assert!(
+        screen.contains("running") && screen.contains("step 25"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("failed") && screen.contains("rmse 3.26"),
+        "{screen}"
+    );
+
+    key(&mut app, KeyCode::Char('G'));
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.runs.open, Some(1));
+    insta::assert_snapshot!("run_view_finished", draw(&mut app).backend());
+
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('k'));
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.runs.open, Some(2));
+    insta::assert_snapshot!("run_view_failed", draw(&mut app).backend());
+
+    // Cancel asks first; any other key says no; y asks the worker to stop.
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('g'));
+    key(&mut app, KeyCode::Char('c'));
+    assert!(
+        app.runs
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("cancel run 3 (live-run)? y"))
+    );
+    key(&mut app, KeyCode::Char('x'));
+    assert_eq!(app.runs.message.as_deref(), Some("not cancelled"));
+    key(&mut app, KeyCode::Char('c'));
+    key(&mut app, KeyCode::Char('y'));
+    let store = RunStore::open(&root.join("runs.db")).expect("store");
+    assert!(store.get_run(3).expect("run").cancel_requested);
+}
