@@ -7,13 +7,15 @@ use std::time::{Duration, Instant};
 
 use crate::common::{bin, project, shared_data};
 
-/// A detached tmux session with a fixed size, killed on drop.
-struct Tmux {
+/// A detached tmux session with a fixed size on its own server (socket), so tests never touch
+/// the user's tmux and can kill their server; killed on drop.
+pub(crate) struct Tmux {
+    socket: String,
     session: String,
 }
 
 impl Tmux {
-    fn available(test: &str) -> bool {
+    pub(crate) fn available(test: &str) -> bool {
         let ok = Command::new("tmux")
             .arg("-V")
             .output()
@@ -24,35 +26,51 @@ impl Tmux {
         ok
     }
 
-    fn start(name: &str, root: &Path) -> Self {
-        let session = format!("shelfcast-{name}-{}", std::process::id());
-        // After the app exits, print a marker and the terminal's mode, so the test can see that
-        // raw mode was left; then keep the pane open for capture.
+    fn tmux(&self) -> Command {
+        let mut command = Command::new("tmux");
+        command.args(["-L", &self.socket]);
+        command
+    }
+
+    /// The app on `root`; after it exits, a marker and the terminal's mode are printed, so a
+    /// test can see that raw mode was left, and the pane stays open for capture.
+    pub(crate) fn start(name: &str, root: &Path) -> Self {
         let command = format!(
             "NO_COLOR=1 {} --root {}; echo SHELFCAST_EXITED=$?; stty -a | tr ' ' '\\n' | grep -x -- '-\\?icanon'; sleep 600",
             bin(),
             root.display()
         );
-        let status = Command::new("tmux")
+        Self::run(name, &command)
+    }
+
+    /// Any shell command in a new session.
+    pub(crate) fn run(name: &str, command: &str) -> Self {
+        let tmux = Self {
+            socket: format!("shelfcast-test-{name}-{}", std::process::id()),
+            session: format!("shelfcast-{name}"),
+        };
+        let status = tmux
+            .tmux()
             .args([
                 "new-session",
                 "-d",
                 "-s",
-                &session,
+                &tmux.session,
                 "-x",
                 "120",
                 "-y",
                 "36",
-                &command,
+                command,
             ])
             .status()
             .expect("start tmux");
         assert!(status.success(), "tmux new-session failed");
-        Self { session }
+        tmux
     }
 
-    fn keys(&self, keys: &[&str]) {
-        let status = Command::new("tmux")
+    pub(crate) fn keys(&self, keys: &[&str]) {
+        let status = self
+            .tmux()
             .args(["send-keys", "-t", &self.session])
             .args(keys)
             .status()
@@ -60,8 +78,9 @@ impl Tmux {
         assert!(status.success());
     }
 
-    fn screen(&self) -> String {
-        let output = Command::new("tmux")
+    pub(crate) fn screen(&self) -> String {
+        let output = self
+            .tmux()
             .args(["capture-pane", "-p", "-t", &self.session])
             .output()
             .expect("capture-pane");
@@ -69,7 +88,12 @@ impl Tmux {
     }
 
     /// Polls the screen until `condition` holds; panics with the last screen after `timeout`.
-    fn wait_for(&self, what: &str, timeout: Duration, condition: impl Fn(&str) -> bool) -> String {
+    pub(crate) fn wait_for(
+        &self,
+        what: &str,
+        timeout: Duration,
+        condition: impl Fn(&str) -> bool,
+    ) -> String {
         let deadline = Instant::now() + timeout;
         loop {
             let screen = self.screen();
@@ -82,12 +106,26 @@ impl Tmux {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+
+    /// Kills the whole tmux server, as closing the terminal window of a remote session does:
+    /// every process attached to its terminals gets SIGHUP.
+    pub(crate) fn kill_server(&self) {
+        let status = self
+            .tmux()
+            .arg("kill-server")
+            .status()
+            .expect("kill-server");
+        assert!(status.success(), "tmux kill-server failed");
+    }
 }
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
+        // The server may be gone already (a test killed it on purpose).
+        let _ = self
+            .tmux()
+            .arg("kill-server")
+            .stderr(std::process::Stdio::null())
             .status();
     }
 }

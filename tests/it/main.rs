@@ -4,6 +4,7 @@ mod architecture;
 mod common;
 mod data;
 mod e2e;
+mod e2e_train;
 mod ml_features;
 mod ml_gbdt;
 mod ml_lags;
