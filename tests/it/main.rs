@@ -13,6 +13,7 @@ mod ml_metrics;
 mod ml_split;
 mod sample;
 mod shared_data;
+mod shared_train;
 mod store;
 mod train;
 mod tui;
