@@ -127,6 +127,14 @@ impl Prepared {
                 format!("{} on {}", lookup.path.display(), lookup.key),
             ));
         }
+        if self.model.kind == ModelKind::Gbdt {
+            let rows = self
+                .split
+                .train
+                .len()
+                .min(super::gbdt::TRAIN_LOSS_SAMPLE_ROWS);
+            pairs.push(("train_loss_rows".into(), rows.to_string()));
+        }
         for (key, value) in self.model.pairs() {
             // The run's seed is recorded once, above.
             if key != "seed" {

@@ -166,16 +166,12 @@ fn telco_case(bench: &TrainBench, path: &Path) -> anyhow::Result<()> {
             _ => {}
         }
     }
+    let gbdt = run_case(&features(spec(ModelKind::Gbdt, small)), "binary", "binary")?;
+    let logistic = run_case(&features(spec(ModelKind::Logistic, Vec::new())), "", "")?;
     println!(
         "{:<26} {:>10} {:>10} {:>10}",
         "", "ROC AUC", "PR AUC", "log loss"
     );
-    let gbdt = run_case(&features(spec(ModelKind::Gbdt, small)), "binary", "binary")?;
-    let logistic = run_case(
-        &features(spec(ModelKind::Logistic, Vec::new())),
-        "binary",
-        "",
-    )?;
     for (label, outcome) in [
         (format!("Shelfcast gbdt ({gbdt_rounds} r.)"), &gbdt),
         ("Shelfcast logistic".to_string(), &logistic),
