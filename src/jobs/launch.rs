@@ -124,7 +124,7 @@ pub fn queue_run(
         },
         params: &prepared.params(),
         tags: &tags,
-        spec_json: &spec_json,
+        spec_json: Some(&spec_json),
     })?;
     Ok((run_id, prepared))
 }

@@ -42,24 +42,6 @@ pub struct TreeParams {
     pub seed: u64,
 }
 
-pub const TREE_PARAMS: &[ParamInfo] = &[
-    ParamInfo {
-        name: "max_depth",
-        range: "0 (unlimited) to 64",
-        description: "depth of each tree",
-    },
-    ParamInfo {
-        name: "min_samples_leaf",
-        range: "1 to 100000",
-        description: "fewest training rows in a leaf",
-    },
-    ParamInfo {
-        name: "min_samples_split",
-        range: "2 to 100000",
-        description: "fewest rows a node needs to split",
-    },
-];
-
 pub const FOREST_PARAMS: &[ParamInfo] = &[
     ParamInfo {
         name: "trees",
@@ -93,6 +75,11 @@ pub const FOREST_PARAMS: &[ParamInfo] = &[
     },
 ];
 
+/// A single tree's parameters: the forest's without trees, max_features and seed.
+pub fn tree_params() -> &'static [ParamInfo] {
+    &FOREST_PARAMS[1..4]
+}
+
 impl TreeParams {
     pub fn decision_tree() -> Self {
         Self {
@@ -117,7 +104,7 @@ impl TreeParams {
     }
 
     pub fn set(&mut self, key: &str, value: &str, forest: bool) -> Result<(), MlError> {
-        let table = if forest { FOREST_PARAMS } else { TREE_PARAMS };
+        let table = if forest { FOREST_PARAMS } else { tree_params() };
         let setter = ParamSetter::new(table, key, value)?;
         match key {
             "trees" => self.trees = setter.int(1, 5000)?,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::MlError;
 use super::features::{Matrix, Task};
-use super::forest::{FOREST_PARAMS, ForestModel, TREE_PARAMS, TreeParams, train_forest};
+use super::forest::{FOREST_PARAMS, ForestModel, TreeParams, train_forest, tree_params};
 use super::gbdt::{GBDT_PARAMS, GbdtModel, GbdtParams, train_gbdt};
 use super::linear::{LinearKind, LinearModel, LinearParams, train_linear};
 use super::params::ParamInfo;
@@ -201,7 +201,7 @@ impl ModelSpec {
             (ModelParams::Gbdt(_), _) => GBDT_PARAMS,
             (ModelParams::Linear(p), _) => p.info(),
             (ModelParams::Trees(_), ModelKind::RandomForest) => FOREST_PARAMS,
-            (ModelParams::Trees(_), _) => TREE_PARAMS,
+            (ModelParams::Trees(_), _) => tree_params(),
         }
     }
 

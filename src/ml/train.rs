@@ -451,7 +451,9 @@ pub fn predict_target(
     })
 }
 
-fn evaluate(
+/// The metrics of `model` on encoded rows `x` against targets `y` (in the pipeline's target
+/// scale, log1p undone).
+pub fn evaluate(
     pipeline: &FeaturePipeline,
     model: &dyn Model,
     x: &Matrix,

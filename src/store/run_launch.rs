@@ -11,7 +11,8 @@ pub struct QueuedRun<'a> {
     pub run: &'a NewRun,
     pub params: &'a [(String, String)],
     pub tags: &'a [(String, String)],
-    pub spec_json: &'a str,
+    /// `None` for runs logged some other way than `shelfcast train` (benchmarks, imports).
+    pub spec_json: Option<&'a str>,
 }
 
 impl RunStore {

@@ -164,22 +164,11 @@ impl RunStore {
 
     /// Records a new run as `queued`, with its experiment created on first use.
     pub fn create_run(&mut self, new: &NewRun) -> Result<RunId, StoreError> {
-        self.write(|tx| {
-            let experiment_id = experiment_id_in(tx, &new.experiment)?;
-            tx.execute(
-                "INSERT INTO runs (experiment_id, name, status, model_kind, task, dataset_id, \
-                 parent_run_id, created_at) VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    experiment_id,
-                    new.name,
-                    new.model_kind,
-                    new.task,
-                    new.dataset_id,
-                    new.parent_run_id,
-                    now_text()
-                ],
-            )?;
-            Ok(tx.last_insert_rowid())
+        self.create_queued_run(&super::QueuedRun {
+            run: new,
+            params: &[],
+            tags: &[],
+            spec_json: None,
         })
     }
 

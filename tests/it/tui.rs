@@ -14,7 +14,7 @@ use tokio::sync::mpsc::unbounded_channel;
 use crate::common::{fixtures, project};
 use crate::data::BAD_INPUTS;
 
-fn app_for(root: &std::path::Path) -> App {
+pub(crate) fn app_for(root: &std::path::Path) -> App {
     let store = RunStore::open(&root.join("runs.db")).expect("store");
     App::new(
         &shelfcast::project::Project::new(root),
@@ -24,7 +24,7 @@ fn app_for(root: &std::path::Path) -> App {
 }
 
 /// Runs every profiling job the app asks for, inline, feeding progress and outcomes back.
-fn settle(app: &mut App) {
+pub(crate) fn settle(app: &mut App) {
     let (tx, mut rx) = unbounded_channel();
     while let Some((file, use_cache)) = app.datasets.next_job() {
         run_profile_job(app.store.path(), file, use_cache, &tx);
@@ -38,13 +38,13 @@ fn key(app: &mut App, code: KeyCode) {
     app.handle_key(&KeyEvent::new(code, KeyModifiers::NONE));
 }
 
-fn draw(app: &mut App, width: u16, height: u16) -> Terminal<TestBackend> {
+pub(crate) fn draw(app: &mut App, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
     terminal.draw(|frame| app.render(frame)).expect("draw");
     terminal
 }
 
-fn screen_text(terminal: &Terminal<TestBackend>) -> String {
+pub(crate) fn screen_text(terminal: &Terminal<TestBackend>) -> String {
     let buffer = terminal.backend().buffer();
     let mut text = String::new();
     for y in 0..buffer.area.height {

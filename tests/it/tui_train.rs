@@ -8,25 +8,14 @@ use ratatui::backend::TestBackend;
 use shelfcast::ml::artifact::MetricsFile;
 use shelfcast::ml::metrics::RegressionMetrics;
 use shelfcast::ml::train::Evaluation;
-use shelfcast::project::Project;
 use shelfcast::store::{MetricPoint, NewRun, QueuedRun, RunStatus, RunStore};
 use shelfcast::tui::app::{App, Tab};
-use shelfcast::tui::run_profile_job;
-use shelfcast::tui::theme::Theme;
-use tokio::sync::mpsc::unbounded_channel;
 
 use crate::common::{fixtures, project};
 
 fn app_for(root: &std::path::Path) -> App {
-    let store = RunStore::open(&root.join("runs.db")).expect("store");
-    let mut app = App::new(&Project::new(root), store, Theme::monochrome());
-    let (tx, mut rx) = unbounded_channel();
-    while let Some((file, use_cache)) = app.datasets.next_job() {
-        run_profile_job(app.store.path(), file, use_cache, &tx);
-        while let Ok(action) = rx.try_recv() {
-            app.update(action);
-        }
-    }
+    let mut app = crate::tui::app_for(root);
+    crate::tui::settle(&mut app);
     app
 }
 
@@ -41,21 +30,11 @@ fn keys(app: &mut App, text: &str) {
 }
 
 fn draw(app: &mut App) -> Terminal<TestBackend> {
-    let mut terminal = Terminal::new(TestBackend::new(110, 34)).expect("terminal");
-    terminal.draw(|frame| app.render(frame)).expect("draw");
-    terminal
+    crate::tui::draw(app, 110, 34)
 }
 
 fn text(terminal: &Terminal<TestBackend>) -> String {
-    let buffer = terminal.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buffer.area.height {
-        for x in 0..buffer.area.width {
-            out.push_str(buffer[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
+    crate::tui::screen_text(terminal)
 }
 
 fn sales_fixture() -> (tempfile::TempDir, std::path::PathBuf) {
@@ -166,7 +145,7 @@ fn seed_runs(root: &std::path::Path) {
                 run: &new(name),
                 params: &params,
                 tags: &[],
-                spec_json: "{}",
+                spec_json: Some("{}"),
             })
             .expect("run");
     }

@@ -18,7 +18,7 @@ use super::{benches_dir, peak_memory_mb, run_python, tempfile_dir};
 use crate::ml::features::{Matrix, Task};
 use crate::ml::lags::LagSpec;
 use crate::ml::models::{ModelKind, ModelParams, fit_model};
-use crate::ml::train::{Evaluation, TrainSpec, matrices, predict_target, prepare};
+use crate::ml::train::{Evaluation, TrainSpec, evaluate, matrices, prepare};
 
 pub struct TrainBench {
     pub data_dir: PathBuf,
@@ -259,18 +259,7 @@ fn run_case(spec: &TrainSpec, lgb_task: &str, lgb_objective: &str) -> anyhow::Re
     )?;
     let fit_seconds = fit_started.elapsed().as_secs_f64();
     let peak_mb = peak_memory_mb();
-    let predicted = predict_target(&m.pipeline, model.as_ref(), &m.valid_x)?;
-    let evaluation = match task {
-        Task::Regression => Evaluation::Regression(crate::ml::metrics::regression_metrics(
-            &m.valid_y, &predicted,
-        )?),
-        Task::BinaryClassification => {
-            let labels: Vec<bool> = m.valid_y.iter().map(|&v| v > 0.5).collect();
-            Evaluation::BinaryClassification(crate::ml::metrics::classification_metrics(
-                &labels, &predicted,
-            )?)
-        }
-    };
+    let evaluation = evaluate(&m.pipeline, model.as_ref(), &m.valid_x, &m.valid_y)?;
     let anchor = if lgb_task.is_empty() {
         Err("not compared".to_string())
     } else {
