@@ -215,7 +215,7 @@ pub fn follow(project: &Project, run: RunId) -> anyhow::Result<()> {
     let mut last_step = -1;
     loop {
         let status = store.get_run(run)?.status;
-        let last = store.metric_history(run, VALID_LOSS)?.pop();
+        let last = store.last_metric(run, VALID_LOSS)?;
         if let Some(point) = last.as_ref().filter(|p| p.step != last_step && tty) {
             last_step = point.step;
             let done = (point.step + 1) as usize;
@@ -267,8 +267,34 @@ pub fn report(project: &Project, run: RunId) -> anyhow::Result<()> {
         if key == TRAIN_LOSS || key == VALID_LOSS {
             continue;
         }
-        if let Some(point) = store.metric_history(run, &key)?.pop() {
+        if let Some(point) = store.last_metric(run, &key)? {
             println!("  {key:<18} {}", metric_text(point.value));
+        }
+    }
+    let metrics_path = crate::jobs::run_model_dir(project, run).join("metrics.json");
+    if let Ok(bytes) = std::fs::read(&metrics_path)
+        && let Ok(metrics) = serde_json::from_slice::<crate::ml::artifact::MetricsFile>(&bytes)
+    {
+        if let crate::ml::train::Evaluation::Regression(m) = &metrics.validation
+            && m.mape_zero_targets_skipped > 0
+        {
+            println!(
+                "  (mape leaves out {} validation row(s) whose actual value is zero)",
+                m.mape_zero_targets_skipped
+            );
+        }
+        let top: Vec<String> = metrics
+            .importance
+            .iter()
+            .take(5)
+            .map(|(name, share)| format!("{name} {:.0}%", share * 100.0))
+            .collect();
+        if !top.is_empty() {
+            println!(
+                "  importance ({}): {}",
+                metrics.importance_kind,
+                top.join(", ")
+            );
         }
     }
     if record.status == RunStatus::Failed {

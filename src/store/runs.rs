@@ -383,6 +383,26 @@ impl RunStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The point with the highest step of one metric of one run: one index seek, however long
+    /// the curve.
+    pub fn last_metric(&self, id: RunId, key: &str) -> Result<Option<MetricPoint>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT p.step, p.value, p.timestamp_ms FROM metric_series s \
+             JOIN metric_points p ON p.series_id = s.id \
+             WHERE s.run_id = ?1 AND s.key = ?2 ORDER BY p.step DESC, p.timestamp_ms DESC LIMIT 1",
+        )?;
+        Ok(stmt
+            .query_row(params![id, key], |row| {
+                Ok(MetricPoint {
+                    key: key.to_string(),
+                    step: row.get(0)?,
+                    value: row.get(1)?,
+                    timestamp_ms: row.get(2)?,
+                })
+            })
+            .optional()?)
+    }
+
     /// The names of the metrics a run has logged.
     pub fn metric_keys(&self, id: RunId) -> Result<Vec<String>, StoreError> {
         let mut stmt = self
