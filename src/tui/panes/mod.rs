@@ -5,6 +5,8 @@ mod datasets_view;
 pub mod runs;
 mod runs_view;
 pub mod train;
+mod train_keys;
+mod train_request;
 mod train_view;
 
 use ratatui::text::Span;

@@ -1,0 +1,175 @@
+//! The Train form's checks and the launch request it describes: every typed field is validated
+//! against the model's parameter ranges and the dataset's profile as the user types, and a
+//! request is built only from a form without errors.
+
+use std::path::Path;
+
+use super::train::{TextField, TrainTab};
+use crate::data::ColumnKind;
+use crate::jobs::LaunchRequest;
+use crate::ml::lags::LagSpec;
+use crate::ml::models::ModelSpec;
+use crate::ml::split::SplitSpec;
+use crate::ml::train::TrainSpec;
+
+impl TrainTab {
+    pub fn validate(&mut self) {
+        let task = self.task();
+        let mut spec = ModelSpec::defaults(self.model, task, self.seed_value());
+        for (name, _, field) in &mut self.params {
+            // Beside the field its name is already shown: keep what was expected.
+            field.error = spec.set(name, &field.value).err().map(|e| {
+                let text = e.to_string();
+                match text.split_once("; ") {
+                    Some((_, expected)) => expected.to_string(),
+                    None => text,
+                }
+            });
+        }
+        let columns: Vec<(String, ColumnKind)> = self
+            .profile()
+            .map(|p| p.columns.iter().map(|c| (c.name.clone(), c.kind)).collect())
+            .unwrap_or_default();
+        let kind_of = |name: &str| columns.iter().find(|(n, _)| n == name).map(|(_, k)| *k);
+        self.split.error = match SplitSpec::parse(self.split.value.trim(), 0) {
+            Err(e) => Some(e.to_string()),
+            Ok(SplitSpec::LastDates { column, .. } | SplitSpec::FromDate { column, .. }) => {
+                match kind_of(&column) {
+                    None => Some(format!("no column '{column}'")),
+                    Some(ColumnKind::Date | ColumnKind::Datetime) => None,
+                    Some(kind) => Some(format!(
+                        "'{column}' is {}; a time split needs a date column",
+                        kind.as_str()
+                    )),
+                }
+            }
+            Ok(SplitSpec::Random { .. }) => None,
+        };
+        for field in [&mut self.lags, &mut self.rolling] {
+            field.error = periods(&field.value).err();
+        }
+        self.groups.error = names(&self.groups.value)
+            .into_iter()
+            .find(|g| kind_of(g).is_none())
+            .map(|g| format!("no column '{g}'"));
+        self.seed.error = self
+            .seed
+            .value
+            .trim()
+            .parse::<u64>()
+            .err()
+            .map(|_| "a whole number".to_string());
+        self.experiment.error = self
+            .experiment
+            .value
+            .trim()
+            .is_empty()
+            .then(|| "a name is needed".to_string());
+    }
+
+    fn has_errors(&self) -> Option<String> {
+        let named =
+            |label: &str, field: &TextField| field.error.as_ref().map(|e| format!("{label}: {e}"));
+        self.params
+            .iter()
+            .find_map(|(name, _, f)| named(name, f))
+            .or_else(|| named("split", &self.split))
+            .or_else(|| named("lags", &self.lags))
+            .or_else(|| named("rolling means", &self.rolling))
+            .or_else(|| named("lag groups", &self.groups))
+            .or_else(|| named("seed", &self.seed))
+            .or_else(|| named("experiment", &self.experiment))
+    }
+
+    /// The launch request the form describes, or the first problem with it.
+    pub fn request(&self) -> Result<LaunchRequest, String> {
+        if let Some(problem) = self.has_errors() {
+            return Err(problem);
+        }
+        let choice = self
+            .datasets
+            .get(self.dataset)
+            .ok_or("no profiled dataset to train on yet")?;
+        let target = self.target_name().ok_or("choose a target")?.to_string();
+        let features: Vec<String> = choice
+            .profile
+            .columns
+            .iter()
+            .zip(&self.features)
+            .filter(|(c, on)| **on && c.name != target)
+            .map(|(c, _)| c.name.clone())
+            .collect();
+        if features.is_empty() {
+            return Err("choose at least one feature".to_string());
+        }
+        let lags = periods(&self.lags.value)?;
+        let rolling = periods(&self.rolling.value)?;
+        let lag_spec = if lags.is_empty() && rolling.is_empty() {
+            None
+        } else {
+            let date = match SplitSpec::parse(self.split.value.trim(), 0) {
+                Ok(SplitSpec::LastDates { column, .. } | SplitSpec::FromDate { column, .. }) => {
+                    column
+                }
+                _ => return Err("lags need a time split (its column is the date)".to_string()),
+            };
+            Some(LagSpec {
+                date,
+                groups: names(&self.groups.value),
+                value: target.clone(),
+                lags,
+                rolling_means: rolling,
+            })
+        };
+        let data = choice
+            .path
+            .strip_prefix(&self.root)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| choice.path.clone());
+        let spec = TrainSpec {
+            data,
+            lookup: None,
+            target,
+            task: self.task.task(),
+            features,
+            lags: lag_spec,
+            log1p: self.log1p,
+            model: self.model,
+            params: self
+                .params
+                .iter()
+                .map(|(k, _, f)| (k.to_string(), f.value.trim().to_string()))
+                .collect(),
+            split: self.split.value.trim().to_string(),
+            seed: self.seed_value(),
+        };
+        let name = self.name.value.trim();
+        Ok(LaunchRequest {
+            spec,
+            experiment: self.experiment.value.trim().to_string(),
+            name: (!name.is_empty()).then(|| name.to_string()),
+            tags: vec![("launched_from".into(), "tui".into())],
+        })
+    }
+}
+
+pub(super) fn periods(text: &str) -> Result<Vec<usize>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<usize>()
+                .ok()
+                .filter(|v| (1..=10_000).contains(v))
+                .ok_or_else(|| format!("'{p}' is not a whole number of periods from 1 to 10000"))
+        })
+        .collect()
+}
+
+pub(super) fn names(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(String::from)
+        .collect()
+}
