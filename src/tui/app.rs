@@ -162,8 +162,13 @@ impl App {
                     None
                 }
                 other => {
+                    // Only a finished profile changes what the form can train on; progress
+                    // actions stream in and must not copy every profile each time.
+                    let profiled = matches!(other, Action::ProfileDone { .. });
                     let follow_up = self.datasets.update(other);
-                    self.train.set_datasets(self.datasets.train_choices());
+                    if profiled {
+                        self.train.set_datasets(self.datasets.train_choices());
+                    }
                     follow_up
                 }
             };
