@@ -196,6 +196,28 @@ CREATE VIEW metrics AS
     r#"
 ALTER TABLE runs ADD COLUMN spec_json TEXT;
 "#,
+    // 4: runs at scale (10,000 runs, 10 million points). Each metric series keeps a summary of
+    // its points (last, min, max, count), updated with every batch in the same transaction, so
+    // the runs table and filters read one row per run and metric instead of scanning points.
+    // Runs are deleted softly (`deleted_at`) and purged separately; a run can carry a note.
+    r#"
+ALTER TABLE runs ADD COLUMN deleted_at TEXT;
+ALTER TABLE runs ADD COLUMN note TEXT;
+ALTER TABLE metric_series ADD COLUMN last_step INTEGER;
+ALTER TABLE metric_series ADD COLUMN last_value REAL;
+ALTER TABLE metric_series ADD COLUMN min_value REAL;
+ALTER TABLE metric_series ADD COLUMN max_value REAL;
+ALTER TABLE metric_series ADD COLUMN points INTEGER NOT NULL DEFAULT 0;
+UPDATE metric_series SET
+    points = (SELECT count(*) FROM metric_points p WHERE p.series_id = metric_series.id),
+    min_value = (SELECT min(value) FROM metric_points p WHERE p.series_id = metric_series.id),
+    max_value = (SELECT max(value) FROM metric_points p WHERE p.series_id = metric_series.id),
+    last_step = (SELECT max(step) FROM metric_points p WHERE p.series_id = metric_series.id),
+    last_value = (SELECT value FROM metric_points p WHERE p.series_id = metric_series.id
+                  ORDER BY step DESC, timestamp_ms DESC LIMIT 1);
+CREATE INDEX metric_series_by_key ON metric_series (key, run_id);
+CREATE INDEX runs_live ON runs (deleted_at, id);
+"#,
 ];
 
 /// The schema version this build writes and understands.

@@ -11,9 +11,12 @@
 
 mod datasets;
 mod error;
+mod filter;
 mod liveness;
+mod metrics;
 mod migrations;
 mod run_launch;
+mod run_query;
 mod runs;
 
 use std::path::{Path, PathBuf};
@@ -23,10 +26,13 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use datasets::{CachedProfile, DatasetRecord, NewDataset};
 pub use error::StoreError;
+pub use filter::{Filter, FilterError, parse_filter};
 pub use liveness::is_shelfcast_alive;
+pub use metrics::MetricPoint;
 pub use migrations::{MIGRATIONS, latest_version};
 pub use run_launch::QueuedRun;
-pub use runs::{Artifact, MetricPoint, NewArtifact, NewRun, Run, RunFilter, RunId, RunStatus};
+pub use run_query::{MetricSummary, RunQuery, RunRow, RunSort, SortKey};
+pub use runs::{Artifact, NewArtifact, NewRun, Run, RunFilter, RunId, RunStatus};
 
 /// How long a writer waits for another process's write to finish before giving up. Metric
 /// batches are short (milliseconds), so this is only reached when something is badly stuck.

@@ -3,7 +3,7 @@
 use rusqlite::{OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
-use super::{RunStore, StoreError, now_ms, now_text};
+use super::{RunStore, StoreError, now_text};
 
 pub type RunId = i64;
 
@@ -74,6 +74,9 @@ pub struct Run {
     pub started_at: Option<String>,
     pub ended_at: Option<String>,
     pub error: Option<String>,
+    pub note: Option<String>,
+    /// Set when the run was deleted (softly: it stays until purged).
+    pub deleted_at: Option<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -81,26 +84,7 @@ pub struct RunFilter {
     pub experiment: Option<String>,
     pub status: Option<RunStatus>,
     pub parent_run_id: Option<RunId>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MetricPoint {
-    pub key: String,
-    pub step: i64,
-    pub value: f64,
-    pub timestamp_ms: i64,
-}
-
-impl MetricPoint {
-    /// A point stamped with the current time.
-    pub fn now(key: &str, step: i64, value: f64) -> Self {
-        Self {
-            key: key.to_string(),
-            step,
-            value,
-            timestamp_ms: now_ms(),
-        }
-    }
+    pub include_deleted: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -122,10 +106,11 @@ pub struct Artifact {
     pub created_at: String,
 }
 
-const RUN_COLUMNS: &str = "r.id, e.name, r.name, r.status, r.model_kind, r.task, r.dataset_id, \
-     r.parent_run_id, r.pid, r.cancel_requested, r.created_at, r.started_at, r.ended_at, r.error";
+pub(super) const RUN_COLUMNS: &str = "r.id, e.name, r.name, r.status, r.model_kind, r.task, \
+     r.dataset_id, r.parent_run_id, r.pid, r.cancel_requested, r.created_at, r.started_at, \
+     r.ended_at, r.error, r.note, r.deleted_at";
 
-fn run_from_row(row: &Row<'_>) -> rusqlite::Result<(Run, String)> {
+pub(super) fn run_from_row(row: &Row<'_>) -> rusqlite::Result<(Run, String)> {
     let status_text: String = row.get(3)?;
     Ok((
         Run {
@@ -143,12 +128,14 @@ fn run_from_row(row: &Row<'_>) -> rusqlite::Result<(Run, String)> {
             started_at: row.get(11)?,
             ended_at: row.get(12)?,
             error: row.get(13)?,
+            note: row.get(14)?,
+            deleted_at: row.get(15)?,
         },
         status_text,
     ))
 }
 
-fn with_status((mut run, status_text): (Run, String)) -> Result<Run, StoreError> {
+pub(super) fn with_status((mut run, status_text): (Run, String)) -> Result<Run, StoreError> {
     run.status = RunStatus::parse(&status_text).ok_or_else(|| StoreError::Corrupt {
         what: format!("status of run {}", run.id),
         detail: format!("unknown status '{status_text}'"),
@@ -190,14 +177,16 @@ impl RunStore {
         let sql = format!(
             "SELECT {RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id \
              WHERE (?1 IS NULL OR e.name = ?1) AND (?2 IS NULL OR r.status = ?2) \
-             AND (?3 IS NULL OR r.parent_run_id = ?3) ORDER BY r.id DESC"
+             AND (?3 IS NULL OR r.parent_run_id = ?3) AND (?4 OR r.deleted_at IS NULL) \
+             ORDER BY r.id DESC"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(
             params![
                 filter.experiment,
                 filter.status.map(RunStatus::as_str),
-                filter.parent_run_id
+                filter.parent_run_id,
+                filter.include_deleted
             ],
             run_from_row,
         )?;
@@ -332,86 +321,6 @@ impl RunStore {
         self.read_pairs(PairTable::Params, id)
     }
 
-    /// Logs a batch of metric points in one transaction: a batch of 10,000 points is one commit.
-    /// Rows go in `METRIC_ROWS_PER_INSERT` at a time: one statement step per row is what costs,
-    /// not the bytes.
-    pub fn log_metrics(&mut self, id: RunId, points: &[MetricPoint]) -> Result<(), StoreError> {
-        if points.is_empty() {
-            return Ok(());
-        }
-        self.write(|tx| {
-            let series = series_ids(tx, id, points)?;
-            let series_of = |point: &MetricPoint| {
-                series
-                    .iter()
-                    .find(|(key, _)| *key == point.key)
-                    .map_or(0, |(_, series_id)| *series_id)
-            };
-            let mut chunks = points.chunks_exact(METRIC_ROWS_PER_INSERT);
-            let mut wide = tx.prepare_cached(&metric_insert_sql(METRIC_ROWS_PER_INSERT))?;
-            for chunk in &mut chunks {
-                bind_metric_rows(&mut wide, chunk, series_of)?;
-                wide.raw_execute()?;
-            }
-            let rest = chunks.remainder();
-            if !rest.is_empty() {
-                let mut narrow = tx.prepare_cached(&metric_insert_sql(1))?;
-                for point in rest {
-                    bind_metric_rows(&mut narrow, std::slice::from_ref(point), series_of)?;
-                    narrow.raw_execute()?;
-                }
-            }
-            Ok(())
-        })
-    }
-
-    /// Every point of one metric of one run, in step order.
-    pub fn metric_history(&self, id: RunId, key: &str) -> Result<Vec<MetricPoint>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT p.step, p.value, p.timestamp_ms FROM metric_series s \
-             JOIN metric_points p ON p.series_id = s.id \
-             WHERE s.run_id = ?1 AND s.key = ?2 ORDER BY p.step, p.timestamp_ms",
-        )?;
-        let rows = stmt.query_map(params![id, key], |row| {
-            Ok(MetricPoint {
-                key: key.to_string(),
-                step: row.get(0)?,
-                value: row.get(1)?,
-                timestamp_ms: row.get(2)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// The point with the highest step of one metric of one run: one index seek, however long
-    /// the curve.
-    pub fn last_metric(&self, id: RunId, key: &str) -> Result<Option<MetricPoint>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT p.step, p.value, p.timestamp_ms FROM metric_series s \
-             JOIN metric_points p ON p.series_id = s.id \
-             WHERE s.run_id = ?1 AND s.key = ?2 ORDER BY p.step DESC, p.timestamp_ms DESC LIMIT 1",
-        )?;
-        Ok(stmt
-            .query_row(params![id, key], |row| {
-                Ok(MetricPoint {
-                    key: key.to_string(),
-                    step: row.get(0)?,
-                    value: row.get(1)?,
-                    timestamp_ms: row.get(2)?,
-                })
-            })
-            .optional()?)
-    }
-
-    /// The names of the metrics a run has logged.
-    pub fn metric_keys(&self, id: RunId) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT key FROM metric_series WHERE run_id = ?1 ORDER BY key")?;
-        let rows = stmt.query_map([id], |row| row.get(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
     pub fn set_tags(&mut self, id: RunId, tags: &[(&str, &str)]) -> Result<(), StoreError> {
         self.write_pairs(PairTable::Tags, id, tags)
     }
@@ -506,61 +415,6 @@ impl PairTable {
             PairTable::Tags => "tags",
         }
     }
-}
-
-const METRIC_ROWS_PER_INSERT: usize = 256;
-
-fn metric_insert_sql(rows: usize) -> String {
-    let mut sql = String::from(
-        "INSERT OR REPLACE INTO metric_points (series_id, step, timestamp_ms, value) VALUES ",
-    );
-    for row in 0..rows {
-        if row > 0 {
-            sql.push(',');
-        }
-        sql.push_str("(?,?,?,?)");
-    }
-    sql
-}
-
-/// The series id of every key in `points`, creating series on first use. A run logs a handful
-/// of keys, so a short list beats a map.
-fn series_ids(
-    tx: &rusqlite::Transaction<'_>,
-    id: RunId,
-    points: &[MetricPoint],
-) -> Result<Vec<(String, i64)>, StoreError> {
-    let mut ids: Vec<(String, i64)> = Vec::new();
-    let mut create = tx.prepare_cached(
-        "INSERT INTO metric_series (run_id, key) VALUES (?1, ?2) ON CONFLICT (run_id, key) \
-         DO NOTHING",
-    )?;
-    let mut find =
-        tx.prepare_cached("SELECT id FROM metric_series WHERE run_id = ?1 AND key = ?2")?;
-    for point in points {
-        if ids.iter().any(|(key, _)| *key == point.key) {
-            continue;
-        }
-        create.execute(params![id, point.key])?;
-        let series_id: i64 = find.query_row(params![id, point.key], |row| row.get(0))?;
-        ids.push((point.key.clone(), series_id));
-    }
-    Ok(ids)
-}
-
-fn bind_metric_rows(
-    stmt: &mut rusqlite::CachedStatement<'_>,
-    points: &[MetricPoint],
-    series_of: impl Fn(&MetricPoint) -> i64,
-) -> rusqlite::Result<()> {
-    for (row, point) in points.iter().enumerate() {
-        let base = row * 4;
-        stmt.raw_bind_parameter(base + 1, series_of(point))?;
-        stmt.raw_bind_parameter(base + 2, point.step)?;
-        stmt.raw_bind_parameter(base + 3, point.timestamp_ms)?;
-        stmt.raw_bind_parameter(base + 4, point.value)?;
-    }
-    Ok(())
 }
 
 pub(super) fn experiment_id_in(

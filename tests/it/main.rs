@@ -15,6 +15,7 @@ mod sample;
 mod shared_data;
 mod shared_train;
 mod store;
+mod store_query;
 mod train;
 mod tui;
 mod tui_train;

@@ -104,6 +104,17 @@ fn a_store_frozen_at_version_1_upgrades_and_keeps_its_metrics() {
         vec!["train_loss", "val_rmse"]
     );
     assert_eq!(store.get_run(7).expect("run").name, "legacy");
+    // Migration 4 summarised the old points.
+    let summary = store
+        .metric_summaries(7)
+        .expect("summaries")
+        .into_iter()
+        .find(|s| s.key == "train_loss")
+        .expect("train_loss");
+    assert_eq!(
+        (summary.last_step, summary.last_value, summary.points),
+        (Some(1), Some(3.25), 2)
+    );
     drop(store);
     // The flat `metrics` view still answers for people reading the file with sqlite3.
     let conn = rusqlite::Connection::open(&path).expect("raw");

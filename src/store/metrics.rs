@@ -1,0 +1,204 @@
+//! Metric points: batches written in one transaction with each series' summary kept current,
+//! whole curves read through the (series, step) key, and the last point of a series.
+
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use super::runs::RunId;
+use super::{RunStore, StoreError, now_ms};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricPoint {
+    pub key: String,
+    pub step: i64,
+    pub value: f64,
+    pub timestamp_ms: i64,
+}
+
+impl MetricPoint {
+    /// A point stamped with the current time.
+    pub fn now(key: &str, step: i64, value: f64) -> Self {
+        Self {
+            key: key.to_string(),
+            step,
+            value,
+            timestamp_ms: now_ms(),
+        }
+    }
+}
+
+impl RunStore {
+    /// Logs a batch of metric points in one transaction: a batch of 10,000 points is one commit.
+    /// Rows go in `METRIC_ROWS_PER_INSERT` at a time: one statement step per row is what costs,
+    /// not the bytes.
+    pub fn log_metrics(&mut self, id: RunId, points: &[MetricPoint]) -> Result<(), StoreError> {
+        if points.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| {
+            let series = series_ids(tx, id, points)?;
+            let series_of = |point: &MetricPoint| {
+                series
+                    .iter()
+                    .find(|(key, _)| *key == point.key)
+                    .map_or(0, |(_, series_id)| *series_id)
+            };
+            let mut chunks = points.chunks_exact(METRIC_ROWS_PER_INSERT);
+            let mut wide = tx.prepare_cached(&metric_insert_sql(METRIC_ROWS_PER_INSERT))?;
+            for chunk in &mut chunks {
+                bind_metric_rows(&mut wide, chunk, series_of)?;
+                wide.raw_execute()?;
+            }
+            let rest = chunks.remainder();
+            if !rest.is_empty() {
+                let mut narrow = tx.prepare_cached(&metric_insert_sql(1))?;
+                for point in rest {
+                    bind_metric_rows(&mut narrow, std::slice::from_ref(point), series_of)?;
+                    narrow.raw_execute()?;
+                }
+            }
+            update_summaries(tx, &series, points)?;
+            Ok(())
+        })
+    }
+
+    /// Every point of one metric of one run, in step order.
+    pub fn metric_history(&self, id: RunId, key: &str) -> Result<Vec<MetricPoint>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT p.step, p.value, p.timestamp_ms FROM metric_series s \
+             JOIN metric_points p ON p.series_id = s.id \
+             WHERE s.run_id = ?1 AND s.key = ?2 ORDER BY p.step, p.timestamp_ms",
+        )?;
+        let rows = stmt.query_map(params![id, key], |row| {
+            Ok(MetricPoint {
+                key: key.to_string(),
+                step: row.get(0)?,
+                value: row.get(1)?,
+                timestamp_ms: row.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The point with the highest step of one metric of one run: one index seek, however long
+    /// the curve.
+    pub fn last_metric(&self, id: RunId, key: &str) -> Result<Option<MetricPoint>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT p.step, p.value, p.timestamp_ms FROM metric_series s \
+             JOIN metric_points p ON p.series_id = s.id \
+             WHERE s.run_id = ?1 AND s.key = ?2 ORDER BY p.step DESC, p.timestamp_ms DESC LIMIT 1",
+        )?;
+        Ok(stmt
+            .query_row(params![id, key], |row| {
+                Ok(MetricPoint {
+                    key: key.to_string(),
+                    step: row.get(0)?,
+                    value: row.get(1)?,
+                    timestamp_ms: row.get(2)?,
+                })
+            })
+            .optional()?)
+    }
+
+    /// The names of the metrics a run has logged.
+    pub fn metric_keys(&self, id: RunId) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT key FROM metric_series WHERE run_id = ?1 ORDER BY key")?;
+        let rows = stmt.query_map([id], |row| row.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+const METRIC_ROWS_PER_INSERT: usize = 256;
+
+fn metric_insert_sql(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT OR REPLACE INTO metric_points (series_id, step, timestamp_ms, value) VALUES ",
+    );
+    for row in 0..rows {
+        if row > 0 {
+            sql.push(',');
+        }
+        sql.push_str("(?,?,?,?)");
+    }
+    sql
+}
+
+/// The series id of every key in `points`, creating series on first use. A run logs a handful
+/// of keys, so a short list beats a map.
+fn series_ids(
+    tx: &rusqlite::Transaction<'_>,
+    id: RunId,
+    points: &[MetricPoint],
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let mut ids: Vec<(String, i64)> = Vec::new();
+    let mut create = tx.prepare_cached(
+        "INSERT INTO metric_series (run_id, key) VALUES (?1, ?2) ON CONFLICT (run_id, key) \
+         DO NOTHING",
+    )?;
+    let mut find =
+        tx.prepare_cached("SELECT id FROM metric_series WHERE run_id = ?1 AND key = ?2")?;
+    for point in points {
+        if ids.iter().any(|(key, _)| *key == point.key) {
+            continue;
+        }
+        create.execute(params![id, point.key])?;
+        let series_id: i64 = find.query_row(params![id, point.key], |row| row.get(0))?;
+        ids.push((point.key.clone(), series_id));
+    }
+    Ok(ids)
+}
+
+/// Folds a batch into each series' summary (last, min, max, count). SQLite evaluates every SET
+/// expression on the old row, so `last_value` is compared with the old `last_step`.
+fn update_summaries(
+    tx: &rusqlite::Transaction<'_>,
+    series: &[(String, i64)],
+    points: &[MetricPoint],
+) -> Result<(), StoreError> {
+    let mut update = tx.prepare_cached(
+        "UPDATE metric_series SET \
+           points = points + ?2, \
+           min_value = CASE WHEN min_value IS NULL OR ?3 < min_value THEN ?3 ELSE min_value END, \
+           max_value = CASE WHEN max_value IS NULL OR ?4 > max_value THEN ?4 ELSE max_value END, \
+           last_value = CASE WHEN last_step IS NULL OR ?5 >= last_step THEN ?6 ELSE last_value END, \
+           last_step = CASE WHEN last_step IS NULL OR ?5 >= last_step THEN ?5 ELSE last_step END \
+         WHERE id = ?1",
+    )?;
+    for (key, series_id) in series {
+        let mut count = 0i64;
+        let mut min = f64::INFINITY;
+        let mut max = f64::NEG_INFINITY;
+        let mut last: Option<&MetricPoint> = None;
+        for point in points.iter().filter(|p| &p.key == key) {
+            count += 1;
+            min = min.min(point.value);
+            max = max.max(point.value);
+            let later =
+                last.is_none_or(|l| (point.step, point.timestamp_ms) >= (l.step, l.timestamp_ms));
+            if later {
+                last = Some(point);
+            }
+        }
+        if let Some(last) = last {
+            update.execute(params![series_id, count, min, max, last.step, last.value])?;
+        }
+    }
+    Ok(())
+}
+
+fn bind_metric_rows(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    points: &[MetricPoint],
+    series_of: impl Fn(&MetricPoint) -> i64,
+) -> rusqlite::Result<()> {
+    for (row, point) in points.iter().enumerate() {
+        let base = row * 4;
+        stmt.raw_bind_parameter(base + 1, series_of(point))?;
+        stmt.raw_bind_parameter(base + 2, point.step)?;
+        stmt.raw_bind_parameter(base + 3, point.timestamp_ms)?;
+        stmt.raw_bind_parameter(base + 4, point.value)?;
+    }
+    Ok(())
+}
