@@ -195,11 +195,17 @@ fn tokenize(text: &str) -> Result<Vec<(Token, usize)>, FilterError> {
             }
             c if c.is_ascii_digit() || (c == '-' || c == '.') && next_is_digit(&chars, i) => {
                 let mut j = i + 1;
-                while j < chars.len()
-                    && (chars[j].is_ascii_alphanumeric() || matches!(chars[j], '.' | '+' | '-'))
-                    && !(matches!(chars[j], '+' | '-') && !matches!(chars[j - 1], 'e' | 'E'))
-                {
-                    j += 1;
+                // Digits, letters (1e-3, and a mistyped 12abc that the parse below names), dots,
+                // and a sign only right after an exponent's e.
+                while j < chars.len() {
+                    let c = chars[j];
+                    let sign_of_exponent =
+                        matches!(c, '+' | '-') && matches!(chars[j - 1], 'e' | 'E');
+                    if c.is_ascii_alphanumeric() || c == '.' || sign_of_exponent {
+                        j += 1;
+                    } else {
+                        break;
+                    }
                 }
                 let text: String = chars[i..j].iter().collect();
                 let number = text.parse::<f64>().map_err(|_| FilterError {

@@ -109,11 +109,15 @@ fn a_store_frozen_at_version_1_upgrades_and_keeps_its_metrics() {
         .metric_summaries(7)
         .expect("summaries")
         .into_iter()
-        .find(|s| s.key == "train_loss")
-        .expect("train_loss");
+        .find(|s| s.key == "val_rmse")
+        .expect("val_rmse");
     assert_eq!(
         (summary.last_step, summary.last_value, summary.points),
         (Some(1), Some(3.25), 2)
+    );
+    assert_eq!(
+        (summary.min_value, summary.max_value),
+        (Some(3.25), Some(3.5))
     );
     drop(store);
     // The flat `metrics` view still answers for people reading the file with sqlite3.
