@@ -9,6 +9,7 @@
 //! (`BEGIN IMMEDIATE`) so two writers queue on the busy timeout instead of failing with
 //! "database is locked" when a read transaction tries to upgrade.
 
+mod curves;
 mod datasets;
 mod error;
 mod filter;
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
+pub use curves::{Curve, lttb_indices};
 pub use datasets::{CachedProfile, DatasetRecord, NewDataset};
 pub use error::StoreError;
 pub use filter::{Filter, FilterError, parse_filter};

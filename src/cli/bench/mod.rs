@@ -3,6 +3,7 @@
 
 mod metrics;
 mod profile;
+mod store;
 mod train;
 
 use std::collections::HashMap;
@@ -52,6 +53,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2)]
         threads: usize,
     },
+    /// A synthetic store of many runs and points: first frame of the Runs tab, a filter over all
+    /// runs, ten long curves downsampled; beside MLflow's search_runs when mlflow is installed.
+    Store {
+        #[arg(long, default_value_t = 10_000)]
+        runs: usize,
+        #[arg(long, default_value_t = 10_000_000)]
+        points: usize,
+        /// Runs in the MLflow store searched beside (creating them is slow).
+        #[arg(long, default_value_t = 10_000)]
+        mlflow_runs: usize,
+    },
     /// The reading process of `bench metrics` (started by it).
     #[command(hide = true)]
     MetricsReader {
@@ -91,6 +103,11 @@ pub fn run(_project: &Project, what: BenchCommand) -> anyhow::Result<()> {
             learning_rate,
             threads: threads.max(1),
         }),
+        BenchCommand::Store {
+            runs,
+            points,
+            mlflow_runs,
+        } => store::bench_store(runs.max(11), points, mlflow_runs),
         BenchCommand::MetricsReader {
             db,
             run,

@@ -19,7 +19,7 @@ use crate::jobs::{run_dir, run_model_dir};
 use crate::ml::artifact::MetricsFile;
 use crate::ml::forest::FOREST_CHUNK;
 use crate::project::Project;
-use crate::store::{Run, RunFilter, RunId, RunStore, StoreError};
+use crate::store::{Run, RunId, RunQuery, RunStore, StoreError};
 use crate::tui::action::Action;
 use crate::tui::component::{Component, EventState};
 use crate::tui::keymap::{Binding, KeyHelp, KeySpec, help_of, lookup};
@@ -215,32 +215,35 @@ impl RunsTab {
     }
 }
 
+/// Metrics read for the list: the first one a run has is its headline.
+const HEADLINE_KEYS: [&str; 3] = ["rmse", "roc_auc", "log_loss"];
+
+/// The list in one query: each run's headline metric and last step come from the series
+/// summaries, never from the points.
 fn load_rows(store: &RunStore) -> Result<Vec<RunRow>, StoreError> {
-    let runs = store.list_runs(&RunFilter::default())?;
-    let mut rows = Vec::with_capacity(runs.len());
-    for run in runs {
-        let headline = ["rmse", "roc_auc", "log_loss"].iter().find_map(|key| {
-            store
-                .metric_history(run.id, key)
-                .ok()?
-                .pop()
-                .map(|p| (key.to_string(), p.value))
-        });
-        let steps = if run.status.is_terminal() {
-            0
-        } else {
-            store
-                .metric_history(run.id, VALID_LOSS)?
-                .last()
-                .map_or(0, |p| p.step as usize + 1)
-        };
-        rows.push(RunRow {
-            run,
-            headline,
-            steps,
-        });
-    }
-    Ok(rows)
+    let rows = store.query_runs(&RunQuery {
+        metrics: HEADLINE_KEYS.iter().map(|k| k.to_string()).collect(),
+        ..Default::default()
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let headline = HEADLINE_KEYS
+                .iter()
+                .zip(&row.metrics)
+                .find_map(|(key, value)| value.map(|v| (key.to_string(), v)));
+            let steps = if row.run.status.is_terminal() {
+                0
+            } else {
+                row.last_step.map_or(0, |s| s as usize + 1)
+            };
+            RunRow {
+                run: row.run,
+                headline,
+                steps,
+            }
+        })
+        .collect())
 }
 
 /// The run's planned steps, from its params (boosting rounds, or forest chunks).
