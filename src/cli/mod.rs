@@ -3,6 +3,7 @@
 
 mod bench;
 mod datasets;
+mod runs;
 mod train;
 
 use std::path::PathBuf;
@@ -67,6 +68,35 @@ pub enum Command {
         #[arg(long)]
         run: i64,
     },
+    /// List runs: filter, sort, metric and param columns; a table, --json or --csv.
+    Runs(Box<runs::RunsArgs>),
+    /// One run in detail.
+    Run {
+        #[command(subcommand)]
+        what: runs::RunCommand,
+    },
+    /// Set tags on a run: KEY=VALUE ...
+    Tag {
+        run: i64,
+        #[arg(required = true, value_name = "KEY=VALUE")]
+        pairs: Vec<String>,
+    },
+    /// Rename a run.
+    Rename { run: i64, name: String },
+    /// Set a run's note (an empty text clears it).
+    Note { run: i64, text: String },
+    /// Delete runs (softly: `restore` brings them back until `--purge`). Asks first.
+    Delete {
+        runs: Vec<i64>,
+        /// Do not ask (for scripts).
+        #[arg(long)]
+        yes: bool,
+        /// Remove every deleted run for good, with its files.
+        #[arg(long)]
+        purge: bool,
+    },
+    /// Bring back a deleted run.
+    Restore { run: i64 },
     /// Measure Shelfcast against its anchors and print the figures.
     Bench {
         #[command(subcommand)]
@@ -108,6 +138,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Cancel { run } => train::cancel(&project, run),
         Command::Wait { run } => train::follow(&project, run),
         Command::Worker { run } => train::worker(&project, run),
+        Command::Runs(args) => runs::list(&project, &args),
+        Command::Run { what } => runs::run_command(&project, what),
+        Command::Tag { run, pairs } => runs::tag(&project, run, &pairs),
+        Command::Rename { run, name } => runs::rename(&project, run, &name),
+        Command::Note { run, text } => runs::note(&project, run, &text),
+        Command::Delete { runs, yes, purge } => {
+            if runs.is_empty() && !purge {
+                anyhow::bail!("name the runs to delete (or --purge to remove deleted runs)");
+            }
+            runs::delete(&project, &runs, yes, purge)
+        }
+        Command::Restore { run } => runs::restore(&project, run),
         Command::Bench { what } => bench::run(&project, what),
     }
 }

@@ -1,0 +1,127 @@
+//! `shelfcast runs`, `run show`, `tag`, `rename`, `note`, `delete`, `restore` through the real
+//! binary on a store seeded as workers leave it.
+
+use shelfcast::store::{MetricPoint, NewRun, RunStatus, RunStore};
+
+use crate::common::{describe, project, shelfcast};
+
+fn seeded_project() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (tmp, root) = project();
+    let mut store = RunStore::open(&root.join("runs.db")).expect("store");
+    for (i, (model, rmse)) in [("gbdt", 4.5), ("ridge", 6.25), ("gbdt", 3.75)]
+        .iter()
+        .enumerate()
+    {
+        let id = store
+            .create_run(&NewRun {
+                experiment: "promo".into(),
+                name: format!("run, \"{i}\""),
+                model_kind: model.to_string(),
+                task: "regression".into(),
+                dataset_id: None,
+                parent_run_id: None,
+            })
+            .expect("run");
+        store.log_params(id, &[("model", model)]).expect("params");
+        store
+            .log_metrics(
+                id,
+                &[MetricPoint {
+                    key: "rmse".into(),
+                    step: 9,
+                    value: *rmse,
+                    timestamp_ms: 1,
+                }],
+            )
+            .expect("metric");
+        store
+            .set_status(id, RunStatus::Finished, None)
+            .expect("finish");
+    }
+    (tmp, root)
+}
+
+fn stdout_of(root: &std::path::Path, args: &[&str]) -> String {
+    let output = shelfcast(root, args);
+    assert!(output.status.success(), "{args:?}: {}", describe(&output));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn runs_filter_sort_and_print_as_table_json_and_csv() {
+    let (_tmp, root) = seeded_project();
+    let table = stdout_of(&root, &["runs", "--sort", "metrics.rmse"]);
+    let order: Vec<&str> = table
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(order, ["3", "1", "2"], "{table}");
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(
+        &root,
+        &[
+            "runs",
+            "--filter",
+            "params.model = 'gbdt' and metrics.rmse < 4",
+            "--json",
+        ],
+    ))
+    .expect("json");
+    let rows = json.as_array().expect("array");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["id"], 3);
+    assert_eq!(rows[0]["metrics"]["rmse"], 3.75);
+    let csv = stdout_of(
+        &root,
+        &["runs", "--csv", "--params", "model", "--sort", "id asc"],
+    );
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("id,experiment,name,status,model,created"),
+        "{csv}"
+    );
+    assert!(lines[0].ends_with("metrics.rmse,params.model"), "{csv}");
+    assert!(
+        lines[1].starts_with("1,promo,\"run, \"\"0\"\"\",finished,gbdt,"),
+        "{csv}"
+    );
+
+    let bad = shelfcast(&root, &["runs", "--filter", "metrics.rmse < 4 or"]);
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("column 20: expected a field"), "{stderr}");
+    assert!(
+        stderr.contains("                   ^"),
+        "a caret under the mistake: {stderr}"
+    );
+}
+
+#[test]
+fn tag_rename_note_delete_restore_and_purge() {
+    let (_tmp, root) = seeded_project();
+    stdout_of(&root, &["tag", "2", "team=fresh", "owner=ana"]);
+    stdout_of(&root, &["rename", "2", "ridge baseline"]);
+    stdout_of(&root, &["note", "2", "alpha too high?"]);
+    let shown: serde_json::Value =
+        serde_json::from_str(&stdout_of(&root, &["run", "show", "2", "--json"])).expect("json");
+    assert_eq!(shown["run"]["name"], "ridge baseline");
+    assert_eq!(shown["run"]["note"], "alpha too high?");
+    assert_eq!(shown["tags"]["team"], "fresh");
+    assert_eq!(shown["metrics"][0]["key"], "rmse");
+    assert_eq!(shown["metrics"][0]["last_value"], 6.25);
+
+    // Without a terminal and without --yes, nothing is deleted.
+    let refused = shelfcast(&root, &["delete", "2"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("pass --yes"));
+    stdout_of(&root, &["delete", "2", "--yes"]);
+    let listed = stdout_of(&root, &["runs", "--json"]);
+    assert!(!listed.contains("ridge baseline"));
+    assert!(stdout_of(&root, &["runs", "--deleted"]).contains("(deleted)"));
+    stdout_of(&root, &["restore", "2"]);
+    assert!(stdout_of(&root, &["runs", "--json"]).contains("ridge baseline"));
+    stdout_of(&root, &["delete", "2", "--yes", "--purge"]);
+    let gone = shelfcast(&root, &["run", "show", "2"]);
+    assert!(!gone.status.success());
+    assert!(String::from_utf8_lossy(&gone.stderr).contains("no run with id 2"));
+}
