@@ -75,6 +75,8 @@ pub enum Command {
         #[command(subcommand)]
         what: runs::RunCommand,
     },
+    /// Compare runs: params that differ, metrics with the best marked, importances, curves.
+    Compare(Box<runs::CompareArgs>),
     /// Set tags on a run: KEY=VALUE ...
     Tag {
         run: i64,
@@ -140,6 +142,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Worker { run } => train::worker(&project, run),
         Command::Runs(args) => runs::list(&project, &args),
         Command::Run { what } => runs::run_command(&project, what),
+        Command::Compare(args) => runs::compare(&project, &args),
         Command::Tag { run, pairs } => runs::tag(&project, run, &pairs),
         Command::Rename { run, name } => runs::rename(&project, run, &name),
         Command::Note { run, text } => runs::note(&project, run, &text),

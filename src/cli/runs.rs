@@ -454,3 +454,113 @@ pub fn restore(project: &Project, run: RunId) -> anyhow::Result<()> {
     println!("run {run} restored");
     Ok(())
 }
+
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// Two or more run ids.
+    #[arg(required = true, num_args = 2..)]
+    pub runs: Vec<RunId>,
+    /// Show every param, not only those that differ.
+    #[arg(long)]
+    pub all: bool,
+    /// The metric whose curves are compared.
+    #[arg(long, default_value = crate::compare::DEFAULT_CURVE)]
+    pub curve: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn compare(project: &Project, args: &CompareArgs) -> anyhow::Result<()> {
+    let store = project.open_store()?;
+    let comparison = crate::compare::compare_runs(project, &store, &args.runs)?;
+    let curves =
+        crate::compare::compare_curves(&store, &args.runs, &args.curve, (None, None), 300)?;
+    if args.json {
+        let curves: Vec<Value> = args
+            .runs
+            .iter()
+            .zip(&curves)
+            .map(|(id, c)| {
+                json!({"run": id, "key": args.curve, "total_points": c.total_points,
+                       "steps": c.steps, "values": c.values})
+            })
+            .collect();
+        let mut value = serde_json::to_value(&comparison)?;
+        if let Value::Object(map) = &mut value {
+            map.insert("curves".into(), Value::Array(curves));
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    let width = 16;
+    let header: String = comparison
+        .runs
+        .iter()
+        .map(|r| format!(" {:>width$}", clip(&format!("{} {}", r.id, r.name), width)))
+        .collect();
+    let shown: Vec<&crate::compare::ParamRow> = if args.all {
+        comparison.params.iter().collect()
+    } else {
+        comparison.differing_params().collect()
+    };
+    println!(
+        "params ({} of {} differ{})",
+        comparison.differing_params().count(),
+        comparison.params.len(),
+        if args.all {
+            ""
+        } else {
+            "; --all shows every one"
+        }
+    );
+    println!("  {:<24}{header}", "");
+    for row in shown {
+        let mark = if row.differs { "*" } else { " " };
+        let cells: String = row
+            .values
+            .iter()
+            .map(|v| format!(" {:>width$}", clip(v.as_deref().unwrap_or("-"), width)))
+            .collect();
+        println!("{mark} {:<24}{cells}", clip(&row.key, 24));
+    }
+    println!("metrics (last value; ◀ marks the best)");
+    for row in &comparison.metrics {
+        let cells: String = row
+            .values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let best = if row.best_run == Some(i) { "◀" } else { " " };
+                format!(" {:>15}{best}", v.map_or("-".into(), metric_text))
+            })
+            .collect();
+        println!("  {:<24}{cells}", clip(&row.key, 24));
+    }
+    if !comparison.importances.is_empty() {
+        println!("importance (top 10 features)");
+        for row in comparison.importances.iter().take(10) {
+            let cells: String = row
+                .shares
+                .iter()
+                .map(|s| {
+                    format!(
+                        " {:>width$}",
+                        s.map_or("-".into(), |s| format!("{:.1}%", s * 100.0))
+                    )
+                })
+                .collect();
+            println!("  {:<24}{cells}", clip(&row.feature, 24));
+        }
+    }
+    println!("curves of {}", args.curve);
+    for (run, curve) in comparison.runs.iter().zip(&curves) {
+        let last = curve.values.last().map_or("-".into(), |v| metric_text(*v));
+        println!(
+            "  run {:<6} {} point(s), last step {}, last value {last}",
+            run.id,
+            curve.total_points,
+            curve.steps.last().map_or("-".into(), |s| format!("{s}"))
+        );
+    }
+    Ok(())
+}

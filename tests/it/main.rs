@@ -3,6 +3,7 @@
 mod architecture;
 mod cli_runs;
 mod common;
+mod compare;
 mod data;
 mod e2e;
 mod e2e_train;
