@@ -203,6 +203,15 @@ impl RunStore {
         ))
     }
 
+    /// Every experiment's name, alphabetically.
+    pub fn experiment_names(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT name FROM experiments ORDER BY name COLLATE NOCASE")?;
+        let rows = stmt.query_map([], |row| row.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub fn rename_run(&mut self, id: RunId, name: &str) -> Result<(), StoreError> {
         self.update_run(id, "UPDATE runs SET name = ?2 WHERE id = ?1", Some(name))
     }

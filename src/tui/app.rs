@@ -107,8 +107,14 @@ impl App {
             return;
         }
         // While a form field takes text, every key is text (a `q` in a run name must not quit).
-        if self.active == Tab::Train && self.train.captures_text() && !self.show_help {
-            self.train.handle_key(key);
+        let typing = match self.active {
+            Tab::Train => self.train.captures_text(),
+            Tab::Runs => self.runs.captures_text(),
+            Tab::Datasets => false,
+        };
+        if typing && !self.show_help {
+            self.pane().handle_key(key);
+            self.after_pane_key();
             return;
         }
         if !self.show_help && self.pane().handle_key(key) == EventState::Consumed {

@@ -20,4 +20,5 @@ mod store;
 mod store_query;
 mod train;
 mod tui;
+mod tui_runs;
 mod tui_train;

@@ -2,7 +2,10 @@
 
 pub mod datasets;
 mod datasets_view;
+mod run_detail;
+mod run_view;
 pub mod runs;
+mod runs_keys;
 mod runs_view;
 pub mod train;
 mod train_keys;

@@ -1,138 +1,135 @@
-//! The Runs pane: a list of runs (status, name, model, main metric, duration) and, on Enter, one
-//! run's live view: its loss curves per step, a progress gauge with ETA, the worker log's tail,
-//! and the final metrics and feature importances once it has them. Everything is read from the
-//! store and the run's folder; a worker in another process writes them, and the pane reloads when
-//! the store's `data_version` moves (checked every tick), so a new step shows within a second.
+//! The Runs pane: every run in one table (status, experiment, name, model, metric columns,
+//! duration, created), sorted by any column, filtered with the filter language typed after `/`
+//! (errors point at their column), narrowed to an experiment; runs are marked with Space for the
+//! Compare tab, renamed, tagged, noted, deleted (after a yes) or cancelled. Enter opens a run's
+//! live view. The table is one `query_runs` (metric values from the series summaries), re-read
+//! when the store's `data_version` moves, so a running run's row follows its worker.
 //!
-//! State, loading and keys live here; drawing lives in `runs_view.rs`.
+//! State and keys live here (key tables in `runs_keys.rs`); the run view's data in
+//! `run_detail.rs`; drawing in `runs_view.rs` and `run_view.rs`.
 
-use std::io::{Read, Seek, SeekFrom};
-use std::path::Path;
+use std::collections::BTreeSet;
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::widgets::TableState;
 
-use crate::jobs::worker::{TRAIN_LOSS, VALID_LOSS};
-use crate::jobs::{run_dir, run_model_dir};
-use crate::ml::artifact::MetricsFile;
-use crate::ml::forest::FOREST_CHUNK;
+pub use super::run_detail::{RunDetail, load_detail, log_tail, planned_steps};
+pub use super::runs_keys::{RUNS_KEYS, RunsCommand};
+use crate::jobs::run_dir;
 use crate::project::Project;
-use crate::store::{Run, RunId, RunQuery, RunStore, StoreError};
+use crate::store::{
+    Filter, FilterError, RunId, RunQuery, RunRow, RunSort, RunStore, SortKey, parse_filter,
+};
 use crate::tui::action::Action;
 use crate::tui::component::{Component, EventState};
-use crate::tui::keymap::{Binding, KeyHelp, KeySpec, help_of, lookup};
+use crate::tui::keymap::{KeyHelp, help_of, lookup};
 use crate::tui::theme::Theme;
 
-/// How much of the end of a worker log is read for the tail.
-const LOG_TAIL_BYTES: u64 = 16 * 1024;
+/// Metric columns the table offers first, when runs have them.
+const PREFERRED_METRICS: [&str; 5] = ["rmse", "r2", "roc_auc", "log_loss", "valid_loss"];
+/// At most this many metric columns.
+const METRIC_COLUMNS: usize = 3;
 
-/// A run as the list shows it.
-#[derive(Clone, Debug)]
-pub struct RunRow {
-    pub run: Run,
-    /// The headline validation metric (name, last value), when logged.
-    pub headline: Option<(String, f64)>,
-    /// Steps logged so far (for running runs).
-    pub steps: usize,
+/// The columns the sort key cycles through, in table order.
+fn sort_keys(metrics: &[String]) -> Vec<SortKey> {
+    let mut keys = vec![
+        SortKey::Id,
+        SortKey::Status,
+        SortKey::Experiment,
+        SortKey::Name,
+        SortKey::Model,
+    ];
+    keys.extend(metrics.iter().map(|m| SortKey::Metric(m.clone())));
+    keys.extend([SortKey::Duration, SortKey::Created]);
+    keys
 }
 
-/// Everything the run view draws.
-#[derive(Clone, Debug, Default)]
-pub struct RunDetail {
-    pub run: Option<Run>,
-    pub params: Vec<(String, String)>,
-    pub loss_name: String,
-    pub train_curve: Vec<(f64, f64)>,
-    pub valid_curve: Vec<(f64, f64)>,
-    pub planned_steps: Option<usize>,
-    /// Milliseconds between the first and last logged step, for the ETA.
-    pub step_span_ms: Option<i64>,
-    pub log_tail: Vec<String>,
-    pub metrics: Option<MetricsFile>,
-    pub load_error: Option<String>,
+/// A line of text the user is typing, and what it is for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    Filter(String),
+    Rename(RunId, String),
+    Tag(RunId, String),
+    Note(RunId, String),
 }
 
+impl Input {
+    pub fn text(&self) -> &str {
+        match self {
+            Input::Filter(t) | Input::Rename(_, t) | Input::Tag(_, t) | Input::Note(_, t) => t,
+        }
+    }
+
+    fn text_mut(&mut self) -> &mut String {
+        match self {
+            Input::Filter(t) | Input::Rename(_, t) | Input::Tag(_, t) | Input::Note(_, t) => t,
+        }
+    }
+
+    pub fn prompt(&self) -> String {
+        match self {
+            Input::Filter(_) => "filter /".into(),
+            Input::Rename(id, _) => format!("rename run {id}:"),
+            Input::Tag(id, _) => format!("tag run {id} (KEY=VALUE):"),
+            Input::Note(id, _) => format!("note on run {id}:"),
+        }
+    }
+}
+
+/// A destructive action waiting for `y`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Confirm {
+    Cancel(RunId),
+    Delete(Vec<RunId>),
+}
+
+/// What the metric columns show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RunsCommand {
-    Down,
-    Up,
-    Top,
-    Bottom,
-    Open,
-    Back,
-    Cancel,
-    Confirm,
+pub enum MetricView {
+    Last,
+    /// The best value logged (minimum or maximum by the metric's direction).
+    Best,
 }
-
-pub const RUNS_KEYS: &[Binding<RunsCommand>] = &[
-    Binding {
-        keys: &[KeySpec::char('j'), KeySpec::plain(KeyCode::Down)],
-        label: "j / ↓",
-        desc: "next run",
-        command: RunsCommand::Down,
-    },
-    Binding {
-        keys: &[KeySpec::char('k'), KeySpec::plain(KeyCode::Up)],
-        label: "k / ↑",
-        desc: "previous run",
-        command: RunsCommand::Up,
-    },
-    Binding {
-        keys: &[KeySpec::char('g'), KeySpec::plain(KeyCode::Home)],
-        label: "g / Home",
-        desc: "newest",
-        command: RunsCommand::Top,
-    },
-    Binding {
-        keys: &[KeySpec::char('G'), KeySpec::plain(KeyCode::End)],
-        label: "G / End",
-        desc: "oldest",
-        command: RunsCommand::Bottom,
-    },
-    Binding {
-        keys: &[KeySpec::plain(KeyCode::Enter)],
-        label: "Enter",
-        desc: "open the run: live curves, log, metrics",
-        command: RunsCommand::Open,
-    },
-    Binding {
-        keys: &[
-            KeySpec::plain(KeyCode::Esc),
-            KeySpec::plain(KeyCode::Backspace),
-        ],
-        label: "Esc",
-        desc: "back to the list",
-        command: RunsCommand::Back,
-    },
-    Binding {
-        keys: &[KeySpec::char('c')],
-        label: "c",
-        desc: "cancel the run (asks first)",
-        command: RunsCommand::Cancel,
-    },
-    Binding {
-        keys: &[KeySpec::char('y')],
-        label: "y",
-        desc: "yes, cancel it",
-        command: RunsCommand::Confirm,
-    },
-];
 
 pub struct RunsTab {
     pub project: Project,
     pub rows: Vec<RunRow>,
     pub table: TableState,
+    pub metric_columns: Vec<String>,
+    pub metric_view: MetricView,
+    /// Best values per row (filled when `metric_view` is `Best`).
+    pub best_values: Vec<Vec<Option<f64>>>,
+    pub sort: RunSort,
+    pub filter_text: String,
+    pub filter: Option<Filter>,
+    pub filter_error: Option<FilterError>,
+    pub experiments: Vec<String>,
+    /// Index into `experiments` (`None`: all).
+    pub experiment: Option<usize>,
+    pub marked: BTreeSet<RunId>,
+    pub input: Option<Input>,
+    pub confirm: Option<Confirm>,
     /// The run open in the run view.
     pub open: Option<RunId>,
     pub detail: RunDetail,
-    /// A cancel waiting for `y`.
-    pub confirm_cancel: Option<RunId>,
     /// Work for `service`, which has the store.
-    pub pending_cancel: Option<RunId>,
+    pending_write: Option<Write>,
     pub pending_reload: bool,
+    /// Set by `C`: the App opens the Compare tab on these runs.
+    pub compare_requested: Option<Vec<RunId>>,
     pub message: Option<String>,
+}
+
+/// A change to the store that a key asked for.
+#[derive(Clone, Debug)]
+enum Write {
+    Cancel(RunId),
+    Delete(Vec<RunId>),
+    Rename(RunId, String),
+    Tag(RunId, String, String),
+    Note(RunId, String),
 }
 
 impl RunsTab {
@@ -141,11 +138,23 @@ impl RunsTab {
             project,
             rows: Vec::new(),
             table: TableState::default(),
+            metric_columns: Vec::new(),
+            metric_view: MetricView::Last,
+            best_values: Vec::new(),
+            sort: RunSort::default(),
+            filter_text: String::new(),
+            filter: None,
+            filter_error: None,
+            experiments: Vec::new(),
+            experiment: None,
+            marked: BTreeSet::new(),
+            input: None,
+            confirm: None,
             open: None,
             detail: RunDetail::default(),
-            confirm_cancel: None,
-            pending_cancel: None,
+            pending_write: None,
             pending_reload: false,
+            compare_requested: None,
             message: None,
         }
     }
@@ -154,22 +163,58 @@ impl RunsTab {
         self.table.selected().and_then(|i| self.rows.get(i))
     }
 
-    /// Re-reads the list (and the open run) from the store.
+    /// Whether keys typed now are text (global keys must not act).
+    pub fn captures_text(&self) -> bool {
+        self.input.is_some()
+    }
+
+    /// Re-reads the table (and the open run) from the store.
     pub fn reload(&mut self, store: &RunStore) {
-        match load_rows(store) {
-            Ok(rows) => {
-                let selected = self.selected().map(|r| r.run.id);
-                self.rows = rows;
-                let index = selected
-                    .and_then(|id| self.rows.iter().position(|r| r.run.id == id))
-                    .or((!self.rows.is_empty()).then_some(0));
-                self.table.select(index);
-            }
-            Err(e) => self.message = Some(format!("reading runs: {e}")),
+        if let Err(e) = self.load(store) {
+            self.message = Some(format!("reading runs: {e}"));
         }
         if let Some(id) = self.open {
             self.detail = load_detail(&self.project, store, id);
         }
+    }
+
+    fn load(&mut self, store: &RunStore) -> Result<(), crate::store::StoreError> {
+        let (metric_keys, _) = store.known_keys()?;
+        let mut columns: Vec<String> = PREFERRED_METRICS
+            .iter()
+            .filter(|m| metric_keys.iter().any(|k| k == *m))
+            .map(|m| m.to_string())
+            .collect();
+        columns.truncate(METRIC_COLUMNS);
+        self.metric_columns = columns;
+        self.experiments = store.experiment_names()?;
+        if self.experiment.is_some_and(|i| i >= self.experiments.len()) {
+            self.experiment = None;
+        }
+        let selected = self.selected().map(|r| r.run.id);
+        self.rows = store.query_runs(&RunQuery {
+            filter: self.filter.clone(),
+            experiment: self
+                .experiment
+                .and_then(|i| self.experiments.get(i).cloned()),
+            include_deleted: false,
+            sort: self.sort.clone(),
+            metrics: self.metric_columns.clone(),
+            params: Vec::new(),
+        })?;
+        self.best_values = if self.metric_view == MetricView::Best {
+            self.rows
+                .iter()
+                .map(|row| best_of(store, row.run.id, &self.metric_columns))
+                .collect::<Result<_, _>>()?
+        } else {
+            Vec::new()
+        };
+        let index = selected
+            .and_then(|id| self.rows.iter().position(|r| r.run.id == id))
+            .or((!self.rows.is_empty()).then_some(0));
+        self.table.select(index);
+        Ok(())
     }
 
     /// Opens `run` in the run view.
@@ -198,6 +243,23 @@ impl RunsTab {
         }
     }
 
+    /// Applies the filter text: parsed now, so a mistake shows at once with its column.
+    fn apply_filter(&mut self, text: String) {
+        match parse_filter(&text) {
+            Ok(filter) => {
+                self.filter = filter;
+                self.filter_error = None;
+                self.filter_text = text;
+                self.pending_reload = true;
+            }
+            Err(error) => {
+                self.filter_error = Some(error);
+                // Keep the text so it can be mended.
+                self.input = Some(Input::Filter(text));
+            }
+        }
+    }
+
     fn move_selection(&mut self, to: impl FnOnce(usize, usize) -> usize) {
         if self.rows.is_empty() {
             return;
@@ -206,181 +268,194 @@ impl RunsTab {
         self.table.select(Some(to(current, self.rows.len())));
     }
 
-    /// The run the keys act on: the open one, or the selected one in the list.
-    fn target(&self) -> Option<&Run> {
-        match self.open {
-            Some(_) => self.detail.run.as_ref(),
-            None => self.selected().map(|r| &r.run),
+    /// The runs an action applies to: the marked ones, or else the selected (or open) one.
+    fn targets(&self) -> Vec<RunId> {
+        if let Some(id) = self.open {
+            return vec![id];
         }
+        if !self.marked.is_empty() {
+            return self.marked.iter().copied().collect();
+        }
+        self.selected().map(|r| vec![r.run.id]).unwrap_or_default()
     }
-}
 
-/// Metrics read for the list: the first one a run has is its headline.
-const HEADLINE_KEYS: [&str; 3] = ["rmse", "roc_auc", "log_loss"];
+    fn focused_id(&self) -> Option<RunId> {
+        self.open.or_else(|| self.selected().map(|r| r.run.id))
+    }
 
-/// The list in one query: each run's headline metric and last step come from the series
-/// summaries, never from the points.
-fn load_rows(store: &RunStore) -> Result<Vec<RunRow>, StoreError> {
-    let rows = store.query_runs(&RunQuery {
-        metrics: HEADLINE_KEYS.iter().map(|k| k.to_string()).collect(),
-        ..Default::default()
-    })?;
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let headline = HEADLINE_KEYS
-                .iter()
-                .zip(&row.metrics)
-                .find_map(|(key, value)| value.map(|v| (key.to_string(), v)));
-            let steps = if row.run.status.is_terminal() {
-                0
-            } else {
-                row.last_step.map_or(0, |s| s as usize + 1)
-            };
-            RunRow {
-                run: row.run,
-                headline,
-                steps,
+    fn input_key(&mut self, key: &KeyEvent) {
+        let Some(mut input) = self.input.take() else {
+            return;
+        };
+        match key.code {
+            KeyCode::Esc => {
+                if matches!(input, Input::Filter(_)) {
+                    self.filter_error = None;
+                }
+                return;
             }
-        })
-        .collect())
-}
-
-/// The run's planned steps, from its params (boosting rounds, or forest chunks).
-pub fn planned_steps(params: &[(String, String)]) -> Option<usize> {
-    let value = |key: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == key)
-            .and_then(|(_, v)| v.parse::<usize>().ok())
-    };
-    let model = params
-        .iter()
-        .find(|(k, _)| k == "model")
-        .map(|(_, v)| v.as_str());
-    match model {
-        Some("gbdt") => value("model.rounds"),
-        Some("random_forest") => value("model.trees").map(|t| t.div_ceil(FOREST_CHUNK)),
-        Some(_) => Some(1),
-        None => None,
-    }
-}
-
-pub fn load_detail(project: &Project, store: &RunStore, id: RunId) -> RunDetail {
-    let mut detail = RunDetail::default();
-    let result = (|| -> Result<(), StoreError> {
-        let run = store.get_run(id)?;
-        detail.params = store.params(id)?;
-        detail.planned_steps = planned_steps(&detail.params);
-        let train = store.metric_history(id, TRAIN_LOSS)?;
-        let valid = store.metric_history(id, VALID_LOSS)?;
-        let curve = |points: &[crate::store::MetricPoint]| {
-            points
-                .iter()
-                .map(|p| (p.step as f64 + 1.0, p.value))
-                .collect::<Vec<_>>()
-        };
-        detail.train_curve = curve(&train);
-        detail.valid_curve = curve(&valid);
-        detail.step_span_ms = match (valid.first(), valid.last()) {
-            (Some(a), Some(b)) if valid.len() > 1 => Some(b.timestamp_ms - a.timestamp_ms),
-            _ => None,
-        };
-        detail.loss_name = loss_name(&detail.params);
-        if run.status.is_terminal() {
-            detail.metrics = read_metrics(&run_model_dir(project, id).join("metrics.json"));
-        }
-        detail.run = Some(run);
-        Ok(())
-    })();
-    if let Err(e) = result {
-        detail.load_error = Some(e.to_string());
-    }
-    detail.log_tail = log_tail(&run_dir(project, id).join("worker.log"));
-    detail
-}
-
-fn loss_name(params: &[(String, String)]) -> String {
-    let get = |key: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    };
-    match (get("task"), get("model.objective")) {
-        (_, Some("poisson")) => "Poisson negative log-likelihood".into(),
-        (_, Some("tweedie")) => "Tweedie negative log-likelihood".into(),
-        (Some("binary_classification"), _) => "log loss".into(),
-        _ => "RMSE".into(),
-    }
-}
-
-fn read_metrics(path: &Path) -> Option<MetricsFile> {
-    let bytes = std::fs::read(path).ok()?;
-    serde_json::from_slice(&bytes).ok()
-}
-
-/// The last lines of a log file, reading at most its last `LOG_TAIL_BYTES`.
-pub fn log_tail(path: &Path) -> Vec<String> {
-    let Ok(mut file) = std::fs::File::open(path) else {
-        return Vec::new();
-    };
-    let length = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let start = length.saturating_sub(LOG_TAIL_BYTES);
-    if file.seek(SeekFrom::Start(start)).is_err() {
-        return Vec::new();
-    }
-    let mut bytes = Vec::new();
-    if file.read_to_end(&mut bytes).is_err() {
-        return Vec::new();
-    }
-    let text = String::from_utf8_lossy(&bytes);
-    let mut lines: Vec<String> = text.lines().map(crate::tui::format::clean).collect();
-    if start > 0 && !lines.is_empty() {
-        // The first line was cut by the window.
-        lines.remove(0);
-    }
-    let keep = lines.len().saturating_sub(50);
-    lines.split_off(keep)
-}
-
-impl Component for RunsTab {
-    fn handle_key(&mut self, key: &KeyEvent) -> EventState {
-        let Some(command) = lookup(RUNS_KEYS, key) else {
-            if self.confirm_cancel.take().is_some() {
-                self.message = Some("not cancelled".into());
-                return EventState::Consumed;
+            KeyCode::Enter => {
+                let text = input.text().trim().to_string();
+                match input {
+                    Input::Filter(_) => self.apply_filter(text),
+                    Input::Rename(id, _) if !text.is_empty() => {
+                        self.pending_write = Some(Write::Rename(id, text))
+                    }
+                    Input::Rename(..) => self.message = Some("a run name cannot be empty".into()),
+                    Input::Tag(id, _) => match text.split_once('=') {
+                        Some((k, v)) if !k.trim().is_empty() => {
+                            self.pending_write =
+                                Some(Write::Tag(id, k.trim().into(), v.trim().into()))
+                        }
+                        _ => {
+                            self.message = Some(format!("tag '{text}': expected KEY=VALUE"));
+                            self.input = Some(Input::Tag(id, text));
+                        }
+                    },
+                    Input::Note(id, _) => self.pending_write = Some(Write::Note(id, text)),
+                }
+                return;
             }
-            return EventState::NotConsumed;
-        };
-        if command != RunsCommand::Confirm && self.confirm_cancel.take().is_some() {
-            self.message = Some("not cancelled".into());
+            KeyCode::Backspace => {
+                input.text_mut().pop();
+            }
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                input.text_mut().clear()
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                input.text_mut().push(c)
+            }
+            _ => {}
         }
+        // As the filter is typed, say at once where it stops making sense.
+        if let Input::Filter(text) = &input {
+            self.filter_error = parse_filter(text).err();
+        }
+        self.input = Some(input);
+    }
+
+    fn cycle_sort(&mut self) {
+        let keys = sort_keys(&self.metric_columns);
+        let index = keys.iter().position(|k| *k == self.sort.key).unwrap_or(0);
+        let key = keys[(index + 1) % keys.len()].clone();
+        // Metrics start with the best first; everything else newest / highest first.
+        let descending = match &key {
+            SortKey::Metric(m) => crate::compare::higher_is_better(m).unwrap_or(false),
+            SortKey::Name | SortKey::Experiment | SortKey::Model | SortKey::Status => false,
+            _ => true,
+        };
+        self.sort = RunSort { key, descending };
+        self.pending_reload = true;
+    }
+
+    fn run_command(&mut self, command: RunsCommand) -> EventState {
+        let in_list = self.open.is_none();
         match command {
-            RunsCommand::Down if self.open.is_none() => {
-                self.move_selection(|i, n| (i + 1).min(n - 1))
-            }
-            RunsCommand::Up if self.open.is_none() => {
-                self.move_selection(|i, _| i.saturating_sub(1))
-            }
-            RunsCommand::Top if self.open.is_none() => self.move_selection(|_, _| 0),
-            RunsCommand::Bottom if self.open.is_none() => self.move_selection(|_, n| n - 1),
-            RunsCommand::Open => {
+            RunsCommand::Down if in_list => self.move_selection(|i, n| (i + 1).min(n - 1)),
+            RunsCommand::Up if in_list => self.move_selection(|i, _| i.saturating_sub(1)),
+            RunsCommand::Top if in_list => self.move_selection(|_, _| 0),
+            RunsCommand::Bottom if in_list => self.move_selection(|_, n| n - 1),
+            RunsCommand::Open if in_list => {
                 if let Some(id) = self.selected().map(|r| r.run.id) {
                     self.open = Some(id);
                     self.detail = RunDetail::default();
                     self.pending_reload = true;
                 }
             }
-            RunsCommand::Back if self.open.is_some() => self.open = None,
+            RunsCommand::Back if !in_list => self.open = None,
+            RunsCommand::Back if !self.filter_text.is_empty() || self.filter_error.is_some() => {
+                self.filter_text.clear();
+                self.filter = None;
+                self.filter_error = None;
+                self.pending_reload = true;
+            }
             RunsCommand::Back => return EventState::NotConsumed,
+            RunsCommand::Filter if in_list => {
+                self.input = Some(Input::Filter(self.filter_text.clone()));
+            }
+            RunsCommand::Sort if in_list => self.cycle_sort(),
+            RunsCommand::Reverse if in_list => {
+                self.sort.descending = !self.sort.descending;
+                self.pending_reload = true;
+            }
+            RunsCommand::Experiment if in_list => {
+                self.experiment = match self.experiment {
+                    None if !self.experiments.is_empty() => Some(0),
+                    Some(i) if i + 1 < self.experiments.len() => Some(i + 1),
+                    _ => None,
+                };
+                self.pending_reload = true;
+            }
+            RunsCommand::MetricView if in_list => {
+                self.metric_view = match self.metric_view {
+                    MetricView::Last => MetricView::Best,
+                    MetricView::Best => MetricView::Last,
+                };
+                self.pending_reload = true;
+            }
+            RunsCommand::Mark if in_list => {
+                if let Some(id) = self.selected().map(|r| r.run.id) {
+                    if !self.marked.remove(&id) {
+                        self.marked.insert(id);
+                    }
+                    self.move_selection(|i, n| (i + 1).min(n - 1));
+                }
+            }
+            RunsCommand::Unmark => self.marked.clear(),
+            RunsCommand::Compare => {
+                let mut ids: Vec<RunId> = self.marked.iter().copied().collect();
+                if ids.len() < 2
+                    && let Some(id) = self.focused_id().filter(|id| !ids.contains(id))
+                {
+                    ids.push(id);
+                }
+                if ids.len() < 2 {
+                    self.message = Some("mark two or more runs with Space to compare them".into());
+                } else {
+                    self.compare_requested = Some(ids);
+                }
+            }
+            RunsCommand::Rename => {
+                if let Some(run) = self.focused_id().and_then(|id| self.run_of(id)) {
+                    self.input = Some(Input::Rename(run.id, run.name.clone()));
+                }
+            }
+            RunsCommand::Tag => {
+                if let Some(id) = self.focused_id() {
+                    self.input = Some(Input::Tag(id, String::new()));
+                }
+            }
+            RunsCommand::Note => {
+                if let Some(run) = self.focused_id().and_then(|id| self.run_of(id)) {
+                    let note = run.note.clone().unwrap_or_default();
+                    self.input = Some(Input::Note(run.id, note));
+                }
+            }
+            RunsCommand::Delete => {
+                let ids = self.targets();
+                let live: Vec<RunId> = ids
+                    .iter()
+                    .copied()
+                    .filter(|id| self.run_of(*id).is_some_and(|r| !r.status.is_terminal()))
+                    .collect();
+                if !live.is_empty() {
+                    self.message = Some(format!("cancel run(s) {live:?} before deleting them"));
+                } else if !ids.is_empty() {
+                    self.message = Some(format!(
+                        "delete run(s) {ids:?}? They stay recoverable (shelfcast restore) until \
+                         purged. y / any key"
+                    ));
+                    self.confirm = Some(Confirm::Delete(ids));
+                }
+            }
             RunsCommand::Cancel => {
                 let target = self
-                    .target()
-                    .map(|run| (run.id, run.name.clone(), run.status));
+                    .focused_id()
+                    .and_then(|id| self.run_of(id))
+                    .map(|r| (r.id, r.name.clone(), r.status));
                 match target {
                     Some((id, name, status)) if !status.is_terminal() => {
-                        self.confirm_cancel = Some(id);
+                        self.confirm = Some(Confirm::Cancel(id));
                         self.message = Some(format!("cancel run {id} ({name})? y / any key"));
                     }
                     Some((id, _, status)) => {
@@ -389,14 +464,100 @@ impl Component for RunsTab {
                     None => {}
                 }
             }
-            RunsCommand::Confirm => {
-                if let Some(id) = self.confirm_cancel.take() {
-                    self.pending_cancel = Some(id);
-                }
-            }
-            _ => {}
+            RunsCommand::Confirm => {}
+            _ => return EventState::NotConsumed,
         }
         EventState::Consumed
+    }
+
+    /// The run `id` as the table or the open run view has it.
+    fn run_of(&self, id: RunId) -> Option<&crate::store::Run> {
+        self.rows
+            .iter()
+            .map(|r| &r.run)
+            .find(|r| r.id == id)
+            .or(self.detail.run.as_ref().filter(|r| r.id == id))
+    }
+
+    /// Carries out what the keys asked for that needs the store (the App owns it).
+    pub fn service(&mut self, store: &mut RunStore) {
+        if let Some(write) = self.pending_write.take() {
+            let result = match &write {
+                Write::Cancel(id) => store.request_cancel(*id),
+                Write::Delete(ids) => ids.iter().try_for_each(|id| store.delete_run(*id)),
+                Write::Rename(id, name) => store.rename_run(*id, name),
+                Write::Tag(id, k, v) => store.set_tags(*id, &[(k.as_str(), v.as_str())]),
+                Write::Note(id, text) => {
+                    store.set_note(*id, (!text.is_empty()).then_some(text.as_str()))
+                }
+            };
+            self.message = Some(match (&write, result) {
+                (Write::Cancel(id), Ok(())) => {
+                    format!("asked run {id} to stop; it stops at its next step")
+                }
+                (Write::Delete(ids), Ok(())) => {
+                    for id in ids {
+                        self.marked.remove(id);
+                    }
+                    if ids.contains(&self.open.unwrap_or(-1)) {
+                        self.open = None;
+                    }
+                    format!("deleted run(s) {ids:?}; `shelfcast restore ID` brings one back")
+                }
+                (Write::Rename(id, name), Ok(())) => format!("run {id} is now '{name}'"),
+                (Write::Tag(id, k, v), Ok(())) => format!("run {id}: {k} = {v}"),
+                (Write::Note(id, _), Ok(())) => format!("run {id}: note saved"),
+                (_, Err(e)) => format!("could not change the store: {e}"),
+            });
+            self.pending_reload = true;
+        }
+        if std::mem::take(&mut self.pending_reload) {
+            self.reload(store);
+        }
+    }
+}
+
+/// The best value of each metric of a run (its minimum, or maximum for higher-is-better ones).
+fn best_of(
+    store: &RunStore,
+    id: RunId,
+    keys: &[String],
+) -> Result<Vec<Option<f64>>, crate::store::StoreError> {
+    let summaries = store.metric_summaries(id)?;
+    Ok(keys
+        .iter()
+        .map(|key| {
+            let summary = summaries.iter().find(|s| &s.key == key)?;
+            match crate::compare::higher_is_better(key) {
+                Some(true) => summary.max_value,
+                _ => summary.min_value,
+            }
+        })
+        .collect())
+}
+
+impl Component for RunsTab {
+    fn handle_key(&mut self, key: &KeyEvent) -> EventState {
+        if self.input.is_some() {
+            self.input_key(key);
+            return EventState::Consumed;
+        }
+        let command = lookup(RUNS_KEYS, key);
+        if let Some(confirm) = self.confirm.take() {
+            if command == Some(RunsCommand::Confirm) {
+                self.pending_write = Some(match confirm {
+                    Confirm::Cancel(id) => Write::Cancel(id),
+                    Confirm::Delete(ids) => Write::Delete(ids),
+                });
+            } else {
+                self.message = Some("nothing changed".into());
+            }
+            return EventState::Consumed;
+        }
+        match command {
+            Some(command) => self.run_command(command),
+            None => EventState::NotConsumed,
+        }
     }
 
     fn update(&mut self, action: Action) -> Option<Action> {
@@ -413,21 +574,5 @@ impl Component for RunsTab {
 
     fn title(&self) -> &'static str {
         "Runs"
-    }
-}
-
-impl RunsTab {
-    /// Carries out what the keys asked for that needs the store (the App owns it).
-    pub fn service(&mut self, store: &mut RunStore) {
-        if let Some(id) = self.pending_cancel.take() {
-            self.message = Some(match store.request_cancel(id) {
-                Ok(()) => format!("asked run {id} to stop; it stops at its next step"),
-                Err(e) => format!("could not cancel run {id}: {e}"),
-            });
-            self.pending_reload = true;
-        }
-        if std::mem::take(&mut self.pending_reload) {
-            self.reload(store);
-        }
     }
 }

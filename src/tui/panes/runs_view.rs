@@ -1,40 +1,52 @@
-//! Drawing the Runs pane: the list of runs, or one run's live view (loss chart, progress gauge
-//! with ETA, log tail, final metrics and importances).
+//! Drawing the Runs pane's table: the filter line (with a caret under a mistake), the runs with
+//! marks, status colours, metric columns and the sort column's arrow, and the input or question
+//! line. The run view is drawn by `run_view.rs`.
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
-use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Cell, Chart, Dataset, Gauge, GraphType, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
 use super::block;
-use super::runs::{RunDetail, RunsTab};
-use crate::ml::train::Evaluation;
-use crate::store::{Run, RunStatus};
-use crate::tui::format::{clean, num_text, truncate};
+use super::runs::{MetricView, RunsTab};
+use crate::store::{Run, RunStatus, SortKey};
+use crate::tui::format::{clean, num_text};
 use crate::tui::theme::Theme;
 
 pub fn render(tab: &mut RunsTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spin: char) {
     let [body, message_area] =
         Layout::vertical([Constraint::Min(5), Constraint::Length(1)]).areas(area);
     if tab.open.is_some() {
-        render_detail(&tab.detail, frame, body, theme, spin);
+        super::run_view::render_detail(&tab.detail, frame, body, theme, spin);
     } else {
         render_list(tab, frame, body, theme, spin);
     }
-    let message = tab.message.clone().unwrap_or_else(|| {
-        if tab.open.is_some() {
-            "Esc back to the list · c cancel the run".to_string()
-        } else {
-            "Enter opens a run · c cancels one · runs go on when Shelfcast closes".to_string()
-        }
-    });
-    frame.render_widget(
-        Paragraph::new(Line::styled(clean(&message), theme.dim)),
-        message_area,
-    );
+    let line = match &tab.input {
+        Some(input) => Line::from(vec![
+            Span::styled(format!("{} ", input.prompt()), theme.key),
+            Span::raw(clean(input.text())),
+            Span::styled("▏", theme.key),
+            Span::styled("  Enter applies · Esc leaves", theme.dim),
+        ]),
+        None => Line::styled(
+            clean(&tab.message.clone().unwrap_or_else(|| {
+                if tab.open.is_some() {
+                    "Esc back to the list · c cancel · R rename · T tag · N note".to_string()
+                } else {
+                    "Enter open · / filter · s sort · Space mark · C compare · ? all keys"
+                        .to_string()
+                }
+            })),
+            if tab.confirm.is_some() {
+                theme.warning
+            } else {
+                theme.dim
+            },
+        ),
+    };
+    frame.render_widget(Paragraph::new(line), message_area);
 }
 
 pub fn status_style(status: RunStatus, theme: &Theme) -> Style {
@@ -65,7 +77,7 @@ pub fn duration_text(run: &Run) -> String {
     seconds_text((end - start).num_milliseconds() as f64 / 1000.0)
 }
 
-fn seconds_text(seconds: f64) -> String {
+pub fn seconds_text(seconds: f64) -> String {
     let seconds = seconds.max(0.0);
     if seconds < 60.0 {
         format!("{seconds:.1}s")
@@ -80,398 +92,147 @@ fn seconds_text(seconds: f64) -> String {
     }
 }
 
+fn header_cell(label: &str, key: &SortKey, tab: &RunsTab) -> String {
+    if tab.sort.key == *key {
+        format!("{label} {}", if tab.sort.descending { "▼" } else { "▲" })
+    } else {
+        label.to_string()
+    }
+}
+
+/// The filter line: what is applied, the experiment, marks; under a mistake, a caret and why.
+fn filter_lines(tab: &RunsTab, theme: &Theme) -> Vec<Line<'static>> {
+    let typed = match &tab.input {
+        Some(super::runs::Input::Filter(text)) => Some(text.clone()),
+        _ => None,
+    };
+    let text = typed.clone().unwrap_or_else(|| tab.filter_text.clone());
+    let experiment = tab
+        .experiment
+        .and_then(|i| tab.experiments.get(i))
+        .map_or("all experiments".to_string(), |e| {
+            format!("experiment {}", clean(e))
+        });
+    let mut first = vec![Span::styled("filter ", theme.header)];
+    if text.is_empty() {
+        first.push(Span::styled("(none: / to type one)", theme.dim));
+    } else {
+        first.push(Span::raw(clean(&text)));
+    }
+    first.push(Span::styled(
+        format!(
+            "   {experiment} · {} marked · metrics: {}",
+            tab.marked.len(),
+            match tab.metric_view {
+                MetricView::Last => "last value",
+                MetricView::Best => "best value",
+            }
+        ),
+        theme.dim,
+    ));
+    let mut lines = vec![Line::from(first)];
+    if let Some(error) = &tab.filter_error {
+        lines.push(Line::from(vec![
+            Span::raw(" ".repeat("filter ".len() + error.column.saturating_sub(1))),
+            Span::styled(format!("^ {}", clean(&error.message)), theme.error),
+        ]));
+    }
+    lines
+}
+
 fn render_list(tab: &mut RunsTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spin: char) {
+    let filter = filter_lines(tab, theme);
+    let [filter_area, table_area] =
+        Layout::vertical([Constraint::Length(filter.len() as u16), Constraint::Min(3)]).areas(area);
+    frame.render_widget(Paragraph::new(filter), filter_area);
     if tab.rows.is_empty() {
+        let text = if tab.filter.is_some() || tab.experiment.is_some() {
+            "No run matches. Esc clears the filter; x changes the experiment."
+        } else {
+            "No run yet. Launch one from the Train tab (2), or `shelfcast train --data FILE \
+             --target COLUMN`."
+        };
         frame.render_widget(
-            Paragraph::new(vec![
-                Line::from("No run yet."),
-                Line::styled(
-                    "Launch one from the Train tab (2), or `shelfcast train --data FILE --target \
-                     COLUMN`.",
-                    theme.dim,
-                ),
-            ])
-            .wrap(Wrap { trim: true })
-            .block(block("Runs", true, theme)),
-            area,
+            Paragraph::new(Line::styled(text, theme.dim))
+                .wrap(Wrap { trim: true })
+                .block(block("Runs", true, theme)),
+            table_area,
         );
         return;
     }
+    let mut header = vec![
+        " ".to_string(),
+        header_cell("id", &SortKey::Id, tab),
+        header_cell("status", &SortKey::Status, tab),
+        header_cell("experiment", &SortKey::Experiment, tab),
+        header_cell("name", &SortKey::Name, tab),
+        header_cell("model", &SortKey::Model, tab),
+    ];
+    for metric in &tab.metric_columns {
+        header.push(header_cell(metric, &SortKey::Metric(metric.clone()), tab));
+    }
+    header.push(header_cell("duration", &SortKey::Duration, tab));
+    header.push(header_cell("created (UTC)", &SortKey::Created, tab));
     let rows: Vec<Row<'_>> = tab
         .rows
         .iter()
-        .map(|row| {
+        .enumerate()
+        .map(|(index, row)| {
             let run = &row.run;
-            let status = if !run.status.is_terminal() {
-                format!("{spin} {}", run.status.as_str())
-            } else {
+            let status = if run.status.is_terminal() {
                 run.status.as_str().to_string()
+            } else if row.last_step.is_some() {
+                format!(
+                    "{spin} {} {}",
+                    run.status.as_str(),
+                    row.last_step.unwrap_or(0) + 1
+                )
+            } else {
+                format!("{spin} {}", run.status.as_str())
             };
-            let metric = row
-                .headline
-                .as_ref()
-                .map(|(k, v)| format!("{k} {}", num_text(*v)))
-                .unwrap_or_else(|| {
-                    if row.steps > 0 {
-                        format!("step {}", row.steps)
-                    } else {
-                        "-".into()
-                    }
-                });
-            Row::new(vec![
+            let mark = if tab.marked.contains(&run.id) {
+                "●"
+            } else {
+                " "
+            };
+            let mut cells = vec![
+                Cell::from(Span::styled(mark, theme.key)),
                 Cell::from(run.id.to_string()),
                 Cell::from(Span::styled(status, status_style(run.status, theme))),
+                Cell::from(clean(&run.experiment)),
                 Cell::from(clean(&run.name)),
                 Cell::from(run.model_kind.clone()),
-                Cell::from(clean(&run.experiment)),
-                Cell::from(metric),
-                Cell::from(duration_text(run)),
-                Cell::from(
-                    run.created_at
-                        .get(..19)
-                        .unwrap_or(&run.created_at)
-                        .replace('T', " "),
-                ),
-            ])
+            ];
+            let values = match tab.metric_view {
+                MetricView::Last => &row.metrics,
+                MetricView::Best => tab.best_values.get(index).unwrap_or(&row.metrics),
+            };
+            for value in values {
+                cells.push(Cell::from(value.map_or("-".to_string(), num_text)));
+            }
+            cells.push(Cell::from(duration_text(run)));
+            cells.push(Cell::from(
+                run.created_at
+                    .get(..19)
+                    .unwrap_or(&run.created_at)
+                    .replace('T', " "),
+            ));
+            Row::new(cells)
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(5),
-            Constraint::Length(11),
-            Constraint::Min(16),
-            Constraint::Length(14),
-            Constraint::Length(12),
-            Constraint::Length(18),
-            Constraint::Length(9),
-            Constraint::Length(19),
-        ],
-    )
-    .header(
-        Row::new(vec![
-            "id",
-            "status",
-            "name",
-            "model",
-            "experiment",
-            "metric",
-            "duration",
-            "created (UTC)",
-        ])
-        .style(theme.header),
-    )
-    .row_highlight_style(theme.selected)
-    .block(block(&format!("Runs ({})", tab.rows.len()), true, theme));
-    frame.render_stateful_widget(table, area, &mut tab.table);
-}
-
-fn render_detail(detail: &RunDetail, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spin: char) {
-    let Some(run) = &detail.run else {
-        let text = detail
-            .load_error
-            .clone()
-            .unwrap_or_else(|| format!("{spin} loading…"));
-        frame.render_widget(
-            Paragraph::new(Line::styled(text, theme.error)).block(block("Run", true, theme)),
-            area,
-        );
-        return;
-    };
-    let [header_area, middle, gauge_area, bottom] = Layout::vertical([
-        Constraint::Length(if run.error.is_some() { 3 } else { 2 }),
-        Constraint::Min(8),
+    let mut widths = vec![
         Constraint::Length(1),
-        Constraint::Length(9),
-    ])
-    .areas(area);
-    render_header(run, detail, frame, header_area, theme, spin);
-    let [chart_area, side_area] =
-        Layout::horizontal([Constraint::Percentage(65), Constraint::Percentage(35)]).areas(middle);
-    render_chart(detail, frame, chart_area, theme);
-    render_metrics(detail, frame, side_area, theme);
-    render_gauge(run, detail, frame, gauge_area, theme);
-    let [log_area, importance_area] =
-        Layout::horizontal([Constraint::Percentage(65), Constraint::Percentage(35)]).areas(bottom);
-    render_log(detail, frame, log_area, theme);
-    render_importance(detail, frame, importance_area, theme);
-}
-
-fn param<'a>(detail: &'a RunDetail, key: &str) -> &'a str {
-    detail
-        .params
-        .iter()
-        .find(|(k, _)| k == key)
-        .map_or("-", |(_, v)| v.as_str())
-}
-
-fn render_header(
-    run: &Run,
-    detail: &RunDetail,
-    frame: &mut Frame<'_>,
-    area: Rect,
-    theme: &Theme,
-    spin: char,
-) {
-    let live = if run.status.is_terminal() {
-        String::new()
-    } else {
-        format!("{spin} ")
-    };
-    let mut lines = vec![
-        Line::from(vec![
-            Span::styled(format!("run {} ", run.id), theme.title),
-            Span::raw(clean(&run.name)),
-            Span::raw("  "),
-            Span::styled(
-                format!("{live}{}", run.status.as_str()),
-                status_style(run.status, theme),
-            ),
-            Span::styled(format!("  {}", duration_text(run)), theme.dim),
-        ]),
-        Line::styled(
-            format!(
-                "{} · {} · target {} · split {} · experiment {}",
-                run.model_kind,
-                run.task.replace('_', " "),
-                clean(param(detail, "target")),
-                clean(param(detail, "split")),
-                clean(&run.experiment)
-            ),
-            theme.dim,
-        ),
+        Constraint::Length(6),
+        Constraint::Length(13),
+        Constraint::Length(12),
+        Constraint::Min(14),
+        Constraint::Length(13),
     ];
-    if let Some(error) = &run.error {
-        let style = if run.status == RunStatus::Failed {
-            theme.error
-        } else {
-            theme.warning
-        };
-        lines.push(Line::styled(clean(error), style));
-    }
-    frame.render_widget(Paragraph::new(lines), area);
-}
-
-fn bounds(points: &[&[(f64, f64)]]) -> Option<(f64, f64, f64)> {
-    let mut max_x = 0.0f64;
-    let mut low = f64::INFINITY;
-    let mut high = f64::NEG_INFINITY;
-    for (x, y) in points.iter().flat_map(|p| p.iter()) {
-        max_x = max_x.max(*x);
-        low = low.min(*y);
-        high = high.max(*y);
-    }
-    low.is_finite().then_some((max_x, low, high))
-}
-
-fn render_chart(detail: &RunDetail, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let title = format!("{} per step — train ▪ validation", detail.loss_name);
-    let Some((max_x, low, high)) = bounds(&[&detail.train_curve, &detail.valid_curve]) else {
-        frame.render_widget(
-            Paragraph::new("waiting for the first step…").block(block(&title, false, theme)),
-            area,
-        );
-        return;
-    };
-    let x_max = detail
-        .planned_steps
-        .map_or(max_x, |p| (p as f64).max(max_x))
-        .max(2.0);
-    let pad = ((high - low) * 0.05).max(1e-9);
-    let (y_low, y_high) = (low - pad, high + pad);
-    let mut datasets = Vec::new();
-    if !detail.train_curve.is_empty() {
-        datasets.push(
-            Dataset::default()
-                .name("train")
-                .marker(Marker::Braille)
-                .graph_type(GraphType::Line)
-                .style(theme.bar)
-                .data(&detail.train_curve),
-        );
-    }
-    if !detail.valid_curve.is_empty() {
-        datasets.push(
-            Dataset::default()
-                .name("validation")
-                .marker(Marker::Braille)
-                .graph_type(GraphType::Line)
-                .style(theme.warning)
-                .data(&detail.valid_curve),
-        );
-    }
-    let chart = Chart::new(datasets)
-        .block(block(&title, false, theme))
-        .x_axis(
-            Axis::default()
-                .title("step")
-                .style(theme.dim)
-                .bounds([1.0, x_max])
-                .labels(["1".to_string(), format!("{}", x_max as u64)]),
-        )
-        .y_axis(
-            Axis::default()
-                .style(theme.dim)
-                .bounds([y_low, y_high])
-                .labels([num_text(y_low), num_text(y_high)]),
-        );
-    frame.render_widget(chart, area);
-}
-
-fn evaluation_rows(evaluation: &Evaluation) -> Vec<(&'static str, f64)> {
-    evaluation.pairs()
-}
-
-fn render_metrics(detail: &RunDetail, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let mut lines = Vec::new();
-    match &detail.metrics {
-        Some(metrics) => {
-            lines.push(Line::styled(
-                format!("{:<10} {:>11} {:>11}", "metric", "validation", "train"),
-                theme.header,
-            ));
-            let train = evaluation_rows(&metrics.train);
-            for (name, value) in evaluation_rows(&metrics.validation) {
-                let train_value = train
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map_or("-".to_string(), |(_, v)| num_text(*v));
-                lines.push(Line::from(format!(
-                    "{name:<10} {:>11} {train_value:>11}",
-                    num_text(value)
-                )));
-            }
-            match &metrics.validation {
-                Evaluation::Regression(m) if m.mape_zero_targets_skipped > 0 => {
-                    lines.push(Line::styled(
-                        format!("MAPE skips {} zero target(s)", m.mape_zero_targets_skipped),
-                        theme.dim,
-                    ));
-                }
-                Evaluation::BinaryClassification(m) => {
-                    let c = &m.confusion;
-                    lines.push(Line::styled(
-                        format!(
-                            "at 0.5: TP {} FP {} TN {} FN {}",
-                            c.true_positive, c.false_positive, c.true_negative, c.false_negative
-                        ),
-                        theme.dim,
-                    ));
-                }
-                _ => {}
-            }
-        }
-        None => {
-            let last = |curve: &[(f64, f64)]| curve.last().map_or("-".into(), |p| num_text(p.1));
-            lines.push(Line::styled("so far", theme.header));
-            lines.push(Line::from(format!(
-                "train      {}",
-                last(&detail.train_curve)
-            )));
-            lines.push(Line::from(format!(
-                "validation {}",
-                last(&detail.valid_curve)
-            )));
-            lines.push(Line::from(""));
-            let ended = detail.run.as_ref().is_some_and(|r| r.status.is_terminal());
-            lines.push(Line::styled(
-                if ended {
-                    "No final metrics: the run ended before its model was saved."
-                } else {
-                    "Final metrics and importances appear when the run ends."
-                },
-                theme.dim,
-            ));
-        }
-    }
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(block("Metrics", false, theme)),
-        area,
-    );
-}
-
-fn render_gauge(run: &Run, detail: &RunDetail, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let done = detail.valid_curve.last().map_or(0, |p| p.0 as usize);
-    let planned = detail.planned_steps.unwrap_or(done.max(1)).max(1);
-    let ratio = if run.status == RunStatus::Finished {
-        1.0
-    } else {
-        (done as f64 / planned as f64).clamp(0.0, 1.0)
-    };
-    let eta = match (detail.step_span_ms, run.status.is_terminal()) {
-        (Some(span), false) if done > 1 => {
-            let per_step = span as f64 / 1000.0 / (done - 1) as f64;
-            format!(
-                " · ETA {}",
-                seconds_text(per_step * planned.saturating_sub(done) as f64)
-            )
-        }
-        _ => String::new(),
-    };
-    let label = format!("step {done} of {planned}{eta}");
-    frame.render_widget(
-        Gauge::default()
-            .gauge_style(theme.gauge)
-            .ratio(ratio)
-            .label(label),
-        area,
-    );
-}
-
-fn render_log(detail: &RunDetail, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let height = area.height.saturating_sub(2) as usize;
-    let width = area.width.saturating_sub(2) as usize;
-    let start = detail.log_tail.len().saturating_sub(height);
-    let lines: Vec<Line<'_>> = detail.log_tail[start..]
-        .iter()
-        .map(|l| Line::from(truncate(l, width)))
-        .collect();
-    frame.render_widget(
-        Paragraph::new(lines).block(block("worker log", false, theme)),
-        area,
-    );
-}
-
-fn render_importance(detail: &RunDetail, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let Some(metrics) = &detail.metrics else {
-        frame.render_widget(
-            Paragraph::new("").block(block("Importance", false, theme)),
-            area,
-        );
-        return;
-    };
-    let height = area.height.saturating_sub(2) as usize;
-    let width = area.width.saturating_sub(2) as usize;
-    let name_width = (width / 2).clamp(6, 24);
-    let bar_width = width.saturating_sub(name_width + 7);
-    let top = metrics
-        .importance
-        .first()
-        .map_or(1.0, |(_, v)| v.max(1e-12));
-    let lines: Vec<Line<'_>> = metrics
-        .importance
-        .iter()
-        .take(height)
-        .map(|(name, share)| {
-            let bar = "█".repeat(((share / top) * bar_width as f64).round() as usize);
-            Line::from(vec![
-                Span::raw(format!(
-                    "{:<name_width$} ",
-                    truncate(&clean(name), name_width)
-                )),
-                Span::styled(bar, theme.bar),
-                Span::styled(format!(" {:.0}%", share * 100.0), theme.dim),
-            ])
-        })
-        .collect();
-    frame.render_widget(
-        Paragraph::new(lines).block(block(
-            &format!("Importance ({})", metrics.importance_kind),
-            false,
-            theme,
-        )),
-        area,
-    );
+    widths.extend(tab.metric_columns.iter().map(|_| Constraint::Length(11)));
+    widths.extend([Constraint::Length(10), Constraint::Length(19)]);
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.header))
+        .row_highlight_style(theme.selected)
+        .block(block(&format!("Runs ({})", tab.rows.len()), true, theme));
+    frame.render_stateful_widget(table, table_area, &mut tab.table);
 }

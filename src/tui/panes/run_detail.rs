@@ -1,0 +1,129 @@
+//! One run's live view data: its curves, planned steps, worker log tail, and the metrics and
+//! importances its saved model carries. Loaded from the store and the run's folder.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+use crate::jobs::worker::{TRAIN_LOSS, VALID_LOSS};
+use crate::jobs::{run_dir, run_model_dir};
+use crate::ml::artifact::MetricsFile;
+use crate::ml::forest::FOREST_CHUNK;
+use crate::project::Project;
+use crate::store::{Run, RunId, RunStore, StoreError};
+
+/// How much of the end of a worker log is read for the tail.
+const LOG_TAIL_BYTES: u64 = 16 * 1024;
+
+/// Everything the run view draws.
+#[derive(Clone, Debug, Default)]
+pub struct RunDetail {
+    pub run: Option<Run>,
+    pub params: Vec<(String, String)>,
+    pub loss_name: String,
+    pub train_curve: Vec<(f64, f64)>,
+    pub valid_curve: Vec<(f64, f64)>,
+    pub planned_steps: Option<usize>,
+    /// Milliseconds between the first and last logged step, for the ETA.
+    pub step_span_ms: Option<i64>,
+    pub log_tail: Vec<String>,
+    pub metrics: Option<MetricsFile>,
+    pub load_error: Option<String>,
+}
+
+/// The run's planned steps, from its params (boosting rounds, or forest chunks).
+pub fn planned_steps(params: &[(String, String)]) -> Option<usize> {
+    let value = |key: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, v)| v.parse::<usize>().ok())
+    };
+    let model = params
+        .iter()
+        .find(|(k, _)| k == "model")
+        .map(|(_, v)| v.as_str());
+    match model {
+        Some("gbdt") => value("model.rounds"),
+        Some("random_forest") => value("model.trees").map(|t| t.div_ceil(FOREST_CHUNK)),
+        Some(_) => Some(1),
+        None => None,
+    }
+}
+
+pub fn load_detail(project: &Project, store: &RunStore, id: RunId) -> RunDetail {
+    let mut detail = RunDetail::default();
+    let result = (|| -> Result<(), StoreError> {
+        let run = store.get_run(id)?;
+        detail.params = store.params(id)?;
+        detail.planned_steps = planned_steps(&detail.params);
+        let train = store.metric_history(id, TRAIN_LOSS)?;
+        let valid = store.metric_history(id, VALID_LOSS)?;
+        let curve = |points: &[crate::store::MetricPoint]| {
+            points
+                .iter()
+                .map(|p| (p.step as f64 + 1.0, p.value))
+                .collect::<Vec<_>>()
+        };
+        detail.train_curve = curve(&train);
+        detail.valid_curve = curve(&valid);
+        detail.step_span_ms = match (valid.first(), valid.last()) {
+            (Some(a), Some(b)) if valid.len() > 1 => Some(b.timestamp_ms - a.timestamp_ms),
+            _ => None,
+        };
+        detail.loss_name = loss_name(&detail.params);
+        if run.status.is_terminal() {
+            detail.metrics = read_metrics(&run_model_dir(project, id).join("metrics.json"));
+        }
+        detail.run = Some(run);
+        Ok(())
+    })();
+    if let Err(e) = result {
+        detail.load_error = Some(e.to_string());
+    }
+    detail.log_tail = log_tail(&run_dir(project, id).join("worker.log"));
+    detail
+}
+
+fn loss_name(params: &[(String, String)]) -> String {
+    let get = |key: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    match (get("task"), get("model.objective")) {
+        (_, Some("poisson")) => "Poisson negative log-likelihood".into(),
+        (_, Some("tweedie")) => "Tweedie negative log-likelihood".into(),
+        (Some("binary_classification"), _) => "log loss".into(),
+        _ => "RMSE".into(),
+    }
+}
+
+fn read_metrics(path: &Path) -> Option<MetricsFile> {
+    let bytes = std::fs::read(path).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// The last lines of a log file, reading at most its last `LOG_TAIL_BYTES`.
+pub fn log_tail(path: &Path) -> Vec<String> {
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    let length = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let start = length.saturating_sub(LOG_TAIL_BYTES);
+    if file.seek(SeekFrom::Start(start)).is_err() {
+        return Vec::new();
+    }
+    let mut bytes = Vec::new();
+    if file.read_to_end(&mut bytes).is_err() {
+        return Vec::new();
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let mut lines: Vec<String> = text.lines().map(crate::tui::format::clean).collect();
+    if start > 0 && !lines.is_empty() {
+        // The first line was cut by the window.
+        lines.remove(0);
+    }
+    let keep = lines.len().saturating_sub(50);
+    lines.split_off(keep)
+}

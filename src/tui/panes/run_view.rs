@@ -1,0 +1,332 @@
+//! Drawing one run's live view: loss chart, progress gauge with ETA, log tail, final metrics
+//! and importances.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Chart, Dataset, Gauge, GraphType, Paragraph, Wrap};
+
+use super::block;
+use super::runs::RunDetail;
+use super::runs_view::{duration_text, seconds_text, status_style};
+use crate::ml::train::Evaluation;
+use crate::store::{Run, RunStatus};
+use crate::tui::format::{clean, num_text, truncate};
+use crate::tui::theme::Theme;
+
+pub fn render_detail(
+    detail: &RunDetail,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    theme: &Theme,
+    spin: char,
+) {
+    let Some(run) = &detail.run else {
+        let text = detail
+            .load_error
+            .clone()
+            .unwrap_or_else(|| format!("{spin} loading…"));
+        frame.render_widget(
+            Paragraph::new(Line::styled(text, theme.error)).block(block("Run", true, theme)),
+            area,
+        );
+        return;
+    };
+    let [header_area, middle, gauge_area, bottom] = Layout::vertical([
+        Constraint::Length(if run.error.is_some() { 3 } else { 2 }),
+        Constraint::Min(8),
+        Constraint::Length(1),
+        Constraint::Length(9),
+    ])
+    .areas(area);
+    render_header(run, detail, frame, header_area, theme, spin);
+    let [chart_area, side_area] =
+        Layout::horizontal([Constraint::Percentage(65), Constraint::Percentage(35)]).areas(middle);
+    render_chart(detail, frame, chart_area, theme);
+    render_metrics(detail, frame, side_area, theme);
+    render_gauge(run, detail, frame, gauge_area, theme);
+    let [log_area, importance_area] =
+        Layout::horizontal([Constraint::Percentage(65), Constraint::Percentage(35)]).areas(bottom);
+    render_log(detail, frame, log_area, theme);
+    render_importance(detail, frame, importance_area, theme);
+}
+
+fn param<'a>(detail: &'a RunDetail, key: &str) -> &'a str {
+    detail
+        .params
+        .iter()
+        .find(|(k, _)| k == key)
+        .map_or("-", |(_, v)| v.as_str())
+}
+
+fn render_header(
+    run: &Run,
+    detail: &RunDetail,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    theme: &Theme,
+    spin: char,
+) {
+    let live = if run.status.is_terminal() {
+        String::new()
+    } else {
+        format!("{spin} ")
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("run {} ", run.id), theme.title),
+            Span::raw(clean(&run.name)),
+            Span::raw("  "),
+            Span::styled(
+                format!("{live}{}", run.status.as_str()),
+                status_style(run.status, theme),
+            ),
+            Span::styled(format!("  {}", duration_text(run)), theme.dim),
+        ]),
+        Line::styled(
+            format!(
+                "{} · {} · target {} · split {} · experiment {}",
+                run.model_kind,
+                run.task.replace('_', " "),
+                clean(param(detail, "target")),
+                clean(param(detail, "split")),
+                clean(&run.experiment)
+            ),
+            theme.dim,
+        ),
+    ];
+    if let Some(error) = &run.error {
+        let style = if run.status == RunStatus::Failed {
+            theme.error
+        } else {
+            theme.warning
+        };
+        lines.push(Line::styled(clean(error), style));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn bounds(points: &[&[(f64, f64)]]) -> Option<(f64, f64, f64)> {
+    let mut max_x = 0.0f64;
+    let mut low = f64::INFINITY;
+    let mut high = f64::NEG_INFINITY;
+    for (x, y) in points.iter().flat_map(|p| p.iter()) {
+        max_x = max_x.max(*x);
+        low = low.min(*y);
+        high = high.max(*y);
+    }
+    low.is_finite().then_some((max_x, low, high))
+}
+
+fn render_chart(detail: &RunDetail, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let title = format!("{} per step — train ▪ validation", detail.loss_name);
+    let Some((max_x, low, high)) = bounds(&[&detail.train_curve, &detail.valid_curve]) else {
+        frame.render_widget(
+            Paragraph::new("waiting for the first step…").block(block(&title, false, theme)),
+            area,
+        );
+        return;
+    };
+    let x_max = detail
+        .planned_steps
+        .map_or(max_x, |p| (p as f64).max(max_x))
+        .max(2.0);
+    let pad = ((high - low) * 0.05).max(1e-9);
+    let (y_low, y_high) = (low - pad, high + pad);
+    let mut datasets = Vec::new();
+    if !detail.train_curve.is_empty() {
+        datasets.push(
+            Dataset::default()
+                .name("train")
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(theme.bar)
+                .data(&detail.train_curve),
+        );
+    }
+    if !detail.valid_curve.is_empty() {
+        datasets.push(
+            Dataset::default()
+                .name("validation")
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(theme.warning)
+                .data(&detail.valid_curve),
+        );
+    }
+    let chart = Chart::new(datasets)
+        .block(block(&title, false, theme))
+        .x_axis(
+            Axis::default()
+                .title("step")
+                .style(theme.dim)
+                .bounds([1.0, x_max])
+                .labels(["1".to_string(), format!("{}", x_max as u64)]),
+        )
+        .y_axis(
+            Axis::default()
+                .style(theme.dim)
+                .bounds([y_low, y_high])
+                .labels([num_text(y_low), num_text(y_high)]),
+        );
+    frame.render_widget(chart, area);
+}
+
+fn evaluation_rows(evaluation: &Evaluation) -> Vec<(&'static str, f64)> {
+    evaluation.pairs()
+}
+
+fn render_metrics(detail: &RunDetail, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let mut lines = Vec::new();
+    match &detail.metrics {
+        Some(metrics) => {
+            lines.push(Line::styled(
+                format!("{:<10} {:>11} {:>11}", "metric", "validation", "train"),
+                theme.header,
+            ));
+            let train = evaluation_rows(&metrics.train);
+            for (name, value) in evaluation_rows(&metrics.validation) {
+                let train_value = train
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map_or("-".to_string(), |(_, v)| num_text(*v));
+                lines.push(Line::from(format!(
+                    "{name:<10} {:>11} {train_value:>11}",
+                    num_text(value)
+                )));
+            }
+            match &metrics.validation {
+                Evaluation::Regression(m) if m.mape_zero_targets_skipped > 0 => {
+                    lines.push(Line::styled(
+                        format!("MAPE skips {} zero target(s)", m.mape_zero_targets_skipped),
+                        theme.dim,
+                    ));
+                }
+                Evaluation::BinaryClassification(m) => {
+                    let c = &m.confusion;
+                    lines.push(Line::styled(
+                        format!(
+                            "at 0.5: TP {} FP {} TN {} FN {}",
+                            c.true_positive, c.false_positive, c.true_negative, c.false_negative
+                        ),
+                        theme.dim,
+                    ));
+                }
+                _ => {}
+            }
+        }
+        None => {
+            let last = |curve: &[(f64, f64)]| curve.last().map_or("-".into(), |p| num_text(p.1));
+            lines.push(Line::styled("so far", theme.header));
+            lines.push(Line::from(format!(
+                "train      {}",
+                last(&detail.train_curve)
+            )));
+            lines.push(Line::from(format!(
+                "validation {}",
+                last(&detail.valid_curve)
+            )));
+            lines.push(Line::from(""));
+            let ended = detail.run.as_ref().is_some_and(|r| r.status.is_terminal());
+            lines.push(Line::styled(
+                if ended {
+                    "No final metrics: the run ended before its model was saved."
+                } else {
+                    "Final metrics and importances appear when the run ends."
+                },
+                theme.dim,
+            ));
+        }
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block("Metrics", false, theme)),
+        area,
+    );
+}
+
+fn render_gauge(run: &Run, detail: &RunDetail, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let done = detail.valid_curve.last().map_or(0, |p| p.0 as usize);
+    let planned = detail.planned_steps.unwrap_or(done.max(1)).max(1);
+    let ratio = if run.status == RunStatus::Finished {
+        1.0
+    } else {
+        (done as f64 / planned as f64).clamp(0.0, 1.0)
+    };
+    let eta = match (detail.step_span_ms, run.status.is_terminal()) {
+        (Some(span), false) if done > 1 => {
+            let per_step = span as f64 / 1000.0 / (done - 1) as f64;
+            format!(
+                " · ETA {}",
+                seconds_text(per_step * planned.saturating_sub(done) as f64)
+            )
+        }
+        _ => String::new(),
+    };
+    let label = format!("step {done} of {planned}{eta}");
+    frame.render_widget(
+        Gauge::default()
+            .gauge_style(theme.gauge)
+            .ratio(ratio)
+            .label(label),
+        area,
+    );
+}
+
+fn render_log(detail: &RunDetail, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let height = area.height.saturating_sub(2) as usize;
+    let width = area.width.saturating_sub(2) as usize;
+    let start = detail.log_tail.len().saturating_sub(height);
+    let lines: Vec<Line<'_>> = detail.log_tail[start..]
+        .iter()
+        .map(|l| Line::from(truncate(l, width)))
+        .collect();
+    frame.render_widget(
+        Paragraph::new(lines).block(block("worker log", false, theme)),
+        area,
+    );
+}
+
+fn render_importance(detail: &RunDetail, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let Some(metrics) = &detail.metrics else {
+        frame.render_widget(
+            Paragraph::new("").block(block("Importance", false, theme)),
+            area,
+        );
+        return;
+    };
+    let height = area.height.saturating_sub(2) as usize;
+    let width = area.width.saturating_sub(2) as usize;
+    let name_width = (width / 2).clamp(6, 24);
+    let bar_width = width.saturating_sub(name_width + 7);
+    let top = metrics
+        .importance
+        .first()
+        .map_or(1.0, |(_, v)| v.max(1e-12));
+    let lines: Vec<Line<'_>> = metrics
+        .importance
+        .iter()
+        .take(height)
+        .map(|(name, share)| {
+            let bar = "█".repeat(((share / top) * bar_width as f64).round() as usize);
+            Line::from(vec![
+                Span::raw(format!(
+                    "{:<name_width$} ",
+                    truncate(&clean(name), name_width)
+                )),
+                Span::styled(bar, theme.bar),
+                Span::styled(format!(" {:.0}%", share * 100.0), theme.dim),
+            ])
+        })
+        .collect();
+    frame.render_widget(
+        Paragraph::new(lines).block(block(
+            &format!("Importance ({})", metrics.importance_kind),
+            false,
+            theme,
+        )),
+        area,
+    );
+}

@@ -1,0 +1,131 @@
+//! The Runs table in-process: the filter line (and its caret under a mistake), sorting, marks,
+//! rename / tag / delete through the keys, rendered into a TestBackend.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use shelfcast::store::RunStore;
+
+use crate::tui_train::{app_for, sales_fixture, seed_runs};
+
+fn key(app: &mut shelfcast::tui::app::App, code: KeyCode) {
+    app.handle_key(&KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn typed(app: &mut shelfcast::tui::app::App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn screen(app: &mut shelfcast::tui::app::App) -> String {
+    crate::tui::screen_text(&crate::tui::draw(app, 110, 20))
+}
+
+#[test]
+fn the_runs_table_filters_sorts_marks_and_edits_runs_from_the_keyboard() {
+    let (_tmp, root) = sales_fixture();
+    seed_runs(&root);
+    let mut app = app_for(&root);
+    key(&mut app, KeyCode::Char('3'));
+
+    // A filter with a mistake: nothing crashes, the caret sits under the column of the error.
+    key(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "status = finished");
+    let text = screen(&mut app);
+    assert!(text.contains("filter status = finished"), "{text}");
+    assert!(
+        text.contains(
+            "                ^ expected a value: a number or a quoted string, found 'finished'"
+        ),
+        "{text}"
+    );
+    key(&mut app, KeyCode::Enter);
+    assert!(
+        app.runs.captures_text(),
+        "a bad filter stays open to be mended"
+    );
+    for _ in 0.."finished".len() {
+        key(&mut app, KeyCode::Backspace);
+    }
+    typed(&mut app, "'finished' or status = 'failed'");
+    key(&mut app, KeyCode::Enter);
+    assert!(!app.runs.captures_text());
+    let ids: Vec<i64> = app.runs.rows.iter().map(|r| r.run.id).collect();
+    assert_eq!(ids, [2, 1]);
+    // Status, durations and times of finished runs are pinned: a stable snapshot.
+    insta::assert_snapshot!(
+        "runs_table_filtered",
+        crate::tui::draw(&mut app, 110, 12).backend()
+    );
+
+    // Sort: id, status, experiment, name, model, rmse (ascending: best first).
+    for _ in 0..5 {
+        key(&mut app, KeyCode::Char('s'));
+    }
+    assert_eq!(
+        app.runs.sort.key,
+        shelfcast::store::SortKey::Metric("rmse".into())
+    );
+    assert_eq!(
+        app.runs.rows.first().map(|r| r.run.id),
+        Some(1),
+        "the run with an rmse first"
+    );
+
+    // Esc clears the filter; mark two runs; rename, tag and delete through the keys.
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.runs.rows.len(), 3);
+    key(&mut app, KeyCode::Char('g'));
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Char(' '));
+    assert_eq!(app.runs.marked.len(), 2);
+    key(&mut app, KeyCode::Char('g'));
+    let first = app.runs.rows[0].run.id;
+    key(&mut app, KeyCode::Char('R'));
+    app.handle_key(&KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    typed(&mut app, "best so far q");
+    key(&mut app, KeyCode::Enter);
+    assert!(!app.should_quit, "typed text never quits");
+    key(&mut app, KeyCode::Char('T'));
+    typed(&mut app, "team=fresh");
+    key(&mut app, KeyCode::Enter);
+    let store = RunStore::open(&root.join("runs.db")).expect("store");
+    assert_eq!(store.get_run(first).expect("run").name, "best so far q");
+    assert!(
+        store
+            .tags(first)
+            .expect("tags")
+            .contains(&("team".into(), "fresh".into()))
+    );
+
+    // Delete the marked runs: one is still running, so it is refused; then only finished ones.
+    key(&mut app, KeyCode::Char('D'));
+    assert!(
+        app.runs
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("before deleting")),
+        "{:?}",
+        app.runs.message
+    );
+    key(&mut app, KeyCode::Char('u'));
+    key(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "status = 'failed'");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('D'));
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.runs.message.as_deref(), Some("nothing changed"));
+    key(&mut app, KeyCode::Char('D'));
+    key(&mut app, KeyCode::Char('y'));
+    assert!(
+        app.runs.rows.is_empty(),
+        "the failed run is gone from the table"
+    );
+    let store = RunStore::open(&root.join("runs.db")).expect("store");
+    assert!(
+        store
+            .get_run(2)
+            .expect("kept until purged")
+            .deleted_at
+            .is_some()
+    );
+}
