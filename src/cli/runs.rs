@@ -468,6 +468,9 @@ pub struct CompareArgs {
     pub curve: String,
     #[arg(long)]
     pub json: bool,
+    /// Also write the overlaid curves as an SVG chart to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<std::path::PathBuf>,
 }
 
 pub fn compare(project: &Project, args: &CompareArgs) -> anyhow::Result<()> {
@@ -475,6 +478,11 @@ pub fn compare(project: &Project, args: &CompareArgs) -> anyhow::Result<()> {
     let comparison = crate::compare::compare_runs(project, &store, &args.runs)?;
     let curves =
         crate::compare::compare_curves(&store, &args.runs, &args.curve, (None, None), 300)?;
+    if let Some(path) = &args.svg {
+        let svg = crate::compare::export::curves_svg(&comparison, &curves, &args.curve, false)?;
+        std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
     if args.json {
         let curves: Vec<Value> = args
             .runs

@@ -8,6 +8,10 @@
 
 use serde::Serialize;
 
+pub mod export;
+
+pub use export::{ExportError, ExportFiles, export_comparison};
+
 use crate::jobs::run_model_dir;
 use crate::ml::artifact::MetricsFile;
 use crate::project::Project;
