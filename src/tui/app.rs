@@ -9,7 +9,7 @@ use ratatui::layout::{Constraint, Layout};
 use super::action::Action;
 use super::component::{Component, EventState};
 use super::keymap::{GLOBAL_KEYS, GlobalCommand, help_of, lookup};
-use super::panes::{DatasetsTab, RunsTab, TrainTab};
+use super::panes::{CompareTab, DatasetsTab, RunsTab, TrainTab};
 use super::theme::Theme;
 use super::widgets::{help::render_help, status};
 use crate::project::Project;
@@ -22,10 +22,11 @@ pub enum Tab {
     Datasets,
     Train,
     Runs,
+    Compare,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 3] = [Tab::Datasets, Tab::Train, Tab::Runs];
+    pub const ALL: [Tab; 4] = [Tab::Datasets, Tab::Train, Tab::Runs, Tab::Compare];
 
     fn index(self) -> usize {
         Self::ALL.iter().position(|t| *t == self).unwrap_or(0)
@@ -38,6 +39,7 @@ pub struct App {
     pub datasets: DatasetsTab,
     pub train: TrainTab,
     pub runs: RunsTab,
+    pub compare: CompareTab,
     pub active: Tab,
     pub theme: Theme,
     pub show_help: bool,
@@ -55,6 +57,7 @@ impl App {
         train.set_datasets(datasets.train_choices());
         let mut runs = RunsTab::new(project.clone());
         runs.reload(&store);
+        let compare = CompareTab::new(project.clone());
         let last_data_version = store.data_version().ok();
         Self {
             project_name: project.display_name(),
@@ -62,6 +65,7 @@ impl App {
             datasets,
             train,
             runs,
+            compare,
             active: Tab::Datasets,
             theme,
             show_help: false,
@@ -81,6 +85,7 @@ impl App {
             Tab::Datasets => &mut self.datasets,
             Tab::Train => &mut self.train,
             Tab::Runs => &mut self.runs,
+            Tab::Compare => &mut self.compare,
         }
     }
 
@@ -89,6 +94,7 @@ impl App {
             Tab::Datasets => &self.datasets,
             Tab::Train => &self.train,
             Tab::Runs => &self.runs,
+            Tab::Compare => &self.compare,
         }
     }
 
@@ -97,6 +103,7 @@ impl App {
         match tab {
             Tab::Train => self.train.set_datasets(self.datasets.train_choices()),
             Tab::Runs => self.runs.reload(&self.store),
+            Tab::Compare => self.compare.reload(&self.store),
             Tab::Datasets => {}
         }
     }
@@ -110,7 +117,7 @@ impl App {
         let typing = match self.active {
             Tab::Train => self.train.captures_text(),
             Tab::Runs => self.runs.captures_text(),
-            Tab::Datasets => false,
+            Tab::Datasets | Tab::Compare => false,
         };
         if typing && !self.show_help {
             self.pane().handle_key(key);
@@ -119,6 +126,13 @@ impl App {
         }
         if !self.show_help && self.pane().handle_key(key) == EventState::Consumed {
             self.after_pane_key();
+            return;
+        }
+        if self.active == Tab::Compare
+            && !self.show_help
+            && key.code == crossterm::event::KeyCode::Esc
+        {
+            self.switch_to(Tab::Runs);
             return;
         }
         match lookup(GLOBAL_KEYS, key) {
@@ -142,6 +156,12 @@ impl App {
             self.train.choose_dataset(&path);
         }
         self.runs.service(&mut self.store);
+        if let Some(ids) = self.runs.compare_requested.take() {
+            self.active = Tab::Compare;
+            self.compare
+                .open(&self.store, ids, self.runs.filter.clone());
+        }
+        self.compare.service(&self.store);
     }
 
     pub fn update(&mut self, action: Action) {
@@ -196,6 +216,9 @@ impl App {
             self.last_data_version = version;
             self.datasets.refresh_from_cache(&self.store);
             self.runs.reload(&self.store);
+            if self.active == Tab::Compare {
+                self.compare.reload(&self.store);
+            }
             dirty = true;
         }
         if self.runs.is_live() {
@@ -211,8 +234,12 @@ impl App {
             Constraint::Length(1),
         ])
         .areas(frame.area());
-        let titles: Vec<&str> =
-            [self.datasets.title(), self.train.title(), self.runs.title()].to_vec();
+        let titles = [
+            self.datasets.title(),
+            self.train.title(),
+            self.runs.title(),
+            self.compare.title(),
+        ];
         status::render_tabs(frame, tabs_area, &self.theme, &titles, self.active.index());
         let spinner = self.spinner();
         let theme = self.theme.clone();
@@ -249,7 +276,7 @@ impl App {
             status_area,
             &self.theme,
             &left,
-            "1-3 tabs  ? keys  q quit ",
+            "1-4 tabs  ? keys  q quit ",
         );
         if self.show_help {
             let pane = self.pane_ref();

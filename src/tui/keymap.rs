@@ -101,6 +101,12 @@ pub const GLOBAL_KEYS: &[Binding<GlobalCommand>] = &[
         command: GlobalCommand::Tab(2),
     },
     Binding {
+        keys: &[KeySpec::char('4')],
+        label: "4",
+        desc: "Compare the marked runs",
+        command: GlobalCommand::Tab(3),
+    },
+    Binding {
         keys: &[KeySpec::char('?')],
         label: "?",
         desc: "show or hide this help",

@@ -20,5 +20,6 @@ mod store;
 mod store_query;
 mod train;
 mod tui;
+mod tui_compare;
 mod tui_runs;
 mod tui_train;

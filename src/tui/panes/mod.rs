@@ -1,5 +1,7 @@
 //! Full-screen panes, one file (or a state/view pair) each.
 
+pub mod compare;
+mod compare_view;
 pub mod datasets;
 mod datasets_view;
 mod run_detail;
@@ -15,6 +17,7 @@ mod train_view;
 use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders};
 
+pub use compare::CompareTab;
 pub use datasets::DatasetsTab;
 pub use runs::RunsTab;
 pub use train::TrainTab;

@@ -1,0 +1,499 @@
+//! The Compare tab: two or more runs side by side, in sections — params (differences
+//! highlighted, or only the differences), final metrics (the best per row marked), overlaid
+//! curves of a chosen metric (by step or wall time, smoothed or not, zoomed to a step range,
+//! downsampled with LTTB), feature importances, and a scatter of a metric against a param over
+//! every run the Runs tab's filter matches. `e` exports the curves as SVG and the tables as
+//! Markdown and CSV under `reports/`.
+//!
+//! State and keys live here; drawing lives in `compare_view.rs`.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use crate::compare::{Comparison, DEFAULT_CURVE, compare_curves, compare_runs, export_comparison};
+use crate::project::Project;
+use crate::store::{Curve, Filter, RunId, RunQuery, RunStore};
+use crate::tui::action::Action;
+use crate::tui::component::{Component, EventState};
+use crate::tui::keymap::{Binding, KeyHelp, KeySpec, help_of, lookup};
+use crate::tui::theme::Theme;
+
+/// Points per curve drawn: about two per braille column of a wide terminal.
+const CURVE_POINTS: usize = 400;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    Params,
+    Metrics,
+    Curves,
+    Importance,
+    Scatter,
+}
+
+impl Section {
+    pub const ALL: [Section; 5] = [
+        Section::Params,
+        Section::Metrics,
+        Section::Curves,
+        Section::Importance,
+        Section::Scatter,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Section::Params => "Params",
+            Section::Metrics => "Metrics",
+            Section::Curves => "Curves",
+            Section::Importance => "Importance",
+            Section::Scatter => "Scatter",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompareCommand {
+    NextSection,
+    PreviousSection,
+    Down,
+    Up,
+    OnlyDifferences,
+    NextMetric,
+    PreviousMetric,
+    NextParam,
+    TimeAxis,
+    Smooth,
+    ZoomIn,
+    ZoomReset,
+    Export,
+}
+
+pub const COMPARE_KEYS: &[Binding<CompareCommand>] = &[
+    Binding {
+        keys: &[KeySpec::plain(KeyCode::Tab), KeySpec::char('l')],
+        label: "Tab / l",
+        desc: "next section: params, metrics, curves, importance, scatter",
+        command: CompareCommand::NextSection,
+    },
+    Binding {
+        keys: &[KeySpec::plain(KeyCode::BackTab), KeySpec::char('h')],
+        label: "Shift-Tab / h",
+        desc: "previous section",
+        command: CompareCommand::PreviousSection,
+    },
+    Binding {
+        keys: &[KeySpec::char('j'), KeySpec::plain(KeyCode::Down)],
+        label: "j / ↓",
+        desc: "scroll down",
+        command: CompareCommand::Down,
+    },
+    Binding {
+        keys: &[KeySpec::char('k'), KeySpec::plain(KeyCode::Up)],
+        label: "k / ↑",
+        desc: "scroll up",
+        command: CompareCommand::Up,
+    },
+    Binding {
+        keys: &[KeySpec::char('d')],
+        label: "d",
+        desc: "params: only the differences, or all",
+        command: CompareCommand::OnlyDifferences,
+    },
+    Binding {
+        keys: &[KeySpec::char('m')],
+        label: "m",
+        desc: "curves / scatter: next metric",
+        command: CompareCommand::NextMetric,
+    },
+    Binding {
+        keys: &[KeySpec::char('M')],
+        label: "M",
+        desc: "curves / scatter: previous metric",
+        command: CompareCommand::PreviousMetric,
+    },
+    Binding {
+        keys: &[KeySpec::char('p')],
+        label: "p",
+        desc: "scatter: next param",
+        command: CompareCommand::NextParam,
+    },
+    Binding {
+        keys: &[KeySpec::char('t')],
+        label: "t",
+        desc: "curves: x axis by step or by wall time",
+        command: CompareCommand::TimeAxis,
+    },
+    Binding {
+        keys: &[KeySpec::char('s')],
+        label: "s",
+        desc: "curves: smoothing on or off",
+        command: CompareCommand::Smooth,
+    },
+    Binding {
+        keys: &[KeySpec::char('z')],
+        label: "z",
+        desc: "curves: zoom to the middle half of the steps",
+        command: CompareCommand::ZoomIn,
+    },
+    Binding {
+        keys: &[KeySpec::char('Z')],
+        label: "Z",
+        desc: "curves: every step again",
+        command: CompareCommand::ZoomReset,
+    },
+    Binding {
+        keys: &[KeySpec::char('e')],
+        label: "e",
+        desc: "export: curves as SVG, tables as Markdown and CSV (reports/)",
+        command: CompareCommand::Export,
+    },
+];
+
+/// A scatter of one metric against one param over the filtered runs.
+#[derive(Clone, Debug, Default)]
+pub struct Scatter {
+    pub metric: String,
+    pub param: String,
+    /// (x, metric) per run; x is the param's number, or its category's index.
+    pub points: Vec<(f64, f64)>,
+    /// The categories, when the param is not numeric.
+    pub categories: Vec<String>,
+    pub runs: usize,
+}
+
+pub struct CompareTab {
+    pub project: Project,
+    pub ids: Vec<RunId>,
+    pub comparison: Option<Comparison>,
+    pub section: Section,
+    pub only_differences: bool,
+    pub scroll: usize,
+    /// Metrics with a curve (more than one point in some run), for the curves section.
+    pub curve_keys: Vec<String>,
+    pub curve_key: String,
+    pub curves: Vec<Curve>,
+    pub time_axis: bool,
+    pub smoothed: bool,
+    /// The step range shown (`None`: every step).
+    pub zoom: Option<(i64, i64)>,
+    /// Final metrics, for the scatter.
+    pub scatter_metrics: Vec<String>,
+    pub scatter_params: Vec<String>,
+    pub scatter: Scatter,
+    /// The Runs tab's filter when compare opened: the scatter's population.
+    pub filter: Option<Filter>,
+    pub message: Option<String>,
+    pending_export: bool,
+    pending_reload: bool,
+}
+
+impl CompareTab {
+    pub fn new(project: Project) -> Self {
+        Self {
+            project,
+            ids: Vec::new(),
+            comparison: None,
+            section: Section::Params,
+            only_differences: false,
+            scroll: 0,
+            curve_keys: Vec::new(),
+            curve_key: DEFAULT_CURVE.to_string(),
+            curves: Vec::new(),
+            time_axis: false,
+            smoothed: false,
+            zoom: None,
+            scatter_metrics: Vec::new(),
+            scatter_params: Vec::new(),
+            scatter: Scatter::default(),
+            filter: None,
+            message: None,
+            pending_export: false,
+            pending_reload: false,
+        }
+    }
+
+    /// Compares `ids`; the scatter ranges over the runs `filter` matches.
+    pub fn open(&mut self, store: &RunStore, ids: Vec<RunId>, filter: Option<Filter>) {
+        self.ids = ids;
+        self.filter = filter;
+        self.scroll = 0;
+        self.zoom = None;
+        self.message = None;
+        self.reload(store);
+    }
+
+    /// Re-reads everything (a run still training adds points).
+    pub fn reload(&mut self, store: &RunStore) {
+        if self.ids.is_empty() {
+            return;
+        }
+        if let Err(e) = self.load(store) {
+            self.message = Some(format!("reading the runs: {e}"));
+        }
+    }
+
+    fn load(&mut self, store: &RunStore) -> Result<(), crate::store::StoreError> {
+        let comparison = compare_runs(&self.project, store, &self.ids)?;
+        let mut curve_keys = Vec::new();
+        let mut finals = Vec::new();
+        for &id in &self.ids {
+            for summary in store.metric_summaries(id)? {
+                let list = if summary.points > 1 {
+                    &mut curve_keys
+                } else {
+                    &mut finals
+                };
+                if !list.contains(&summary.key) {
+                    list.push(summary.key);
+                }
+            }
+        }
+        curve_keys.sort();
+        finals.sort();
+        if !curve_keys.contains(&self.curve_key) {
+            self.curve_key = curve_keys
+                .iter()
+                .find(|k| *k == DEFAULT_CURVE)
+                .or(curve_keys.first())
+                .cloned()
+                .unwrap_or_else(|| DEFAULT_CURVE.to_string());
+        }
+        self.curve_keys = curve_keys;
+        self.curves = compare_curves(
+            store,
+            &self.ids,
+            &self.curve_key,
+            self.zoom.map_or((None, None), |(a, b)| (Some(a), Some(b))),
+            CURVE_POINTS,
+        )?;
+        // Scatter: a final metric against a param that differs among the compared runs.
+        if !finals.contains(&self.scatter.metric) {
+            self.scatter.metric = ["rmse", "roc_auc", "log_loss"]
+                .iter()
+                .map(|s| s.to_string())
+                .find(|k| finals.contains(k))
+                .or(finals.first().cloned())
+                .unwrap_or_default();
+        }
+        self.scatter_metrics = finals;
+        let mut params: Vec<String> = comparison
+            .differing_params()
+            .map(|p| p.key.clone())
+            .filter(|k| !matches!(k.as_str(), "train_rows" | "valid_rows" | "features"))
+            .collect();
+        if params.is_empty() {
+            params.push("model".into());
+        }
+        if !params.contains(&self.scatter.param) {
+            self.scatter.param = params[0].clone();
+        }
+        self.scatter_params = params;
+        self.scatter = load_scatter(
+            store,
+            &self.filter,
+            &self.scatter.metric,
+            &self.scatter.param,
+        )?;
+        self.comparison = Some(comparison);
+        Ok(())
+    }
+
+    /// Carries out what the keys asked for that needs the store or the disk.
+    pub fn service(&mut self, store: &RunStore) {
+        if std::mem::take(&mut self.pending_reload) {
+            self.reload(store);
+        }
+        if std::mem::take(&mut self.pending_export) {
+            self.message = Some(match self.export() {
+                Ok(files) => {
+                    let short = |p: &std::path::Path| {
+                        p.strip_prefix(&self.project.root)
+                            .unwrap_or(p)
+                            .display()
+                            .to_string()
+                    };
+                    format!(
+                        "wrote {}, {} and {}",
+                        short(&files.svg),
+                        short(&files.markdown),
+                        short(&files.csv)
+                    )
+                }
+                Err(e) => format!("export failed: {e}"),
+            });
+        }
+    }
+
+    fn export(&self) -> Result<crate::compare::ExportFiles, crate::compare::ExportError> {
+        let Some(comparison) = &self.comparison else {
+            return Err(crate::compare::ExportError::Chart(
+                "nothing to export".into(),
+            ));
+        };
+        let ids: Vec<String> = self.ids.iter().map(|id| id.to_string()).collect();
+        let stem = format!(
+            "compare-{}-{}",
+            ids.join("-"),
+            chrono::Local::now().format("%Y%m%d-%H%M%S")
+        );
+        export_comparison(
+            &self.project.root.join("reports"),
+            &stem,
+            comparison,
+            &self.curves,
+            &self.curve_key,
+            self.smoothed,
+        )
+    }
+
+    fn cycle(list: &[String], current: &str, forward: bool) -> Option<String> {
+        if list.is_empty() {
+            return None;
+        }
+        let index = list.iter().position(|k| k == current).unwrap_or(0);
+        let next = if forward {
+            (index + 1) % list.len()
+        } else {
+            (index + list.len() - 1) % list.len()
+        };
+        Some(list[next].clone())
+    }
+
+    fn run_command(&mut self, command: CompareCommand) {
+        let position = Section::ALL
+            .iter()
+            .position(|s| *s == self.section)
+            .unwrap_or(0);
+        match command {
+            CompareCommand::NextSection => {
+                self.section = Section::ALL[(position + 1) % Section::ALL.len()];
+                self.scroll = 0;
+            }
+            CompareCommand::PreviousSection => {
+                self.section =
+                    Section::ALL[(position + Section::ALL.len() - 1) % Section::ALL.len()];
+                self.scroll = 0;
+            }
+            CompareCommand::Down => self.scroll += 1,
+            CompareCommand::Up => self.scroll = self.scroll.saturating_sub(1),
+            CompareCommand::OnlyDifferences => {
+                self.only_differences = !self.only_differences;
+                self.scroll = 0;
+            }
+            CompareCommand::NextMetric | CompareCommand::PreviousMetric => {
+                let forward = command == CompareCommand::NextMetric;
+                if self.section == Section::Scatter {
+                    if let Some(m) =
+                        Self::cycle(&self.scatter_metrics, &self.scatter.metric, forward)
+                    {
+                        self.scatter.metric = m;
+                    }
+                } else if let Some(k) = Self::cycle(&self.curve_keys, &self.curve_key, forward) {
+                    self.curve_key = k;
+                    self.zoom = None;
+                }
+                self.pending_reload = true;
+            }
+            CompareCommand::NextParam => {
+                if let Some(p) = Self::cycle(&self.scatter_params, &self.scatter.param, true) {
+                    self.scatter.param = p;
+                    self.pending_reload = true;
+                }
+            }
+            CompareCommand::TimeAxis => self.time_axis = !self.time_axis,
+            CompareCommand::Smooth => self.smoothed = !self.smoothed,
+            CompareCommand::ZoomIn => {
+                let (low, high) = self.zoom.unwrap_or_else(|| {
+                    let last = self
+                        .curves
+                        .iter()
+                        .filter_map(|c| c.steps.last())
+                        .fold(0.0f64, |a, b| a.max(*b)) as i64;
+                    (0, last)
+                });
+                let quarter = (high - low) / 4;
+                if quarter >= 1 {
+                    self.zoom = Some((low + quarter, high - quarter));
+                    self.pending_reload = true;
+                }
+            }
+            CompareCommand::ZoomReset => {
+                self.zoom = None;
+                self.pending_reload = true;
+            }
+            CompareCommand::Export => self.pending_export = true,
+        }
+    }
+}
+
+/// The scatter's points: every run the filter matches that has both the metric and the param.
+fn load_scatter(
+    store: &RunStore,
+    filter: &Option<Filter>,
+    metric: &str,
+    param: &str,
+) -> Result<Scatter, crate::store::StoreError> {
+    let rows = store.query_runs(&RunQuery {
+        filter: filter.clone(),
+        metrics: vec![metric.to_string()],
+        params: vec![param.to_string()],
+        ..Default::default()
+    })?;
+    let pairs: Vec<(String, f64)> = rows
+        .iter()
+        .filter_map(|r| Some((r.params.first()?.clone()?, (*r.metrics.first()?)?)))
+        .collect();
+    let numeric = pairs.iter().all(|(p, _)| p.trim().parse::<f64>().is_ok());
+    let mut categories: Vec<String> = Vec::new();
+    if !numeric {
+        categories = pairs.iter().map(|(p, _)| p.clone()).collect();
+        categories.sort();
+        categories.dedup();
+    }
+    let points = pairs
+        .iter()
+        .map(|(p, m)| {
+            let x = if numeric {
+                p.trim().parse::<f64>().unwrap_or(0.0)
+            } else {
+                categories.iter().position(|c| c == p).unwrap_or(0) as f64
+            };
+            (x, *m)
+        })
+        .collect();
+    Ok(Scatter {
+        metric: metric.to_string(),
+        param: param.to_string(),
+        points,
+        categories,
+        runs: rows.len(),
+    })
+}
+
+impl Component for CompareTab {
+    fn handle_key(&mut self, key: &KeyEvent) -> EventState {
+        match lookup(COMPARE_KEYS, key) {
+            Some(command) => {
+                self.run_command(command);
+                EventState::Consumed
+            }
+            None => EventState::NotConsumed,
+        }
+    }
+
+    fn update(&mut self, action: Action) -> Option<Action> {
+        Some(action)
+    }
+
+    fn render(&mut self, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spinner: char) {
+        super::compare_view::render(self, frame, area, theme, spinner);
+    }
+
+    fn commands(&self) -> Vec<KeyHelp> {
+        help_of(COMPARE_KEYS)
+    }
+
+    fn title(&self) -> &'static str {
+        "Compare"
+    }
+}

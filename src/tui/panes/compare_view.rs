@@ -1,0 +1,406 @@
+//! Drawing the Compare tab: a section bar, the runs' legend, and the chosen section — params,
+//! metrics, overlaid curves, importances or the scatter.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Cell, Chart, Dataset, GraphType, Paragraph, Row, Table, Wrap};
+
+use super::block;
+use super::compare::{CompareTab, Section};
+use crate::compare::{Comparison, smooth};
+use crate::tui::format::{clean, num_text, truncate};
+use crate::tui::theme::Theme;
+
+/// One colour per run, in the order the runs were marked.
+const RUN_COLOURS: [Color; 8] = [
+    Color::Cyan,
+    Color::Yellow,
+    Color::Green,
+    Color::Magenta,
+    Color::Red,
+    Color::Blue,
+    Color::LightCyan,
+    Color::LightYellow,
+];
+
+fn run_style(index: usize) -> Style {
+    Style::default().fg(RUN_COLOURS[index % RUN_COLOURS.len()])
+}
+
+pub fn render(tab: &mut CompareTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spin: char) {
+    let Some(comparison) = tab.comparison.clone() else {
+        frame.render_widget(
+            Paragraph::new(vec![
+                Line::from("Nothing to compare yet."),
+                Line::styled(
+                    "In the Runs tab (3), mark two or more runs with Space and press C.",
+                    theme.dim,
+                ),
+            ])
+            .block(block("Compare", true, theme)),
+            area,
+        );
+        return;
+    };
+    let [bar, legend, body, message] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(4),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let mut spans = Vec::new();
+    for section in Section::ALL {
+        let style = if section == tab.section {
+            theme.tab_active
+        } else {
+            theme.tab_inactive
+        };
+        spans.push(Span::styled(format!(" {} ", section.title()), style));
+        spans.push(Span::raw(" "));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), bar);
+    let mut legend_spans = Vec::new();
+    for (index, run) in comparison.runs.iter().enumerate() {
+        let live = if run.status.is_terminal() {
+            String::new()
+        } else {
+            format!(" {spin}")
+        };
+        let deleted = if run.deleted_at.is_some() {
+            " (deleted)"
+        } else {
+            ""
+        };
+        legend_spans.push(Span::styled(
+            format!(
+                "■ {} {}{live}{deleted}  ",
+                run.id,
+                truncate(&clean(&run.name), 24)
+            ),
+            run_style(index),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(legend_spans)), legend);
+    match tab.section {
+        Section::Params => render_params(tab, &comparison, frame, body, theme),
+        Section::Metrics => render_metrics(tab, &comparison, frame, body, theme),
+        Section::Curves => render_curves(tab, frame, body, theme),
+        Section::Importance => render_importance(tab, &comparison, frame, body, theme),
+        Section::Scatter => render_scatter(tab, frame, body, theme),
+    }
+    let text = tab.message.clone().unwrap_or_else(|| {
+        "Tab sections · d only differences · m metric · t time axis · s smooth · z zoom · e export"
+            .to_string()
+    });
+    frame.render_widget(
+        Paragraph::new(Line::styled(clean(&text), theme.dim)),
+        message,
+    );
+}
+
+fn run_headers(comparison: &Comparison, first: &str) -> Row<'static> {
+    let mut cells = vec![Cell::from(first.to_string())];
+    for (index, run) in comparison.runs.iter().enumerate() {
+        cells.push(Cell::from(Span::styled(
+            format!("{} {}", run.id, clean(&run.name)),
+            run_style(index).add_modifier(Modifier::BOLD),
+        )));
+    }
+    Row::new(cells)
+}
+
+fn widths(runs: usize) -> Vec<Constraint> {
+    let mut widths = vec![Constraint::Length(24)];
+    widths.extend((0..runs).map(|_| Constraint::Min(12)));
+    widths
+}
+
+fn render_params(
+    tab: &CompareTab,
+    comparison: &Comparison,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    theme: &Theme,
+) {
+    let rows: Vec<Row<'_>> = comparison
+        .params
+        .iter()
+        .filter(|p| p.differs || !tab.only_differences)
+        .skip(tab.scroll)
+        .map(|p| {
+            let style = if p.differs {
+                theme.warning
+            } else {
+                Style::default()
+            };
+            let mut cells = vec![Cell::from(Span::styled(
+                format!("{}{}", if p.differs { "≠ " } else { "  " }, clean(&p.key)),
+                style,
+            ))];
+            cells.extend(
+                p.values
+                    .iter()
+                    .map(|v| Cell::from(Span::styled(clean(v.as_deref().unwrap_or("-")), style))),
+            );
+            Row::new(cells)
+        })
+        .collect();
+    let differing = comparison.differing_params().count();
+    let title = format!(
+        "Params — {differing} of {} differ{}",
+        comparison.params.len(),
+        if tab.only_differences {
+            " (only differences; d shows all)"
+        } else {
+            " (d: only differences)"
+        }
+    );
+    frame.render_widget(
+        Table::new(rows, widths(comparison.runs.len()))
+            .header(run_headers(comparison, "param").style(theme.header))
+            .block(block(&title, true, theme)),
+        area,
+    );
+}
+
+fn render_metrics(
+    tab: &CompareTab,
+    comparison: &Comparison,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    theme: &Theme,
+) {
+    let rows: Vec<Row<'_>> = comparison
+        .metrics
+        .iter()
+        .skip(tab.scroll)
+        .map(|m| {
+            let direction = match m.best {
+                crate::compare::Best::Lowest => "↓",
+                crate::compare::Best::Highest => "↑",
+                crate::compare::Best::NearestZero => "0",
+            };
+            let mut cells = vec![Cell::from(format!("{direction} {}", clean(&m.key)))];
+            cells.extend(m.values.iter().enumerate().map(|(i, v)| {
+                let text = v.map_or("-".to_string(), num_text);
+                if m.best_run == Some(i) {
+                    Cell::from(Span::styled(format!("{text} ◀ best"), theme.ok))
+                } else {
+                    Cell::from(text)
+                }
+            }));
+            Row::new(cells)
+        })
+        .collect();
+    frame.render_widget(
+        Table::new(rows, widths(comparison.runs.len()))
+            .header(run_headers(comparison, "metric (↓ lower, ↑ higher)").style(theme.header))
+            .block(block("Metrics — last value, the best marked", true, theme)),
+        area,
+    );
+}
+
+fn render_curves(tab: &CompareTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let x_label = if tab.time_axis {
+        "seconds since start"
+    } else {
+        "step"
+    };
+    let mut series: Vec<Vec<(f64, f64)>> = Vec::new();
+    for curve in &tab.curves {
+        let values = if tab.smoothed {
+            smooth(&curve.values, 0.3)
+        } else {
+            curve.values.clone()
+        };
+        let xs: Vec<f64> = if tab.time_axis {
+            let start = curve.timestamps_ms.first().copied().unwrap_or(0);
+            curve
+                .timestamps_ms
+                .iter()
+                .map(|t| (t - start) as f64 / 1000.0)
+                .collect()
+        } else {
+            curve.steps.clone()
+        };
+        series.push(xs.into_iter().zip(values).collect());
+    }
+    let points = series.iter().flatten();
+    let (mut x_min, mut x_max) = (f64::INFINITY, f64::NEG_INFINITY);
+    let (mut y_min, mut y_max) = (f64::INFINITY, f64::NEG_INFINITY);
+    for (x, y) in points {
+        x_min = x_min.min(*x);
+        x_max = x_max.max(*x);
+        y_min = y_min.min(*y);
+        y_max = y_max.max(*y);
+    }
+    let total: usize = tab.curves.iter().map(|c| c.total_points).sum();
+    let drawn: usize = tab.curves.iter().map(|c| c.steps.len()).sum();
+    let zoom = tab
+        .zoom
+        .map_or(String::new(), |(a, b)| format!(" · steps {a}–{b} (Z: all)"));
+    let title = format!(
+        "{} by {x_label}{}{zoom} · {drawn} of {total} points drawn · m: {} metric(s)",
+        tab.curve_key,
+        if tab.smoothed { ", smoothed" } else { "" },
+        tab.curve_keys.len()
+    );
+    if !x_min.is_finite() {
+        frame.render_widget(
+            Paragraph::new(format!("No run has points of {}.", tab.curve_key))
+                .block(block(&title, true, theme)),
+            area,
+        );
+        return;
+    }
+    let pad = ((y_max - y_min) * 0.05).max(1e-9);
+    let datasets: Vec<Dataset<'_>> = series
+        .iter()
+        .enumerate()
+        .map(|(index, data)| {
+            let name = tab
+                .comparison
+                .as_ref()
+                .and_then(|c| c.runs.get(index))
+                .map_or(String::new(), |r| {
+                    format!("{} {}", r.id, truncate(&r.name, 18))
+                });
+            Dataset::default()
+                .name(name)
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(run_style(index))
+                .data(data)
+        })
+        .collect();
+    let chart = Chart::new(datasets)
+        .block(block(&title, true, theme))
+        .x_axis(
+            Axis::default()
+                .title(x_label)
+                .style(theme.dim)
+                .bounds([x_min, x_max.max(x_min + 1.0)])
+                .labels([num_text(x_min), num_text(x_max)]),
+        )
+        .y_axis(
+            Axis::default()
+                .style(theme.dim)
+                .bounds([y_min - pad, y_max + pad])
+                .labels([num_text(y_min - pad), num_text(y_max + pad)]),
+        );
+    frame.render_widget(chart, area);
+}
+
+fn render_importance(
+    tab: &CompareTab,
+    comparison: &Comparison,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    theme: &Theme,
+) {
+    if comparison.importances.is_empty() {
+        frame.render_widget(
+            Paragraph::new("No saved importances: the runs have not finished a model yet.")
+                .block(block("Importance", true, theme)),
+            area,
+        );
+        return;
+    }
+    let rows: Vec<Row<'_>> = comparison
+        .importances
+        .iter()
+        .skip(tab.scroll)
+        .map(|row| {
+            let mut cells = vec![Cell::from(clean(&row.feature))];
+            cells.extend(row.shares.iter().enumerate().map(|(i, s)| match s {
+                Some(share) => {
+                    let bar = "█".repeat((share * 20.0).round() as usize);
+                    Cell::from(Line::from(vec![
+                        Span::styled(bar, run_style(i)),
+                        Span::raw(format!(" {:.1}%", share * 100.0)),
+                    ]))
+                }
+                None => Cell::from("-"),
+            }));
+            Row::new(cells)
+        })
+        .collect();
+    frame.render_widget(
+        Table::new(rows, widths(comparison.runs.len()))
+            .header(run_headers(comparison, "feature").style(theme.header))
+            .block(block("Importance — share per run", true, theme)),
+        area,
+    );
+}
+
+fn render_scatter(tab: &CompareTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let scatter = &tab.scatter;
+    let title = format!(
+        "{} against {} over {} filtered run(s) · m metric · p param",
+        scatter.metric, scatter.param, scatter.runs
+    );
+    if scatter.points.is_empty() {
+        frame.render_widget(
+            Paragraph::new(format!(
+                "No filtered run has both {} and {}.",
+                scatter.metric, scatter.param
+            ))
+            .wrap(Wrap { trim: true })
+            .block(block(&title, true, theme)),
+            area,
+        );
+        return;
+    }
+    let (mut x_min, mut x_max, mut y_min, mut y_max) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
+    for (x, y) in &scatter.points {
+        x_min = x_min.min(*x);
+        x_max = x_max.max(*x);
+        y_min = y_min.min(*y);
+        y_max = y_max.max(*y);
+    }
+    let x_pad = ((x_max - x_min) * 0.05).max(0.5);
+    let y_pad = ((y_max - y_min) * 0.05).max(1e-9);
+    let x_labels: Vec<String> = if scatter.categories.is_empty() {
+        vec![num_text(x_min), num_text(x_max)]
+    } else {
+        scatter
+            .categories
+            .iter()
+            .map(|c| truncate(&clean(c), 12))
+            .collect()
+    };
+    let chart = Chart::new(vec![
+        Dataset::default()
+            .name(scatter.metric.clone())
+            .marker(Marker::Dot)
+            .graph_type(GraphType::Scatter)
+            .style(theme.bar)
+            .data(&scatter.points),
+    ])
+    .block(block(&title, true, theme))
+    .legend_position(None)
+    .x_axis(
+        Axis::default()
+            .title(scatter.param.clone())
+            .style(theme.dim)
+            .bounds([x_min - x_pad, x_max + x_pad])
+            .labels(x_labels),
+    )
+    .y_axis(
+        Axis::default()
+            .title(scatter.metric.clone())
+            .style(theme.dim)
+            .bounds([y_min - y_pad, y_max + y_pad])
+            .labels([num_text(y_min), num_text(y_max)]),
+    );
+    frame.render_widget(chart, area);
+}
