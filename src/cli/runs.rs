@@ -10,7 +10,9 @@ use serde_json::{Map, Value, json};
 use crate::jobs::run_model_dir;
 use crate::ml::artifact::MetricsFile;
 use crate::project::Project;
-use crate::store::{RunId, RunQuery, RunRow, RunSort, RunStore, SortKey, parse_filter};
+use crate::store::{
+    MetricValue, RunId, RunQuery, RunRow, RunSort, RunStore, SortKey, parse_filter,
+};
 
 use super::train::metric_text;
 
@@ -32,6 +34,12 @@ pub struct RunsArgs {
     /// Param columns, comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub params: Vec<String>,
+    /// Metric columns show each run's best value (lowest loss, highest AUC) instead of the last.
+    #[arg(long, conflicts_with = "step")]
+    pub best: bool,
+    /// Metric columns show the value logged at this step.
+    #[arg(long, value_name = "N")]
+    pub step: Option<i64>,
     #[arg(long)]
     pub experiment: Option<String>,
     /// Include deleted runs.
@@ -119,6 +127,11 @@ pub fn list(project: &Project, args: &RunsArgs) -> anyhow::Result<()> {
         include_deleted: args.deleted,
         sort: parse_sort(&args.sort)?,
         metrics: metrics.clone(),
+        metric_value: match (args.best, args.step) {
+            (_, Some(step)) => MetricValue::AtStep(step),
+            (true, None) => MetricValue::Best,
+            (false, None) => MetricValue::Last,
+        },
         params: args.params.clone(),
     })?;
     if args.json {

@@ -17,18 +17,7 @@ use crate::ml::artifact::MetricsFile;
 use crate::project::Project;
 use crate::store::{Curve, Run, RunId, RunStore, StoreError};
 
-/// Which way a metric improves, by name: losses and errors lower, scores higher. `None` for a
-/// metric whose best is neither (bias: nearest zero) or that Shelfcast does not know.
-pub fn higher_is_better(key: &str) -> Option<bool> {
-    let key = key.strip_prefix("train_").unwrap_or(key);
-    match key {
-        "r2" | "roc_auc" | "pr_auc" | "accuracy" | "precision" | "recall" | "f1" => Some(true),
-        "rmse" | "mae" | "mape" | "wape" | "log_loss" | "logloss" => Some(false),
-        k if k.ends_with("loss") || k.ends_with("error") => Some(false),
-        k if k.ends_with("auc") || k.ends_with("accuracy") => Some(true),
-        _ => None,
-    }
-}
+pub use crate::store::higher_is_better;
 
 /// How a metric's best is chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

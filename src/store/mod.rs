@@ -33,7 +33,9 @@ pub use liveness::is_shelfcast_alive;
 pub use metrics::MetricPoint;
 pub use migrations::{MIGRATIONS, latest_version};
 pub use run_launch::QueuedRun;
-pub use run_query::{MetricSummary, RunQuery, RunRow, RunSort, SortKey};
+pub use run_query::{
+    MetricSummary, MetricValue, RunQuery, RunRow, RunSort, SortKey, higher_is_better,
+};
 pub use runs::{Artifact, NewArtifact, NewRun, Run, RunFilter, RunId, RunStatus};
 
 /// How long a writer waits for another process's write to finish before giving up. Metric

@@ -41,14 +41,41 @@ impl Default for RunSort {
     }
 }
 
+/// Which value of each metric column a query reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MetricValue {
+    /// The value at the highest step (final metrics, the latest loss).
+    #[default]
+    Last,
+    /// The best value logged: the maximum for metrics that are better higher (AUC, R²), the
+    /// minimum otherwise (see `higher_is_better`).
+    Best,
+    /// The value logged at this step (missing when the run has no point there).
+    AtStep(i64),
+}
+
+/// Metrics better higher than lower, by name (the rest are taken as losses and errors).
+pub fn higher_is_better(key: &str) -> Option<bool> {
+    let key = key.strip_prefix("train_").unwrap_or(key);
+    match key {
+        "r2" | "roc_auc" | "pr_auc" | "accuracy" | "precision" | "recall" | "f1" => Some(true),
+        "rmse" | "mae" | "mape" | "wape" | "log_loss" | "logloss" => Some(false),
+        k if k.ends_with("loss") || k.ends_with("error") => Some(false),
+        k if k.ends_with("auc") || k.ends_with("accuracy") => Some(true),
+        _ => None,
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct RunQuery {
     pub filter: Option<Filter>,
     pub experiment: Option<String>,
     pub include_deleted: bool,
     pub sort: RunSort,
-    /// Metrics to read per run (their last values), in column order.
+    /// Metrics to read per run, in column order.
     pub metrics: Vec<String>,
+    /// Which value of them.
+    pub metric_value: MetricValue,
     /// Params to read per run, in column order.
     pub params: Vec<String>,
 }
@@ -108,10 +135,25 @@ impl RunStore {
         let mut values: Vec<Value> = Vec::new();
         let mut columns = String::new();
         for key in &query.metrics {
-            columns.push_str(
-                ", (SELECT x.last_value FROM metric_series x WHERE x.run_id = r.id AND x.key = ?)",
-            );
+            let column = match query.metric_value {
+                MetricValue::Last => "x.last_value",
+                MetricValue::Best if higher_is_better(key) == Some(true) => "x.max_value",
+                MetricValue::Best => "x.min_value",
+                MetricValue::AtStep(_) => "",
+            };
             values.push(Value::Text(key.clone()));
+            if let MetricValue::AtStep(step) = query.metric_value {
+                columns.push_str(
+                    ", (SELECT p.value FROM metric_series x JOIN metric_points p \
+                     ON p.series_id = x.id WHERE x.run_id = r.id AND x.key = ? AND p.step = ? \
+                     ORDER BY p.timestamp_ms DESC LIMIT 1)",
+                );
+                values.push(Value::Integer(step));
+            } else {
+                columns.push_str(&format!(
+                    ", (SELECT {column} FROM metric_series x WHERE x.run_id = r.id AND x.key = ?)"
+                ));
+            }
         }
         for key in &query.params {
             columns

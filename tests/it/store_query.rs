@@ -2,7 +2,7 @@
 //! metric summaries kept by every batch, and soft delete / purge.
 
 use shelfcast::store::{
-    MetricPoint, NewRun, RunQuery, RunSort, RunStatus, RunStore, SortKey, parse_filter,
+    MetricPoint, MetricValue, NewRun, RunQuery, RunSort, RunStatus, RunStore, SortKey, parse_filter,
 };
 
 fn error_of(text: &str) -> (usize, String) {
@@ -238,6 +238,27 @@ fn summaries_follow_every_batch_and_deleted_runs_hide_until_purged() {
     assert_eq!(loss.min_value, Some(4.0));
     assert_eq!(loss.max_value, Some(9.0));
     assert_eq!(loss.points, 5);
+    let value_of = |metric_value| {
+        store
+            .query_runs(&RunQuery {
+                metrics: vec!["loss".into()],
+                metric_value,
+                ..Default::default()
+            })
+            .expect("query")
+            .into_iter()
+            .find(|r| r.run.id == id)
+            .and_then(|r| r.metrics[0])
+    };
+    assert_eq!(value_of(MetricValue::Last), Some(4.0));
+    assert_eq!(value_of(MetricValue::Best), Some(4.0));
+    assert_eq!(
+        value_of(MetricValue::AtStep(1)),
+        Some(8.0),
+        "the later point at step 1"
+    );
+    assert_eq!(value_of(MetricValue::AtStep(0)), Some(9.0));
+    assert_eq!(value_of(MetricValue::AtStep(9)), None);
 
     store.delete_run(id).expect("delete");
     assert_eq!(names(&store, "", RunSort::default()).len(), 29);

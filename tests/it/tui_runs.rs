@@ -129,3 +129,45 @@ fn the_runs_table_filters_sorts_marks_and_edits_runs_from_the_keyboard() {
             .is_some()
     );
 }
+
+#[test]
+fn metric_columns_show_the_last_the_best_or_the_value_at_a_step() {
+    let (_tmp, root) = sales_fixture();
+    seed_runs(&root);
+    let mut app = app_for(&root);
+    key(&mut app, KeyCode::Char('3'));
+    let valid_loss = |app: &shelfcast::tui::app::App, id: i64| {
+        let column = app
+            .runs
+            .metric_columns
+            .iter()
+            .position(|m| m == "valid_loss")
+            .expect("a valid_loss column");
+        app.runs
+            .rows
+            .iter()
+            .find(|r| r.run.id == id)
+            .and_then(|r| r.metrics[column])
+    };
+    // Run 1's validation loss falls from 14 at step 0 to about 4.25 at step 39.
+    let last = valid_loss(&app, 1).expect("last");
+    key(&mut app, KeyCode::Char('v'));
+    assert!(screen(&mut app).contains("metrics: best value"));
+    assert_eq!(
+        valid_loss(&app, 1),
+        Some(last),
+        "a falling loss is best last"
+    );
+    key(&mut app, KeyCode::Char('v'));
+    assert!(app.runs.captures_text());
+    typed(&mut app, "x");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.runs.captures_text(), "not a step: asked again");
+    key(&mut app, KeyCode::Backspace);
+    typed(&mut app, "0");
+    key(&mut app, KeyCode::Enter);
+    assert!(screen(&mut app).contains("metrics: value at step 0"));
+    assert_eq!(valid_loss(&app, 1), Some(3.0 + 10.0 * 1.1));
+    key(&mut app, KeyCode::Char('v'));
+    assert_eq!(valid_loss(&app, 1), Some(last));
+}

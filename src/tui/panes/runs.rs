@@ -20,7 +20,8 @@ pub use super::runs_keys::{RUNS_KEYS, RunsCommand};
 use crate::jobs::run_dir;
 use crate::project::Project;
 use crate::store::{
-    Filter, FilterError, RunId, RunQuery, RunRow, RunSort, RunStore, SortKey, parse_filter,
+    Filter, FilterError, MetricValue, RunId, RunQuery, RunRow, RunSort, RunStore, SortKey,
+    parse_filter,
 };
 use crate::tui::action::Action;
 use crate::tui::component::{Component, EventState};
@@ -50,6 +51,8 @@ fn sort_keys(metrics: &[String]) -> Vec<SortKey> {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Input {
     Filter(String),
+    /// The step whose values the metric columns show.
+    Step(String),
     Rename(RunId, String),
     Tag(RunId, String),
     Note(RunId, String),
@@ -58,19 +61,28 @@ pub enum Input {
 impl Input {
     pub fn text(&self) -> &str {
         match self {
-            Input::Filter(t) | Input::Rename(_, t) | Input::Tag(_, t) | Input::Note(_, t) => t,
+            Input::Filter(t)
+            | Input::Step(t)
+            | Input::Rename(_, t)
+            | Input::Tag(_, t)
+            | Input::Note(_, t) => t,
         }
     }
 
     fn text_mut(&mut self) -> &mut String {
         match self {
-            Input::Filter(t) | Input::Rename(_, t) | Input::Tag(_, t) | Input::Note(_, t) => t,
+            Input::Filter(t)
+            | Input::Step(t)
+            | Input::Rename(_, t)
+            | Input::Tag(_, t)
+            | Input::Note(_, t) => t,
         }
     }
 
     pub fn prompt(&self) -> String {
         match self {
             Input::Filter(_) => "filter /".into(),
+            Input::Step(_) => "metric values at step:".into(),
             Input::Rename(id, _) => format!("rename run {id}:"),
             Input::Tag(id, _) => format!("tag run {id} (KEY=VALUE):"),
             Input::Note(id, _) => format!("note on run {id}:"),
@@ -85,22 +97,13 @@ pub enum Confirm {
     Delete(Vec<RunId>),
 }
 
-/// What the metric columns show.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MetricView {
-    Last,
-    /// The best value logged (minimum or maximum by the metric's direction).
-    Best,
-}
-
 pub struct RunsTab {
     pub project: Project,
     pub rows: Vec<RunRow>,
     pub table: TableState,
     pub metric_columns: Vec<String>,
-    pub metric_view: MetricView,
-    /// Best values per row (filled when `metric_view` is `Best`).
-    pub best_values: Vec<Vec<Option<f64>>>,
+    /// Last, best, or at a chosen step.
+    pub metric_value: MetricValue,
     pub sort: RunSort,
     pub filter_text: String,
     pub filter: Option<Filter>,
@@ -139,8 +142,7 @@ impl RunsTab {
             rows: Vec::new(),
             table: TableState::default(),
             metric_columns: Vec::new(),
-            metric_view: MetricView::Last,
-            best_values: Vec::new(),
+            metric_value: MetricValue::Last,
             sort: RunSort::default(),
             filter_text: String::new(),
             filter: None,
@@ -200,16 +202,9 @@ impl RunsTab {
             include_deleted: false,
             sort: self.sort.clone(),
             metrics: self.metric_columns.clone(),
+            metric_value: self.metric_value,
             params: Vec::new(),
         })?;
-        self.best_values = if self.metric_view == MetricView::Best {
-            self.rows
-                .iter()
-                .map(|row| best_of(store, row.run.id, &self.metric_columns))
-                .collect::<Result<_, _>>()?
-        } else {
-            Vec::new()
-        };
         let index = selected
             .and_then(|id| self.rows.iter().position(|r| r.run.id == id))
             .or((!self.rows.is_empty()).then_some(0));
@@ -298,6 +293,16 @@ impl RunsTab {
                 let text = input.text().trim().to_string();
                 match input {
                     Input::Filter(_) => self.apply_filter(text),
+                    Input::Step(_) => match text.parse::<i64>() {
+                        Ok(step) if step >= 0 => {
+                            self.metric_value = MetricValue::AtStep(step);
+                            self.pending_reload = true;
+                        }
+                        _ => {
+                            self.message = Some(format!("'{text}': expected a step number"));
+                            self.input = Some(Input::Step(text));
+                        }
+                    },
                     Input::Rename(id, _) if !text.is_empty() => {
                         self.pending_write = Some(Write::Rename(id, text))
                     }
@@ -386,13 +391,17 @@ impl RunsTab {
                 };
                 self.pending_reload = true;
             }
-            RunsCommand::MetricView if in_list => {
-                self.metric_view = match self.metric_view {
-                    MetricView::Last => MetricView::Best,
-                    MetricView::Best => MetricView::Last,
-                };
-                self.pending_reload = true;
-            }
+            RunsCommand::MetricView if in_list => match self.metric_value {
+                MetricValue::Last => {
+                    self.metric_value = MetricValue::Best;
+                    self.pending_reload = true;
+                }
+                MetricValue::Best => self.input = Some(Input::Step(String::new())),
+                MetricValue::AtStep(_) => {
+                    self.metric_value = MetricValue::Last;
+                    self.pending_reload = true;
+                }
+            },
             RunsCommand::Mark if in_list => {
                 if let Some(id) = self.selected().map(|r| r.run.id) {
                     if !self.marked.remove(&id) {
@@ -515,25 +524,6 @@ impl RunsTab {
             self.reload(store);
         }
     }
-}
-
-/// The best value of each metric of a run (its minimum, or maximum for higher-is-better ones).
-fn best_of(
-    store: &RunStore,
-    id: RunId,
-    keys: &[String],
-) -> Result<Vec<Option<f64>>, crate::store::StoreError> {
-    let summaries = store.metric_summaries(id)?;
-    Ok(keys
-        .iter()
-        .map(|key| {
-            let summary = summaries.iter().find(|s| &s.key == key)?;
-            match crate::compare::higher_is_better(key) {
-                Some(true) => summary.max_value,
-                _ => summary.min_value,
-            }
-        })
-        .collect())
 }
 
 impl Component for RunsTab {

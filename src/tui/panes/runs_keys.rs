@@ -95,7 +95,7 @@ pub const RUNS_KEYS: &[Binding<RunsCommand>] = &[
     Binding {
         keys: &[KeySpec::char('v')],
         label: "v",
-        desc: "metric columns: last value or best value",
+        desc: "metric columns: last value, best value, value at a step",
         command: RunsCommand::MetricView,
     },
     Binding {

@@ -10,8 +10,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
 use super::block;
-use super::runs::{MetricView, RunsTab};
-use crate::store::{Run, RunStatus, SortKey};
+use super::runs::RunsTab;
+use crate::store::{MetricValue, Run, RunStatus, SortKey};
 use crate::tui::format::{clean, num_text};
 use crate::tui::theme::Theme;
 
@@ -123,9 +123,10 @@ fn filter_lines(tab: &RunsTab, theme: &Theme) -> Vec<Line<'static>> {
         format!(
             "   {experiment} · {} marked · metrics: {}",
             tab.marked.len(),
-            match tab.metric_view {
-                MetricView::Last => "last value",
-                MetricView::Best => "best value",
+            match tab.metric_value {
+                MetricValue::Last => "last value".to_string(),
+                MetricValue::Best => "best value".to_string(),
+                MetricValue::AtStep(step) => format!("value at step {step}"),
             }
         ),
         theme.dim,
@@ -176,8 +177,7 @@ fn render_list(tab: &mut RunsTab, frame: &mut Frame<'_>, area: Rect, theme: &The
     let rows: Vec<Row<'_>> = tab
         .rows
         .iter()
-        .enumerate()
-        .map(|(index, row)| {
+        .map(|row| {
             let run = &row.run;
             let status = if run.status.is_terminal() {
                 run.status.as_str().to_string()
@@ -203,11 +203,7 @@ fn render_list(tab: &mut RunsTab, frame: &mut Frame<'_>, area: Rect, theme: &The
                 Cell::from(clean(&run.name)),
                 Cell::from(run.model_kind.clone()),
             ];
-            let values = match tab.metric_view {
-                MetricView::Last => &row.metrics,
-                MetricView::Best => tab.best_values.get(index).unwrap_or(&row.metrics),
-            };
-            for value in values {
+            for value in &row.metrics {
                 cells.push(Cell::from(value.map_or("-".to_string(), num_text)));
             }
             cells.push(Cell::from(duration_text(run)));
