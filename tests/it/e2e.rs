@@ -78,6 +78,16 @@ impl Tmux {
         assert!(status.success());
     }
 
+    /// Types `text` literally (quotes, `=` and spaces included).
+    pub(crate) fn type_text(&self, text: &str) {
+        let status = self
+            .tmux()
+            .args(["send-keys", "-l", "-t", &self.session, text])
+            .status()
+            .expect("send-keys -l");
+        assert!(status.success());
+    }
+
     pub(crate) fn screen(&self) -> String {
         let output = self
             .tmux()

@@ -6,6 +6,7 @@ mod common;
 mod compare;
 mod data;
 mod e2e;
+mod e2e_compare;
 mod e2e_train;
 mod ml_features;
 mod ml_gbdt;
