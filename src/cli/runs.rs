@@ -112,7 +112,7 @@ pub fn list(project: &Project, args: &RunsArgs) -> anyhow::Result<()> {
         None => None,
     };
     let metrics = if args.metrics.is_empty() {
-        let (known, _) = store.known_keys()?;
+        let known = store.metric_key_names()?;
         DEFAULT_METRICS
             .iter()
             .filter(|m| known.iter().any(|k| k == *m))

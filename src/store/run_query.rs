@@ -232,17 +232,13 @@ impl RunStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Every metric key and param key in the store, for columns and filter help.
-    pub fn known_keys(&self) -> Result<(Vec<String>, Vec<String>), StoreError> {
-        let read = |sql: &str| -> Result<Vec<String>, StoreError> {
-            let mut stmt = self.conn.prepare_cached(sql)?;
-            let rows = stmt.query_map([], |row| row.get(0))?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        };
-        Ok((
-            read("SELECT DISTINCT key FROM metric_series ORDER BY key")?,
-            read("SELECT DISTINCT key FROM params ORDER BY key")?,
-        ))
+    /// Every metric key any run has logged (through the `(key, run_id)` index).
+    pub fn metric_key_names(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT DISTINCT key FROM metric_series ORDER BY key")?;
+        let rows = stmt.query_map([], |row| row.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Every experiment's name, alphabetically.

@@ -181,7 +181,7 @@ impl RunsTab {
     }
 
     fn load(&mut self, store: &RunStore) -> Result<(), crate::store::StoreError> {
-        let (metric_keys, _) = store.known_keys()?;
+        let metric_keys = store.metric_key_names()?;
         let mut columns: Vec<String> = PREFERRED_METRICS
             .iter()
             .filter(|m| metric_keys.iter().any(|k| k == *m))
