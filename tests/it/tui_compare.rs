@@ -61,6 +61,7 @@ fn compare_sections_show_params_metrics_curves_importance_and_scatter_and_export
     key(&mut app, KeyCode::Tab);
     insta::assert_snapshot!("compare_importance", draw(&mut app).backend());
     key(&mut app, KeyCode::Tab);
+    insta::assert_snapshot!("compare_scatter", draw(&mut app).backend());
     let scatter = crate::tui::screen_text(&draw(&mut app));
     assert!(
         scatter.contains("rmse against model.rounds over 3 filtered run(s)"),
