@@ -15,6 +15,7 @@ use crate::store::{
 };
 
 use super::train::metric_text;
+use crate::compare::export::csv_field;
 
 /// Metric columns shown when none are asked for (those present).
 const DEFAULT_METRICS: [&str; 4] = ["rmse", "r2", "roc_auc", "log_loss"];
@@ -164,14 +165,6 @@ fn row_json(row: &RunRow, metrics: &[String], params: &[String]) -> Value {
         map.insert("last_step".into(), json!(row.last_step));
     }
     value
-}
-
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
 }
 
 fn print_csv(rows: &[RunRow], metrics: &[String], params: &[String]) -> anyhow::Result<()> {

@@ -229,15 +229,7 @@ fn render_curves(tab: &CompareTab, frame: &mut Frame<'_>, area: Rect, theme: &Th
         };
         series.push(xs.into_iter().zip(values).collect());
     }
-    let points = series.iter().flatten();
-    let (mut x_min, mut x_max) = (f64::INFINITY, f64::NEG_INFINITY);
-    let (mut y_min, mut y_max) = (f64::INFINITY, f64::NEG_INFINITY);
-    for (x, y) in points {
-        x_min = x_min.min(*x);
-        x_max = x_max.max(*x);
-        y_min = y_min.min(*y);
-        y_max = y_max.max(*y);
-    }
+    let (x_min, x_max, y_min, y_max) = extent(series.iter().flatten());
     let total: usize = tab.curves.iter().map(|c| c.total_points).sum();
     let drawn: usize = tab.curves.iter().map(|c| c.steps.len()).sum();
     let zoom = tab
@@ -355,18 +347,7 @@ fn render_scatter(tab: &CompareTab, frame: &mut Frame<'_>, area: Rect, theme: &T
         );
         return;
     }
-    let (mut x_min, mut x_max, mut y_min, mut y_max) = (
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-    );
-    for (x, y) in &scatter.points {
-        x_min = x_min.min(*x);
-        x_max = x_max.max(*x);
-        y_min = y_min.min(*y);
-        y_max = y_max.max(*y);
-    }
+    let (x_min, x_max, y_min, y_max) = extent(scatter.points.iter());
     let x_pad = ((x_max - x_min) * 0.05).max(0.5);
     let y_pad = ((y_max - y_min) * 0.05).max(1e-9);
     let x_labels: Vec<String> = if scatter.categories.is_empty() {
@@ -403,4 +384,17 @@ fn render_scatter(tab: &CompareTab, frame: &mut Frame<'_>, area: Rect, theme: &T
             .labels([num_text(y_min), num_text(y_max)]),
     );
     frame.render_widget(chart, area);
+}
+
+/// (x min, x max, y min, y max) of the points; infinities when there are none.
+fn extent<'a>(points: impl Iterator<Item = &'a (f64, f64)>) -> (f64, f64, f64, f64) {
+    points.fold(
+        (
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ),
+        |(x0, x1, y0, y1), (x, y)| (x0.min(*x), x1.max(*x), y0.min(*y), y1.max(*y)),
+    )
 }
