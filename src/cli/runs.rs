@@ -163,6 +163,7 @@ fn row_json(row: &RunRow, metrics: &[String], params: &[String]) -> Value {
         map.insert("metrics".into(), Value::Object(metric_map));
         map.insert("params".into(), Value::Object(param_map));
         map.insert("last_step".into(), json!(row.last_step));
+        map.insert("dataset".into(), json!(row.dataset));
     }
     value
 }

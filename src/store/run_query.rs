@@ -89,6 +89,8 @@ pub struct RunRow {
     pub params: Vec<Option<String>>,
     /// The highest step logged by any of the run's metrics.
     pub last_step: Option<i64>,
+    /// The file name of the dataset the run trained on.
+    pub dataset: Option<String>,
 }
 
 /// A metric series' summary, kept current with every batch.
@@ -161,6 +163,7 @@ impl RunStore {
             values.push(Value::Text(key.clone()));
         }
         columns.push_str(", (SELECT max(x.last_step) FROM metric_series x WHERE x.run_id = r.id)");
+        columns.push_str(", (SELECT d.path FROM datasets d WHERE d.id = r.dataset_id)");
         let mut conditions = vec!["1".to_string()];
         if !query.include_deleted {
             conditions.push("r.deleted_at IS NULL".into());
@@ -199,15 +202,23 @@ impl RunStore {
                 params.push(row.get::<_, Option<String>>(base + metric_count + i)?);
             }
             let last_step = row.get::<_, Option<i64>>(base + metric_count + param_count)?;
-            Ok((run, metrics, params, last_step))
+            let dataset = row
+                .get::<_, Option<String>>(base + metric_count + param_count + 1)?
+                .map(|path| {
+                    std::path::Path::new(&path)
+                        .file_name()
+                        .map_or(path.clone(), |n| n.to_string_lossy().into_owned())
+                });
+            Ok((run, metrics, params, last_step, dataset))
         })?;
         rows.map(|row| {
-            let (run, metrics, params, last_step) = row?;
+            let (run, metrics, params, last_step, dataset) = row?;
             Ok(RunRow {
                 run: with_status(run)?,
                 metrics,
                 params,
                 last_step,
+                dataset,
             })
         })
         .collect()

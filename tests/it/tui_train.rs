@@ -251,7 +251,12 @@ fn runs_list_and_run_view_show_status_curves_metrics_log_and_importance() {
     key(&mut app, KeyCode::Char('3'));
     assert_eq!(app.runs.rows.len(), 3);
     let screen = text(&draw(&mut app));
-    assert!(screen.contains("running 25"), "{screen}");
+    assert!(screen.contains("⠋ running"), "{screen}");
+    assert_eq!(
+        app.runs.rows[0].last_step,
+        Some(24),
+        "the live run's last step"
+    );
     assert!(
         screen.contains("failed") && screen.contains("3.26"),
         "{screen}"

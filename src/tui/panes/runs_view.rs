@@ -168,12 +168,13 @@ fn render_list(tab: &mut RunsTab, frame: &mut Frame<'_>, area: Rect, theme: &The
         header_cell("experiment", &SortKey::Experiment, tab),
         header_cell("name", &SortKey::Name, tab),
         header_cell("model", &SortKey::Model, tab),
+        "dataset".to_string(),
     ];
     for metric in &tab.metric_columns {
         header.push(header_cell(metric, &SortKey::Metric(metric.clone()), tab));
     }
     header.push(header_cell("duration", &SortKey::Duration, tab));
-    header.push(header_cell("created (UTC)", &SortKey::Created, tab));
+    header.push(header_cell("created UTC", &SortKey::Created, tab));
     let rows: Vec<Row<'_>> = tab
         .rows
         .iter()
@@ -202,14 +203,16 @@ fn render_list(tab: &mut RunsTab, frame: &mut Frame<'_>, area: Rect, theme: &The
                 Cell::from(clean(&run.experiment)),
                 Cell::from(clean(&run.name)),
                 Cell::from(run.model_kind.clone()),
+                Cell::from(clean(row.dataset.as_deref().unwrap_or("-"))),
             ];
             for value in &row.metrics {
                 cells.push(Cell::from(value.map_or("-".to_string(), num_text)));
             }
             cells.push(Cell::from(duration_text(run)));
+            // Month, day and minute: the year and seconds rarely tell runs apart.
             cells.push(Cell::from(
                 run.created_at
-                    .get(..19)
+                    .get(5..16)
                     .unwrap_or(&run.created_at)
                     .replace('T', " "),
             ));
@@ -218,14 +221,15 @@ fn render_list(tab: &mut RunsTab, frame: &mut Frame<'_>, area: Rect, theme: &The
         .collect();
     let mut widths = vec![
         Constraint::Length(1),
-        Constraint::Length(6),
-        Constraint::Length(13),
-        Constraint::Length(12),
-        Constraint::Min(14),
-        Constraint::Length(13),
+        Constraint::Length(5),
+        Constraint::Length(10),
+        Constraint::Length(10),
+        Constraint::Min(12),
+        Constraint::Length(8),
+        Constraint::Length(14),
     ];
-    widths.extend(tab.metric_columns.iter().map(|_| Constraint::Length(11)));
-    widths.extend([Constraint::Length(10), Constraint::Length(19)]);
+    widths.extend(tab.metric_columns.iter().map(|_| Constraint::Length(10)));
+    widths.extend([Constraint::Length(8), Constraint::Length(11)]);
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.header))
         .row_highlight_style(theme.selected)
