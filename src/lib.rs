@@ -1,8 +1,8 @@
 //! Shelfcast: train, watch, compare, register, serve and monitor sales-forecasting models from one
 //! terminal, backed by one SQLite file.
 //!
-//! Architecture invariant: the core modules (`store`, `data`, `jobs`, `ml`, `compare`, and later
-//! `drift`, `registry`) never import a face (`tui`, `cli`, `serve`) and never name ratatui or crossterm.
+//! Architecture invariant: the core modules (`store`, `data`, `jobs`, `ml`, `compare`, `registry`,
+//! and later `drift`) never import a face (`tui`, `cli`, `serve`) and never name ratatui or crossterm.
 //! The faces are thin layers over the same core functions, so everything the TUI can do is
 //! scriptable and testable without a terminal. `tests/it/architecture.rs` enforces this.
 
@@ -18,5 +18,6 @@ pub mod data;
 pub mod jobs;
 pub mod ml;
 pub mod project;
+pub mod registry;
 pub mod store;
 pub mod tui;

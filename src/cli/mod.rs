@@ -3,6 +3,7 @@
 
 mod bench;
 mod datasets;
+mod models;
 mod runs;
 mod train;
 
@@ -99,6 +100,35 @@ pub enum Command {
     },
     /// Bring back a deleted run.
     Restore { run: i64 },
+    /// The registered models: versions, aliases, metrics (--json adds the alias history).
+    Models {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Register a finished run's model as the next version of a named model.
+    Register {
+        run: i64,
+        #[arg(long)]
+        model: String,
+        /// Give the new version this alias (champion or challenger).
+        #[arg(long)]
+        alias: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Point an alias (champion, challenger) at a version: promotion or rollback.
+    Alias {
+        model: String,
+        alias: String,
+        version: i64,
+        /// Why, kept in the alias history.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Archive a version (it stays listed but takes no alias).
+    Archive { model: String, version: i64 },
+    /// Load a model (NAME, NAME@champion, NAME:3) with every checksum checked.
+    CheckModel { model: String },
     /// Measure Shelfcast against its anchors and print the figures.
     Bench {
         #[command(subcommand)]
@@ -153,6 +183,27 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             runs::delete(&project, &runs, yes, purge)
         }
         Command::Restore { run } => runs::restore(&project, run),
+        Command::Models { json } => models::list(&project, json),
+        Command::Register {
+            run,
+            model,
+            alias,
+            description,
+        } => models::register(
+            &project,
+            run,
+            &model,
+            alias.as_deref(),
+            description.as_deref(),
+        ),
+        Command::Alias {
+            model,
+            alias,
+            version,
+            reason,
+        } => models::alias(&project, &model, &alias, version, reason.as_deref()),
+        Command::Archive { model, version } => models::archive(&project, &model, version),
+        Command::CheckModel { model } => models::check(&project, &model),
         Command::Bench { what } => bench::run(&project, what),
     }
 }

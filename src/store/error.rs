@@ -29,6 +29,9 @@ pub enum StoreError {
     },
     #[error("no run with id {0}")]
     RunNotFound(i64),
+    /// Something asked for by name or number is not in the store (the text says what).
+    #[error("{0}")]
+    NotFound(String),
     #[error("stored value for {what} is not valid: {detail}")]
     Corrupt { what: String, detail: String },
     #[error("run store: {0}")]

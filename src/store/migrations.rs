@@ -218,6 +218,23 @@ UPDATE metric_series SET
 CREATE INDEX metric_series_by_key ON metric_series (key, run_id);
 CREATE INDEX runs_live ON runs (deleted_at, id);
 "#,
+    // 5: the registry's memory. Every alias move (promotion, rollback, removal) is kept with its
+    // time and reason; versions remember the dataset they were trained on and whether the files
+    // were checked.
+    r#"
+CREATE TABLE model_alias_history (
+    id                  INTEGER PRIMARY KEY,
+    model_name          TEXT NOT NULL,
+    alias               TEXT NOT NULL,
+    version_id          INTEGER REFERENCES model_versions (id),
+    previous_version_id INTEGER REFERENCES model_versions (id),
+    moved_at            TEXT NOT NULL,
+    reason              TEXT NOT NULL
+);
+CREATE INDEX model_alias_history_by_model ON model_alias_history (model_name, id);
+ALTER TABLE model_versions ADD COLUMN dataset_id INTEGER REFERENCES datasets (id);
+ALTER TABLE model_versions ADD COLUMN description TEXT;
+"#,
 ];
 
 /// The schema version this build writes and understands.

@@ -16,6 +16,7 @@ mod filter;
 mod liveness;
 mod metrics;
 mod migrations;
+mod models;
 mod run_launch;
 mod run_query;
 mod runs;
@@ -32,6 +33,7 @@ pub use filter::{Filter, FilterError, parse_filter};
 pub use liveness::is_shelfcast_alive;
 pub use metrics::MetricPoint;
 pub use migrations::{MIGRATIONS, latest_version};
+pub use models::{AliasMove, ModelVersion, NewModelVersion};
 pub use run_launch::QueuedRun;
 pub use run_query::{
     MetricSummary, MetricValue, RunQuery, RunRow, RunSort, SortKey, higher_is_better,

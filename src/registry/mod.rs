@@ -1,0 +1,355 @@
+//! The model registry: a finished run's saved model becomes version N of a named model, with its
+//! files copied under `models/<model>/<N>/` (checksummed: a changed byte is refused on load,
+//! naming the file), its metrics, signature and lineage (run, dataset) in the store, and the
+//! aliases `champion` and `challenger` moved between versions — that is promotion and rollback —
+//! with every move kept with its time and reason. Core: the CLI, the TUI and the HTTP server
+//! call these functions.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::jobs::run_model_dir;
+use crate::ml::artifact::{ArtifactError, LoadedModel, load_bundle, verify_bundle};
+use crate::project::Project;
+use crate::store::{ModelVersion, NewModelVersion, RunId, RunStatus, RunStore, StoreError};
+
+/// The aliases a model can have; each points at one version.
+pub const ALIASES: [&str; 2] = ["champion", "challenger"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error(
+        "model name '{0}' is not allowed: use letters, digits, '-' and '_' (up to 64), not \
+         starting with '-' or '.', and not 'runs'"
+    )]
+    BadName(String),
+    #[error("alias '{0}' is not one Shelfcast keeps; expected champion or challenger")]
+    BadAlias(String),
+    #[error("'{0}': expected NAME, NAME@champion, NAME@challenger or NAME:VERSION")]
+    BadReference(String),
+    #[error("run {run} cannot be registered: {why}")]
+    RunNotReady { run: RunId, why: String },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("model {model} version {version} is archived; {why}")]
+    Archived {
+        model: String,
+        version: i64,
+        why: String,
+    },
+    #[error("model {model} version {version} is {alias}; move the alias to another version first")]
+    Aliased {
+        model: String,
+        version: i64,
+        alias: String,
+    },
+    #[error(transparent)]
+    Artifact(#[from] ArtifactError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A model as named on the command line: `promo`, `promo@champion`, `promo:3`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModelRef {
+    /// The newest active version.
+    Latest(String),
+    Alias(String, String),
+    Version(String, i64),
+}
+
+impl ModelRef {
+    pub fn parse(text: &str) -> Result<Self, RegistryError> {
+        let text = text.trim();
+        let bad = || RegistryError::BadReference(text.to_string());
+        if let Some((name, alias)) = text.split_once('@') {
+            check_name(name)?;
+            check_alias(alias)?;
+            return Ok(ModelRef::Alias(name.to_string(), alias.to_string()));
+        }
+        if let Some((name, version)) = text.split_once(':') {
+            check_name(name)?;
+            let version = version
+                .parse::<i64>()
+                .ok()
+                .filter(|v| *v > 0)
+                .ok_or_else(bad)?;
+            return Ok(ModelRef::Version(name.to_string(), version));
+        }
+        check_name(text)?;
+        Ok(ModelRef::Latest(text.to_string()))
+    }
+
+    pub fn model(&self) -> &str {
+        match self {
+            ModelRef::Latest(m) | ModelRef::Alias(m, _) | ModelRef::Version(m, _) => m,
+        }
+    }
+}
+
+impl std::fmt::Display for ModelRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ModelRef::Latest(m) => write!(f, "{m}"),
+            ModelRef::Alias(m, a) => write!(f, "{m}@{a}"),
+            ModelRef::Version(m, v) => write!(f, "{m}:{v}"),
+        }
+    }
+}
+
+pub fn check_name(name: &str) -> Result<(), RegistryError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name != "runs"
+        && !name.starts_with(['-', '.'])
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(RegistryError::BadName(name.to_string()))
+    }
+}
+
+pub fn check_alias(alias: &str) -> Result<(), RegistryError> {
+    if ALIASES.contains(&alias) {
+        Ok(())
+    } else {
+        Err(RegistryError::BadAlias(alias.to_string()))
+    }
+}
+
+/// The folder of a version's files.
+pub fn version_dir(project: &Project, model: &str, version: i64) -> PathBuf {
+    project.models_dir().join(model).join(version.to_string())
+}
+
+/// Where a version came from, written beside its files for anyone reading the folder.
+#[derive(Serialize)]
+struct Lineage<'a> {
+    model: &'a str,
+    version: i64,
+    run_id: RunId,
+    run_name: &'a str,
+    experiment: &'a str,
+    dataset_id: Option<i64>,
+    dataset_path: Option<String>,
+    dataset_sha256: Option<String>,
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<(), RegistryError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| RegistryError::Io { path, source }
+    };
+    fs::create_dir_all(to).map_err(io(to))?;
+    for entry in fs::read_dir(from).map_err(io(from))? {
+        let entry = entry.map_err(io(from))?;
+        let target = to.join(entry.file_name());
+        fs::copy(entry.path(), &target).map_err(io(&target))?;
+    }
+    Ok(())
+}
+
+/// Registers run `run`'s saved model as the next version of `model`, optionally giving it an
+/// alias. The run must have ended with a model (finished, or cancelled after saving one), and
+/// every file of it must match its checksum.
+pub fn register_run(
+    project: &Project,
+    store: &mut RunStore,
+    run: RunId,
+    model: &str,
+    alias: Option<&str>,
+    description: Option<&str>,
+) -> Result<ModelVersion, RegistryError> {
+    check_name(model)?;
+    if let Some(alias) = alias {
+        check_alias(alias)?;
+    }
+    let record = store.get_run(run)?;
+    if !matches!(record.status, RunStatus::Finished | RunStatus::Killed) {
+        return Err(RegistryError::RunNotReady {
+            run,
+            why: format!(
+                "it is {}; only a run that saved its model can be",
+                record.status.as_str()
+            ),
+        });
+    }
+    let source = run_model_dir(project, run);
+    if !source.join(crate::ml::artifact::MANIFEST).exists() {
+        return Err(RegistryError::RunNotReady {
+            run,
+            why: format!("it saved no model ({} is missing)", source.display()),
+        });
+    }
+    verify_bundle(&source)?;
+    let read = |name: &str| -> Result<String, RegistryError> {
+        let path = source.join(name);
+        fs::read_to_string(&path).map_err(|source| RegistryError::Io { path, source })
+    };
+    let metrics_json = read("metrics.json")?;
+    let signature_json = read("signature.json")?;
+    let version = store.next_model_version(model)?;
+    let target = version_dir(project, model, version);
+    if target.exists() {
+        return Err(RegistryError::Io {
+            path: target.clone(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "a folder for this version is already there; the store and models/ disagree",
+            ),
+        });
+    }
+    let parent = target
+        .parent()
+        .unwrap_or(project.models_dir().as_path())
+        .to_path_buf();
+    let partial = parent.join(format!(".{version}.partial-{}", std::process::id()));
+    if partial.exists() {
+        let _ = fs::remove_dir_all(&partial);
+    }
+    copy_dir(&source, &partial)?;
+    let dataset = match record.dataset_id {
+        Some(id) => store.dataset(id)?,
+        None => None,
+    };
+    let lineage = Lineage {
+        model,
+        version,
+        run_id: run,
+        run_name: &record.name,
+        experiment: &record.experiment,
+        dataset_id: record.dataset_id,
+        dataset_path: dataset.as_ref().map(|d| d.path.clone()),
+        dataset_sha256: dataset.as_ref().map(|d| d.sha256.clone()),
+    };
+    let lineage_path = partial.join("lineage.json");
+    fs::write(
+        &lineage_path,
+        serde_json::to_vec_pretty(&lineage).map_err(StoreError::from)?,
+    )
+    .map_err(|source| RegistryError::Io {
+        path: lineage_path.clone(),
+        source,
+    })?;
+    fs::rename(&partial, &target).map_err(|source| RegistryError::Io {
+        path: target.clone(),
+        source,
+    })?;
+    let relative = target
+        .strip_prefix(&project.root)
+        .unwrap_or(&target)
+        .display()
+        .to_string();
+    let added = store.add_model_version(
+        version,
+        &NewModelVersion {
+            model_name: model,
+            run_id: run,
+            metrics_json: &metrics_json,
+            signature_json: &signature_json,
+            artifact_path: &relative,
+            dataset_id: record.dataset_id,
+            description,
+        },
+    );
+    let added = match added {
+        Ok(added) => added,
+        Err(e) => {
+            // The store refused: take the files back so models/ and the store agree.
+            let _ = fs::remove_dir_all(&target);
+            return Err(e.into());
+        }
+    };
+    if let Some(alias) = alias {
+        store.move_alias(
+            model,
+            alias,
+            Some(version),
+            &format!("registered from run {run}"),
+        )?;
+        return Ok(store.model_version(model, version)?.unwrap_or(added));
+    }
+    Ok(added)
+}
+
+/// The version a reference names.
+pub fn resolve(store: &RunStore, reference: &ModelRef) -> Result<ModelVersion, RegistryError> {
+    let found = match reference {
+        ModelRef::Version(model, version) => store.model_version(model, *version)?,
+        ModelRef::Alias(model, alias) => store.model_version_by_alias(model, alias)?,
+        ModelRef::Latest(model) => store
+            .model_versions(Some(model))?
+            .into_iter()
+            .rev()
+            .find(|v| v.status == "active"),
+    };
+    found.ok_or_else(|| {
+        RegistryError::NotFound(match reference {
+            ModelRef::Alias(model, alias) => format!("model {model} has no {alias}"),
+            ModelRef::Version(model, version) => format!("model {model} has no version {version}"),
+            ModelRef::Latest(model) => format!("no active version of model {model}"),
+        })
+    })
+}
+
+/// Loads the version a reference names, refusing it if any of its files fails its checksum.
+pub fn load_version(
+    project: &Project,
+    store: &RunStore,
+    reference: &ModelRef,
+) -> Result<(ModelVersion, LoadedModel), RegistryError> {
+    let version = resolve(store, reference)?;
+    let loaded = load_bundle(&project.root.join(&version.artifact_path))?;
+    Ok((version, loaded))
+}
+
+/// Moves `alias` of `model` to `version` (promotion or rollback), keeping `reason`. An
+/// archived version cannot take an alias.
+pub fn set_alias(
+    store: &mut RunStore,
+    model: &str,
+    alias: &str,
+    version: i64,
+    reason: &str,
+) -> Result<Option<i64>, RegistryError> {
+    check_alias(alias)?;
+    let target = store.model_version(model, version)?.ok_or_else(|| {
+        RegistryError::NotFound(format!("model {model} has no version {version}"))
+    })?;
+    if target.status == "archived" {
+        return Err(RegistryError::Archived {
+            model: model.to_string(),
+            version,
+            why: "restore it before giving it an alias".to_string(),
+        });
+    }
+    Ok(store.move_alias(model, alias, Some(version), reason)?)
+}
+
+/// Archives a version: it stays, listed, but takes no alias. A version that holds an alias is
+/// refused (move the alias first: the server would lose its model).
+pub fn archive(store: &mut RunStore, model: &str, version: i64) -> Result<(), RegistryError> {
+    let target = store.model_version(model, version)?.ok_or_else(|| {
+        RegistryError::NotFound(format!("model {model} has no version {version}"))
+    })?;
+    if let Some(alias) = target.aliases.first() {
+        return Err(RegistryError::Aliased {
+            model: model.to_string(),
+            version,
+            alias: alias.clone(),
+        });
+    }
+    store.set_version_status(model, version, true)?;
+    Ok(())
+}

@@ -1,0 +1,296 @@
+//! Model versions and their aliases in the store: versions numbered per model, `champion` and
+//! `challenger` pointing at one version each, every move of an alias kept with its reason.
+//! The files of a version live under `models/<model>/<version>/` (see `registry`).
+
+use rusqlite::{OptionalExtension, Row, params};
+use serde::Serialize;
+
+use super::runs::RunId;
+use super::{RunStore, StoreError, now_text};
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ModelVersion {
+    pub id: i64,
+    pub model_name: String,
+    pub version: i64,
+    pub run_id: RunId,
+    /// `active` or `archived`.
+    pub status: String,
+    pub created_at: String,
+    pub metrics_json: String,
+    pub signature_json: String,
+    /// The version's folder, relative to the project.
+    pub artifact_path: String,
+    pub dataset_id: Option<i64>,
+    pub description: Option<String>,
+    /// The aliases pointing at this version.
+    pub aliases: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewModelVersion<'a> {
+    pub model_name: &'a str,
+    pub run_id: RunId,
+    pub metrics_json: &'a str,
+    pub signature_json: &'a str,
+    pub artifact_path: &'a str,
+    pub dataset_id: Option<i64>,
+    pub description: Option<&'a str>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AliasMove {
+    pub model_name: String,
+    pub alias: String,
+    /// `None`: the alias was removed.
+    pub version: Option<i64>,
+    pub previous_version: Option<i64>,
+    pub moved_at: String,
+    pub reason: String,
+}
+
+const VERSION_COLUMNS: &str = "v.id, v.model_name, v.version, v.run_id, v.status, v.created_at, \
+     v.metrics_json, v.signature_json, v.artifact_path, v.dataset_id, v.description, \
+     (SELECT group_concat(a.alias, ',') FROM model_aliases a WHERE a.version_id = v.id)";
+
+fn version_from_row(row: &Row<'_>) -> rusqlite::Result<ModelVersion> {
+    let aliases: Option<String> = row.get(11)?;
+    let mut aliases: Vec<String> = aliases
+        .map(|a| a.split(',').map(String::from).collect())
+        .unwrap_or_default();
+    aliases.sort();
+    Ok(ModelVersion {
+        id: row.get(0)?,
+        model_name: row.get(1)?,
+        version: row.get(2)?,
+        run_id: row.get(3)?,
+        status: row.get(4)?,
+        created_at: row.get(5)?,
+        metrics_json: row.get(6)?,
+        signature_json: row.get(7)?,
+        artifact_path: row.get(8)?,
+        dataset_id: row.get(9)?,
+        description: row.get(10)?,
+        aliases,
+    })
+}
+
+impl RunStore {
+    /// The next version number of `model` (1 for a new model).
+    pub fn next_model_version(&self, model: &str) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(max(version), 0) + 1 FROM model_versions WHERE model_name = ?1",
+            [model],
+            |row| row.get(0),
+        )?)
+    }
+
+    /// Records version `version` of a model (its files are already in place).
+    pub fn add_model_version(
+        &mut self,
+        version: i64,
+        new: &NewModelVersion<'_>,
+    ) -> Result<ModelVersion, StoreError> {
+        let id = self.write(|tx| {
+            tx.execute(
+                "INSERT INTO model_versions (model_name, version, run_id, created_at, \
+                 metrics_json, signature_json, artifact_path, dataset_id, description) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    new.model_name,
+                    version,
+                    new.run_id,
+                    now_text(),
+                    new.metrics_json,
+                    new.signature_json,
+                    new.artifact_path,
+                    new.dataset_id,
+                    new.description
+                ],
+            )?;
+            Ok(tx.last_insert_rowid())
+        })?;
+        self.model_version_by_id(id)
+    }
+
+    fn model_version_by_id(&self, id: i64) -> Result<ModelVersion, StoreError> {
+        let sql = format!("SELECT {VERSION_COLUMNS} FROM model_versions v WHERE v.id = ?1");
+        self.conn
+            .query_row(&sql, [id], version_from_row)
+            .optional()?
+            .ok_or_else(|| StoreError::Corrupt {
+                what: format!("model version {id}"),
+                detail: "it is not in the store".into(),
+            })
+    }
+
+    /// Version `version` of `model`, if there is one.
+    pub fn model_version(
+        &self,
+        model: &str,
+        version: i64,
+    ) -> Result<Option<ModelVersion>, StoreError> {
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM model_versions v \
+             WHERE v.model_name = ?1 AND v.version = ?2"
+        );
+        Ok(self
+            .conn
+            .query_row(&sql, params![model, version], version_from_row)
+            .optional()?)
+    }
+
+    /// The version `alias` points at, if any.
+    pub fn model_version_by_alias(
+        &self,
+        model: &str,
+        alias: &str,
+    ) -> Result<Option<ModelVersion>, StoreError> {
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM model_versions v JOIN model_aliases a \
+             ON a.version_id = v.id WHERE a.model_name = ?1 AND a.alias = ?2"
+        );
+        Ok(self
+            .conn
+            .query_row(&sql, params![model, alias], version_from_row)
+            .optional()?)
+    }
+
+    /// Every version of every model (or of `model`), by model then version.
+    pub fn model_versions(&self, model: Option<&str>) -> Result<Vec<ModelVersion>, StoreError> {
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM model_versions v \
+             WHERE (?1 IS NULL OR v.model_name = ?1) ORDER BY v.model_name, v.version"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([model], version_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Points `alias` of `model` at `version` (or removes it with `None`), keeping the move and
+    /// its reason; an alias leaves the version it pointed at before. A version holds at most
+    /// one of champion / challenger: giving it one takes the other away.
+    pub fn move_alias(
+        &mut self,
+        model: &str,
+        alias: &str,
+        version: Option<i64>,
+        reason: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        self.write(|tx| {
+            let previous: Option<(i64, i64)> = tx
+                .query_row(
+                    "SELECT v.id, v.version FROM model_aliases a JOIN model_versions v \
+                     ON v.id = a.version_id WHERE a.model_name = ?1 AND a.alias = ?2",
+                    params![model, alias],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            let target: Option<i64> = match version {
+                Some(version) => Some(
+                    tx.query_row(
+                        "SELECT id FROM model_versions WHERE model_name = ?1 AND version = ?2",
+                        params![model, version],
+                        |row| row.get(0),
+                    )
+                    .optional()?
+                    .ok_or_else(|| {
+                        StoreError::NotFound(format!("model {model} has no version {version}"))
+                    })?,
+                ),
+                None => None,
+            };
+            let now = now_text();
+            match target {
+                Some(version_id) => {
+                    // The version gives up any other alias it held.
+                    let others: Vec<String> = {
+                        let mut stmt = tx.prepare(
+                            "SELECT alias FROM model_aliases WHERE version_id = ?1 AND alias != ?2",
+                        )?;
+                        let rows = stmt.query_map(params![version_id, alias], |row| row.get(0))?;
+                        rows.collect::<Result<_, _>>()?
+                    };
+                    for other in others {
+                        tx.execute(
+                            "DELETE FROM model_aliases WHERE model_name = ?1 AND alias = ?2",
+                            params![model, other],
+                        )?;
+                        tx.execute(
+                            "INSERT INTO model_alias_history (model_name, alias, version_id, \
+                             previous_version_id, moved_at, reason) VALUES (?1, ?2, NULL, ?3, ?4, ?5)",
+                            params![
+                                model,
+                                other,
+                                version_id,
+                                now,
+                                format!("the version became {alias}")
+                            ],
+                        )?;
+                    }
+                    tx.execute(
+                        "INSERT INTO model_aliases (model_name, alias, version_id, updated_at) \
+                         VALUES (?1, ?2, ?3, ?4) ON CONFLICT (model_name, alias) DO UPDATE \
+                         SET version_id = excluded.version_id, updated_at = excluded.updated_at",
+                        params![model, alias, version_id, now],
+                    )?;
+                }
+                None => {
+                    tx.execute(
+                        "DELETE FROM model_aliases WHERE model_name = ?1 AND alias = ?2",
+                        params![model, alias],
+                    )?;
+                }
+            }
+            tx.execute(
+                "INSERT INTO model_alias_history (model_name, alias, version_id, \
+                 previous_version_id, moved_at, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![model, alias, target, previous.map(|p| p.0), now, reason],
+            )?;
+            Ok(previous.map(|p| p.1))
+        })
+    }
+
+    /// Every alias move of `model`, oldest first.
+    pub fn alias_history(&self, model: &str) -> Result<Vec<AliasMove>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT h.model_name, h.alias, v.version, p.version, h.moved_at, h.reason \
+             FROM model_alias_history h \
+             LEFT JOIN model_versions v ON v.id = h.version_id \
+             LEFT JOIN model_versions p ON p.id = h.previous_version_id \
+             WHERE h.model_name = ?1 ORDER BY h.id",
+        )?;
+        let rows = stmt.query_map([model], |row| {
+            Ok(AliasMove {
+                model_name: row.get(0)?,
+                alias: row.get(1)?,
+                version: row.get(2)?,
+                previous_version: row.get(3)?,
+                moved_at: row.get(4)?,
+                reason: row.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Marks a version archived (or active again).
+    pub fn set_version_status(
+        &mut self,
+        model: &str,
+        version: i64,
+        archived: bool,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE model_versions SET status = ?3 WHERE model_name = ?1 AND version = ?2",
+                params![model, version, if archived { "archived" } else { "active" }],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::NotFound(format!(
+                    "model {model} has no version {version}"
+                )));
+            }
+            Ok(())
+        })
+    }
+}
