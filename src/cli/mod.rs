@@ -4,6 +4,7 @@
 mod bench;
 mod datasets;
 mod models;
+mod predict;
 mod runs;
 mod train;
 
@@ -127,6 +128,8 @@ pub enum Command {
     },
     /// Archive a version (it stays listed but takes no alias).
     Archive { model: String, version: i64 },
+    /// Predict with a registered model: one --record JSON, or --input FILE --output FILE.
+    Predict(Box<predict::PredictArgs>),
     /// Load a model (NAME, NAME@champion, NAME:3) with every checksum checked.
     CheckModel { model: String },
     /// Measure Shelfcast against its anchors and print the figures.
@@ -204,6 +207,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         } => models::alias(&project, &model, &alias, version, reason.as_deref()),
         Command::Archive { model, version } => models::archive(&project, &model, version),
         Command::CheckModel { model } => models::check(&project, &model),
+        Command::Predict(args) => predict::predict(&project, &args),
         Command::Bench { what } => bench::run(&project, what),
     }
 }

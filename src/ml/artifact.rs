@@ -80,6 +80,9 @@ pub struct MetricsFile {
     pub importance: Vec<(String, f64)>,
     pub steps: usize,
     pub stopped_early: bool,
+    /// The prediction interval (regression models saved since it was added).
+    #[serde(default)]
+    pub conformal: Option<super::train::Conformal>,
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -105,6 +108,7 @@ pub fn save_bundle(dir: &Path, trained: &Trained) -> Result<Manifest, ArtifactEr
         importance: trained.importance.clone(),
         steps: trained.steps,
         stopped_early: trained.stopped,
+        conformal: trained.conformal.clone(),
     };
     let files: Vec<(&str, &str, Vec<u8>)> = vec![
         (model_file, "model", model_bytes),

@@ -17,6 +17,7 @@ pub mod linear;
 pub mod metrics;
 pub mod models;
 pub mod params;
+pub mod predict;
 pub mod signature;
 pub mod split;
 pub mod train;

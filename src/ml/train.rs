@@ -349,6 +349,39 @@ pub struct Trained {
     pub steps: usize,
     /// Training stopped before its planned steps (a cancel).
     pub stopped: bool,
+    /// Split-conformal prediction interval from the validation residuals (regression).
+    pub conformal: Option<Conformal>,
+}
+
+/// A split-conformal interval: with `level` coverage, the actual value lies within
+/// `half_width` of the prediction, for rows drawn like the validation rows (which the model
+/// never trained on). `half_width` is the ⌈(n + 1)·level⌉-th smallest absolute validation
+/// residual (Vovk et al.; Lei et al. 2018), so it needs no assumption about the errors' shape.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Conformal {
+    pub level: f64,
+    pub half_width: f64,
+    pub validation_rows: usize,
+}
+
+/// The coverage Shelfcast's intervals are built for.
+pub const INTERVAL_LEVEL: f64 = 0.9;
+
+/// The split-conformal half width at `level` from absolute residuals.
+pub fn conformal_half_width(mut residuals: Vec<f64>, level: f64) -> Option<Conformal> {
+    residuals.retain(|r| r.is_finite());
+    let n = residuals.len();
+    if n == 0 {
+        return None;
+    }
+    residuals.sort_by(f64::total_cmp);
+    let rank = (((n + 1) as f64) * level).ceil() as usize;
+    let half_width = residuals[rank.clamp(1, n) - 1];
+    Some(Conformal {
+        level,
+        half_width,
+        validation_rows: n,
+    })
 }
 
 /// The matrices of a prepared job: all rows encoded by a pipeline fitted on the training rows.
@@ -417,6 +450,21 @@ pub fn train(
     log(&format!("evaluating after {steps} step(s)"));
     let train_metrics = evaluate(&m.pipeline, model.as_ref(), &m.train_x, &m.train_y)?;
     let valid_metrics = evaluate(&m.pipeline, model.as_ref(), &m.valid_x, &m.valid_y)?;
+    let conformal = match task {
+        Task::Regression => {
+            let predicted = predict_target(&m.pipeline, model.as_ref(), &m.valid_x)?;
+            let actual = target_scale(&m.pipeline, &m.valid_y);
+            conformal_half_width(
+                predicted
+                    .iter()
+                    .zip(&actual)
+                    .map(|(p, a)| (p - a).abs())
+                    .collect(),
+                INTERVAL_LEVEL,
+            )
+        }
+        Task::BinaryClassification => None,
+    };
     let importance = model.importance();
     let signature = signature(
         prepared.model.kind,
@@ -434,7 +482,17 @@ pub fn train(
         importance,
         steps,
         stopped,
+        conformal,
     })
+}
+
+/// Targets in their own scale (log1p undone).
+fn target_scale(pipeline: &FeaturePipeline, y: &[f64]) -> Vec<f64> {
+    if pipeline.target.log1p {
+        y.iter().map(|v| v.exp_m1()).collect()
+    } else {
+        y.to_vec()
+    }
 }
 
 /// Predictions in the target's own scale (log1p undone).
@@ -462,12 +520,7 @@ pub fn evaluate(
     let predicted = predict_target(pipeline, model, x)?;
     Ok(match pipeline.target.task {
         Task::Regression => {
-            let actual: Vec<f64> = if pipeline.target.log1p {
-                y.iter().map(|v| v.exp_m1()).collect()
-            } else {
-                y.to_vec()
-            };
-            Evaluation::Regression(regression_metrics(&actual, &predicted)?)
+            Evaluation::Regression(regression_metrics(&target_scale(pipeline, y), &predicted)?)
         }
         Task::BinaryClassification => {
             let labels: Vec<bool> = y.iter().map(|&v| v > 0.5).collect();

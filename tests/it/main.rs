@@ -14,6 +14,7 @@ mod ml_lags;
 mod ml_linear;
 mod ml_metrics;
 mod ml_split;
+mod predict;
 mod registry;
 mod sample;
 mod shared_data;

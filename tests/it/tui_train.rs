@@ -235,6 +235,7 @@ pub(crate) fn seed_runs(root: &std::path::Path) {
         ],
         steps: 40,
         stopped_early: false,
+        conformal: None,
     };
     std::fs::write(
         dir.join("model/metrics.json"),

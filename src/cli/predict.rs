@@ -1,0 +1,354 @@
+//! `shelfcast predict`: one record (`--record JSON`) or a whole file (`--input` / `--output`)
+//! through a registered model. A file is checked against the model's signature first — every bad
+//! row reported with its row number, column and reason — and nothing is written unless it is
+//! clean or `--skip-invalid` drops the bad rows. The output is written to a temporary file and
+//! renamed, so a reader never sees half of it.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use crate::data::{DataFormat, load};
+use crate::ml::artifact::LoadedModel;
+use crate::ml::predict::{
+    FieldIssue, predict_frame, predict_record, promotion_columns, uplift_depths,
+};
+use crate::ml::signature::FieldKind;
+use crate::ml::whatif::with_promotion;
+use crate::project::Project;
+use crate::registry::{ModelRef, load_version};
+
+/// Rows encoded and predicted at a time (bounds memory on large files, paces the progress bar).
+const CHUNK: usize = 100_000;
+
+#[derive(Debug, clap::Args)]
+pub struct PredictArgs {
+    /// NAME (newest active version), NAME@champion, NAME@challenger or NAME:VERSION.
+    #[arg(long)]
+    pub model: String,
+    /// One record as a JSON object: prints the prediction as JSON.
+    #[arg(long, conflicts_with_all = ["input", "output"])]
+    pub record: Option<String>,
+    /// A CSV or Parquet file of records.
+    #[arg(long, requires = "output")]
+    pub input: Option<PathBuf>,
+    /// Where to write the records with their predictions (CSV or Parquet, by extension).
+    #[arg(long, requires = "input")]
+    pub output: Option<PathBuf>,
+    /// Add the promotion what-if: predictions with the promotion off and on.
+    #[arg(long)]
+    pub uplift: bool,
+    /// Drop the rows that fail the checks (each is still reported) instead of writing nothing.
+    #[arg(long)]
+    pub skip_invalid: bool,
+}
+
+pub fn predict(project: &Project, args: &PredictArgs) -> anyhow::Result<()> {
+    let store = project.open_store()?;
+    let reference = ModelRef::parse(&args.model)?;
+    let (version, loaded) = load_version(project, &store, &reference)?;
+    if let Some(record) = &args.record {
+        let value: serde_json::Value =
+            serde_json::from_str(record).context("--record: not valid JSON")?;
+        let serde_json::Value::Object(map) = value else {
+            bail!("--record: expected a JSON object of field: value");
+        };
+        let prediction = predict_record(&loaded, &map, args.uplift)?;
+        let out = serde_json::json!({
+            "model": version.model_name,
+            "version": version.version,
+            "prediction": prediction,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    let (Some(input), Some(output)) = (&args.input, &args.output) else {
+        bail!("give --record JSON, or --input FILE --output FILE");
+    };
+    predict_file(&loaded, input, output, args.uplift, args.skip_invalid)
+}
+
+fn predict_file(
+    loaded: &LoadedModel,
+    input: &Path,
+    output: &Path,
+    uplift: bool,
+    skip_invalid: bool,
+) -> anyhow::Result<()> {
+    let out_format = DataFormat::from_path(output)
+        .with_context(|| format!("{}: expected a .csv or .parquet output", output.display()))?;
+    let started = Instant::now();
+    let in_format = DataFormat::from_path(input)
+        .with_context(|| format!("{}: expected a .csv or .parquet input", input.display()))?;
+    let (frame, _) = load::load(input, in_format)?;
+    let (mut frame, issues) = conform(loaded, frame)?;
+    if !issues.is_empty() {
+        let bad_rows: std::collections::BTreeSet<usize> = issues.iter().map(|i| i.row).collect();
+        for issue in &issues {
+            eprintln!("{}: {issue}", input.display());
+        }
+        if !skip_invalid {
+            bail!(
+                "{} bad row(s) in {}; nothing written (--skip-invalid drops them and goes on)",
+                bad_rows.len(),
+                input.display()
+            );
+        }
+        let keep: Vec<bool> = (1..=frame.height())
+            .map(|r| !bad_rows.contains(&r))
+            .collect();
+        frame = frame.filter(&BooleanChunked::from_slice("keep".into(), &keep))?;
+        eprintln!("skipping {} bad row(s)", bad_rows.len());
+    }
+    let rows = frame.height();
+    let promotion = if uplift {
+        let found = promotion_columns(&loaded.signature);
+        if found.is_none() {
+            eprintln!("--uplift: the model has no promotion column; no uplift written");
+        }
+        found
+    } else {
+        None
+    };
+    let depths = promotion
+        .as_ref()
+        .map(|p| uplift_depths(&loaded.signature, p))
+        .unwrap_or_default();
+    let mut predictions = Vec::with_capacity(rows);
+    let mut lows = Vec::with_capacity(rows);
+    let mut highs = Vec::with_capacity(rows);
+    let mut off = Vec::new();
+    let mut on: Vec<Vec<f64>> = vec![Vec::new(); depths.len()];
+    let tty = std::io::stderr().is_terminal();
+    for start in (0..rows).step_by(CHUNK) {
+        let chunk = frame.slice(start as i64, CHUNK.min(rows - start));
+        for (value, interval) in predict_frame(loaded, &chunk)? {
+            predictions.push(value);
+            lows.push(interval.map(|i| i.0));
+            highs.push(interval.map(|i| i.1));
+        }
+        if let Some(promotion) = &promotion {
+            off.extend(
+                predict_frame(loaded, &with_promotion(&chunk, promotion, None)?)?
+                    .into_iter()
+                    .map(|p| p.0),
+            );
+            for (i, depth) in depths.iter().enumerate() {
+                on[i].extend(
+                    predict_frame(
+                        loaded,
+                        &with_promotion(&chunk, promotion, Some(depth.unwrap_or(0.0)))?,
+                    )?
+                    .into_iter()
+                    .map(|p| p.0),
+                );
+            }
+        }
+        if tty {
+            let done = (start + CHUNK).min(rows);
+            eprint!("\rpredicting: {done} / {rows} rows");
+            let _ = std::io::stderr().flush();
+        }
+    }
+    if tty {
+        eprintln!();
+    }
+    let mut out = frame.clone();
+    let column = |name: &str, values: Vec<f64>| Column::new(name.into(), values);
+    out.with_column(column("prediction", predictions))?;
+    if loaded.metrics.conformal.is_some() {
+        let level = loaded.metrics.conformal.as_ref().map_or(0.9, |c| c.level);
+        let percent = (level * 100.0).round();
+        out.with_column(Column::new(
+            format!("prediction_low_{percent}").into(),
+            lows,
+        ))?;
+        out.with_column(Column::new(
+            format!("prediction_high_{percent}").into(),
+            highs,
+        ))?;
+    }
+    if promotion.is_some() {
+        out.with_column(column("prediction_promo_off", off.clone()))?;
+        for (depth, values) in depths.iter().zip(on) {
+            let label = depth.map_or("on".to_string(), |d| format!("{d}pct"));
+            let uplift_pct: Vec<Option<f64>> = values
+                .iter()
+                .zip(&off)
+                .map(|(a, b)| (*b != 0.0).then(|| 100.0 * (a - b) / b))
+                .collect();
+            out.with_column(column(&format!("prediction_promo_{label}"), values))?;
+            out.with_column(Column::new(
+                format!("uplift_pct_promo_{label}").into(),
+                uplift_pct,
+            ))?;
+        }
+    }
+    write_atomically(&mut out, output, out_format)?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{rows} rows predicted in {seconds:.2}s ({:.0} rows/s) → {}",
+        rows as f64 / seconds.max(1e-9),
+        output.display()
+    );
+    Ok(())
+}
+
+/// The frame with each signature input in the type the pipeline expects, and every value that
+/// cannot be (row numbers are 1-based data rows).
+fn conform(loaded: &LoadedModel, frame: DataFrame) -> anyhow::Result<(DataFrame, Vec<FieldIssue>)> {
+    let mut frame = frame;
+    let mut issues = Vec::new();
+    let missing: Vec<&str> = loaded
+        .signature
+        .inputs
+        .iter()
+        .filter(|i| frame.column(&i.name).is_err())
+        .map(|i| i.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "the file lacks the model's input column(s) {}; expected {}",
+            missing.join(", "),
+            loaded
+                .signature
+                .inputs
+                .iter()
+                .map(|i| i.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    for input in &loaded.signature.inputs {
+        let column = frame.column(&input.name)?.as_materialized_series().clone();
+        let converted = match input.kind {
+            FieldKind::Number if column.dtype().is_primitive_numeric() => None,
+            FieldKind::Number | FieldKind::Boolean => {
+                let text = column.cast(&DataType::String)?;
+                let mut values = Vec::with_capacity(text.len());
+                for (index, value) in text.str()?.iter().enumerate() {
+                    let parsed = value.map(|v| v.trim().parse::<f64>());
+                    match parsed {
+                        Some(Ok(n)) => values.push(Some(n)),
+                        None => values.push(None),
+                        Some(Err(_)) if input.kind == FieldKind::Boolean => {
+                            match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+                                Some("true" | "yes") => values.push(Some(1.0)),
+                                Some("false" | "no") => values.push(Some(0.0)),
+                                _ => {
+                                    issues.push(FieldIssue {
+                                        row: index + 1,
+                                        field: input.name.clone(),
+                                        reason: format!(
+                                            "'{}' is not true/false or 1/0",
+                                            value.unwrap_or_default()
+                                        ),
+                                    });
+                                    values.push(None);
+                                }
+                            }
+                        }
+                        Some(Err(_)) => {
+                            issues.push(FieldIssue {
+                                row: index + 1,
+                                field: input.name.clone(),
+                                reason: format!("'{}' is not a number", value.unwrap_or_default()),
+                            });
+                            values.push(None);
+                        }
+                    }
+                }
+                Some(Column::new(input.name.as_str().into(), values))
+            }
+            FieldKind::Category => Some(column.cast(&DataType::String)?.into_column()),
+            FieldKind::Date
+                if matches!(column.dtype(), DataType::Date | DataType::Datetime(_, _)) =>
+            {
+                None
+            }
+            FieldKind::Date => {
+                let text = column.cast(&DataType::String)?;
+                let mut days = Vec::with_capacity(text.len());
+                for (index, value) in text.str()?.iter().enumerate() {
+                    match value.map(|v| NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")) {
+                        Some(Ok(date)) => days.push(Some(
+                            date.signed_duration_since(NaiveDate::default()).num_days() as i32,
+                        )),
+                        None => days.push(None),
+                        Some(Err(_)) => {
+                            issues.push(FieldIssue {
+                                row: index + 1,
+                                field: input.name.clone(),
+                                reason: format!(
+                                    "'{}' is not a date; expected YYYY-MM-DD",
+                                    value.unwrap_or_default()
+                                ),
+                            });
+                            days.push(None);
+                        }
+                    }
+                }
+                Some(Column::new(input.name.as_str().into(), days).cast(&DataType::Date)?)
+            }
+        };
+        if let Some(converted) = converted {
+            frame.with_column(converted)?;
+        }
+        // A value missing where training never saw one cannot be encoded as the model learned.
+        if !input.missing_seen {
+            let nulls = frame
+                .column(&input.name)?
+                .as_materialized_series()
+                .is_null();
+            for (index, null) in nulls.iter().enumerate() {
+                if null == Some(true)
+                    && !issues
+                        .iter()
+                        .any(|i| i.row == index + 1 && i.field == input.name)
+                {
+                    issues.push(FieldIssue {
+                        row: index + 1,
+                        field: input.name.clone(),
+                        reason: "missing; the model never saw this input missing".into(),
+                    });
+                }
+            }
+        }
+    }
+    if let Some(lags) = &loaded.signature.derived {
+        for name in lags.output_names() {
+            if frame.column(&name).is_err() {
+                frame.with_column(Column::full_null(
+                    name.as_str().into(),
+                    frame.height(),
+                    &DataType::Float64,
+                ))?;
+            }
+        }
+    }
+    issues.sort_by(|a, b| a.row.cmp(&b.row).then_with(|| a.field.cmp(&b.field)));
+    Ok((frame, issues))
+}
+
+fn write_atomically(frame: &mut DataFrame, path: &Path, format: DataFormat) -> anyhow::Result<()> {
+    let partial = path.with_extension(format!(
+        "{}.partial",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("out")
+    ));
+    let file = std::fs::File::create(&partial)
+        .with_context(|| format!("creating {}", partial.display()))?;
+    let written = match format {
+        DataFormat::Csv => CsvWriter::new(file).finish(frame),
+        DataFormat::Parquet => ParquetWriter::new(file).finish(frame).map(|_| ()),
+    };
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&partial);
+        bail!("writing {}: {e}", path.display());
+    }
+    std::fs::rename(&partial, path).with_context(|| format!("renaming into {}", path.display()))?;
+    Ok(())
+}

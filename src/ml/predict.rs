@@ -1,0 +1,348 @@
+//! Predicting with a saved model: records checked against its signature, encoded by its own
+//! pipeline, answered with the prediction, the split-conformal interval saved with the model,
+//! and — when the model has a promotion flag — the what-if uplift with the promotion off and on.
+//!
+//! Records arrive as JSON objects (forms, the HTTP endpoint) or as a polars frame (batch files).
+//! A value of the wrong type, a date that does not parse or a missing input is an error naming
+//! the field; a number outside the training range or a category never seen in training is a
+//! warning: the model still answers, and says it is extrapolating.
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::MlError;
+use super::artifact::LoadedModel;
+use super::features::Task;
+use super::signature::{FieldKind, InputField, Signature};
+use super::train::predict_target;
+use super::whatif::{PromotionColumns, with_promotion};
+
+/// A problem with one field of one record.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FieldIssue {
+    /// 1-based record (row) number in a batch; 1 for a single record.
+    pub row: usize,
+    pub field: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for FieldIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "row {}, column {}: {}",
+            self.row, self.field, self.reason
+        )
+    }
+}
+
+/// The model's answer for one record.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Prediction {
+    /// Expected value (regression) or the positive class's probability.
+    pub value: f64,
+    /// The interval at `interval_level`, when the model has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<(f64, f64)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval_level: Option<f64>,
+    /// Promotion what-if: (depth %, prediction) with the promotion off (depth 0) and on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub uplift: Vec<UpliftPoint>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct UpliftPoint {
+    pub promotion: bool,
+    /// The depth the promotion runs at (`None`: off, or a model without a depth column).
+    pub depth_pct: Option<f64>,
+    pub prediction: f64,
+    /// Against the promotion off.
+    pub uplift: f64,
+    pub uplift_pct: Option<f64>,
+}
+
+/// The promotion columns of a model, found by name in its signature: a 0/1 `promo` flag, a
+/// `*depth*` percentage, and `price` derived from `regular_price`.
+pub fn promotion_columns(signature: &Signature) -> Option<PromotionColumns> {
+    let input = |pred: &dyn Fn(&InputField) -> bool| signature.inputs.iter().find(|i| pred(i));
+    let flag = input(&|i: &InputField| {
+        matches!(i.kind, FieldKind::Number | FieldKind::Boolean)
+            && (i.name.eq_ignore_ascii_case("promo")
+                || i.name.to_ascii_lowercase().ends_with("promo"))
+    })?;
+    let depth = input(&|i: &InputField| {
+        i.kind == FieldKind::Number && i.name.to_ascii_lowercase().contains("depth")
+    });
+    let price = input(&|i: &InputField| i.kind == FieldKind::Number && i.name == "price");
+    let regular = input(&|i: &InputField| i.kind == FieldKind::Number && i.name == "regular_price");
+    Some(PromotionColumns {
+        flag: flag.name.clone(),
+        depth_pct: depth.map(|d| d.name.clone()),
+        price: price
+            .zip(regular)
+            .map(|(p, r)| (p.name.clone(), r.name.clone())),
+    })
+}
+
+/// The depths the what-if tries: 10, 20, 30 and 40 % within the depths seen in training; one
+/// `None` (the promotion on) for a model without a depth column.
+pub fn uplift_depths(signature: &Signature, promotion: &PromotionColumns) -> Vec<Option<f64>> {
+    let Some(depth) = &promotion.depth_pct else {
+        return vec![None];
+    };
+    let max = signature
+        .inputs
+        .iter()
+        .find(|i| &i.name == depth)
+        .and_then(|i| i.max.as_ref().and_then(Value::as_f64))
+        .unwrap_or(30.0);
+    [10.0, 20.0, 30.0, 40.0]
+        .into_iter()
+        .filter(|d| *d <= max.max(10.0))
+        .map(Some)
+        .collect()
+}
+
+/// Parses one JSON record into a one-row frame with the signature's columns, or the issues.
+pub fn record_frame(
+    signature: &Signature,
+    record: &Map<String, Value>,
+    row: usize,
+) -> Result<(DataFrame, Vec<String>), Vec<FieldIssue>> {
+    let mut issues = Vec::new();
+    let mut warnings = Vec::new();
+    let mut columns = Vec::new();
+    let issue = |field: &str, reason: String| FieldIssue {
+        row,
+        field: field.to_string(),
+        reason,
+    };
+    for input in &signature.inputs {
+        let value = record.get(&input.name).unwrap_or(&Value::Null);
+        let name = input.name.as_str().into();
+        match (input.kind, value) {
+            (_, Value::Null) if !input.missing_seen => issues.push(issue(
+                &input.name,
+                format!("missing; expected {}", expected(input)),
+            )),
+            (FieldKind::Number, Value::Null) => {
+                columns.push(Column::new(name, [None::<f64>]));
+            }
+            (FieldKind::Number, v) => match number_of(v) {
+                Some(n) => {
+                    if let Some(w) = range_warning(input, n) {
+                        warnings.push(w);
+                    }
+                    columns.push(Column::new(name, [Some(n)]));
+                }
+                None => issues.push(issue(
+                    &input.name,
+                    format!("'{}' is not a number", text_of(v)),
+                )),
+            },
+            (FieldKind::Boolean, v) => match boolean_of(v) {
+                Some(b) => columns.push(Column::new(name, [Some(b)])),
+                None => issues.push(issue(
+                    &input.name,
+                    format!("'{}' is not true/false or 1/0", text_of(v)),
+                )),
+            },
+            (FieldKind::Category, v) => {
+                let text = text_of(v);
+                if !input.categories.is_empty() && !input.categories.contains(&text) {
+                    warnings.push(format!(
+                        "{}: '{text}' was never seen in training; it is treated as unknown",
+                        input.name
+                    ));
+                }
+                columns.push(Column::new(name, [Some(text)]));
+            }
+            (FieldKind::Date, v) => {
+                let text = text_of(v);
+                match NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+                    Ok(date) => {
+                        let days =
+                            date.signed_duration_since(NaiveDate::default()).num_days() as i32;
+                        match Column::new(name, [Some(days)]).cast(&DataType::Date) {
+                            Ok(column) => columns.push(column),
+                            Err(e) => issues.push(issue(&input.name, e.to_string())),
+                        }
+                    }
+                    Err(_) => issues.push(issue(
+                        &input.name,
+                        format!("'{text}' is not a date; expected YYYY-MM-DD"),
+                    )),
+                }
+            }
+        }
+    }
+    // Lag and rolling features the model computed from history: a caller may give them;
+    // otherwise they are missing, as for a series without history.
+    if let Some(lags) = &signature.derived {
+        for derived in lags.output_names() {
+            let value = record.get(&derived).and_then(number_of);
+            columns.push(Column::new(derived.as_str().into(), [value]));
+        }
+    }
+    if !issues.is_empty() {
+        return Err(issues);
+    }
+    match DataFrame::new(1, columns) {
+        Ok(frame) => Ok((frame, warnings)),
+        Err(e) => Err(vec![issue("record", e.to_string())]),
+    }
+}
+
+fn expected(input: &InputField) -> String {
+    match input.kind {
+        FieldKind::Number => "a number".into(),
+        FieldKind::Boolean => "true or false".into(),
+        FieldKind::Category if input.categories.len() <= 8 => {
+            format!("one of {}", input.categories.join(", "))
+        }
+        FieldKind::Category => format!(
+            "a category such as {}",
+            input.categories[..3.min(input.categories.len())].join(", ")
+        ),
+        FieldKind::Date => "a date, YYYY-MM-DD".into(),
+    }
+}
+
+fn number_of(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        Value::Bool(b) => Some(f64::from(u8::from(*b))),
+        _ => None,
+    }
+    .filter(|v: &f64| v.is_finite())
+}
+
+fn boolean_of(value: &Value) -> Option<bool> {
+    match value {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => match n.as_u64() {
+            Some(0) => Some(false),
+            Some(1) => Some(true),
+            _ => None,
+        },
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Some(true),
+            "false" | "0" | "no" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn text_of(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn range_warning(input: &InputField, value: f64) -> Option<String> {
+    let min = input.min.as_ref().and_then(Value::as_f64)?;
+    let max = input.max.as_ref().and_then(Value::as_f64)?;
+    (value < min || value > max).then(|| {
+        format!(
+            "{}: {value} is outside the training range {min} to {max}; the model extrapolates",
+            input.name
+        )
+    })
+}
+
+/// Predictions for every row of `frame` (which holds the signature's columns), in the target's
+/// scale, with the interval when the model has one.
+/// A prediction and its interval (low, high), when the model has one.
+pub type Predicted = (f64, Option<(f64, f64)>);
+
+pub fn predict_frame(loaded: &LoadedModel, frame: &DataFrame) -> Result<Vec<Predicted>, MlError> {
+    let x = loaded.pipeline.transform(frame)?;
+    let values = predict_target(&loaded.pipeline, loaded.model.as_ref(), &x)?;
+    let half_width = loaded.metrics.conformal.as_ref().map(|c| c.half_width);
+    let regression = loaded.signature.task == Task::Regression;
+    Ok(values
+        .into_iter()
+        .map(|v| {
+            let interval = half_width.filter(|_| regression).map(|h| {
+                // Sales are never negative: the interval is cut at zero when the target is.
+                let low = v - h;
+                (
+                    if loaded.pipeline.target.log1p {
+                        low.max(0.0)
+                    } else {
+                        low
+                    },
+                    v + h,
+                )
+            });
+            (v, interval)
+        })
+        .collect())
+}
+
+/// The answer for one JSON record, with the what-if uplift when `uplift` and the model has a
+/// promotion flag.
+pub fn predict_record(
+    loaded: &LoadedModel,
+    record: &Map<String, Value>,
+    uplift: bool,
+) -> Result<Prediction, PredictError> {
+    let (frame, warnings) =
+        record_frame(&loaded.signature, record, 1).map_err(PredictError::Invalid)?;
+    let (value, interval) = predict_frame(loaded, &frame)?
+        .into_iter()
+        .next()
+        .ok_or(MlError::Empty("prediction"))?;
+    let mut points = Vec::new();
+    if uplift && let Some(promotion) = promotion_columns(&loaded.signature) {
+        let off_frame = with_promotion(&frame, &promotion, None)?;
+        let off = predict_frame(loaded, &off_frame)?
+            .first()
+            .map(|p| p.0)
+            .unwrap_or(f64::NAN);
+        points.push(UpliftPoint {
+            promotion: false,
+            depth_pct: None,
+            prediction: off,
+            uplift: 0.0,
+            uplift_pct: Some(0.0),
+        });
+        for depth in uplift_depths(&loaded.signature, &promotion) {
+            let on_frame = with_promotion(&frame, &promotion, Some(depth.unwrap_or(0.0)))?;
+            let on = predict_frame(loaded, &on_frame)?
+                .first()
+                .map(|p| p.0)
+                .unwrap_or(f64::NAN);
+            points.push(UpliftPoint {
+                promotion: true,
+                depth_pct: depth,
+                prediction: on,
+                uplift: on - off,
+                uplift_pct: (off != 0.0).then(|| 100.0 * (on - off) / off),
+            });
+        }
+    }
+    Ok(Prediction {
+        value,
+        interval,
+        interval_level: loaded.metrics.conformal.as_ref().map(|c| c.level),
+        uplift: points,
+        warnings,
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PredictError {
+    #[error("{} invalid field(s): {}", .0.len(), .0.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldIssue>),
+    #[error(transparent)]
+    Ml(#[from] MlError),
+}

@@ -1,0 +1,236 @@
+//! Prediction with a registered model: one record (interval, uplift, field-level errors and
+//! warnings) and batch files (every bad row reported and nothing written, or skipped; output
+//! with predictions, interval and uplift; the interval's coverage on held-out rows).
+
+use serde_json::{Value, json};
+
+use crate::common::{describe, sales_project, shelfcast};
+
+/// A project with a trained run registered as `sales@champion`.
+fn registered() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (tmp, root) = sales_project(3, 4, 60);
+    let output = shelfcast(
+        &root,
+        &[
+            "train",
+            "--data",
+            "data/sales.csv",
+            "--target",
+            "units",
+            "--split",
+            "time:week:8",
+            "--param",
+            "rounds=80",
+            "--param",
+            "objective=poisson",
+            "--wait",
+        ],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+    let output = shelfcast(
+        &root,
+        &["register", "1", "--model", "sales", "--alias", "champion"],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+    (tmp, root)
+}
+
+#[test]
+fn one_record_gets_a_prediction_an_interval_and_the_promotion_what_if() {
+    let (_tmp, root) = registered();
+    let record = json!({"week": "2023-02-06", "store": "S1", "item": "I2", "category": "Dairy",
+                        "price": 3.5, "promo": 0, "constant": "same"});
+    let output = shelfcast(
+        &root,
+        &[
+            "predict",
+            "--model",
+            "sales@champion",
+            "--uplift",
+            "--record",
+            &record.to_string(),
+        ],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+    let answer: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let prediction = &answer["prediction"];
+    let value = prediction["value"].as_f64().expect("value");
+    let (low, high) = (
+        prediction["interval"][0].as_f64().expect("low"),
+        prediction["interval"][1].as_f64().expect("high"),
+    );
+    assert!(low < value && value < high, "{prediction}");
+    assert_eq!(prediction["interval_level"], 0.9);
+    // The sample's promotions lift sales by 60%: the what-if says the promotion helps.
+    let uplift = prediction["uplift"].as_array().expect("uplift");
+    assert_eq!(uplift[0]["promotion"], false);
+    assert_eq!(uplift[1]["promotion"], true);
+    assert!(
+        uplift
+            .iter()
+            .skip(1)
+            .all(|p| p["uplift"].as_f64().expect("u") > 0.0),
+        "{prediction}"
+    );
+
+    // A wrong type, a bad date and a missing input: each named; an unseen store only warns.
+    let bad = json!({"week": "soon", "store": "S9", "item": "I2", "category": "Dairy",
+                     "price": "cheap", "constant": "same"});
+    let output = shelfcast(
+        &root,
+        &["predict", "--model", "sales", "--record", &bad.to_string()],
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for expected in [
+        "column week: 'soon' is not a date; expected YYYY-MM-DD",
+        "column price: 'cheap' is not a number",
+        "column promo: missing; expected a number",
+    ] {
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+    }
+    let unseen = json!({"week": "2023-02-06", "store": "S9", "item": "I2", "category": "Dairy",
+                        "price": 99.0, "promo": 1, "constant": "same"});
+    let output = shelfcast(
+        &root,
+        &[
+            "predict",
+            "--model",
+            "sales",
+            "--record",
+            &unseen.to_string(),
+        ],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+    let warnings = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        warnings.contains("store: 'S9' was never seen in training"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("price: 99 is outside the training range"),
+        "{warnings}"
+    );
+}
+
+#[test]
+fn batch_files_report_every_bad_row_and_write_nothing_unless_told_to_skip() {
+    let (_tmp, root) = registered();
+    let good = root.join("data/sales.csv");
+    let out = root.join("predicted.csv");
+    let output = shelfcast(
+        &root,
+        &[
+            "predict",
+            "--model",
+            "sales@champion",
+            "--input",
+            good.to_str().expect("path"),
+            "--output",
+            out.to_str().expect("path"),
+            "--uplift",
+        ],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("720 rows predicted"));
+    let written = std::fs::read_to_string(&out).expect("output");
+    let header = written.lines().next().expect("header");
+    for column in [
+        "prediction",
+        "prediction_low_90",
+        "prediction_high_90",
+        "prediction_promo_off",
+        "uplift_pct_promo_on",
+    ] {
+        assert!(
+            header.split(',').any(|c| c == column),
+            "{column} in {header}"
+        );
+    }
+    assert_eq!(written.lines().count(), 721);
+
+    // The interval covers about 90% of the held-out weeks (the last 8 of 60).
+    let rows: Vec<Vec<&str>> = written
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let col = |name: &str| header.split(',').position(|c| c == name).expect(name);
+    let (week, units, low, high) = (
+        col("week"),
+        col("units"),
+        col("prediction_low_90"),
+        col("prediction_high_90"),
+    );
+    let held_out: Vec<&Vec<&str>> = rows.iter().filter(|r| r[week] >= "2023-01-02").collect();
+    let covered = held_out
+        .iter()
+        .filter(|r| {
+            let (u, l, h): (f64, f64, f64) = (
+                r[units].parse().unwrap_or(f64::NAN),
+                r[low].parse().unwrap_or(f64::NAN),
+                r[high].parse().unwrap_or(f64::NAN),
+            );
+            u >= l && u <= h
+        })
+        .count();
+    let coverage = covered as f64 / held_out.len() as f64;
+    println!(
+        "interval coverage on {} held-out rows: {coverage:.3}",
+        held_out.len()
+    );
+    assert!(held_out.len() >= 90, "{}", held_out.len());
+    assert!((0.8..=1.0).contains(&coverage), "coverage {coverage}");
+
+    // Bad rows: each reported with its row, column and reason; nothing written.
+    let text = std::fs::read_to_string(&good).expect("read");
+    let mut lines: Vec<String> = text.lines().take(6).map(String::from).collect();
+    lines[2] = lines[2].replacen("2022-01-03", "Jan 3", 1);
+    lines[4] = lines[4].replace(",0,same,", ",maybe,same,");
+    let bad = root.join("bad.csv");
+    std::fs::write(&bad, lines.join("\n") + "\n").expect("bad file");
+    let bad_out = root.join("bad_out.parquet");
+    let output = shelfcast(
+        &root,
+        &[
+            "predict",
+            "--model",
+            "sales",
+            "--input",
+            bad.to_str().expect("path"),
+            "--output",
+            bad_out.to_str().expect("path"),
+        ],
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("row 2, column week: 'Jan 3' is not a date"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("row 4, column promo: 'maybe' is not a number"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("2 bad row(s)") && stderr.contains("nothing written"),
+        "{stderr}"
+    );
+    assert!(!bad_out.exists());
+    let output = shelfcast(
+        &root,
+        &[
+            "predict",
+            "--model",
+            "sales",
+            "--input",
+            bad.to_str().expect("path"),
+            "--output",
+            bad_out.to_str().expect("path"),
+            "--skip-invalid",
+        ],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("3 rows predicted"));
+    assert!(bad_out.exists());
+}
