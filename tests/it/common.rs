@@ -113,3 +113,22 @@ pub fn sales_project(stores: usize, items: usize, weeks: usize) -> (tempfile::Te
     .expect("write sales");
     (tmp, root)
 }
+
+/// Trains a run on `data/sales.csv` (target `units`, the last `holdout` weeks held out) through
+/// the real CLI and waits for it; `extra` adds flags. Panics with the output when it fails.
+pub fn train_sales(root: &Path, holdout: usize, extra: &[&str]) {
+    let split = format!("time:week:{holdout}");
+    let mut args = vec![
+        "train",
+        "--data",
+        "data/sales.csv",
+        "--target",
+        "units",
+        "--split",
+        &split,
+        "--wait",
+    ];
+    args.extend_from_slice(extra);
+    let output = shelfcast(root, &args);
+    assert!(output.status.success(), "{args:?}: {}", describe(&output));
+}

@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use crate::common::{describe, sales_project, shelfcast};
+use crate::common::{describe, sales_project, train_sales};
 use crate::e2e::Tmux;
 
 #[test]
@@ -20,26 +20,12 @@ fn three_runs_are_filtered_marked_compared_and_exported_from_the_tui() {
         ("gbdt", "60", "depth-60"),
         ("ridge", "", "baseline"),
     ] {
-        let mut args = vec![
-            "train",
-            "--data",
-            "data/sales.csv",
-            "--target",
-            "units",
-            "--split",
-            "time:week:6",
-            "--model",
-            model,
-            "--name",
-            name,
-            "--wait",
-        ];
         let param = format!("rounds={rounds}");
+        let mut extra = vec!["--model", model, "--name", name];
         if !rounds.is_empty() {
-            args.extend(["--param", &param]);
+            extra.extend(["--param", param.as_str()]);
         }
-        let output = shelfcast(&root, &args);
-        assert!(output.status.success(), "{}", describe(&output));
+        train_sales(&root, 6, &extra);
     }
     let tmux = Tmux::start("compare", &root);
     tmux.wait_for("the datasets tab", Duration::from_secs(60), |s| {

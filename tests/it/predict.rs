@@ -4,29 +4,16 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{describe, sales_project, shelfcast};
+use crate::common::{describe, sales_project, shelfcast, train_sales};
 
 /// A project with a trained run registered as `sales@champion`.
 fn registered() -> (tempfile::TempDir, std::path::PathBuf) {
     let (tmp, root) = sales_project(3, 4, 60);
-    let output = shelfcast(
+    train_sales(
         &root,
-        &[
-            "train",
-            "--data",
-            "data/sales.csv",
-            "--target",
-            "units",
-            "--split",
-            "time:week:8",
-            "--param",
-            "rounds=80",
-            "--param",
-            "objective=poisson",
-            "--wait",
-        ],
+        8,
+        &["--param", "rounds=80", "--param", "objective=poisson"],
     );
-    assert!(output.status.success(), "{}", describe(&output));
     let output = shelfcast(
         &root,
         &["register", "1", "--model", "sales", "--alias", "champion"],

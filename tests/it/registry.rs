@@ -6,27 +6,12 @@ use shelfcast::project::Project;
 use shelfcast::registry::{ModelRef, archive, load_version, register_run, resolve, set_alias};
 use shelfcast::store::{RunStatus, RunStore};
 
-use crate::common::{describe, sales_project, shelfcast};
+use crate::common::{describe, sales_project, shelfcast, train_sales};
 
 fn trained_project(runs: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
     let (tmp, root) = sales_project(2, 2, 30);
     for rounds in runs {
-        let output = shelfcast(
-            &root,
-            &[
-                "train",
-                "--data",
-                "data/sales.csv",
-                "--target",
-                "units",
-                "--split",
-                "time:week:5",
-                "--param",
-                &format!("rounds={rounds}"),
-                "--wait",
-            ],
-        );
-        assert!(output.status.success(), "{}", describe(&output));
+        train_sales(&root, 5, &["--param", &format!("rounds={rounds}")]);
     }
     (tmp, root)
 }
