@@ -9,7 +9,7 @@ use ratatui::layout::{Constraint, Layout};
 use super::action::Action;
 use super::component::{Component, EventState};
 use super::keymap::{GLOBAL_KEYS, GlobalCommand, help_of, lookup};
-use super::panes::{CompareTab, DatasetsTab, RunsTab, TrainTab};
+use super::panes::{CompareTab, DatasetsTab, ModelsTab, RunsTab, TrainTab};
 use super::theme::Theme;
 use super::widgets::{help::render_help, status};
 use crate::project::Project;
@@ -23,10 +23,17 @@ pub enum Tab {
     Train,
     Runs,
     Compare,
+    Models,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Datasets, Tab::Train, Tab::Runs, Tab::Compare];
+    pub const ALL: [Tab; 5] = [
+        Tab::Datasets,
+        Tab::Train,
+        Tab::Runs,
+        Tab::Compare,
+        Tab::Models,
+    ];
 
     fn index(self) -> usize {
         Self::ALL.iter().position(|t| *t == self).unwrap_or(0)
@@ -40,6 +47,7 @@ pub struct App {
     pub train: TrainTab,
     pub runs: RunsTab,
     pub compare: CompareTab,
+    pub models: ModelsTab,
     pub active: Tab,
     pub theme: Theme,
     pub show_help: bool,
@@ -58,6 +66,8 @@ impl App {
         let mut runs = RunsTab::new(project.clone());
         runs.reload(&store);
         let compare = CompareTab::new(project.clone());
+        let mut models = ModelsTab::default();
+        models.reload(&store);
         let last_data_version = store.data_version().ok();
         Self {
             project_name: project.display_name(),
@@ -66,6 +76,7 @@ impl App {
             train,
             runs,
             compare,
+            models,
             active: Tab::Datasets,
             theme,
             show_help: false,
@@ -86,6 +97,7 @@ impl App {
             Tab::Train => &mut self.train,
             Tab::Runs => &mut self.runs,
             Tab::Compare => &mut self.compare,
+            Tab::Models => &mut self.models,
         }
     }
 
@@ -95,6 +107,7 @@ impl App {
             Tab::Train => &self.train,
             Tab::Runs => &self.runs,
             Tab::Compare => &self.compare,
+            Tab::Models => &self.models,
         }
     }
 
@@ -104,6 +117,9 @@ impl App {
             Tab::Train => self.train.set_datasets(self.datasets.train_choices()),
             // The Runs and Compare tabs follow the store on every tick (data_version): showing
             // them reads nothing more.
+            // The registry changes by this connection too (register from the Runs tab), which
+            // `data_version` does not count: re-read it on showing.
+            Tab::Models => self.models.reload(&self.store),
             Tab::Runs | Tab::Compare | Tab::Datasets => {}
         }
     }
@@ -117,7 +133,7 @@ impl App {
         let typing = match self.active {
             Tab::Train => self.train.captures_text(),
             Tab::Runs => self.runs.captures_text(),
-            Tab::Datasets | Tab::Compare => false,
+            Tab::Datasets | Tab::Compare | Tab::Models => false,
         };
         if typing && !self.show_help {
             self.pane().handle_key(key);
@@ -162,6 +178,7 @@ impl App {
                 .open(&self.store, ids, self.runs.filter.clone());
         }
         self.compare.service(&self.store);
+        self.models.service(&mut self.store);
     }
 
     pub fn update(&mut self, action: Action) {
@@ -216,6 +233,7 @@ impl App {
             self.last_data_version = version;
             self.datasets.refresh_from_cache(&self.store);
             self.runs.reload(&self.store);
+            self.models.reload(&self.store);
             if self.active == Tab::Compare {
                 self.compare.reload(&self.store);
             }
@@ -239,6 +257,7 @@ impl App {
             self.train.title(),
             self.runs.title(),
             self.compare.title(),
+            self.models.title(),
         ];
         status::render_tabs(frame, tabs_area, &self.theme, &titles, self.active.index());
         let spinner = self.spinner();
@@ -276,7 +295,7 @@ impl App {
             status_area,
             &self.theme,
             &left,
-            "1-4 tabs  ? keys  q quit ",
+            "1-5 tabs  ? keys  q quit ",
         );
         if self.show_help {
             let pane = self.pane_ref();

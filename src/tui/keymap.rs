@@ -107,6 +107,12 @@ pub const GLOBAL_KEYS: &[Binding<GlobalCommand>] = &[
         command: GlobalCommand::Tab(3),
     },
     Binding {
+        keys: &[KeySpec::char('5')],
+        label: "5",
+        desc: "Models: versions, champion and challenger",
+        command: GlobalCommand::Tab(4),
+    },
+    Binding {
         keys: &[KeySpec::char('?')],
         label: "?",
         desc: "show or hide this help",

@@ -24,5 +24,6 @@ mod store_query;
 mod train;
 mod tui;
 mod tui_compare;
+mod tui_models;
 mod tui_runs;
 mod tui_train;

@@ -4,6 +4,7 @@ pub mod compare;
 mod compare_view;
 pub mod datasets;
 mod datasets_view;
+pub mod models;
 mod run_detail;
 mod run_view;
 pub mod runs;
@@ -19,6 +20,7 @@ use ratatui::widgets::{Block, Borders};
 
 pub use compare::CompareTab;
 pub use datasets::DatasetsTab;
+pub use models::ModelsTab;
 pub use runs::RunsTab;
 pub use train::TrainTab;
 

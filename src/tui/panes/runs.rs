@@ -56,6 +56,7 @@ pub enum Input {
     Rename(RunId, String),
     Tag(RunId, String),
     Note(RunId, String),
+    Register(RunId, String),
 }
 
 impl Input {
@@ -65,7 +66,8 @@ impl Input {
             | Input::Step(t)
             | Input::Rename(_, t)
             | Input::Tag(_, t)
-            | Input::Note(_, t) => t,
+            | Input::Note(_, t)
+            | Input::Register(_, t) => t,
         }
     }
 
@@ -75,7 +77,8 @@ impl Input {
             | Input::Step(t)
             | Input::Rename(_, t)
             | Input::Tag(_, t)
-            | Input::Note(_, t) => t,
+            | Input::Note(_, t)
+            | Input::Register(_, t) => t,
         }
     }
 
@@ -86,6 +89,7 @@ impl Input {
             Input::Rename(id, _) => format!("rename run {id}:"),
             Input::Tag(id, _) => format!("tag run {id} (KEY=VALUE):"),
             Input::Note(id, _) => format!("note on run {id}:"),
+            Input::Register(id, _) => format!("register run {id} as a version of model:"),
         }
     }
 }
@@ -133,6 +137,7 @@ enum Write {
     Rename(RunId, String),
     Tag(RunId, String, String),
     Note(RunId, String),
+    Register(RunId, String),
 }
 
 impl RunsTab {
@@ -318,6 +323,7 @@ impl RunsTab {
                         }
                     },
                     Input::Note(id, _) => self.pending_write = Some(Write::Note(id, text)),
+                    Input::Register(id, _) => self.pending_write = Some(Write::Register(id, text)),
                 }
                 return;
             }
@@ -473,6 +479,11 @@ impl RunsTab {
                     None => {}
                 }
             }
+            RunsCommand::Register => {
+                if let Some(id) = self.focused_id() {
+                    self.input = Some(Input::Register(id, String::new()));
+                }
+            }
             RunsCommand::Confirm => {}
             _ => return EventState::NotConsumed,
         }
@@ -490,6 +501,21 @@ impl RunsTab {
 
     /// Carries out what the keys asked for that needs the store (the App owns it).
     pub fn service(&mut self, store: &mut RunStore) {
+        if let Some(Write::Register(id, model)) = &self.pending_write {
+            // Registering reads and copies files: its own path, with the registry's message.
+            let (id, model) = (*id, model.clone());
+            self.pending_write = None;
+            self.message = Some(
+                match crate::registry::register_run(&self.project, store, id, &model, None, None) {
+                    Ok(version) => format!(
+                        "run {id} is {model} version {} (the Models tab, 5, promotes it)",
+                        version.version
+                    ),
+                    Err(e) => format!("not registered: {e}"),
+                },
+            );
+            self.pending_reload = true;
+        }
         if let Some(write) = self.pending_write.take() {
             let result = match &write {
                 Write::Cancel(id) => store.request_cancel(*id),
@@ -499,6 +525,7 @@ impl RunsTab {
                 Write::Note(id, text) => {
                     store.set_note(*id, (!text.is_empty()).then_some(text.as_str()))
                 }
+                Write::Register(..) => Ok(()),
             };
             self.message = Some(match (&write, result) {
                 (Write::Cancel(id), Ok(())) => {
@@ -516,6 +543,7 @@ impl RunsTab {
                 (Write::Rename(id, name), Ok(())) => format!("run {id} is now '{name}'"),
                 (Write::Tag(id, k, v), Ok(())) => format!("run {id}: {k} = {v}"),
                 (Write::Note(id, _), Ok(())) => format!("run {id}: note saved"),
+                (Write::Register(..), Ok(())) => "registered".to_string(),
                 (_, Err(e)) => format!("could not change the store: {e}"),
             });
             self.pending_reload = true;

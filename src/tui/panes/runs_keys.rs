@@ -25,6 +25,7 @@ pub enum RunsCommand {
     Note,
     Delete,
     Cancel,
+    Register,
     Confirm,
 }
 
@@ -145,6 +146,12 @@ pub const RUNS_KEYS: &[Binding<RunsCommand>] = &[
         label: "c",
         desc: "cancel the run (asks first)",
         command: RunsCommand::Cancel,
+    },
+    Binding {
+        keys: &[KeySpec::char('M')],
+        label: "M",
+        desc: "register the run's model as a new version of a named model",
+        command: RunsCommand::Register,
     },
     Binding {
         keys: &[KeySpec::char('y')],
