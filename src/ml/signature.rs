@@ -53,6 +53,10 @@ pub struct Signature {
     pub derived: Option<LagSpec>,
     /// The encoded columns the model itself sees, in order.
     pub feature_names: Vec<String>,
+    /// The smallest and largest target in training (regression): an interval never reaches
+    /// below a floor the target never crossed (sales are never negative).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_range: Option<(f64, f64)>,
 }
 
 /// The signature of `pipeline` fitted on the rows `train` of `df`.
@@ -109,7 +113,19 @@ pub fn signature(
             missing_seen,
         });
     }
+    let target_range = match pipeline.target.task {
+        super::features::Task::Regression => {
+            let values = column(df, &pipeline.target.column)?
+                .as_materialized_series()
+                .take(&idx)?
+                .cast(&DataType::Float64)?;
+            let values = values.f64()?;
+            values.min().zip(values.max())
+        }
+        super::features::Task::BinaryClassification => None,
+    };
     Ok(Signature {
+        target_range,
         model,
         task: pipeline.target.task,
         target: pipeline.target.column.clone(),

@@ -167,6 +167,11 @@ fn batch_files_report_every_bad_row_and_write_nothing_unless_told_to_skip() {
         held_out.len()
     );
     assert!(held_out.len() >= 90, "{}", held_out.len());
+    assert!(
+        rows.iter()
+            .all(|r| r[low].parse::<f64>().is_ok_and(|l| l >= 0.0)),
+        "units were never negative in training: neither is an interval's low end"
+    );
     assert!((0.8..=1.0).contains(&coverage), "coverage {coverage}");
 
     // Bad rows: each reported with its row, column and reason; nothing written.
