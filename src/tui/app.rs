@@ -15,6 +15,9 @@ use super::widgets::{help::render_help, status};
 use crate::project::Project;
 use crate::store::RunStore;
 
+/// The shortest time between two re-reads of the runs table while workers commit.
+const RELOAD_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
 const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +58,9 @@ pub struct App {
     pub should_quit: bool,
     spinner_step: usize,
     last_data_version: Option<i64>,
+    /// Another process committed since the tables were last read.
+    store_changed: bool,
+    last_reload: std::time::Instant,
 }
 
 impl App {
@@ -84,6 +90,8 @@ impl App {
             should_quit: false,
             spinner_step: 0,
             last_data_version,
+            store_changed: false,
+            last_reload: std::time::Instant::now(),
         }
     }
 
@@ -115,11 +123,16 @@ impl App {
         self.active = tab;
         match tab {
             Tab::Train => self.train.set_datasets(self.datasets.train_choices()),
-            // The Runs and Compare tabs follow the store on every tick (data_version): showing
-            // them reads nothing more.
             // The registry changes by this connection too (register from the Runs tab), which
             // `data_version` does not count: re-read it on showing.
             Tab::Models => self.models.reload(&self.store),
+            // Commits by workers since the tables were last read show as soon as the tab does.
+            Tab::Runs | Tab::Compare if self.store_changed => {
+                self.store_changed = false;
+                self.last_reload = std::time::Instant::now();
+                self.runs.reload(&self.store);
+                self.compare.reload(&self.store);
+            }
             Tab::Runs | Tab::Compare | Tab::Datasets => {}
         }
     }
@@ -232,10 +245,21 @@ impl App {
         if version != self.last_data_version {
             self.last_data_version = version;
             self.datasets.refresh_from_cache(&self.store);
+            self.store_changed = true;
+        }
+        // A training worker commits about four times a second. The table of every run is
+        // re-read at most every RELOAD_EVERY, and only while a tab that shows it is in front
+        // (the status line's counts follow at that pace too); the others catch up when shown.
+        let showing = matches!(self.active, Tab::Runs | Tab::Compare | Tab::Models)
+            || self.runs.rows.iter().any(|r| !r.run.status.is_terminal());
+        if self.store_changed && showing && self.last_reload.elapsed() >= RELOAD_EVERY {
+            self.store_changed = false;
+            self.last_reload = std::time::Instant::now();
             self.runs.reload(&self.store);
-            self.models.reload(&self.store);
-            if self.active == Tab::Compare {
-                self.compare.reload(&self.store);
+            match self.active {
+                Tab::Models => self.models.reload(&self.store),
+                Tab::Compare => self.compare.reload(&self.store),
+                _ => {}
             }
             dirty = true;
         }
