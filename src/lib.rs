@@ -19,5 +19,6 @@ pub mod jobs;
 pub mod ml;
 pub mod project;
 pub mod registry;
+pub mod serve;
 pub mod store;
 pub mod tui;

@@ -130,6 +130,20 @@ pub enum Command {
     Archive { model: String, version: i64 },
     /// Predict with a registered model: one --record JSON, or --input FILE --output FILE.
     Predict(Box<predict::PredictArgs>),
+    /// Serve a model over HTTP: POST /predict, GET /health, /models, /openapi.json.
+    Serve {
+        /// NAME@champion (default), NAME@challenger, NAME:VERSION or NAME.
+        #[arg(long)]
+        model: String,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// Bind an address other than loopback (exposes the model to the network).
+        #[arg(long)]
+        allow_remote: bool,
+        /// Largest request body, in bytes.
+        #[arg(long, default_value_t = 1_048_576)]
+        body_limit: usize,
+    },
     /// Load a model (NAME, NAME@champion, NAME:3) with every checksum checked.
     CheckModel { model: String },
     /// Measure Shelfcast against its anchors and print the figures.
@@ -208,6 +222,44 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Archive { model, version } => models::archive(&project, &model, version),
         Command::CheckModel { model } => models::check(&project, &model),
         Command::Predict(args) => predict::predict(&project, &args),
+        Command::Serve {
+            model,
+            addr,
+            allow_remote,
+            body_limit,
+        } => serve(project, &model, addr, allow_remote, body_limit),
         Command::Bench { what } => bench::run(&project, what),
     }
+}
+
+fn serve(
+    project: Project,
+    model: &str,
+    addr: std::net::SocketAddr,
+    allow_remote: bool,
+    body_limit: usize,
+) -> anyhow::Result<()> {
+    let reference = if model.contains('@') || model.contains(':') {
+        crate::registry::ModelRef::parse(model)?
+    } else {
+        crate::registry::ModelRef::parse(&format!("{model}@champion"))?
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(crate::serve::serve(
+        project,
+        crate::serve::ServeOptions {
+            model: reference.clone(),
+            addr,
+            allow_remote,
+            body_limit,
+        },
+        |bound| {
+            // The first line is the address, for scripts and tests that asked for port 0.
+            println!("listening on http://{bound}");
+            eprintln!("serving {reference}; POST /predict, GET /health, /models, /openapi.json");
+        },
+    ))?;
+    Ok(())
 }

@@ -294,3 +294,36 @@ impl RunStore {
         })
     }
 }
+
+impl RunStore {
+    /// Logs served predictions of one model version in one transaction: (input, output) JSON.
+    pub fn log_predictions(
+        &mut self,
+        version_id: i64,
+        rows: &[(String, String)],
+    ) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO predictions (model_version_id, created_at, input_json, output_json) \
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            let now = now_text();
+            for (input, output) in rows {
+                stmt.execute(params![version_id, now, input, output])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// How many predictions were logged for a model version.
+    pub fn prediction_count(&self, version_id: i64) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM predictions WHERE model_version_id = ?1",
+            [version_id],
+            |row| row.get(0),
+        )?)
+    }
+}

@@ -17,6 +17,7 @@ mod ml_split;
 mod predict;
 mod registry;
 mod sample;
+mod serve;
 mod shared_data;
 mod shared_train;
 mod store;
