@@ -3,6 +3,7 @@
 
 mod metrics;
 mod profile;
+mod serve;
 mod store;
 mod train;
 
@@ -64,6 +65,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10_000)]
         mlflow_runs: usize,
     },
+    /// POST /predict over loopback with keep-alive connections for a fixed time: requests/s and
+    /// p50/p99, beside FastAPI + uvicorn serving the same sample model (when installed).
+    Serve {
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+        #[arg(long, default_value_t = 15)]
+        seconds: u64,
+    },
     /// The reading process of `bench metrics` (started by it).
     #[command(hide = true)]
     MetricsReader {
@@ -108,6 +117,10 @@ pub fn run(_project: &Project, what: BenchCommand) -> anyhow::Result<()> {
             points,
             mlflow_runs,
         } => store::bench_store(runs.max(11), points, mlflow_runs),
+        BenchCommand::Serve {
+            connections,
+            seconds,
+        } => serve::bench_serve(connections.max(1), seconds.max(1)),
         BenchCommand::MetricsReader {
             db,
             run,

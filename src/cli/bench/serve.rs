@@ -1,0 +1,236 @@
+//! `shelfcast bench serve`: single-record `POST /predict` over loopback with keep-alive
+//! connections for a fixed time, against Shelfcast's endpoint serving a gradient-boosting model
+//! trained on the sample, and against `benches/fastapi_predict.py` (FastAPI, pydantic, uvicorn,
+//! scikit-learn on the same data) when it is installed. The load client is the same for both:
+//! N tokio tasks, one connection each, one request in flight per connection.
+
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+use super::{benches_dir, tempfile_dir};
+use crate::data::sample::write_sample;
+use crate::jobs::LaunchRequest;
+use crate::jobs::launch::queue_run;
+use crate::jobs::worker::run_worker;
+use crate::ml::models::ModelKind;
+use crate::ml::train::TrainSpec;
+use crate::project::Project;
+use crate::registry::{ModelRef, register_run};
+
+const RECORD: &str = r#"{"week_start":"2023-06-05","store_id":"S01","region":"North","item_id":"I003","category":"Dairy","regular_price":3.2,"price":3.2,"promo":0,"promo_depth_pct":0,"display":0,"holiday":0}"#;
+
+struct Load {
+    requests: usize,
+    errors: usize,
+    seconds: f64,
+    latencies_us: Vec<u64>,
+}
+
+impl Load {
+    fn percentile(&mut self, p: f64) -> f64 {
+        self.latencies_us.sort_unstable();
+        if self.latencies_us.is_empty() {
+            return f64::NAN;
+        }
+        let index = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies_us[index] as f64 / 1000.0
+    }
+}
+
+/// One connection's loop: request, read the whole response, repeat until `until`.
+async fn connection(addr: SocketAddr, until: Instant) -> anyhow::Result<(usize, usize, Vec<u64>)> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
+    let request = format!(
+        "POST /predict HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{RECORD}",
+        RECORD.len()
+    );
+    let (mut ok, mut errors, mut latencies) = (0usize, 0usize, Vec::new());
+    let mut line = String::new();
+    while Instant::now() < until {
+        let started = Instant::now();
+        write.write_all(request.as_bytes()).await?;
+        line.clear();
+        reader.read_line(&mut line).await?;
+        let success = line.split_whitespace().nth(1) == Some("200");
+        let mut length = 0usize;
+        loop {
+            line.clear();
+            reader.read_line(&mut line).await?;
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0u8; length];
+        reader.read_exact(&mut body).await?;
+        latencies.push(started.elapsed().as_micros() as u64);
+        if success {
+            ok += 1;
+        } else {
+            errors += 1;
+        }
+    }
+    Ok((ok, errors, latencies))
+}
+
+fn drive(addr: SocketAddr, connections: usize, seconds: u64) -> anyhow::Result<Load> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let started = Instant::now();
+        let until = started + Duration::from_secs(seconds);
+        let tasks: Vec<_> = (0..connections)
+            .map(|_| tokio::spawn(connection(addr, until)))
+            .collect();
+        let mut load = Load {
+            requests: 0,
+            errors: 0,
+            seconds: 0.0,
+            latencies_us: Vec::new(),
+        };
+        for task in tasks {
+            let (ok, errors, latencies) = task.await??;
+            load.requests += ok;
+            load.errors += errors;
+            load.latencies_us.extend(latencies);
+        }
+        load.seconds = started.elapsed().as_secs_f64();
+        Ok(load)
+    })
+}
+
+fn report(label: &str, load: &mut Load) {
+    println!(
+        "{label:<28} {:>10.0} req/s   p50 {:>7.3} ms   p99 {:>7.3} ms   ({} ok, {} errors)",
+        load.requests as f64 / load.seconds,
+        load.percentile(0.5),
+        load.percentile(0.99),
+        load.requests,
+        load.errors
+    );
+}
+
+pub fn bench_serve(connections: usize, seconds: u64) -> anyhow::Result<()> {
+    let scratch = tempfile_dir()?;
+    let project = Project::new(&scratch);
+    write_sample(&project.data_dir(), crate::data::sample::DEFAULT_SEED)?;
+    let mut store = project.open_store()?;
+    let (run, _) = queue_run(
+        &project,
+        &mut store,
+        &LaunchRequest {
+            spec: TrainSpec {
+                data: "data/sales_weekly.csv".into(),
+                lookup: None,
+                target: "units_sold".into(),
+                task: None,
+                features: Vec::new(),
+                lags: None,
+                log1p: false,
+                model: ModelKind::Gbdt,
+                params: vec![
+                    ("rounds".into(), "100".into()),
+                    ("objective".into(), "poisson".into()),
+                ],
+                split: "time:week_start:26".into(),
+                seed: 42,
+            },
+            experiment: "bench".into(),
+            name: Some("bench-serve".into()),
+            tags: Vec::new(),
+        },
+    )?;
+    drop(store);
+    run_worker(&project, run)?;
+    let mut store = project.open_store()?;
+    register_run(&project, &mut store, run, "sales", Some("champion"), None)?;
+    drop(store);
+    println!(
+        "bench serve: {connections} connections, {seconds} s, one record per request, keep-alive"
+    );
+
+    // Shelfcast's endpoint on its own runtime thread.
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let serve_project = project.clone();
+    std::thread::spawn(move || {
+        let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(e) => {
+                let _ = ready_tx.send(Err(e.to_string()));
+                return;
+            }
+        };
+        let result = runtime.block_on(crate::serve::serve(
+            serve_project,
+            crate::serve::ServeOptions {
+                model: ModelRef::Alias("sales".into(), "champion".into()),
+                addr: "127.0.0.1:0".parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0))),
+                allow_remote: false,
+                body_limit: 1 << 20,
+            },
+            |addr| {
+                let _ = ready_tx.send(Ok(addr));
+            },
+        ));
+        if let Err(e) = result {
+            eprintln!("bench server: {e}");
+        }
+    });
+    let addr = ready_rx
+        .recv_timeout(Duration::from_secs(30))
+        .context("the server did not start")?
+        .map_err(anyhow::Error::msg)?;
+    let mut ours = drive(addr, connections, seconds)?;
+    report("Shelfcast (axum)", &mut ours);
+
+    // FastAPI on the same data, same client.
+    let port = 18_000 + (std::process::id() % 2000) as u16;
+    let mut child = Command::new("python3")
+        .arg(benches_dir().join("fastapi_predict.py"))
+        .arg("--data")
+        .arg(project.data_dir().join("sales_weekly.csv"))
+        .arg("--port")
+        .arg(port.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("python3 could not run")?;
+    let mut first = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut first)?;
+    }
+    if let Some(reason) = first.trim().strip_prefix("SKIP") {
+        println!("SKIP FastAPI: {}", reason.trim());
+        let _ = child.kill();
+        return Ok(());
+    }
+    if !first.starts_with("listening") {
+        let _ = child.kill();
+        bail!("the FastAPI script did not start: {first}");
+    }
+    let fastapi_addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let theirs = drive(fastapi_addr, connections, seconds);
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut theirs = theirs?;
+    report("FastAPI + uvicorn (1 worker)", &mut theirs);
+    let ratio = (ours.requests as f64 / ours.seconds) / (theirs.requests as f64 / theirs.seconds);
+    println!("Shelfcast serves {ratio:.0}x FastAPI's requests/s (target >= 100x, p99 < 2 ms)");
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
+}
