@@ -168,7 +168,10 @@ pub fn bench_serve(connections: usize, seconds: u64) -> anyhow::Result<()> {
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let serve_project = project.clone();
     std::thread::spawn(move || {
-        let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
             Ok(runtime) => runtime,
             Err(e) => {
                 let _ = ready_tx.send(Err(e.to_string()));
@@ -179,7 +182,7 @@ pub fn bench_serve(connections: usize, seconds: u64) -> anyhow::Result<()> {
             serve_project,
             crate::serve::ServeOptions {
                 model: ModelRef::Alias("sales".into(), "champion".into()),
-                addr: "127.0.0.1:0".parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0))),
+                addr: SocketAddr::from(([127, 0, 0, 1], 0)),
                 allow_remote: false,
                 body_limit: 1 << 20,
             },
