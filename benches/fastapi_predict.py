@@ -44,7 +44,7 @@ def main() -> int:
     data = pd.read_csv(args.data)
     pipeline = make_pipeline(
         ColumnTransformer(
-            [("categories", OneHotEncoder(handle_unknown="ignore"), categories)],
+            [("categories", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categories)],
             remainder="passthrough",
         ),
         HistGradientBoostingRegressor(loss="poisson", max_iter=100, max_depth=6),
