@@ -227,6 +227,15 @@ pub fn bench_serve(connections: usize, seconds: u64) -> anyhow::Result<()> {
         bail!("the FastAPI script did not start: {first}");
     }
     let fastapi_addr = SocketAddr::from(([127, 0, 0, 1], port));
+    // uvicorn runs the startup hook before it binds: wait until the port answers.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(fastapi_addr).is_err() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            bail!("FastAPI never opened port {port}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let theirs = drive(fastapi_addr, connections, seconds);
     let _ = child.kill();
     let _ = child.wait();
