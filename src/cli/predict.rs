@@ -33,6 +33,13 @@ pub struct PredictArgs {
     /// One record as a JSON object: prints the prediction as JSON.
     #[arg(long, conflicts_with_all = ["input", "output"])]
     pub record: Option<String>,
+    /// A form saved for this model (in the TUI's Predict tab or with --save-form) as the record;
+    /// fields in --record override its values.
+    #[arg(long, conflicts_with_all = ["input", "output"])]
+    pub form: Option<String>,
+    /// Save the record (after --form and --record) as a form of this name for the model.
+    #[arg(long, conflicts_with_all = ["input", "output"])]
+    pub save_form: Option<String>,
     /// A CSV or Parquet file of records.
     #[arg(long, requires = "output")]
     pub input: Option<PathBuf>,
@@ -48,15 +55,34 @@ pub struct PredictArgs {
 }
 
 pub fn predict(project: &Project, args: &PredictArgs) -> anyhow::Result<()> {
-    let store = project.open_store()?;
+    let mut store = project.open_store()?;
     let reference = ModelRef::parse(&args.model)?;
     let (version, loaded) = load_version(project, &store, &reference)?;
-    if let Some(record) = &args.record {
-        let value: serde_json::Value =
-            serde_json::from_str(record).context("--record: not valid JSON")?;
-        let serde_json::Value::Object(map) = value else {
-            bail!("--record: expected a JSON object of field: value");
-        };
+    if args.record.is_some() || args.form.is_some() {
+        let mut map = serde_json::Map::new();
+        if let Some(name) = &args.form {
+            let saved = store
+                .saved_form(&version.model_name, name)?
+                .with_context(|| {
+                    format!("model {} has no saved form '{name}'", version.model_name)
+                })?;
+            map = saved.record;
+        }
+        if let Some(record) = &args.record {
+            let value: serde_json::Value =
+                serde_json::from_str(record).context("--record: not valid JSON")?;
+            let serde_json::Value::Object(fields) = value else {
+                bail!("--record: expected a JSON object of field: value");
+            };
+            map.extend(fields);
+        }
+        if let Some(name) = &args.save_form {
+            store.save_form(&version.model_name, name, &map)?;
+            eprintln!(
+                "saved the record as form '{name}' of {}",
+                version.model_name
+            );
+        }
         let prediction = predict_record(&loaded, &map, args.uplift)?;
         let out = serde_json::json!({
             "model": version.model_name,
@@ -67,7 +93,7 @@ pub fn predict(project: &Project, args: &PredictArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let (Some(input), Some(output)) = (&args.input, &args.output) else {
-        bail!("give --record JSON, or --input FILE --output FILE");
+        bail!("give --record JSON or --form NAME, or --input FILE --output FILE");
     };
     predict_file(&loaded, input, output, args.uplift, args.skip_invalid)
 }

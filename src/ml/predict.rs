@@ -108,6 +108,60 @@ pub fn uplift_depths(signature: &Signature, promotion: &PromotionColumns) -> Vec
         .collect()
 }
 
+/// One field's value once checked against its input.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldValue {
+    /// Absent, where training saw gaps too.
+    Missing,
+    Number(f64),
+    Boolean(bool),
+    Category(String),
+    Date(NaiveDate),
+}
+
+/// A field's value checked against its input: the parsed value and a warning (outside the
+/// training range, a level never seen), or why it cannot be used. Forms call this as the
+/// analyst types; records and batches go through it too, so every face says the same thing.
+pub fn parse_field(
+    input: &InputField,
+    value: &Value,
+) -> Result<(FieldValue, Option<String>), String> {
+    let blank =
+        matches!(value, Value::Null) || matches!(value, Value::String(s) if s.trim().is_empty());
+    if blank {
+        return if input.missing_seen {
+            Ok((FieldValue::Missing, None))
+        } else {
+            Err(format!("missing; expected {}", expected(input)))
+        };
+    }
+    match input.kind {
+        FieldKind::Number => number_of(value)
+            .map(|n| (FieldValue::Number(n), range_warning(input, n)))
+            .ok_or_else(|| format!("'{}' is not a number", text_of(value))),
+        FieldKind::Boolean => boolean_of(value)
+            .map(|b| (FieldValue::Boolean(b), None))
+            .ok_or_else(|| format!("'{}' is not true/false or 1/0", text_of(value))),
+        FieldKind::Category => {
+            let text = text_of(value);
+            let warning =
+                (!input.categories.is_empty() && !input.categories.contains(&text)).then(|| {
+                    format!(
+                        "{}: '{text}' was never seen in training; it is treated as unknown",
+                        input.name
+                    )
+                });
+            Ok((FieldValue::Category(text), warning))
+        }
+        FieldKind::Date => {
+            let text = text_of(value);
+            let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+                .map_err(|_| format!("'{text}' is not a date; expected YYYY-MM-DD"))?;
+            Ok((FieldValue::Date(date), date_warning(input, date)))
+        }
+    }
+}
+
 /// Parses one JSON record into a one-row frame with the signature's columns, or the issues.
 pub fn record_frame(
     signature: &Signature,
@@ -124,62 +178,41 @@ pub fn record_frame(
     };
     for input in &signature.inputs {
         let value = record.get(&input.name).unwrap_or(&Value::Null);
-        let name = input.name.as_str().into();
-        match (input.kind, value) {
-            (_, Value::Null) if !input.missing_seen => issues.push(issue(
-                &input.name,
-                format!("missing; expected {}", expected(input)),
-            )),
-            (FieldKind::Number, Value::Null) => {
-                columns.push(Column::new(name, [None::<f64>]));
+        let name: PlSmallStr = input.name.as_str().into();
+        let parsed = match parse_field(input, value) {
+            Ok((parsed, warning)) => {
+                warnings.extend(warning);
+                parsed
             }
-            (FieldKind::Number, v) => match number_of(v) {
-                Some(n) => {
-                    if let Some(w) = range_warning(input, n) {
-                        warnings.push(w);
+            Err(reason) => {
+                issues.push(issue(&input.name, reason));
+                continue;
+            }
+        };
+        let column = match (input.kind, parsed) {
+            (FieldKind::Number, FieldValue::Number(n)) => Column::new(name, [Some(n)]),
+            (FieldKind::Number, _) => Column::new(name, [None::<f64>]),
+            (FieldKind::Boolean, FieldValue::Boolean(b)) => Column::new(name, [Some(b)]),
+            (FieldKind::Boolean, _) => Column::new(name, [None::<bool>]),
+            (FieldKind::Category, FieldValue::Category(text)) => Column::new(name, [Some(text)]),
+            (FieldKind::Category, _) => Column::new(name, [None::<String>]),
+            (FieldKind::Date, parsed) => {
+                let days = match parsed {
+                    FieldValue::Date(date) => {
+                        Some(date.signed_duration_since(NaiveDate::default()).num_days() as i32)
                     }
-                    columns.push(Column::new(name, [Some(n)]));
-                }
-                None => issues.push(issue(
-                    &input.name,
-                    format!("'{}' is not a number", text_of(v)),
-                )),
-            },
-            (FieldKind::Boolean, v) => match boolean_of(v) {
-                Some(b) => columns.push(Column::new(name, [Some(b)])),
-                None => issues.push(issue(
-                    &input.name,
-                    format!("'{}' is not true/false or 1/0", text_of(v)),
-                )),
-            },
-            (FieldKind::Category, v) => {
-                let text = text_of(v);
-                if !input.categories.is_empty() && !input.categories.contains(&text) {
-                    warnings.push(format!(
-                        "{}: '{text}' was never seen in training; it is treated as unknown",
-                        input.name
-                    ));
-                }
-                columns.push(Column::new(name, [Some(text)]));
-            }
-            (FieldKind::Date, v) => {
-                let text = text_of(v);
-                match NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
-                    Ok(date) => {
-                        let days =
-                            date.signed_duration_since(NaiveDate::default()).num_days() as i32;
-                        match Column::new(name, [Some(days)]).cast(&DataType::Date) {
-                            Ok(column) => columns.push(column),
-                            Err(e) => issues.push(issue(&input.name, e.to_string())),
-                        }
+                    _ => None,
+                };
+                match Column::new(name, [days]).cast(&DataType::Date) {
+                    Ok(column) => column,
+                    Err(e) => {
+                        issues.push(issue(&input.name, e.to_string()));
+                        continue;
                     }
-                    Err(_) => issues.push(issue(
-                        &input.name,
-                        format!("'{text}' is not a date; expected YYYY-MM-DD"),
-                    )),
                 }
             }
-        }
+        };
+        columns.push(column);
     }
     // Lag and rolling features the model computed from history: a caller may give them;
     // otherwise they are missing, as for a series without history.
@@ -198,7 +231,7 @@ pub fn record_frame(
     }
 }
 
-fn expected(input: &InputField) -> String {
+pub fn expected(input: &InputField) -> String {
     match input.kind {
         FieldKind::Number => "a number".into(),
         FieldKind::Boolean => "true or false".into(),
@@ -245,6 +278,21 @@ fn text_of(value: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+fn date_warning(input: &InputField, date: NaiveDate) -> Option<String> {
+    let bound = |v: &Option<Value>| {
+        v.as_ref()
+            .and_then(Value::as_str)
+            .and_then(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
+    };
+    let (first, last) = (bound(&input.min)?, bound(&input.max)?);
+    (date < first || date > last).then(|| {
+        format!(
+            "{}: {date} is outside the training dates {first} to {last}; the model extrapolates",
+            input.name
+        )
+    })
 }
 
 fn range_warning(input: &InputField, value: f64) -> Option<String> {
@@ -315,7 +363,21 @@ pub fn predict_record(
             uplift: 0.0,
             uplift_pct: Some(0.0),
         });
-        for depth in uplift_depths(&loaded.signature, &promotion) {
+        let mut depths = uplift_depths(&loaded.signature, &promotion);
+        // The depth the record itself gives (a promotion being planned) is tried as well.
+        let own_depth = promotion
+            .depth_pct
+            .as_ref()
+            .and_then(|d| record.get(d))
+            .and_then(number_of)
+            .filter(|d| *d > 0.0);
+        if let Some(own) = own_depth
+            && !depths.contains(&Some(own))
+        {
+            depths.push(Some(own));
+            depths.sort_by(|a, b| a.unwrap_or(0.0).total_cmp(&b.unwrap_or(0.0)));
+        }
+        for depth in depths {
             let on_frame = with_promotion(&frame, &promotion, Some(depth.unwrap_or(0.0)))?;
             let on = predict_frame(loaded, &on_frame)?
                 .first()

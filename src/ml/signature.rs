@@ -33,6 +33,10 @@ pub struct InputField {
     pub min: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<serde_json::Value>,
+    /// A typical training value, where a form starts: the median (numbers), the last date, the
+    /// most frequent level or flag. Absent in signatures saved before forms used it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub typical: Option<serde_json::Value>,
     /// Whether training rows had missing values here (the model then knows what to do with one).
     pub missing_seen: bool,
 }
@@ -85,13 +89,15 @@ pub fn signature(
             }
             ColumnEncoder::DateParts { .. } => (FieldKind::Date, Vec::new()),
         };
-        let (min, max) = match kind {
+        let (min, max, typical) = match kind {
             FieldKind::Number => {
                 let numbers = values.cast(&DataType::Float64)?;
                 let numbers = numbers.f64()?;
+                let value = |v: Option<f64>| v.map(serde_json::Value::from);
                 (
-                    numbers.min().map(serde_json::Value::from),
-                    numbers.max().map(serde_json::Value::from),
+                    value(numbers.min()),
+                    value(numbers.max()),
+                    value(numbers.median()),
                 )
             }
             FieldKind::Date => {
@@ -100,9 +106,23 @@ pub fn signature(
                 let text = |d: Option<i32>| {
                     d.map(|d| serde_json::Value::from(crate::data::profile::day_text(d)))
                 };
-                (text(days.min()), text(days.max()))
+                (text(days.min()), text(days.max()), text(days.max()))
             }
-            _ => (None, None),
+            FieldKind::Boolean => {
+                let flags = values.cast(&DataType::Boolean)?;
+                let flags = flags.bool()?;
+                let typical = (flags.len() > flags.null_count()).then(|| {
+                    serde_json::Value::from(
+                        2 * flags.sum().unwrap_or(0) as usize > flags.len() - flags.null_count(),
+                    )
+                });
+                (None, None, typical)
+            }
+            FieldKind::Category => (
+                None,
+                None,
+                categories.first().cloned().map(serde_json::Value::from),
+            ),
         };
         inputs.push(InputField {
             name: name.to_string(),
@@ -110,6 +130,7 @@ pub fn signature(
             categories,
             min,
             max,
+            typical,
             missing_seen,
         });
     }

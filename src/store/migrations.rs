@@ -235,6 +235,18 @@ CREATE INDEX model_alias_history_by_model ON model_alias_history (model_name, id
 ALTER TABLE model_versions ADD COLUMN dataset_id INTEGER REFERENCES datasets (id);
 ALTER TABLE model_versions ADD COLUMN description TEXT;
 "#,
+    // 6: prediction forms saved by name per model, so an analyst recalls a scenario ("store 7,
+    // Snacks, week 12") against whichever version is champion today.
+    r#"
+CREATE TABLE saved_forms (
+    id          INTEGER PRIMARY KEY,
+    model_name  TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    record_json TEXT NOT NULL,
+    saved_at    TEXT NOT NULL,
+    UNIQUE (model_name, name)
+);
+"#,
 ];
 
 /// The schema version this build writes and understands.

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use crate::data::{DatasetFile, ProfileOutcome, ProfileStage};
 use crate::jobs::Launched;
 use crate::store::RunId;
+use crate::tui::panes::predict::ModelLoad;
 
 #[derive(Debug)]
 pub enum Action {
@@ -28,4 +29,6 @@ pub enum Action {
     Launched(Result<Launched, String>),
     /// Show this run in the Runs tab.
     OpenRun(RunId),
+    /// A model for the Predict pane was read and checked (or why not).
+    ModelLoaded(ModelLoad),
 }

@@ -9,7 +9,7 @@ use ratatui::layout::{Constraint, Layout};
 use super::action::Action;
 use super::component::{Component, EventState};
 use super::keymap::{GLOBAL_KEYS, GlobalCommand, help_of, lookup};
-use super::panes::{CompareTab, DatasetsTab, ModelsTab, RunsTab, TrainTab};
+use super::panes::{CompareTab, DatasetsTab, ModelsTab, PredictTab, RunsTab, TrainTab};
 use super::theme::Theme;
 use super::widgets::{help::render_help, status};
 use crate::project::Project;
@@ -27,15 +27,17 @@ pub enum Tab {
     Runs,
     Compare,
     Models,
+    Predict,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 5] = [
+    pub const ALL: [Tab; 6] = [
         Tab::Datasets,
         Tab::Train,
         Tab::Runs,
         Tab::Compare,
         Tab::Models,
+        Tab::Predict,
     ];
 
     fn index(self) -> usize {
@@ -51,6 +53,7 @@ pub struct App {
     pub runs: RunsTab,
     pub compare: CompareTab,
     pub models: ModelsTab,
+    pub predict: PredictTab,
     pub active: Tab,
     pub theme: Theme,
     pub show_help: bool,
@@ -74,6 +77,8 @@ impl App {
         let compare = CompareTab::new(project.clone());
         let mut models = ModelsTab::default();
         models.reload(&store);
+        let mut predict = PredictTab::new();
+        predict.reload(&store);
         let last_data_version = store.data_version().ok();
         Self {
             project_name: project.display_name(),
@@ -83,6 +88,7 @@ impl App {
             runs,
             compare,
             models,
+            predict,
             active: Tab::Datasets,
             theme,
             show_help: false,
@@ -106,6 +112,7 @@ impl App {
             Tab::Runs => &mut self.runs,
             Tab::Compare => &mut self.compare,
             Tab::Models => &mut self.models,
+            Tab::Predict => &mut self.predict,
         }
     }
 
@@ -116,6 +123,7 @@ impl App {
             Tab::Runs => &self.runs,
             Tab::Compare => &self.compare,
             Tab::Models => &self.models,
+            Tab::Predict => &self.predict,
         }
     }
 
@@ -126,6 +134,11 @@ impl App {
             // The registry changes by this connection too (register from the Runs tab), which
             // `data_version` does not count: re-read it on showing.
             Tab::Models => self.models.reload(&self.store),
+            // An alias may have moved (Models tab, CLI): the form follows it.
+            Tab::Predict => {
+                self.predict.reload(&self.store);
+                self.predict.service(&mut self.store);
+            }
             // Commits by workers since the tables were last read show as soon as the tab does.
             Tab::Runs | Tab::Compare if self.store_changed => {
                 self.store_changed = false;
@@ -146,7 +159,9 @@ impl App {
         let typing = match self.active {
             Tab::Train => self.train.captures_text(),
             Tab::Runs => self.runs.captures_text(),
-            Tab::Datasets | Tab::Compare | Tab::Models => false,
+            Tab::Predict => self.predict.captures_text(),
+            Tab::Compare => self.compare.register.is_some(),
+            Tab::Datasets | Tab::Models => false,
         };
         if typing && !self.show_help {
             self.pane().handle_key(key);
@@ -190,8 +205,13 @@ impl App {
             self.compare
                 .open(&self.store, ids, self.runs.filter.clone());
         }
-        self.compare.service(&self.store);
+        self.compare.service(&mut self.store);
         self.models.service(&mut self.store);
+        if let Some(reference) = self.models.predict_requested.take() {
+            self.active = Tab::Predict;
+            self.predict.open(&self.store, reference);
+        }
+        self.predict.service(&mut self.store);
     }
 
     pub fn update(&mut self, action: Action) {
@@ -212,6 +232,12 @@ impl App {
                     None
                 }
                 Action::Launched(result) => self.train.update(Action::Launched(result)),
+                Action::ModelLoaded(load) => {
+                    self.predict.update(Action::ModelLoaded(load));
+                    // The saved forms of the model just loaded.
+                    self.predict.service(&mut self.store);
+                    None
+                }
                 Action::OpenRun(id) => {
                     self.switch_to(Tab::Runs);
                     self.runs.open_run(&self.store, id);
@@ -237,7 +263,7 @@ impl App {
         let mut dirty = false;
         let live =
             self.runs.is_live() || self.runs.rows.iter().any(|r| !r.run.status.is_terminal());
-        if self.datasets.is_profiling() || self.train.launching || live {
+        if self.datasets.is_profiling() || self.train.launching || self.predict.loading || live {
             self.spinner_step += 1;
             dirty = true;
         }
@@ -250,14 +276,17 @@ impl App {
         // A training worker commits about four times a second. The table of every run is
         // re-read at most every RELOAD_EVERY, and only while a tab that shows it is in front
         // (the status line's counts follow at that pace too); the others catch up when shown.
-        let showing = matches!(self.active, Tab::Runs | Tab::Compare | Tab::Models)
-            || self.runs.rows.iter().any(|r| !r.run.status.is_terminal());
+        let showing = matches!(
+            self.active,
+            Tab::Runs | Tab::Compare | Tab::Models | Tab::Predict
+        ) || self.runs.rows.iter().any(|r| !r.run.status.is_terminal());
         if self.store_changed && showing && self.last_reload.elapsed() >= RELOAD_EVERY {
             self.store_changed = false;
             self.last_reload = std::time::Instant::now();
             self.runs.reload(&self.store);
             match self.active {
                 Tab::Models => self.models.reload(&self.store),
+                Tab::Predict => self.predict.reload(&self.store),
                 Tab::Compare => self.compare.reload(&self.store),
                 _ => {}
             }
@@ -282,6 +311,7 @@ impl App {
             self.runs.title(),
             self.compare.title(),
             self.models.title(),
+            self.predict.title(),
         ];
         status::render_tabs(frame, tabs_area, &self.theme, &titles, self.active.index());
         let spinner = self.spinner();
@@ -319,7 +349,7 @@ impl App {
             status_area,
             &self.theme,
             &left,
-            "1-5 tabs  ? keys  q quit ",
+            "1-6 tabs  ? keys  q quit ",
         );
         if self.show_help {
             let pane = self.pane_ref();

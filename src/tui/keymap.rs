@@ -113,6 +113,12 @@ pub const GLOBAL_KEYS: &[Binding<GlobalCommand>] = &[
         command: GlobalCommand::Tab(4),
     },
     Binding {
+        keys: &[KeySpec::char('6')],
+        label: "6",
+        desc: "Predict with a registered model",
+        command: GlobalCommand::Tab(5),
+    },
+    Binding {
         keys: &[KeySpec::char('?')],
         label: "?",
         desc: "show or hide this help",

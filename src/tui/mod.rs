@@ -147,6 +147,16 @@ fn spawn_jobs(app: &mut App, project: &Project, tx: &UnboundedSender<Action>) {
             let _ = tx.send(Action::Launched(result));
         });
     }
+    // Reading a model checks every file's sha256: off the UI task too.
+    if let Some(reference) = app.predict.take_pending_load() {
+        let project = project.clone();
+        let store_path = app.store.path().to_path_buf();
+        let tx = tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let load = panes::predict::load_model(&project, &store_path, reference);
+            let _ = tx.send(Action::ModelLoaded(load));
+        });
+    }
 }
 
 /// Profiles one file with its own store connection and reports progress and the outcome as

@@ -17,7 +17,7 @@ fn gauge_step(screen: &str) -> Option<usize> {
 }
 
 #[test]
-fn tui_trains_gradient_boosting_on_the_sample_live_and_recovers_the_promotion_uplift() {
+fn tui_trains_gradient_boosting_on_the_sample_live_registers_it_and_predicts_the_uplift() {
     if !Tmux::available("tui_train_end_to_end") {
         return;
     }
@@ -66,6 +66,7 @@ fn tui_trains_gradient_boosting_on_the_sample_live_and_recovers_the_promotion_up
     });
     assert!(done.contains("Importance (total gain)"), "{done}");
     assert!(done.contains("rmse"), "{done}");
+    crate::e2e_predict::register_roll_back_and_predict(&tmux, &root);
     tmux.keys(&["q"]);
     tmux.wait_for("the app to exit", Duration::from_secs(10), |s| {
         s.contains("SHELFCAST_EXITED=0")

@@ -100,6 +100,41 @@ fn one_record_gets_a_prediction_an_interval_and_the_promotion_what_if() {
     );
 }
 
+/// A form saved from the command line is recalled by name (the TUI's Predict tab lists the
+/// same forms), with --record overriding a field; an unknown form is refused by name.
+#[test]
+fn forms_are_saved_and_recalled_by_name_from_the_command_line() {
+    let (_tmp, root) = registered();
+    let record = json!({"week": "2023-02-06", "store": "S1", "item": "I2", "category": "Dairy",
+                        "price": 3.5, "promo": 0, "constant": "same"});
+    let predict = |extra: &[&str]| {
+        let mut args = vec!["predict", "--model", "sales@champion"];
+        args.extend_from_slice(extra);
+        let output = shelfcast(&root, &args);
+        assert!(output.status.success(), "{extra:?}: {}", describe(&output));
+        let answer: Value = serde_json::from_slice(&output.stdout).expect("json");
+        answer["prediction"]["value"].as_f64().expect("value")
+    };
+    let saved = predict(&["--record", &record.to_string(), "--save-form", "dairy s1"]);
+    assert_eq!(predict(&["--form", "dairy s1"]), saved);
+    let promoted = predict(&["--form", "dairy s1", "--record", r#"{"promo": 1}"#]);
+    assert!(
+        promoted > saved,
+        "the promotion lifts: {promoted} vs {saved}"
+    );
+    let store = shelfcast::store::RunStore::open(&root.join("runs.db")).expect("store");
+    let forms = store.saved_forms("sales").expect("forms");
+    assert_eq!(forms.len(), 1);
+    assert_eq!(forms[0].record["price"], json!(3.5));
+    let output = shelfcast(&root, &["predict", "--model", "sales", "--form", "nope"]);
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("model sales has no saved form 'nope'"),
+        "{}",
+        describe(&output)
+    );
+}
+
 #[test]
 fn batch_files_report_every_bad_row_and_write_nothing_unless_told_to_skip() {
     let (_tmp, root) = registered();

@@ -11,6 +11,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
+use super::compare_register::{PromptOutcome, RegisterPrompt, open_prompt, prompt_key, register};
 use crate::compare::{Comparison, DEFAULT_CURVE, compare_curves, compare_runs, export_comparison};
 use crate::project::Project;
 use crate::store::{Curve, Filter, RunId, RunQuery, RunStore};
@@ -66,6 +67,7 @@ pub enum CompareCommand {
     ZoomIn,
     ZoomReset,
     Export,
+    Register,
 }
 
 pub const COMPARE_KEYS: &[Binding<CompareCommand>] = &[
@@ -147,6 +149,12 @@ pub const COMPARE_KEYS: &[Binding<CompareCommand>] = &[
         desc: "export: curves as SVG, tables as Markdown and CSV (reports/)",
         command: CompareCommand::Export,
     },
+    Binding {
+        keys: &[KeySpec::char('r')],
+        label: "r",
+        desc: "register a run as a model version (the best first; Tab another)",
+        command: CompareCommand::Register,
+    },
 ];
 
 /// A scatter of one metric against one param over the filtered runs.
@@ -185,6 +193,9 @@ pub struct CompareTab {
     pub message: Option<String>,
     pending_export: bool,
     pending_reload: bool,
+    /// The register prompt, while open.
+    pub register: Option<RegisterPrompt>,
+    pending_register: Option<(RunId, String)>,
 }
 
 impl CompareTab {
@@ -209,6 +220,8 @@ impl CompareTab {
             message: None,
             pending_export: false,
             pending_reload: false,
+            register: None,
+            pending_register: None,
         }
     }
 
@@ -299,7 +312,10 @@ impl CompareTab {
     }
 
     /// Carries out what the keys asked for that needs the store or the disk.
-    pub fn service(&mut self, store: &RunStore) {
+    pub fn service(&mut self, store: &mut RunStore) {
+        if let Some((run, model)) = self.pending_register.take() {
+            self.message = Some(register(&self.project, store, run, &model));
+        }
         if std::mem::take(&mut self.pending_reload) {
             self.reload(store);
         }
@@ -422,6 +438,9 @@ impl CompareTab {
                 self.pending_reload = true;
             }
             CompareCommand::Export => self.pending_export = true,
+            CompareCommand::Register => {
+                self.register = self.comparison.as_ref().map(open_prompt);
+            }
         }
     }
 }
@@ -472,6 +491,14 @@ fn load_scatter(
 
 impl Component for CompareTab {
     fn handle_key(&mut self, key: &KeyEvent) -> EventState {
+        if let (Some(prompt), Some(comparison)) = (self.register.take(), &self.comparison) {
+            match prompt_key(prompt, key, comparison) {
+                PromptOutcome::Open(prompt) => self.register = Some(prompt),
+                PromptOutcome::Cancelled => self.message = Some("not registered".into()),
+                PromptOutcome::Register(run, model) => self.pending_register = Some((run, model)),
+            }
+            return EventState::Consumed;
+        }
         match lookup(COMPARE_KEYS, key) {
             Some(command) => {
                 self.run_command(command);

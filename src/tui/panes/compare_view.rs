@@ -92,8 +92,12 @@ pub fn render(tab: &mut CompareTab, frame: &mut Frame<'_>, area: Rect, theme: &T
         Section::Importance => render_importance(tab, &comparison, frame, body, theme),
         Section::Scatter => render_scatter(tab, frame, body, theme),
     }
-    let text = tab.message.clone().unwrap_or_else(|| {
-        "Tab sections · d only differences · m metric · t time axis · s smooth · z zoom · e export"
+    let prompt = tab
+        .register
+        .as_ref()
+        .map(|p| super::compare_register::prompt_text(p, &comparison));
+    let text = prompt.or_else(|| tab.message.clone()).unwrap_or_else(|| {
+        "Tab sections · d only differences · m metric · t time · s smooth · z zoom · e export · r register"
             .to_string()
     });
     frame.render_widget(

@@ -1,10 +1,15 @@
 //! Full-screen panes, one file (or a state/view pair) each.
 
 pub mod compare;
+mod compare_register;
 mod compare_view;
 pub mod datasets;
 mod datasets_view;
 pub mod models;
+pub mod predict;
+mod predict_form;
+mod predict_keys;
+mod predict_view;
 mod run_detail;
 mod run_view;
 pub mod runs;
@@ -21,6 +26,7 @@ use ratatui::widgets::{Block, Borders};
 pub use compare::CompareTab;
 pub use datasets::DatasetsTab;
 pub use models::ModelsTab;
+pub use predict::PredictTab;
 pub use runs::RunsTab;
 pub use train::TrainTab;
 

@@ -28,6 +28,7 @@ pub enum ModelsCommand {
     Challenger,
     Rollback,
     Archive,
+    Predict,
     Confirm,
 }
 
@@ -69,6 +70,12 @@ pub const MODELS_KEYS: &[Binding<ModelsCommand>] = &[
         command: ModelsCommand::Archive,
     },
     Binding {
+        keys: &[KeySpec::plain(KeyCode::Enter)],
+        label: "Enter",
+        desc: "predict with the version (the Predict tab)",
+        command: ModelsCommand::Predict,
+    },
+    Binding {
         keys: &[KeySpec::char('y')],
         label: "y",
         desc: "yes",
@@ -101,6 +108,8 @@ pub struct ModelsTab {
     /// The selection moved: the alias history is the selected model's.
     stale: bool,
     pub message: Option<String>,
+    /// The version Enter asked the Predict tab to open.
+    pub predict_requested: Option<registry::ModelRef>,
 }
 
 fn headline(version: &ModelVersion) -> String {
@@ -239,6 +248,9 @@ impl ModelsTab {
                 },
                 format!("archive {model} version {version}"),
             ),
+            ModelsCommand::Predict => {
+                self.predict_requested = Some(registry::ModelRef::Version(model, version));
+            }
             ModelsCommand::Confirm => {}
         }
     }
@@ -379,7 +391,8 @@ impl Component for ModelsTab {
             history_area,
         );
         let message = self.message.clone().unwrap_or_else(|| {
-            "p promote · h challenger · b roll back · a archive · y confirms".into()
+            "Enter predicts · p promote · h challenger · b roll back · a archive · y confirms"
+                .into()
         });
         frame.render_widget(
             Paragraph::new(Line::styled(clean(&message), theme.dim)),

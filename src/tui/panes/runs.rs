@@ -505,15 +505,12 @@ impl RunsTab {
             // Registering reads and copies files: its own path, with the registry's message.
             let (id, model) = (*id, model.clone());
             self.pending_write = None;
-            self.message = Some(
-                match crate::registry::register_run(&self.project, store, id, &model, None, None) {
-                    Ok(version) => format!(
-                        "run {id} is {model} version {} (the Models tab, 5, promotes it)",
-                        version.version
-                    ),
-                    Err(e) => format!("not registered: {e}"),
-                },
-            );
+            self.message = Some(super::compare_register::register(
+                &self.project,
+                store,
+                id,
+                &model,
+            ));
             self.pending_reload = true;
         }
         if let Some(write) = self.pending_write.take() {
