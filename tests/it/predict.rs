@@ -209,6 +209,53 @@ fn batch_files_report_every_bad_row_and_write_nothing_unless_told_to_skip() {
     );
     assert!((0.8..=1.0).contains(&coverage), "coverage {coverage}");
 
+    // Those weeks calibrated the interval. Weeks the model never saw at all — the same
+    // generator, continued 16 weeks past the file — are the honest check.
+    let future = root.join("future.csv");
+    let continued = crate::common::weekly_sales_csv(3, 4, 76);
+    let mut text: Vec<&str> = continued.lines().take(1).collect();
+    text.extend(continued.lines().skip(1 + 60 * 12));
+    std::fs::write(&future, text.join("\n") + "\n").expect("future file");
+    let future_out = root.join("future_out.csv");
+    let output = shelfcast(
+        &root,
+        &[
+            "predict",
+            "--model",
+            "sales@champion",
+            "--input",
+            future.to_str().expect("path"),
+            "--output",
+            future_out.to_str().expect("path"),
+        ],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+    let written = std::fs::read_to_string(&future_out).expect("output");
+    let header = written.lines().next().expect("header");
+    let col = |name: &str| header.split(',').position(|c| c == name).expect(name);
+    let (units, low, high) = (
+        col("units"),
+        col("prediction_low_90"),
+        col("prediction_high_90"),
+    );
+    let rows: Vec<Vec<&str>> = written
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let number = |t: &str| t.parse::<f64>().unwrap_or(f64::NAN);
+    let covered = rows
+        .iter()
+        .filter(|r| number(r[units]) >= number(r[low]) && number(r[units]) <= number(r[high]))
+        .count();
+    let coverage = covered as f64 / rows.len() as f64;
+    println!(
+        "interval coverage on {} unseen rows: {coverage:.3}",
+        rows.len()
+    );
+    assert_eq!(rows.len(), 16 * 12);
+    assert!((0.8..=1.0).contains(&coverage), "coverage {coverage}");
+
     // Bad rows: each reported with its row, column and reason; nothing written.
     let text = std::fs::read_to_string(&good).expect("read");
     let mut lines: Vec<String> = text.lines().take(6).map(String::from).collect();
