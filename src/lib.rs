@@ -2,7 +2,7 @@
 //! terminal, backed by one SQLite file.
 //!
 //! Architecture invariant: the core modules (`store`, `data`, `jobs`, `ml`, `compare`, `registry`,
-//! and later `drift`) never import a face (`tui`, `cli`, `serve`) and never name ratatui or crossterm.
+//! `drift`) never import a face (`tui`, `cli`, `serve`) and never name ratatui or crossterm.
 //! The faces are thin layers over the same core functions, so everything the TUI can do is
 //! scriptable and testable without a terminal. `tests/it/architecture.rs` enforces this.
 
@@ -15,6 +15,7 @@
 pub mod cli;
 pub mod compare;
 pub mod data;
+pub mod drift;
 pub mod jobs;
 pub mod ml;
 pub mod project;

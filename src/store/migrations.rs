@@ -247,6 +247,25 @@ CREATE TABLE saved_forms (
     UNIQUE (model_name, name)
 );
 "#,
+    // 7: drift reports as the drift module writes them. Either side may be a file, a period of
+    // one, a model's training data or logged predictions, so dataset ids are optional and each
+    // side keeps its label. The table of migration 1 was never written: it is replaced.
+    r#"
+DROP TABLE drift_reports;
+CREATE TABLE drift_reports (
+    id                   INTEGER PRIMARY KEY,
+    created_at           TEXT NOT NULL,
+    reference_label      TEXT NOT NULL,
+    current_label        TEXT NOT NULL,
+    model_version_id     INTEGER REFERENCES model_versions (id),
+    dataset_drift        INTEGER NOT NULL,
+    drifted_columns      INTEGER NOT NULL,
+    tested_columns       INTEGER NOT NULL,
+    report_json          TEXT NOT NULL,
+    html_path            TEXT
+);
+CREATE INDEX drift_reports_by_time ON drift_reports (created_at);
+"#,
 ];
 
 /// The schema version this build writes and understands.

@@ -11,6 +11,7 @@
 
 mod curves;
 mod datasets;
+mod drift;
 mod error;
 mod filter;
 mod forms;
@@ -29,6 +30,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use curves::{Curve, lttb_indices};
 pub use datasets::{CachedProfile, DatasetRecord, NewDataset};
+pub use drift::{DriftReportRow, NewDriftReport};
 pub use error::StoreError;
 pub use filter::{Filter, FilterError, parse_filter};
 pub use forms::SavedForm;

@@ -319,6 +319,29 @@ impl RunStore {
     }
 
     /// How many predictions were logged for a model version.
+    /// The inputs (JSON text) the HTTP endpoint logged for `versions`, since `since` (UTC text
+    /// as the store writes it) or all, oldest first.
+    pub fn logged_inputs(
+        &self,
+        versions: &[i64],
+        since: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut inputs = Vec::new();
+        let mut statement = self.conn.prepare(
+            "SELECT input_json FROM predictions WHERE model_version_id = ?1 \
+             AND created_at >= ?2 ORDER BY id",
+        )?;
+        for version in versions {
+            let rows = statement.query_map(params![version, since.unwrap_or("")], |row| {
+                row.get::<_, String>(0)
+            })?;
+            for row in rows {
+                inputs.push(row?);
+            }
+        }
+        Ok(inputs)
+    }
+
     pub fn prediction_count(&self, version_id: i64) -> Result<i64, StoreError> {
         Ok(self.conn.query_row(
             "SELECT count(*) FROM predictions WHERE model_version_id = ?1",

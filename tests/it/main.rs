@@ -5,6 +5,7 @@ mod cli_runs;
 mod common;
 mod compare;
 mod data;
+mod drift;
 mod e2e;
 mod e2e_compare;
 mod e2e_predict;
