@@ -3,6 +3,7 @@
 
 mod bench;
 mod datasets;
+mod drift;
 mod models;
 mod predict;
 mod runs;
@@ -144,6 +145,9 @@ pub enum Command {
         #[arg(long, default_value_t = 1_048_576)]
         body_limit: usize,
     },
+    /// Drift between a reference and a current dataset: a test per column, the dataset verdict,
+    /// an HTML report under reports/. Exit code 3 on dataset drift with --fail-on-drift.
+    Drift(Box<drift::DriftArgs>),
     /// Load a model (NAME, NAME@champion, NAME:3) with every checksum checked.
     CheckModel { model: String },
     /// Measure Shelfcast against its anchors and print the figures.
@@ -157,6 +161,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.downcast_ref::<drift::DatasetDrift>().is_some() => {
+            eprintln!("{error}");
+            ExitCode::from(3)
+        }
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
@@ -222,6 +230,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Archive { model, version } => models::archive(&project, &model, version),
         Command::CheckModel { model } => models::check(&project, &model),
         Command::Predict(args) => predict::predict(&project, &args),
+        Command::Drift(args) => drift::drift(&project, &args),
         Command::Serve {
             model,
             addr,

@@ -459,10 +459,16 @@ pub fn check_drift(
     let started = Instant::now();
     let (reference_frame, current_frame) = (reference.0, current.0);
     if reference_frame.height() == 0 {
-        return Err(DriftError::Empty("reference"));
+        return Err(DriftError::Empty {
+            side: "reference",
+            label: reference.1.to_string(),
+        });
     }
     if current_frame.height() == 0 {
-        return Err(DriftError::Empty("current"));
+        return Err(DriftError::Empty {
+            side: "current",
+            label: current.1.to_string(),
+        });
     }
     let (planned, skipped) = plan(reference_frame, current_frame, options)?;
     if planned.is_empty() {

@@ -20,6 +20,8 @@
 //! the share of drifted columns reaches `share_threshold` (0.5).
 
 mod columns;
+pub mod html;
+pub mod run;
 pub mod source;
 pub mod special;
 pub mod stats;
@@ -269,8 +271,8 @@ pub enum DriftError {
     #[error("the two datasets differ in {} column(s):\n{}", .0.len(),
         .0.iter().map(|i| format!("  {}: {}", i.column, i.problem)).collect::<Vec<_>>().join("\n"))]
     Schema(Vec<SchemaIssue>),
-    #[error("the {0} dataset has no rows; a drift check needs rows on both sides")]
-    Empty(&'static str),
+    #[error("the {side} dataset ({label}) has no rows; a drift check needs rows on both sides")]
+    Empty { side: &'static str, label: String },
     #[error("no column to test: {0}")]
     NoColumns(String),
     #[error("column '{column}': {message}")]

@@ -219,6 +219,20 @@ pub struct Truth {
     pub display_lift: f64,
     pub trend_per_year: f64,
     pub categories: Vec<CategoryTruth>,
+    pub drift: DriftTruth,
+}
+
+/// What the drifted half-year changed, column by column, for drift checks to be held to.
+#[derive(Clone, Debug, Serialize)]
+pub struct DriftTruth {
+    pub file: &'static str,
+    /// Changed enough that the data-drift preset must flag them.
+    pub drifted: Vec<&'static str>,
+    /// Changed by construction, but by less than the preset's thresholds.
+    pub changed_mildly: Vec<&'static str>,
+    /// Generated as before (their shares move only with the mix and the calendar).
+    pub unchanged: Vec<&'static str>,
+    pub notes: &'static str,
 }
 
 pub struct SalesSample {
@@ -316,6 +330,23 @@ pub fn generate(seed: u64) -> SalesSample {
             display_lift: DISPLAY_LIFT,
             trend_per_year: TREND_PER_YEAR,
             categories,
+            drift: DriftTruth {
+                file: "sales_weekly_2024h1.csv",
+                drifted: vec![
+                    "store_id",
+                    "item_id",
+                    "category",
+                    "regular_price",
+                    "price",
+                    "units_sold",
+                ],
+                changed_mildly: vec!["region", "promo", "promo_depth_pct"],
+                unchanged: vec!["display", "holiday"],
+                notes: "A new store (S21, West) opens; four Household items are delisted and \
+                        four premium Snacks items added; shelf prices rise 8%; Beverages and \
+                        Snacks promote far more often, Dairy and Bakery less. week_start moves \
+                        by definition and is not tested.",
+            },
         },
     }
 }
