@@ -74,11 +74,32 @@ pub fn column_kinds(reference: &DataFrame) -> Vec<(String, Result<ColumnKind, St
         .collect()
 }
 
+/// Whether an integer column takes at most `limit` distinct values: one pass with a tiny list,
+/// stopping at the first value past the limit (a hash of every row costs more).
+fn few_integers(series: &Series, limit: usize) -> bool {
+    let Ok(values) = series.cast(&DataType::Int64) else {
+        return false;
+    };
+    let Ok(values) = values.i64() else {
+        return false;
+    };
+    let mut seen: Vec<i64> = Vec::with_capacity(limit + 1);
+    for v in values.iter().flatten() {
+        if !seen.contains(&v) {
+            seen.push(v);
+            if seen.len() > limit {
+                return false;
+            }
+        }
+    }
+    true
+}
+
 fn kind_of(series: &Series) -> Result<ColumnKind, String> {
     let distinct = || series.drop_nulls().n_unique().unwrap_or(0);
     match storage_class(series.dtype()) {
         StorageClass::Float => Ok(ColumnKind::Numeric),
-        StorageClass::Integer if distinct() <= INTEGER_CATEGORY_LIMIT => {
+        StorageClass::Integer if few_integers(series, INTEGER_CATEGORY_LIMIT) => {
             Ok(ColumnKind::Categorical)
         }
         StorageClass::Integer => Ok(ColumnKind::Numeric),

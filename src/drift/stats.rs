@@ -277,6 +277,9 @@ impl LevelCounts {
     pub fn from_numbers(reference: &[f64], current: &[f64]) -> Self {
         let mut index: HashMap<u64, usize> = HashMap::new();
         let mut counts: Vec<(f64, f64, f64)> = Vec::new();
+        // A few levels (flags, weekdays) are found faster by a look along a short list than
+        // by hashing every row.
+        let mut keys: Vec<u64> = Vec::new();
         for (value, side) in reference
             .iter()
             .map(|v| (*v, 0))
@@ -284,10 +287,19 @@ impl LevelCounts {
         {
             // -0.0 and 0.0 are one level.
             let key = if value == 0.0 { 0 } else { value.to_bits() };
-            let i = *index.entry(key).or_insert_with(|| {
-                counts.push((value, 0.0, 0.0));
-                counts.len() - 1
-            });
+            let i = match keys.iter().position(|k| *k == key) {
+                Some(i) => i,
+                None if keys.len() < 16 => {
+                    keys.push(key);
+                    index.insert(key, counts.len());
+                    counts.push((value, 0.0, 0.0));
+                    counts.len() - 1
+                }
+                None => *index.entry(key).or_insert_with(|| {
+                    counts.push((value, 0.0, 0.0));
+                    counts.len() - 1
+                }),
+            };
             if side == 0 {
                 counts[i].1 += 1.0;
             } else {

@@ -1,6 +1,7 @@
 //! `shelfcast bench`: figures measured side by side with their anchor in the same run. Build with
 //! `--release`; debug builds are an order of magnitude slower and say so.
 
+mod drift;
 mod metrics;
 mod profile;
 mod serve;
@@ -73,6 +74,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 15)]
         seconds: u64,
     },
+    /// Drift of one period of a shared dataset against another (Rossmann 2014 against 2013, its
+    /// 2015 against 2013-2014, store-item demand 2017 against 2016), beside Evidently's
+    /// data-drift preset on the same rows (SHELFCAST_EVIDENTLY_PYTHON names its interpreter).
+    Drift {
+        #[arg(long, default_value = "../shared/data", value_name = "DIR")]
+        data_dir: PathBuf,
+        /// Repetitions of Shelfcast's check (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
     /// The reading process of `bench metrics` (started by it).
     #[command(hide = true)]
     MetricsReader {
@@ -121,6 +132,7 @@ pub fn run(_project: &Project, what: BenchCommand) -> anyhow::Result<()> {
             connections,
             seconds,
         } => serve::bench_serve(connections.max(1), seconds.max(1)),
+        BenchCommand::Drift { data_dir, repeat } => drift::bench_drift(&data_dir, repeat.max(1)),
         BenchCommand::MetricsReader {
             db,
             run,
@@ -161,11 +173,20 @@ pub(super) fn benches_dir() -> PathBuf {
 /// Runs an anchor script with python3 and returns its `key=value` lines, or why it could not
 /// measure: a `SKIP reason` line (the library is not installed), or no figures at all.
 pub(super) fn run_python(script: &Path, args: &[&str]) -> Result<HashMap<String, String>, String> {
-    let output = Command::new("python3")
+    run_python_with("python3", script, args)
+}
+
+/// `run_python` with another interpreter (a virtualenv's, for an anchor that needs one).
+pub(super) fn run_python_with(
+    python: &str,
+    script: &Path,
+    args: &[&str],
+) -> Result<HashMap<String, String>, String> {
+    let output = Command::new(python)
         .arg(script)
         .args(args)
         .output()
-        .map_err(|e| format!("python3 could not run: {e}"))?;
+        .map_err(|e| format!("{python} could not run: {e}"))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if let Some(line) = stdout.lines().find(|l| l.starts_with("SKIP")) {
         return Err(line.trim_start_matches("SKIP").trim().to_string());
