@@ -28,9 +28,12 @@ pub struct DriftRequest {
     pub html: Option<PathBuf>,
 }
 
+#[derive(Debug)]
 pub struct DriftOutcome {
     pub report: DriftReport,
     pub html: PathBuf,
+    /// `html` as shown: relative to the project when it is inside it.
+    pub html_shown: String,
     pub report_id: i64,
 }
 
@@ -177,6 +180,7 @@ pub fn run_drift(
     Ok(DriftOutcome {
         report,
         html: html_path,
+        html_shown: shown_path,
         report_id,
     })
 }

@@ -31,4 +31,12 @@ pub enum Action {
     OpenRun(RunId),
     /// A model for the Predict pane was read and checked (or why not).
     ModelLoaded(ModelLoad),
+    /// A drift check moved on: `done` of `total` columns, the last one `column`.
+    DriftProgress {
+        done: usize,
+        total: usize,
+        column: String,
+    },
+    /// A drift check ended: its outcome, or why not (user-facing text).
+    DriftDone(Box<Result<crate::drift::run::DriftOutcome, String>>),
 }

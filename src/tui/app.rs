@@ -9,7 +9,7 @@ use ratatui::layout::{Constraint, Layout};
 use super::action::Action;
 use super::component::{Component, EventState};
 use super::keymap::{GLOBAL_KEYS, GlobalCommand, help_of, lookup};
-use super::panes::{CompareTab, DatasetsTab, ModelsTab, PredictTab, RunsTab, TrainTab};
+use super::panes::{CompareTab, DatasetsTab, DriftTab, ModelsTab, PredictTab, RunsTab, TrainTab};
 use super::theme::Theme;
 use super::widgets::{help::render_help, status};
 use crate::project::Project;
@@ -28,16 +28,18 @@ pub enum Tab {
     Compare,
     Models,
     Predict,
+    Drift,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 6] = [
+    pub const ALL: [Tab; 7] = [
         Tab::Datasets,
         Tab::Train,
         Tab::Runs,
         Tab::Compare,
         Tab::Models,
         Tab::Predict,
+        Tab::Drift,
     ];
 
     fn index(self) -> usize {
@@ -54,6 +56,7 @@ pub struct App {
     pub compare: CompareTab,
     pub models: ModelsTab,
     pub predict: PredictTab,
+    pub drift: DriftTab,
     pub active: Tab,
     pub theme: Theme,
     pub show_help: bool,
@@ -89,6 +92,7 @@ impl App {
             compare,
             models,
             predict,
+            drift: DriftTab::new(),
             active: Tab::Datasets,
             theme,
             show_help: false,
@@ -113,6 +117,7 @@ impl App {
             Tab::Compare => &mut self.compare,
             Tab::Models => &mut self.models,
             Tab::Predict => &mut self.predict,
+            Tab::Drift => &mut self.drift,
         }
     }
 
@@ -124,6 +129,7 @@ impl App {
             Tab::Compare => &self.compare,
             Tab::Models => &self.models,
             Tab::Predict => &self.predict,
+            Tab::Drift => &self.drift,
         }
     }
 
@@ -139,6 +145,7 @@ impl App {
                 self.predict.reload(&self.store);
                 self.predict.service(&mut self.store);
             }
+            Tab::Drift => self.refresh_drift_choices(),
             // Commits by workers since the tables were last read show as soon as the tab does.
             Tab::Runs | Tab::Compare if self.store_changed => {
                 self.store_changed = false;
@@ -161,6 +168,7 @@ impl App {
             Tab::Runs => self.runs.captures_text(),
             Tab::Predict => self.predict.captures_text(),
             Tab::Compare => self.compare.register.is_some(),
+            Tab::Drift => self.drift.captures_text(),
             Tab::Datasets | Tab::Models => false,
         };
         if typing && !self.show_help {
@@ -212,6 +220,27 @@ impl App {
             self.predict.open(&self.store, reference);
         }
         self.predict.service(&mut self.store);
+        self.drift.service(&self.store);
+    }
+
+    /// The Drift tab's choices: the files of data/ and the registered models' aliases.
+    fn refresh_drift_choices(&mut self) {
+        let files: Vec<String> = self
+            .datasets
+            .entries
+            .iter()
+            .map(|e| format!("data/{}", e.file.relative))
+            .collect();
+        let mut models: Vec<String> = Vec::new();
+        for version in self.store.model_versions(None).unwrap_or_default() {
+            for alias in &version.aliases {
+                models.push(format!("{}@{alias}", version.model_name));
+            }
+        }
+        models.sort();
+        models.dedup();
+        self.drift.set_choices(files, models);
+        self.drift.reload_past(&self.store);
     }
 
     pub fn update(&mut self, action: Action) {
@@ -236,6 +265,12 @@ impl App {
                     self.predict.update(Action::ModelLoaded(load));
                     // The saved forms of the model just loaded.
                     self.predict.service(&mut self.store);
+                    None
+                }
+                Action::DriftProgress { .. } => self.drift.update(action),
+                Action::DriftDone(result) => {
+                    self.drift.update(Action::DriftDone(result));
+                    self.drift.reload_past(&self.store);
                     None
                 }
                 Action::OpenRun(id) => {
@@ -263,7 +298,12 @@ impl App {
         let mut dirty = false;
         let live =
             self.runs.is_live() || self.runs.rows.iter().any(|r| !r.run.status.is_terminal());
-        if self.datasets.is_profiling() || self.train.launching || self.predict.loading || live {
+        if self.datasets.is_profiling()
+            || self.train.launching
+            || self.predict.loading
+            || self.drift.running
+            || live
+        {
             self.spinner_step += 1;
             dirty = true;
         }
@@ -312,6 +352,7 @@ impl App {
             self.compare.title(),
             self.models.title(),
             self.predict.title(),
+            self.drift.title(),
         ];
         status::render_tabs(frame, tabs_area, &self.theme, &titles, self.active.index());
         let spinner = self.spinner();
@@ -349,7 +390,7 @@ impl App {
             status_area,
             &self.theme,
             &left,
-            "1-6 tabs  ? keys  q quit ",
+            "1-7 tabs  ? keys  q quit ",
         );
         if self.show_help {
             let pane = self.pane_ref();

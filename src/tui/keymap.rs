@@ -119,6 +119,12 @@ pub const GLOBAL_KEYS: &[Binding<GlobalCommand>] = &[
         command: GlobalCommand::Tab(5),
     },
     Binding {
+        keys: &[KeySpec::char('7')],
+        label: "7",
+        desc: "Drift between a reference and current data",
+        command: GlobalCommand::Tab(6),
+    },
+    Binding {
         keys: &[KeySpec::char('?')],
         label: "?",
         desc: "show or hide this help",

@@ -147,6 +147,32 @@ fn spawn_jobs(app: &mut App, project: &Project, tx: &UnboundedSender<Action>) {
             let _ = tx.send(Action::Launched(result));
         });
     }
+    // A drift check reads two datasets and tests every column: off the UI task, with progress.
+    if let Some(request) = app.drift.take_pending() {
+        let project = project.clone();
+        let store_path = app.store.path().to_path_buf();
+        let tx = tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = RunStore::open(&store_path)
+                .map_err(|e| e.to_string())
+                .and_then(|mut store| {
+                    crate::drift::run::run_drift(
+                        &project,
+                        &mut store,
+                        &request,
+                        &|done, total, column| {
+                            let _ = tx.send(Action::DriftProgress {
+                                done,
+                                total,
+                                column: column.to_string(),
+                            });
+                        },
+                    )
+                    .map_err(|e| e.to_string())
+                });
+            let _ = tx.send(Action::DriftDone(Box::new(result)));
+        });
+    }
     // Reading a model checks every file's sha256: off the UI task too.
     if let Some(reference) = app.predict.take_pending_load() {
         let project = project.clone();

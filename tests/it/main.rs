@@ -27,6 +27,7 @@ mod store_query;
 mod train;
 mod tui;
 mod tui_compare;
+mod tui_drift;
 mod tui_models;
 mod tui_predict;
 mod tui_runs;

@@ -5,6 +5,8 @@ mod compare_register;
 mod compare_view;
 pub mod datasets;
 mod datasets_view;
+pub mod drift;
+mod drift_view;
 pub mod models;
 pub mod predict;
 mod predict_form;
@@ -25,6 +27,7 @@ use ratatui::widgets::{Block, Borders};
 
 pub use compare::CompareTab;
 pub use datasets::DatasetsTab;
+pub use drift::DriftTab;
 pub use models::ModelsTab;
 pub use predict::PredictTab;
 pub use runs::RunsTab;

@@ -1,0 +1,474 @@
+//! The Drift tab: pick the reference and the current data (files of `data/`, a period of each,
+//! or a model's training data and its logged predictions), Enter runs the check off the UI task
+//! with progress; the dataset verdict as a banner, a table of columns (test, score, threshold,
+//! verdict), the selected column's two distributions overlaid, and the past reports from the
+//! store. The check, the HTML report under `reports/` and its record are the CLI's
+//! (`drift::run::run_drift`).
+//!
+//! State and keys live here; drawing in `drift_view.rs`.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::widgets::TableState;
+
+use crate::drift::DriftReport;
+use crate::drift::run::{DriftOutcome, DriftRequest};
+use crate::store::{DriftReportRow, RunStore};
+use crate::tui::action::Action;
+use crate::tui::component::{Component, EventState};
+use crate::tui::keymap::{Binding, KeyHelp, KeySpec, help_of, lookup};
+use crate::tui::theme::Theme;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DriftCommand {
+    Down,
+    Up,
+    NextReference,
+    PreviousReference,
+    NextCurrent,
+    PreviousCurrent,
+    NextModel,
+    ReferencePeriod,
+    CurrentPeriod,
+    Run,
+    PastReport,
+}
+
+pub const DRIFT_KEYS: &[Binding<DriftCommand>] = &[
+    Binding {
+        keys: &[KeySpec::char('j'), KeySpec::plain(KeyCode::Down)],
+        label: "j / ↓",
+        desc: "next column",
+        command: DriftCommand::Down,
+    },
+    Binding {
+        keys: &[KeySpec::char('k'), KeySpec::plain(KeyCode::Up)],
+        label: "k / ↑",
+        desc: "previous column",
+        command: DriftCommand::Up,
+    },
+    Binding {
+        keys: &[KeySpec::char('r')],
+        label: "r / R",
+        desc: "next / previous reference (files; the model's training data)",
+        command: DriftCommand::NextReference,
+    },
+    Binding {
+        keys: &[KeySpec::char('R')],
+        label: "",
+        desc: "",
+        command: DriftCommand::PreviousReference,
+    },
+    Binding {
+        keys: &[KeySpec::char('c')],
+        label: "c / C",
+        desc: "next / previous current (files; the model's logged predictions)",
+        command: DriftCommand::NextCurrent,
+    },
+    Binding {
+        keys: &[KeySpec::char('C')],
+        label: "",
+        desc: "",
+        command: DriftCommand::PreviousCurrent,
+    },
+    Binding {
+        keys: &[KeySpec::char('m')],
+        label: "m",
+        desc: "model: none, or a registered model (its columns, its training data)",
+        command: DriftCommand::NextModel,
+    },
+    Binding {
+        keys: &[KeySpec::char('p')],
+        label: "p / P",
+        desc: "type the reference / current period (2016, 2016-01..2016-06; empty: all)",
+        command: DriftCommand::ReferencePeriod,
+    },
+    Binding {
+        keys: &[KeySpec::char('P')],
+        label: "",
+        desc: "",
+        command: DriftCommand::CurrentPeriod,
+    },
+    Binding {
+        keys: &[KeySpec::plain(KeyCode::Enter)],
+        label: "Enter",
+        desc: "run the check (writes the HTML report under reports/)",
+        command: DriftCommand::Run,
+    },
+    Binding {
+        keys: &[KeySpec::char('o')],
+        label: "o",
+        desc: "open the next past report",
+        command: DriftCommand::PastReport,
+    },
+];
+
+/// The period being typed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeriodField {
+    Reference,
+    Current,
+}
+
+/// The two special sides a model adds to the file choices.
+pub const TRAINING_DATA: &str = "the model's training data";
+pub const LOGGED: &str = "the model's logged predictions";
+
+pub struct DriftTab {
+    /// Data files, relative to the project (`data/x.csv`).
+    pub files: Vec<String>,
+    /// Registered model references (`NAME@champion`, ...); the choice 0 is none.
+    pub models: Vec<String>,
+    pub model: usize,
+    pub reference: usize,
+    pub current: usize,
+    pub reference_period: String,
+    pub current_period: String,
+    pub editing: Option<PeriodField>,
+    /// A check for the event loop to start.
+    pub pending: Option<DriftRequest>,
+    pub running: bool,
+    pub progress: (usize, usize, String),
+    pub report: Option<DriftReport>,
+    pub html: Option<String>,
+    pub table: TableState,
+    pub past: Vec<DriftReportRow>,
+    past_cursor: Option<usize>,
+    past_requested: Option<i64>,
+    pub message: Option<(bool, String)>,
+    /// The last check's error in full.
+    pub error: Option<String>,
+}
+
+impl Default for DriftTab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DriftTab {
+    pub fn new() -> Self {
+        Self {
+            files: Vec::new(),
+            models: Vec::new(),
+            model: 0,
+            reference: 0,
+            current: 0,
+            reference_period: String::new(),
+            current_period: String::new(),
+            editing: None,
+            pending: None,
+            running: false,
+            progress: (0, 0, String::new()),
+            report: None,
+            html: None,
+            table: TableState::default(),
+            past: Vec::new(),
+            past_cursor: None,
+            past_requested: None,
+            message: None,
+            error: None,
+        }
+    }
+
+    /// The files of `data/` and the registered models; the first time, a sensible pair: the
+    /// first file against a later one whose name says so (the sample's drifted half-year).
+    pub fn set_choices(&mut self, files: Vec<String>, models: Vec<String>) {
+        let first = self.files.is_empty();
+        let keep = |list: &[String], index: usize, new: &[String]| {
+            list.get(index)
+                .and_then(|name| new.iter().position(|n| n == name))
+        };
+        let reference = keep(&self.choices(true), self.reference, &files);
+        let current = keep(&self.choices(false), self.current, &files);
+        self.files = files;
+        self.models = models;
+        self.model = self.model.min(self.models.len());
+        if first {
+            // A later period (the sample's `_2024h1`) against the file it continues.
+            let stem = |f: &str| {
+                std::path::Path::new(f)
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            };
+            let pair = self.files.iter().enumerate().find_map(|(c, current)| {
+                self.files
+                    .iter()
+                    .position(|reference| {
+                        reference != current
+                            && !stem(reference).is_empty()
+                            && stem(current).starts_with(&format!("{}_", stem(reference)))
+                            && reference.rsplit('.').next() == current.rsplit('.').next()
+                    })
+                    .map(|r| (r, c))
+            });
+            (self.reference, self.current) = pair.unwrap_or((0, self.files.len().min(1)));
+        } else {
+            self.reference = reference.unwrap_or(self.reference);
+            self.current = current.unwrap_or(self.current);
+        }
+    }
+
+    pub fn reload_past(&mut self, store: &RunStore) {
+        match store.drift_reports(50) {
+            Ok(rows) => self.past = rows,
+            Err(e) => self.message = Some((true, format!("reading past reports: {e}"))),
+        }
+    }
+
+    /// The choices of one side: the files, plus the model's training data (reference) or its
+    /// logged predictions (current) when a model is chosen.
+    pub fn choices(&self, reference: bool) -> Vec<String> {
+        let mut choices = self.files.clone();
+        if self.model > 0 {
+            choices.push(if reference { TRAINING_DATA } else { LOGGED }.to_string());
+        }
+        choices
+    }
+
+    pub fn chosen_model(&self) -> Option<&str> {
+        self.model
+            .checked_sub(1)
+            .and_then(|i| self.models.get(i))
+            .map(String::as_str)
+    }
+
+    fn side_spec(&self, reference: bool) -> Option<String> {
+        let choices = self.choices(reference);
+        let (index, period) = if reference {
+            (self.reference, &self.reference_period)
+        } else {
+            (self.current, &self.current_period)
+        };
+        let choice = choices.get(index)?;
+        Some(match choice.as_str() {
+            TRAINING_DATA => return None,
+            LOGGED => "logged".to_string(),
+            file if period.trim().is_empty() => file.to_string(),
+            file => format!("{file}@{}", period.trim()),
+        })
+    }
+
+    /// The request the form describes.
+    pub fn request(&self) -> Result<DriftRequest, String> {
+        if self.files.is_empty() {
+            return Err("no dataset in data/ to check".into());
+        }
+        let current = self
+            .side_spec(false)
+            .ok_or_else(|| "choose the current data".to_string())?;
+        let reference = self.side_spec(true);
+        if reference.is_none() && self.chosen_model().is_none() {
+            return Err("choose the reference data".into());
+        }
+        Ok(DriftRequest {
+            reference,
+            current,
+            model: self.chosen_model().map(String::from),
+            ..DriftRequest::default()
+        })
+    }
+
+    /// Takes the check the event loop should start.
+    pub fn take_pending(&mut self) -> Option<DriftRequest> {
+        self.pending.take()
+    }
+
+    /// Reads a past report the keys asked for (the App owns the store).
+    pub fn service(&mut self, store: &RunStore) {
+        let Some(id) = self.past_requested.take() else {
+            return;
+        };
+        match store.drift_report_json(id) {
+            Ok(Some(json)) => match serde_json::from_str::<DriftReport>(&json) {
+                Ok(report) => {
+                    self.html = self
+                        .past
+                        .iter()
+                        .find(|r| r.id == id)
+                        .and_then(|r| r.html_path.clone());
+                    self.show(report);
+                    self.message = Some((false, format!("past report {id}")));
+                }
+                Err(e) => self.message = Some((true, format!("report {id} does not read: {e}"))),
+            },
+            Ok(None) => self.message = Some((true, format!("no report {id}"))),
+            Err(e) => self.message = Some((true, e.to_string())),
+        }
+    }
+
+    fn show(&mut self, report: DriftReport) {
+        // Drifted columns first, as in the HTML report.
+        let mut report = report;
+        report.columns.sort_by_key(|c| !c.drifted);
+        self.table.select((!report.columns.is_empty()).then_some(0));
+        self.report = Some(report);
+    }
+
+    pub fn captures_text(&self) -> bool {
+        self.editing.is_some()
+    }
+
+    fn step(index: &mut usize, len: usize, forward: bool) {
+        if len == 0 {
+            return;
+        }
+        *index = if forward {
+            (*index + 1) % len
+        } else {
+            (*index + len - 1) % len
+        };
+    }
+
+    fn edit_key(&mut self, key: &KeyEvent, field: PeriodField) {
+        let text = match field {
+            PeriodField::Reference => &mut self.reference_period,
+            PeriodField::Current => &mut self.current_period,
+        };
+        match key.code {
+            KeyCode::Enter | KeyCode::Esc => self.editing = None,
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => text.clear(),
+            KeyCode::Char(c)
+                if !key.modifiers.contains(KeyModifiers::CONTROL) && text.len() < 40 =>
+            {
+                text.push(c);
+            }
+            _ => {}
+        }
+        // Checked as typed: a period that does not parse says so before Enter.
+        self.message = match text.trim() {
+            "" => None,
+            t => crate::drift::source::Period::parse(t)
+                .err()
+                .map(|e| (true, e)),
+        };
+    }
+}
+
+impl Component for DriftTab {
+    fn handle_key(&mut self, key: &KeyEvent) -> EventState {
+        if let Some(field) = self.editing {
+            self.edit_key(key, field);
+            return EventState::Consumed;
+        }
+        let Some(command) = lookup(DRIFT_KEYS, key) else {
+            return EventState::NotConsumed;
+        };
+        let columns = self.report.as_ref().map_or(0, |r| r.columns.len());
+        match command {
+            DriftCommand::Down if columns > 0 => {
+                let next = self
+                    .table
+                    .selected()
+                    .map_or(0, |i| (i + 1).min(columns - 1));
+                self.table.select(Some(next));
+            }
+            DriftCommand::Up if columns > 0 => {
+                let next = self.table.selected().map_or(0, |i| i.saturating_sub(1));
+                self.table.select(Some(next));
+            }
+            DriftCommand::Down | DriftCommand::Up => {}
+            DriftCommand::NextReference | DriftCommand::PreviousReference => {
+                let len = self.choices(true).len();
+                Self::step(
+                    &mut self.reference,
+                    len,
+                    command == DriftCommand::NextReference,
+                );
+            }
+            DriftCommand::NextCurrent | DriftCommand::PreviousCurrent => {
+                let len = self.choices(false).len();
+                Self::step(&mut self.current, len, command == DriftCommand::NextCurrent);
+            }
+            DriftCommand::NextModel => {
+                self.model = (self.model + 1) % (self.models.len() + 1);
+                let (r, c) = (self.choices(true).len(), self.choices(false).len());
+                self.reference = self.reference.min(r.saturating_sub(1));
+                self.current = self.current.min(c.saturating_sub(1));
+            }
+            DriftCommand::ReferencePeriod => self.editing = Some(PeriodField::Reference),
+            DriftCommand::CurrentPeriod => self.editing = Some(PeriodField::Current),
+            DriftCommand::Run if self.running => {}
+            DriftCommand::Run => match self.request() {
+                Ok(request) => {
+                    self.running = true;
+                    self.progress = (0, 0, String::new());
+                    self.message = None;
+                    self.pending = Some(request);
+                }
+                Err(problem) => self.message = Some((true, problem)),
+            },
+            DriftCommand::PastReport => {
+                if self.past.is_empty() {
+                    self.message = Some((false, "no past report yet".into()));
+                } else {
+                    let next = self.past_cursor.map_or(0, |i| (i + 1) % self.past.len());
+                    self.past_cursor = Some(next);
+                    self.past_requested = Some(self.past[next].id);
+                }
+            }
+        }
+        EventState::Consumed
+    }
+
+    fn update(&mut self, action: Action) -> Option<Action> {
+        match action {
+            Action::DriftProgress {
+                done,
+                total,
+                column,
+            } => {
+                self.progress = (done, total, column);
+                None
+            }
+            Action::DriftDone(result) => {
+                self.running = false;
+                match *result {
+                    Ok(outcome) => {
+                        let DriftOutcome {
+                            report,
+                            html_shown,
+                            report_id,
+                            ..
+                        } = outcome;
+                        self.message =
+                            Some((false, format!("report {report_id} written to {html_shown}")));
+                        self.html = Some(html_shown);
+                        self.past_cursor = None;
+                        self.error = None;
+                        self.show(report);
+                    }
+                    Err(e) => {
+                        // The whole error (a schema difference lists every column) is shown
+                        // where the table would be.
+                        self.report = None;
+                        self.message = Some((true, e.lines().next().unwrap_or("").to_string()));
+                        self.error = Some(e);
+                    }
+                }
+                None
+            }
+            other => Some(other),
+        }
+    }
+
+    fn render(&mut self, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spinner: char) {
+        super::drift_view::render(self, frame, area, theme, spinner);
+    }
+
+    fn commands(&self) -> Vec<KeyHelp> {
+        help_of(DRIFT_KEYS)
+            .into_iter()
+            .filter(|k| !k.keys.is_empty())
+            .collect()
+    }
+
+    fn title(&self) -> &'static str {
+        "Drift"
+    }
+}
