@@ -33,7 +33,29 @@ pub fn render_help(
     lines.extend(pane_keys.iter().map(line));
     lines.push(Line::from(""));
     lines.push(Line::styled("Everywhere", theme.header));
-    lines.extend(global_keys.iter().map(line));
+    // The tab keys (single digits) take one line: their names are in the top bar.
+    let tabs: Vec<&KeyHelp> = global_keys
+        .iter()
+        .filter(|k| k.keys.len() == 1 && k.keys.chars().all(|c| c.is_ascii_digit()))
+        .collect();
+    if let (Some(first), Some(last)) = (tabs.first(), tabs.last()) {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!(
+                    "  {:<key_width$}  ",
+                    format!("{} … {}", first.keys, last.keys)
+                ),
+                theme.key,
+            ),
+            Span::raw("the tabs, as numbered in the top bar"),
+        ]));
+    }
+    lines.extend(
+        global_keys
+            .iter()
+            .filter(|k| !tabs.iter().any(|t| t.keys == k.keys))
+            .map(line),
+    );
     let width = lines.iter().map(|l| l.width()).max().unwrap_or(20) as u16 + 4;
     let height = lines.len() as u16 + 2;
     let [vertical] = Layout::vertical([Constraint::Length(height.min(area.height))])
