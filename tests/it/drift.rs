@@ -500,6 +500,45 @@ fn a_model_is_checked_against_its_training_data_by_fingerprint() {
         .map(|c| c["column"].as_str().expect("name"))
         .collect();
     assert!(tested.contains(&"units"), "the target too: {tested:?}");
+
+    // The records the HTTP endpoint logged, as the current side (no target there).
+    let mut store = shelfcast::store::RunStore::open(&root.join("runs.db")).expect("store");
+    let version = store
+        .model_version("promo", 1)
+        .expect("query")
+        .expect("version");
+    let rows: Vec<(String, String)> = (0..300)
+        .map(|i| {
+            let input = serde_json::json!({"week": "2022-11-07", "store": format!("S{}", i % 2),
+                "item": format!("I{}", i % 2), "category": if i % 2 == 0 { "Dairy" } else { "Snacks" },
+                "price": 4.0 + (i % 3) as f64, "promo": i % 4 == 0, "constant": "same"});
+            (input.to_string(), "{\"value\": 10.0}".to_string())
+        })
+        .collect();
+    store.log_predictions(version.id, &rows).expect("log");
+    drop(store);
+    let (output, report) = drift_json(
+        &root,
+        &["--model", "promo@champion", "--current", "logged:7d"],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+    assert_eq!(report["current"]["rows"], 300);
+    assert!(
+        report["current"]["label"]
+            .as_str()
+            .is_some_and(|l| l.starts_with("predictions logged for promo version 1 since")),
+        "{report}"
+    );
+    let price = report["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .find(|c| c["column"] == "price")
+        .expect("price");
+    assert_eq!(
+        price["drifted"], true,
+        "logged prices 4-6 against 2-3.5: {price}"
+    );
     // The training file changes: the model's reference is refused, naming the file.
     let mut bytes = std::fs::read(root.join("data/sales.csv")).expect("read");
     bytes.extend_from_slice(b"2099-01-05,S0,I0,Dairy,2.5,0,same,10\n");
@@ -519,4 +558,49 @@ fn a_model_is_checked_against_its_training_data_by_fingerprint() {
         stderr.contains("data/sales.csv: the file changed since promo version 1 was trained on it"),
         "{stderr}"
     );
+}
+
+/// The HTML report opens in a headless browser and draws its charts: Debian's Chromium takes a
+/// screenshot (skipped, saying why, where Chromium is not installed). A blank page of this size
+/// compresses to a few KB; one with the tables and eleven charts does not.
+#[test]
+fn the_html_report_renders_with_its_charts_in_headless_chromium() {
+    let chromium = std::path::Path::new("/usr/bin/chromium");
+    if !chromium.exists() {
+        println!("SKIP html in a browser: /usr/bin/chromium is absent (apt-get install chromium)");
+        return;
+    }
+    let (_tmp, root) = project();
+    shelfcast::data::sample::write_sample(&root.join("data"), 42).expect("sample");
+    let html = root.join("reports/sample.html");
+    let output = shelfcast(
+        &root,
+        &[
+            "drift",
+            "--reference",
+            "data/sales_weekly.csv",
+            "--current",
+            "data/sales_weekly_2024h1.csv",
+            "--html",
+            html.to_str().expect("path"),
+        ],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+    let shot = root.join("shot.png");
+    let status = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1280,2400",
+        ])
+        .arg(format!("file://{}", html.display()))
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("chromium");
+    assert!(status.success());
+    let bytes = std::fs::metadata(&shot).expect("screenshot").len();
+    println!("screenshot {bytes} bytes of {}", html.display());
+    assert!(bytes > 60_000, "a near-blank screenshot: {bytes} bytes");
 }
