@@ -1,6 +1,7 @@
 """Evidently's data-drift preset on two periods of one file: the anchor of `shelfcast bench drift`.
 
-Usage: evidently_drift.py FILE DATE_COLUMN REF_FIRST REF_LAST CUR_FIRST CUR_LAST NUMERIC CATEGORICAL HTML_OUT
+Usage: evidently_drift.py REF_FILE CUR_FILE DATE_COLUMN REF_FIRST REF_LAST CUR_FIRST CUR_LAST NUMERIC CATEGORICAL HTML_OUT
+(an empty FIRST / LAST keeps every row of that file)
 (NUMERIC and CATEGORICAL: comma-separated column lists, the types Shelfcast tests them as, so
 both tools test the same columns the same way). Prints key=value lines; SKIP when Evidently is
 missing or does not import (0.7 needs pandas < 3: use a virtualenv and
@@ -20,19 +21,32 @@ except Exception as e:  # ImportError, or Evidently 0.7 failing on pandas 3
           "SHELFCAST_EVIDENTLY_PYTHON to its python")
     sys.exit(0)
 
-(path, date_column, ref_first, ref_last, cur_first, cur_last, numeric, categorical,
- html_out) = sys.argv[1:10]
+(ref_path, cur_path, date_column, ref_first, ref_last, cur_first, cur_last, numeric, categorical,
+ html_out) = sys.argv[1:11]
 numeric = [c for c in numeric.split(",") if c]
 categorical = [c for c in categorical.split(",") if c]
 columns = numeric + categorical
 
 started = time.perf_counter()
-frame = pd.read_csv(path, parse_dates=[date_column],
-                    dtype={c: str for c in categorical if c != date_column}, low_memory=False)
-# Integers kept as categories were read as text above; Shelfcast counts the same levels.
-dates = frame[date_column]
-reference = frame[(dates >= ref_first) & (dates <= ref_last)][columns]
-current = frame[(dates >= cur_first) & (dates <= cur_last)][columns]
+
+
+def read(path):
+    return pd.read_csv(path, parse_dates=[date_column],
+                       dtype={c: str for c in categorical if c != date_column}, low_memory=False)
+
+
+def period(frame, first, last):
+    if not first:
+        return frame[columns]
+    dates = frame[date_column]
+    return frame[(dates >= first) & (dates <= last)][columns]
+
+
+# Integers kept as categories are read as text; Shelfcast counts the same levels.
+reference_file = read(ref_path)
+current_file = reference_file if cur_path == ref_path else read(cur_path)
+reference = period(reference_file, ref_first, ref_last)
+current = period(current_file, cur_first, cur_last)
 loaded = time.perf_counter()
 
 definition = DataDefinition(numerical_columns=numeric, categorical_columns=categorical)

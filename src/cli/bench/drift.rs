@@ -14,30 +14,49 @@ use crate::drift::source::{Period, filter_period};
 use crate::drift::{ColumnKind, DriftOptions, check_drift, column_kinds};
 
 struct Case {
-    file: &'static str,
+    /// The reference file, in the shared data folder (or the sample's, for `sample`).
+    reference_file: &'static str,
+    current_file: &'static str,
     date: &'static str,
-    reference: &'static str,
-    current: &'static str,
+    /// A period of each file, or all its rows.
+    reference: Option<&'static str>,
+    current: Option<&'static str>,
+    /// The sample's files, written for the bench (drift by construction, so verdicts differ).
+    sample: bool,
 }
 
-const CASES: [Case; 3] = [
+const CASES: [Case; 4] = [
     Case {
-        file: "rossmann_train.csv",
+        reference_file: "rossmann_train.csv",
+        current_file: "rossmann_train.csv",
         date: "Date",
-        reference: "2013",
-        current: "2014",
+        reference: Some("2013"),
+        current: Some("2014"),
+        sample: false,
     },
     Case {
-        file: "rossmann_train.csv",
+        reference_file: "rossmann_train.csv",
+        current_file: "rossmann_train.csv",
         date: "Date",
-        reference: "2013-01..2014-12",
-        current: "2015",
+        reference: Some("2013-01..2014-12"),
+        current: Some("2015"),
+        sample: false,
     },
     Case {
-        file: "store_item_demand_train.csv",
+        reference_file: "store_item_demand_train.csv",
+        current_file: "store_item_demand_train.csv",
         date: "date",
-        reference: "2016",
-        current: "2017",
+        reference: Some("2016"),
+        current: Some("2017"),
+        sample: false,
+    },
+    Case {
+        reference_file: "sales_weekly.csv",
+        current_file: "sales_weekly_2024h1.csv",
+        date: "week_start",
+        reference: None,
+        current: None,
+        sample: true,
     },
 ];
 
@@ -68,19 +87,49 @@ pub fn bench_drift(data_dir: &Path, repeat: usize) -> anyhow::Result<()> {
     let python = std::env::var("SHELFCAST_EVIDENTLY_PYTHON").unwrap_or_else(|_| "python3".into());
     let mut ratios = Vec::new();
     let mut all_agree = true;
+    // Its own folder: each case's Evidently folder is removed after it.
+    let sample_dir =
+        std::env::temp_dir().join(format!("shelfcast-bench-sample-{}", std::process::id()));
+    crate::data::sample::write_sample(&sample_dir, 42)?;
     for case in &CASES {
-        let path = data_dir.join(case.file);
+        let folder = if case.sample {
+            sample_dir.as_path()
+        } else {
+            data_dir
+        };
+        let reference_path = folder.join(case.reference_file);
+        let current_path = folder.join(case.current_file);
         let started = Instant::now();
-        let (frame, _) =
-            load(&path, DataFormat::Csv).with_context(|| format!("reading {}", path.display()))?;
-        let reference_period = Period::parse(case.reference).map_err(anyhow::Error::msg)?;
-        let current_period = Period::parse(case.current).map_err(anyhow::Error::msg)?;
-        let reference = filter_period(&frame, case.date, reference_period)?;
-        let current = filter_period(&frame, case.date, current_period)?;
+        let read = |path: &Path| {
+            load(path, DataFormat::Csv)
+                .map(|(frame, _)| frame)
+                .with_context(|| format!("reading {}", path.display()))
+        };
+        let reference_frame = read(&reference_path)?;
+        let current_frame = if current_path == reference_path {
+            reference_frame.clone()
+        } else {
+            read(&current_path)?
+        };
+        let periods =
+            |p: Option<&str>| p.map(Period::parse).transpose().map_err(anyhow::Error::msg);
+        let (reference_period, current_period) = (periods(case.reference)?, periods(case.current)?);
+        let reference = match reference_period {
+            Some(p) => filter_period(&reference_frame, case.date, p)?,
+            None => reference_frame,
+        };
+        let current = match current_period {
+            Some(p) => filter_period(&current_frame, case.date, p)?,
+            None => current_frame,
+        };
         let load_time = started.elapsed();
+        let side = |file: &str, period: Option<&str>| match period {
+            Some(p) => format!("{file} @ {p}"),
+            None => file.to_string(),
+        };
         let labels = (
-            format!("{} @ {}", case.file, case.reference),
-            format!("{} @ {}", case.file, case.current),
+            side(case.reference_file, case.reference),
+            side(case.current_file, case.current),
         );
         let mut times = Vec::new();
         let mut report = None;
@@ -99,11 +148,10 @@ pub fn bench_drift(data_dir: &Path, repeat: usize) -> anyhow::Result<()> {
         let check_time = median(&mut times);
         let html = report_html(&report, "bench")?;
         println!(
-            "\n{}: {} ({} rows) against {} ({} rows), {} columns tested",
-            case.file,
-            case.current,
+            "\n{} ({} rows) against {} ({} rows), {} columns tested",
+            labels.1,
             current.height(),
-            case.reference,
+            labels.0,
             reference.height(),
             report.columns.len()
         );
@@ -122,12 +170,13 @@ pub fn bench_drift(data_dir: &Path, repeat: usize) -> anyhow::Result<()> {
             &python,
             &benches_dir().join("evidently_drift.py"),
             &[
-                &path.to_string_lossy(),
+                &reference_path.to_string_lossy(),
+                &current_path.to_string_lossy(),
                 case.date,
-                &reference_period.first.to_string(),
-                &reference_period.last.to_string(),
-                &current_period.first.to_string(),
-                &current_period.last.to_string(),
+                &reference_period.map_or(String::new(), |p| p.first.to_string()),
+                &reference_period.map_or(String::new(), |p| p.last.to_string()),
+                &current_period.map_or(String::new(), |p| p.first.to_string()),
+                &current_period.map_or(String::new(), |p| p.last.to_string()),
                 &list(ColumnKind::Numeric),
                 &list(ColumnKind::Categorical),
                 &evidently_html.to_string_lossy(),
@@ -204,6 +253,7 @@ pub fn bench_drift(data_dir: &Path, repeat: usize) -> anyhow::Result<()> {
             Err(reason) => println!("  Evidently: SKIP {reason}"),
         }
     }
+    let _ = std::fs::remove_dir_all(&sample_dir);
     if !ratios.is_empty() {
         let min = ratios.iter().copied().fold(f64::INFINITY, f64::min);
         println!(
