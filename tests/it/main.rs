@@ -8,6 +8,7 @@ mod data;
 mod drift;
 mod e2e;
 mod e2e_compare;
+mod e2e_drift;
 mod e2e_predict;
 mod e2e_train;
 mod ml_features;
