@@ -246,24 +246,48 @@ pub struct LevelCounts {
     pub current: Vec<f64>,
 }
 
+/// Counts each key in both samples: (the first value seen with the key, reference count,
+/// current count), in order of first sight. A few levels (flags, weekdays, regions) are found
+/// faster by a look along a short list than by hashing every row; more go to a map.
+fn count_levels<V: Copy, K: Eq + std::hash::Hash + Copy>(
+    reference: impl Iterator<Item = V>,
+    current: impl Iterator<Item = V>,
+    key_of: impl Fn(V) -> K,
+) -> Vec<(V, f64, f64)> {
+    const SHORT_LIST: usize = 16;
+    let mut keys: Vec<K> = Vec::new();
+    let mut index: HashMap<K, usize> = HashMap::new();
+    let mut counts: Vec<(V, f64, f64)> = Vec::new();
+    for (value, side) in reference.map(|v| (v, 0)).chain(current.map(|v| (v, 1))) {
+        let key = key_of(value);
+        let i = match keys.iter().position(|k| *k == key) {
+            Some(i) => i,
+            None if keys.len() < SHORT_LIST => {
+                keys.push(key);
+                index.insert(key, counts.len());
+                counts.push((value, 0.0, 0.0));
+                counts.len() - 1
+            }
+            None => *index.entry(key).or_insert_with(|| {
+                counts.push((value, 0.0, 0.0));
+                counts.len() - 1
+            }),
+        };
+        if side == 0 {
+            counts[i].1 += 1.0;
+        } else {
+            counts[i].2 += 1.0;
+        }
+    }
+    counts
+}
+
 impl LevelCounts {
     pub fn new<'a>(
         reference: impl Iterator<Item = &'a str>,
         current: impl Iterator<Item = &'a str>,
     ) -> Self {
-        let mut index: HashMap<&str, usize> = HashMap::new();
-        let mut counts: Vec<(&str, f64, f64)> = Vec::new();
-        for (value, side) in reference.map(|v| (v, 0)).chain(current.map(|v| (v, 1))) {
-            let i = *index.entry(value).or_insert_with(|| {
-                counts.push((value, 0.0, 0.0));
-                counts.len() - 1
-            });
-            if side == 0 {
-                counts[i].1 += 1.0;
-            } else {
-                counts[i].2 += 1.0;
-            }
-        }
+        let mut counts = count_levels(reference, current, |v| v);
         // Sorted by level: results do not depend on the order rows arrive in.
         counts.sort_by(|a, b| a.0.cmp(b.0));
         Self {
@@ -273,39 +297,13 @@ impl LevelCounts {
         }
     }
 
-    /// Levels of numbers (sorted by value), counted by their bits.
+    /// Levels of numbers (sorted by value), counted by their bits (-0.0 and 0.0 are one).
     pub fn from_numbers(reference: &[f64], current: &[f64]) -> Self {
-        let mut index: HashMap<u64, usize> = HashMap::new();
-        let mut counts: Vec<(f64, f64, f64)> = Vec::new();
-        // A few levels (flags, weekdays) are found faster by a look along a short list than
-        // by hashing every row.
-        let mut keys: Vec<u64> = Vec::new();
-        for (value, side) in reference
-            .iter()
-            .map(|v| (*v, 0))
-            .chain(current.iter().map(|v| (*v, 1)))
-        {
-            // -0.0 and 0.0 are one level.
-            let key = if value == 0.0 { 0 } else { value.to_bits() };
-            let i = match keys.iter().position(|k| *k == key) {
-                Some(i) => i,
-                None if keys.len() < 16 => {
-                    keys.push(key);
-                    index.insert(key, counts.len());
-                    counts.push((value, 0.0, 0.0));
-                    counts.len() - 1
-                }
-                None => *index.entry(key).or_insert_with(|| {
-                    counts.push((value, 0.0, 0.0));
-                    counts.len() - 1
-                }),
-            };
-            if side == 0 {
-                counts[i].1 += 1.0;
-            } else {
-                counts[i].2 += 1.0;
-            }
-        }
+        let mut counts = count_levels(
+            reference.iter().copied(),
+            current.iter().copied(),
+            |v: f64| if v == 0.0 { 0 } else { v.to_bits() },
+        );
         counts.sort_by(|a, b| a.0.total_cmp(&b.0));
         Self {
             levels: counts.iter().map(|c| format!("{}", c.0)).collect(),

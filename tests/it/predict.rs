@@ -172,39 +172,19 @@ fn batch_files_report_every_bad_row_and_write_nothing_unless_told_to_skip() {
     assert_eq!(written.lines().count(), 721);
 
     // The interval covers about 90% of the held-out weeks (the last 8 of 60).
-    let rows: Vec<Vec<&str>> = written
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').collect())
-        .collect();
-    let col = |name: &str| header.split(',').position(|c| c == name).expect(name);
-    let (week, units, low, high) = (
-        col("week"),
-        col("units"),
-        col("prediction_low_90"),
-        col("prediction_high_90"),
-    );
-    let held_out: Vec<&Vec<&str>> = rows.iter().filter(|r| r[week] >= "2023-01-02").collect();
-    let covered = held_out
-        .iter()
-        .filter(|r| {
-            let (u, l, h): (f64, f64, f64) = (
-                r[units].parse().unwrap_or(f64::NAN),
-                r[low].parse().unwrap_or(f64::NAN),
-                r[high].parse().unwrap_or(f64::NAN),
-            );
-            u >= l && u <= h
-        })
-        .count();
-    let coverage = covered as f64 / held_out.len() as f64;
-    println!(
-        "interval coverage on {} held-out rows: {coverage:.3}",
-        held_out.len()
-    );
-    assert!(held_out.len() >= 90, "{}", held_out.len());
+    let (held_out, coverage) = interval_coverage(&written, |week| week >= "2023-01-02");
+    println!("interval coverage on {held_out} held-out rows: {coverage:.3}");
+    assert!(held_out >= 90, "{held_out}");
+    let low = header
+        .split(',')
+        .position(|c| c == "prediction_low_90")
+        .expect("low");
     assert!(
-        rows.iter()
-            .all(|r| r[low].parse::<f64>().is_ok_and(|l| l >= 0.0)),
+        written.lines().skip(1).all(|r| r
+            .split(',')
+            .nth(low)
+            .and_then(|l| l.parse::<f64>().ok())
+            .is_some_and(|l| l >= 0.0)),
         "units were never negative in training: neither is an interval's low end"
     );
     assert!((0.8..=1.0).contains(&coverage), "coverage {coverage}");
@@ -231,29 +211,9 @@ fn batch_files_report_every_bad_row_and_write_nothing_unless_told_to_skip() {
     );
     assert!(output.status.success(), "{}", describe(&output));
     let written = std::fs::read_to_string(&future_out).expect("output");
-    let header = written.lines().next().expect("header");
-    let col = |name: &str| header.split(',').position(|c| c == name).expect(name);
-    let (units, low, high) = (
-        col("units"),
-        col("prediction_low_90"),
-        col("prediction_high_90"),
-    );
-    let rows: Vec<Vec<&str>> = written
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').collect())
-        .collect();
-    let number = |t: &str| t.parse::<f64>().unwrap_or(f64::NAN);
-    let covered = rows
-        .iter()
-        .filter(|r| number(r[units]) >= number(r[low]) && number(r[units]) <= number(r[high]))
-        .count();
-    let coverage = covered as f64 / rows.len() as f64;
-    println!(
-        "interval coverage on {} unseen rows: {coverage:.3}",
-        rows.len()
-    );
-    assert_eq!(rows.len(), 16 * 12);
+    let (unseen, coverage) = interval_coverage(&written, |_| true);
+    println!("interval coverage on {unseen} unseen rows: {coverage:.3}");
+    assert_eq!(unseen, 16 * 12);
     assert!((0.8..=1.0).contains(&coverage), "coverage {coverage}");
 
     // Bad rows: each reported with its row, column and reason; nothing written.
@@ -307,4 +267,29 @@ fn batch_files_report_every_bad_row_and_write_nothing_unless_told_to_skip() {
     assert!(output.status.success(), "{}", describe(&output));
     assert!(String::from_utf8_lossy(&output.stdout).contains("3 rows predicted"));
     assert!(bad_out.exists());
+}
+
+/// Of the rows of a predicted CSV whose week passes `keep`: how many, and the share whose units
+/// fall inside the 90% interval.
+fn interval_coverage(csv: &str, keep: impl Fn(&str) -> bool) -> (usize, f64) {
+    let header = csv.lines().next().expect("header");
+    let col = |name: &str| header.split(',').position(|c| c == name).expect(name);
+    let (week, units, low, high) = (
+        col("week"),
+        col("units"),
+        col("prediction_low_90"),
+        col("prediction_high_90"),
+    );
+    let number = |t: &str| t.parse::<f64>().unwrap_or(f64::NAN);
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|r| keep(r[week]))
+        .collect();
+    let covered = rows
+        .iter()
+        .filter(|r| number(r[units]) >= number(r[low]) && number(r[units]) <= number(r[high]))
+        .count();
+    (rows.len(), covered as f64 / rows.len() as f64)
 }

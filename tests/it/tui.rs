@@ -34,8 +34,16 @@ pub(crate) fn settle(app: &mut App) {
     }
 }
 
-fn key(app: &mut App, code: KeyCode) {
+/// One key press, as the terminal sends it.
+pub(crate) fn key(app: &mut App, code: KeyCode) {
     app.handle_key(&KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+/// Each character of `text` as a key press.
+pub(crate) fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
 }
 
 pub(crate) fn draw(app: &mut App, width: u16, height: u16) -> Terminal<TestBackend> {

@@ -1,14 +1,11 @@
 //! The Compare tab in-process: each section as a TestBackend snapshot, the only-differences
 //! toggle, and an export whose SVG, Markdown and CSV exist and parse.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use shelfcast::tui::app::{App, Tab};
 
+use crate::tui::key;
 use crate::tui_train::{app_for, sales_fixture, seed_runs};
-
-fn key(app: &mut App, code: KeyCode) {
-    app.handle_key(&KeyEvent::new(code, KeyModifiers::NONE));
-}
 
 #[test]
 fn compare_sections_show_params_metrics_curves_importance_and_scatter_and_export() {

@@ -10,10 +10,7 @@ use shelfcast::tui::action::Action;
 use shelfcast::tui::app::{App, Tab};
 
 use crate::common::project;
-
-fn key(app: &mut App, code: KeyCode) {
-    app.handle_key(&KeyEvent::new(code, KeyModifiers::NONE));
-}
+use crate::tui::key;
 
 fn draw(app: &mut App) -> ratatui::Terminal<ratatui::backend::TestBackend> {
     crate::tui::draw(app, 130, 34)

@@ -1,21 +1,12 @@
 //! The Models tab and registering from the Runs tab, in-process: register two runs by keys,
 //! promote, roll back and archive with a yes each, and the registry shows every move.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use shelfcast::store::RunStore;
 use shelfcast::tui::app::{App, Tab};
 
 use crate::common::{sales_project, train_sales};
-
-fn key(app: &mut App, code: KeyCode) {
-    app.handle_key(&KeyEvent::new(code, KeyModifiers::NONE));
-}
-
-fn typed(app: &mut App, text: &str) {
-    for c in text.chars() {
-        key(app, KeyCode::Char(c));
-    }
-}
+use crate::tui::{key, typed};
 
 fn screen(app: &mut App) -> String {
     crate::tui::screen_text(&crate::tui::draw(app, 120, 24))

@@ -15,16 +15,7 @@ use shelfcast::tui::app::{App, Tab};
 use shelfcast::tui::panes::predict::load_model;
 
 use crate::common::{describe, sales_project, shelfcast, train_sales};
-
-fn key(app: &mut App, code: KeyCode) {
-    app.handle_key(&KeyEvent::new(code, KeyModifiers::NONE));
-}
-
-fn typed(app: &mut App, text: &str) {
-    for c in text.chars() {
-        key(app, KeyCode::Char(c));
-    }
-}
+use crate::tui::{key, typed};
 
 fn screen(app: &mut App) -> String {
     crate::tui::screen_text(&draw(app))

@@ -4,17 +4,8 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use shelfcast::store::RunStore;
 
+use crate::tui::{key, typed};
 use crate::tui_train::{app_for, sales_fixture, seed_runs};
-
-fn key(app: &mut shelfcast::tui::app::App, code: KeyCode) {
-    app.handle_key(&KeyEvent::new(code, KeyModifiers::NONE));
-}
-
-fn typed(app: &mut shelfcast::tui::app::App, text: &str) {
-    for c in text.chars() {
-        key(app, KeyCode::Char(c));
-    }
-}
 
 fn screen(app: &mut shelfcast::tui::app::App) -> String {
     crate::tui::screen_text(&crate::tui::draw(app, 110, 20))

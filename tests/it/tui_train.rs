@@ -12,15 +12,12 @@ use shelfcast::store::{MetricPoint, NewRun, QueuedRun, RunStatus, RunStore};
 use shelfcast::tui::app::{App, Tab};
 
 use crate::common::{fixtures, project};
+use crate::tui::key;
 
 pub(crate) fn app_for(root: &std::path::Path) -> App {
     let mut app = crate::tui::app_for(root);
     crate::tui::settle(&mut app);
     app
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    app.handle_key(&KeyEvent::new(code, KeyModifiers::NONE));
 }
 
 fn keys(app: &mut App, text: &str) {
