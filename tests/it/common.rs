@@ -132,3 +132,25 @@ pub fn train_sales(root: &Path, holdout: usize, extra: &[&str]) {
     let output = shelfcast(root, &args);
     assert!(output.status.success(), "{args:?}: {}", describe(&output));
 }
+
+/// Trains gradient boosting (Poisson, `rounds` rounds) on the sample's `sales_weekly.csv` with
+/// its last 26 weeks held out, through the real CLI, and waits for it.
+pub fn train_sample(root: &Path, rounds: usize) {
+    let rounds = format!("rounds={rounds}");
+    let args = [
+        "train",
+        "--data",
+        "data/sales_weekly.csv",
+        "--target",
+        "units_sold",
+        "--split",
+        "time:week_start:26",
+        "--param",
+        "objective=poisson",
+        "--param",
+        &rounds,
+        "--wait",
+    ];
+    let output = shelfcast(root, &args);
+    assert!(output.status.success(), "{}", describe(&output));
+}

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::common::{describe, shelfcast};
+use crate::common::train_sample;
 use crate::e2e::Tmux;
 
 /// The uplift % on the what-if line "on at {depth}% off".
@@ -48,24 +48,7 @@ fn escape(tmux: &Tmux) {
 pub(crate) fn register_roll_back_and_predict(tmux: &Tmux, root: &Path) {
     let wait = Duration::from_secs(30);
     // A second, smaller run, from the command line (the TUI follows the store).
-    let output = shelfcast(
-        root,
-        &[
-            "train",
-            "--data",
-            "data/sales_weekly.csv",
-            "--target",
-            "units_sold",
-            "--split",
-            "time:week_start:26",
-            "--param",
-            "objective=poisson",
-            "--param",
-            "rounds=40",
-            "--wait",
-        ],
-    );
-    assert!(output.status.success(), "{}", describe(&output));
+    train_sample(root, 40);
     escape(tmux);
     tmux.keys(&["3"]);
     tmux.wait_for("both runs listed", wait, |s| s.contains("2 runs"));

@@ -140,19 +140,7 @@ fn batch_files_report_every_bad_row_and_write_nothing_unless_told_to_skip() {
     let (_tmp, root) = registered();
     let good = root.join("data/sales.csv");
     let out = root.join("predicted.csv");
-    let output = shelfcast(
-        &root,
-        &[
-            "predict",
-            "--model",
-            "sales@champion",
-            "--input",
-            good.to_str().expect("path"),
-            "--output",
-            out.to_str().expect("path"),
-            "--uplift",
-        ],
-    );
+    let output = predict_file(&root, "sales@champion", &good, &out, &["--uplift"]);
     assert!(output.status.success(), "{}", describe(&output));
     assert!(String::from_utf8_lossy(&output.stdout).contains("720 rows predicted"));
     let written = std::fs::read_to_string(&out).expect("output");
@@ -197,18 +185,7 @@ fn batch_files_report_every_bad_row_and_write_nothing_unless_told_to_skip() {
     text.extend(continued.lines().skip(1 + 60 * 12));
     std::fs::write(&future, text.join("\n") + "\n").expect("future file");
     let future_out = root.join("future_out.csv");
-    let output = shelfcast(
-        &root,
-        &[
-            "predict",
-            "--model",
-            "sales@champion",
-            "--input",
-            future.to_str().expect("path"),
-            "--output",
-            future_out.to_str().expect("path"),
-        ],
-    );
+    let output = predict_file(&root, "sales@champion", &future, &future_out, &[]);
     assert!(output.status.success(), "{}", describe(&output));
     let written = std::fs::read_to_string(&future_out).expect("output");
     let (unseen, coverage) = interval_coverage(&written, |_| true);
@@ -224,18 +201,7 @@ fn batch_files_report_every_bad_row_and_write_nothing_unless_told_to_skip() {
     let bad = root.join("bad.csv");
     std::fs::write(&bad, lines.join("\n") + "\n").expect("bad file");
     let bad_out = root.join("bad_out.parquet");
-    let output = shelfcast(
-        &root,
-        &[
-            "predict",
-            "--model",
-            "sales",
-            "--input",
-            bad.to_str().expect("path"),
-            "--output",
-            bad_out.to_str().expect("path"),
-        ],
-    );
+    let output = predict_file(&root, "sales", &bad, &bad_out, &[]);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -251,19 +217,7 @@ fn batch_files_report_every_bad_row_and_write_nothing_unless_told_to_skip() {
         "{stderr}"
     );
     assert!(!bad_out.exists());
-    let output = shelfcast(
-        &root,
-        &[
-            "predict",
-            "--model",
-            "sales",
-            "--input",
-            bad.to_str().expect("path"),
-            "--output",
-            bad_out.to_str().expect("path"),
-            "--skip-invalid",
-        ],
-    );
+    let output = predict_file(&root, "sales", &bad, &bad_out, &["--skip-invalid"]);
     assert!(output.status.success(), "{}", describe(&output));
     assert!(String::from_utf8_lossy(&output.stdout).contains("3 rows predicted"));
     assert!(bad_out.exists());
@@ -292,4 +246,23 @@ fn interval_coverage(csv: &str, keep: impl Fn(&str) -> bool) -> (usize, f64) {
         .filter(|r| number(r[units]) >= number(r[low]) && number(r[units]) <= number(r[high]))
         .count();
     (rows.len(), covered as f64 / rows.len() as f64)
+}
+
+/// `shelfcast predict --model MODEL --input INPUT --output OUTPUT EXTRA...`.
+fn predict_file(
+    root: &std::path::Path,
+    model: &str,
+    input: &std::path::Path,
+    output: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let (input, output) = (
+        input.to_str().expect("path"),
+        output.to_str().expect("path"),
+    );
+    let mut args = vec![
+        "predict", "--model", model, "--input", input, "--output", output,
+    ];
+    args.extend_from_slice(extra);
+    shelfcast(root, &args)
 }

@@ -460,24 +460,7 @@ fn gradient_boosting_on_the_sample_recovers_the_true_promotion_uplift_within_20_
     }
     let (_tmp, root) = project();
     shelfcast::data::sample::write_sample(&root.join("data"), 42).expect("sample");
-    let output = shelfcast(
-        &root,
-        &[
-            "train",
-            "--data",
-            "data/sales_weekly.csv",
-            "--target",
-            "units_sold",
-            "--split",
-            "time:week_start:26",
-            "--param",
-            "objective=poisson",
-            "--param",
-            "rounds=300",
-            "--wait",
-        ],
-    );
-    assert!(output.status.success(), "{}", describe(&output));
+    crate::common::train_sample(&root, 300);
     assert_sample_uplift_within(&root, 1, 0.20);
 }
 
