@@ -199,8 +199,15 @@ fn choice_for(
 
 fn level_chart(counts: &LevelCounts) -> Distribution {
     let (r, c) = level_shares(counts);
+    // The levels that moved most come first (a new store, a delisted item), then the largest;
+    // only the rest is summed into "other".
     let mut order: Vec<usize> = (0..counts.levels.len()).collect();
-    order.sort_by(|&a, &b| (r[b] + c[b]).total_cmp(&(r[a] + c[a])));
+    order.sort_by(|&a, &b| {
+        let moved = |i: usize| (r[i] - c[i]).abs();
+        moved(b)
+            .total_cmp(&moved(a))
+            .then((r[b] + c[b]).total_cmp(&(r[a] + c[a])))
+    });
     let (mut levels, mut reference, mut current) = (Vec::new(), Vec::new(), Vec::new());
     for &i in order.iter().take(CHART_LEVELS) {
         levels.push(counts.levels[i].clone());

@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{ColumnDrift, Distribution, DriftError, DriftReport, DriftTest};
 
@@ -115,26 +116,19 @@ pub fn column_svg(column: &ColumnDrift) -> Result<String, DriftError> {
                     .chain(current)
                     .fold(0.0f64, |a, b| a.max(*b));
                 let n = levels.len().max(1);
-                let names = levels.clone();
                 let mut chart = ChartBuilder::on(&root)
                     .margin(8)
                     .x_label_area_size(28)
                     .y_label_area_size(44)
                     .build_cartesian_2d(0.0..n as f64, 0.0..(top * 1.1).max(1e-9))
                     .map_err(|e| chart_error(&e))?;
+                // Each level's name is written under its pair of bars: the axis' own key
+                // points would land between bars once there are more than a dozen.
                 chart
                     .configure_mesh()
                     .disable_x_mesh()
+                    .x_labels(0)
                     .y_desc("share")
-                    .x_labels(n.min(12) * 2 + 1)
-                    .x_label_formatter(&|x| {
-                        let i = x.floor() as usize;
-                        if (x - x.floor() - 0.5).abs() < 0.01 && i < names.len() {
-                            names[i].chars().take(10).collect()
-                        } else {
-                            String::new()
-                        }
-                    })
                     .y_labels(4)
                     .draw()
                     .map_err(|e| chart_error(&e))?;
@@ -146,6 +140,18 @@ pub fn column_svg(column: &ColumnDrift) -> Result<String, DriftError> {
                             let x = i as f64 + offset;
                             Rectangle::new([(x, 0.0), (x + 0.4, *s)], colour.filled())
                         }))
+                        .map_err(|e| chart_error(&e))?;
+                }
+                let width = chart.plotting_area().dim_in_pixel().0 as f64 / n as f64;
+                let chars = ((width / 6.5) as usize).max(2);
+                let style = ("sans-serif", 11)
+                    .into_font()
+                    .color(&BLACK)
+                    .pos(Pos::new(HPos::Center, VPos::Top));
+                for (i, name) in levels.iter().enumerate() {
+                    let (x, y) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
+                    let text: String = name.chars().take(chars).collect();
+                    root.draw(&Text::new(text, (x, y + 6), style.clone()))
                         .map_err(|e| chart_error(&e))?;
                 }
             }
