@@ -42,145 +42,87 @@ fn close(what: &str, got: f64, want: f64) {
     );
 }
 
+/// The fixture's cases of one kind, numbered.
+fn cases<'a>(e: &'a Value, kind: &str) -> impl Iterator<Item = (usize, &'a Value)> {
+    e[kind]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {kind} in the fixture"))
+        .iter()
+        .enumerate()
+}
+
+/// `got` agrees with the fixture's `field` of case `i` of `kind`.
+fn agrees(kind: &str, i: usize, case: &Value, field: &str, got: f64) {
+    let want = case[field]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{kind} {i}: no {field}"));
+    close(&format!("{kind} {i} {field}"), got, want);
+}
+
 #[test]
 fn statistics_agree_with_scipy_to_a_millionth() {
     let e = expected();
-    for (i, case) in e["ks"].as_array().expect("ks").iter().enumerate() {
-        let (d, p) = ks_2samp(&numbers(&case["reference"]), &numbers(&case["current"]));
-        close(
-            &format!("ks {i} D"),
-            d,
-            case["statistic"].as_f64().expect("d"),
-        );
-        close(&format!("ks {i} p"), p, case["pvalue"].as_f64().expect("p"));
+    let sides = |case: &Value| (numbers(&case["reference"]), numbers(&case["current"]));
+    for (i, case) in cases(&e, "ks") {
+        let (r, c) = sides(case);
+        let (d, p) = ks_2samp(&r, &c);
+        agrees("ks", i, case, "statistic", d);
+        agrees("ks", i, case, "pvalue", p);
     }
-    for case in e["kstwo"].as_array().expect("kstwo") {
+    for (i, case) in cases(&e, "kstwo") {
         let (n, d) = (
             case["n"].as_u64().expect("n"),
             case["d"].as_f64().expect("d"),
         );
-        close(
-            &format!("kstwo.sf({d}, {n})"),
-            kolmogorov_sf(n, d),
-            case["sf"].as_f64().expect("sf"),
-        );
+        agrees("kstwo", i, case, "sf", kolmogorov_sf(n, d));
     }
-    for (i, case) in e["wasserstein"].as_array().expect("w").iter().enumerate() {
-        let w = wasserstein(&numbers(&case["reference"]), &numbers(&case["current"]));
-        close(
-            &format!("wasserstein {i}"),
-            w,
-            case["distance"].as_f64().expect("w"),
-        );
+    for (i, case) in cases(&e, "wasserstein") {
+        let (r, c) = sides(case);
+        agrees("wasserstein", i, case, "distance", wasserstein(&r, &c));
     }
-    for (i, case) in e["chisquare"].as_array().expect("chi").iter().enumerate() {
+    for (i, case) in cases(&e, "chisquare") {
         let (s, p) = chisquare(&numbers(&case["observed"]), &numbers(&case["expected"]));
-        close(
-            &format!("chisquare {i} statistic"),
-            s,
-            case["statistic"].as_f64().expect("s"),
-        );
-        close(
-            &format!("chisquare {i} p"),
-            p,
-            case["pvalue"].as_f64().expect("p"),
-        );
+        agrees("chisquare", i, case, "statistic", s);
+        agrees("chisquare", i, case, "pvalue", p);
     }
-    for (i, case) in e["chi2_contingency"]
-        .as_array()
-        .expect("chi2")
-        .iter()
-        .enumerate()
-    {
-        let (s, p) = chi2_contingency(&numbers(&case["reference"]), &numbers(&case["current"]));
-        close(
-            &format!("chi2_contingency {i} statistic"),
-            s,
-            case["statistic"].as_f64().expect("s"),
-        );
-        close(
-            &format!("chi2_contingency {i} p"),
-            p,
-            case["pvalue"].as_f64().expect("p"),
-        );
+    for (i, case) in cases(&e, "chi2_contingency") {
+        let (r, c) = sides(case);
+        let (s, p) = chi2_contingency(&r, &c);
+        agrees("chi2_contingency", i, case, "statistic", s);
+        agrees("chi2_contingency", i, case, "pvalue", p);
     }
-    for (i, case) in e["jensenshannon"]
-        .as_array()
-        .expect("js")
-        .iter()
-        .enumerate()
-    {
+    for (i, case) in cases(&e, "jensenshannon") {
         let js = jensen_shannon(&numbers(&case["p"]), &numbers(&case["q"]));
-        close(
-            &format!("jensenshannon {i}"),
-            js,
-            case["distance"].as_f64().expect("js"),
-        );
+        agrees("jensenshannon", i, case, "distance", js);
     }
 }
 
 #[test]
 fn evidently_scores_are_reproduced_for_numbers_and_categories() {
     let e = expected();
-    for (i, case) in e["evidently_numeric"]
-        .as_array()
-        .expect("numeric")
-        .iter()
-        .enumerate()
-    {
+    for (i, case) in cases(&e, "evidently_numeric") {
         let (r, c) = (numbers(&case["reference"]), numbers(&case["current"]));
-        close(
-            &format!("numeric {i} ks"),
-            ks_2samp(&r, &c).1,
-            case["ks"].as_f64().expect("ks"),
-        );
-        close(
-            &format!("numeric {i} wasserstein"),
-            wasserstein_normed(&r, &c),
-            case["wasserstein"].as_f64().expect("w"),
-        );
+        let kind = "evidently_numeric";
+        agrees(kind, i, case, "ks", ks_2samp(&r, &c).1);
+        agrees(kind, i, case, "wasserstein", wasserstein_normed(&r, &c));
         let (rp, cp) = binned_numbers(&r, &c, true);
-        close(
-            &format!("numeric {i} psi"),
-            psi(&rp, &cp),
-            case["psi"].as_f64().expect("psi"),
-        );
+        agrees(kind, i, case, "psi", psi(&rp, &cp));
         let (rj, cj) = binned_numbers(&r, &c, false);
-        close(
-            &format!("numeric {i} jensenshannon"),
-            jensen_shannon(&rj, &cj),
-            case["jensenshannon"].as_f64().expect("js"),
-        );
+        agrees(kind, i, case, "jensenshannon", jensen_shannon(&rj, &cj));
     }
-    for (i, case) in e["evidently_categorical"]
-        .as_array()
-        .expect("cat")
-        .iter()
-        .enumerate()
-    {
+    for (i, case) in cases(&e, "evidently_categorical") {
         let (r, c) = (texts(&case["reference"]), texts(&case["current"]));
         let counts = LevelCounts::new(r.iter().map(String::as_str), c.iter().map(String::as_str));
-        close(
-            &format!("categorical {i} chisquare"),
-            chi_square_gof(&counts).1,
-            case["chisquare"].as_f64().expect("chi"),
-        );
-        if let Some(z) = case["z"].as_f64() {
-            close(&format!("categorical {i} z"), z_test(&counts).1, z);
+        let kind = "evidently_categorical";
+        agrees(kind, i, case, "chisquare", chi_square_gof(&counts).1);
+        if case["z"].is_number() {
+            agrees(kind, i, case, "z", z_test(&counts).1);
         }
         let (mut rp, mut cp) = level_shares(&counts);
-        close(
-            &format!("categorical {i} jensenshannon"),
-            jensen_shannon(&rp, &cp),
-            case["jensenshannon"].as_f64().expect("js"),
-        );
+        agrees(kind, i, case, "jensenshannon", jensen_shannon(&rp, &cp));
         fill_zeroes(&mut rp);
         fill_zeroes(&mut cp);
-        close(
-            &format!("categorical {i} psi"),
-            psi(&rp, &cp),
-            case["psi"].as_f64().expect("psi"),
-        );
+        agrees(kind, i, case, "psi", psi(&rp, &cp));
     }
 }
 
