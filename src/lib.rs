@@ -16,6 +16,7 @@ pub mod cli;
 pub mod compare;
 pub mod data;
 pub mod drift;
+pub mod files;
 pub mod jobs;
 pub mod ml;
 pub mod project;

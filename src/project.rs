@@ -1,20 +1,60 @@
-//! A project folder: where its data, models and run store live, and what opening it does.
+//! A project folder: where its data, models, run store and config live, and what opening it
+//! does. The config (`shelfcast.toml` at the root, optional) is read here and nowhere else.
 
 use std::path::{Path, PathBuf};
 
-use crate::data::{self, DataError, sample};
+use serde::Deserialize;
+
+use crate::data::{self, DataError, ReadOptions, sample};
 use crate::store::{RunStore, StoreError};
+
+/// The project's config file, beside `runs.db`.
+pub const CONFIG_FILE: &str = "shelfcast.toml";
 
 #[derive(Clone, Debug)]
 pub struct Project {
     pub root: PathBuf,
+    /// `--na-values` for this command, over the config file's.
+    read_override: Option<ReadOptions>,
+}
+
+/// `shelfcast.toml`. Sections other issues add (`[store]`, `[daemon]`…) are their own structs.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ProjectConfig {
+    #[serde(default)]
+    pub data: DataConfig,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    /// Cell texts read as missing in every file (replaces pandas' default list).
+    pub na_values: Option<Vec<String>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {error}")]
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("{path}: {reason}")]
+    Parse { path: PathBuf, reason: String },
 }
 
 impl Project {
     pub fn new(root: &Path) -> Self {
         Self {
             root: root.to_path_buf(),
+            read_override: None,
         }
+    }
+
+    /// The same project, reading files with `options` instead of its config's.
+    pub fn with_read_options(mut self, options: ReadOptions) -> Self {
+        self.read_override = Some(options);
+        self
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -29,8 +69,40 @@ impl Project {
         self.root.join("runs.db")
     }
 
+    pub fn config_path(&self) -> PathBuf {
+        self.root.join(CONFIG_FILE)
+    }
+
     pub fn open_store(&self) -> Result<RunStore, StoreError> {
         RunStore::open(&self.store_path())
+    }
+
+    /// The config file, or the defaults when there is none.
+    pub fn config(&self) -> Result<ProjectConfig, ConfigError> {
+        let path = self.config_path();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(ProjectConfig::default());
+            }
+            Err(error) => return Err(ConfigError::Io { path, error }),
+        };
+        toml::from_str(&text).map_err(|error| ConfigError::Parse {
+            path,
+            reason: error.to_string().trim_end().replace('\n', " "),
+        })
+    }
+
+    /// How this project reads its files: `--na-values`, else `[data] na_values`, else pandas'
+    /// default tokens. The empty cell is always missing.
+    pub fn read_options(&self) -> Result<ReadOptions, ConfigError> {
+        if let Some(options) = &self.read_override {
+            return Ok(options.clone());
+        }
+        Ok(match self.config()?.data.na_values {
+            Some(tokens) => ReadOptions::from_tokens(tokens),
+            None => ReadOptions::default(),
+        })
     }
 
     /// The folder's name, for titles and status lines.

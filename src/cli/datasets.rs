@@ -30,9 +30,10 @@ pub fn list(project: &Project, json: bool) -> anyhow::Result<()> {
     }
     let mut store = project.open_store()?;
     let files = data::discover(&project.data_dir())?;
+    let options = project.read_options()?;
     let mut lines = Vec::new();
     for file in &files {
-        let line = match data::profile_dataset(&mut store, file, true, &|_| {}) {
+        let line = match data::profile_dataset(&mut store, file, &options, true, &|_| {}) {
             Ok(outcome) => DatasetLine {
                 path: file.relative.clone(),
                 format: file.format.as_str(),
@@ -87,7 +88,8 @@ pub fn profile(project: &Project, file: &Path, json: bool, use_cache: bool) -> a
     let mut store = project
         .open_store()
         .with_context(|| format!("opening the run store of {}", project.root.display()))?;
-    let outcome = data::profile_dataset(&mut store, &dataset, use_cache, &|_| {})?;
+    let options = project.read_options()?;
+    let outcome = data::profile_dataset(&mut store, &dataset, &options, use_cache, &|_| {})?;
     if json {
         println!("{}", serde_json::to_string_pretty(&outcome.profile)?);
     } else {
@@ -122,6 +124,9 @@ fn print_profile(profile: &DatasetProfile, from_cache: bool) {
             column.distinct,
             summary_text(column)
         );
+    }
+    for column in profile.columns.iter().filter(|c| c.missing > 0) {
+        println!("missing: {}: {}", column.name, column.missing_text());
     }
 }
 

@@ -6,6 +6,7 @@ mod datasets;
 mod drift;
 mod models;
 mod predict;
+mod predictions;
 mod runs;
 mod train;
 
@@ -144,6 +145,20 @@ pub enum Command {
         /// Largest request body, in bytes.
         #[arg(long, default_value_t = 1_048_576)]
         body_limit: usize,
+        /// Delete logged predictions older than this, at startup and hourly: 12h, 7d, 30d, 2w;
+        /// 0 or keep keeps them all.
+        #[arg(
+            long,
+            default_value = "30d",
+            value_name = "AGE",
+            value_parser = crate::serve::parse_retention
+        )]
+        log_retention: crate::serve::Retention,
+    },
+    /// The predictions the HTTP endpoint logged: prune old ones.
+    Predictions {
+        #[command(subcommand)]
+        what: predictions::PredictionsCommand,
     },
     /// Drift between a reference and a current dataset: a test per column, the dataset verdict,
     /// an HTML report under reports/. Exit code 3 on dataset drift with --fail-on-drift.
@@ -236,39 +251,49 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             addr,
             allow_remote,
             body_limit,
-        } => serve(project, &model, addr, allow_remote, body_limit),
+            log_retention,
+        } => serve(
+            project,
+            crate::serve::ServeOptions {
+                model: parse_served(&model)?,
+                addr,
+                allow_remote,
+                body_limit,
+                log_retention,
+            },
+        ),
+        Command::Predictions { what } => predictions::run(&project, what),
         Command::Bench { what } => bench::run(&project, what),
     }
 }
 
-fn serve(
-    project: Project,
-    model: &str,
-    addr: std::net::SocketAddr,
-    allow_remote: bool,
-    body_limit: usize,
-) -> anyhow::Result<()> {
-    let reference = if model.contains('@') || model.contains(':') {
+/// `--model` as `serve` reads it: a bare NAME means NAME@champion.
+fn parse_served(model: &str) -> anyhow::Result<crate::registry::ModelRef> {
+    Ok(if model.contains('@') || model.contains(':') {
         crate::registry::ModelRef::parse(model)?
     } else {
         crate::registry::ModelRef::parse(&format!("{model}@champion"))?
-    };
+    })
+}
+
+fn serve(project: Project, options: crate::serve::ServeOptions) -> anyhow::Result<()> {
+    let reference = options.model.clone();
+    let retention = options.log_retention;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(crate::serve::serve(
-        project,
-        crate::serve::ServeOptions {
-            model: reference.clone(),
-            addr,
-            allow_remote,
-            body_limit,
-        },
-        |bound| {
-            // The first line is the address, for scripts and tests that asked for port 0.
-            println!("listening on http://{bound}");
-            eprintln!("serving {reference}; POST /predict, GET /health, /models, /openapi.json");
-        },
-    ))?;
+    runtime.block_on(crate::serve::serve(project, options, |bound| {
+        // The first line is the address, for scripts and tests that asked for port 0.
+        println!("listening on http://{bound}");
+        eprintln!("serving {reference}; POST /predict, GET /health, /models, /openapi.json");
+        match retention {
+            crate::serve::Retention::Forever => {
+                eprintln!("logged predictions are kept forever (--log-retention keep)");
+            }
+            crate::serve::Retention::For(_) => {
+                eprintln!("logged predictions older than {retention} are pruned hourly");
+            }
+        }
+    }))?;
     Ok(())
 }

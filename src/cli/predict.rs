@@ -12,10 +12,10 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use crate::data::{DataFormat, load};
+use crate::data::{DataFormat, ReadOptions, read_as_written, read_dataset};
 use crate::ml::artifact::LoadedModel;
 use crate::ml::predict::{
-    FieldIssue, predict_frame, predict_record, promotion_columns, uplift_depths,
+    FieldIssue, predict_frame, predict_record, promotion_columns, uplift_depths, with_lookups,
 };
 use crate::ml::signature::FieldKind;
 use crate::ml::whatif::with_promotion;
@@ -95,23 +95,46 @@ pub fn predict(project: &Project, args: &PredictArgs) -> anyhow::Result<()> {
     let (Some(input), Some(output)) = (&args.input, &args.output) else {
         bail!("give --record JSON or --form NAME, or --input FILE --output FILE");
     };
-    predict_file(&loaded, input, output, args.uplift, args.skip_invalid)
+    let options = project.read_options()?;
+    predict_file(
+        &loaded,
+        input,
+        output,
+        &options,
+        args.uplift,
+        args.skip_invalid,
+    )
 }
 
 fn predict_file(
     loaded: &LoadedModel,
     input: &Path,
     output: &Path,
+    options: &ReadOptions,
     uplift: bool,
     skip_invalid: bool,
 ) -> anyhow::Result<()> {
     let out_format = DataFormat::from_path(output)
         .with_context(|| format!("{}: expected a .csv or .parquet output", output.display()))?;
     let started = Instant::now();
-    let in_format = DataFormat::from_path(input)
-        .with_context(|| format!("{}: expected a .csv or .parquet input", input.display()))?;
-    let (frame, _) = load::load(input, in_format)?;
-    let (mut frame, issues) = conform(loaded, frame)?;
+    let frame = read_dataset(input, options)?.frame;
+    // The output repeats the input's cells as written (FALSE stays FALSE), not as parsed.
+    let mut as_written = read_as_written(input)?;
+    anyhow::ensure!(
+        as_written.height() == frame.height(),
+        "{}: read {} rows as text but {} as data",
+        input.display(),
+        as_written.height(),
+        frame.height()
+    );
+    let (frame, mut issues) = conform(loaded, frame)?;
+    let mut frame = match with_lookups(loaded, &frame, 1) {
+        Ok(joined) => joined,
+        Err(misses) => {
+            issues.extend(misses);
+            frame
+        }
+    };
     if !issues.is_empty() {
         let bad_rows: std::collections::BTreeSet<usize> = issues.iter().map(|i| i.row).collect();
         for issue in &issues {
@@ -127,7 +150,13 @@ fn predict_file(
         let keep: Vec<bool> = (1..=frame.height())
             .map(|r| !bad_rows.contains(&r))
             .collect();
-        frame = frame.filter(&BooleanChunked::from_slice("keep".into(), &keep))?;
+        let keep = BooleanChunked::from_slice("keep".into(), &keep);
+        frame = frame.filter(&keep)?;
+        as_written = as_written.filter(&keep)?;
+        // The rows left may still miss a lookup only if they were bad; join what remains.
+        if let Ok(joined) = with_lookups(loaded, &frame, 1) {
+            frame = joined;
+        }
         eprintln!("skipping {} bad row(s)", bad_rows.len());
     }
     let rows = frame.height();
@@ -183,7 +212,7 @@ fn predict_file(
     if tty {
         eprintln!();
     }
-    let mut out = frame.clone();
+    let mut out = as_written;
     let column = |name: &str, values: Vec<f64>| Column::new(name.into(), values);
     out.with_column(column("prediction", predictions))?;
     if loaded.metrics.conformal.is_some() {
@@ -360,21 +389,22 @@ fn conform(loaded: &LoadedModel, frame: DataFrame) -> anyhow::Result<(DataFrame,
     Ok((frame, issues))
 }
 
+/// Through `files::write_atomically`: two predicts to one output leave one complete file.
 fn write_atomically(frame: &mut DataFrame, path: &Path, format: DataFormat) -> anyhow::Result<()> {
-    let partial = path.with_extension(format!(
-        "{}.partial",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("out")
-    ));
-    let file = std::fs::File::create(&partial)
-        .with_context(|| format!("creating {}", partial.display()))?;
-    let written = match format {
-        DataFormat::Csv => CsvWriter::new(file).finish(frame),
-        DataFormat::Parquet => ParquetWriter::new(file).finish(frame).map(|_| ()),
-    };
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&partial);
-        bail!("writing {}: {e}", path.display());
+    let mut failure = None;
+    let written = crate::files::write_atomically(path, |writer| {
+        let result = match format {
+            DataFormat::Csv => CsvWriter::new(writer).finish(frame),
+            DataFormat::Parquet => ParquetWriter::new(writer).finish(frame).map(|_| ()),
+        };
+        result.map_err(|e| {
+            failure = Some(e.to_string());
+            std::io::Error::other("polars could not write the frame")
+        })
+    });
+    match (written, failure) {
+        (Ok(()), _) => Ok(()),
+        (Err(_), Some(reason)) => bail!("writing {}: {reason}; nothing written", path.display()),
+        (Err(e), None) => bail!("writing {}: {e}; nothing written", path.display()),
     }
-    std::fs::rename(&partial, path).with_context(|| format!("renaming into {}", path.display()))?;
-    Ok(())
 }

@@ -12,8 +12,9 @@ use crate::jobs::worker::{TRAIN_LOSS, VALID_LOSS, run_worker};
 use crate::jobs::{LaunchRequest, launch_run};
 use crate::ml::features::Task;
 use crate::ml::lags::LagSpec;
+use crate::ml::lookup::LookupSpec;
 use crate::ml::models::ModelKind;
-use crate::ml::train::{LookupSpec, TrainSpec};
+use crate::ml::train::TrainSpec;
 use crate::project::Project;
 use crate::store::{RunId, RunStatus};
 
@@ -57,9 +58,10 @@ pub struct TrainArgs {
     /// The date column for lags (default: the time split's column).
     #[arg(long, value_name = "COLUMN")]
     pub date: Option<String>,
-    /// A lookup table joined before training, FILE:KEY (e.g. store.csv:Store).
-    #[arg(long, value_name = "FILE:KEY")]
-    pub lookup: Option<String>,
+    /// A lookup table joined before training, FILE:KEY or FILE:KEY1,KEY2 (e.g. stores.csv:Store,
+    /// covariates.csv:Store,Date); repeat for more. The model keeps the tables.
+    #[arg(long = "lookup", value_name = "FILE:KEYS")]
+    pub lookups: Vec<String>,
     #[arg(long, default_value = "default")]
     pub experiment: String,
     #[arg(long)]
@@ -131,21 +133,17 @@ impl TrainArgs {
                 rolling_means: self.rolling.clone(),
             })
         };
-        let lookup = match &self.lookup {
-            Some(text) => {
-                let Some((file, key)) = text.rsplit_once(':') else {
-                    bail!("--lookup '{text}': expected FILE:KEY");
-                };
-                Some(LookupSpec {
-                    path: spec_path(project, Path::new(file))?,
-                    key: key.to_string(),
-                })
-            }
-            None => None,
-        };
+        let mut lookups = Vec::new();
+        for text in &self.lookups {
+            let mut lookup =
+                LookupSpec::parse(text).map_err(|e| anyhow::anyhow!("--lookup {e}"))?;
+            lookup.path = spec_path(project, &lookup.path)?;
+            lookups.push(lookup);
+        }
         let spec = TrainSpec {
             data: spec_path(project, &self.data)?,
-            lookup,
+            lookups,
+            read: project.read_options()?,
             target: self.target.clone(),
             task: self.task,
             features: self.features.clone(),

@@ -49,12 +49,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
         path: path.to_path_buf(),
         source,
     };
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(io)?;
-    }
-    let partial = path.with_extension("partial");
-    std::fs::write(&partial, bytes).map_err(io)?;
-    std::fs::rename(&partial, path).map_err(io)
+    crate::files::write_bytes_atomically(path, bytes).map_err(io)
 }
 
 /// The overlaid curves of `key` as SVG text.

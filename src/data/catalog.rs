@@ -3,11 +3,11 @@
 //! million-row file reads one SQLite row.
 
 use std::path::Path;
-use std::sync::mpsc;
 
 use super::profile::{DatasetProfile, PROFILE_VERSION, profile_columns, sample_rows};
+use super::read::{ReadExtras, ReadOptions, read_dataset_with};
 use super::scan::scan_file;
-use super::{DataError, DataFormat, DatasetFile, load};
+use super::{DataError, DatasetFile};
 use crate::store::{CachedProfile, DatasetRecord, NewDataset, RunStore, StoreError};
 
 /// Where a profile is in its work, for progress displays.
@@ -62,6 +62,7 @@ pub fn store_key(path: &Path) -> String {
 pub fn cached_profile(
     store: &RunStore,
     file: &DatasetFile,
+    options: &ReadOptions,
 ) -> Result<Option<ProfileOutcome>, DataError> {
     let key = store_key(&file.path);
     let Some(dataset) = store.dataset_by_stat(&key, file.bytes, file.modified_ns)? else {
@@ -70,7 +71,7 @@ pub fn cached_profile(
     let Some(cached) = store.cached_profile(&dataset.sha256, PROFILE_VERSION)? else {
         return Ok(None);
     };
-    let Some(profile) = profile_from_cache(&cached.profile_json, file) else {
+    let Some(profile) = profile_from_cache(&cached.profile_json, file, options) else {
         return Ok(None);
     };
     Ok(Some(ProfileOutcome {
@@ -81,9 +82,17 @@ pub fn cached_profile(
 }
 
 /// A cached profile, reported under the file's current path (the bytes may have been profiled
-/// under another name). One that no longer deserialises counts as missing and is recomputed.
-fn profile_from_cache(json: &str, file: &DatasetFile) -> Option<DatasetProfile> {
+/// under another name). One that no longer deserialises, or was read with other missing-value
+/// tokens, counts as missing and is recomputed.
+fn profile_from_cache(
+    json: &str,
+    file: &DatasetFile,
+    options: &ReadOptions,
+) -> Option<DatasetProfile> {
     let mut profile = serde_json::from_str::<DatasetProfile>(json).ok()?;
+    if profile.na_values != options.na_values {
+        return None;
+    }
     profile.path = file.path.to_string_lossy().into_owned();
     Some(profile)
 }
@@ -92,18 +101,19 @@ fn profile_from_cache(json: &str, file: &DatasetFile) -> Option<DatasetProfile> 
 pub fn profile_dataset(
     store: &mut RunStore,
     file: &DatasetFile,
+    options: &ReadOptions,
     use_cache: bool,
     on_progress: &(dyn Fn(ProfileStage) + Sync),
 ) -> Result<ProfileOutcome, DataError> {
     if use_cache {
-        if let Some(outcome) = cached_profile(store, file)? {
+        if let Some(outcome) = cached_profile(store, file, options)? {
             return Ok(outcome);
         }
-        if let Some(outcome) = cached_by_content(store, file, on_progress)? {
+        if let Some(outcome) = cached_by_content(store, file, options, on_progress)? {
             return Ok(outcome);
         }
     }
-    let profile = compute_profile(file, on_progress)?;
+    let profile = compute_profile(file, options, on_progress)?;
     on_progress(ProfileStage::Saving);
     let schema: Vec<(&str, &str)> = profile
         .columns
@@ -145,6 +155,7 @@ fn new_dataset<'a>(file: &'a DatasetFile, key: &'a str, sha256: &'a str) -> NewD
 fn cached_by_content(
     store: &mut RunStore,
     file: &DatasetFile,
+    options: &ReadOptions,
     on_progress: &(dyn Fn(ProfileStage) + Sync),
 ) -> Result<Option<ProfileOutcome>, DataError> {
     if store.fingerprints_of_size(file.bytes)?.is_empty() {
@@ -156,7 +167,7 @@ fn cached_by_content(
     let Some(cached) = store.cached_profile(&scan.sha256, PROFILE_VERSION)? else {
         return Ok(None);
     };
-    let Some(profile) = profile_from_cache(&cached.profile_json, file) else {
+    let Some(profile) = profile_from_cache(&cached.profile_json, file, options) else {
         return Ok(None);
     };
     let key = store_key(&file.path);
@@ -168,90 +179,47 @@ fn cached_by_content(
     }))
 }
 
-/// Reads and profiles `file` without touching any store. The byte scan (fingerprint and CSV
-/// structure) runs on its own thread beside the polars read; when the scan finds a structural
-/// error, that error wins, because it names the line.
+/// Reads and profiles `file` without touching any store, through the one reading path (the
+/// structural scan beside the polars read; the scan's error wins because it names the line).
 pub fn compute_profile(
     file: &DatasetFile,
+    options: &ReadOptions,
     on_progress: &(dyn Fn(ProfileStage) + Sync),
 ) -> Result<DatasetProfile, DataError> {
-    let (scan, read) = std::thread::scope(|scope| {
-        let (tx, rx) = mpsc::channel::<(u64, u64)>();
-        let scanner = scope.spawn(move || {
-            scan_file(&file.path, file.format, &|done, total| {
-                let _ = tx.send((done, total));
-            })
-        });
-        // Progress from the scanner thread is forwarded here, so the callback is only called
-        // from this thread during the scan (and from the column workers later).
-        let reader = scope.spawn(|| load::load(&file.path, file.format));
-        for (done, total) in rx {
-            on_progress(ProfileStage::Scanning { done, total });
-        }
-        on_progress(ProfileStage::Reading);
-        let scan = scanner.join();
-        let read = reader.join();
-        (scan, read)
-    });
-    let scan = scan.map_err(|_| panicked(file, "scanning"))??;
-    let (mut df, report) = read.map_err(|_| panicked(file, "reading"))??;
-    if let Some(rows) = scan.csv_rows
-        && scan.csv_blank_lines > 0
-        && df.height() as u64 == rows + scan.csv_blank_lines
-    {
-        df = load::drop_empty_rows(&df).map_err(|source| DataError::Polars {
-            path: file.path.clone(),
-            source,
-        })?;
-    }
-    if let Some(rows) = scan.csv_rows
-        && rows != df.height() as u64
-    {
-        return Err(DataError::Invalid {
-            path: file.path.clone(),
-            what: format!(
-                "the file has {rows} data rows but only {} could be read",
-                df.height()
-            ),
-        });
-    }
-    if df.height() == 0 {
-        return Err(match file.format {
-            DataFormat::Csv => DataError::HeaderOnly {
-                path: file.path.clone(),
-            },
-            DataFormat::Parquet => DataError::Invalid {
-                path: file.path.clone(),
-                what: "the Parquet file holds no rows".into(),
-            },
-        });
-    }
+    let on_scan = |done, total| on_progress(ProfileStage::Scanning { done, total });
+    let on_reading = || on_progress(ProfileStage::Reading);
+    let read = read_dataset_with(
+        &file.path,
+        options,
+        &ReadExtras {
+            missing_tokens: true,
+            on_scan: Some(&on_scan),
+            on_reading: Some(&on_reading),
+        },
+    )?;
+    let df = read.frame;
     on_progress(ProfileStage::Profiling {
         done: 0,
         total: df.width(),
     });
-    let columns = profile_columns(&df, &|done, total| {
+    let mut columns = profile_columns(&df, &|done, total| {
         on_progress(ProfileStage::Profiling { done, total })
     })
-    .map_err(|source| DataError::Polars {
-        path: file.path.clone(),
-        source,
-    })?;
+    .map_err(|source| DataError::polars(&file.path, &source))?;
+    for column in &mut columns {
+        if let Some(tokens) = read.missing_written.get(&column.name) {
+            column.missing_written = tokens.clone();
+        }
+    }
     Ok(DatasetProfile {
         path: file.path.to_string_lossy().into_owned(),
         format: file.format.as_str().to_string(),
-        sha256: scan.sha256,
-        bytes: scan.bytes,
+        sha256: read.scan.sha256,
+        bytes: read.scan.bytes,
         rows: df.height() as u64,
         columns,
         sample: sample_rows(&df),
-        notes: report.notes,
+        notes: read.notes,
+        na_values: options.na_values.clone(),
     })
-}
-
-fn panicked(file: &DatasetFile, stage: &str) -> DataError {
-    DataError::Invalid {
-        path: file.path.clone(),
-        what: format!("internal error while {stage} the file"),
-    }
 }

@@ -7,12 +7,14 @@ use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    #[error("{path}: cannot read: {source}")]
+    // The io error is part of the message, not a `source`: a chain printer would say it twice.
+    #[error("{path}: cannot read: {error}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
+    #[error("{path}: no such file; expected a CSV or Parquet dataset")]
+    Missing { path: PathBuf },
     #[error("{path}: the file is empty; expected a header line and at least one data row")]
     Empty { path: PathBuf },
     #[error("{path}: the file has a header line but no data rows")]
@@ -82,23 +84,47 @@ pub enum DataError {
     Parquet { path: PathBuf, reason: String },
     #[error("{path}: unsupported file type; expected .csv or .parquet")]
     Unsupported { path: PathBuf },
-    #[error("{path}: {source}")]
-    Polars {
-        path: PathBuf,
-        #[source]
-        source: polars::error::PolarsError,
-    },
+    /// What polars could not read, in its first sentence only (see `polars`).
+    #[error("{path}: {reason}")]
+    Polars { path: PathBuf, reason: String },
     #[error("{path}: {what}")]
     Invalid { path: PathBuf, what: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Config(#[from] crate::project::ConfigError),
 }
 
 impl DataError {
-    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: &std::path::Path, error: std::io::Error) -> Self {
         DataError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         }
+    }
+
+    /// A polars failure in plain words: the first paragraph of its text, without polars'
+    /// advice on reader options (`infer_schema_length`…) that a Shelfcast user cannot set.
+    pub(crate) fn polars(path: &std::path::Path, error: &polars::error::PolarsError) -> Self {
+        DataError::Polars {
+            path: path.to_path_buf(),
+            reason: polars_reason(&error.to_string()),
+        }
+    }
+}
+
+/// The first paragraph of a polars message, its hints and offsets dropped.
+pub(crate) fn polars_reason(text: &str) -> String {
+    let first = text.split("\n\n").next().unwrap_or(text);
+    let first = first
+        .lines()
+        .filter(|line| !line.contains("infer_schema_length") && !line.contains("You might want"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let trimmed = first.trim();
+    if trimmed.is_empty() {
+        "the file could not be read".to_string()
+    } else {
+        trimmed.to_string()
     }
 }

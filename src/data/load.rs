@@ -2,10 +2,12 @@
 //! ISO date strings become dates, and a text column that only holds numbers and blanks (Telco's
 //! `TotalCharges`) becomes a number column with the blanks missing.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use polars::prelude::*;
 
+use super::read::ReadOptions;
 use super::{DataError, DataFormat};
 
 /// Rows polars looks at to guess column types (see `read_csv` for a wrong guess).
@@ -15,16 +17,51 @@ const INFER_ROWS: usize = 10_000;
 pub struct LoadReport {
     /// What the loader changed while reading, for the profile's notes.
     pub notes: Vec<String>,
+    /// Texts the loader itself turned into missing values, per column (`""` for blanks).
+    pub tokens: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
-pub fn load(path: &Path, format: DataFormat) -> Result<(DataFrame, LoadReport), DataError> {
-    let mut df = match format {
-        DataFormat::Csv => read_csv(path, None)?,
-        DataFormat::Parquet => read_parquet(path)?,
-    };
+/// polars alone: callers go through `read::read_dataset`, which checks the structure first.
+pub(crate) fn load(
+    path: &Path,
+    format: DataFormat,
+    options: &ReadOptions,
+    cr_only: bool,
+) -> Result<(DataFrame, LoadReport), DataError> {
     let mut report = LoadReport::default();
+    let mut df = match format {
+        DataFormat::Csv => read_csv(path, None, options, cr_only)?,
+        DataFormat::Parquet => {
+            let mut df = read_parquet(path)?;
+            missing_tokens_to_null(path, &mut df, options, &mut report)?;
+            df
+        }
+    };
     numbers_with_blanks(path, &mut df, &mut report)?;
     Ok((df, report))
+}
+
+fn csv_options(options: &ReadOptions, cr_only: bool) -> CsvReadOptions {
+    let null_values: Vec<PlSmallStr> = options
+        .na_values
+        .iter()
+        .filter(|t| !t.is_empty())
+        .map(|t| t.as_str().into())
+        .collect();
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .map_parse_options(|parse| {
+            let parse = parse
+                .with_null_values(
+                    (!null_values.is_empty()).then(|| NullValues::AllColumns(null_values.clone())),
+                )
+                .with_missing_is_null(true);
+            if cr_only {
+                parse.with_eol_char(b'\r')
+            } else {
+                parse
+            }
+        })
 }
 
 /// Reads a CSV with polars. Types are inferred from the first `INFER_ROWS` rows; when a value
@@ -32,20 +69,20 @@ pub fn load(path: &Path, format: DataFormat) -> Result<(DataFrame, LoadReport), 
 /// the column polars names is re-typed — Float64 for a number, String otherwise — and the read
 /// retried, as an analyst would with `schema_overrides`. Inferring from the whole file instead
 /// costs about ten times the read itself; it stays as the fallback when the error cannot be read.
-pub fn read_csv(path: &Path, n_rows: Option<usize>) -> Result<DataFrame, DataError> {
+pub fn read_csv(
+    path: &Path,
+    n_rows: Option<usize>,
+    options: &ReadOptions,
+    cr_only: bool,
+) -> Result<DataFrame, DataError> {
     let attempt = |infer: Option<usize>, overrides: &Schema| {
-        CsvReadOptions::default()
-            .with_has_header(true)
+        csv_options(options, cr_only)
             .with_infer_schema_length(infer)
             .with_n_rows(n_rows)
             .with_schema_overwrite((!overrides.is_empty()).then(|| Arc::new(overrides.clone())))
-            .map_parse_options(|options| options.with_try_parse_dates(true))
+            .map_parse_options(|parse| parse.with_try_parse_dates(true))
             .try_into_reader_with_file_path(Some(path.to_path_buf()))
             .and_then(|reader| reader.finish())
-    };
-    let polars_error = |source| DataError::Polars {
-        path: path.to_path_buf(),
-        source,
     };
     let mut overrides = Schema::default();
     for _ in 0..MAX_RETYPES {
@@ -66,10 +103,39 @@ pub fn read_csv(path: &Path, n_rows: Option<usize>) -> Result<DataFrame, DataErr
                 }
                 overrides.insert(column.into(), wider);
             }
-            Err(source) => return Err(polars_error(source)),
+            Err(source) => return Err(DataError::polars(path, &source)),
         }
     }
-    attempt(None, &Schema::default()).map_err(polars_error)
+    attempt(None, &Schema::default()).map_err(|source| DataError::polars(path, &source))
+}
+
+/// Every column of a CSV as plain text, no missing-value tokens applied.
+pub(crate) fn read_csv_all_text(path: &Path, cr_only: bool) -> Result<DataFrame, DataError> {
+    let plain = ReadOptions {
+        na_values: Vec::new(),
+    };
+    csv_options(&plain, cr_only)
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .and_then(|reader| reader.finish())
+        .map_err(|source| DataError::polars(path, &source))
+}
+
+/// `columns` of a CSV as plain text, no missing-value tokens applied: how missing was written.
+pub(crate) fn read_csv_as_text(
+    path: &Path,
+    columns: &[PlSmallStr],
+    cr_only: bool,
+) -> Result<DataFrame, DataError> {
+    let plain = ReadOptions {
+        na_values: Vec::new(),
+    };
+    csv_options(&plain, cr_only)
+        .with_infer_schema_length(Some(0))
+        .with_columns(Some(columns.iter().cloned().collect::<Vec<_>>().into()))
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .and_then(|reader| reader.finish())
+        .map_err(|source| DataError::polars(path, &source))
 }
 
 /// Columns re-typed one by one before falling back to whole-file inference.
@@ -102,6 +168,55 @@ pub fn drop_empty_rows(df: &DataFrame) -> PolarsResult<DataFrame> {
         keep = &keep | &column.as_materialized_series().is_not_null();
     }
     df.filter(&keep)
+}
+
+/// Text cells of a Parquet file that spell a missing value (`NA`, `NULL`…) become missing, as
+/// they do in a CSV; the counts are kept for the profile's "written as".
+fn missing_tokens_to_null(
+    path: &Path,
+    df: &mut DataFrame,
+    options: &ReadOptions,
+    report: &mut LoadReport,
+) -> Result<(), DataError> {
+    let text_columns: Vec<usize> = df
+        .columns()
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.dtype() == &DataType::String)
+        .map(|(i, _)| i)
+        .collect();
+    for index in text_columns {
+        let column = &df.columns()[index];
+        let Ok(text) = column.as_materialized_series().str() else {
+            continue;
+        };
+        let mut tally: BTreeMap<String, u64> = BTreeMap::new();
+        let cleaned: StringChunked = text
+            .iter()
+            .map(|value| match value {
+                Some(v) if !v.is_empty() && options.is_missing(v) => {
+                    *tally.entry(v.to_string()).or_default() += 1;
+                    None
+                }
+                other => other,
+            })
+            .collect();
+        if tally.is_empty() {
+            continue;
+        }
+        let name = column.name().clone();
+        df.replace_column(
+            index,
+            cleaned.with_name(name.clone()).into_series().into_column(),
+        )
+        .map_err(|source| DataError::polars(path, &source))?;
+        report
+            .tokens
+            .entry(name.to_string())
+            .or_default()
+            .extend(tally);
+    }
+    Ok(())
 }
 
 /// Converts text columns whose every non-blank value is a number into Float64, blanks missing.
@@ -151,14 +266,17 @@ fn numbers_with_blanks(
         let name = column.name().clone();
         let converted = Float64Chunked::from_iter_options(name.clone(), values.into_iter());
         df.replace_column(index, converted.into_series().into_column())
-            .map_err(|source| DataError::Polars {
-                path: path.to_path_buf(),
-                source,
-            })?;
+            .map_err(|source| DataError::polars(path, &source))?;
         report.notes.push(format!(
             "column '{name}' holds numbers and {blanks} blank value(s): read as numbers, blanks \
              as missing"
         ));
+        *report
+            .tokens
+            .entry(name.to_string())
+            .or_default()
+            .entry(String::new())
+            .or_default() += blanks as u64;
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ mod discover;
 mod error;
 pub mod load;
 pub mod profile;
+pub mod read;
 pub mod sample;
 mod scan;
 
@@ -17,4 +18,8 @@ pub use catalog::{
 pub use discover::{DataFormat, DatasetFile, discover};
 pub use error::DataError;
 pub use profile::{ColumnKind, ColumnProfile, DatasetProfile};
-pub use scan::{ScanSummary, hex, scan_file};
+pub use read::{
+    MissingTokens, PANDAS_NA_VALUES, ReadDataset, ReadExtras, ReadOptions, read_as_written,
+    read_dataset, read_dataset_with,
+};
+pub use scan::{ScanSummary, hex, scan_file, sniff_cr_only};

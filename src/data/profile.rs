@@ -6,8 +6,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::read::MissingTokens;
+
 /// Bumped whenever the profile's shape or meaning changes, so cached profiles are recomputed.
-pub const PROFILE_VERSION: i64 = 1;
+pub const PROFILE_VERSION: i64 = 2;
 pub const HISTOGRAM_BINS: usize = 20;
 pub const TOP_VALUES: usize = 10;
 pub const SAMPLE_ROWS: usize = 100;
@@ -86,6 +88,9 @@ pub struct ColumnProfile {
     pub dtype: String,
     pub missing: u64,
     pub missing_pct: f64,
+    /// How the missing values were written in the file (`NA`, blank…), most frequent first.
+    #[serde(default)]
+    pub missing_written: MissingTokens,
     /// Distinct non-missing values.
     pub distinct: u64,
     pub numeric: Option<NumericSummary>,
@@ -110,6 +115,22 @@ pub struct DatasetProfile {
     pub columns: Vec<ColumnProfile>,
     pub sample: RowSample,
     pub notes: Vec<String>,
+    /// The cell texts read as missing (the project's `na_values`).
+    #[serde(default)]
+    pub na_values: Vec<String>,
+}
+
+impl ColumnProfile {
+    /// "50.8% missing, written NA" (or "no missing values"): the one wording of every face.
+    pub fn missing_text(&self) -> String {
+        if self.missing == 0 {
+            return "no missing values".to_string();
+        }
+        match self.missing_written.describe() {
+            Some(written) => format!("{:.1}% missing, written {written}", self.missing_pct),
+            None => format!("{:.1}% missing", self.missing_pct),
+        }
+    }
 }
 
 /// Profiles every column of `df`, spreading columns over the available cores. `on_column` is
@@ -180,6 +201,7 @@ pub fn profile_series(series: &Series) -> Result<ColumnProfile, PolarsError> {
         dtype: dtype.to_string(),
         missing,
         missing_pct,
+        missing_written: MissingTokens::default(),
         distinct: 0,
         numeric: None,
         top: Vec::new(),

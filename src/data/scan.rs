@@ -40,6 +40,8 @@ pub fn scan_file(
     let mut carry: Vec<u8> = Vec::new();
     let mut done = 0u64;
     let mut head = Vec::new();
+    let cr_only =
+        format == DataFormat::Csv && sniff_cr_only(path).map_err(|e| DataError::io(path, e))?;
     loop {
         let n = file.read(&mut buf).map_err(|e| DataError::io(path, e))?;
         if n == 0 {
@@ -66,11 +68,22 @@ pub fn scan_file(
                     e.valid_up_to()
                 }
                 Err(e) => {
+                    // The lines before the bad byte are checked first, so an earlier problem
+                    // is the one reported.
                     checker.feed(&text[..e.valid_up_to()])?;
                     return Err(checker.invalid_utf8(text[e.valid_up_to()]));
                 }
             };
-            checker.feed(&text[..valid_len])?;
+            if cr_only {
+                // Old Mac exports end lines with a lone CR: as line breaks they are LFs.
+                let translated: Vec<u8> = text[..valid_len]
+                    .iter()
+                    .map(|&b| if b == b'\r' { b'\n' } else { b })
+                    .collect();
+                checker.feed(&translated)?;
+            } else {
+                checker.feed(&text[..valid_len])?;
+            }
         }
         done += n as u64;
         on_progress(done, total);
@@ -93,6 +106,19 @@ pub fn scan_file(
         csv_rows,
         csv_blank_lines,
     })
+}
+
+/// Bytes looked at to tell a file's line endings.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+/// `true` when the file's lines end with a lone CR (classic Mac OS): its start holds a CR and
+/// no LF at all. CRLF and LF files are read as they are.
+pub fn sniff_cr_only(path: &Path) -> std::io::Result<bool> {
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    std::fs::File::open(path)?
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut head)?;
+    Ok(memchr::memchr(b'\r', &head).is_some() && memchr::memchr(b'\n', &head).is_none())
 }
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -145,7 +171,8 @@ fn check_parquet_frame(path: &Path, head: &[u8], total: u64) -> Result<(), DataE
     Ok(())
 }
 
-/// An RFC 4180 state machine over bytes (separator ',', quote '"', LF or CRLF line ends).
+/// An RFC 4180 state machine over bytes (separator ',', quote '"', LF or CRLF line ends; lone
+/// CRs are translated to LF before they reach it).
 struct CsvChecker<'a> {
     path: &'a Path,
     line: u64,

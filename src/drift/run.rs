@@ -78,7 +78,7 @@ pub fn run_drift(
             ));
             model_version_id = Some(version.id);
             let reference = match &request.reference {
-                Some(spec) => load_sample(&project.root, spec, date)?,
+                Some(spec) => load_sample(project, spec, date)?,
                 None => training,
             };
             let current = match request.current.strip_prefix("logged") {
@@ -106,7 +106,7 @@ pub fn run_drift(
                     );
                     logged_records(store, &signature, &[served.id], since.as_deref(), label)?
                 }
-                None => load_sample(&project.root, &request.current, date)?,
+                None => load_sample(project, &request.current, date)?,
             };
             if options.columns.is_none() {
                 // The model's inputs, and its target where the current data has it.
@@ -131,8 +131,8 @@ pub fn run_drift(
                 ));
             }
             (
-                load_sample(&project.root, spec, date)?,
-                load_sample(&project.root, &request.current, date)?,
+                load_sample(project, spec, date)?,
+                load_sample(project, &request.current, date)?,
             )
         }
     };
@@ -187,12 +187,5 @@ pub fn run_drift(
 
 fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), DriftError> {
     let io = |e: std::io::Error| DriftError::Source(format!("{}: {e}", path.display()));
-    if let Some(parent) = path.parent()
-        && !parent.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(parent).map_err(io)?;
-    }
-    let partial = path.with_extension("partial");
-    std::fs::write(&partial, bytes).map_err(io)?;
-    std::fs::rename(&partial, path).map_err(io)
+    crate::files::write_bytes_atomically(path, bytes).map_err(io)
 }

@@ -10,7 +10,7 @@ use polars::prelude::*;
 use serde_json::Value;
 
 use super::DriftError;
-use crate::data::{DataFormat, load::load, scan_file};
+use crate::data::{DataError, DataFormat, read_dataset, scan_file};
 use crate::ml::signature::{FieldKind, Signature};
 use crate::project::Project;
 use crate::registry::{ModelRef, resolve};
@@ -109,20 +109,10 @@ fn resolve_path(root: &Path, file: &str) -> PathBuf {
     }
 }
 
-fn read_frame(path: &Path) -> Result<DataFrame, DriftError> {
-    let format = DataFormat::from_path(path).ok_or_else(|| {
-        DriftError::Source(format!(
-            "{}: expected a .csv or .parquet file",
-            path.display()
-        ))
-    })?;
-    if !path.is_file() {
-        return Err(DriftError::Source(format!(
-            "{}: no such file",
-            path.display()
-        )));
-    }
-    Ok(load(path, format)?.0)
+/// A side's file, read the one way every dataset is read (missing-value tokens included).
+fn read_frame(project: &Project, path: &Path) -> Result<DataFrame, DriftError> {
+    let options = project.read_options().map_err(DataError::from)?;
+    Ok(read_dataset(path, &options)?.frame)
 }
 
 /// The date column a period filters on: the one named, or the file's only / first date column.
@@ -168,9 +158,13 @@ pub fn filter_period(
 }
 
 /// A file, or a period of it (`FILE@PERIOD`), relative to the project.
-pub fn load_sample(root: &Path, spec: &str, date: Option<&str>) -> Result<Sample, DriftError> {
+pub fn load_sample(
+    project: &Project,
+    spec: &str,
+    date: Option<&str>,
+) -> Result<Sample, DriftError> {
     let (file, period) = split_spec(spec).map_err(DriftError::Source)?;
-    let frame = read_frame(&resolve_path(root, file))?;
+    let frame = read_frame(project, &resolve_path(&project.root, file))?;
     let Some(period) = period else {
         return Ok(Sample {
             frame,
@@ -247,7 +241,7 @@ pub fn training_data(
             &scanned.sha256[..12]
         )));
     }
-    let frame = read_frame(&path)?;
+    let frame = read_frame(project, &path)?;
     let label = format!(
         "{} (training data of {} version {})",
         dataset.path, version.model_name, version.version

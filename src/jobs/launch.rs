@@ -75,7 +75,8 @@ pub fn record_dataset_file(
     path: &Path,
 ) -> Result<(i64, String), JobError> {
     let file = DatasetFile::from_path(path, &project.data_dir())?;
-    let outcome = profile_dataset(store, &file, true, &|_| {})?;
+    let options = project.read_options().map_err(DataError::from)?;
+    let outcome = profile_dataset(store, &file, &options, true, &|_| {})?;
     Ok((outcome.dataset.id, outcome.dataset.sha256))
 }
 
@@ -86,19 +87,29 @@ pub fn queue_run(
     store: &mut RunStore,
     request: &LaunchRequest,
 ) -> Result<(RunId, Prepared), JobError> {
-    let prepared = prepare(&project.root, &request.spec)?;
+    // The project's way of reading files (its config, or --na-values) travels with the spec, so
+    // the worker reads exactly what was checked here.
+    let mut spec = request.spec.clone();
+    spec.read = project.read_options().map_err(DataError::from)?;
+    let prepared = prepare(&project.root, &spec)?;
     let data_path = TrainSpec::resolve(&project.root, &request.spec.data);
     let (dataset_id, sha256) = record_dataset_file(project, store, &data_path)?;
     let mut tags: Vec<(String, String)> = vec![
         ("dataset.path".into(), data_path.display().to_string()),
         ("dataset.sha256".into(), sha256),
     ];
-    if let Some(lookup) = &request.spec.lookup {
+    for (i, lookup) in spec.lookups.iter().enumerate() {
         let path = TrainSpec::resolve(&project.root, &lookup.path);
         let (lookup_id, lookup_sha) = record_dataset_file(project, store, &path)?;
-        tags.push(("lookup.path".into(), path.display().to_string()));
-        tags.push(("lookup.dataset_id".into(), lookup_id.to_string()));
-        tags.push(("lookup.sha256".into(), lookup_sha));
+        let prefix = if i == 0 {
+            "lookup".to_string()
+        } else {
+            format!("lookup{}", i + 1)
+        };
+        tags.push((format!("{prefix}.path"), path.display().to_string()));
+        tags.push((format!("{prefix}.keys"), lookup.keys.join(",")));
+        tags.push((format!("{prefix}.dataset_id"), lookup_id.to_string()));
+        tags.push((format!("{prefix}.sha256"), lookup_sha));
     }
     tags.extend(request.tags.iter().cloned());
     let stem = data_path
@@ -112,7 +123,7 @@ pub fn queue_run(
             chrono::Local::now().format("%H%M%S")
         )
     });
-    let spec_json = serde_json::to_string(&request.spec).map_err(StoreError::from)?;
+    let spec_json = serde_json::to_string(&spec).map_err(StoreError::from)?;
     let run_id = store.create_queued_run(&QueuedRun {
         run: &NewRun {
             experiment: request.experiment.clone(),

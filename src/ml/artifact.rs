@@ -11,6 +11,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use polars::prelude::{DataFrame, ParquetReader, ParquetWriter, SerReader};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -110,12 +111,15 @@ pub fn save_bundle(dir: &Path, trained: &Trained) -> Result<Manifest, ArtifactEr
         stopped_early: trained.stopped,
         conformal: trained.conformal.clone(),
     };
-    let files: Vec<(&str, &str, Vec<u8>)> = vec![
+    let mut files: Vec<(&str, &str, Vec<u8>)> = vec![
         (model_file, "model", model_bytes),
         ("pipeline.json", "pipeline", json(&trained.pipeline)?),
         ("signature.json", "signature", json(&trained.signature)?),
         ("metrics.json", "metrics", json(&metrics)?),
     ];
+    for (lookup, table) in &trained.lookups {
+        files.push((lookup.file.as_str(), "lookup", parquet_bytes(table)?));
+    }
     let parent = dir.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(io_error(parent))?;
     let name = dir
@@ -148,6 +152,15 @@ pub fn save_bundle(dir: &Path, trained: &Trained) -> Result<Manifest, ArtifactEr
     Ok(manifest)
 }
 
+fn parquet_bytes(table: &DataFrame) -> Result<Vec<u8>, ArtifactError> {
+    let mut bytes = Vec::new();
+    let mut table = table.clone();
+    ParquetWriter::new(&mut bytes)
+        .finish(&mut table)
+        .map_err(|e| MlError::Model(format!("saving a lookup table: {e}")))?;
+    Ok(bytes)
+}
+
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), ArtifactError> {
     let mut file = fs::File::create(path).map_err(io_error(path))?;
     file.write_all(bytes).map_err(io_error(path))?;
@@ -161,6 +174,8 @@ pub struct LoadedModel {
     pub model: Box<dyn Model>,
     pub signature: Signature,
     pub metrics: MetricsFile,
+    /// The signature's lookup tables, read from the bundle (checksums verified).
+    pub lookups: Vec<DataFrame>,
 }
 
 /// Reads the manifest and checks every file it lists against its sha256.
@@ -181,8 +196,17 @@ pub fn verify_bundle(dir: &Path) -> Result<Manifest, ArtifactError> {
             ),
         });
     }
+    if !manifest.files.iter().any(|f| f.name == manifest.model_file) {
+        return Err(ArtifactError::Invalid {
+            path: manifest_path,
+            what: format!(
+                "the model file '{}' is not among the files the manifest checksums",
+                manifest.model_file
+            ),
+        });
+    }
     for file in &manifest.files {
-        let path = dir.join(&file.name);
+        let path = bundle_file(dir, &file.name)?;
         let bytes = fs::read(&path).map_err(io_error(&path))?;
         let actual = sha256_hex(&bytes);
         if actual != file.sha256 {
@@ -194,6 +218,26 @@ pub fn verify_bundle(dir: &Path) -> Result<Manifest, ArtifactError> {
         }
     }
     Ok(manifest)
+}
+
+/// `name` inside the bundle `dir`. A manifest is data from disk: a name that is absolute, holds
+/// a separator or `..`, or is empty would reach outside the bundle and is refused.
+fn bundle_file(dir: &Path, name: &str) -> Result<PathBuf, ArtifactError> {
+    let mut components = Path::new(name).components();
+    let single = matches!(
+        (components.next(), components.next()),
+        (Some(std::path::Component::Normal(_)), None)
+    );
+    if !single || name.contains('/') || name.contains('\\') {
+        return Err(ArtifactError::Invalid {
+            path: dir.join(MANIFEST),
+            what: format!(
+                "the manifest names '{name}', which is not a file inside the bundle; a model \
+                 bundle only lists its own files"
+            ),
+        });
+    }
+    Ok(dir.join(name))
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, ArtifactError> {
@@ -210,7 +254,7 @@ pub fn load_bundle(dir: &Path) -> Result<LoadedModel, ArtifactError> {
     let pipeline: FeaturePipeline = read_json(&dir.join("pipeline.json"))?;
     let signature: Signature = read_json(&dir.join("signature.json"))?;
     let metrics: MetricsFile = read_json(&dir.join("metrics.json"))?;
-    let model_path = dir.join(&manifest.model_file);
+    let model_path = bundle_file(dir, &manifest.model_file)?;
     let bytes = fs::read(&model_path).map_err(io_error(&model_path))?;
     let model = decode_model(
         manifest.model_kind,
@@ -222,11 +266,30 @@ pub fn load_bundle(dir: &Path) -> Result<LoadedModel, ArtifactError> {
         path: model_path,
         what: e.to_string(),
     })?;
+    let mut lookups = Vec::new();
+    for lookup in &signature.lookups {
+        let path = bundle_file(dir, &lookup.file)?;
+        if !manifest.files.iter().any(|f| f.name == lookup.file) {
+            return Err(ArtifactError::Invalid {
+                path,
+                what: "the lookup table is not among the files the manifest checksums".into(),
+            });
+        }
+        let file = fs::File::open(&path).map_err(io_error(&path))?;
+        let table = ParquetReader::new(file)
+            .finish()
+            .map_err(|e| ArtifactError::Invalid {
+                path: path.clone(),
+                what: format!("the lookup table does not read: {e}"),
+            })?;
+        lookups.push(table);
+    }
     Ok(LoadedModel {
         manifest,
         pipeline,
         model,
         signature,
         metrics,
+        lookups,
     })
 }

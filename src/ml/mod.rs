@@ -14,6 +14,7 @@ mod frame;
 pub mod gbdt;
 pub mod lags;
 pub mod linear;
+pub mod lookup;
 pub mod metrics;
 pub mod models;
 pub mod params;

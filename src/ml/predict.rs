@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use super::MlError;
 use super::artifact::LoadedModel;
 use super::features::Task;
+use super::lookup::join_for_prediction;
 use super::signature::{FieldKind, InputField, Signature};
 use super::train::predict_target;
 use super::whatif::{PromotionColumns, with_promotion};
@@ -136,9 +137,26 @@ pub fn parse_field(
         };
     }
     match input.kind {
-        FieldKind::Number => number_of(value)
-            .map(|n| (FieldValue::Number(n), range_warning(input, n)))
-            .ok_or_else(|| format!("'{}' is not a number", text_of(value))),
+        FieldKind::Number => {
+            let number = match value {
+                // JSON true is not 1: a boolean where a number belongs is a caller's mistake.
+                Value::Bool(b) => return Err(format!("'{b}' is a boolean; expected a number")),
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => s.trim().parse::<f64>().ok(),
+                _ => None,
+            };
+            match number {
+                Some(n) if n.is_nan() => Err(format!("'{}' is not a number", text_of(value))),
+                // Gradient boosting works in f32, where anything larger is infinite and the
+                // booster refuses the whole request; no sales feature comes near this.
+                Some(n) if !n.is_finite() || n.abs() > f64::from(f32::MAX) => Err(format!(
+                    "'{}' is out of range: a number must be finite and at most 3.4e38 in size",
+                    text_of(value)
+                )),
+                Some(n) => Ok((FieldValue::Number(n), range_warning(input, n))),
+                None => Err(format!("'{}' is not a number", text_of(value))),
+            }
+        }
         FieldKind::Boolean => boolean_of(value)
             .map(|b| (FieldValue::Boolean(b), None))
             .ok_or_else(|| format!("'{}' is not true/false or 1/0", text_of(value))),
@@ -312,6 +330,23 @@ fn range_warning(input: &InputField, value: f64) -> Option<String> {
 pub type Predicted = (f64, Option<(f64, f64)>);
 
 pub fn predict_frame(loaded: &LoadedModel, frame: &DataFrame) -> Result<Vec<Predicted>, MlError> {
+    // Callers that report misses per record join first; a frame still without the looked-up
+    // columns is joined here, a miss then failing the whole call.
+    let joined;
+    let frame = if needs_lookups(loaded, frame) {
+        joined = with_lookups(loaded, frame, 1).map_err(|issues| {
+            MlError::Model(
+                issues
+                    .iter()
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })?;
+        &joined
+    } else {
+        frame
+    };
     let x = loaded.pipeline.transform(frame)?;
     let values = predict_target(&loaded.pipeline, loaded.model.as_ref(), &x)?;
     let half_width = loaded.metrics.conformal.as_ref().map(|c| c.half_width);
@@ -336,6 +371,38 @@ pub fn predict_frame(loaded: &LoadedModel, frame: &DataFrame) -> Result<Vec<Pred
         .collect())
 }
 
+fn needs_lookups(loaded: &LoadedModel, frame: &DataFrame) -> bool {
+    loaded
+        .signature
+        .lookups
+        .iter()
+        .any(|l| l.columns.iter().any(|c| frame.column(c).is_err()))
+}
+
+/// `frame` (records parsed against the signature) with the columns of the model's lookup
+/// tables joined on their keys. A record whose keys a table lacks is an issue of that record
+/// (rows numbered from `first_row`).
+pub fn with_lookups(
+    loaded: &LoadedModel,
+    frame: &DataFrame,
+    first_row: usize,
+) -> Result<DataFrame, Vec<FieldIssue>> {
+    let mut joined = frame.clone();
+    for (lookup, table) in loaded.signature.lookups.iter().zip(&loaded.lookups) {
+        joined = join_for_prediction(&joined, lookup, table).map_err(|misses| {
+            misses
+                .into_iter()
+                .map(|(row, reason)| FieldIssue {
+                    row: first_row + row,
+                    field: lookup.keys.join(","),
+                    reason,
+                })
+                .collect::<Vec<_>>()
+        })?;
+    }
+    Ok(joined)
+}
+
 /// The answer for one JSON record, with the what-if uplift when `uplift` and the model has a
 /// promotion flag.
 pub fn predict_record(
@@ -345,6 +412,7 @@ pub fn predict_record(
 ) -> Result<Prediction, PredictError> {
     let (frame, warnings) =
         record_frame(&loaded.signature, record, 1).map_err(PredictError::Invalid)?;
+    let frame = with_lookups(loaded, &frame, 1).map_err(PredictError::Invalid)?;
     let (value, interval) = predict_frame(loaded, &frame)?
         .into_iter()
         .next()

@@ -9,6 +9,7 @@ use super::MlError;
 use super::features::{ColumnEncoder, FeaturePipeline, Task};
 use super::frame::column;
 use super::lags::LagSpec;
+use super::lookup::BundledLookup;
 use super::models::ModelKind;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +62,10 @@ pub struct Signature {
     /// below a floor the target never crossed (sales are never negative).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_range: Option<(f64, f64)>,
+    /// Lookup tables saved in the bundle, joined on their keys before the model sees a record:
+    /// the columns they provide are not inputs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lookups: Vec<BundledLookup>,
 }
 
 /// The signature of `pipeline` fitted on the rows `train` of `df`.
@@ -68,19 +73,20 @@ pub fn signature(
     model: ModelKind,
     pipeline: &FeaturePipeline,
     lags: Option<&LagSpec>,
+    lookups: &[BundledLookup],
     df: &DataFrame,
     train: &[IdxSize],
 ) -> Result<Signature, MlError> {
     let derived_names = lags.map(LagSpec::output_names).unwrap_or_default();
+    let looked_up = |name: &str| lookups.iter().any(|l| l.columns.iter().any(|c| c == name));
     let idx = IdxCa::from_vec("rows".into(), train.to_vec());
     let mut inputs = Vec::new();
     for encoder in &pipeline.encoders {
         let name = encoder.column();
-        if derived_names.iter().any(|d| d == name) {
+        if derived_names.iter().any(|d| d == name) || looked_up(name) {
             continue;
         }
         let values = column(df, name)?.as_materialized_series().take(&idx)?;
-        let missing_seen = values.null_count() > 0;
         let (kind, categories) = match encoder {
             ColumnEncoder::Numeric { .. } => (FieldKind::Number, Vec::new()),
             ColumnEncoder::Boolean { .. } => (FieldKind::Boolean, Vec::new()),
@@ -89,50 +95,16 @@ pub fn signature(
             }
             ColumnEncoder::DateParts { .. } => (FieldKind::Date, Vec::new()),
         };
-        let (min, max, typical) = match kind {
-            FieldKind::Number => {
-                let numbers = values.cast(&DataType::Float64)?;
-                let numbers = numbers.f64()?;
-                let value = |v: Option<f64>| v.map(serde_json::Value::from);
-                (
-                    value(numbers.min()),
-                    value(numbers.max()),
-                    value(numbers.median()),
-                )
-            }
-            FieldKind::Date => {
-                let days = values.cast(&DataType::Date)?;
-                let days = days.date()?.physical().clone();
-                let text = |d: Option<i32>| {
-                    d.map(|d| serde_json::Value::from(crate::data::profile::day_text(d)))
-                };
-                (text(days.min()), text(days.max()), text(days.max()))
-            }
-            FieldKind::Boolean => {
-                let flags = values.cast(&DataType::Boolean)?;
-                let flags = flags.bool()?;
-                let typical = (flags.len() > flags.null_count()).then(|| {
-                    serde_json::Value::from(
-                        2 * flags.sum().unwrap_or(0) as usize > flags.len() - flags.null_count(),
-                    )
-                });
-                (None, None, typical)
-            }
-            FieldKind::Category => (
-                None,
-                None,
-                categories.first().cloned().map(serde_json::Value::from),
-            ),
-        };
-        inputs.push(InputField {
-            name: name.to_string(),
-            kind,
-            categories,
-            min,
-            max,
-            typical,
-            missing_seen,
-        });
+        inputs.push(input_field(name, kind, categories, &values)?);
+    }
+    // A lookup's keys come with every record even when the model does not use them itself.
+    for key in lookups.iter().flat_map(|l| &l.keys) {
+        if inputs.iter().any(|i| &i.name == key) {
+            continue;
+        }
+        let values = column(df, key)?.as_materialized_series().take(&idx)?;
+        let (kind, categories) = kind_of_values(&values)?;
+        inputs.push(input_field(key, kind, categories, &values)?);
     }
     let target_range = match pipeline.target.task {
         super::features::Task::Regression => {
@@ -155,5 +127,83 @@ pub fn signature(
         inputs,
         derived: lags.cloned(),
         feature_names: pipeline.feature_names.clone(),
+        lookups: lookups.to_vec(),
+    })
+}
+
+/// The field kind of a column no encoder describes (a lookup key), from its values.
+fn kind_of_values(values: &Series) -> Result<(FieldKind, Vec<String>), MlError> {
+    Ok(match values.dtype() {
+        DataType::Boolean => (FieldKind::Boolean, Vec::new()),
+        DataType::Date | DataType::Datetime(..) => (FieldKind::Date, Vec::new()),
+        d if d.is_primitive_numeric() => (FieldKind::Number, Vec::new()),
+        _ => {
+            let counts =
+                values
+                    .cast(&DataType::String)?
+                    .value_counts(true, false, "count".into(), false)?;
+            let levels = counts
+                .column(values.name().as_str())?
+                .str()?
+                .iter()
+                .flatten()
+                .map(str::to_string)
+                .collect();
+            (FieldKind::Category, levels)
+        }
+    })
+}
+
+/// One input's description from its training values.
+fn input_field(
+    name: &str,
+    kind: FieldKind,
+    categories: Vec<String>,
+    values: &Series,
+) -> Result<InputField, MlError> {
+    let missing_seen = values.null_count() > 0;
+    let (min, max, typical) = match kind {
+        FieldKind::Number => {
+            let numbers = values.cast(&DataType::Float64)?;
+            let numbers = numbers.f64()?;
+            let value = |v: Option<f64>| v.map(serde_json::Value::from);
+            (
+                value(numbers.min()),
+                value(numbers.max()),
+                value(numbers.median()),
+            )
+        }
+        FieldKind::Date => {
+            let days = values.cast(&DataType::Date)?;
+            let days = days.date()?.physical().clone();
+            let text = |d: Option<i32>| {
+                d.map(|d| serde_json::Value::from(crate::data::profile::day_text(d)))
+            };
+            (text(days.min()), text(days.max()), text(days.max()))
+        }
+        FieldKind::Boolean => {
+            let flags = values.cast(&DataType::Boolean)?;
+            let flags = flags.bool()?;
+            let typical = (flags.len() > flags.null_count()).then(|| {
+                serde_json::Value::from(
+                    2 * flags.sum().unwrap_or(0) as usize > flags.len() - flags.null_count(),
+                )
+            });
+            (None, None, typical)
+        }
+        FieldKind::Category => (
+            None,
+            None,
+            categories.first().cloned().map(serde_json::Value::from),
+        ),
+    };
+    Ok(InputField {
+        name: name.to_string(),
+        kind,
+        categories,
+        min,
+        max,
+        typical,
+        missing_seen,
     })
 }

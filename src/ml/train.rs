@@ -15,22 +15,28 @@ use super::MlError;
 use super::features::{FeaturePipeline, Matrix, TargetSpec, Task, target_spec};
 use super::frame::column;
 use super::lags::{LagSpec, add_lag_features};
+pub use super::lookup::LookupSpec;
+use super::lookup::{BundledLookup, JoinReport, conform_table, join_table};
 use super::metrics::{
     ClassificationMetrics, RegressionMetrics, classification_metrics, regression_metrics,
 };
 use super::models::{Model, ModelKind, ModelSpec, StepEvent, fit_model};
 use super::signature::{Signature, signature};
 use super::split::{Split, SplitSpec, split};
-use crate::data::{DataError, DataFormat, load};
+use crate::data::{DataError, ReadOptions, read_dataset};
 
 /// Everything a run needs to be trained again: saved with the run, read by the worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainSpec {
     /// The dataset file (absolute, or relative to the project folder).
     pub data: PathBuf,
-    /// A lookup table joined on a key before training (Rossmann's store table on `Store`).
+    /// How the files are read (missing-value tokens); the project's at launch.
     #[serde(default)]
-    pub lookup: Option<LookupSpec>,
+    pub read: ReadOptions,
+    /// Lookup tables joined on their keys before training, in order (Rossmann's store table on
+    /// `Store`, a covariates table on `Store,Date`). Specs saved with one `lookup` still read.
+    #[serde(default, alias = "lookup", deserialize_with = "one_or_many")]
+    pub lookups: Vec<LookupSpec>,
     pub target: String,
     /// `None`: inferred from the target.
     #[serde(default)]
@@ -51,10 +57,27 @@ pub struct TrainSpec {
     pub seed: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LookupSpec {
-    pub path: PathBuf,
-    pub key: String,
+/// `null`, one lookup object (specs saved before several lookups) or a list.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<LookupSpec>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(LookupSpec),
+        Many(Vec<LookupSpec>),
+    }
+    Ok(match Option::<OneOrMany>::deserialize(d)? {
+        None => Vec::new(),
+        Some(OneOrMany::One(one)) => vec![one],
+        Some(OneOrMany::Many(many)) => many,
+    })
+}
+
+/// A lookup table as joined for training: kept so the model's bundle can carry it.
+pub struct PreparedLookup {
+    pub spec: LookupSpec,
+    /// The table with its keys cast to the dataset's types.
+    pub table: DataFrame,
+    pub report: JoinReport,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +110,10 @@ pub struct Prepared {
     pub split: Split,
     pub split_spec: SplitSpec,
     pub model: ModelSpec,
+    pub lookups: Vec<PreparedLookup>,
+    /// What preparing found worth saying (unmatched lookup rows, casts), for the launch
+    /// message and the run's log.
+    pub notes: Vec<String>,
 }
 
 impl Prepared {
@@ -121,10 +148,15 @@ impl Prepared {
                 ),
             ));
         }
-        if let Some(lookup) = &self.spec.lookup {
+        for (i, lookup) in self.spec.lookups.iter().enumerate() {
+            let key = if i == 0 {
+                "lookup".to_string()
+            } else {
+                format!("lookup{}", i + 1)
+            };
             pairs.push((
-                "lookup".into(),
-                format!("{} on {}", lookup.path.display(), lookup.key),
+                key,
+                format!("{} on {}", lookup.path.display(), lookup.keys.join(",")),
             ));
         }
         if self.model.kind == ModelKind::Gbdt {
@@ -145,18 +177,10 @@ impl Prepared {
     }
 }
 
-/// Loads a dataset file as the profile and the TUI see it.
-pub fn load_frame(path: &Path) -> Result<DataFrame, TrainError> {
-    if !path.is_file() {
-        return Err(TrainError::Input(format!(
-            "{}: no such file; expected a CSV or Parquet dataset",
-            path.display()
-        )));
-    }
-    let format = DataFormat::from_path(path).ok_or_else(|| DataError::Unsupported {
-        path: path.to_path_buf(),
-    })?;
-    Ok(load::load(path, format)?.0)
+/// Loads a dataset file as the profile and the TUI see it: the same structural checks, the
+/// same missing-value tokens, the same errors.
+pub fn load_frame(path: &Path, options: &ReadOptions) -> Result<DataFrame, TrainError> {
+    Ok(read_dataset(path, options)?.frame)
 }
 
 /// Checks `spec` against its data and loads, joins, derives and splits it. Every refusal names
@@ -170,9 +194,14 @@ pub fn prepare(root: &Path, spec: &TrainSpec) -> Result<Prepared, TrainError> {
     let split_spec = SplitSpec::parse(&spec.split, spec.seed)?;
 
     let data_path = TrainSpec::resolve(root, &spec.data);
-    let mut frame = load_frame(&data_path)?;
-    if let Some(lookup) = &spec.lookup {
-        frame = join_lookup(root, frame, lookup)?;
+    let mut frame = load_frame(&data_path, &spec.read)?;
+    let mut lookups = Vec::new();
+    let mut notes = Vec::new();
+    for lookup in &spec.lookups {
+        let (joined, prepared) = join_lookup(root, &data_path, frame, lookup, &spec.read)?;
+        notes.push(prepared.report.describe(&lookup.path));
+        frame = joined;
+        lookups.push(prepared);
     }
     let mut target = target_spec(&frame, &spec.target, spec.task)?;
     if spec.log1p {
@@ -182,6 +211,7 @@ pub fn prepare(root: &Path, spec: &TrainSpec) -> Result<Prepared, TrainError> {
                     .to_string(),
             ));
         }
+        check_log1p(&frame, &spec.target)?;
         target.log1p = true;
     }
     let model = ModelSpec::build(model_kind, target.task, spec.seed, &spec.params)?;
@@ -229,58 +259,57 @@ pub fn prepare(root: &Path, spec: &TrainSpec) -> Result<Prepared, TrainError> {
         split,
         split_spec,
         model,
+        lookups,
+        notes,
     })
+}
+
+/// log1p is defined above -1 only: a target at or below it would fail in the worker, after the
+/// run was recorded. Refused here, with the first such row.
+fn check_log1p(frame: &DataFrame, target: &str) -> Result<(), TrainError> {
+    let values = column(frame, target)?
+        .as_materialized_series()
+        .cast(&DataType::Float64)
+        .map_err(MlError::from)?;
+    let values = values.f64().map_err(MlError::from)?;
+    if let Some((row, value)) = values
+        .iter()
+        .enumerate()
+        .find_map(|(i, v)| v.filter(|v| *v <= -1.0).map(|v| (i, v)))
+    {
+        return Err(TrainError::Input(format!(
+            "--log1p needs a target above -1, but '{target}' is {value} in data row {} (line {}); \
+             train without log1p or fix the data",
+            row + 1,
+            row + 2
+        )));
+    }
+    Ok(())
 }
 
 fn join_lookup(
     root: &Path,
+    data_path: &Path,
     frame: DataFrame,
     lookup: &LookupSpec,
-) -> Result<DataFrame, TrainError> {
+    read: &ReadOptions,
+) -> Result<(DataFrame, PreparedLookup), TrainError> {
     let path = TrainSpec::resolve(root, &lookup.path);
-    let table = load_frame(&path)?;
-    let key = &lookup.key;
-    let in_table = column(&table, key).map_err(|_| {
-        TrainError::Input(format!(
-            "{}: the lookup has no column '{key}' to join on",
-            path.display()
-        ))
-    })?;
-    column(&frame, key)?;
-    let distinct = in_table.n_unique().map_err(MlError::from)?;
-    if distinct != table.height() {
-        return Err(TrainError::Input(format!(
-            "{}: the lookup key '{key}' repeats ({} rows, {distinct} distinct keys); a lookup \
-             needs one row per key or the join would duplicate training rows",
-            path.display(),
-            table.height()
-        )));
-    }
-    let clash: Vec<String> = table
-        .get_column_names()
-        .iter()
-        .map(|n| n.to_string())
-        .filter(|n| n != key && frame.column(n).is_ok())
-        .collect();
-    if !clash.is_empty() {
-        return Err(TrainError::Input(format!(
-            "{}: the lookup's columns {} are already in the dataset; rename them",
-            path.display(),
-            clash.join(", ")
-        )));
-    }
-    let rows = frame.height();
-    let joined = frame
-        .left_join(&table, [key.as_str()], [key.as_str()])
-        .map_err(MlError::from)?;
-    if joined.height() != rows {
-        return Err(TrainError::Input(format!(
-            "joining {} on '{key}' changed the row count from {rows} to {}",
-            path.display(),
-            joined.height()
-        )));
-    }
-    Ok(joined)
+    let table = load_frame(&path, read)?;
+    let what = path.display().to_string();
+    let data = data_path.display().to_string();
+    let (table, casts) =
+        conform_table(&frame, &table, &lookup.keys, &what, &data).map_err(TrainError::Input)?;
+    let (joined, mut report) = join_table(&frame, &table, &lookup.keys)?;
+    report.casts = casts;
+    Ok((
+        joined,
+        PreparedLookup {
+            spec: lookup.clone(),
+            table,
+            report,
+        },
+    ))
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -351,6 +380,9 @@ pub struct Trained {
     pub stopped: bool,
     /// Split-conformal prediction interval from the validation residuals (regression).
     pub conformal: Option<Conformal>,
+    /// The lookup tables joined in training, saved with the model so a record needs only the
+    /// main file's columns.
+    pub lookups: Vec<(BundledLookup, DataFrame)>,
 }
 
 /// A split-conformal interval: with `level` coverage, the actual value lies within
@@ -466,10 +498,28 @@ pub fn train(
         Task::BinaryClassification => None,
     };
     let importance = model.importance();
+    let lookups: Vec<(BundledLookup, DataFrame)> = prepared
+        .lookups
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            (
+                BundledLookup {
+                    file: format!("lookup-{}.parquet", i + 1),
+                    source: l.spec.path.display().to_string(),
+                    keys: l.spec.keys.clone(),
+                    columns: l.report.columns.clone(),
+                },
+                l.table.clone(),
+            )
+        })
+        .collect();
+    let bundled: Vec<BundledLookup> = lookups.iter().map(|(b, _)| b.clone()).collect();
     let signature = signature(
         prepared.model.kind,
         &m.pipeline,
         prepared.spec.lags.as_ref(),
+        &bundled,
         &prepared.frame,
         &prepared.split.train,
     )?;
@@ -483,6 +533,7 @@ pub fn train(
         steps,
         stopped,
         conformal,
+        lookups,
     })
 }
 

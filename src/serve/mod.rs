@@ -2,46 +2,88 @@
 //! `GET /models`, `GET /openapi.json` (generated from the served model's signature). A thin face
 //! over `ml::predict` and `registry`, on axum and tokio.
 //!
-//! - It binds loopback unless told otherwise: a model server is not exposed by accident.
+//! - It binds loopback unless told otherwise: a model server is not exposed by accident. It sends
+//!   no CORS headers and takes only `Content-Type: application/json` posts, so a web page open in
+//!   a local browser can neither read its answers nor post it a "simple" cross-origin form.
 //! - A body over the limit is refused (413) before it is parsed; bad records get 422 with one
 //!   message per field (`row`, `field`, `reason`), as the CLI reports them.
+//! - Parsing and prediction run on tokio's blocking pool, at most one request per core at a
+//!   time, never on the executor: `/health` answers in milliseconds while big batches run.
 //! - When the served alias moves (promotion, rollback), the server notices within a second
 //!   (it polls the store's `data_version`) and swaps to the new version without a restart;
 //!   requests in flight finish on the version they started with.
-//! - Every prediction (input, output, version, time) is logged to the store in batches, at most
-//!   a few transactions a second, for drift monitoring.
+//! - Every prediction (the signature's fields of the input, the output, version, time) is logged
+//!   to the store in batches through a bounded queue (`prediction_log`): a full queue drops and
+//!   counts, never slows a request. Rows older than the retention are pruned at startup and
+//!   hourly.
+//!
+//! SQL stays in `store`; this module only calls its typed functions.
+
+mod openapi;
+mod predict;
+mod prediction_log;
+mod retention;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::Json;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
-use tokio::sync::mpsc;
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
 
 use crate::ml::artifact::LoadedModel;
-use crate::ml::predict::{FieldIssue, PredictError, predict_record};
-use crate::ml::signature::FieldKind;
 use crate::project::Project;
 use crate::registry::{ModelRef, load_version};
 use crate::store::{ModelVersion, RunStore};
+
+pub use retention::{Retention, RetentionError, parse_retention};
+
+use prediction_log::PredictionLog;
 
 pub struct ServeOptions {
     pub model: ModelRef,
     pub addr: SocketAddr,
     pub allow_remote: bool,
     pub body_limit: usize,
+    /// How long logged predictions are kept (`Retention::Forever`: never pruned).
+    pub log_retention: Retention,
 }
 
 /// The version being served.
 struct Served {
     version: ModelVersion,
     loaded: Arc<LoadedModel>,
+    /// The signature's field names, in order: all a logged record keeps of its input.
+    log_fields: Vec<String>,
+}
+
+impl Served {
+    fn new(version: ModelVersion, loaded: LoadedModel) -> Self {
+        let signature = &loaded.signature;
+        let log_fields = signature
+            .inputs
+            .iter()
+            .map(|input| input.name.clone())
+            .chain(
+                signature
+                    .derived
+                    .as_ref()
+                    .map(|lags| lags.output_names())
+                    .unwrap_or_default(),
+            )
+            .collect();
+        Self {
+            version,
+            loaded: Arc::new(loaded),
+            log_fields,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -49,7 +91,10 @@ struct AppState {
     served: Arc<RwLock<Arc<Served>>>,
     reference: ModelRef,
     project: Project,
-    log: mpsc::UnboundedSender<(i64, String, String)>,
+    log: PredictionLog,
+    /// One permit per core: a flood of batches queues here instead of filling the blocking pool
+    /// (hundreds of threads) with CPU-bound work that would starve the executor threads.
+    predict_permits: Arc<Semaphore>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,26 +132,60 @@ pub async fn serve(
     let store = project.open_store()?;
     let (version, loaded) = load_version(&project, &store, &options.model)?;
     drop(store);
-    let (log_tx, log_rx) = mpsc::unbounded_channel();
+    let (log, log_rx) = PredictionLog::channel();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let state = AppState {
-        served: Arc::new(RwLock::new(Arc::new(Served {
-            version,
-            loaded: Arc::new(loaded),
-        }))),
+        served: Arc::new(RwLock::new(Arc::new(Served::new(version, loaded)))),
         reference: options.model.clone(),
         project: project.clone(),
-        log: log_tx,
+        log: log.clone(),
+        predict_permits: Arc::new(Semaphore::new(cores)),
     };
-    tokio::spawn(log_predictions(project.clone(), log_rx));
+    tokio::spawn(prediction_log::write_predictions(
+        project.clone(),
+        log_rx,
+        log.dropped_counter(),
+    ));
+    tokio::spawn(prediction_log::prune_predictions(
+        project.clone(),
+        options.log_retention,
+    ));
     tokio::spawn(follow_alias(state.clone()));
     let app = Router::new()
-        .route("/predict", post(predict))
+        .route("/predict", post(predict::predict))
         .route("/health", get(health))
         .route("/models", get(models))
-        .route("/openapi.json", get(openapi))
-        .layer(DefaultBodyLimit::max(options.body_limit))
+        .route("/openapi.json", get(openapi::openapi))
         .with_state(state);
-    let listener = tokio::net::TcpListener::bind(options.addr).await?;
+    listen(options.addr, app, options.body_limit, on_ready).await
+}
+
+/// The same stack as `serve` (router, body limit, listener, the JSON check) answering every
+/// `POST /predict` with a fixed body and no model: the floor `bench serve` measures Shelfcast
+/// against, so the cost of the model and its bookkeeping shows apart from axum's own.
+pub async fn serve_floor(
+    addr: SocketAddr,
+    body_limit: usize,
+    on_ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
+    if !addr.ip().is_loopback() {
+        return Err(ServeError::NotLoopback(addr));
+    }
+    let app = Router::new().route("/predict", post(predict::floor));
+    listen(addr, app, body_limit, on_ready).await
+}
+
+/// Binds and serves `app` with the layers every server here shares.
+async fn listen(
+    addr: SocketAddr,
+    app: Router,
+    body_limit: usize,
+    on_ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
+    // No CORS layer, deliberately: without Access-Control-Allow-Origin a browser page on another
+    // origin cannot read any answer, and its preflight for a JSON post gets 405.
+    let app = app.layer(DefaultBodyLimit::max(body_limit));
+    let listener = tokio::net::TcpListener::bind(addr).await?;
     on_ready(listener.local_addr()?);
     axum::serve(listener, app).await?;
     Ok(())
@@ -131,10 +210,7 @@ async fn follow_alias(state: AppState) {
                 "serving {} version {} (was version {})",
                 version.model_name, version.version, served.version.version
             );
-            let swapped = Arc::new(Served {
-                version,
-                loaded: Arc::new(loaded),
-            });
+            let swapped = Arc::new(Served::new(version, loaded));
             match state.served.write() {
                 Ok(mut guard) => *guard = swapped,
                 Err(poisoned) => *poisoned.into_inner() = swapped,
@@ -150,137 +226,6 @@ async fn follow_alias(state: AppState) {
     }
 }
 
-/// Writes logged predictions in batches: everything queued, every half second.
-async fn log_predictions(project: Project, mut rx: mpsc::UnboundedReceiver<(i64, String, String)>) {
-    let mut pending: Vec<(i64, String, String)> = Vec::new();
-    loop {
-        let Some(first) = rx.recv().await else {
-            break;
-        };
-        pending.push(first);
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        while let Ok(next) = rx.try_recv() {
-            pending.push(next);
-        }
-        let batch = std::mem::take(&mut pending);
-        let project = project.clone();
-        let written = tokio::task::spawn_blocking(move || -> Result<(), ServeError> {
-            let mut store = project.open_store()?;
-            let mut by_version: Vec<(i64, Vec<(String, String)>)> = Vec::new();
-            for (version, input, output) in batch {
-                match by_version.iter_mut().find(|(v, _)| *v == version) {
-                    Some((_, rows)) => rows.push((input, output)),
-                    None => by_version.push((version, vec![(input, output)])),
-                }
-            }
-            for (version, rows) in by_version {
-                store.log_predictions(version, &rows)?;
-            }
-            Ok(())
-        })
-        .await;
-        if let Ok(Err(e)) | Err(e) = written.map_err(|e| ServeError::Io(std::io::Error::other(e))) {
-            eprintln!("logging predictions: {e}");
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct PredictQuery {
-    #[serde(default)]
-    uplift: bool,
-}
-
-fn unprocessable(issues: Vec<FieldIssue>) -> Response {
-    (
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Json(json!({"detail": "invalid input", "errors": issues})),
-    )
-        .into_response()
-}
-
-async fn predict(
-    State(state): State<AppState>,
-    Query(query): Query<PredictQuery>,
-    body: axum::body::Bytes,
-) -> Response {
-    let value: Value = match serde_json::from_slice(&body) {
-        Ok(value) => value,
-        Err(e) => {
-            return unprocessable(vec![FieldIssue {
-                row: 1,
-                field: "body".into(),
-                reason: format!("not JSON: {e}"),
-            }]);
-        }
-    };
-    let (records, single): (Vec<Map<String, Value>>, bool) = match value {
-        Value::Object(map) => (vec![map], true),
-        Value::Array(items) => {
-            let mut records = Vec::with_capacity(items.len());
-            for (index, item) in items.into_iter().enumerate() {
-                match item {
-                    Value::Object(map) => records.push(map),
-                    _ => {
-                        return unprocessable(vec![FieldIssue {
-                            row: index + 1,
-                            field: "record".into(),
-                            reason: "expected a JSON object of field: value".into(),
-                        }]);
-                    }
-                }
-            }
-            (records, false)
-        }
-        _ => {
-            return unprocessable(vec![FieldIssue {
-                row: 1,
-                field: "body".into(),
-                reason: "expected a JSON object, or a list of them".into(),
-            }]);
-        }
-    };
-    let served = current(&state);
-    let mut predictions = Vec::with_capacity(records.len());
-    let mut issues = Vec::new();
-    for (index, record) in records.iter().enumerate() {
-        match predict_record(&served.loaded, record, query.uplift) {
-            Ok(prediction) => predictions.push(prediction),
-            Err(PredictError::Invalid(found)) => {
-                issues.extend(found.into_iter().map(|mut issue| {
-                    issue.row = index + 1;
-                    issue
-                }));
-            }
-            Err(PredictError::Ml(e)) => {
-                return (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    Json(json!({"detail": e.to_string()})),
-                )
-                    .into_response();
-            }
-        }
-    }
-    if !issues.is_empty() {
-        return unprocessable(issues);
-    }
-    for (record, prediction) in records.iter().zip(&predictions) {
-        let _ = state.log.send((
-            served.version.id,
-            Value::Object(record.clone()).to_string(),
-            serde_json::to_string(prediction).unwrap_or_default(),
-        ));
-    }
-    let body = if single {
-        json!({"model": served.version.model_name, "version": served.version.version,
-               "prediction": predictions.first()})
-    } else {
-        json!({"model": served.version.model_name, "version": served.version.version,
-               "predictions": predictions})
-    };
-    Json(body).into_response()
-}
-
 async fn health(State(state): State<AppState>) -> Json<Value> {
     let served = current(&state);
     Json(json!({
@@ -288,6 +233,8 @@ async fn health(State(state): State<AppState>) -> Json<Value> {
         "reference": state.reference.to_string(),
         "model": served.version.model_name,
         "version": served.version.version,
+        // Records the log queue had no room for since the server started (not in the store).
+        "log_dropped": state.log.dropped(),
     }))
 }
 
@@ -309,47 +256,4 @@ async fn models(State(state): State<AppState>) -> Response {
         Ok(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
-}
-
-/// An OpenAPI 3.0 document of `/predict` for the served model's inputs.
-async fn openapi(State(state): State<AppState>) -> Json<Value> {
-    let served = current(&state);
-    let mut properties = Map::new();
-    let mut required = Vec::new();
-    for input in &served.loaded.signature.inputs {
-        let schema = match input.kind {
-            FieldKind::Number => {
-                let mut s = json!({"type": "number"});
-                if let (Some(min), Some(max)) = (&input.min, &input.max) {
-                    s["description"] = json!(format!("training range {min} to {max}"));
-                }
-                s
-            }
-            FieldKind::Boolean => json!({"type": "boolean"}),
-            FieldKind::Category => json!({"type": "string", "enum": input.categories}),
-            FieldKind::Date => json!({"type": "string", "format": "date"}),
-        };
-        properties.insert(input.name.clone(), schema);
-        if !input.missing_seen {
-            required.push(input.name.clone());
-        }
-    }
-    let record = json!({"type": "object", "properties": properties, "required": required});
-    Json(json!({
-        "openapi": "3.0.3",
-        "info": {"title": format!("Shelfcast: {}", served.version.model_name),
-                 "version": served.version.version.to_string()},
-        "paths": {
-            "/predict": {"post": {
-                "parameters": [{"name": "uplift", "in": "query", "schema": {"type": "boolean"}}],
-                "requestBody": {"required": true, "content": {"application/json": {"schema":
-                    {"oneOf": [record, {"type": "array", "items": record}]}}}},
-                "responses": {"200": {"description": "predictions"},
-                              "413": {"description": "body over the size limit"},
-                              "422": {"description": "invalid fields: row, field, reason"}}
-            }},
-            "/health": {"get": {"responses": {"200": {"description": "the served version"}}}},
-            "/models": {"get": {"responses": {"200": {"description": "registered versions"}}}}
-        }
-    }))
 }

@@ -2,11 +2,15 @@
 //! `challenger` pointing at one version each, every move of an alias kept with its reason.
 //! The files of a version live under `models/<model>/<version>/` (see `registry`).
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
 use super::runs::RunId;
 use super::{RunStore, StoreError, now_text};
+
+/// Rows one prune transaction deletes at most.
+const PRUNE_CHUNK: i64 = 10_000;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ModelVersion {
@@ -318,7 +322,28 @@ impl RunStore {
         })
     }
 
-    /// How many predictions were logged for a model version.
+    /// Deletes the predictions logged before `before`, of every version; returns how many. It
+    /// deletes in chunks, each its own short transaction, so a server logging meanwhile waits
+    /// milliseconds for the write lock rather than the whole of a large prune.
+    pub fn prune_predictions(&mut self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        // The same text as `now_text` writes, so text order is time order.
+        let before = before.to_rfc3339_opts(SecondsFormat::Millis, true);
+        let mut deleted = 0;
+        loop {
+            let chunk = self.write(|tx| {
+                Ok(tx.execute(
+                    "DELETE FROM predictions WHERE id IN \
+                     (SELECT id FROM predictions WHERE created_at < ?1 LIMIT ?2)",
+                    params![before, PRUNE_CHUNK],
+                )?)
+            })?;
+            deleted += chunk;
+            if (chunk as i64) < PRUNE_CHUNK {
+                return Ok(deleted);
+            }
+        }
+    }
+
     /// The inputs (JSON text) the HTTP endpoint logged for `versions`, since `since` (UTC text
     /// as the store writes it) or all, oldest first.
     pub fn logged_inputs(
@@ -342,6 +367,7 @@ impl RunStore {
         Ok(inputs)
     }
 
+    /// How many predictions were logged for a model version.
     pub fn prediction_count(&self, version_id: i64) -> Result<i64, StoreError> {
         Ok(self.conn.query_row(
             "SELECT count(*) FROM predictions WHERE model_version_id = ?1",

@@ -72,6 +72,11 @@ pub struct App {
 impl App {
     pub fn new(project: &Project, store: RunStore, theme: Theme) -> Self {
         let mut datasets = DatasetsTab::new(project.data_dir());
+        let mut status = String::new();
+        match project.read_options() {
+            Ok(options) => datasets.read_options = options,
+            Err(error) => status = format!("{error}; reading files with the default settings"),
+        }
         datasets.rescan(&store);
         let mut train = TrainTab::new(&project.root);
         train.set_datasets(datasets.train_choices());
@@ -96,7 +101,7 @@ impl App {
             active: Tab::Datasets,
             theme,
             show_help: false,
-            status: String::new(),
+            status,
             should_quit: false,
             spinner_step: 0,
             last_data_version,

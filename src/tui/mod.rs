@@ -135,8 +135,11 @@ async fn event_loop(
 fn spawn_jobs(app: &mut App, project: &Project, tx: &UnboundedSender<Action>) {
     if let Some((file, use_cache)) = app.datasets.next_job() {
         let store_path = app.store.path().to_path_buf();
+        let options = app.datasets.read_options.clone();
         let tx = tx.clone();
-        tokio::task::spawn_blocking(move || run_profile_job(&store_path, file, use_cache, &tx));
+        tokio::task::spawn_blocking(move || {
+            run_profile_job(&store_path, file, &options, use_cache, &tx)
+        });
     }
     // Launching reads and checks the whole dataset before the worker starts: off the UI task.
     if let Some(request) = app.train.pending_launch.take() {
@@ -190,6 +193,7 @@ fn spawn_jobs(app: &mut App, project: &Project, tx: &UnboundedSender<Action>) {
 pub fn run_profile_job(
     store_path: &Path,
     file: DatasetFile,
+    options: &data::ReadOptions,
     use_cache: bool,
     tx: &UnboundedSender<Action>,
 ) {
@@ -197,7 +201,7 @@ pub fn run_profile_job(
     let result = RunStore::open(store_path)
         .map_err(data::DataError::from)
         .and_then(|mut store| {
-            data::profile_dataset(&mut store, &file, use_cache, &|stage| {
+            data::profile_dataset(&mut store, &file, options, use_cache, &|stage| {
                 let _ = tx.send(Action::ProfileProgress {
                     path: path.clone(),
                     stage,

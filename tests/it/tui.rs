@@ -27,7 +27,8 @@ pub(crate) fn app_for(root: &std::path::Path) -> App {
 pub(crate) fn settle(app: &mut App) {
     let (tx, mut rx) = unbounded_channel();
     while let Some((file, use_cache)) = app.datasets.next_job() {
-        run_profile_job(app.store.path(), file, use_cache, &tx);
+        let options = app.datasets.read_options.clone();
+        run_profile_job(app.store.path(), file, &options, use_cache, &tx);
         while let Ok(action) = rx.try_recv() {
             app.update(action);
         }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 use super::{benches_dir, median, run_python_with, tempfile_dir};
-use crate::data::{DataFormat, load::load};
+use crate::data::{ReadOptions, read_dataset};
 use crate::drift::html::report_html;
 use crate::drift::source::{Period, filter_period};
 use crate::drift::{ColumnKind, DriftOptions, check_drift, column_kinds};
@@ -101,8 +101,8 @@ pub fn bench_drift(data_dir: &Path, repeat: usize) -> anyhow::Result<()> {
         let current_path = folder.join(case.current_file);
         let started = Instant::now();
         let read = |path: &Path| {
-            load(path, DataFormat::Csv)
-                .map(|(frame, _)| frame)
+            read_dataset(path, &ReadOptions::default())
+                .map(|read| read.frame)
                 .with_context(|| format!("reading {}", path.display()))
         };
         let reference_frame = read(&reference_path)?;

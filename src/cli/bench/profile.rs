@@ -29,7 +29,11 @@ pub fn bench_profile(path: &Path, repeat: usize) -> anyhow::Result<()> {
     // The tightest anchor: polars told the column types up front (the ones Shelfcast settles on),
     // so it infers nothing.
     let known_schema = match file.format {
-        DataFormat::Csv => Some(load::read_csv(path, None)?.schema().clone()),
+        DataFormat::Csv => Some(
+            load::read_csv(path, None, &data::ReadOptions::default(), false)?
+                .schema()
+                .clone(),
+        ),
         DataFormat::Parquet => None,
     };
     let plans: &[(&str, Inference)] = match file.format {
@@ -79,7 +83,13 @@ pub fn bench_profile(path: &Path, repeat: usize) -> anyhow::Result<()> {
     for i in 0..repeat {
         let mut store = RunStore::open(&scratch.join(format!("cold-{i}.db")))?;
         let start = Instant::now();
-        data::profile_dataset(&mut store, &file, false, &|_| {})?;
+        data::profile_dataset(
+            &mut store,
+            &file,
+            &data::ReadOptions::default(),
+            false,
+            &|_| {},
+        )?;
         cold.push(start.elapsed());
     }
 
@@ -90,20 +100,26 @@ pub fn bench_profile(path: &Path, repeat: usize) -> anyhow::Result<()> {
         let mut store = RunStore::open(&scratch.join("stages.db"))?;
         let start = Instant::now();
         let marks = std::sync::Mutex::new(Vec::<(&str, Duration)>::new());
-        data::profile_dataset(&mut store, &file, false, &|stage| {
-            let name = match stage {
-                ProfileStage::Scanning { done, total } if done == total => {
-                    "hash + structure check done"
+        data::profile_dataset(
+            &mut store,
+            &file,
+            &data::ReadOptions::default(),
+            false,
+            &|stage| {
+                let name = match stage {
+                    ProfileStage::Scanning { done, total } if done == total => {
+                        "hash + structure check done"
+                    }
+                    ProfileStage::Reading => "hash + structure check joined",
+                    ProfileStage::Profiling { done: 0, .. } => "polars read done",
+                    ProfileStage::Saving => "column statistics done",
+                    _ => return,
+                };
+                if let Ok(mut marks) = marks.lock() {
+                    marks.push((name, start.elapsed()));
                 }
-                ProfileStage::Reading => "hash + structure check joined",
-                ProfileStage::Profiling { done: 0, .. } => "polars read done",
-                ProfileStage::Saving => "column statistics done",
-                _ => return,
-            };
-            if let Ok(mut marks) = marks.lock() {
-                marks.push((name, start.elapsed()));
-            }
-        })?;
+            },
+        )?;
         let total = start.elapsed();
         println!("stages of one cold profile (elapsed since start):");
         for (name, at) in marks.into_inner().unwrap_or_default() {
@@ -119,7 +135,13 @@ pub fn bench_profile(path: &Path, repeat: usize) -> anyhow::Result<()> {
         let start = Instant::now();
         let mut store = RunStore::open(&store_path)?;
         let opened = Instant::now();
-        let outcome = data::profile_dataset(&mut store, &file, true, &|_| {})?;
+        let outcome = data::profile_dataset(
+            &mut store,
+            &file,
+            &data::ReadOptions::default(),
+            true,
+            &|_| {},
+        )?;
         anyhow::ensure!(
             outcome.from_cache,
             "the second open was not served from the cache"

@@ -3,6 +3,11 @@
 //! trained on the sample, and against `benches/fastapi_predict.py` (FastAPI, pydantic, uvicorn,
 //! scikit-learn on the same data) when it is installed. The load client is the same for both:
 //! N tokio tasks, one connection each, one request in flight per connection.
+//!
+//! In the same run, the same client drives the floor: `serve::serve_floor`, the same router,
+//! body limit and listener answering the same request with a fixed body and no model. The gap
+//! between Shelfcast and the floor is what the model and its bookkeeping cost (parsing, the
+//! blocking pool, the log), apart from what axum and loopback cost anyway.
 
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
@@ -20,6 +25,7 @@ use crate::ml::models::ModelKind;
 use crate::ml::train::TrainSpec;
 use crate::project::Project;
 use crate::registry::{ModelRef, register_run};
+use crate::serve::Retention;
 
 const RECORD: &str = r#"{"week_start":"2023-06-05","store_id":"S01","region":"North","item_id":"I003","category":"Dairy","regular_price":3.2,"price":3.2,"promo":0,"promo_depth_pct":0,"display":0,"holiday":0}"#;
 
@@ -31,6 +37,10 @@ struct Load {
 }
 
 impl Load {
+    fn rate(&self) -> f64 {
+        self.requests as f64 / self.seconds
+    }
+
     fn percentile(&mut self, p: f64) -> f64 {
         self.latencies_us.sort_unstable();
         if self.latencies_us.is_empty() {
@@ -125,6 +135,59 @@ fn report(label: &str, load: &mut Load) {
     );
 }
 
+/// What a bench server answers with.
+enum Stack {
+    /// The sample model, registered as `sales@champion` in this project.
+    Shelfcast(Project),
+    /// `serve::serve_floor`: the same router, body limit and listener, a fixed body, no model.
+    Floor,
+}
+
+const BODY_LIMIT: usize = 1 << 20;
+
+/// Starts `stack` on its own runtime thread, where it runs until the bench exits; its address.
+fn start_server(stack: Stack) -> anyhow::Result<SocketAddr> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<SocketAddr, String>>();
+    std::thread::spawn(move || {
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(e) => {
+                let _ = ready_tx.send(Err(e.to_string()));
+                return;
+            }
+        };
+        let addr = SocketAddr::from(([127, 0, 0, 1], 0));
+        let on_ready = |bound: SocketAddr| {
+            let _ = ready_tx.send(Ok(bound));
+        };
+        let result = match stack {
+            Stack::Shelfcast(project) => runtime.block_on(crate::serve::serve(
+                project,
+                crate::serve::ServeOptions {
+                    model: ModelRef::Alias("sales".into(), "champion".into()),
+                    addr,
+                    allow_remote: false,
+                    body_limit: BODY_LIMIT,
+                    // As `shelfcast serve` runs by default: 30 days.
+                    log_retention: Retention::For(Duration::from_secs(30 * 24 * 3600)),
+                },
+                on_ready,
+            )),
+            Stack::Floor => runtime.block_on(crate::serve::serve_floor(addr, BODY_LIMIT, on_ready)),
+        };
+        if let Err(e) = result {
+            eprintln!("bench server: {e}");
+        }
+    });
+    ready_rx
+        .recv_timeout(Duration::from_secs(30))
+        .context("the server did not start")?
+        .map_err(anyhow::Error::msg)
+}
+
 pub fn bench_serve(connections: usize, seconds: u64) -> anyhow::Result<()> {
     let scratch = tempfile_dir()?;
     let project = Project::new(&scratch);
@@ -136,7 +199,8 @@ pub fn bench_serve(connections: usize, seconds: u64) -> anyhow::Result<()> {
         &LaunchRequest {
             spec: TrainSpec {
                 data: "data/sales_weekly.csv".into(),
-                lookup: None,
+                lookups: Vec::new(),
+                read: Default::default(),
                 target: "units_sold".into(),
                 task: None,
                 features: Vec::new(),
@@ -164,42 +228,22 @@ pub fn bench_serve(connections: usize, seconds: u64) -> anyhow::Result<()> {
         "bench serve: {connections} connections, {seconds} s, one record per request, keep-alive"
     );
 
-    // Shelfcast's endpoint on its own runtime thread.
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let serve_project = project.clone();
-    std::thread::spawn(move || {
-        let runtime = match tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(runtime) => runtime,
-            Err(e) => {
-                let _ = ready_tx.send(Err(e.to_string()));
-                return;
-            }
-        };
-        let result = runtime.block_on(crate::serve::serve(
-            serve_project,
-            crate::serve::ServeOptions {
-                model: ModelRef::Alias("sales".into(), "champion".into()),
-                addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-                allow_remote: false,
-                body_limit: 1 << 20,
-            },
-            |addr| {
-                let _ = ready_tx.send(Ok(addr));
-            },
-        ));
-        if let Err(e) = result {
-            eprintln!("bench server: {e}");
-        }
-    });
-    let addr = ready_rx
-        .recv_timeout(Duration::from_secs(30))
-        .context("the server did not start")?
-        .map_err(anyhow::Error::msg)?;
+    // Shelfcast's endpoint, then the floor (the same stack with no model), same client.
+    let addr = start_server(Stack::Shelfcast(project.clone()))?;
     let mut ours = drive(addr, connections, seconds)?;
     report("Shelfcast (axum)", &mut ours);
+    // The Shelfcast server stays up, idle: its log writer's last batch should not land inside
+    // the floor's measurement.
+    std::thread::sleep(Duration::from_secs(1));
+    let floor_addr = start_server(Stack::Floor)?;
+    let mut floor = drive(floor_addr, connections, seconds)?;
+    report("floor (axum, no model)", &mut floor);
+    let share = 100.0 * ours.rate() / floor.rate();
+    let (our_p99, floor_p99) = (ours.percentile(0.99), floor.percentile(0.99));
+    println!(
+        "Shelfcast serves {share:.0}% of the floor's requests/s; p99 {our_p99:.3} ms against \
+         the floor's {floor_p99:.3} ms"
+    );
 
     // FastAPI on the same data, same client.
     let port = 18_000 + (std::process::id() % 2000) as u16;

@@ -75,7 +75,8 @@ fn store_item_case(bench: &TrainBench, path: &Path) -> anyhow::Result<()> {
     );
     let spec = TrainSpec {
         data: path.to_path_buf(),
-        lookup: None,
+        lookups: Vec::new(),
+        read: Default::default(),
         target: "sales".into(),
         task: Some(Task::Regression),
         features: vec!["date".into(), "store".into(), "item".into()],
@@ -141,7 +142,8 @@ fn telco_case(bench: &TrainBench, path: &Path) -> anyhow::Result<()> {
     );
     let spec = |model: ModelKind, params: Vec<(String, String)>| TrainSpec {
         data: path.to_path_buf(),
-        lookup: None,
+        lookups: Vec::new(),
+        read: Default::default(),
         target: "Churn".into(),
         task: None,
         features: Vec::new(),

@@ -50,10 +50,10 @@ pub fn write_sample(out: &Path, seed: u64) -> Result<SampleReport, DataError> {
     files.push(sample_file(&csv, sales.train.len())?);
 
     let parquet = out.join("sales_weekly.parquet");
-    let mut frame = sales.train.to_frame().map_err(|source| DataError::Polars {
-        path: parquet.clone(),
-        source,
-    })?;
+    let mut frame = sales
+        .train
+        .to_frame()
+        .map_err(|source| DataError::polars(&parquet, &source))?;
     write_atomic(&parquet, |w| {
         polars::prelude::ParquetWriter::new(w)
             .finish(&mut frame)
@@ -98,23 +98,5 @@ fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
 ) -> Result<(), DataError> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp"));
-    let result = (|| {
-        let file = std::fs::File::create(&tmp)?;
-        let mut writer = std::io::BufWriter::new(file);
-        write(&mut writer)?;
-        writer.flush()?;
-        writer.get_ref().sync_all()?;
-        drop(writer);
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(DataError::io(path, e));
-    }
-    Ok(())
+    crate::files::write_atomically(path, write).map_err(|e| DataError::io(path, e))
 }

@@ -148,6 +148,8 @@ pub const DATASETS_KEYS: &[Binding<DatasetsCommand>] = &[
 
 pub struct DatasetsTab {
     pub data_dir: PathBuf,
+    /// How the project reads its files (missing-value tokens), from its config.
+    pub read_options: crate::data::ReadOptions,
     pub entries: Vec<DatasetEntry>,
     pub files_state: ListState,
     pub columns_state: TableState,
@@ -165,6 +167,7 @@ impl DatasetsTab {
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             data_dir,
+            read_options: crate::data::ReadOptions::default(),
             entries: Vec::new(),
             files_state: ListState::default(),
             columns_state: TableState::default(),
@@ -213,7 +216,7 @@ impl DatasetsTab {
                     .position(|e| e.file == file)
                     .map(|i| previous.swap_remove(i));
                 kept.unwrap_or_else(|| {
-                    let state = match data::cached_profile(store, &file) {
+                    let state = match data::cached_profile(store, &file, &self.read_options) {
                         Ok(Some(outcome)) => ready(outcome.profile, true),
                         _ => EntryState::Pending,
                     };
@@ -242,7 +245,8 @@ impl DatasetsTab {
     pub fn refresh_from_cache(&mut self, store: &RunStore) {
         for entry in &mut self.entries {
             if entry.state == EntryState::Pending
-                && let Ok(Some(outcome)) = data::cached_profile(store, &entry.file)
+                && let Ok(Some(outcome)) =
+                    data::cached_profile(store, &entry.file, &self.read_options)
             {
                 entry.state = ready(outcome.profile, true);
             }

@@ -383,8 +383,13 @@ fn render_histogram(frame: &mut Frame<'_>, area: Rect, theme: &Theme, column: &C
 }
 
 fn render_column_detail(frame: &mut Frame<'_>, area: Rect, theme: &Theme, column: &ColumnProfile) {
+    let written = column
+        .missing_written
+        .describe()
+        .map(|w| format!(", written {w}"))
+        .unwrap_or_default();
     let mut lines = vec![Line::from(format!(
-        "{} · {} · missing {} ({:.2}%) · distinct {}",
+        "{} · {} · missing {} ({:.2}%{written}) · distinct {}",
         column.kind.as_str(),
         column.dtype,
         count_text(column.missing),

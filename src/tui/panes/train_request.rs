@@ -128,7 +128,8 @@ impl TrainTab {
             .unwrap_or_else(|_| choice.path.clone());
         let spec = TrainSpec {
             data,
-            lookup: None,
+            lookups: Vec::new(),
+            read: Default::default(),
             target,
             task: self.task.task(),
             features,

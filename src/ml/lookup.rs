@@ -1,0 +1,426 @@
+//! Lookup tables joined to a dataset on one or more key columns (Rossmann's store table on
+//! `Store`, a covariates table on `Store,Date`), in training and again when predicting.
+//!
+//! One join for both: key types are reconciled the same way (an integer key against a text key
+//! is cast when every value converts, refused otherwise), the table must hold one row per key,
+//! and rows without a match are counted. A model keeps the tables it trained with in its bundle,
+//! so a record needs only the main file's columns; at prediction a key with no row in a table is
+//! an error of that record.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::MlError;
+
+/// A lookup as asked for: `FILE:KEY[,KEY…]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "LookupSpecOnDisk")]
+pub struct LookupSpec {
+    pub path: PathBuf,
+    pub keys: Vec<String>,
+}
+
+/// Specs saved before lookups took several keys had one `key`.
+#[derive(Deserialize)]
+struct LookupSpecOnDisk {
+    path: PathBuf,
+    #[serde(default)]
+    key: Option<String>,
+    #[serde(default)]
+    keys: Vec<String>,
+}
+
+impl From<LookupSpecOnDisk> for LookupSpec {
+    fn from(disk: LookupSpecOnDisk) -> Self {
+        let mut keys = disk.keys;
+        if let Some(key) = disk.key
+            && !keys.contains(&key)
+        {
+            keys.insert(0, key);
+        }
+        LookupSpec {
+            path: disk.path,
+            keys,
+        }
+    }
+}
+
+impl LookupSpec {
+    /// `stores.csv:Store` or `covariates.csv:Store,Date`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (file, keys) = text.rsplit_once(':').ok_or_else(|| {
+            format!("'{text}': expected FILE:KEY or FILE:KEY1,KEY2 (e.g. stores.csv:Store)")
+        })?;
+        let keys: Vec<String> = keys
+            .split(',')
+            .map(|k| k.trim().to_string())
+            .filter(|k| !k.is_empty())
+            .collect();
+        if file.trim().is_empty() || keys.is_empty() {
+            return Err(format!(
+                "'{text}': expected FILE:KEY or FILE:KEY1,KEY2 (e.g. stores.csv:Store)"
+            ));
+        }
+        if let Some(twice) = keys
+            .iter()
+            .enumerate()
+            .find(|(i, k)| keys[..*i].contains(k))
+        {
+            return Err(format!("'{text}': the key '{}' is named twice", twice.1));
+        }
+        Ok(LookupSpec {
+            path: PathBuf::from(file.trim()),
+            keys,
+        })
+    }
+}
+
+impl std::fmt::Display for LookupSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.path.display(), self.keys.join(","))
+    }
+}
+
+/// What a join did, for the run's log and the launch message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JoinReport {
+    pub rows: usize,
+    /// Rows of the dataset whose keys have no row in the table.
+    pub unmatched: usize,
+    /// The first unmatched key, as `Store=99, Date=2015-08-01`.
+    pub first_unmatched: Option<String>,
+    /// The columns the table added.
+    pub columns: Vec<String>,
+    /// Key columns cast to match the dataset's type.
+    pub casts: Vec<String>,
+}
+
+impl JoinReport {
+    pub fn describe(&self, table: &Path) -> String {
+        let mut text = format!(
+            "lookup {}: {} column(s) joined",
+            table.display(),
+            self.columns.len()
+        );
+        if self.unmatched > 0 {
+            text.push_str(&format!(
+                "; {} of {} rows have no match (first: {}) and get missing values",
+                self.unmatched,
+                self.rows,
+                self.first_unmatched.as_deref().unwrap_or("?")
+            ));
+        } else {
+            text.push_str(&format!("; all {} rows matched", self.rows));
+        }
+        for cast in &self.casts {
+            text.push_str(&format!("; {cast}"));
+        }
+        text
+    }
+}
+
+const ROW: &str = "__shelfcast_row";
+const MATCHED: &str = "__shelfcast_matched";
+
+/// Checks `table` as a lookup for `frame` on `keys` and returns it with its keys cast to the
+/// dataset's types. `what` names the table in messages; `data` names the dataset.
+pub fn conform_table(
+    frame: &DataFrame,
+    table: &DataFrame,
+    keys: &[String],
+    what: &str,
+    data: &str,
+) -> Result<(DataFrame, Vec<String>), String> {
+    let mut table = table.clone();
+    let mut casts = Vec::new();
+    for key in keys {
+        let Ok(ours) = frame.column(key) else {
+            return Err(format!("{data}: no column '{key}' to join {what} on"));
+        };
+        let Ok(theirs) = table.column(key) else {
+            return Err(format!(
+                "{what}: the lookup has no column '{key}' to join on"
+            ));
+        };
+        if ours.dtype() == theirs.dtype() {
+            continue;
+        }
+        let cast = cast_key(theirs.as_materialized_series(), ours.dtype()).map_err(|example| {
+            format!(
+                "{what}: the key '{key}' is {} in the lookup and {} in {data}; {example}",
+                kind_name(theirs.dtype()),
+                kind_name(ours.dtype()),
+            )
+        })?;
+        casts.push(format!(
+            "key '{key}' read as {} (it is {} in the lookup)",
+            kind_name(ours.dtype()),
+            kind_name(theirs.dtype())
+        ));
+        table
+            .replace(key, cast.into_column())
+            .map_err(|e| format!("{what}: {e}"))?;
+    }
+    let distinct = table
+        .clone()
+        .lazy()
+        .select(keys.iter().map(|k| col(k.as_str())).collect::<Vec<_>>())
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect()
+        .map_err(|e| format!("{what}: {e}"))?
+        .height();
+    if distinct != table.height() {
+        return Err(format!(
+            "{what}: the lookup key {} repeats ({} rows, {distinct} distinct keys); a lookup \
+             needs one row per key or the join would duplicate rows",
+            keys.join(","),
+            table.height()
+        ));
+    }
+    let clash: Vec<String> = table
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .filter(|n| !keys.contains(n) && frame.column(n).is_ok())
+        .collect();
+    if !clash.is_empty() {
+        return Err(format!(
+            "{what}: the lookup's columns {} are already in {data}; rename them",
+            clash.join(", ")
+        ));
+    }
+    Ok((table, casts))
+}
+
+/// `frame` with `table`'s columns joined on `keys`, row order kept. `table` comes from
+/// `conform_table`.
+pub fn join_table(
+    frame: &DataFrame,
+    table: &DataFrame,
+    keys: &[String],
+) -> Result<(DataFrame, JoinReport), MlError> {
+    let rows = frame.height();
+    let mut left = frame.clone();
+    left.with_column(Column::new(
+        ROW.into(),
+        (0..rows as u64).collect::<Vec<u64>>(),
+    ))?;
+    let mut right = table.clone();
+    right.with_column(Column::new(MATCHED.into(), vec![true; table.height()]))?;
+    let joined = left
+        .left_join(&right, keys, keys)?
+        .sort([ROW], SortMultipleOptions::default())?;
+    let matched = joined.column(MATCHED)?.as_materialized_series().clone();
+    let unmatched = matched.null_count();
+    let first_unmatched = if unmatched == 0 {
+        None
+    } else {
+        let mask = matched.is_null();
+        let first = mask.iter().position(|m| m == Some(true)).unwrap_or(0);
+        Some(key_text(&joined, keys, first))
+    };
+    let joined = joined.drop(ROW)?.drop(MATCHED)?;
+    let columns = table
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .filter(|n| !keys.contains(n))
+        .collect();
+    Ok((
+        joined,
+        JoinReport {
+            rows,
+            unmatched,
+            first_unmatched,
+            columns,
+            casts: Vec::new(),
+        },
+    ))
+}
+
+/// The rows (0-based) of a joined frame whose keys found no row of `table`.
+pub fn unmatched_rows(
+    frame: &DataFrame,
+    table: &DataFrame,
+    keys: &[String],
+) -> Result<Vec<usize>, MlError> {
+    let rows = frame.height();
+    let mut left = frame.select(keys.iter().map(|k| k.as_str()))?;
+    left.with_column(Column::new(
+        ROW.into(),
+        (0..rows as u64).collect::<Vec<u64>>(),
+    ))?;
+    let mut right = table.select(keys.iter().map(|k| k.as_str()))?;
+    right.with_column(Column::new(MATCHED.into(), vec![true; table.height()]))?;
+    let joined = left
+        .left_join(&right, keys, keys)?
+        .sort([ROW], SortMultipleOptions::default())?;
+    let matched = joined.column(MATCHED)?.as_materialized_series().is_null();
+    Ok(matched
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| *m == Some(true))
+        .map(|(i, _)| i)
+        .collect())
+}
+
+/// `Store=99, Date=2015-08-01` for row `row` of `frame`.
+pub fn key_text(frame: &DataFrame, keys: &[String], row: usize) -> String {
+    keys.iter()
+        .map(|k| {
+            let value = frame
+                .column(k)
+                .ok()
+                .and_then(|c| c.get(row).ok())
+                .map(|v| match v {
+                    AnyValue::String(s) => s.to_string(),
+                    AnyValue::StringOwned(s) => s.to_string(),
+                    AnyValue::Null => "missing".to_string(),
+                    other => other.to_string(),
+                })
+                .unwrap_or_else(|| "?".into());
+            format!("{k}={value}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `series` as `target`, or the first value that does not convert.
+fn cast_key(series: &Series, target: &DataType) -> Result<Series, String> {
+    let numeric = |d: &DataType| d.is_primitive_numeric();
+    let source = series.dtype();
+    let cast = if numeric(source) && numeric(target) {
+        // Integers and floats: an integer key read as float elsewhere (1 against 1.0) matches.
+        let as_float = series.cast(&DataType::Float64).map_err(|e| e.to_string())?;
+        let back = as_float.cast(target).map_err(|e| e.to_string())?;
+        let same = back
+            .cast(&DataType::Float64)
+            .map_err(|e| e.to_string())?
+            .equal_missing(&as_float)
+            .map_err(|e| e.to_string())?;
+        if let Some(bad) = same.iter().position(|s| s != Some(true)) {
+            return Err(format!(
+                "its value {} has no exact {} equivalent",
+                value_text(series, bad),
+                kind_name(target)
+            ));
+        }
+        back
+    } else if source == &DataType::String || target == &DataType::String {
+        let cast = series.cast(target).map_err(|e| e.to_string())?;
+        // A text value that does not parse becomes missing in a lenient cast: find it.
+        let lost = series
+            .is_not_null()
+            .iter()
+            .zip(cast.is_null().iter())
+            .position(|(had, lost)| had == Some(true) && lost == Some(true));
+        if let Some(bad) = lost {
+            return Err(format!(
+                "its value {} is not {}; the keys cannot be matched",
+                value_text(series, bad),
+                article(target)
+            ));
+        }
+        cast
+    } else {
+        return Err("the keys cannot be matched".to_string());
+    };
+    Ok(cast)
+}
+
+fn value_text(series: &Series, row: usize) -> String {
+    match series.get(row) {
+        Ok(AnyValue::String(s)) => format!("'{s}'"),
+        Ok(v) => v.to_string(),
+        Err(_) => "?".into(),
+    }
+}
+
+fn kind_name(dtype: &DataType) -> &'static str {
+    match dtype {
+        d if d.is_integer() => "integer",
+        d if d.is_float() => "a number",
+        DataType::String => "text",
+        DataType::Date | DataType::Datetime(..) => "a date",
+        DataType::Boolean => "a flag",
+        _ => "another type",
+    }
+}
+
+fn article(dtype: &DataType) -> &'static str {
+    match dtype {
+        d if d.is_integer() => "an integer",
+        d if d.is_float() => "a number",
+        DataType::Date | DataType::Datetime(..) => "a date (YYYY-MM-DD)",
+        DataType::Boolean => "true or false",
+        _ => "of the dataset's type",
+    }
+}
+
+/// A lookup table as a model keeps it: a file of its bundle, the keys it joins on and the
+/// columns it provides.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BundledLookup {
+    /// The file's name inside the bundle (`lookup-1.parquet`).
+    pub file: String,
+    /// Where the table came from, for messages.
+    pub source: String,
+    pub keys: Vec<String>,
+    pub columns: Vec<String>,
+}
+
+/// A key of one record that no row of a lookup table holds: (0-based row, message).
+pub type LookupMiss = (usize, String);
+
+/// `frame` (records as parsed from a signature) with a bundled table's columns joined. The
+/// records' keys are cast to the table's types (a form's numbers are floats, the table's store
+/// ids integers); a record whose keys the table lacks is a miss, named with its key values.
+pub fn join_for_prediction(
+    frame: &DataFrame,
+    lookup: &BundledLookup,
+    table: &DataFrame,
+) -> Result<DataFrame, Vec<LookupMiss>> {
+    let internal = |e: String| vec![(0, format!("lookup {}: {e}", lookup.source))];
+    let mut records = frame.clone();
+    for key in &lookup.keys {
+        let (Ok(ours), Ok(theirs)) = (records.column(key), table.column(key)) else {
+            return Err(internal(format!("no key column '{key}'")));
+        };
+        if ours.dtype() != theirs.dtype() {
+            let cast = cast_key(ours.as_materialized_series(), theirs.dtype())
+                .map_err(|e| vec![(0, format!("{key}: {e}"))])?;
+            records
+                .replace(key, cast.into_column())
+                .map_err(|e| internal(e.to_string()))?;
+        }
+    }
+    let misses =
+        unmatched_rows(&records, table, &lookup.keys).map_err(|e| internal(e.to_string()))?;
+    if !misses.is_empty() {
+        return Err(misses
+            .into_iter()
+            .map(|row| {
+                (
+                    row,
+                    format!(
+                        "no row of the lookup {} has {}",
+                        lookup.source,
+                        key_text(&records, &lookup.keys, row)
+                    ),
+                )
+            })
+            .collect());
+    }
+    let (joined, _) =
+        join_table(&records, table, &lookup.keys).map_err(|e| internal(e.to_string()))?;
+    // The records keep their own key types, as the pipeline was fitted on the training frame's.
+    let mut joined = joined;
+    for key in &lookup.keys {
+        if let Ok(original) = frame.column(key) {
+            let _ = joined.replace(key, original.clone());
+        }
+    }
+    Ok(joined)
+}

@@ -1,0 +1,53 @@
+//! `GET /openapi.json`: an OpenAPI 3.0 document of `/predict`, generated from the served
+//! model's signature (so it moves with the champion). Describes; never validates.
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Map, Value, json};
+
+use super::{AppState, current};
+use crate::ml::signature::FieldKind;
+
+pub(super) async fn openapi(State(state): State<AppState>) -> Json<Value> {
+    let served = current(&state);
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for input in &served.loaded.signature.inputs {
+        let schema = match input.kind {
+            FieldKind::Number => {
+                let mut s = json!({"type": "number"});
+                if let (Some(min), Some(max)) = (&input.min, &input.max) {
+                    s["description"] = json!(format!("training range {min} to {max}"));
+                }
+                s
+            }
+            FieldKind::Boolean => json!({"type": "boolean"}),
+            FieldKind::Category => json!({"type": "string", "enum": input.categories}),
+            FieldKind::Date => json!({"type": "string", "format": "date"}),
+        };
+        properties.insert(input.name.clone(), schema);
+        if !input.missing_seen {
+            required.push(input.name.clone());
+        }
+    }
+    let record = json!({"type": "object", "properties": properties, "required": required});
+    Json(json!({
+        "openapi": "3.0.3",
+        "info": {"title": format!("Shelfcast: {}", served.version.model_name),
+                 "version": served.version.version.to_string()},
+        "paths": {
+            "/predict": {"post": {
+                "parameters": [{"name": "uplift", "in": "query", "schema": {"type": "boolean"}}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema":
+                    {"oneOf": [record, {"type": "array", "items": record}]}}}},
+                "responses": {"200": {"description": "predictions"},
+                              "413": {"description": "body over the size limit"},
+                              "415": {"description": "Content-Type is not application/json"},
+                              "422": {"description": "invalid fields: row, field, reason"}}
+            }},
+            "/health": {"get": {"responses": {"200": {"description":
+                "the served version and the prediction-log records dropped"}}}},
+            "/models": {"get": {"responses": {"200": {"description": "registered versions"}}}}
+        }
+    }))
+}

@@ -1,0 +1,282 @@
+//! `POST /predict`: the JSON check, then parsing, prediction and logging on the blocking pool
+//! (never on the executor, so `/health` and other connections stay quick), and the floor
+//! handler `bench serve` measures the stack with.
+//!
+//! Every record goes through `ml::predict::predict_record`, whose field parser the CLI and the
+//! TUI form share: a boolean in a number field or a number out of range is the same 422 here as
+//! there. This module decides only what is HTTP: status codes and the body's shape.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::prediction_log::PredictionLog;
+use super::{AppState, Served, current};
+use crate::ml::predict::{FieldIssue, PredictError, predict_record};
+
+#[derive(Deserialize)]
+pub(super) struct PredictQuery {
+    #[serde(default)]
+    uplift: bool,
+}
+
+pub(super) async fn predict(
+    State(state): State<AppState>,
+    Query(query): Query<PredictQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(refused) = require_json(&headers) {
+        return refused;
+    }
+    // The permit is taken before the version, and moved into the task: it is held exactly while
+    // the work runs, even when the client hangs up and this future is dropped.
+    let permit = match Arc::clone(&state.predict_permits).acquire_owned().await {
+        Ok(permit) => permit,
+        Err(e) => return internal(format!("the prediction pool is closed: {e}")),
+    };
+    let served = current(&state);
+    let log = state.log.clone();
+    let answered = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        answer(&served, &body, query.uplift, &log)
+    })
+    .await;
+    answered.unwrap_or_else(|e| internal(format!("the prediction failed: {e}")))
+}
+
+/// The floor: what the stack costs with no model, no parsing and no log.
+pub(super) async fn floor(headers: HeaderMap, _body: Bytes) -> Response {
+    if let Err(refused) = require_json(&headers) {
+        return refused;
+    }
+    (
+        [(CONTENT_TYPE, "application/json")],
+        r#"{"model":"floor","version":0,"prediction":{"value":0.0}}"#,
+    )
+        .into_response()
+}
+
+/// `Content-Type: application/json` (parameters allowed, a charset only if UTF-8), or 415.
+/// Browsers post text/plain, form and multipart bodies cross-origin without asking first; JSON
+/// needs a preflight, which this server never grants.
+fn require_json(headers: &HeaderMap) -> Result<(), Response> {
+    let given = headers
+        .get(CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    if given.as_deref().is_some_and(is_json) {
+        return Ok(());
+    }
+    let issue = FieldIssue {
+        row: 1,
+        field: "Content-Type".into(),
+        reason: match &given {
+            Some(text) => format!("'{text}' is not application/json"),
+            None => "missing; expected application/json".to_string(),
+        },
+    };
+    Err((
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Json(json!({
+            "detail": "POST /predict takes JSON: send Content-Type: application/json",
+            "errors": [issue],
+        })),
+    )
+        .into_response())
+}
+
+fn is_json(content_type: &str) -> bool {
+    let mut parts = content_type.split(';');
+    let essence = parts.next().unwrap_or_default().trim();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return false;
+    }
+    parts.all(|param| match param.split_once('=') {
+        Some((name, value)) if name.trim().eq_ignore_ascii_case("charset") => {
+            let charset = value.trim().trim_matches('"');
+            charset.eq_ignore_ascii_case("utf-8") || charset.eq_ignore_ascii_case("utf8")
+        }
+        _ => true,
+    })
+}
+
+fn unprocessable(issues: Vec<FieldIssue>) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(json!({"detail": "invalid input", "errors": issues})),
+    )
+        .into_response()
+}
+
+fn internal(detail: String) -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(json!({ "detail": detail })),
+    )
+        .into_response()
+}
+
+/// The whole answer to one body, on a blocking thread: parse, predict every record, log.
+fn answer(served: &Served, body: &[u8], uplift: bool, log: &PredictionLog) -> Response {
+    let value = match parse_body(body) {
+        Ok(value) => value,
+        Err(reason) => {
+            return unprocessable(vec![FieldIssue {
+                row: 1,
+                field: "body".into(),
+                reason,
+            }]);
+        }
+    };
+    let (records, single): (Vec<Map<String, Value>>, bool) = match value {
+        Value::Object(map) => (vec![map], true),
+        Value::Array(items) => {
+            let mut records = Vec::with_capacity(items.len());
+            for (index, item) in items.into_iter().enumerate() {
+                match item {
+                    Value::Object(map) => records.push(map),
+                    _ => {
+                        return unprocessable(vec![FieldIssue {
+                            row: index + 1,
+                            field: "record".into(),
+                            reason: "expected a JSON object of field: value".into(),
+                        }]);
+                    }
+                }
+            }
+            (records, false)
+        }
+        _ => {
+            return unprocessable(vec![FieldIssue {
+                row: 1,
+                field: "body".into(),
+                reason: "expected a JSON object, or a list of them".into(),
+            }]);
+        }
+    };
+    let mut predictions = Vec::with_capacity(records.len());
+    let mut issues = Vec::new();
+    for (index, record) in records.iter().enumerate() {
+        match predict_record(&served.loaded, record, uplift) {
+            Ok(prediction) => predictions.push(prediction),
+            Err(PredictError::Invalid(found)) => {
+                issues.extend(found.into_iter().map(|mut issue| {
+                    issue.row = index + 1;
+                    issue
+                }));
+            }
+            Err(PredictError::Ml(e)) => return internal(e.to_string()),
+        }
+    }
+    if !issues.is_empty() {
+        return unprocessable(issues);
+    }
+    for (record, prediction) in records.iter().zip(&predictions) {
+        log.record(served.version.id, &served.log_fields, record, prediction);
+    }
+    let body = if single {
+        json!({"model": served.version.model_name, "version": served.version.version,
+               "prediction": predictions.first()})
+    } else {
+        json!({"model": served.version.model_name, "version": served.version.version,
+               "predictions": predictions})
+    };
+    Json(body).into_response()
+}
+
+/// The body as JSON, or why not. serde_json refuses a number beyond f64 (`1e400`) while it
+/// parses, before any field is known; such numbers are quoted and the body parsed again, so the
+/// record parser can name the field and say the number is out of range.
+fn parse_body(body: &[u8]) -> Result<Value, String> {
+    match serde_json::from_slice(body) {
+        Ok(value) => Ok(value),
+        Err(error) => quote_infinite_numbers(body)
+            .and_then(|quoted| serde_json::from_slice(&quoted).ok())
+            .ok_or_else(|| format!("not JSON: {error}")),
+    }
+}
+
+/// `body` with every number token that overflows f64 put in quotes, or `None` if it has none.
+/// A token is what JSON allows in a number, outside strings; nothing else is touched.
+fn quote_infinite_numbers(body: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(body.len() + 16);
+    let mut changed = false;
+    let mut i = 0;
+    while i < body.len() {
+        let byte = body[i];
+        if byte == b'"' {
+            let start = i;
+            i += 1;
+            while i < body.len() {
+                match body[i] {
+                    b'\\' => i += 2,
+                    b'"' => {
+                        i += 1;
+                        break;
+                    }
+                    _ => i += 1,
+                }
+            }
+            out.extend_from_slice(&body[start..i.min(body.len())]);
+        } else if byte == b'-' || byte.is_ascii_digit() {
+            let start = i;
+            while i < body.len() && is_number_byte(body[i]) {
+                i += 1;
+            }
+            let token = &body[start..i];
+            let infinite = std::str::from_utf8(token)
+                .ok()
+                .and_then(|text| text.parse::<f64>().ok())
+                .is_some_and(f64::is_infinite);
+            if infinite {
+                out.push(b'"');
+                out.extend_from_slice(token);
+                out.push(b'"');
+                changed = true;
+            } else {
+                out.extend_from_slice(token);
+            }
+        } else {
+            out.push(byte);
+            i += 1;
+        }
+    }
+    changed.then_some(out)
+}
+
+fn is_number_byte(byte: u8) -> bool {
+    matches!(byte, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_overflowing_numbers_outside_strings_are_quoted() {
+        let body = br#"{"a":1e400,"b":"1e400","c":-2E+999,"d":1.5,"e":"x\"1e999"}"#;
+        let quoted = quote_infinite_numbers(body).map(|q| String::from_utf8_lossy(&q).into_owned());
+        assert_eq!(
+            quoted.as_deref(),
+            Some(r#"{"a":"1e400","b":"1e400","c":"-2E+999","d":1.5,"e":"x\"1e999"}"#)
+        );
+        assert_eq!(quote_infinite_numbers(br#"{"a":1e39}"#), None);
+    }
+
+    #[test]
+    fn json_content_types_are_told_apart() {
+        assert!(is_json("application/json"));
+        assert!(is_json("Application/JSON; charset=utf-8"));
+        assert!(is_json("application/json;charset=\"UTF-8\""));
+        assert!(!is_json("text/plain"));
+        assert!(!is_json("application/json; charset=latin1"));
+        assert!(!is_json("application/jsonp"));
+    }
+}
