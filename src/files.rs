@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime};
 /// The marker in every temporary name, so leftovers can be found and removed.
 const PARTIAL: &str = ".partial-";
 
-/// A temporary of another process older than this is a leftover of a crash.
+/// A temporary without a readable pid older than this is a leftover of a crash.
 const STALE_AFTER: Duration = Duration::from_secs(3600);
 
 /// A name beside `path` that no other writer uses: `.NAME.partial-PID-RANDOM`.
@@ -75,6 +75,14 @@ pub fn write_bytes_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> 
     write_atomically(path, |w| w.write_all(bytes))
 }
 
+/// A crash test's hook: when `SHELFCAST_FAILPOINT` names `point`, the process dies on the spot
+/// as under `kill -9` (no unwinding, no cleanup), so tests can stop a write at each step.
+pub fn failpoint(point: &str) {
+    if std::env::var_os("SHELFCAST_FAILPOINT").is_some_and(|p| p == point) {
+        std::process::abort();
+    }
+}
+
 /// Removes temporaries in `folder` left by writers that died: those of a process that no
 /// longer exists, or older than an hour. Best effort: a file it cannot remove stays.
 pub fn clean_stale_partials(folder: &Path) -> usize {
@@ -100,7 +108,18 @@ pub fn clean_stale_partials(folder: &Path) -> usize {
         if pid.is_some_and(|p| p == std::process::id()) {
             continue;
         }
-        if (!alive || old) && fs::remove_file(entry.path()).is_ok() {
+        // A live writer's file is never touched, however old; one without a readable pid goes
+        // once it is old.
+        if alive || (pid.is_none() && !old) {
+            continue;
+        }
+        let path = entry.path();
+        let gone = if path.is_dir() {
+            fs::remove_dir_all(&path).is_ok()
+        } else {
+            fs::remove_file(&path).is_ok()
+        };
+        if gone {
             removed += 1;
         }
     }

@@ -77,6 +77,20 @@ impl Project {
         RunStore::open(&self.store_path())
     }
 
+    /// The store for commands and views that only read. Opened for writing when it can be (a
+    /// dead run is then reaped as anywhere), else read-only, so browsing works on a full disk
+    /// and in a folder the user may not write. A store from a newer Shelfcast stays refused.
+    pub fn open_store_for_reading(&self) -> Result<(RunStore, Option<String>), StoreError> {
+        match RunStore::open(&self.store_path()) {
+            Ok(store) => Ok((store, None)),
+            Err(error @ (StoreError::TooNew { .. } | StoreError::NotFound(_))) => Err(error),
+            Err(error) => {
+                let store = RunStore::open_read_only(&self.store_path())?;
+                Ok((store, Some(format!("read-only: {error}"))))
+            }
+        }
+    }
+
     /// The config file, or the defaults when there is none.
     pub fn config(&self) -> Result<ProjectConfig, ConfigError> {
         let path = self.config_path();

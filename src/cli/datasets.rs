@@ -22,7 +22,7 @@ struct DatasetLine {
 
 pub fn list(project: &Project, json: bool) -> anyhow::Result<()> {
     if let Some(report) = project.ensure_sample_data()? {
-        eprintln!(
+        say_err!(
             "data/ held no dataset: wrote the sample data (seed {}) to {}",
             report.seed,
             project.data_dir().display()
@@ -56,16 +56,20 @@ pub fn list(project: &Project, json: bool) -> anyhow::Result<()> {
         lines.push(line);
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&lines)?);
+        say!("{}", serde_json::to_string_pretty(&lines)?);
         return Ok(());
     }
-    println!(
+    say!(
         "{:<36} {:<8} {:>12} {:>10} {:>5}",
-        "dataset", "format", "bytes", "rows", "cols"
+        "dataset",
+        "format",
+        "bytes",
+        "rows",
+        "cols"
     );
     for line in &lines {
         match &line.error {
-            None => println!(
+            None => say!(
                 "{:<36} {:<8} {:>12} {:>10} {:>5}",
                 line.path,
                 line.format,
@@ -73,9 +77,11 @@ pub fn list(project: &Project, json: bool) -> anyhow::Result<()> {
                 line.rows.unwrap_or(0),
                 line.columns.unwrap_or(0)
             ),
-            Some(error) => println!(
+            Some(error) => say!(
                 "{:<36} {:<8} {:>12} error: {error}",
-                line.path, line.format, line.bytes
+                line.path,
+                line.format,
+                line.bytes
             ),
         }
     }
@@ -91,7 +97,7 @@ pub fn profile(project: &Project, file: &Path, json: bool, use_cache: bool) -> a
     let options = project.read_options()?;
     let outcome = data::profile_dataset(&mut store, &dataset, &options, use_cache, &|_| {})?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&outcome.profile)?);
+        say!("{}", serde_json::to_string_pretty(&outcome.profile)?);
     } else {
         print_profile(&outcome.profile, outcome.from_cache);
     }
@@ -99,7 +105,10 @@ pub fn profile(project: &Project, file: &Path, json: bool, use_cache: bool) -> a
 }
 
 fn print_profile(profile: &DatasetProfile, from_cache: bool) {
-    println!(
+    let mut profile = profile.clone();
+    profile.make_printable();
+    let profile = &profile;
+    say!(
         "{}: {} rows x {} columns, {} bytes, sha256 {}{}",
         profile.path,
         profile.rows,
@@ -109,14 +118,17 @@ fn print_profile(profile: &DatasetProfile, from_cache: bool) {
         if from_cache { " (cached)" } else { "" }
     );
     for note in &profile.notes {
-        println!("note: {note}");
+        say!("note: {note}");
     }
-    println!(
+    say!(
         "{:<28} {:<11} {:>8} {:>9}  summary",
-        "column", "type", "missing%", "distinct"
+        "column",
+        "type",
+        "missing%",
+        "distinct"
     );
     for column in &profile.columns {
-        println!(
+        say!(
             "{:<28} {:<11} {:>8.2} {:>9}  {}",
             column.name,
             column.kind.as_str(),
@@ -126,7 +138,7 @@ fn print_profile(profile: &DatasetProfile, from_cache: bool) {
         );
     }
     for column in profile.columns.iter().filter(|c| c.missing > 0) {
-        println!("missing: {}: {}", column.name, column.missing_text());
+        say!("missing: {}: {}", column.name, column.missing_text());
     }
 }
 
@@ -168,7 +180,7 @@ pub fn sample_data(project: &Project, out: Option<PathBuf>, seed: u64) -> anyhow
     let out = out.unwrap_or_else(|| project.data_dir());
     let report = sample::write_sample(&out, seed)?;
     for file in &report.files {
-        println!(
+        say!(
             "wrote {} ({} rows, {} bytes)",
             file.path.display(),
             file.rows,

@@ -108,7 +108,10 @@ pub fn drift(project: &Project, args: &DriftArgs) -> anyhow::Result<()> {
     let interactive = std::io::stderr().is_terminal() && !args.json;
     let outcome = run_drift(project, &mut store, &request, &|done, total, column| {
         if interactive {
-            eprint!("\r\x1b[Kchecking {done}/{total} columns ({column})");
+            eprint!(
+                "\r\x1b[Kchecking {done}/{total} columns ({})",
+                crate::data::printable::printable_capped(&column, 40)
+            );
         }
     })?;
     if interactive {
@@ -122,22 +125,29 @@ pub fn drift(project: &Project, args: &DriftArgs) -> anyhow::Result<()> {
         .display()
         .to_string();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(report)?);
+        say!("{}", serde_json::to_string_pretty(report)?);
     } else {
-        println!(
+        say!(
             "reference  {} ({} rows)",
-            report.reference.label, report.reference.rows
+            report.reference.label,
+            report.reference.rows
         );
-        println!(
+        say!(
             "current    {} ({} rows)",
-            report.current.label, report.current.rows
+            report.current.label,
+            report.current.rows
         );
         if let Some(model) = &report.model {
-            println!("model      {model}");
+            say!("model      {model}");
         }
-        println!(
+        say!(
             "\n{:<22} {:<12} {:<22} {:>12} {:>9}  {:<8} why",
-            "column", "type", "test", "score", "threshold", "drift"
+            "column",
+            "type",
+            "test",
+            "score",
+            "threshold",
+            "drift"
         );
         for c in &report.columns {
             let score = if c.test.is_p_value() {
@@ -145,7 +155,7 @@ pub fn drift(project: &Project, args: &DriftArgs) -> anyhow::Result<()> {
             } else {
                 short(c.score)
             };
-            println!(
+            say!(
                 "{:<22} {:<12} {:<22} {:>12} {:>9}  {:<8} {}",
                 c.column,
                 c.kind.as_str(),
@@ -157,9 +167,9 @@ pub fn drift(project: &Project, args: &DriftArgs) -> anyhow::Result<()> {
             );
         }
         for s in &report.skipped {
-            println!("{:<22} not tested: {}", s.column, s.reason);
+            say!("{:<22} not tested: {}", s.column, s.reason);
         }
-        println!(
+        say!(
             "\n{}: {} of {} columns drifted ({:.0}%; the dataset drifts at {:.0}%) in {:.0} ms",
             if report.dataset_drift {
                 "DATASET DRIFT"
@@ -172,7 +182,7 @@ pub fn drift(project: &Project, args: &DriftArgs) -> anyhow::Result<()> {
             100.0 * report.share_threshold,
             report.elapsed_ms
         );
-        println!(
+        say!(
             "report {html} (drift report {} in runs.db)",
             outcome.report_id
         );

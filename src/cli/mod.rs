@@ -1,6 +1,23 @@
 //! The command line: a thin face over the core. Output meant for scripts (`--json`) is stable
 //! JSON on stdout; errors go to stderr with a non-zero exit code.
 
+/// `println!` for the command line: data reaches the terminal through here, so a control
+/// character in a cell or a column name (an escape sequence) is shown, never obeyed.
+macro_rules! say {
+    () => { println!() };
+    ($($arg:tt)*) => {
+        println!("{}", crate::data::printable::terminal_safe(&format!($($arg)*)))
+    };
+}
+
+/// `eprintln!`, made safe the same way.
+macro_rules! say_err {
+    () => { eprintln!() };
+    ($($arg:tt)*) => {
+        eprintln!("{}", crate::data::printable::terminal_safe(&format!($($arg)*)))
+    };
+}
+
 mod bench;
 mod datasets;
 mod drift;
@@ -28,6 +45,10 @@ pub struct Cli {
     /// The project folder (holds data/, models/ and runs.db).
     #[arg(long, global = true, default_value = ".", value_name = "DIR")]
     pub root: PathBuf,
+    /// Cell texts read as missing, comma-separated (default: shelfcast.toml's [data] na_values,
+    /// else pandas' list: NA, N/A, NULL, null, NaN, #N/A, …). The empty cell is always missing.
+    #[arg(long, global = true, value_name = "TOKENS")]
+    pub na_values: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -177,14 +198,31 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if error.downcast_ref::<drift::DatasetDrift>().is_some() => {
-            eprintln!("{error}");
+            say_err!("{error}");
             ExitCode::from(3)
         }
         Err(error) => {
-            eprintln!("error: {error:#}");
+            say_err!("error: {}", error_text(&error));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes, each said once: a cause whose text the message already holds (an
+/// error that prints its source inside its own message) is not repeated.
+pub fn error_text(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if part.is_empty() || text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -196,7 +234,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             cli.root.display()
         );
     }
-    let project = Project::new(&cli.root);
+    let mut project = Project::new(&cli.root);
+    if let Some(tokens) = &cli.na_values {
+        project = project.with_read_options(crate::data::ReadOptions::from_list(tokens));
+    }
     match cli.command.unwrap_or(Command::Tui) {
         Command::Tui => crate::tui::run(project),
         Command::Datasets { json } => datasets::list(&project, json),
@@ -284,14 +325,14 @@ fn serve(project: Project, options: crate::serve::ServeOptions) -> anyhow::Resul
         .build()?;
     runtime.block_on(crate::serve::serve(project, options, |bound| {
         // The first line is the address, for scripts and tests that asked for port 0.
-        println!("listening on http://{bound}");
-        eprintln!("serving {reference}; POST /predict, GET /health, /models, /openapi.json");
+        say!("listening on http://{bound}");
+        say_err!("serving {reference}; POST /predict, GET /health, /models, /openapi.json");
         match retention {
             crate::serve::Retention::Forever => {
-                eprintln!("logged predictions are kept forever (--log-retention keep)");
+                say_err!("logged predictions are kept forever (--log-retention keep)");
             }
             crate::serve::Retention::For(_) => {
-                eprintln!("logged predictions older than {retention} are pruned hourly");
+                say_err!("logged predictions older than {retention} are pruned hourly");
             }
         }
     }))?;

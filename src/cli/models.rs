@@ -17,7 +17,12 @@ fn headline(metrics_json: &str) -> Option<(String, f64)> {
 }
 
 pub fn list(project: &Project, json: bool) -> anyhow::Result<()> {
-    let store = project.open_store()?;
+    let (mut store, read_only) = project.open_store_for_reading()?;
+    if read_only.is_none() {
+        for line in registry::recover_all(project, &mut store)? {
+            say_err!("{line}");
+        }
+    }
     let versions = store.model_versions(None)?;
     if json {
         let mut models: Vec<Value> = Vec::new();
@@ -46,22 +51,27 @@ pub fn list(project: &Project, json: bool) -> anyhow::Result<()> {
                 "alias_history": store.alias_history(name)?,
             }));
         }
-        println!("{}", serde_json::to_string_pretty(&models)?);
+        say!("{}", serde_json::to_string_pretty(&models)?);
         return Ok(());
     }
     if versions.is_empty() {
-        println!("no registered model yet: shelfcast register RUN --model NAME");
+        say!("no registered model yet: shelfcast register RUN --model NAME");
         return Ok(());
     }
-    println!(
+    say!(
         "{:<20} {:>7}  {:<22} {:>6}  {:<9} {:<18} created",
-        "model", "version", "aliases", "run", "status", "metric"
+        "model",
+        "version",
+        "aliases",
+        "run",
+        "status",
+        "metric"
     );
     for v in &versions {
         let metric = headline(&v.metrics_json).map_or("-".to_string(), |(k, value)| {
             format!("{k} {}", metric_text(value))
         });
-        println!(
+        say!(
             "{:<20} {:>7}  {:<22} {:>6}  {:<9} {:<18} {}",
             v.model_name,
             v.version,
@@ -86,8 +96,13 @@ pub fn register(
     description: Option<&str>,
 ) -> anyhow::Result<()> {
     let mut store = project.open_store()?;
+    if registry::check_name(model).is_ok() {
+        for line in registry::recover_model_folders(project, &mut store, model)? {
+            say_err!("{line}");
+        }
+    }
     let version = registry::register_run(project, &mut store, run, model, alias, description)?;
-    println!(
+    say!(
         "registered run {run} as {model} version {}{} ({})",
         version.version,
         if version.aliases.is_empty() {
@@ -112,10 +127,10 @@ pub fn alias(
     let previous = registry::set_alias(&mut store, model, alias, version, reason)?;
     match previous {
         Some(previous) if previous != version => {
-            println!("{model}@{alias}: version {previous} → {version} ({reason})")
+            say!("{model}@{alias}: version {previous} → {version} ({reason})")
         }
-        Some(_) => println!("{model}@{alias} already was version {version}"),
-        None => println!("{model}@{alias} is now version {version} ({reason})"),
+        Some(_) => say!("{model}@{alias} already was version {version}"),
+        None => say!("{model}@{alias} is now version {version} ({reason})"),
     }
     Ok(())
 }
@@ -123,7 +138,7 @@ pub fn alias(
 pub fn archive(project: &Project, model: &str, version: i64) -> anyhow::Result<()> {
     let mut store = project.open_store()?;
     registry::archive(&mut store, model, version)?;
-    println!("{model} version {version} archived");
+    say!("{model} version {version} archived");
     Ok(())
 }
 
@@ -132,7 +147,7 @@ pub fn check(project: &Project, reference: &str) -> anyhow::Result<()> {
     let store = project.open_store()?;
     let reference = ModelRef::parse(reference)?;
     let (version, loaded) = registry::load_version(project, &store, &reference)?;
-    println!(
+    say!(
         "{reference}: version {} of {}, {} model on {} inputs predicting {} ({}); {} files, \
          every checksum matches",
         version.version,

@@ -78,7 +78,7 @@ pub fn predict(project: &Project, args: &PredictArgs) -> anyhow::Result<()> {
         }
         if let Some(name) = &args.save_form {
             store.save_form(&version.model_name, name, &map)?;
-            eprintln!(
+            say_err!(
                 "saved the record as form '{name}' of {}",
                 version.model_name
             );
@@ -89,7 +89,7 @@ pub fn predict(project: &Project, args: &PredictArgs) -> anyhow::Result<()> {
             "version": version.version,
             "prediction": prediction,
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        say!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
     let (Some(input), Some(output)) = (&args.input, &args.output) else {
@@ -138,7 +138,7 @@ fn predict_file(
     if !issues.is_empty() {
         let bad_rows: std::collections::BTreeSet<usize> = issues.iter().map(|i| i.row).collect();
         for issue in &issues {
-            eprintln!("{}: {issue}", input.display());
+            say_err!("{}: {issue}", input.display());
         }
         if !skip_invalid {
             bail!(
@@ -157,13 +157,13 @@ fn predict_file(
         if let Ok(joined) = with_lookups(loaded, &frame, 1) {
             frame = joined;
         }
-        eprintln!("skipping {} bad row(s)", bad_rows.len());
+        say_err!("skipping {} bad row(s)", bad_rows.len());
     }
     let rows = frame.height();
     let promotion = if uplift {
         let found = promotion_columns(&loaded.signature);
         if found.is_none() {
-            eprintln!("--uplift: the model has no promotion column; no uplift written");
+            say_err!("--uplift: the model has no promotion column; no uplift written");
         }
         found
     } else {
@@ -210,7 +210,7 @@ fn predict_file(
         }
     }
     if tty {
-        eprintln!();
+        say_err!();
     }
     let mut out = as_written;
     let column = |name: &str, values: Vec<f64>| Column::new(name.into(), values);
@@ -245,7 +245,7 @@ fn predict_file(
     }
     write_atomically(&mut out, output, out_format)?;
     let seconds = started.elapsed().as_secs_f64();
-    println!(
+    say!(
         "{rows} rows predicted in {seconds:.2}s ({:.0} rows/s) → {}",
         rows as f64 / seconds.max(1e-9),
         output.display()

@@ -42,9 +42,9 @@ fn prune(project: &Project, older_than: Retention, json: bool) -> anyhow::Result
             "older_than": older_than.to_string(),
             "before": before,
         });
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        say!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!(
+        say!(
             "deleted {deleted} logged prediction(s) from before {before} (older than {older_than})"
         );
     }

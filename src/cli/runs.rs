@@ -101,7 +101,7 @@ pub fn parse_sort(text: &str) -> anyhow::Result<RunSort> {
 }
 
 pub fn list(project: &Project, args: &RunsArgs) -> anyhow::Result<()> {
-    let store = project.open_store()?;
+    let (store, _) = project.open_store_for_reading()?;
     let filter = match &args.filter {
         Some(text) => parse_filter(text).map_err(|e| {
             // Point at the mistake under the filter as typed.
@@ -140,7 +140,7 @@ pub fn list(project: &Project, args: &RunsArgs) -> anyhow::Result<()> {
             .iter()
             .map(|r| row_json(r, &metrics, &args.params))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        say!("{}", serde_json::to_string_pretty(&out)?);
     } else if args.csv {
         print_csv(&rows, &metrics, &args.params)?;
     } else {
@@ -233,7 +233,7 @@ fn print_table(rows: &[RunRow], metrics: &[String], params: &[String]) {
     for p in params {
         header.push_str(&format!(" {p:>14}"));
     }
-    println!("{header}");
+    say!("{header}");
     for row in rows {
         let run = &row.run;
         let mut line = format!(
@@ -253,20 +253,13 @@ fn print_table(rows: &[RunRow], metrics: &[String], params: &[String]) {
         if run.deleted_at.is_some() {
             line.push_str("  (deleted)");
         }
-        println!("{line}");
+        say!("{line}");
     }
-    eprintln!("{} run(s)", rows.len());
+    say_err!("{} run(s)", rows.len());
 }
 
 fn clip(text: &str, width: usize) -> String {
-    let clean = crate::tui::format::clean(text);
-    if clean.chars().count() <= width {
-        clean
-    } else {
-        let mut cut: String = clean.chars().take(width.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
-    }
+    crate::data::printable::printable_capped(text, width)
 }
 
 /// One run as JSON: the run, params, tags, metric summaries, artifacts and saved metrics.
@@ -296,14 +289,14 @@ pub fn run_json(project: &Project, store: &RunStore, id: RunId) -> anyhow::Resul
 pub fn run_command(project: &Project, command: RunCommand) -> anyhow::Result<()> {
     match command {
         RunCommand::Show { run, json } => {
-            let store = project.open_store()?;
+            let (store, _) = project.open_store_for_reading()?;
             let value = run_json(project, &store, run)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&value)?);
+                say!("{}", serde_json::to_string_pretty(&value)?);
                 return Ok(());
             }
             let record = store.get_run(run)?;
-            println!(
+            say!(
                 "run {} {} — {} ({} · {} · experiment {})",
                 record.id,
                 record.name,
@@ -321,21 +314,21 @@ pub fn run_command(project: &Project, command: RunCommand) -> anyhow::Result<()>
                 ("deleted", record.deleted_at.clone()),
             ] {
                 if let Some(value) = value {
-                    println!("  {label:<8} {value}");
+                    say!("  {label:<8} {value}");
                 }
             }
-            println!("params");
+            say!("params");
             for (k, v) in store.params(run)? {
-                println!("  {k:<24} {v}");
+                say!("  {k:<24} {v}");
             }
-            println!("tags");
+            say!("tags");
             for (k, v) in store.tags(run)? {
-                println!("  {k:<24} {v}");
+                say!("  {k:<24} {v}");
             }
-            println!("metrics (last / min / max over points)");
+            say!("metrics (last / min / max over points)");
             for s in store.metric_summaries(run)? {
                 let text = |v: Option<f64>| v.map_or("-".into(), metric_text);
-                println!(
+                say!(
                     "  {:<18} {:>12} {:>12} {:>12}  {} point(s) to step {}",
                     s.key,
                     text(s.last_value),
@@ -345,9 +338,9 @@ pub fn run_command(project: &Project, command: RunCommand) -> anyhow::Result<()>
                     s.last_step.map_or("-".into(), |v| v.to_string())
                 );
             }
-            println!("artifacts");
+            say!("artifacts");
             for a in store.artifacts(run)? {
-                println!("  {:<48} {:>10} B  sha256 {}", a.path, a.bytes, a.sha256);
+                say!("  {:<48} {:>10} B  sha256 {}", a.path, a.bytes, a.sha256);
             }
             Ok(())
         }
@@ -365,7 +358,7 @@ pub fn tag(project: &Project, run: RunId, pairs: &[String]) -> anyhow::Result<()
     let mut store = project.open_store()?;
     store.get_run(run)?;
     store.set_tags(run, &parsed)?;
-    println!("run {run}: {} tag(s) set", parsed.len());
+    say!("run {run}: {} tag(s) set", parsed.len());
     Ok(())
 }
 
@@ -374,7 +367,7 @@ pub fn rename(project: &Project, run: RunId, name: &str) -> anyhow::Result<()> {
         bail!("a run name cannot be empty");
     }
     project.open_store()?.rename_run(run, name.trim())?;
-    println!("run {run} is now '{}'", name.trim());
+    say!("run {run} is now '{}'", name.trim());
     Ok(())
 }
 
@@ -383,7 +376,7 @@ pub fn note(project: &Project, run: RunId, text: &str) -> anyhow::Result<()> {
     project
         .open_store()?
         .set_note(run, (!text.is_empty()).then_some(text))?;
-    println!(
+    say!(
         "run {run}: note {}",
         if text.is_empty() { "cleared" } else { "set" }
     );
@@ -427,12 +420,12 @@ pub fn delete(project: &Project, runs: &[RunId], yes: bool, purge: bool) -> anyh
             &format!("delete run(s) {runs:?} (recoverable until purged)?"),
             yes,
         )? {
-            println!("nothing deleted");
+            say!("nothing deleted");
             return Ok(());
         }
         for &run in runs {
             store.delete_run(run)?;
-            println!("run {run} deleted (restore it with `shelfcast restore {run}`)");
+            say!("run {run} deleted (restore it with `shelfcast restore {run}`)");
         }
     }
     if purge {
@@ -440,7 +433,7 @@ pub fn delete(project: &Project, runs: &[RunId], yes: bool, purge: bool) -> anyh
             "purge every deleted run for good (params, metrics, files)?",
             yes,
         )? {
-            println!("nothing purged");
+            say!("nothing purged");
             return Ok(());
         }
         let purged = store.purge_deleted()?;
@@ -451,14 +444,14 @@ pub fn delete(project: &Project, runs: &[RunId], yes: bool, purge: bool) -> anyh
                     .with_context(|| format!("removing {}", dir.display()))?;
             }
         }
-        println!("{} deleted run(s) purged", purged.len());
+        say!("{} deleted run(s) purged", purged.len());
     }
     Ok(())
 }
 
 pub fn restore(project: &Project, run: RunId) -> anyhow::Result<()> {
     project.open_store()?.restore_run(run)?;
-    println!("run {run} restored");
+    say!("run {run} restored");
     Ok(())
 }
 
@@ -481,14 +474,14 @@ pub struct CompareArgs {
 }
 
 pub fn compare(project: &Project, args: &CompareArgs) -> anyhow::Result<()> {
-    let store = project.open_store()?;
+    let (store, _) = project.open_store_for_reading()?;
     let comparison = crate::compare::compare_runs(project, &store, &args.runs)?;
     let curves =
         crate::compare::compare_curves(&store, &args.runs, &args.curve, (None, None), 300)?;
     if let Some(path) = &args.svg {
         let svg = crate::compare::export::curves_svg(&comparison, &curves, &args.curve, false)?;
         std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
-        eprintln!("wrote {}", path.display());
+        say_err!("wrote {}", path.display());
     }
     if args.json {
         let curves: Vec<Value> = args
@@ -504,7 +497,7 @@ pub fn compare(project: &Project, args: &CompareArgs) -> anyhow::Result<()> {
         if let Value::Object(map) = &mut value {
             map.insert("curves".into(), Value::Array(curves));
         }
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        say!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
     let width = 16;
@@ -518,7 +511,7 @@ pub fn compare(project: &Project, args: &CompareArgs) -> anyhow::Result<()> {
     } else {
         comparison.differing_params().collect()
     };
-    println!(
+    say!(
         "params ({} of {} differ{})",
         comparison.differing_params().count(),
         comparison.params.len(),
@@ -528,7 +521,7 @@ pub fn compare(project: &Project, args: &CompareArgs) -> anyhow::Result<()> {
             "; --all shows every one"
         }
     );
-    println!("  {:<24}{header}", "");
+    say!("  {:<24}{header}", "");
     for row in shown {
         let mark = if row.differs { "*" } else { " " };
         let cells: String = row
@@ -536,9 +529,9 @@ pub fn compare(project: &Project, args: &CompareArgs) -> anyhow::Result<()> {
             .iter()
             .map(|v| format!(" {:>width$}", clip(v.as_deref().unwrap_or("-"), width)))
             .collect();
-        println!("{mark} {:<24}{cells}", clip(&row.key, 24));
+        say!("{mark} {:<24}{cells}", clip(&row.key, 24));
     }
-    println!("metrics (last value; ◀ marks the best)");
+    say!("metrics (last value; ◀ marks the best)");
     for row in &comparison.metrics {
         let cells: String = row
             .values
@@ -549,10 +542,10 @@ pub fn compare(project: &Project, args: &CompareArgs) -> anyhow::Result<()> {
                 format!(" {:>15}{best}", v.map_or("-".into(), metric_text))
             })
             .collect();
-        println!("  {:<24}{cells}", clip(&row.key, 24));
+        say!("  {:<24}{cells}", clip(&row.key, 24));
     }
     if !comparison.importances.is_empty() {
-        println!("importance (top 10 features)");
+        say!("importance (top 10 features)");
         for row in comparison.importances.iter().take(10) {
             let cells: String = row
                 .shares
@@ -564,13 +557,13 @@ pub fn compare(project: &Project, args: &CompareArgs) -> anyhow::Result<()> {
                     )
                 })
                 .collect();
-            println!("  {:<24}{cells}", clip(&row.feature, 24));
+            say!("  {:<24}{cells}", clip(&row.feature, 24));
         }
     }
-    println!("curves of {}", args.curve);
+    say!("curves of {}", args.curve);
     for (run, curve) in comparison.runs.iter().zip(&curves) {
         let last = curve.values.last().map_or("-".into(), |v| metric_text(*v));
-        println!(
+        say!(
             "  run {:<6} {} point(s), last step {}, last value {last}",
             run.id,
             curve.total_points,

@@ -174,8 +174,8 @@ impl TrainArgs {
 pub fn train(project: &Project, args: &TrainArgs) -> anyhow::Result<()> {
     let request = args.request(project)?;
     let launched = launch_run(project, &request)?;
-    println!("{}", launched.run_id);
-    eprintln!(
+    say!("{}", launched.run_id);
+    say_err!(
         "run {} queued: {} training and {} validation rows; worker pid {}, log {}",
         launched.run_id,
         launched.train_rows,
@@ -183,6 +183,9 @@ pub fn train(project: &Project, args: &TrainArgs) -> anyhow::Result<()> {
         launched.pid,
         launched.log_path.display()
     );
+    for note in &launched.notes {
+        say_err!("{note}");
+    }
     if args.wait {
         follow(project, launched.run_id)?;
     }
@@ -192,7 +195,7 @@ pub fn train(project: &Project, args: &TrainArgs) -> anyhow::Result<()> {
 /// Polls the store until the run ends, drawing a progress bar on a terminal, then prints the
 /// final metrics. Interrupting only stops following: the worker is in its own session.
 pub fn follow(project: &Project, run: RunId) -> anyhow::Result<()> {
-    let store = project.open_store()?;
+    let mut store = project.open_store()?;
     let planned: Option<usize> = store
         .params(run)?
         .into_iter()
@@ -207,11 +210,14 @@ pub fn follow(project: &Project, run: RunId) -> anyhow::Result<()> {
         });
     let tty = std::io::stderr().is_terminal();
     if tty {
-        eprintln!("following run {run} (Ctrl-C stops following; the run goes on)");
+        say_err!("following run {run} (Ctrl-C stops following; the run goes on)");
     }
     let started = Instant::now();
     let mut last_step = -1;
     loop {
+        // A worker that vanished (kill -9, the box's OOM killer) is noticed here, not only by
+        // the next process that opens the store.
+        store.reap_dead_runs()?;
         let status = store.get_run(run)?.status;
         let last = store.last_metric(run, VALID_LOSS)?;
         if let Some(point) = last.as_ref().filter(|p| p.step != last_step && tty) {
@@ -223,7 +229,7 @@ pub fn follow(project: &Project, run: RunId) -> anyhow::Result<()> {
         }
         if status.is_terminal() {
             if tty {
-                eprintln!();
+                say_err!();
             }
             return report(project, run);
         }
@@ -257,16 +263,16 @@ fn progress_bar(done: usize, planned: Option<usize>, elapsed: Duration) -> Strin
 pub fn report(project: &Project, run: RunId) -> anyhow::Result<()> {
     let store = project.open_store()?;
     let record = store.get_run(run)?;
-    println!("run {run} {}: {}", record.name, record.status.as_str());
+    say!("run {run} {}: {}", record.name, record.status.as_str());
     if let Some(error) = &record.error {
-        println!("  {error}");
+        say!("  {error}");
     }
     for key in store.metric_keys(run)? {
         if key == TRAIN_LOSS || key == VALID_LOSS {
             continue;
         }
         if let Some(point) = store.last_metric(run, &key)? {
-            println!("  {key:<18} {}", metric_text(point.value));
+            say!("  {key:<18} {}", metric_text(point.value));
         }
     }
     let metrics_path = crate::jobs::run_model_dir(project, run).join("metrics.json");
@@ -276,7 +282,7 @@ pub fn report(project: &Project, run: RunId) -> anyhow::Result<()> {
         if let crate::ml::train::Evaluation::Regression(m) = &metrics.validation
             && m.mape_zero_targets_skipped > 0
         {
-            println!(
+            say!(
                 "  (mape leaves out {} validation row(s) whose actual value is zero)",
                 m.mape_zero_targets_skipped
             );
@@ -288,7 +294,7 @@ pub fn report(project: &Project, run: RunId) -> anyhow::Result<()> {
             .map(|(name, share)| format!("{name} {:.0}%", share * 100.0))
             .collect();
         if !top.is_empty() {
-            println!(
+            say!(
                 "  importance ({}): {}",
                 metrics.importance_kind,
                 top.join(", ")
@@ -325,6 +331,6 @@ pub fn cancel(project: &Project, run: RunId) -> anyhow::Result<()> {
         bail!("run {run} is already {}", record.status.as_str());
     }
     store.request_cancel(run)?;
-    println!("asked run {run} to stop; it stops at its next step");
+    say!("asked run {run} to stop; it stops at its next step");
     Ok(())
 }

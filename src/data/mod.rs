@@ -7,6 +7,7 @@ mod catalog;
 mod discover;
 mod error;
 pub mod load;
+pub mod printable;
 pub mod profile;
 pub mod read;
 pub mod sample;

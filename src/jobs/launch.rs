@@ -52,6 +52,8 @@ pub struct Launched {
     pub log_path: PathBuf,
     pub train_rows: usize,
     pub valid_rows: usize,
+    /// What the checks found worth saying (lookup matches, casts).
+    pub notes: Vec<String>,
 }
 
 /// The folder of a run's own files: the worker log and the saved model.
@@ -216,5 +218,6 @@ pub fn launch_run(project: &Project, request: &LaunchRequest) -> Result<Launched
         log_path: worker_log_path(project, run_id),
         train_rows: prepared.split.train.len(),
         valid_rows: prepared.split.validation.len(),
+        notes: prepared.notes.clone(),
     })
 }

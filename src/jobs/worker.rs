@@ -19,7 +19,7 @@ use crate::ml::artifact::save_bundle;
 use crate::ml::models::StepEvent;
 use crate::ml::train::{TrainSpec, Trained, prepare, train};
 use crate::project::Project;
-use crate::store::{MetricPoint, NewArtifact, RunId, RunStatus, RunStore};
+use crate::store::{HEARTBEAT_EVERY, MetricPoint, NewArtifact, RunId, RunStatus, RunStore};
 
 /// The longest a step waits in memory before its batch is written.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(250);
@@ -97,9 +97,43 @@ pub struct WorkerReport {
     pub metric_transactions: usize,
 }
 
+/// A line of the worker's log (its stderr, appended to `worker.log`). A log that cannot be
+/// written (a full disk) is skipped: `eprintln!` would panic, and the run's status matters more.
 fn log_line(text: &str) {
-    eprintln!("{} {text}", chrono::Local::now().format("%H:%M:%S"));
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "{} {text}",
+        chrono::Local::now().format("%H:%M:%S")
+    );
 }
+
+/// Records the run's end, retrying: on a full disk the first write can fail until the worker's
+/// partial files are gone or another process frees space. The run must not stay `running`.
+fn record_end(
+    store: &mut RunStore,
+    run: RunId,
+    status: RunStatus,
+    reason: Option<&str>,
+) -> Result<(), JobError> {
+    let mut attempt = 0;
+    loop {
+        match store.set_status(run, status, reason) {
+            Ok(()) => return Ok(()),
+            Err(error) if attempt >= END_RETRIES => return Err(error.into()),
+            Err(error) => {
+                attempt += 1;
+                log_line(&format!(
+                    "recording the run's end failed ({error}); retry {attempt} of {END_RETRIES}"
+                ));
+                std::thread::sleep(Duration::from_millis(500 * attempt as u64));
+            }
+        }
+    }
+}
+
+/// Retries of the final status write (about 7 s in all).
+const END_RETRIES: usize = 5;
 
 /// Trains run `run` to the end and records the outcome. Errors are returned only when the store
 /// itself cannot be written; anything wrong with the run ends as its `failed` status.
@@ -124,7 +158,9 @@ pub fn run_worker(project: &Project, run: RunId) -> Result<WorkerReport, JobErro
             metric_transactions: 0,
         });
     }
+    let heartbeat = Heartbeat::start(project, run);
     let outcome = catch_unwind(AssertUnwindSafe(|| train_run(project, &mut store, run)));
+    heartbeat.stop();
     let result = match outcome {
         Ok(result) => result,
         Err(panic) => {
@@ -144,12 +180,50 @@ pub fn run_worker(project: &Project, run: RunId) -> Result<WorkerReport, JobErro
         Err(error) => {
             let reason = error.to_string();
             log_line(&format!("failed: {reason}"));
-            store.set_status(run, RunStatus::Failed, Some(&reason))?;
+            record_end(&mut store, run, RunStatus::Failed, Some(&reason))?;
             Ok(WorkerReport {
                 status: RunStatus::Failed,
                 steps: 0,
                 metric_transactions: 0,
             })
+        }
+    }
+}
+
+/// A thread with its own store connection that writes the run's heartbeat every
+/// `HEARTBEAT_EVERY`, so a watcher tells a worker busy in a long step (reading a large file,
+/// one slow boosting round) from a vanished one.
+struct Heartbeat {
+    stop: std::sync::mpsc::Sender<()>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Heartbeat {
+    fn start(project: &Project, run: RunId) -> Self {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let project = project.clone();
+        let thread = std::thread::spawn(move || {
+            let Ok(mut store) = project.open_store() else {
+                return;
+            };
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(HEARTBEAT_EVERY)
+            {
+                // A failed beat (a locked or full disk) is retried at the next one; watchers
+                // only give up after `HEARTBEAT_STALE`.
+                let _ = store.heartbeat(run);
+            }
+        });
+        Self {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn stop(mut self) {
+        let _ = self.stop.send(());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
         }
     }
 }
@@ -170,6 +244,9 @@ fn train_run(
     check_fingerprint(project, store, run, &spec)?;
     log_line(&format!("loading {}", spec.data.display()));
     let prepared = prepare(&project.root, &spec)?;
+    for note in &prepared.notes {
+        log_line(note);
+    }
     let planned = prepared.model.planned_steps();
     let mut batcher = MetricBatcher::new(store, run);
     let started = Instant::now();
@@ -206,11 +283,11 @@ fn train_run(
             "cancelled at step {} of {planned}; the model of those steps is saved",
             trained.steps
         );
-        store.set_status(run, RunStatus::Killed, Some(&reason))?;
+        record_end(store, run, RunStatus::Killed, Some(&reason))?;
         log_line(&reason);
         RunStatus::Killed
     } else {
-        store.set_status(run, RunStatus::Finished, None)?;
+        record_end(store, run, RunStatus::Finished, None)?;
         let (name, value) = trained.valid_metrics.headline();
         log_line(&format!("finished: validation {name} {value:.6}"));
         RunStatus::Finished

@@ -131,25 +131,32 @@ pub fn save_bundle(dir: &Path, trained: &Trained) -> Result<Manifest, ArtifactEr
         fs::remove_dir_all(&partial).map_err(io_error(&partial))?;
     }
     fs::create_dir_all(&partial).map_err(io_error(&partial))?;
-    let mut listed = Vec::new();
-    for (file, kind, bytes) in &files {
-        write_synced(&partial.join(file), bytes)?;
-        listed.push(ManifestFile {
-            name: (*file).to_string(),
-            kind: (*kind).to_string(),
-            sha256: sha256_hex(bytes),
-            bytes: bytes.len() as u64,
-        });
+    let written = (|| {
+        let mut listed = Vec::new();
+        for (file, kind, bytes) in &files {
+            write_synced(&partial.join(file), bytes)?;
+            listed.push(ManifestFile {
+                name: (*file).to_string(),
+                kind: (*kind).to_string(),
+                sha256: sha256_hex(bytes),
+                bytes: bytes.len() as u64,
+            });
+        }
+        let manifest = Manifest {
+            format: BUNDLE_FORMAT,
+            model_kind: trained.model.kind(),
+            model_file: model_file.to_string(),
+            files: listed,
+        };
+        write_synced(&partial.join(MANIFEST), &json(&manifest)?)?;
+        fs::rename(&partial, dir).map_err(io_error(dir))?;
+        Ok(manifest)
+    })();
+    // A failed save (a full disk) leaves nothing behind: the space goes back at once.
+    if written.is_err() {
+        let _ = fs::remove_dir_all(&partial);
     }
-    let manifest = Manifest {
-        format: BUNDLE_FORMAT,
-        model_kind: trained.model.kind(),
-        model_file: model_file.to_string(),
-        files: listed,
-    };
-    write_synced(&partial.join(MANIFEST), &json(&manifest)?)?;
-    fs::rename(&partial, dir).map_err(io_error(dir))?;
-    Ok(manifest)
+    written
 }
 
 fn parquet_bytes(table: &DataFrame) -> Result<Vec<u8>, ArtifactError> {

@@ -133,6 +133,9 @@ pub fn version_dir(project: &Project, model: &str, version: i64) -> PathBuf {
     project.models_dir().join(model).join(version.to_string())
 }
 
+/// The lineage file of a version folder.
+const LINEAGE: &str = "lineage.json";
+
 /// Where a version came from, written beside its files for anyone reading the folder.
 #[derive(Serialize)]
 struct Lineage<'a> {
@@ -144,6 +147,119 @@ struct Lineage<'a> {
     dataset_id: Option<i64>,
     dataset_path: Option<String>,
     dataset_sha256: Option<String>,
+}
+
+/// What recovery reads back of a lineage file.
+#[derive(serde::Deserialize)]
+struct LineageOnDisk {
+    model: String,
+    version: i64,
+    run_id: RunId,
+    dataset_id: Option<i64>,
+}
+
+/// Brings `models/<model>/` and the store back into agreement after a crash: temporaries of
+/// dead registers are removed; a numbered folder the store does not know, whose files all match
+/// their checksums and whose lineage names this model and number, is adopted as the version it
+/// was about to become; any other unknown folder is moved aside as `.orphan-N-TIME`. Returns
+/// what it did, one line each, for the caller to say.
+pub fn recover_model_folders(
+    project: &Project,
+    store: &mut RunStore,
+    model: &str,
+) -> Result<Vec<String>, RegistryError> {
+    let root = project.models_dir().join(model);
+    let mut said = Vec::new();
+    if !root.is_dir() {
+        return Ok(said);
+    }
+    let cleaned = crate::files::clean_stale_partials(&root);
+    if cleaned > 0 {
+        said.push(format!(
+            "{}: removed {cleaned} leftover(s) of an interrupted register",
+            root.display()
+        ));
+    }
+    let known = store.model_version_numbers(model)?;
+    let entries = fs::read_dir(&root).map_err(|source| RegistryError::Io {
+        path: root.clone(),
+        source,
+    })?;
+    let mut unknown: Vec<(i64, PathBuf)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let version: i64 = e.file_name().to_str()?.parse().ok()?;
+            (e.path().is_dir() && !known.contains(&version)).then(|| (version, e.path()))
+        })
+        .collect();
+    unknown.sort();
+    for (version, dir) in unknown {
+        let lineage = fs::read(dir.join(LINEAGE))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<LineageOnDisk>(&b).ok());
+        let adoptable = lineage
+            .as_ref()
+            .filter(|l| l.model == model && l.version == version)
+            .filter(|_| verify_bundle(&dir).is_ok())
+            .filter(|_| store.next_model_version(model).ok() == Some(version));
+        if let Some(lineage) = adoptable {
+            let read = |name: &str| fs::read_to_string(dir.join(name)).unwrap_or_default();
+            let (metrics_json, signature_json) = (read("metrics.json"), read("signature.json"));
+            let relative = dir
+                .strip_prefix(&project.root)
+                .unwrap_or(&dir)
+                .display()
+                .to_string();
+            store.add_model_version(
+                version,
+                &NewModelVersion {
+                    model_name: model,
+                    run_id: lineage.run_id,
+                    metrics_json: &metrics_json,
+                    signature_json: &signature_json,
+                    artifact_path: &relative,
+                    dataset_id: lineage.dataset_id,
+                    description: None,
+                },
+            )?;
+            said.push(format!(
+                "adopted {} as {model} version {version}: a register of run {} was interrupted \
+                 after its files were in place",
+                relative, lineage.run_id
+            ));
+        } else {
+            let aside = root.join(format!(
+                ".orphan-{version}-{}",
+                chrono::Utc::now().format("%Y%m%dT%H%M%S")
+            ));
+            fs::rename(&dir, &aside).map_err(|source| RegistryError::Io {
+                path: dir.clone(),
+                source,
+            })?;
+            said.push(format!(
+                "moved {} aside to {}: the store has no such version and its files do not \
+                 check out",
+                dir.display(),
+                aside.display()
+            ));
+        }
+    }
+    Ok(said)
+}
+
+/// `recover_model_folders` for every model folder under `models/` (but the runs' own).
+pub fn recover_all(project: &Project, store: &mut RunStore) -> Result<Vec<String>, RegistryError> {
+    let mut said = Vec::new();
+    let Ok(entries) = fs::read_dir(project.models_dir()) else {
+        return Ok(said);
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_dir() && name != "runs" && check_name(&name).is_ok() {
+            said.extend(recover_model_folders(project, store, &name)?);
+        }
+    }
+    Ok(said)
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result<(), RegistryError> {
@@ -199,78 +315,93 @@ pub fn register_run(
     };
     let metrics_json = read("metrics.json")?;
     let signature_json = read("signature.json")?;
-    let version = store.next_model_version(model)?;
-    let target = version_dir(project, model, version);
-    if target.exists() {
-        return Err(RegistryError::Io {
-            path: target.clone(),
-            source: std::io::Error::new(
-                std::io::ErrorKind::AlreadyExists,
-                "a folder for this version is already there; the store and models/ disagree",
-            ),
-        });
-    }
-    let parent = target
-        .parent()
-        .unwrap_or(project.models_dir().as_path())
-        .to_path_buf();
-    let partial = parent.join(format!(".{version}.partial-{}", std::process::id()));
-    if partial.exists() {
-        let _ = fs::remove_dir_all(&partial);
-    }
+    recover_model_folders(project, store, model)?;
+    let model_root = project.models_dir().join(model);
+    fs::create_dir_all(&model_root).map_err(|source| RegistryError::Io {
+        path: model_root.clone(),
+        source,
+    })?;
+    // The copy is made outside the lock, under a name no other register uses.
+    let partial = crate::files::temporary_beside(&model_root.join("register"));
     copy_dir(&source, &partial)?;
+    crate::files::failpoint("register:after-copy");
     let dataset = match record.dataset_id {
         Some(id) => store.dataset(id)?,
         None => None,
     };
-    let lineage = Lineage {
-        model,
-        version,
+    let new = NewModelVersion {
+        model_name: model,
         run_id: run,
-        run_name: &record.name,
-        experiment: &record.experiment,
+        metrics_json: &metrics_json,
+        signature_json: &signature_json,
+        artifact_path: "",
         dataset_id: record.dataset_id,
-        dataset_path: dataset.as_ref().map(|d| d.path.clone()),
-        dataset_sha256: dataset.as_ref().map(|d| d.sha256.clone()),
+        description,
     };
-    let lineage_path = partial.join("lineage.json");
-    fs::write(
-        &lineage_path,
-        serde_json::to_vec_pretty(&lineage).map_err(StoreError::from)?,
-    )
-    .map_err(|source| RegistryError::Io {
-        path: lineage_path.clone(),
-        source,
-    })?;
-    fs::rename(&partial, &target).map_err(|source| RegistryError::Io {
-        path: target.clone(),
-        source,
-    })?;
-    let relative = target
-        .strip_prefix(&project.root)
-        .unwrap_or(&target)
-        .display()
-        .to_string();
-    let added = store.add_model_version(
-        version,
-        &NewModelVersion {
-            model_name: model,
+    // Numbered, renamed into place and recorded under the store's write lock: a concurrent
+    // register waits, and a crash leaves either a recorded version or an unrecorded folder
+    // that `recover_model_folders` adopts.
+    let placed = store.add_next_model_version(&new, |version| {
+        let target = version_dir(project, model, version);
+        if target.exists() {
+            return Err(RegistryError::Io {
+                path: target.clone(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "a folder for this version is already there; the store and models/ disagree",
+                ),
+            });
+        }
+        let lineage = Lineage {
+            model,
+            version,
             run_id: run,
-            metrics_json: &metrics_json,
-            signature_json: &signature_json,
-            artifact_path: &relative,
+            run_name: &record.name,
+            experiment: &record.experiment,
             dataset_id: record.dataset_id,
-            description,
-        },
-    );
-    let added = match added {
+            dataset_path: dataset.as_ref().map(|d| d.path.clone()),
+            dataset_sha256: dataset.as_ref().map(|d| d.sha256.clone()),
+        };
+        let lineage_path = partial.join(LINEAGE);
+        fs::write(
+            &lineage_path,
+            serde_json::to_vec_pretty(&lineage).map_err(StoreError::from)?,
+        )
+        .map_err(|source| RegistryError::Io {
+            path: lineage_path.clone(),
+            source,
+        })?;
+        fs::rename(&partial, &target).map_err(|source| RegistryError::Io {
+            path: target.clone(),
+            source,
+        })?;
+        crate::files::failpoint("register:after-rename");
+        Ok(target
+            .strip_prefix(&project.root)
+            .unwrap_or(&target)
+            .display()
+            .to_string())
+    });
+    let added = match placed {
         Ok(added) => added,
-        Err(e) => {
-            // The store refused: take the files back so models/ and the store agree.
-            let _ = fs::remove_dir_all(&target);
-            return Err(e.into());
+        Err(error) => {
+            // Nothing was recorded: take the files back so models/ and the store agree.
+            let _ = fs::remove_dir_all(&partial);
+            if let Ok(version) = store.next_model_version(model) {
+                let target = version_dir(project, model, version);
+                if fs::read(target.join(LINEAGE))
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<LineageOnDisk>(&b).ok())
+                    .is_some_and(|l| l.run_id == run && l.version == version)
+                    && !matches!(error, RegistryError::Io { ref path, .. } if path == &target)
+                {
+                    let _ = fs::remove_dir_all(&target);
+                }
+            }
+            return Err(error);
         }
     };
+    let version = added.version;
     if let Some(alias) = alias {
         store.move_alias(
             model,

@@ -33,7 +33,7 @@ pub(super) async fn predict(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(refused) = require_json(&headers) {
+    if let Some(refused) = refuse_unless_json(&headers) {
         return refused;
     }
     // The permit is taken before the version, and moved into the task: it is held exactly while
@@ -54,7 +54,7 @@ pub(super) async fn predict(
 
 /// The floor: what the stack costs with no model, no parsing and no log.
 pub(super) async fn floor(headers: HeaderMap, _body: Bytes) -> Response {
-    if let Err(refused) = require_json(&headers) {
+    if let Some(refused) = refuse_unless_json(&headers) {
         return refused;
     }
     (
@@ -64,15 +64,15 @@ pub(super) async fn floor(headers: HeaderMap, _body: Bytes) -> Response {
         .into_response()
 }
 
-/// `Content-Type: application/json` (parameters allowed, a charset only if UTF-8), or 415.
-/// Browsers post text/plain, form and multipart bodies cross-origin without asking first; JSON
-/// needs a preflight, which this server never grants.
-fn require_json(headers: &HeaderMap) -> Result<(), Response> {
+/// A 415 unless the request says `Content-Type: application/json` (parameters allowed, a
+/// charset only if UTF-8). Browsers post text/plain, form and multipart bodies cross-origin
+/// without asking first; JSON needs a preflight, which this server never grants.
+fn refuse_unless_json(headers: &HeaderMap) -> Option<Response> {
     let given = headers
         .get(CONTENT_TYPE)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     if given.as_deref().is_some_and(is_json) {
-        return Ok(());
+        return None;
     }
     let issue = FieldIssue {
         row: 1,
@@ -82,14 +82,16 @@ fn require_json(headers: &HeaderMap) -> Result<(), Response> {
             None => "missing; expected application/json".to_string(),
         },
     };
-    Err((
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        Json(json!({
-            "detail": "POST /predict takes JSON: send Content-Type: application/json",
-            "errors": [issue],
-        })),
+    Some(
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Json(json!({
+                "detail": "POST /predict takes JSON: send Content-Type: application/json",
+                "errors": [issue],
+            })),
+        )
+            .into_response(),
     )
-        .into_response())
 }
 
 fn is_json(content_type: &str) -> bool {

@@ -96,7 +96,7 @@ impl PredictionLog {
 /// The JSON kept of an input: the `fields` it has, in the signature's order, long texts cut, at
 /// most `MAX_RECORD_BYTES`; `"_truncated": true` says something was cut. Always valid JSON,
 /// because drift monitoring parses it back.
-pub(super) fn logged_input(fields: &[String], input: &Map<String, Value>) -> String {
+fn logged_input(fields: &[String], input: &Map<String, Value>) -> String {
     let mut out = String::from("{");
     let mut truncated = false;
     for name in fields {

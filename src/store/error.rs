@@ -27,6 +27,15 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+    #[error(
+        "{path} is at schema version {found} and this Shelfcast reads version {supported}; it \
+         can only be read once a command that may write (train, register) has migrated it"
+    )]
+    NeedsMigration {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
     #[error("no run with id {0}")]
     RunNotFound(i64),
     /// Something asked for by name or number is not in the store (the text says what).

@@ -266,6 +266,11 @@ CREATE TABLE drift_reports (
 );
 CREATE INDEX drift_reports_by_time ON drift_reports (created_at);
 "#,
+    // 8: a worker's heartbeat (milliseconds since the epoch), so a watcher tells a live worker
+    // from a vanished one without waiting for the next process to open the store.
+    r#"
+ALTER TABLE runs ADD COLUMN heartbeat_ms INTEGER;
+"#,
 ];
 
 /// The schema version this build writes and understands.

@@ -34,7 +34,7 @@ pub use drift::{DriftReportRow, NewDriftReport};
 pub use error::StoreError;
 pub use filter::{Filter, FilterError, parse_filter};
 pub use forms::SavedForm;
-pub use liveness::is_shelfcast_alive;
+pub use liveness::{HEARTBEAT_EVERY, HEARTBEAT_STALE, QUEUED_GRACE, is_shelfcast_alive};
 pub use metrics::MetricPoint;
 pub use migrations::{MIGRATIONS, latest_version};
 pub use models::{AliasMove, ModelVersion, NewModelVersion};
@@ -51,11 +51,14 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
 pub struct RunStore {
     conn: Connection,
     path: PathBuf,
+    /// Opened by `open_read_only`: nothing is reaped or migrated.
+    read_only: bool,
 }
 
 impl RunStore {
     /// Opens (creating if needed) the store at `path` and migrates it to the latest schema.
-    /// A store written by a newer Shelfcast is refused, never migrated down.
+    /// A store written by a newer Shelfcast is refused, never migrated down, and refused before
+    /// anything is written to it: its version is read before any pragma changes the file.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
@@ -66,6 +69,54 @@ impl RunStore {
             source,
         })?;
         Self::from_connection(conn, path.to_path_buf())
+    }
+
+    /// Opens the store for reading only, for the commands and views that only read (`runs`,
+    /// `run show`, `compare`, `models`): they work on a full disk and in a folder the user may
+    /// not write. Nothing is migrated and no dead run is reaped. When SQLite cannot even make
+    /// its shared-memory file beside a WAL store (a read-only folder), the file is read as
+    /// immutable: the last checkpointed state.
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        if !path.is_file() {
+            return Err(StoreError::NotFound(format!(
+                "{}: no run store here yet (it is created by the first command that records \
+                 something)",
+                path.display()
+            )));
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let attempt = |uri: &str| -> Result<(Connection, i64), rusqlite::Error> {
+            let conn = Connection::open_with_flags(uri, flags)?;
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+            Ok((conn, version))
+        };
+        let plain = path.to_string_lossy().into_owned();
+        let (conn, version) = match attempt(&plain) {
+            Ok(opened) => opened,
+            Err(_) => attempt(&format!("file:{}?immutable=1", uri_path(path))).map_err(open_err)?,
+        };
+        check_version(path, version)?;
+        if version < latest_version() {
+            return Err(StoreError::NeedsMigration {
+                path: path.to_path_buf(),
+                found: version,
+                supported: latest_version(),
+            });
+        }
+        conn.pragma_update(None, "query_only", "ON")
+            .map_err(open_err)?;
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+            read_only: true,
+        })
     }
 
     /// An in-memory store, for tests and throw-away benchmark runs.
@@ -82,9 +133,14 @@ impl RunStore {
             path: path.clone(),
             source,
         };
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        // Before any pragma that writes (journal_mode does): a newer store stays untouched.
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(open_err)?;
+        check_version(&path, version)?;
         // Pragmas are per connection and must be set outside any transaction: journal_mode
         // cannot change inside one.
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(open_err)?;
         if path.as_os_str() != ":memory:" {
@@ -107,7 +163,11 @@ impl RunStore {
         conn.pragma_update(None, "cache_size", -32_000)
             .map_err(open_err)?;
         migrate(&mut conn, &path)?;
-        let mut store = Self { conn, path };
+        let mut store = Self {
+            conn,
+            path,
+            read_only: false,
+        };
         // A run whose worker died never stays "running": whoever opens the store next says so.
         store.reap_dead_runs()?;
         Ok(store)
@@ -115,6 +175,10 @@ impl RunStore {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     /// The schema version of the open file.
@@ -174,6 +238,26 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     }
     tx.commit()?;
     Ok(())
+}
+
+fn check_version(path: &Path, found: i64) -> Result<(), StoreError> {
+    if found > latest_version() {
+        return Err(too_new(path, found));
+    }
+    Ok(())
+}
+
+/// `path` for a `file:` URI: percent-escapes what a URI reserves.
+fn uri_path(path: &Path) -> String {
+    let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = String::new();
+    for c in absolute.to_string_lossy().chars() {
+        match c {
+            '?' | '#' | '%' => out.push_str(&format!("%{:02X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn too_new(path: &Path, found: i64) -> StoreError {

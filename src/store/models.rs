@@ -89,6 +89,61 @@ impl RunStore {
         )?)
     }
 
+    /// Records the next version of `new.model_name`, numbered under the store's write lock so
+    /// that concurrent registers of one model get distinct versions. `place_files(version)`
+    /// puts the version's files in place while the lock is held and returns their path
+    /// (relative to the project); when it fails nothing is recorded. When the process dies
+    /// between the files and the commit, the files are there without a row: the registry
+    /// adopts them at its next open.
+    pub fn add_next_model_version<E: From<StoreError>>(
+        &mut self,
+        new: &NewModelVersion<'_>,
+        place_files: impl FnOnce(i64) -> Result<String, E>,
+    ) -> Result<ModelVersion, E> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let version: i64 = tx
+            .query_row(
+                "SELECT COALESCE(max(version), 0) + 1 FROM model_versions WHERE model_name = ?1",
+                [new.model_name],
+                |row| row.get(0),
+            )
+            .map_err(StoreError::from)?;
+        let artifact_path = place_files(version)?;
+        tx.execute(
+            "INSERT INTO model_versions (model_name, version, run_id, created_at, \
+             metrics_json, signature_json, artifact_path, dataset_id, description) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                new.model_name,
+                version,
+                new.run_id,
+                now_text(),
+                new.metrics_json,
+                new.signature_json,
+                artifact_path,
+                new.dataset_id,
+                new.description
+            ],
+        )
+        .map_err(StoreError::from)?;
+        let id = tx.last_insert_rowid();
+        crate::files::failpoint("register:before-commit");
+        tx.commit().map_err(StoreError::from)?;
+        Ok(self.model_version_by_id(id)?)
+    }
+
+    /// The version numbers of `model` the store holds.
+    pub fn model_version_numbers(&self, model: &str) -> Result<Vec<i64>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT version FROM model_versions WHERE model_name = ?1 ORDER BY version")?;
+        let rows = stmt.query_map([model], |row| row.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Records version `version` of a model (its files are already in place).
     pub fn add_model_version(
         &mut self,

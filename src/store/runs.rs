@@ -235,77 +235,32 @@ impl RunStore {
         })
     }
 
-    /// Marks every `running` run (or `queued` one that has a worker pid) whose worker process is
-    /// gone: `killed` when a cancel had been asked for, `failed` otherwise, with the reason and
-    /// the last step it logged. Returns the runs it marked. Points logged before the death stay.
-    pub fn reap_dead_runs(&mut self) -> Result<Vec<RunId>, StoreError> {
-        let candidates: Vec<(RunId, i64, bool)> = {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT id, pid, cancel_requested FROM runs \
-                 WHERE status IN ('running', 'queued') AND pid IS NOT NULL",
-            )?;
-            let rows = stmt.query_map([], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get::<_, i64>(2)? != 0))
-            })?;
-            rows.collect::<Result<_, _>>()?
-        };
-        let dead: Vec<_> = candidates
-            .into_iter()
-            .filter(|(_, pid, _)| !super::is_shelfcast_alive(*pid))
-            .collect();
-        if dead.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.write(|tx| {
-            let mut reaped = Vec::new();
-            for (id, pid, cancelled) in dead {
-                let last_step: Option<i64> = tx.query_row(
-                    "SELECT max(p.step) FROM metric_series s \
-                     JOIN metric_points p ON p.series_id = s.id WHERE s.run_id = ?1",
-                    [id],
-                    |row| row.get(0),
-                )?;
-                let logged = match last_step {
-                    Some(step) => format!("its points up to step {step} are kept"),
-                    None => "it had logged no metric".to_string(),
-                };
-                let (status, reason) = if cancelled {
-                    (
-                        RunStatus::Killed,
-                        format!("cancelled: the worker (pid {pid}) stopped; {logged}"),
-                    )
-                } else {
-                    (
-                        RunStatus::Failed,
-                        format!(
-                            "the worker (pid {pid}) ended without finishing: it crashed or was \
-                             killed; {logged}"
-                        ),
-                    )
-                };
-                // Re-checked inside the write: the worker may have finished meanwhile.
-                let changed = tx.execute(
-                    "UPDATE runs SET status = ?2, ended_at = ?3, error = ?4 \
-                     WHERE id = ?1 AND status IN ('running', 'queued') AND pid = ?5",
-                    params![id, status.as_str(), now_text(), reason, pid],
-                )?;
-                if changed > 0 {
-                    reaped.push(id);
-                }
-            }
-            Ok(reaped)
-        })
-    }
-
-    /// Asks the run's worker to stop at its next step boundary.
+    /// Asks the run's worker to stop at its next step boundary. A queued run that no live
+    /// worker holds (its launcher died, or its worker has not started) is killed at once, since
+    /// nobody would ever read the request.
     pub fn request_cancel(&mut self, id: RunId) -> Result<(), StoreError> {
         self.write(|tx| {
-            let changed = tx.execute(
+            let row: Option<(String, Option<i64>)> = tx
+                .query_row(
+                    "SELECT status, pid FROM runs WHERE id = ?1",
+                    params![id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            let Some((status, pid)) = row else {
+                return Err(StoreError::RunNotFound(id));
+            };
+            tx.execute(
                 "UPDATE runs SET cancel_requested = 1 WHERE id = ?1",
                 params![id],
             )?;
-            if changed == 0 {
-                return Err(StoreError::RunNotFound(id));
+            if status == "queued" && !pid.is_some_and(super::is_shelfcast_alive) {
+                tx.execute(
+                    "UPDATE runs SET status = 'killed', ended_at = ?2, \
+                     error = 'cancelled before a worker started it' \
+                     WHERE id = ?1 AND status = 'queued'",
+                    params![id, now_text()],
+                )?;
             }
             Ok(())
         })

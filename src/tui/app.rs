@@ -17,6 +17,8 @@ use crate::store::RunStore;
 
 /// The shortest time between two re-reads of the runs table while workers commit.
 const RELOAD_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+/// How often an open TUI checks that the workers of live runs are still there.
+const REAP_EVERY: std::time::Duration = std::time::Duration::from_millis(1000);
 
 const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -67,6 +69,7 @@ pub struct App {
     /// Another process committed since the tables were last read.
     store_changed: bool,
     last_reload: std::time::Instant,
+    last_reap: std::time::Instant,
 }
 
 impl App {
@@ -107,6 +110,7 @@ impl App {
             last_data_version,
             store_changed: false,
             last_reload: std::time::Instant::now(),
+            last_reap: std::time::Instant::now(),
         }
     }
 
@@ -311,6 +315,20 @@ impl App {
         {
             self.spinner_step += 1;
             dirty = true;
+        }
+        // A worker killed with -9 is noticed while the analyst watches, within a second.
+        if live && self.last_reap.elapsed() >= REAP_EVERY {
+            self.last_reap = std::time::Instant::now();
+            match self.store.reap_dead_runs() {
+                Ok(reaped) if !reaped.is_empty() => {
+                    let ids: Vec<String> = reaped.iter().map(|id| id.to_string()).collect();
+                    self.status = format!("run {} failed: its worker is gone", ids.join(", "));
+                    self.store_changed = true;
+                    self.last_reload = std::time::Instant::now() - RELOAD_EVERY;
+                }
+                Ok(_) => {}
+                Err(error) => self.status = format!("checking workers: {error}"),
+            }
         }
         let version = self.store.data_version().ok();
         if version != self.last_data_version {

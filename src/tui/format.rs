@@ -2,37 +2,12 @@
 
 use crate::data::DatasetProfile;
 
-/// Text from a data file, made safe for a terminal cell: a line break inside a quoted value
-/// shows as '⏎', a tab as a space, and any other control character (an escape sequence could
-/// move the cursor or recolour the screen) as '�'.
-pub fn clean(text: &str) -> String {
-    text.chars()
-        .filter(|&c| c != '\r')
-        .map(|c| match c {
-            '\n' => '⏎',
-            '\t' => ' ',
-            c if c.is_control() => '�',
-            c => c,
-        })
-        .collect()
-}
+/// Text from a data file, made safe for a terminal cell (one rule for every face).
+pub use crate::data::printable::printable as clean;
 
 /// Cleans every text of a profile that the pane draws.
 pub fn clean_profile(profile: &mut DatasetProfile) {
-    for column in &mut profile.columns {
-        column.name = clean(&column.name);
-        for top in &mut column.top {
-            top.value = clean(&top.value);
-        }
-    }
-    for header in &mut profile.sample.headers {
-        *header = clean(header);
-    }
-    for row in &mut profile.sample.rows {
-        for value in row {
-            *value = clean(value);
-        }
-    }
+    profile.make_printable();
 }
 
 /// 1234567 -> "1,234,567".

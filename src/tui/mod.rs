@@ -42,9 +42,14 @@ pub fn run(project: Project) -> anyhow::Result<()> {
         Ok(None) => None,
         Err(e) => Some(format!("could not write the sample data: {e}")),
     };
-    let store = project
-        .open_store()
+    // Browsing needs no write: a full disk or a read-only folder still opens, read-only.
+    let (store, read_only) = project
+        .open_store_for_reading()
         .with_context(|| format!("opening {}", project.store_path().display()))?;
+    let note = match (note, read_only) {
+        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+        (a, b) => a.or(b),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -78,7 +78,7 @@ fn size(bytes: f64) -> String {
 
 pub fn bench_drift(data_dir: &Path, repeat: usize) -> anyhow::Result<()> {
     if !data_dir.is_dir() {
-        println!(
+        say!(
             "SKIP bench drift: {} is absent (it holds the shared datasets)",
             data_dir.display()
         );
@@ -147,7 +147,7 @@ pub fn bench_drift(data_dir: &Path, repeat: usize) -> anyhow::Result<()> {
         let report = report.context("no run")?;
         let check_time = median(&mut times);
         let html = report_html(&report, "bench")?;
-        println!(
+        say!(
             "\n{} ({} rows) against {} ({} rows), {} columns tested",
             labels.1,
             current.height(),
@@ -183,9 +183,13 @@ pub fn bench_drift(data_dir: &Path, repeat: usize) -> anyhow::Result<()> {
             ],
         );
         let _ = std::fs::remove_dir_all(&dir);
-        println!(
+        say!(
             "  {:<16} {:<22} {:>12} {:>12}  {:<9} Evidently",
-            "column", "test", "Shelfcast", "Evidently", "Shelfcast"
+            "column",
+            "test",
+            "Shelfcast",
+            "Evidently",
+            "Shelfcast"
         );
         let mut agree = 0;
         for c in &report.columns {
@@ -205,7 +209,7 @@ pub fn bench_drift(data_dir: &Path, repeat: usize) -> anyhow::Result<()> {
                 agree += 1;
             }
             let verdict = |d: bool| if d { "drift" } else { "-" };
-            println!(
+            say!(
                 "  {:<16} {:<22} {:>12.6} {:>12.6}  {:<9} {}",
                 c.column,
                 c.test.title(),
@@ -215,7 +219,7 @@ pub fn bench_drift(data_dir: &Path, repeat: usize) -> anyhow::Result<()> {
                 their_verdict.map_or("?", verdict)
             );
         }
-        println!(
+        say!(
             "  Shelfcast: read {} ; check {} (median of {repeat}), dataset drift: {}, report {}",
             seconds(load_time),
             seconds(check_time),
@@ -230,7 +234,7 @@ pub fn bench_drift(data_dir: &Path, repeat: usize) -> anyhow::Result<()> {
                 ratios.push(ratio);
                 let same = agree == report.columns.len();
                 all_agree &= same;
-                println!(
+                say!(
                     "  Evidently {} (pandas {}): read {} s ; preset {run:.2} s, dataset drift: {}, \
                      report {}",
                     get("evidently"),
@@ -245,18 +249,18 @@ pub fn bench_drift(data_dir: &Path, repeat: usize) -> anyhow::Result<()> {
                         .parse::<f64>()
                         .map_or("not written".into(), size)
                 );
-                println!(
+                say!(
                     "  → {ratio:.0}x faster (target ≥ 50x); verdicts agree on {agree} of {} columns",
                     report.columns.len()
                 );
             }
-            Err(reason) => println!("  Evidently: SKIP {reason}"),
+            Err(reason) => say!("  Evidently: SKIP {reason}"),
         }
     }
     let _ = std::fs::remove_dir_all(&sample_dir);
     if !ratios.is_empty() {
         let min = ratios.iter().copied().fold(f64::INFINITY, f64::min);
-        println!(
+        say!(
             "\nslowest ratio {min:.0}x (target ≥ 50x); same verdicts on every column: {}",
             if all_agree { "yes" } else { "NO" }
         );

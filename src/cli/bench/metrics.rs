@@ -36,7 +36,7 @@ enum Reader {
 
 pub fn bench_metrics(points: usize, batch: usize, mlflow_points: usize) -> anyhow::Result<()> {
     let scratch = tempfile_dir()?;
-    println!(
+    say!(
         "bench metrics: {points} points per case in batches of {batch} ({} keys, {} points a step)",
         KEYS.len(),
         KEYS.len()
@@ -58,19 +58,19 @@ pub fn bench_metrics(points: usize, batch: usize, mlflow_points: usize) -> anyho
     {
         let db = scratch.join(format!("runs-{i}.db"));
         let (rate, report) = log_into_fresh_store(&db, points, batch, reader)?;
-        println!("shelfcast log_metrics, {label}: {rate:.0} points/s{report}");
+        say!("shelfcast log_metrics, {label}: {rate:.0} points/s{report}");
         if matches!(reader, Reader::LikeTheTui) {
             tui_rate = rate;
         }
     }
-    println!("target: >= 500,000 points/s while another process reads curves");
+    say!("target: >= 500,000 points/s while another process reads curves");
     match mlflow_rate(&scratch.join("mlflow.db"), mlflow_points) {
-        Ok(mlflow) => println!(
+        Ok(mlflow) => say!(
             "mlflow log_batch (anchor, no reader): {mlflow_points} points = {mlflow:.0} points/s; \
              shelfcast with the TUI-like reader is {:.0}x (target >= 75x)",
             tui_rate / mlflow
         ),
-        Err(reason) => println!("mlflow log_batch (anchor): skipped: {reason}"),
+        Err(reason) => say!("mlflow log_batch (anchor): skipped: {reason}"),
     }
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
@@ -163,7 +163,7 @@ pub fn reader(db: &Path, run: i64, points: usize, every_ms: u64) -> anyhow::Resu
         }
         std::thread::sleep(Duration::from_millis(every_ms));
     }
-    println!("{reads} curve reads, {points_read} points read, no error");
+    say!("{reads} curve reads, {points_read} points read, no error");
     Ok(())
 }
 

@@ -101,7 +101,7 @@ pub enum BenchCommand {
 
 pub fn run(_project: &Project, what: BenchCommand) -> anyhow::Result<()> {
     if cfg!(debug_assertions) {
-        eprintln!("warning: this is a debug build; run `cargo run --release -- bench ...`");
+        say_err!("warning: this is a debug build; run `cargo run --release -- bench ...`");
     }
     match what {
         BenchCommand::Profile { file, repeat } => profile::bench_profile(&file, repeat.max(1)),

@@ -10,7 +10,7 @@ use super::{median, ms, peak_memory_mb, tempfile_dir};
 
 pub fn bench_profile(path: &Path, repeat: usize) -> anyhow::Result<()> {
     let file = DatasetFile::from_path(path, path.parent().unwrap_or(Path::new(".")))?;
-    println!(
+    say!(
         "bench profile: {} ({:.1} MB, {}), {} cores, {repeat} repetitions",
         path.display(),
         file.bytes as f64 / 1e6,
@@ -121,11 +121,11 @@ pub fn bench_profile(path: &Path, repeat: usize) -> anyhow::Result<()> {
             },
         )?;
         let total = start.elapsed();
-        println!("stages of one cold profile (elapsed since start):");
+        say!("stages of one cold profile (elapsed since start):");
         for (name, at) in marks.into_inner().unwrap_or_default() {
-            println!("  {name:<42} {}", ms(at));
+            say!("  {name:<42} {}", ms(at));
         }
-        println!("  {:<42} {}", "saved to runs.db", ms(total));
+        say!("  {:<42} {}", "saved to runs.db", ms(total));
     }
 
     let store_path = scratch.join("cold-0.db");
@@ -152,11 +152,11 @@ pub fn bench_profile(path: &Path, repeat: usize) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&scratch);
 
     let cold_median = median(&mut cold);
-    println!("rows: {rows}");
+    say!("rows: {rows}");
     for (label, result) in &anchors {
         match result {
-            Ok(time) => println!("{label:<44} median {}", ms(*time)),
-            Err(e) => println!("{label:<44} failed: {}", first_line(e)),
+            Ok(time) => say!("{label:<44} median {}", ms(*time)),
+            Err(e) => say!("{label:<44} failed: {}", first_line(e)),
         }
     }
     // The fastest anchor that succeeded is the one to beat.
@@ -165,31 +165,31 @@ pub fn bench_profile(path: &Path, repeat: usize) -> anyhow::Result<()> {
         .filter_map(|(label, r)| r.as_ref().ok().map(|t| (*label, *t)))
         .min_by_key(|(_, t)| *t);
     match anchor {
-        Some((label, time)) => println!(
+        Some((label, time)) => say!(
             "{:<44} median {}  = {:.2}x {label} (target <= 2x)",
             "shelfcast cold profile",
             ms(cold_median),
             cold_median.as_secs_f64() / time.as_secs_f64().max(1e-9)
         ),
-        None => println!(
+        None => say!(
             "shelfcast cold profile: median {} (no anchor succeeded)",
             ms(cold_median)
         ),
     }
-    println!(
+    say!(
         "{:<44} median {}, max {} (target < 50 ms)",
         "shelfcast cached open",
         ms(median(&mut cached)),
         ms(*cached.iter().max().unwrap_or(&Duration::ZERO))
     );
-    println!(
+    say!(
         "{:<44} median {}, max {}",
         "  the same, including opening runs.db",
         ms(median(&mut cached_with_open)),
         ms(*cached_with_open.iter().max().unwrap_or(&Duration::ZERO))
     );
     if let Some(peak) = peak_memory_mb() {
-        println!("peak resident memory of this process: {peak:.0} MB");
+        say!("peak resident memory of this process: {peak:.0} MB");
     }
     Ok(())
 }

@@ -31,12 +31,12 @@ pub fn bench_store(runs: usize, points: usize, mlflow_runs: usize) -> anyhow::Re
     let project = Project::new(&scratch);
     std::fs::create_dir_all(project.data_dir())?;
     let db = project.store_path();
-    println!("bench store: {runs} runs, {points} metric points");
+    say!("bench store: {runs} runs, {points} metric points");
     let started = Instant::now();
     build_store(&db, runs, points)?;
     let size = std::fs::metadata(&db)?.len()
         + std::fs::metadata(db.with_extension("db-wal")).map_or(0, |m| m.len());
-    println!(
+    say!(
         "built in {:.1}s; runs.db {:.0} MB",
         started.elapsed().as_secs_f64(),
         size as f64 / 1e6
@@ -90,15 +90,15 @@ pub fn bench_store(runs: usize, points: usize, mlflow_runs: usize) -> anyhow::Re
         curves.push(clock.elapsed());
     }
     let median = |v: &mut Vec<Duration>| super::median(v);
-    println!(
+    say!(
         "first frame of the Runs tab ({runs} runs): {} (target < 150 ms)",
         ms(median(&mut first_frames))
     );
-    println!(
+    say!(
         "filter over all runs, sorted by rmse ({matched} match): {} (target < 50 ms)\n  {BENCH_FILTER}",
         ms(median(&mut filters))
     );
-    println!(
+    say!(
         "{LONG_CURVES} curves of {LONG_STEPS} steps loaded and downsampled to {drawn} points: {} \
          (target < 50 ms)",
         ms(median(&mut curves))
@@ -114,7 +114,7 @@ pub fn bench_store(runs: usize, points: usize, mlflow_runs: usize) -> anyhow::Re
     ) {
         Ok(figures) => {
             let get = |k: &str| figures.get(k).map_or("?", String::as_str);
-            println!(
+            say!(
                 "MLflow {} search_runs on {} runs (filter + order by rmse, first page of {}): \
                  {} ms; {} ms for every match ({} runs)",
                 get("mlflow_version"),
@@ -125,7 +125,7 @@ pub fn bench_store(runs: usize, points: usize, mlflow_runs: usize) -> anyhow::Re
                 get("matched")
             );
         }
-        Err(why) => println!("SKIP MLflow search_runs: {why}"),
+        Err(why) => say!("SKIP MLflow search_runs: {why}"),
     }
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())

@@ -36,16 +36,16 @@ pub fn bench_train(bench: &TrainBench) -> anyhow::Result<()> {
         store_item_case(bench, &store_item)?;
         ran = true;
     } else {
-        println!("SKIP store-item demand: {} is absent", store_item.display());
+        say!("SKIP store-item demand: {} is absent", store_item.display());
     }
     if telco.is_file() {
         telco_case(bench, &telco)?;
         ran = true;
     } else {
-        println!("SKIP telco churn: {} is absent", telco.display());
+        say!("SKIP telco churn: {} is absent", telco.display());
     }
     if !ran {
-        println!("nothing measured: pass --data-dir with the shared datasets");
+        say!("nothing measured: pass --data-dir with the shared datasets");
     }
     Ok(())
 }
@@ -65,7 +65,7 @@ fn gbdt_params(bench: &TrainBench) -> Vec<(String, String)> {
 }
 
 fn store_item_case(bench: &TrainBench, path: &Path) -> anyhow::Result<()> {
-    println!(
+    say!(
         "\n== store-item demand ({}): gbdt, {} rounds, depth {}, learning rate {}, {} threads",
         path.display(),
         bench.rounds,
@@ -98,11 +98,14 @@ fn store_item_case(bench: &TrainBench, path: &Path) -> anyhow::Result<()> {
         Evaluation::Regression(m) => m.rmse,
         Evaluation::BinaryClassification(m) => m.log_loss,
     };
-    println!(
+    say!(
         "{:<26} {:>10} {:>12} {:>12}",
-        "", "fit", "peak memory", "valid RMSE"
+        "",
+        "fit",
+        "peak memory",
+        "valid RMSE"
     );
-    println!(
+    say!(
         "{:<26} {:>9.2}s {:>9.0} MB {:>12.4}",
         "Shelfcast (hessboost)",
         outcome.fit_seconds,
@@ -113,7 +116,7 @@ fn store_item_case(bench: &TrainBench, path: &Path) -> anyhow::Result<()> {
         Ok(figures) => {
             let fit = figure(figures, "fit_seconds");
             let rmse = figure(figures, "rmse");
-            println!(
+            say!(
                 "{:<26} {:>9.2}s {:>9.0} MB {:>12.4}",
                 format!(
                     "LightGBM {}",
@@ -123,20 +126,20 @@ fn store_item_case(bench: &TrainBench, path: &Path) -> anyhow::Result<()> {
                 figure(figures, "peak_mb"),
                 rmse
             );
-            println!(
+            say!(
                 "time ratio {:.2}x LightGBM (target <= 1.5x); RMSE {:+.2}% vs LightGBM (target \
                  within 2%)",
                 outcome.fit_seconds / fit,
                 100.0 * (ours_rmse - rmse) / rmse
             );
         }
-        Err(why) => println!("SKIP LightGBM: {why}"),
+        Err(why) => say!("SKIP LightGBM: {why}"),
     }
     Ok(())
 }
 
 fn telco_case(bench: &TrainBench, path: &Path) -> anyhow::Result<()> {
-    println!(
+    say!(
         "\n== telco churn ({}): binary, random 20% validation, seed 42",
         path.display()
     );
@@ -170,16 +173,19 @@ fn telco_case(bench: &TrainBench, path: &Path) -> anyhow::Result<()> {
     }
     let gbdt = run_case(&features(spec(ModelKind::Gbdt, small)), "binary", "binary")?;
     let logistic = run_case(&features(spec(ModelKind::Logistic, Vec::new())), "", "")?;
-    println!(
+    say!(
         "{:<26} {:>10} {:>10} {:>10}",
-        "", "ROC AUC", "PR AUC", "log loss"
+        "",
+        "ROC AUC",
+        "PR AUC",
+        "log loss"
     );
     for (label, outcome) in [
         (format!("Shelfcast gbdt ({gbdt_rounds} r.)"), &gbdt),
         ("Shelfcast logistic".to_string(), &logistic),
     ] {
         if let Evaluation::BinaryClassification(m) = &outcome.evaluation {
-            println!(
+            say!(
                 "{label:<26} {:>10.4} {:>10.4} {:>10.4}",
                 m.roc_auc.unwrap_or(f64::NAN),
                 m.pr_auc.unwrap_or(f64::NAN),
@@ -188,14 +194,14 @@ fn telco_case(bench: &TrainBench, path: &Path) -> anyhow::Result<()> {
         }
     }
     match &gbdt.anchor {
-        Ok(figures) => println!(
+        Ok(figures) => say!(
             "{:<26} {:>10.4} {:>10.4} {:>10.4}",
             format!("LightGBM ({gbdt_rounds} r.)"),
             figure(figures, "auc"),
             figure(figures, "pr_auc"),
             figure(figures, "log_loss")
         ),
-        Err(why) => println!("SKIP LightGBM: {why}"),
+        Err(why) => say!("SKIP LightGBM: {why}"),
     }
     Ok(())
 }
@@ -237,7 +243,7 @@ fn run_case(spec: &TrainSpec, lgb_task: &str, lgb_objective: &str) -> anyhow::Re
     let started = Instant::now();
     let prepared = prepare(Path::new("."), spec)?;
     let m = matrices(&prepared)?;
-    println!(
+    say!(
         "features: {} training x {} validation rows, {} encoded columns, built in {:.2}s",
         m.train_x.rows,
         m.valid_x.rows,

@@ -516,10 +516,13 @@ impl Component for TrainTab {
                     Ok(launched) => {
                         self.message = Some((
                             false,
-                            format!(
+                            std::iter::once(format!(
                                 "run {} started: {} training, {} validation rows",
                                 launched.run_id, launched.train_rows, launched.valid_rows
-                            ),
+                            ))
+                            .chain(launched.notes.iter().cloned())
+                            .collect::<Vec<_>>()
+                            .join("; "),
                         ));
                         Some(Action::OpenRun(launched.run_id))
                     }
