@@ -53,6 +53,10 @@ pub struct DriftArgs {
     /// Only these columns (comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub columns: Option<Vec<String>>,
+    /// A column one side lacks is an error (by default it is listed and the common columns
+    /// are checked).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Dataset drift under `--fail-on-drift`: `main` turns it into exit code 3.
@@ -68,6 +72,7 @@ fn options(args: &DriftArgs) -> anyhow::Result<DriftOptions> {
     let mut options = DriftOptions {
         share_threshold: args.share,
         columns: args.columns.clone(),
+        strict: args.strict,
         ..DriftOptions::default()
     };
     if !(args.share > 0.0 && args.share <= 1.0) {
@@ -141,13 +146,14 @@ pub fn drift(project: &Project, args: &DriftArgs) -> anyhow::Result<()> {
             say!("model      {model}");
         }
         say!(
-            "\n{:<22} {:<12} {:<22} {:>12} {:>9}  {:<8} why",
+            "\n{:<22} {:<12} {:<22} {:>12} {:>9}  {:<8} {:>15}  why",
             "column",
             "type",
             "test",
             "score",
             "threshold",
-            "drift"
+            "drift",
+            "missing ref/cur"
         );
         for c in &report.columns {
             let score = if c.test.is_p_value() {
@@ -156,13 +162,14 @@ pub fn drift(project: &Project, args: &DriftArgs) -> anyhow::Result<()> {
                 short(c.score)
             };
             say!(
-                "{:<22} {:<12} {:<22} {:>12} {:>9}  {:<8} {}",
-                c.column,
+                "{:<22} {:<12} {:<22} {:>12} {:>9}  {:<8} {:>15}  {}",
+                crate::data::printable::printable_capped(&c.column, 22),
                 c.kind.as_str(),
                 c.test.title(),
                 score,
                 short(c.threshold),
                 if c.drifted { "DRIFT" } else { "-" },
+                format!("{} / {}", c.reference_missing, c.current_missing),
                 c.rule
             );
         }

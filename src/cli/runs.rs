@@ -112,6 +112,11 @@ pub fn list(project: &Project, args: &RunsArgs) -> anyhow::Result<()> {
         })?,
         None => None,
     };
+    if let Some(filter) = &filter {
+        for unknown in store.unknown_filter_keys(filter)? {
+            say_err!("warning: {unknown}");
+        }
+    }
     let metrics = if args.metrics.is_empty() {
         let known = store.metric_key_names()?;
         DEFAULT_METRICS

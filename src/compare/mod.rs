@@ -54,6 +54,11 @@ impl Best {
     }
 }
 
+/// `train_rmse`, `train_loss`…: measured on the rows the model trained on.
+pub fn is_training_metric(key: &str) -> bool {
+    key.starts_with("train_")
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct ParamRow {
     pub key: String,
@@ -152,8 +157,15 @@ pub fn compare_runs(
                 .map(|s| s.iter().find(|m| m.key == key).and_then(|m| m.last_value))
                 .collect();
             let best = Best::of(&key);
+            // A score on the training rows says how well a model memorised them, not which
+            // model to pick: no best is marked there.
+            let best_run = if is_training_metric(&key) {
+                None
+            } else {
+                best.pick(&values)
+            };
             MetricRow {
-                best_run: best.pick(&values),
+                best_run,
                 key,
                 values,
                 best,

@@ -415,6 +415,9 @@ fn plan(
     options: &DriftOptions,
 ) -> Result<(Planned, Vec<SkippedColumn>), DriftError> {
     let mut issues = Vec::new();
+    // Columns one side lacks: listed, and the check goes on over the common ones (a current
+    // file without the target is the usual case); `strict` makes them errors.
+    let mut absent: Vec<SchemaIssue> = Vec::new();
     let wanted: Vec<String> = match &options.columns {
         Some(columns) => columns.clone(),
         None => reference
@@ -426,11 +429,11 @@ fn plan(
     for column in &wanted {
         let (r, c) = (reference.column(column).ok(), current.column(column).ok());
         match (r, c) {
-            (None, _) => issues.push(SchemaIssue {
+            (None, _) => absent.push(SchemaIssue {
                 column: column.clone(),
                 problem: "missing from the reference dataset".into(),
             }),
-            (Some(_), None) => issues.push(SchemaIssue {
+            (Some(_), None) => absent.push(SchemaIssue {
                 column: column.clone(),
                 problem: "missing from the current dataset".into(),
             }),
@@ -454,18 +457,31 @@ fn plan(
     if options.columns.is_none() {
         for name in current.get_column_names() {
             if reference.column(name).is_err() {
-                issues.push(SchemaIssue {
+                absent.push(SchemaIssue {
                     column: name.to_string(),
                     problem: "only in the current dataset".into(),
                 });
             }
         }
     }
+    if options.strict {
+        issues.extend(absent.iter().cloned());
+    }
     if !issues.is_empty() {
         return Err(DriftError::Schema(issues));
     }
+    let wanted: Vec<String> = wanted
+        .into_iter()
+        .filter(|c| reference.column(c).is_ok() && current.column(c).is_ok())
+        .collect();
     let mut planned = Vec::new();
-    let mut skipped = Vec::new();
+    let mut skipped: Vec<SkippedColumn> = absent
+        .into_iter()
+        .map(|a| SkippedColumn {
+            column: a.column,
+            reason: format!("{}: not tested (--strict makes this an error)", a.problem),
+        })
+        .collect();
     for column in wanted {
         let series = reference.column(&column)?.as_materialized_series();
         match kind_of(series) {

@@ -171,6 +171,8 @@ pub struct DriftOptions {
     pub categorical: Option<TestChoice>,
     /// Only these columns (all common columns when `None`).
     pub columns: Option<Vec<String>>,
+    /// A column one side lacks is an error, not a note.
+    pub strict: bool,
 }
 
 impl Default for DriftOptions {
@@ -181,6 +183,7 @@ impl Default for DriftOptions {
             numeric: None,
             categorical: None,
             columns: None,
+            strict: false,
         }
     }
 }

@@ -66,7 +66,8 @@ pub fn frame_from_csv(csv: &str) -> (tempfile::TempDir, polars::prelude::DataFra
     let tmp = tempfile::tempdir().expect("tmp");
     let path = tmp.path().join("frame.csv");
     std::fs::write(&path, csv).expect("write");
-    let df = shelfcast::data::load::read_csv(&path, None).expect("read");
+    let df =
+        shelfcast::data::load::read_csv(&path, None, &Default::default(), false).expect("read");
     (tmp, df)
 }
 

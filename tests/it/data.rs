@@ -14,7 +14,7 @@ fn close(a: f64, b: f64) -> bool {
 fn profile_matches_hand_computed_values() {
     let path = fixtures().join("small/weekly_sales.csv");
     let file = DatasetFile::from_path(&path, &fixtures()).expect("stat");
-    let profile = data::compute_profile(&file, &|_| {}).expect("profile");
+    let profile = data::compute_profile(&file, &Default::default(), &|_| {}).expect("profile");
     assert_eq!(profile.rows, 12);
     assert_eq!(profile.columns.len(), 6);
     let col = |name: &str| {
@@ -111,9 +111,11 @@ fn profiles_are_cached_by_content_and_refreshed_when_the_file_changes() {
     std::fs::copy(fixtures().join("small/weekly_sales.csv"), &path).expect("copy");
     let mut store = RunStore::open(&root.join("runs.db")).expect("store");
     let file = DatasetFile::from_path(&path, &root.join("data")).expect("stat");
-    let first = data::profile_dataset(&mut store, &file, true, &|_| {}).expect("cold");
+    let first =
+        data::profile_dataset(&mut store, &file, &Default::default(), true, &|_| {}).expect("cold");
     assert!(!first.from_cache);
-    let second = data::profile_dataset(&mut store, &file, true, &|_| {}).expect("cached");
+    let second = data::profile_dataset(&mut store, &file, &Default::default(), true, &|_| {})
+        .expect("cached");
     assert!(second.from_cache);
     assert_eq!(first.profile, second.profile);
     assert_eq!(first.dataset.id, second.dataset.id);
@@ -123,7 +125,9 @@ fn profiles_are_cached_by_content_and_refreshed_when_the_file_changes() {
     let copy = root.join("data/sales_copy.csv");
     std::fs::copy(&path, &copy).expect("copy");
     let copied = DatasetFile::from_path(&copy, &root.join("data")).expect("stat");
-    let from_content = data::profile_dataset(&mut store, &copied, true, &|_| {}).expect("copy");
+    let from_content =
+        data::profile_dataset(&mut store, &copied, &Default::default(), true, &|_| {})
+            .expect("copy");
     assert!(from_content.from_cache, "a copy must not be profiled again");
     assert_eq!(from_content.profile.path, copy.to_string_lossy());
     assert_eq!(from_content.profile.columns, first.profile.columns);
@@ -138,7 +142,8 @@ fn profiles_are_cached_by_content_and_refreshed_when_the_file_changes() {
     text.push_str("2024-02-12,S1,Snacks,0,2.50,30\n");
     std::fs::write(&path, text).expect("append");
     let changed = DatasetFile::from_path(&path, &root.join("data")).expect("stat");
-    let third = data::profile_dataset(&mut store, &changed, true, &|_| {}).expect("changed");
+    let third = data::profile_dataset(&mut store, &changed, &Default::default(), true, &|_| {})
+        .expect("changed");
     assert!(!third.from_cache);
     assert_eq!(third.profile.rows, 13);
     assert_ne!(third.dataset.id, first.dataset.id);
@@ -198,7 +203,8 @@ fn unusual_but_valid_csv_reads_as_a_user_expects() {
     let read = |name: &str| {
         let path = fixtures().join("edge").join(name);
         let file = DatasetFile::from_path(&path, &fixtures()).expect("stat");
-        data::compute_profile(&file, &|_| {}).unwrap_or_else(|e| panic!("{name}: {e}"))
+        data::compute_profile(&file, &Default::default(), &|_| {})
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
     };
     let names =
         |p: &data::DatasetProfile| p.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
@@ -245,7 +251,7 @@ fn every_bad_input_gets_its_specific_error_from_the_core() {
     for (name, expected) in BAD_INPUTS {
         let path = fixtures().join("bad").join(name);
         let file = DatasetFile::from_path(&path, &fixtures()).expect("stat");
-        let error = data::compute_profile(&file, &|_| {})
+        let error = data::compute_profile(&file, &Default::default(), &|_| {})
             .err()
             .unwrap_or_else(|| panic!("{name} was accepted"));
         let message = error.to_string();
@@ -294,7 +300,7 @@ fn every_bad_input_gets_its_specific_error_from_the_cli_and_nothing_is_stored() 
         let path = fixtures().join("bad").join(name);
         let file = DatasetFile::from_path(&path, &fixtures()).expect("stat");
         assert!(
-            data::cached_profile(&store, &file)
+            data::cached_profile(&store, &file, &Default::default())
                 .expect("lookup")
                 .is_none(),
             "{name}"

@@ -305,6 +305,7 @@ fn bad_inputs_are_refused_column_by_column_and_nothing_is_recorded() {
         })
         .collect();
     std::fs::write(root.join("data/changed.csv"), changed).expect("changed");
+    // A type change is always an error; a column one side lacks only under --strict.
     let output = shelfcast(
         &root,
         &[
@@ -318,11 +319,28 @@ fn bad_inputs_are_refused_column_by_column_and_nothing_is_recorded() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("the two datasets differ in 2 column(s)"),
+        stderr.contains("the two datasets differ in 1 column(s)"),
         "{stderr}"
     );
     assert!(
         stderr.contains("price: type changed: numbers in the reference, text in the current"),
+        "{stderr}"
+    );
+    let output = shelfcast(
+        &root,
+        &[
+            "drift",
+            "--reference",
+            "data/sales.csv",
+            "--current",
+            "data/changed.csv",
+            "--strict",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the two datasets differ in 2 column(s)"),
         "{stderr}"
     );
     assert!(
@@ -347,7 +365,7 @@ fn bad_inputs_are_refused_column_by_column_and_nothing_is_recorded() {
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("the current dataset (data/empty.csv) has no rows"),
+        stderr.contains("data/empty.csv: the file has a header line but no data rows"),
         "{stderr}"
     );
 
@@ -385,7 +403,8 @@ fn bad_inputs_are_refused_column_by_column_and_nothing_is_recorded() {
     );
 
     // An empty frame in the core says which side.
-    let frame = shelfcast::ml::train::load_frame(&root.join("data/sales.csv")).expect("frame");
+    let frame = shelfcast::ml::train::load_frame(&root.join("data/sales.csv"), &Default::default())
+        .expect("frame");
     let empty = frame.head(Some(0));
     let error = shelfcast::drift::check_drift(
         (&frame, "reference"),

@@ -26,7 +26,13 @@ struct Prepared {
 fn prepare() -> (tempfile::TempDir, Prepared) {
     let tmp = tempfile::tempdir().expect("tmp");
     write_sample(tmp.path(), 42).expect("sample");
-    let all = read_csv(&tmp.path().join("sales_weekly.csv"), None).expect("read");
+    let all = read_csv(
+        &tmp.path().join("sales_weekly.csv"),
+        None,
+        &Default::default(),
+        false,
+    )
+    .expect("read");
     let stores = all
         .column("store_id")
         .expect("store")

@@ -8,7 +8,13 @@ use shelfcast::ml::split::{SplitSpec, split};
 use crate::common::fixtures;
 
 fn weekly() -> polars::prelude::DataFrame {
-    read_csv(&fixtures().join("small/weekly_sales.csv"), None).expect("fixture")
+    read_csv(
+        &fixtures().join("small/weekly_sales.csv"),
+        None,
+        &Default::default(),
+        false,
+    )
+    .expect("fixture")
 }
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -112,7 +118,7 @@ fn rows_without_a_date_cannot_be_placed() {
     let (_tmp, root) = crate::common::project();
     let path = root.join("data/gaps.csv");
     std::fs::write(&path, "week,units\n2024-01-01,3\n,4\n2024-01-08,5\n").expect("write");
-    let df = read_csv(&path, None).expect("read");
+    let df = read_csv(&path, None, &Default::default(), false).expect("read");
     let error = split(&df, &SplitSpec::parse("time:week:1", 0).expect("spec")).expect_err("gap");
     assert!(
         matches!(error, MlError::MissingDates { rows: 1, .. }),

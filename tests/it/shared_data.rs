@@ -5,7 +5,8 @@ use shelfcast::data::{self, ColumnKind, DatasetFile};
 
 fn profile_of(dir: &std::path::Path, name: &str) -> data::DatasetProfile {
     let file = DatasetFile::from_path(&dir.join(name), dir).expect("stat");
-    data::compute_profile(&file, &|_| {}).unwrap_or_else(|e| panic!("{name}: {e}"))
+    data::compute_profile(&file, &Default::default(), &|_| {})
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 #[test]
@@ -60,7 +61,13 @@ fn rossmann_head_reads_dates_and_the_mixed_holiday_column() {
     };
     // The full million rows belong to `shelfcast bench profile`; the test uses the real file's
     // first 20,000 rows (debug builds are slow).
-    let df = data::load::read_csv(&dir.join("rossmann_train.csv"), Some(20_000)).expect("read");
+    let df = data::load::read_csv(
+        &dir.join("rossmann_train.csv"),
+        Some(20_000),
+        &Default::default(),
+        false,
+    )
+    .expect("read");
     assert_eq!(df.height(), 20_000);
     let columns = data::profile::profile_columns(&df, &|_, _| {}).expect("profile");
     let col = |n: &str| columns.iter().find(|c| c.name == n).expect(n);

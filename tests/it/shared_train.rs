@@ -31,7 +31,8 @@ fn telco_churn_gradient_boosting_and_logistic_regression_rank_churners() {
     ] {
         let spec = TrainSpec {
             data: "data/telco.csv".into(),
-            lookup: None,
+            lookups: Vec::new(),
+            read: Default::default(),
             target: "Churn".into(),
             task: None,
             // Every column but the customer id.

@@ -17,7 +17,8 @@ use crate::common::{describe, project, sales_project, sha256_of, shelfcast};
 fn spec(model: ModelKind, params: &[(&str, &str)]) -> TrainSpec {
     TrainSpec {
         data: "data/sales.csv".into(),
-        lookup: None,
+        lookups: Vec::new(),
+        read: Default::default(),
         target: "units".into(),
         task: None,
         features: ["week", "store", "item", "category", "price", "promo"]
@@ -149,7 +150,8 @@ fn classification_models_report_auc_pr_auc_and_log_loss() {
     ] {
         let spec = TrainSpec {
             data: "data/churn.csv".into(),
-            lookup: None,
+            lookups: Vec::new(),
+            read: Default::default(),
             target: "churn".into(),
             task: None,
             features: Vec::new(),
@@ -470,7 +472,9 @@ fn gradient_boosting_on_the_sample_recovers_the_true_promotion_uplift_within_20_
 /// within `bound` (0.2 is 20%) of the true uplift.
 pub(crate) fn assert_sample_uplift_within(root: &Path, run: i64, bound: f64) {
     let loaded = load_bundle(&root.join(format!("models/runs/{run}/model"))).expect("bundle");
-    let rows = shelfcast::ml::train::load_frame(&root.join("data/sales_weekly.csv")).expect("rows");
+    let rows =
+        shelfcast::ml::train::load_frame(&root.join("data/sales_weekly.csv"), &Default::default())
+            .expect("rows");
     let truth: serde_json::Value =
         serde_json::from_slice(&std::fs::read(root.join("data/sample_truth.json")).expect("truth"))
             .expect("json");

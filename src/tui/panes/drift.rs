@@ -436,8 +436,24 @@ impl Component for DriftTab {
                             report_id,
                             ..
                         } = outcome;
-                        self.message =
-                            Some((false, format!("report {report_id} written to {html_shown}")));
+                        // Columns one side lacks were left out: say which, beside the report.
+                        let absent: Vec<String> = report
+                            .skipped
+                            .iter()
+                            .filter(|s| s.reason.contains("not tested (--strict"))
+                            .map(|s| {
+                                let why = s.reason.split(':').next().unwrap_or("");
+                                format!("{}: {why}", s.column)
+                            })
+                            .collect();
+                        let mut text = format!("report {report_id} written to {html_shown}");
+                        if !absent.is_empty() {
+                            text.push_str(&format!(
+                                "; checked on the common columns, not on {}",
+                                absent.join(", ")
+                            ));
+                        }
+                        self.message = Some((false, text));
                         self.html = Some(html_shown);
                         self.past_cursor = None;
                         self.error = None;

@@ -207,6 +207,11 @@ fn render_table(tab: &mut DriftTab, frame: &mut Frame<'_>, area: Rect, theme: &T
     frame.render_stateful_widget(table, area, &mut tab.table);
 }
 
+/// Missing values on each side, which the test leaves out.
+fn missing_text(reference: usize, current: usize) -> String {
+    format!("{reference} / {current}")
+}
+
 fn render_chart(tab: &DriftTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     let selected = tab
         .report
@@ -238,7 +243,11 @@ fn render_chart(tab: &DriftTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme
     let bar_width = ((inner_width / groups).saturating_sub(1) / 2).clamp(1, 6) as u16;
     let mut chart = BarChart::default()
         .block(block(
-            &format!("{}: reference ▇ current ▇", clean(&column.column)),
+            &format!(
+                "{}: reference ▇ current ▇ · missing {}",
+                clean(&column.column),
+                missing_text(column.reference_missing, column.current_missing)
+            ),
             false,
             theme,
         ))

@@ -112,6 +112,8 @@ pub struct RunsTab {
     pub filter_text: String,
     pub filter: Option<Filter>,
     pub filter_error: Option<FilterError>,
+    /// Keys the filter names that no run has ("no run has params.modl; did you mean …").
+    pub filter_warning: Option<String>,
     pub experiments: Vec<String>,
     /// Index into `experiments` (`None`: all).
     pub experiment: Option<usize>,
@@ -152,6 +154,7 @@ impl RunsTab {
             filter_text: String::new(),
             filter: None,
             filter_error: None,
+            filter_warning: None,
             experiments: Vec::new(),
             experiment: None,
             marked: BTreeSet::new(),
@@ -186,6 +189,19 @@ impl RunsTab {
     }
 
     fn load(&mut self, store: &RunStore) -> Result<(), crate::store::StoreError> {
+        self.filter_warning = match &self.filter {
+            Some(filter) => {
+                let unknown = store.unknown_filter_keys(filter)?;
+                (!unknown.is_empty()).then(|| {
+                    unknown
+                        .iter()
+                        .map(|u| u.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
+            }
+            None => None,
+        };
         let metric_keys = store.metric_key_names()?;
         let mut columns: Vec<String> = PREFERRED_METRICS
             .iter()

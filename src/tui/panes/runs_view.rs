@@ -137,6 +137,8 @@ fn filter_lines(tab: &RunsTab, theme: &Theme) -> Vec<Line<'static>> {
             Span::raw(" ".repeat("filter ".len() + error.column.saturating_sub(1))),
             Span::styled(format!("^ {}", clean(&error.message)), theme.error),
         ]));
+    } else if let Some(warning) = &tab.filter_warning {
+        lines.push(Line::styled(format!("⚠ {}", clean(warning)), theme.warning));
     }
     lines
 }

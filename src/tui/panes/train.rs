@@ -79,6 +79,7 @@ pub enum Field {
     Task,
     Model,
     Features,
+    Lookups,
     Param(usize),
     Split,
     Lags,
@@ -99,6 +100,7 @@ impl Field {
             Field::Task => "Task",
             Field::Model => "Model",
             Field::Features => "Features",
+            Field::Lookups => "Lookups",
             Field::Param(_) => "",
             Field::Split => "Split",
             Field::Lags => "Lags",
@@ -116,6 +118,7 @@ impl Field {
         matches!(
             self,
             Field::Param(_)
+                | Field::Lookups
                 | Field::Split
                 | Field::Lags
                 | Field::Rolling
@@ -138,6 +141,8 @@ pub struct TrainTab {
     /// One flag per column of the dataset (the target's is ignored).
     pub features: Vec<bool>,
     pub params: Vec<(&'static str, &'static str, TextField)>,
+    /// Lookup tables from data/, `FILE:KEY[,KEY]` separated by ';'.
+    pub lookups: TextField,
     pub split: TextField,
     pub lags: TextField,
     pub rolling: TextField,
@@ -168,6 +173,7 @@ impl TrainTab {
             model: ModelKind::Gbdt,
             features: Vec::new(),
             params: Vec::new(),
+            lookups: TextField::default(),
             split: TextField::new("random:0.2"),
             lags: TextField::default(),
             rolling: TextField::default(),
@@ -193,6 +199,7 @@ impl TrainTab {
             Field::Task,
             Field::Model,
             Field::Features,
+            Field::Lookups,
         ];
         fields.extend((0..self.params.len()).map(Field::Param));
         fields.extend([
@@ -333,6 +340,7 @@ impl TrainTab {
         Some(match field {
             Field::Param(i) => &mut self.params.get_mut(i)?.2,
             Field::Split => &mut self.split,
+            Field::Lookups => &mut self.lookups,
             Field::Lags => &mut self.lags,
             Field::Rolling => &mut self.rolling,
             Field::Groups => &mut self.groups,

@@ -8,6 +8,7 @@ use super::train::{TextField, TrainTab};
 use crate::data::ColumnKind;
 use crate::jobs::LaunchRequest;
 use crate::ml::lags::LagSpec;
+use crate::ml::lookup::LookupSpec;
 use crate::ml::models::ModelSpec;
 use crate::ml::split::SplitSpec;
 use crate::ml::train::TrainSpec;
@@ -45,6 +46,7 @@ impl TrainTab {
             }
             Ok(SplitSpec::Random { .. }) => None,
         };
+        self.lookups.error = self.lookup_specs().err();
         for field in [&mut self.lags, &mut self.rolling] {
             field.error = periods(&field.value).err();
         }
@@ -73,6 +75,7 @@ impl TrainTab {
         self.params
             .iter()
             .find_map(|(name, _, f)| named(name, f))
+            .or_else(|| named("lookups", &self.lookups))
             .or_else(|| named("split", &self.split))
             .or_else(|| named("lags", &self.lags))
             .or_else(|| named("rolling means", &self.rolling))
@@ -102,6 +105,19 @@ impl TrainTab {
         if features.is_empty() {
             return Err("choose at least one feature".to_string());
         }
+        let lookups = self.lookup_specs()?;
+        let mut features = features;
+        for (spec, table) in &lookups {
+            for column in &table.columns {
+                if !features.contains(&column.name)
+                    && column.name != target
+                    && !spec.keys.contains(&column.name)
+                {
+                    features.push(column.name.clone());
+                }
+            }
+        }
+        let lookups: Vec<LookupSpec> = lookups.into_iter().map(|(spec, _)| spec).collect();
         let lags = periods(&self.lags.value)?;
         let rolling = periods(&self.rolling.value)?;
         let lag_spec = if lags.is_empty() && rolling.is_empty() {
@@ -128,7 +144,7 @@ impl TrainTab {
             .unwrap_or_else(|_| choice.path.clone());
         let spec = TrainSpec {
             data,
-            lookups: Vec::new(),
+            lookups,
             read: Default::default(),
             target,
             task: self.task.task(),
@@ -151,6 +167,50 @@ impl TrainTab {
             name: (!name.is_empty()).then(|| name.to_string()),
             tags: vec![("launched_from".into(), "tui".into())],
         })
+    }
+}
+
+impl TrainTab {
+    /// The lookup field checked as typed: each `FILE:KEYS` names a profiled file of data/ and
+    /// keys that both it and the dataset have. Returns each spec with the table's profile.
+    fn lookup_specs(&self) -> Result<Vec<(LookupSpec, &crate::data::DatasetProfile)>, String> {
+        let main = self.profile();
+        let mut specs = Vec::new();
+        for part in self.lookups.value.split(';').map(str::trim) {
+            if part.is_empty() {
+                continue;
+            }
+            let mut spec = LookupSpec::parse(part)?;
+            let wanted = spec
+                .path
+                .to_string_lossy()
+                .trim_start_matches("data/")
+                .to_string();
+            let choice = self
+                .datasets
+                .iter()
+                .find(|c| c.relative == wanted)
+                .ok_or_else(|| format!("'{wanted}' is not a profiled file of data/"))?;
+            for key in &spec.keys {
+                if !choice.profile.columns.iter().any(|c| &c.name == key) {
+                    return Err(format!("{wanted} has no column '{key}'"));
+                }
+                if let Some(main) = main
+                    && !main.columns.iter().any(|c| &c.name == key)
+                {
+                    return Err(format!(
+                        "the dataset has no column '{key}' to join {wanted} on"
+                    ));
+                }
+            }
+            spec.path = choice
+                .path
+                .strip_prefix(&self.root)
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|_| choice.path.clone());
+            specs.push((spec, &choice.profile));
+        }
+        Ok(specs)
     }
 }
 

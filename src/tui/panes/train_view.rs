@@ -104,6 +104,14 @@ fn value_line(tab: &TrainTab, field: Field) -> (String, Option<String>) {
             .map(|(_, _, f)| text(f))
             .unwrap_or_default(),
         Field::Split => text(&tab.split),
+        Field::Lookups => {
+            let (value, error) = text(&tab.lookups);
+            if value.is_empty() && !tab.editing {
+                ("none (FILE:KEY; FILE:KEY1,KEY2)".to_string(), error)
+            } else {
+                (value, error)
+            }
+        }
         Field::Lags => text(&tab.lags),
         Field::Rolling => text(&tab.rolling),
         Field::Groups => text(&tab.groups),
@@ -289,6 +297,17 @@ fn render_context(tab: &TrainTab, frame: &mut Frame<'_>, area: Rect, theme: &The
                 "A forecast is validated on its future: use a time split for sales.",
                 theme.dim,
             ));
+        }
+        Field::Lookups => {
+            lines.push(Line::styled("lookup tables", theme.header));
+            lines.push(Line::from(
+                "Tables from data/ joined on key columns before training, separated by ';': \
+                 stores.csv:Store; covariates.csv:Store,Date. Their columns become features; \
+                 the model keeps the tables, so a prediction needs only this file's columns.",
+            ));
+            for choice in &tab.datasets {
+                lines.push(Line::styled(format!("  {}", choice.relative), theme.dim));
+            }
         }
         Field::Lags | Field::Rolling | Field::Groups => {
             lines.push(Line::styled("lag features", theme.header));
