@@ -124,7 +124,9 @@ fn sorted_numbers(series: &Series) -> Result<(Vec<f64>, usize), DriftError> {
     let cast = series.cast(&DataType::Float64)?;
     let mut values: Vec<f64> = cast
         .f64()?
-        .into_no_null_iter()
+        // `into_no_null_iter` would read a null slot's placeholder (0.0) as a value.
+        .iter()
+        .flatten()
         .filter(|v| v.is_finite())
         .collect();
     let missing = series.len() - values.len();

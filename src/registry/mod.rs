@@ -13,7 +13,9 @@ use serde::Serialize;
 use crate::jobs::run_model_dir;
 use crate::ml::artifact::{ArtifactError, LoadedModel, load_bundle, verify_bundle};
 use crate::project::Project;
-use crate::store::{ModelVersion, NewModelVersion, RunId, RunStatus, RunStore, StoreError};
+use crate::store::{
+    AdoptedVersion, ModelVersion, NewModelVersion, RunId, RunStatus, RunStore, StoreError,
+};
 
 /// The aliases a model can have; each points at one version.
 pub const ALIASES: [&str; 2] = ["champion", "challenger"];
@@ -180,70 +182,70 @@ pub fn recover_model_folders(
             root.display()
         ));
     }
-    let known = store.model_version_numbers(model)?;
-    let entries = fs::read_dir(&root).map_err(|source| RegistryError::Io {
-        path: root.clone(),
-        source,
-    })?;
-    let mut unknown: Vec<(i64, PathBuf)> = entries
-        .flatten()
-        .filter_map(|e| {
-            let version: i64 = e.file_name().to_str()?.parse().ok()?;
-            (e.path().is_dir() && !known.contains(&version)).then(|| (version, e.path()))
-        })
-        .collect();
-    unknown.sort();
-    for (version, dir) in unknown {
-        let lineage = fs::read(dir.join(LINEAGE))
-            .ok()
-            .and_then(|b| serde_json::from_slice::<LineageOnDisk>(&b).ok());
-        let adoptable = lineage
-            .as_ref()
-            .filter(|l| l.model == model && l.version == version)
-            .filter(|_| verify_bundle(&dir).is_ok())
-            .filter(|_| store.next_model_version(model).ok() == Some(version));
-        if let Some(lineage) = adoptable {
-            let read = |name: &str| fs::read_to_string(dir.join(name)).unwrap_or_default();
-            let (metrics_json, signature_json) = (read("metrics.json"), read("signature.json"));
-            let relative = dir
-                .strip_prefix(&project.root)
-                .unwrap_or(&dir)
-                .display()
-                .to_string();
-            store.add_model_version(
-                version,
-                &NewModelVersion {
-                    model_name: model,
+    // Decided under the store's write lock: a folder a live register is committing now has
+    // its row by the time the lock is ours, and is left alone.
+    store.reconcile_model_versions(model, |known| {
+        let entries = fs::read_dir(&root).map_err(|source| RegistryError::Io {
+            path: root.clone(),
+            source,
+        })?;
+        let mut unknown: Vec<(i64, PathBuf)> = entries
+            .flatten()
+            .filter_map(|e| {
+                let version: i64 = e.file_name().to_str()?.parse().ok()?;
+                (e.path().is_dir() && !known.contains(&version)).then(|| (version, e.path()))
+            })
+            .collect();
+        unknown.sort();
+        let mut next = known.iter().copied().max().unwrap_or(0) + 1;
+        let mut adopt = Vec::new();
+        for (version, dir) in unknown {
+            let lineage = fs::read(dir.join(LINEAGE))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<LineageOnDisk>(&b).ok());
+            let adoptable = lineage
+                .filter(|l| l.model == model && l.version == version && version == next)
+                .filter(|_| verify_bundle(&dir).is_ok());
+            if let Some(lineage) = adoptable {
+                let read = |name: &str| fs::read_to_string(dir.join(name)).unwrap_or_default();
+                let relative = dir
+                    .strip_prefix(&project.root)
+                    .unwrap_or(&dir)
+                    .display()
+                    .to_string();
+                said.push(format!(
+                    "adopted {relative} as {model} version {version}: a register of run {} \
+                     was interrupted after its files were in place",
+                    lineage.run_id
+                ));
+                adopt.push(AdoptedVersion {
+                    version,
                     run_id: lineage.run_id,
-                    metrics_json: &metrics_json,
-                    signature_json: &signature_json,
-                    artifact_path: &relative,
+                    metrics_json: read("metrics.json"),
+                    signature_json: read("signature.json"),
+                    artifact_path: relative,
                     dataset_id: lineage.dataset_id,
-                    description: None,
-                },
-            )?;
-            said.push(format!(
-                "adopted {} as {model} version {version}: a register of run {} was interrupted \
-                 after its files were in place",
-                relative, lineage.run_id
-            ));
-        } else {
-            let aside = root.join(format!(
-                ".orphan-{version}-{}",
-                chrono::Utc::now().format("%Y%m%dT%H%M%S")
-            ));
-            fs::rename(&dir, &aside).map_err(|source| RegistryError::Io {
-                path: dir.clone(),
-                source,
-            })?;
-            said.push(format!(
-                "moved {} aside to {}: the store has no such version and its files do not \
-                 check out",
-                dir.display(),
-                aside.display()
-            ));
+                });
+                next += 1;
+            } else {
+                let aside = root.join(format!(
+                    ".orphan-{version}-{}",
+                    chrono::Utc::now().format("%Y%m%dT%H%M%S%3f")
+                ));
+                fs::rename(&dir, &aside).map_err(|source| RegistryError::Io {
+                    path: dir.clone(),
+                    source,
+                })?;
+                said.push(format!(
+                    "moved {} aside to {}: the store has no such version and its files do not \
+                     check out",
+                    dir.display(),
+                    aside.display()
+                ));
+            }
         }
-    }
+        Ok::<_, RegistryError>(adopt)
+    })?;
     Ok(said)
 }
 

@@ -42,6 +42,17 @@ pub struct NewModelVersion<'a> {
     pub description: Option<&'a str>,
 }
 
+/// A version folder found without its row, to be recorded as it is.
+#[derive(Clone, Debug)]
+pub struct AdoptedVersion {
+    pub version: i64,
+    pub run_id: RunId,
+    pub metrics_json: String,
+    pub signature_json: String,
+    pub artifact_path: String,
+    pub dataset_id: Option<i64>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AliasMove {
     pub model_name: String,
@@ -135,13 +146,51 @@ impl RunStore {
         Ok(self.model_version_by_id(id)?)
     }
 
-    /// The version numbers of `model` the store holds.
-    pub fn model_version_numbers(&self, model: &str) -> Result<Vec<i64>, StoreError> {
-        let mut stmt = self
+    /// Reconciles `model`'s folders with its rows under the write lock, so no register is
+    /// committing meanwhile: `decide` sees the version numbers recorded now and returns the
+    /// folders to adopt as versions (it may move others aside); they are recorded in the same
+    /// transaction.
+    pub fn reconcile_model_versions<E: From<StoreError>>(
+        &mut self,
+        model: &str,
+        decide: impl FnOnce(&[i64]) -> Result<Vec<AdoptedVersion>, E>,
+    ) -> Result<Vec<i64>, E> {
+        let tx = self
             .conn
-            .prepare("SELECT version FROM model_versions WHERE model_name = ?1 ORDER BY version")?;
-        let rows = stmt.query_map([model], |row| row.get(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let known: Vec<i64> = {
+            let mut stmt = tx
+                .prepare("SELECT version FROM model_versions WHERE model_name = ?1")
+                .map_err(StoreError::from)?;
+            let rows = stmt
+                .query_map([model], |row| row.get(0))
+                .map_err(StoreError::from)?;
+            rows.collect::<Result<_, _>>().map_err(StoreError::from)?
+        };
+        let adopted = decide(&known)?;
+        let mut versions = Vec::new();
+        for version in adopted {
+            tx.execute(
+                "INSERT INTO model_versions (model_name, version, run_id, created_at, \
+                 metrics_json, signature_json, artifact_path, dataset_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    model,
+                    version.version,
+                    version.run_id,
+                    now_text(),
+                    version.metrics_json,
+                    version.signature_json,
+                    version.artifact_path,
+                    version.dataset_id
+                ],
+            )
+            .map_err(StoreError::from)?;
+            versions.push(version.version);
+        }
+        tx.commit().map_err(StoreError::from)?;
+        Ok(versions)
     }
 
     /// Records version `version` of a model (its files are already in place).

@@ -46,6 +46,16 @@ pub fn shelfcast(root: &Path, args: &[&str]) -> Output {
         .expect("run shelfcast")
 }
 
+/// `shelfcast` run from inside the project folder, as an analyst types it: file arguments are
+/// relative to the project.
+pub fn shelfcast_in(root: &Path, args: &[&str]) -> Output {
+    Command::new(bin())
+        .current_dir(root)
+        .args(args)
+        .output()
+        .expect("run shelfcast")
+}
+
 pub fn describe(output: &Output) -> String {
     format!(
         "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
