@@ -97,6 +97,26 @@ fn runs_filter_sort_and_print_as_table_json_and_csv() {
 }
 
 #[test]
+fn a_filter_on_a_key_no_run_has_warns_and_suggests_the_nearest() {
+    let (_tmp, root) = seeded_project();
+    let output = shelfcast(&root, &["runs", "--filter", "params.modl = 'gbdt'"]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("warning: no run has params.modl; did you mean params.model?"),
+        "{stderr}"
+    );
+    let output = shelfcast(&root, &["runs", "--filter", "metrics.zzz > 1"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("warning: no run has metrics.zzz\n"),
+        "{stderr}"
+    );
+    let output = shelfcast(&root, &["runs", "--filter", "params.model = 'gbdt'"]);
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("warning"));
+}
+
+#[test]
 fn tag_rename_note_delete_restore_and_purge() {
     let (_tmp, root) = seeded_project();
     stdout_of(&root, &["tag", "2", "team=fresh", "owner=ana"]);

@@ -55,6 +55,8 @@ fn comparison_marks_differences_and_the_best_value_per_metric() {
                     point("rmse", 9, rmse),
                     point("r2", 9, r2),
                     point("bias", 9, bias),
+                    // Lower is better, but a training-set score picks nothing.
+                    point("train_rmse", 9, rmse / 10.0),
                 ],
             )
             .expect("finals");
@@ -94,6 +96,7 @@ fn comparison_marks_differences_and_the_best_value_per_metric() {
     };
     assert_eq!(metric("rmse").best, Best::Lowest);
     assert_eq!(metric("rmse").best_run, Some(1));
+    assert_eq!(metric("train_rmse").best_run, None);
     assert_eq!(metric("r2").best_run, Some(2));
     assert_eq!(metric("bias").best_run, Some(2), "nearest zero");
     let promo = &comparison.importances[0];

@@ -248,6 +248,34 @@ fn interval_coverage(csv: &str, keep: impl Fn(&str) -> bool) -> (usize, f64) {
     (rows.len(), covered as f64 / rows.len() as f64)
 }
 
+#[test]
+fn batch_output_repeats_the_input_cells_as_written() {
+    let (_tmp, root) = registered();
+    let sales = std::fs::read_to_string(root.join("data/sales.csv")).expect("sales");
+    let mut input = String::new();
+    for (i, line) in sales.lines().enumerate().take(21) {
+        let extra = match i {
+            0 => ",flag,code,memo".to_string(),
+            i if i % 2 == 0 => ",FALSE,007,NA".to_string(),
+            _ => ",TRUE,010,".to_string(),
+        };
+        input.push_str(&format!("{line}{extra}\n"));
+    }
+    let path = root.join("data/as_written.csv");
+    std::fs::write(&path, &input).expect("input");
+    let out = root.join("as_written_out.csv");
+    let output = predict_file(&root, "sales@champion", &path, &out, &[]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let written = std::fs::read_to_string(&out).expect("output");
+    for (given, got) in input.lines().zip(written.lines()) {
+        assert!(got.starts_with(given), "{given}\n{got}");
+    }
+    assert!(
+        written.contains(",2.50,") || written.contains(",3.00,"),
+        "{written}"
+    );
+}
+
 /// `shelfcast predict --model MODEL --input INPUT --output OUTPUT EXTRA...`.
 fn predict_file(
     root: &std::path::Path,
