@@ -37,8 +37,8 @@ fn tui_trains_gradient_boosting_on_the_sample_live_registers_it_and_predicts_the
     tmux.wait_for("the Train form", Duration::from_secs(10), |s| {
         s.contains("‹ sales_weekly.csv ›") && s.contains("‹ units_sold › numeric")
     });
-    // objective (row 13) = poisson, split (row 15) = the last 26 weeks.
-    for _ in 0..12 {
+    // objective (row 14) = poisson, split (row 16) = the last 26 weeks.
+    for _ in 0..13 {
         tmux.keys(&["j"]);
     }
     tmux.keys(&["e", "C-u", "poisson", "Enter"]);

@@ -172,3 +172,21 @@ fn metric_columns_show_the_last_the_best_or_the_value_at_a_step() {
     key(&mut app, KeyCode::Char('v'));
     assert_eq!(valid_loss(&app, 1), Some(last));
 }
+
+#[test]
+fn a_filter_on_a_key_no_run_has_says_so_under_the_filter() {
+    let (_tmp, root) = sales_fixture();
+    seed_runs(&root);
+    let mut app = app_for(&root);
+    key(&mut app, KeyCode::Char('3'));
+    key(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "params.modl = 'gbdt'");
+    key(&mut app, KeyCode::Enter);
+    app.on_tick();
+    let text = screen(&mut app);
+    assert!(
+        text.contains("⚠ no run has params.modl; did you mean params.model?"),
+        "{text}"
+    );
+    assert!(text.contains("No run matches"), "{text}");
+}

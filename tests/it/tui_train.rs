@@ -52,9 +52,9 @@ fn train_form_is_built_from_the_profile_and_validates_as_you_type() {
     assert_eq!(app.active, Tab::Train);
     insta::assert_snapshot!("train_form", draw(&mut app).backend());
 
-    // Down to learning_rate (dataset, target, task, model, features, rounds, learning_rate),
-    // type a value out of range: the field says why, and Enter refuses to launch.
-    for _ in 0..6 {
+    // Down to learning_rate (dataset, target, task, model, features, lookups, rounds,
+    // learning_rate), type a value out of range: the field says why, and Enter refuses.
+    for _ in 0..7 {
         key(&mut app, KeyCode::Char('j'));
     }
     key(&mut app, KeyCode::Char('e'));
@@ -85,7 +85,7 @@ fn train_form_is_built_from_the_profile_and_validates_as_you_type() {
     app.handle_key(&KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
     keys(&mut app, "0.05");
     key(&mut app, KeyCode::Enter);
-    for _ in 0..3 {
+    for _ in 0..4 {
         key(&mut app, KeyCode::Char('k'));
     }
     key(&mut app, KeyCode::Right);
@@ -287,4 +287,125 @@ fn runs_list_and_run_view_show_status_curves_metrics_log_and_importance() {
     key(&mut app, KeyCode::Char('y'));
     let store = RunStore::open(&root.join("runs.db")).expect("store");
     assert!(store.get_run(3).expect("run").cancel_requested);
+}
+
+#[test]
+fn the_lookups_field_is_checked_as_typed_and_joins_the_tables_columns() {
+    let (_tmp, root) = sales_fixture();
+    std::fs::write(
+        root.join("data/zones.csv"),
+        "store,zone\nS1,North\nS2,South\n",
+    )
+    .expect("zones");
+    let mut app = app_for(&root);
+    key(&mut app, KeyCode::Char('2'));
+    // dataset, target, task, model, features, lookups.
+    for _ in 0..5 {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    let screen = text(&draw(&mut app));
+    assert!(
+        screen.contains("Lookups") && screen.contains("none (FILE:KEY; FILE:KEY1,KEY2)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("zones.csv"),
+        "the About pane lists data/: {screen}"
+    );
+    let typed = |app: &mut App, value: &str| {
+        key(app, KeyCode::Char('e'));
+        app.handle_key(&KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+        keys(app, value);
+        key(app, KeyCode::Enter);
+        text(&draw(app))
+    };
+    let screen = typed(&mut app, "zones.csv:shop");
+    assert!(screen.contains("✗ zones.csv has no column"), "{screen}");
+    assert_eq!(
+        app.train.lookups.error.as_deref(),
+        Some("zones.csv has no column 'shop'")
+    );
+    typed(&mut app, "nowhere.csv:store");
+    assert_eq!(
+        app.train.lookups.error.as_deref(),
+        Some("'nowhere.csv' is not a profiled file of data/")
+    );
+    typed(&mut app, "zones.csv:week,store");
+    assert_eq!(
+        app.train.lookups.error.as_deref(),
+        Some("zones.csv has no column 'week'")
+    );
+    let screen = typed(&mut app, "zones.csv:store");
+    assert!(!screen.contains('✗'), "{screen}");
+    let request = app.train.request().expect("a request");
+    assert_eq!(request.spec.lookups.len(), 1);
+    assert_eq!(request.spec.lookups[0].keys, ["store"]);
+    assert_eq!(
+        request.spec.lookups[0].path,
+        std::path::Path::new("data/zones.csv")
+    );
+    assert!(request.spec.features.contains(&"zone".to_string()));
+}
+
+#[test]
+fn an_open_tui_notices_a_vanished_worker_within_a_second() {
+    let (_tmp, root) = sales_fixture();
+    let mut store = RunStore::open(&root.join("runs.db")).expect("store");
+    let mut queue = |name: &str| {
+        store
+            .create_queued_run(&QueuedRun {
+                run: &NewRun {
+                    experiment: "default".into(),
+                    name: name.into(),
+                    model_kind: "gbdt".into(),
+                    task: "regression".into(),
+                    dataset_id: None,
+                    parent_run_id: None,
+                },
+                params: &[],
+                tags: &[],
+                spec_json: Some("{}"),
+            })
+            .expect("queue")
+    };
+    let waited = queue("waited on");
+    let run = queue("doomed");
+    // A live Shelfcast process (a `wait` on the other run) holds the run while the TUI opens;
+    // then it is killed.
+    let mut holder = std::process::Command::new(crate::common::bin())
+        .arg("--root")
+        .arg(&root)
+        .args(["wait", &waited.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("holder");
+    store.claim_run(run, holder.id()).expect("claim");
+    let mut app = app_for(&root);
+    let doomed = |app: &App| {
+        app.runs
+            .rows
+            .iter()
+            .find(|r| r.run.id == run)
+            .map(|r| r.run.status)
+            .expect("listed")
+    };
+    assert_eq!(doomed(&app), RunStatus::Running);
+    holder.kill().expect("kill");
+    holder.wait().expect("holder ends");
+    let started = std::time::Instant::now();
+    while doomed(&app) == RunStatus::Running {
+        app.on_tick();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(3),
+            "the TUI still shows the run running"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(doomed(&app), RunStatus::Failed);
+    assert!(
+        app.status.contains(&format!("run {run} failed")),
+        "{}",
+        app.status
+    );
 }
