@@ -267,6 +267,23 @@ fn on_a_full_disk_the_worker_cleans_up_records_the_failure_and_reading_still_wor
     }
     let output = shelfcast_in(&root, &["runs"]);
     assert!(String::from_utf8_lossy(&output.stdout).contains("failed"));
+    // And in a folder that cannot be written at all (root ignores permission bits, so the
+    // disk itself is made read-only).
+    let remounted = Command::new("mount")
+        .args(["-o", "remount,ro"])
+        .arg(&disk.dir)
+        .status()
+        .is_ok_and(|s| s.success());
+    if remounted {
+        for args in [vec!["runs"], vec!["run", "show", "1"], vec!["models"]] {
+            let output = shelfcast_in(&root, &args);
+            assert!(output.status.success(), "read-only {args:?}: {}", describe(&output));
+        }
+        let output = shelfcast_in(&root, &["runs"]);
+        assert!(String::from_utf8_lossy(&output.stdout).contains("failed"));
+    } else {
+        println!("SKIP the read-only half: the tmpfs could not be remounted read-only");
+    }
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
