@@ -115,7 +115,7 @@ pub fn drift(project: &Project, args: &DriftArgs) -> anyhow::Result<()> {
         if interactive {
             eprint!(
                 "\r\x1b[Kchecking {done}/{total} columns ({})",
-                crate::data::printable::printable_capped(&column, 40)
+                crate::data::printable::printable_capped(column, 40)
             );
         }
     })?;

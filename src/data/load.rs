@@ -132,7 +132,7 @@ pub(crate) fn read_csv_as_text(
     };
     csv_options(&plain, cr_only)
         .with_infer_schema_length(Some(0))
-        .with_columns(Some(columns.iter().cloned().collect::<Vec<_>>().into()))
+        .with_columns(Some(columns.to_vec().into()))
         .try_into_reader_with_file_path(Some(path.to_path_buf()))
         .and_then(|reader| reader.finish())
         .map_err(|source| DataError::polars(path, &source))
