@@ -277,7 +277,11 @@ fn on_a_full_disk_the_worker_cleans_up_records_the_failure_and_reading_still_wor
     if remounted {
         for args in [vec!["runs"], vec!["run", "show", "1"], vec!["models"]] {
             let output = shelfcast_in(&root, &args);
-            assert!(output.status.success(), "read-only {args:?}: {}", describe(&output));
+            assert!(
+                output.status.success(),
+                "read-only {args:?}: {}",
+                describe(&output)
+            );
         }
         let output = shelfcast_in(&root, &["runs"]);
         assert!(String::from_utf8_lossy(&output.stdout).contains("failed"));
