@@ -172,9 +172,9 @@ pub enum Command {
             long,
             default_value = "30d",
             value_name = "AGE",
-            value_parser = crate::serve::parse_retention
+            value_parser = crate::store::parse_retention
         )]
-        log_retention: crate::serve::Retention,
+        log_retention: crate::store::Retention,
     },
     /// The predictions the HTTP endpoint logged: prune old ones.
     Predictions {
@@ -328,10 +328,10 @@ fn serve(project: Project, options: crate::serve::ServeOptions) -> anyhow::Resul
         say!("listening on http://{bound}");
         say_err!("serving {reference}; POST /predict, GET /health, /models, /openapi.json");
         match retention {
-            crate::serve::Retention::Forever => {
+            crate::store::Retention::Forever => {
                 say_err!("logged predictions are kept forever (--log-retention keep)");
             }
-            crate::serve::Retention::For(_) => {
+            crate::store::Retention::For(_) => {
                 say_err!("logged predictions older than {retention} are pruned hourly");
             }
         }

@@ -8,7 +8,7 @@ use clap::Subcommand;
 use serde_json::json;
 
 use crate::project::Project;
-use crate::serve::{Retention, parse_retention};
+use crate::store::{Retention, parse_retention};
 
 #[derive(Debug, Subcommand)]
 pub enum PredictionsCommand {

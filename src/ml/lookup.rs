@@ -121,6 +121,63 @@ impl JoinReport {
     }
 }
 
+/// `null`, one lookup object (specs saved before several lookups) or a list.
+pub(super) fn one_or_many<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<LookupSpec>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(LookupSpec),
+        Many(Vec<LookupSpec>),
+    }
+    Ok(match Option::<OneOrMany>::deserialize(d)? {
+        None => Vec::new(),
+        Some(OneOrMany::One(one)) => vec![one],
+        Some(OneOrMany::Many(many)) => many,
+    })
+}
+
+/// A lookup table as joined for training: kept so the model's bundle can carry it.
+pub struct PreparedLookup {
+    pub spec: LookupSpec,
+    /// The table with its keys cast to the dataset's types.
+    pub table: DataFrame,
+    pub report: JoinReport,
+}
+
+/// Why a lookup cannot be joined: the user's input, or polars.
+#[derive(Debug)]
+pub enum LookupError {
+    Input(String),
+    Ml(MlError),
+}
+
+/// Checks and joins `table` (read from `path`) to `frame` for training, keeping the conformed
+/// table for the model's bundle. `data` is the dataset's path, for messages.
+pub fn prepare_lookup(
+    data: &Path,
+    frame: DataFrame,
+    lookup: &LookupSpec,
+    path: &Path,
+    table: &DataFrame,
+) -> Result<(DataFrame, PreparedLookup), LookupError> {
+    let what = path.display().to_string();
+    let data = data.display().to_string();
+    let (table, casts) =
+        conform_table(&frame, table, &lookup.keys, &what, &data).map_err(LookupError::Input)?;
+    let (joined, mut report) = join_table(&frame, &table, &lookup.keys).map_err(LookupError::Ml)?;
+    report.casts = casts;
+    Ok((
+        joined,
+        PreparedLookup {
+            spec: lookup.clone(),
+            table,
+            report,
+        },
+    ))
+}
+
 const ROW: &str = "__shelfcast_row";
 const MATCHED: &str = "__shelfcast_matched";
 

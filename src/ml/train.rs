@@ -15,8 +15,8 @@ use super::MlError;
 use super::features::{FeaturePipeline, Matrix, TargetSpec, Task, target_spec};
 use super::frame::column;
 use super::lags::{LagSpec, add_lag_features};
-pub use super::lookup::LookupSpec;
-use super::lookup::{BundledLookup, JoinReport, conform_table, join_table};
+use super::lookup::{BundledLookup, LookupError, prepare_lookup};
+pub use super::lookup::{LookupSpec, PreparedLookup};
 use super::metrics::{
     ClassificationMetrics, RegressionMetrics, classification_metrics, regression_metrics,
 };
@@ -35,7 +35,11 @@ pub struct TrainSpec {
     pub read: ReadOptions,
     /// Lookup tables joined on their keys before training, in order (Rossmann's store table on
     /// `Store`, a covariates table on `Store,Date`). Specs saved with one `lookup` still read.
-    #[serde(default, alias = "lookup", deserialize_with = "one_or_many")]
+    #[serde(
+        default,
+        alias = "lookup",
+        deserialize_with = "super::lookup::one_or_many"
+    )]
     pub lookups: Vec<LookupSpec>,
     pub target: String,
     /// `None`: inferred from the target.
@@ -55,29 +59,6 @@ pub struct TrainSpec {
     /// `random:0.2`, `time:COLUMN:LAST_N` or `time:COLUMN:YYYY-MM-DD`.
     pub split: String,
     pub seed: u64,
-}
-
-/// `null`, one lookup object (specs saved before several lookups) or a list.
-fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<LookupSpec>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(LookupSpec),
-        Many(Vec<LookupSpec>),
-    }
-    Ok(match Option::<OneOrMany>::deserialize(d)? {
-        None => Vec::new(),
-        Some(OneOrMany::One(one)) => vec![one],
-        Some(OneOrMany::Many(many)) => many,
-    })
-}
-
-/// A lookup table as joined for training: kept so the model's bundle can carry it.
-pub struct PreparedLookup {
-    pub spec: LookupSpec,
-    /// The table with its keys cast to the dataset's types.
-    pub table: DataFrame,
-    pub report: JoinReport,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -198,7 +179,13 @@ pub fn prepare(root: &Path, spec: &TrainSpec) -> Result<Prepared, TrainError> {
     let mut lookups = Vec::new();
     let mut notes = Vec::new();
     for lookup in &spec.lookups {
-        let (joined, prepared) = join_lookup(root, &data_path, frame, lookup, &spec.read)?;
+        let path = TrainSpec::resolve(root, &lookup.path);
+        let table = load_frame(&path, &spec.read)?;
+        let (joined, prepared) =
+            prepare_lookup(&data_path, frame, lookup, &path, &table).map_err(|e| match e {
+                LookupError::Input(text) => TrainError::Input(text),
+                LookupError::Ml(e) => TrainError::Ml(e),
+            })?;
         notes.push(prepared.report.describe(&lookup.path));
         frame = joined;
         lookups.push(prepared);
@@ -285,31 +272,6 @@ fn check_log1p(frame: &DataFrame, target: &str) -> Result<(), TrainError> {
         )));
     }
     Ok(())
-}
-
-fn join_lookup(
-    root: &Path,
-    data_path: &Path,
-    frame: DataFrame,
-    lookup: &LookupSpec,
-    read: &ReadOptions,
-) -> Result<(DataFrame, PreparedLookup), TrainError> {
-    let path = TrainSpec::resolve(root, &lookup.path);
-    let table = load_frame(&path, read)?;
-    let what = path.display().to_string();
-    let data = data_path.display().to_string();
-    let (table, casts) =
-        conform_table(&frame, &table, &lookup.keys, &what, &data).map_err(TrainError::Input)?;
-    let (joined, mut report) = join_table(&frame, &table, &lookup.keys)?;
-    report.casts = casts;
-    Ok((
-        joined,
-        PreparedLookup {
-            spec: lookup.clone(),
-            table,
-            report,
-        },
-    ))
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

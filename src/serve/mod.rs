@@ -22,7 +22,6 @@
 mod openapi;
 mod predict;
 mod prediction_log;
-mod retention;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
@@ -42,7 +41,7 @@ use crate::project::Project;
 use crate::registry::{ModelRef, load_version};
 use crate::store::{ModelVersion, RunStore};
 
-pub use retention::{Retention, RetentionError, parse_retention};
+pub use crate::store::{Retention, RetentionError, parse_retention};
 
 use prediction_log::PredictionLog;
 

@@ -20,6 +20,7 @@ mod liveness;
 mod metrics;
 mod migrations;
 mod models;
+mod retention;
 mod run_launch;
 mod run_query;
 mod runs;
@@ -40,6 +41,7 @@ pub use liveness::{HEARTBEAT_EVERY, HEARTBEAT_STALE, QUEUED_GRACE, is_shelfcast_
 pub use metrics::MetricPoint;
 pub use migrations::{MIGRATIONS, latest_version};
 pub use models::{AdoptedVersion, AliasMove, ModelVersion, NewModelVersion};
+pub use retention::{Retention, RetentionError, parse_retention};
 pub use run_launch::QueuedRun;
 pub use run_query::{
     MetricSummary, MetricValue, RunQuery, RunRow, RunSort, SortKey, higher_is_better,
