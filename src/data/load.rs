@@ -170,6 +170,16 @@ pub fn drop_empty_rows(df: &DataFrame) -> PolarsResult<DataFrame> {
     df.filter(&keep)
 }
 
+/// The positions of `df`'s text columns.
+fn text_columns(df: &DataFrame) -> Vec<usize> {
+    df.columns()
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.dtype() == &DataType::String)
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// Text cells of a Parquet file that spell a missing value (`NA`, `NULL`…) become missing, as
 /// they do in a CSV; the counts are kept for the profile's "written as".
 fn missing_tokens_to_null(
@@ -178,14 +188,7 @@ fn missing_tokens_to_null(
     options: &ReadOptions,
     report: &mut LoadReport,
 ) -> Result<(), DataError> {
-    let text_columns: Vec<usize> = df
-        .columns()
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.dtype() == &DataType::String)
-        .map(|(i, _)| i)
-        .collect();
-    for index in text_columns {
+    for index in text_columns(df) {
         let column = &df.columns()[index];
         let Ok(text) = column.as_materialized_series().str() else {
             continue;
@@ -225,14 +228,7 @@ fn numbers_with_blanks(
     df: &mut DataFrame,
     report: &mut LoadReport,
 ) -> Result<(), DataError> {
-    let text_columns: Vec<usize> = df
-        .columns()
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.dtype() == &DataType::String)
-        .map(|(i, _)| i)
-        .collect();
-    for index in text_columns {
+    for index in text_columns(df) {
         let column = &df.columns()[index];
         let Ok(text) = column.as_materialized_series().str() else {
             continue;

@@ -90,6 +90,31 @@ fn version_from_row(row: &Row<'_>) -> rusqlite::Result<ModelVersion> {
     })
 }
 
+/// The one INSERT of a version row.
+fn insert_version(
+    tx: &rusqlite::Transaction<'_>,
+    version: i64,
+    new: &NewModelVersion<'_>,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO model_versions (model_name, version, run_id, created_at, \
+         metrics_json, signature_json, artifact_path, dataset_id, description) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            new.model_name,
+            version,
+            new.run_id,
+            now_text(),
+            new.metrics_json,
+            new.signature_json,
+            new.artifact_path,
+            new.dataset_id,
+            new.description
+        ],
+    )?;
+    Ok(())
+}
+
 impl RunStore {
     /// The next version number of `model` (1 for a new model).
     pub fn next_model_version(&self, model: &str) -> Result<i64, StoreError> {
@@ -123,23 +148,11 @@ impl RunStore {
             )
             .map_err(StoreError::from)?;
         let artifact_path = place_files(version)?;
-        tx.execute(
-            "INSERT INTO model_versions (model_name, version, run_id, created_at, \
-             metrics_json, signature_json, artifact_path, dataset_id, description) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                new.model_name,
-                version,
-                new.run_id,
-                now_text(),
-                new.metrics_json,
-                new.signature_json,
-                artifact_path,
-                new.dataset_id,
-                new.description
-            ],
-        )
-        .map_err(StoreError::from)?;
+        let placed = NewModelVersion {
+            artifact_path: &artifact_path,
+            ..new.clone()
+        };
+        insert_version(&tx, version, &placed)?;
         let id = tx.last_insert_rowid();
         crate::files::failpoint("register:before-commit");
         tx.commit().map_err(StoreError::from)?;
@@ -171,22 +184,16 @@ impl RunStore {
         let adopted = decide(&known)?;
         let mut versions = Vec::new();
         for version in adopted {
-            tx.execute(
-                "INSERT INTO model_versions (model_name, version, run_id, created_at, \
-                 metrics_json, signature_json, artifact_path, dataset_id) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    model,
-                    version.version,
-                    version.run_id,
-                    now_text(),
-                    version.metrics_json,
-                    version.signature_json,
-                    version.artifact_path,
-                    version.dataset_id
-                ],
-            )
-            .map_err(StoreError::from)?;
+            let new = NewModelVersion {
+                model_name: model,
+                run_id: version.run_id,
+                metrics_json: &version.metrics_json,
+                signature_json: &version.signature_json,
+                artifact_path: &version.artifact_path,
+                dataset_id: version.dataset_id,
+                description: None,
+            };
+            insert_version(&tx, version.version, &new)?;
             versions.push(version.version);
         }
         tx.commit().map_err(StoreError::from)?;
@@ -200,22 +207,7 @@ impl RunStore {
         new: &NewModelVersion<'_>,
     ) -> Result<ModelVersion, StoreError> {
         let id = self.write(|tx| {
-            tx.execute(
-                "INSERT INTO model_versions (model_name, version, run_id, created_at, \
-                 metrics_json, signature_json, artifact_path, dataset_id, description) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    new.model_name,
-                    version,
-                    new.run_id,
-                    now_text(),
-                    new.metrics_json,
-                    new.signature_json,
-                    new.artifact_path,
-                    new.dataset_id,
-                    new.description
-                ],
-            )?;
+            insert_version(tx, version, new)?;
             Ok(tx.last_insert_rowid())
         })?;
         self.model_version_by_id(id)
