@@ -13,11 +13,11 @@
 
 use std::collections::HashMap;
 
-use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::MlError;
+use super::encode::{LevelIndex, encode_series};
 use super::frame::column;
 
 pub const ONE_HOT_MAX_LEVELS: usize = 16;
@@ -145,11 +145,15 @@ pub enum ColumnEncoder {
     OneHot {
         column: String,
         levels: Vec<String>,
+        #[serde(skip)]
+        index: LevelIndex,
     },
     /// Code i + 1 for `levels[i]` (most frequent in training first); 0 for unseen or missing.
     Codes {
         column: String,
         levels: Vec<String>,
+        #[serde(skip)]
+        index: LevelIndex,
     },
     DateParts {
         column: String,
@@ -167,7 +171,7 @@ impl ColumnEncoder {
         }
     }
 
-    fn output_names(&self) -> Vec<String> {
+    pub fn output_names(&self) -> Vec<String> {
         match self {
             ColumnEncoder::Numeric {
                 column,
@@ -183,7 +187,7 @@ impl ColumnEncoder {
             ColumnEncoder::Boolean { column } | ColumnEncoder::Codes { column, .. } => {
                 vec![column.clone()]
             }
-            ColumnEncoder::OneHot { column, levels } => {
+            ColumnEncoder::OneHot { column, levels, .. } => {
                 levels.iter().map(|l| format!("{column}={l}")).collect()
             }
             ColumnEncoder::DateParts { column } => ["year", "month", "week", "weekday", "yearday"]
@@ -281,7 +285,7 @@ impl FeaturePipeline {
                 .as_materialized_series()
                 .clone();
             let width = encoder.output_names().len();
-            let encoded = encode(encoder, &series)?;
+            let encoded = encode_series(encoder, &series)?;
             for (row, chunk) in encoded.chunks_exact(width).enumerate() {
                 let start = row * cols + offset;
                 values[start..start + width].copy_from_slice(chunk);
@@ -386,11 +390,13 @@ fn fit_encoder(name: &str, train: &Series) -> Result<ColumnEncoder, MlError> {
             ColumnEncoder::OneHot {
                 column: name.to_string(),
                 levels,
+                index: LevelIndex::default(),
             }
         } else {
             ColumnEncoder::Codes {
                 column: name.to_string(),
                 levels,
+                index: LevelIndex::default(),
             }
         });
     }
@@ -398,84 +404,6 @@ fn fit_encoder(name: &str, train: &Series) -> Result<ColumnEncoder, MlError> {
         column: name.to_string(),
         why: format!("its values are {dtype}, which Shelfcast cannot encode"),
     })
-}
-
-/// The encoder's output for every row, row-major, `output_names().len()` values per row.
-fn encode(encoder: &ColumnEncoder, series: &Series) -> Result<Vec<f64>, MlError> {
-    Ok(match encoder {
-        ColumnEncoder::Numeric {
-            median,
-            missing_indicator,
-            ..
-        } => {
-            let numbers = as_f64(series)?;
-            let mut out = Vec::with_capacity(numbers.len() * 2);
-            for v in numbers {
-                out.push(if v.is_nan() { *median } else { v });
-                if *missing_indicator {
-                    out.push(f64::from(u8::from(v.is_nan())));
-                }
-            }
-            out
-        }
-        ColumnEncoder::Boolean { .. } => as_f64(series)?
-            .into_iter()
-            .map(|v| if v.is_nan() { 0.0 } else { v })
-            .collect(),
-        ColumnEncoder::OneHot { levels, .. } => {
-            let index = level_index(levels);
-            let text = text_of(series)?;
-            let mut out = vec![0.0; text.len() * levels.len()];
-            for (row, value) in text.iter().enumerate() {
-                if let Some(&i) = value.as_deref().and_then(|v| index.get(v)) {
-                    out[row * levels.len() + i] = 1.0;
-                }
-            }
-            out
-        }
-        ColumnEncoder::Codes { levels, .. } => {
-            let index = level_index(levels);
-            text_of(series)?
-                .iter()
-                .map(|v| {
-                    v.as_deref()
-                        .and_then(|v| index.get(v))
-                        .map_or(0.0, |&i| (i + 1) as f64)
-                })
-                .collect()
-        }
-        ColumnEncoder::DateParts { .. } => {
-            let dates = series.cast(&DataType::Date)?;
-            let days = dates.date()?.physical().clone();
-            let mut out = Vec::with_capacity(days.len() * 5);
-            for day in days.iter() {
-                match day.and_then(|d| {
-                    NaiveDate::default().checked_add_signed(chrono::Duration::days(i64::from(d)))
-                }) {
-                    Some(date) => out.extend([
-                        f64::from(date.year()),
-                        f64::from(date.month()),
-                        f64::from(date.iso_week().week()),
-                        f64::from(date.weekday().number_from_monday()),
-                        f64::from(date.ordinal()),
-                    ]),
-                    // A missing date gives NaN parts: tree models route them, linear ones are
-                    // refused by their own input check.
-                    None => out.extend([f64::NAN; 5]),
-                }
-            }
-            out
-        }
-    })
-}
-
-/// Each level's position.
-fn level_index(levels: &[String]) -> HashMap<&str, usize> {
-    levels
-        .iter()
-        .enumerate()
-        .map(|(i, l)| (l.as_str(), i))
-        .collect()
 }
 
 fn text_of(series: &Series) -> Result<Vec<Option<String>>, MlError> {

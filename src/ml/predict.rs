@@ -14,7 +14,8 @@ use serde_json::{Map, Value};
 
 use super::MlError;
 use super::artifact::LoadedModel;
-use super::features::Task;
+use super::encode::EncoderInput;
+use super::features::{Matrix, Task};
 use super::lookup::join_for_prediction;
 use super::signature::{FieldKind, InputField, Signature};
 use super::train::predict_target;
@@ -348,7 +349,12 @@ pub fn predict_frame(loaded: &LoadedModel, frame: &DataFrame) -> Result<Vec<Pred
         frame
     };
     let x = loaded.pipeline.transform(frame)?;
-    let values = predict_target(&loaded.pipeline, loaded.model.as_ref(), &x)?;
+    predictions_of(loaded, &x)
+}
+
+/// The model's answers for encoded rows, in the target's scale, with the interval.
+fn predictions_of(loaded: &LoadedModel, x: &Matrix) -> Result<Vec<Predicted>, MlError> {
+    let values = predict_target(&loaded.pipeline, loaded.model.as_ref(), x)?;
     let half_width = loaded.metrics.conformal.as_ref().map(|c| c.half_width);
     let regression = loaded.signature.task == Task::Regression;
     Ok(values
@@ -410,6 +416,9 @@ pub fn predict_record(
     record: &Map<String, Value>,
     uplift: bool,
 ) -> Result<Prediction, PredictError> {
+    if !uplift && loaded.signature.lookups.is_empty() {
+        return predict_record_direct(loaded, record);
+    }
     let (frame, warnings) =
         record_frame(&loaded.signature, record, 1).map_err(PredictError::Invalid)?;
     let frame = with_lookups(loaded, &frame, 1).map_err(PredictError::Invalid)?;
@@ -465,6 +474,72 @@ pub fn predict_record(
         interval,
         interval_level: loaded.metrics.conformal.as_ref().map(|c| c.level),
         uplift: points,
+        warnings,
+    })
+}
+
+/// One record answered straight from its parsed fields, with no polars frame: the same field
+/// checks (`parse_field`) and the same encoders (`encode_value`) as the frame path, at a
+/// fraction of its cost per request. Used when there is no lookup table to join and no what-if.
+fn predict_record_direct(
+    loaded: &LoadedModel,
+    record: &Map<String, Value>,
+) -> Result<Prediction, PredictError> {
+    let signature = &loaded.signature;
+    let mut issues = Vec::new();
+    let mut warnings = Vec::new();
+    let mut parsed: Vec<(&str, FieldValue)> = Vec::with_capacity(signature.inputs.len());
+    for input in &signature.inputs {
+        let value = record.get(&input.name).unwrap_or(&Value::Null);
+        match parse_field(input, value) {
+            Ok((value, warning)) => {
+                warnings.extend(warning);
+                parsed.push((input.name.as_str(), value));
+            }
+            Err(reason) => issues.push(FieldIssue {
+                row: 1,
+                field: input.name.clone(),
+                reason,
+            }),
+        }
+    }
+    if !issues.is_empty() {
+        return Err(PredictError::Invalid(issues));
+    }
+    let inputs: Vec<(&str, EncoderInput<'_>)> = parsed
+        .iter()
+        .map(|(name, value)| {
+            let input = match value {
+                FieldValue::Missing => EncoderInput::Missing,
+                FieldValue::Number(n) => EncoderInput::Number(*n),
+                FieldValue::Boolean(b) => EncoderInput::Number(f64::from(u8::from(*b))),
+                FieldValue::Category(text) => EncoderInput::Text(text.as_str()),
+                FieldValue::Date(date) => EncoderInput::Day(
+                    date.signed_duration_since(NaiveDate::default()).num_days() as i32,
+                ),
+            };
+            (*name, input)
+        })
+        .collect();
+    let x = loaded.pipeline.encode_record(|name| {
+        match inputs.iter().find(|(n, _)| *n == name) {
+            Some((_, input)) => *input,
+            // A lag or rolling feature the model derives from history: given, or missing.
+            None => record
+                .get(name)
+                .and_then(number_of)
+                .map_or(EncoderInput::Missing, EncoderInput::Number),
+        }
+    });
+    let (value, interval) = predictions_of(loaded, &x)?
+        .into_iter()
+        .next()
+        .ok_or(MlError::Empty("prediction"))?;
+    Ok(Prediction {
+        value,
+        interval,
+        interval_level: loaded.metrics.conformal.as_ref().map(|c| c.level),
+        uplift: Vec::new(),
         warnings,
     })
 }
