@@ -21,7 +21,7 @@ use crate::project::Project;
 
 /// Records waiting to be written. About half a second of the benchmark's ~30,000 requests/s, so
 /// a healthy store never drops; at most this many records (each capped) are held in memory.
-const QUEUE: usize = 16_384;
+const QUEUE: usize = 32_768;
 /// Records written in one transaction at most; a busy server writes sooner than every interval.
 const MAX_BATCH: usize = 8_192;
 /// How long the writer gathers records before a write: a few transactions a second at most.
@@ -169,6 +169,7 @@ pub(super) async fn write_predictions(
 ) {
     let mut reported = 0u64;
     let mut last_report: Option<Instant> = None;
+    let mut store: Option<crate::store::RunStore> = None;
     loop {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         if rx.recv_many(&mut batch, MAX_BATCH).await == 0 {
@@ -184,10 +185,20 @@ pub(super) async fn write_predictions(
                 Ok(_) => {}
             }
         }
+        // One connection for the server's life (opening one runs the store's checks each
+        // time); after a failure the next batch opens a fresh one.
         let project = project.clone();
-        let written = tokio::task::spawn_blocking(move || write_batch(&project, batch)).await;
+        let open = store.take();
+        let written = tokio::task::spawn_blocking(move || {
+            let mut store = match open {
+                Some(store) => store,
+                None => project.open_store()?,
+            };
+            write_batch(&mut store, batch).map(|()| store)
+        })
+        .await;
         match written {
-            Ok(Ok(())) => {}
+            Ok(Ok(kept)) => store = Some(kept),
             Ok(Err(e)) => eprintln!("logging predictions: {e}"),
             Err(e) => eprintln!("logging predictions: {e}"),
         }
@@ -204,8 +215,7 @@ pub(super) async fn write_predictions(
     }
 }
 
-fn write_batch(project: &Project, batch: Vec<Logged>) -> Result<(), ServeError> {
-    let mut store = project.open_store()?;
+fn write_batch(store: &mut crate::store::RunStore, batch: Vec<Logged>) -> Result<(), ServeError> {
     let mut by_version: Vec<(i64, Vec<(String, String)>)> = Vec::new();
     for logged in batch {
         let row = (logged.input, logged.output);
