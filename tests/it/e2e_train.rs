@@ -82,7 +82,7 @@ fn a_run_started_in_a_terminal_finishes_after_the_terminal_is_killed() {
     let (_tmp, root) = sales_project(2, 3, 60);
     let command = format!(
         "{} --root {} train --data data/sales.csv --target units --split time:week:8 \
-         --param rounds=3000 --param learning_rate=0.01 --wait; sleep 600",
+         --param rounds=20000 --param learning_rate=0.001 --wait; sleep 600",
         bin(),
         root.display()
     );
@@ -108,8 +108,15 @@ fn a_run_started_in_a_terminal_finishes_after_the_terminal_is_killed() {
     // Close the terminal: the tmux server and everything on its terminals get SIGHUP.
     tmux.kill_server();
     std::thread::sleep(Duration::from_millis(300));
+    // Alive, or already done: a fast machine may finish the rounds within the pause.
+    let done = RunStore::open(&db)
+        .expect("open")
+        .get_run(1)
+        .expect("run")
+        .status
+        == RunStatus::Finished;
     assert!(
-        shelfcast::store::is_shelfcast_alive(pid),
+        done || shelfcast::store::is_shelfcast_alive(pid),
         "the worker died with its terminal"
     );
     let deadline = Instant::now() + Duration::from_secs(180);
@@ -125,6 +132,6 @@ fn a_run_started_in_a_terminal_finishes_after_the_terminal_is_killed() {
     let store = RunStore::open(&db).expect("open");
     assert_eq!(
         store.metric_history(1, "valid_loss").expect("points").len(),
-        3000
+        20000
     );
 }
