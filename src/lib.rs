@@ -23,4 +23,5 @@ pub mod project;
 pub mod registry;
 pub mod serve;
 pub mod store;
+pub mod text;
 pub mod tui;

@@ -20,6 +20,7 @@ pub struct Project {
 
 /// `shelfcast.toml`. Sections other issues add (`[store]`, `[daemon]`…) are their own structs.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProjectConfig {
     #[serde(default)]
     pub data: DataConfig,
@@ -103,7 +104,8 @@ impl Project {
         };
         toml::from_str(&text).map_err(|error| ConfigError::Parse {
             path,
-            reason: error.to_string().trim_end().replace('\n', " "),
+            // toml's message carries a caret under the mistake: its lines are kept.
+            reason: error.to_string().trim_end().to_string(),
         })
     }
 

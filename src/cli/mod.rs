@@ -3,18 +3,26 @@
 
 /// `println!` for the command line: data reaches the terminal through here, so a control
 /// character in a cell or a column name (an escape sequence) is shown, never obeyed.
+/// A reader that went away (`| head`) ends the command quietly, as for any Unix tool, instead
+/// of the panic `println!` would raise.
 macro_rules! say {
-    () => { println!() };
+    () => { crate::cli::write_line(&mut std::io::stdout(), "") };
     ($($arg:tt)*) => {
-        println!("{}", crate::data::printable::terminal_safe(&format!($($arg)*)))
+        crate::cli::write_line(
+            &mut std::io::stdout(),
+            &crate::data::printable::terminal_safe(&format!($($arg)*)),
+        )
     };
 }
 
 /// `eprintln!`, made safe the same way.
 macro_rules! say_err {
-    () => { eprintln!() };
+    () => { crate::cli::write_line(&mut std::io::stderr(), "") };
     ($($arg:tt)*) => {
-        eprintln!("{}", crate::data::printable::terminal_safe(&format!($($arg)*)))
+        crate::cli::write_line(
+            &mut std::io::stderr(),
+            &crate::data::printable::terminal_safe(&format!($($arg)*)),
+        )
     };
 }
 
@@ -205,6 +213,15 @@ pub fn main() -> ExitCode {
             say_err!("error: {}", error_text(&error));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// One line to `out`; a closed pipe ends the process with success (the reader had enough).
+pub fn write_line(out: &mut dyn std::io::Write, line: &str) {
+    if let Err(error) = writeln!(out, "{line}")
+        && error.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
     }
 }
 

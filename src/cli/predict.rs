@@ -106,6 +106,9 @@ pub fn predict(project: &Project, args: &PredictArgs) -> anyhow::Result<()> {
     )
 }
 
+/// Bad-row problems printed before the rest are counted.
+const SHOWN_ISSUES: usize = 50;
+
 fn predict_file(
     loaded: &LoadedModel,
     input: &Path,
@@ -137,8 +140,16 @@ fn predict_file(
     };
     if !issues.is_empty() {
         let bad_rows: std::collections::BTreeSet<usize> = issues.iter().map(|i| i.row).collect();
-        for issue in &issues {
+        // A whole file of bad rows is summarised, not printed line by line.
+        for issue in issues.iter().take(SHOWN_ISSUES) {
             say_err!("{}: {issue}", input.display());
+        }
+        if issues.len() > SHOWN_ISSUES {
+            say_err!(
+                "{}: … and {} more problem(s) not shown",
+                input.display(),
+                issues.len() - SHOWN_ISSUES
+            );
         }
         if !skip_invalid {
             bail!(

@@ -187,14 +187,18 @@ fn print_csv(rows: &[RunRow], metrics: &[String], params: &[String]) -> anyhow::
     ];
     header.extend(metrics.iter().map(|m| format!("metrics.{m}")));
     header.extend(params.iter().map(|p| format!("params.{p}")));
+    // CSV is for scripts, but it reaches terminals too: no control byte from the data passes.
+    let safe = crate::data::printable::terminal_safe;
     writeln!(
         out,
         "{}",
-        header
-            .iter()
-            .map(|h| csv_field(h))
-            .collect::<Vec<_>>()
-            .join(",")
+        safe(
+            &header
+                .iter()
+                .map(|h| csv_field(h))
+                .collect::<Vec<_>>()
+                .join(",")
+        )
     )?;
     for row in rows {
         let run = &row.run;
@@ -217,11 +221,13 @@ fn print_csv(rows: &[RunRow], metrics: &[String], params: &[String]) -> anyhow::
         writeln!(
             out,
             "{}",
-            fields
-                .iter()
-                .map(|f| csv_field(f))
-                .collect::<Vec<_>>()
-                .join(",")
+            safe(
+                &fields
+                    .iter()
+                    .map(|f| csv_field(f))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
         )?;
     }
     Ok(())

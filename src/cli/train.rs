@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Args;
 
 use crate::jobs::worker::{TRAIN_LOSS, VALID_LOSS, run_worker};
@@ -93,15 +93,15 @@ fn pair(text: &str, what: &str) -> anyhow::Result<(String, String)> {
 /// project folder. The spec keeps it relative to the project when inside it, so a project
 /// folder can move.
 fn spec_path(project: &Project, typed: &Path) -> anyhow::Result<PathBuf> {
-    let absolute = std::fs::canonicalize(typed)
-        .or_else(|_| std::fs::canonicalize(project.root.join(typed)))
-        .with_context(|| {
-            format!(
-                "{}: no such file (looked in the working directory and in the project {})",
-                typed.display(),
-                project.root.display()
-            )
-        })?;
+    let Ok(absolute) =
+        std::fs::canonicalize(typed).or_else(|_| std::fs::canonicalize(project.root.join(typed)))
+    else {
+        bail!(
+            "{}: no such file (looked in the working directory and in the project {})",
+            typed.display(),
+            project.root.display()
+        );
+    };
     let root = std::fs::canonicalize(&project.root).unwrap_or_else(|_| project.root.clone());
     Ok(absolute
         .strip_prefix(&root)
@@ -331,6 +331,9 @@ pub fn cancel(project: &Project, run: RunId) -> anyhow::Result<()> {
         bail!("run {run} is already {}", record.status.as_str());
     }
     store.request_cancel(run)?;
-    say!("asked run {run} to stop; it stops at its next step");
+    match store.get_run(run)?.status {
+        RunStatus::Killed => say!("run {run} was still queued: killed before it started"),
+        _ => say!("asked run {run} to stop; it stops at its next step"),
+    }
     Ok(())
 }

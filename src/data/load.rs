@@ -30,14 +30,15 @@ pub(crate) fn load(
 ) -> Result<(DataFrame, LoadReport), DataError> {
     let mut report = LoadReport::default();
     let mut df = match format {
-        DataFormat::Csv => read_csv(path, None, options, cr_only)?,
-        DataFormat::Parquet => {
-            let mut df = read_parquet(path)?;
-            missing_tokens_to_null(path, &mut df, options, &mut report)?;
+        DataFormat::Csv => {
+            let mut df = read_csv(path, None, options, cr_only)?;
+            unescape_header(&mut df).map_err(|e| DataError::polars(path, &e))?;
             df
         }
+        DataFormat::Parquet => read_parquet(path)?,
     };
     numbers_with_blanks(path, &mut df, &mut report)?;
+    missing_tokens_to_null(path, &mut df, options, &mut report)?;
     Ok((df, report))
 }
 
@@ -124,7 +125,7 @@ pub(crate) fn read_csv_all_text(path: &Path, cr_only: bool) -> Result<DataFrame,
 /// `columns` of a CSV as plain text, no missing-value tokens applied: how missing was written.
 pub(crate) fn read_csv_as_text(
     path: &Path,
-    columns: &[PlSmallStr],
+    columns: &[usize],
     cr_only: bool,
 ) -> Result<DataFrame, DataError> {
     let plain = ReadOptions {
@@ -132,7 +133,7 @@ pub(crate) fn read_csv_as_text(
     };
     csv_options(&plain, cr_only)
         .with_infer_schema_length(Some(0))
-        .with_columns(Some(columns.to_vec().into()))
+        .with_projection(Some(Arc::new(columns.to_vec())))
         .try_into_reader_with_file_path(Some(path.to_path_buf()))
         .and_then(|reader| reader.finish())
         .map_err(|source| DataError::polars(path, &source))
@@ -180,8 +181,25 @@ fn text_columns(df: &DataFrame) -> Vec<usize> {
         .collect()
 }
 
-/// Text cells of a Parquet file that spell a missing value (`NA`, `NULL`…) become missing, as
-/// they do in a CSV; the counts are kept for the profile's "written as".
+/// polars keeps a quoted header name's doubled quotes (`"a""b"` stays `a""b`); a name cannot
+/// hold `""` otherwise (a stray quote is a structural error), so they are undone here.
+fn unescape_header(df: &mut DataFrame) -> PolarsResult<()> {
+    let renames: Vec<(PlSmallStr, String)> = df
+        .get_column_names()
+        .iter()
+        .filter(|n| n.contains("\"\""))
+        .map(|n| ((*n).clone(), n.replace("\"\"", "\"")))
+        .collect();
+    for (old, new) in renames {
+        df.rename(&old, new.into())?;
+    }
+    Ok(())
+}
+
+/// Text cells that spell a missing value become missing: the tokens of a Parquet file's text
+/// columns (`NA`, `NULL`…; polars already read a CSV's as missing), and the quoted empty cell
+/// (`""`) of either, which polars reads as an empty text. The counts are kept for the profile's
+/// "written as" (Parquet; a CSV's come from reading it as text).
 fn missing_tokens_to_null(
     path: &Path,
     df: &mut DataFrame,
@@ -197,7 +215,7 @@ fn missing_tokens_to_null(
         let cleaned: StringChunked = text
             .iter()
             .map(|value| match value {
-                Some(v) if !v.is_empty() && options.is_missing(v) => {
+                Some(v) if v.is_empty() || options.is_missing(v) => {
                     *tally.entry(v.to_string()).or_default() += 1;
                     None
                 }

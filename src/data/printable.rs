@@ -7,6 +7,14 @@ use super::DatasetProfile;
 /// A printed cell longer than this is cut, with '…'.
 pub const CELL_CHARS: usize = 60;
 
+/// Control characters, and the bidirectional overrides that can make text read backwards
+/// (U+202A–U+202E, U+2066–U+2069): never printed as they are.
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
 /// For one cell: a line break inside a quoted value shows as '⏎', a tab as a space, and any
 /// other control character as '�'.
 pub fn printable(text: &str) -> String {
@@ -15,7 +23,7 @@ pub fn printable(text: &str) -> String {
         .map(|c| match c {
             '\n' => '⏎',
             '\t' => ' ',
-            c if c.is_control() => '�',
+            c if is_unsafe(c) => '�',
             c => c,
         })
         .collect()
@@ -24,16 +32,13 @@ pub fn printable(text: &str) -> String {
 /// For whole lines of output: line breaks and tabs stay, every other control character
 /// (ESC, BEL, CR, the C1 range) shows as '�'.
 pub fn terminal_safe(text: &str) -> String {
-    if !text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
+    if !text.chars().any(|c| is_unsafe(c) && c != '\n' && c != '\t') {
         return text.to_string();
     }
     text.chars()
         .map(|c| match c {
             '\n' | '\t' => c,
-            c if c.is_control() => '�',
+            c if is_unsafe(c) => '�',
             c => c,
         })
         .collect()

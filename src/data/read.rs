@@ -201,23 +201,26 @@ fn missing_tokens(
     options: &ReadOptions,
     cr_only: bool,
 ) -> Result<BTreeMap<String, MissingTokens>, DataError> {
-    let with_missing: Vec<PlSmallStr> = frame
+    // By position: the text read sees the names as polars does (quoted ones still escaped).
+    let with_missing: Vec<(usize, String)> = frame
         .columns()
         .iter()
-        .filter(|c| c.null_count() > 0)
-        .map(|c| c.name().clone())
+        .enumerate()
+        .filter(|(_, c)| c.null_count() > 0)
+        .map(|(i, c)| (i, c.name().to_string()))
         .collect();
     let counts: BTreeMap<String, BTreeMap<String, u64>> = match format {
         DataFormat::Parquet => seen.clone(),
         DataFormat::Csv if with_missing.is_empty() => BTreeMap::new(),
         DataFormat::Csv => {
             let mut counts: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-            let text = load::read_csv_as_text(path, &with_missing, cr_only)?;
-            for column in text.columns() {
+            let positions: Vec<usize> = with_missing.iter().map(|(i, _)| *i).collect();
+            let text = load::read_csv_as_text(path, &positions, cr_only)?;
+            for (column, (_, name)) in text.columns().iter().zip(&with_missing) {
                 let Ok(values) = column.as_materialized_series().str().cloned() else {
                     continue;
                 };
-                let tally = counts.entry(column.name().to_string()).or_default();
+                let tally = counts.entry(name.clone()).or_default();
                 for value in values.iter() {
                     let token = match value {
                         None => "",
@@ -231,7 +234,7 @@ fn missing_tokens(
             counts
         }
     };
-    let with_missing: Vec<String> = with_missing.iter().map(|n| n.to_string()).collect();
+    let with_missing: Vec<String> = with_missing.into_iter().map(|(_, n)| n).collect();
     Ok(counts
         .into_iter()
         .filter(|(column, _)| with_missing.contains(column))

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::MlError;
 use super::features::FeaturePipeline;
+use super::lookup_table::LookupTable;
 use super::models::{Model, ModelKind, decode_model};
 use super::signature::Signature;
 use super::train::{Evaluation, Trained};
@@ -182,7 +183,7 @@ pub struct LoadedModel {
     pub signature: Signature,
     pub metrics: MetricsFile,
     /// The signature's lookup tables, read from the bundle (checksums verified).
-    pub lookups: Vec<DataFrame>,
+    pub lookups: Vec<LookupTable>,
 }
 
 /// Reads the manifest and checks every file it lists against its sha256.
@@ -289,7 +290,7 @@ pub fn load_bundle(dir: &Path) -> Result<LoadedModel, ArtifactError> {
                 path: path.clone(),
                 what: format!("the lookup table does not read: {e}"),
             })?;
-        lookups.push(table);
+        lookups.push(LookupTable::new(table));
     }
     Ok(LoadedModel {
         manifest,

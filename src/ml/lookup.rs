@@ -167,6 +167,15 @@ pub fn prepare_lookup(
     let (table, casts) =
         conform_table(&frame, table, &lookup.keys, &what, &data).map_err(LookupError::Input)?;
     let (joined, mut report) = join_table(&frame, &table, &lookup.keys).map_err(LookupError::Ml)?;
+    if report.rows > 0 && report.unmatched == report.rows {
+        return Err(LookupError::Input(format!(
+            "{what}: no row of {data} matches the lookup on {} (the dataset's first key is {}, \
+             the lookup's first is {}); check that the keys mean the same thing",
+            lookup.keys.join(","),
+            report.first_unmatched.as_deref().unwrap_or("?"),
+            key_text(&table, &lookup.keys, 0)
+        )));
+    }
     report.casts = casts;
     Ok((
         joined,
@@ -244,7 +253,8 @@ pub fn conform_table(
         .collect();
     if !clash.is_empty() {
         return Err(format!(
-            "{what}: the lookup's columns {} are already in {data}; rename them",
+            "{what}: the lookup's columns {} are already in {data} or an earlier lookup; rename \
+             them",
             clash.join(", ")
         ));
     }
@@ -297,32 +307,6 @@ pub fn join_table(
     ))
 }
 
-/// The rows (0-based) of a joined frame whose keys found no row of `table`.
-pub fn unmatched_rows(
-    frame: &DataFrame,
-    table: &DataFrame,
-    keys: &[String],
-) -> Result<Vec<usize>, MlError> {
-    let rows = frame.height();
-    let mut left = frame.select(keys.iter().map(|k| k.as_str()))?;
-    left.with_column(Column::new(
-        ROW.into(),
-        (0..rows as u64).collect::<Vec<u64>>(),
-    ))?;
-    let mut right = table.select(keys.iter().map(|k| k.as_str()))?;
-    right.with_column(Column::new(MATCHED.into(), vec![true; table.height()]))?;
-    let joined = left
-        .left_join(&right, keys, keys)?
-        .sort([ROW], SortMultipleOptions::default())?;
-    let matched = joined.column(MATCHED)?.as_materialized_series().is_null();
-    Ok(matched
-        .iter()
-        .enumerate()
-        .filter(|(_, m)| *m == Some(true))
-        .map(|(i, _)| i)
-        .collect())
-}
-
 /// `Store=99, Date=2015-08-01` for row `row` of `frame`.
 pub fn key_text(frame: &DataFrame, keys: &[String], row: usize) -> String {
     keys.iter()
@@ -345,7 +329,7 @@ pub fn key_text(frame: &DataFrame, keys: &[String], row: usize) -> String {
 }
 
 /// `series` as `target`, or the first value that does not convert.
-fn cast_key(series: &Series, target: &DataType) -> Result<Series, String> {
+pub(super) fn cast_key(series: &Series, target: &DataType) -> Result<Series, String> {
     let numeric = |d: &DataType| d.is_primitive_numeric();
     let source = series.dtype();
     let cast = if numeric(source) && numeric(target) {
@@ -426,58 +410,4 @@ pub struct BundledLookup {
     pub source: String,
     pub keys: Vec<String>,
     pub columns: Vec<String>,
-}
-
-/// A key of one record that no row of a lookup table holds: (0-based row, message).
-pub type LookupMiss = (usize, String);
-
-/// `frame` (records as parsed from a signature) with a bundled table's columns joined. The
-/// records' keys are cast to the table's types (a form's numbers are floats, the table's store
-/// ids integers); a record whose keys the table lacks is a miss, named with its key values.
-pub fn join_for_prediction(
-    frame: &DataFrame,
-    lookup: &BundledLookup,
-    table: &DataFrame,
-) -> Result<DataFrame, Vec<LookupMiss>> {
-    let internal = |e: String| vec![(0, format!("lookup {}: {e}", lookup.source))];
-    let mut records = frame.clone();
-    for key in &lookup.keys {
-        let (Ok(ours), Ok(theirs)) = (records.column(key), table.column(key)) else {
-            return Err(internal(format!("no key column '{key}'")));
-        };
-        if ours.dtype() != theirs.dtype() {
-            let cast = cast_key(ours.as_materialized_series(), theirs.dtype())
-                .map_err(|e| vec![(0, format!("{key}: {e}"))])?;
-            records
-                .replace(key, cast.into_column())
-                .map_err(|e| internal(e.to_string()))?;
-        }
-    }
-    let misses =
-        unmatched_rows(&records, table, &lookup.keys).map_err(|e| internal(e.to_string()))?;
-    if !misses.is_empty() {
-        return Err(misses
-            .into_iter()
-            .map(|row| {
-                (
-                    row,
-                    format!(
-                        "no row of the lookup {} has {}",
-                        lookup.source,
-                        key_text(&records, &lookup.keys, row)
-                    ),
-                )
-            })
-            .collect());
-    }
-    let (joined, _) =
-        join_table(&records, table, &lookup.keys).map_err(|e| internal(e.to_string()))?;
-    // The records keep their own key types, as the pipeline was fitted on the training frame's.
-    let mut joined = joined;
-    for key in &lookup.keys {
-        if let Ok(original) = frame.column(key) {
-            let _ = joined.replace(key, original.clone());
-        }
-    }
-    Ok(joined)
 }

@@ -16,6 +16,7 @@ pub mod gbdt;
 pub mod lags;
 pub mod linear;
 pub mod lookup;
+pub mod lookup_table;
 pub mod metrics;
 pub mod models;
 pub mod params;

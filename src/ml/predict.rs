@@ -16,7 +16,8 @@ use super::MlError;
 use super::artifact::LoadedModel;
 use super::encode::EncoderInput;
 use super::features::{Matrix, Task};
-use super::lookup::join_for_prediction;
+use super::lags::LagSpec;
+use super::lookup_table::join_for_prediction;
 use super::signature::{FieldKind, InputField, Signature};
 use super::train::predict_target;
 use super::whatif::{PromotionColumns, with_promotion};
@@ -181,6 +182,42 @@ pub fn parse_field(
     }
 }
 
+/// Warnings for the fields of `record` the model does not read: a misspelt input (with the
+/// input it most likely meant), or a column its lookup tables provide. They are ignored, and
+/// the answer says so rather than quietly predicting as if the field were not given.
+pub fn unused_field_warnings(signature: &Signature, record: &Map<String, Value>) -> Vec<String> {
+    let derived = signature
+        .derived
+        .as_ref()
+        .map(LagSpec::output_names)
+        .unwrap_or_default();
+    let inputs = || signature.inputs.iter().map(|i| i.name.as_str());
+    let mut warnings = Vec::new();
+    for name in record.keys() {
+        if inputs().any(|i| i == name) || derived.iter().any(|d| d == name) {
+            continue;
+        }
+        if let Some(lookup) = signature
+            .lookups
+            .iter()
+            .find(|l| l.columns.iter().any(|c| c == name))
+        {
+            warnings.push(format!(
+                "{name}: comes from the model's lookup table {}; the value given is not used",
+                lookup.source
+            ));
+            continue;
+        }
+        warnings.push(match crate::text::nearest(name, inputs()) {
+            Some(meant) => {
+                format!("{name}: not an input of this model (did you mean {meant}?); it is ignored")
+            }
+            None => format!("{name}: not an input of this model; it is ignored"),
+        });
+    }
+    warnings
+}
+
 /// Parses one JSON record into a one-row frame with the signature's columns, or the issues.
 pub fn record_frame(
     signature: &Signature,
@@ -244,6 +281,7 @@ pub fn record_frame(
     if !issues.is_empty() {
         return Err(issues);
     }
+    warnings.extend(unused_field_warnings(signature, record));
     match DataFrame::new(1, columns) {
         Ok(frame) => Ok((frame, warnings)),
         Err(e) => Err(vec![issue("record", e.to_string())]),
@@ -506,6 +544,7 @@ fn predict_record_direct(
     if !issues.is_empty() {
         return Err(PredictError::Invalid(issues));
     }
+    warnings.extend(unused_field_warnings(signature, record));
     let inputs: Vec<(&str, EncoderInput<'_>)> = parsed
         .iter()
         .map(|(name, value)| {

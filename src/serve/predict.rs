@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
@@ -31,11 +32,25 @@ pub(super) async fn predict(
     State(state): State<AppState>,
     Query(query): Query<PredictQuery>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     if let Some(refused) = refuse_unless_json(&headers) {
         return refused;
     }
+    // A body over the limit (413) or cut off is answered in JSON like every other refusal.
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let status = rejection.status();
+            let detail = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                "the body is larger than the server's --body-limit; send fewer records a request"
+                    .to_string()
+            } else {
+                format!("the body could not be read: {}", rejection.body_text())
+            };
+            return (status, Json(json!({ "detail": detail }))).into_response();
+        }
+    };
     // One record without a what-if is answered in tens of microseconds (no frame is built):
     // cheaper here than the hand-off to the blocking pool, and too short to hold up /health.
     if !query.uplift && is_small_single_record(&body) {

@@ -70,39 +70,10 @@ impl RunStore {
             let keys: Vec<String> = stmt
                 .query_map([], |row| row.get(0))?
                 .collect::<Result<_, _>>()?;
-            let suggestion = keys
-                .iter()
-                .map(|k| (edit_distance(&k.to_lowercase(), &key.to_lowercase()), k))
-                .filter(|(d, _)| *d <= 2)
-                .min()
-                .map(|(_, k)| format!("{prefix}.{k}"));
+            let suggestion = crate::text::nearest(key, keys.iter().map(String::as_str))
+                .map(|k| format!("{prefix}.{k}"));
             unknown.push(UnknownKey { name, suggestion });
         }
         Ok(unknown)
-    }
-}
-
-/// Levenshtein distance over characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        previous = current;
-    }
-    previous[b.len()]
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn edit_distance_counts_single_edits() {
-        assert_eq!(super::edit_distance("modl", "model"), 1);
-        assert_eq!(super::edit_distance("rmse", "rmse"), 0);
-        assert_eq!(super::edit_distance("", "abc"), 3);
     }
 }

@@ -227,3 +227,63 @@ fn lookup_keys_are_reconciled_or_refused_and_unmatched_rows_are_counted() {
     let runs: Value = serde_json::from_slice(&output.stdout).expect("json");
     assert_eq!(runs.as_array().map(Vec::len), Some(1), "only the good run");
 }
+
+#[test]
+fn a_lookup_that_matches_no_row_is_refused_and_unused_record_fields_are_named() {
+    let (_tmp, root) = walmart_project();
+    std::fs::write(
+        root.join("data/stores_named.csv"),
+        "Store,Kind\n101,a\n102,b\n",
+    )
+    .expect("stores");
+    let output = shelfcast_in(
+        &root,
+        &[
+            "train",
+            "--data",
+            "data/weekly_sales.csv",
+            "--target",
+            "Weekly_Sales",
+            "--lookup",
+            "data/stores_named.csv:Store",
+        ],
+    );
+    assert!(!output.status.success(), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no row of") && stderr.contains("matches the lookup on Store"),
+        "{stderr}"
+    );
+    assert!(
+        !root.join("runs.db").exists() || {
+            let output = shelfcast_in(&root, &["runs", "--json"]);
+            serde_json::from_slice::<Value>(&output.stdout)
+                .ok()
+                .and_then(|v| v.as_array().map(Vec::is_empty))
+                .unwrap_or(false)
+        }
+    );
+    let output = train_with_lookups(&root);
+    assert!(output.status.success(), "{}", describe(&output));
+    let output = shelfcast_in(&root, &["register", "1", "--model", "walmart"]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let output = predict_record(
+        &root,
+        r#"{"Store": 3, "Dept": 2, "Date": "2023-04-28", "dept": 1, "Type": "A", "Foo": 1}"#,
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+    let answer: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let warnings: Vec<&str> = answer["prediction"]["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for expected in [
+        "dept: not an input of this model (did you mean Dept?); it is ignored",
+        "Type: comes from the model's lookup table data/stores.csv; the value given is not used",
+        "Foo: not an input of this model; it is ignored",
+    ] {
+        assert!(warnings.contains(&expected), "{warnings:?}");
+    }
+}

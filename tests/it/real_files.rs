@@ -339,3 +339,65 @@ fn escape_sequences_in_cells_and_names_never_reach_the_terminal() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("�]0;pwned�note"), "{stdout}");
 }
+
+#[test]
+fn quoted_empty_cells_are_missing_and_quoted_names_are_unescaped() {
+    let (_tmp, root) = project();
+    std::fs::write(
+        root.join("data/quoted.csv"),
+        "k,\"a\"\"b\",\"c,d\",interval\n1,2,3,\"\"\n2,\"\",4,Jan\n3,x,5,\"\"\n",
+    )
+    .expect("write");
+    let output = shelfcast_in(&root, &["profile", "data/quoted.csv", "--json"]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let profile: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let names: Vec<&str> = profile["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(names, ["k", "a\"b", "c,d", "interval"]);
+    let interval = &profile["columns"][3];
+    assert_eq!(interval["missing"], 2, "{interval}");
+    assert_eq!(interval["missing_written"], serde_json::json!([["", 2]]));
+    assert_eq!(
+        interval["top"].as_array().map(Vec::len),
+        Some(1),
+        "{interval}"
+    );
+}
+
+#[test]
+fn a_closed_pipe_ends_a_command_quietly_and_csv_output_carries_no_control_byte() {
+    let (_tmp, root) = sales_project(2, 2, 30);
+    let evil = root.join("data/\x1b[31mevil.csv");
+    std::fs::copy(root.join("data/sales.csv"), &evil).expect("copy");
+    let evil_arg = evil.to_string_lossy().into_owned();
+    let output = shelfcast_in(
+        &root,
+        &[
+            "train", "--data", &evil_arg, "--target", "units", "--param", "rounds=5", "--wait",
+        ],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+    let output = shelfcast_in(&root, &["runs", "--csv"]);
+    assert!(output.status.success(), "{}", describe(&output));
+    assert!(
+        !output.stdout.contains(&0x1b),
+        "{:?}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    // `| head -1`: the reader closes after one line; no panic, no backtrace.
+    let mut child = std::process::Command::new(crate::common::bin())
+        .current_dir(&root)
+        .args(["profile", "data/sales.csv"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("profile");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

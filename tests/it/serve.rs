@@ -195,13 +195,20 @@ fn the_endpoint_predicts_refuses_bad_input_swaps_the_champion_and_logs_predictio
         .collect();
     assert_eq!(fields, [(2, "week"), (2, "price"), (2, "promo")], "{body}");
 
-    let (status, _) = request(
+    let (status, body) = request(
         &server.addr,
         "POST",
         "/predict",
         &format!("[{}]", vec![RECORD; 30].join(",")),
     );
     assert_eq!(status, 413, "a body over the limit is refused");
+    let refusal: serde_json::Value = serde_json::from_str(&body).expect("a JSON refusal");
+    assert!(
+        refusal["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("--body-limit")),
+        "{body}"
+    );
     let (status, body) = request(&server.addr, "GET", "/openapi.json", "");
     assert_eq!(status, 200);
     assert!(

@@ -440,7 +440,7 @@ impl Component for DriftTab {
                         let absent: Vec<String> = report
                             .skipped
                             .iter()
-                            .filter(|s| s.reason.contains("not tested (--strict"))
+                            .filter(|s| s.reason.contains("--strict makes this an error"))
                             .map(|s| {
                                 let why = s.reason.split(':').next().unwrap_or("");
                                 format!("{}: {why}", s.column)

@@ -1,0 +1,40 @@
+//! Small text rules shared by every face: how far apart two names are, and which known name a
+//! mistyped one most likely meant ("did you mean params.model?", "did you mean price?").
+
+/// Levenshtein distance over characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// The candidate nearest `word` (case ignored) within two edits, if any.
+pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let word = word.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&c.to_lowercase(), &word), c))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        assert_eq!(super::edit_distance("modl", "model"), 1);
+        assert_eq!(super::edit_distance("rmse", "rmse"), 0);
+        assert_eq!(super::edit_distance("", "abc"), 3);
+        assert_eq!(super::nearest("Price", ["price", "promo"]), Some("price"));
+        assert_eq!(super::nearest("zzz", ["price"]), None);
+    }
+}
