@@ -444,10 +444,30 @@ fn plan(
                 let numeric = |k| matches!(k, StorageClass::Integer | StorageClass::Float);
                 let all_missing = c.null_count() == c.len() || r.null_count() == r.len();
                 if rc != cc && !(numeric(rc) && numeric(cc)) && !all_missing {
+                    // A number column turned to text is usually a missing-value spelling the
+                    // project does not read as missing yet: show one such cell.
+                    let example = [(c, cc, "current"), (r, rc, "reference")]
+                        .into_iter()
+                        .find(|(_, class, _)| *class == StorageClass::Text)
+                        .filter(|_| numeric(rc) || numeric(cc))
+                        .and_then(|(side, _, name)| {
+                            let text = side.as_materialized_series().str().ok()?;
+                            let (row, value) = text.iter().enumerate().find_map(|(i, v)| {
+                                v.filter(|v| v.trim().parse::<f64>().is_err())
+                                    .map(|v| (i, v))
+                            })?;
+                            Some(format!(
+                                " (e.g. '{}' in row {} of the {name}; if it means missing, \
+                                 --na-values or shelfcast.toml's [data] na_values can say so)",
+                                crate::data::printable::printable_capped(value, 20),
+                                row + 1
+                            ))
+                        })
+                        .unwrap_or_default();
                     issues.push(SchemaIssue {
                         column: column.clone(),
                         problem: format!(
-                            "type changed: {} in the reference, {} in the current",
+                            "type changed: {} in the reference, {} in the current{example}",
                             class_name(rc),
                             class_name(cc)
                         ),
