@@ -71,6 +71,52 @@ pub fn sha256_of(path: &Path) -> String {
     shelfcast::data::hex(&sha2::Sha256::digest(&bytes))
 }
 
+/// A run queued in the store as `shelfcast train` queues one, with no worker started for it.
+pub fn queue_bare_run(root: &Path, name: &str) -> i64 {
+    use shelfcast::store::{NewRun, QueuedRun, RunStore};
+    RunStore::open(&root.join("runs.db"))
+        .expect("store")
+        .create_queued_run(&QueuedRun {
+            run: &NewRun {
+                experiment: "default".into(),
+                name: name.into(),
+                model_kind: "gbdt".into(),
+                task: "regression".into(),
+                dataset_id: None,
+                parent_run_id: None,
+            },
+            params: &[],
+            tags: &[],
+            spec_json: Some("{}"),
+        })
+        .expect("queue")
+}
+
+/// Copies the NA-written fixture to `data/na.csv` and trains on it (target `units`, the last 8
+/// weeks held out), waiting for the run.
+pub fn train_na_fixture(root: &Path) {
+    std::fs::copy(
+        fixtures().join("real/na_tokens.csv"),
+        root.join("data/na.csv"),
+    )
+    .expect("copy");
+    let output = Command::new(bin())
+        .current_dir(root)
+        .args([
+            "train",
+            "--data",
+            "data/na.csv",
+            "--target",
+            "units",
+            "--split",
+            "time:week:8",
+            "--wait",
+        ])
+        .output()
+        .expect("train");
+    assert!(output.status.success(), "{}", describe(&output));
+}
+
 /// A frame read by Shelfcast's own loader from CSV text (kept in a temporary file).
 pub fn frame_from_csv(csv: &str) -> (tempfile::TempDir, polars::prelude::DataFrame) {
     let tmp = tempfile::tempdir().expect("tmp");

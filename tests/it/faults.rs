@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use shelfcast::store::{NewRun, QueuedRun, RunStatus, RunStore};
+use shelfcast::store::{RunStatus, RunStore};
 
 use crate::common::{bin, describe, project, sales_project, sha256_of, shelfcast_in, train_sales};
 
@@ -103,26 +103,8 @@ fn a_worker_killed_under_wait_is_reported_failed_within_two_seconds() {
 fn a_queued_run_whose_launcher_died_is_reaped_and_a_queued_run_can_be_cancelled() {
     let (_tmp, root) = project();
     let db = root.join("runs.db");
-    let queue = |name: &str| {
-        let mut store = RunStore::open(&db).expect("store");
-        store
-            .create_queued_run(&QueuedRun {
-                run: &NewRun {
-                    experiment: "default".into(),
-                    name: name.into(),
-                    model_kind: "gbdt".into(),
-                    task: "regression".into(),
-                    dataset_id: None,
-                    parent_run_id: None,
-                },
-                params: &[],
-                tags: &[],
-                spec_json: Some("{}"),
-            })
-            .expect("queue")
-    };
-    let orphan = queue("orphan");
-    let fresh = queue("fresh");
+    let orphan = crate::common::queue_bare_run(&root, "orphan");
+    let fresh = crate::common::queue_bare_run(&root, "fresh");
     // The orphan was queued a minute ago and no worker ever took it.
     let sqlite = rusqlite::Connection::open(&db).expect("sqlite");
     sqlite

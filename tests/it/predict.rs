@@ -352,23 +352,8 @@ fn one_record_is_answered_without_a_frame_exactly_as_with_one() {
     direct_equals_frame(&root, "sales@champion", &csv, 0, 300);
 
     // Missing values (imputed, with indicators) and text levels never seen.
-    let na =
-        std::fs::read_to_string(crate::common::fixtures().join("real/na_tokens.csv")).expect("na");
-    std::fs::write(root.join("data/na.csv"), &na).expect("write");
-    let output = shelfcast(
-        &root,
-        &[
-            "train",
-            "--data",
-            "data/na.csv",
-            "--target",
-            "units",
-            "--split",
-            "time:week:8",
-            "--wait",
-        ],
-    );
-    assert!(output.status.success(), "{}", describe(&output));
+    crate::common::train_na_fixture(&root);
+    let na = std::fs::read_to_string(root.join("data/na.csv")).expect("na");
     let output = shelfcast(&root, &["register", "2", "--model", "na"]);
     assert!(output.status.success(), "{}", describe(&output));
     let unseen = na.replace(",S1,", ",S9,");

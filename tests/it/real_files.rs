@@ -60,20 +60,7 @@ fn na_written_numbers_profile_train_and_drift_as_numbers_with_missing_counted() 
         "{}",
         describe(&output)
     );
-    let output = shelfcast_in(
-        &root,
-        &[
-            "train",
-            "--data",
-            "data/na.csv",
-            "--target",
-            "units",
-            "--split",
-            "time:week:8",
-            "--wait",
-        ],
-    );
-    assert!(output.status.success(), "{}", describe(&output));
+    crate::common::train_na_fixture(&root);
     let signature = std::fs::read_to_string(root.join("models/runs/1/model/signature.json"))
         .expect("signature");
     let signature: serde_json::Value = serde_json::from_str(&signature).expect("json");

@@ -350,26 +350,9 @@ fn the_lookups_field_is_checked_as_typed_and_joins_the_tables_columns() {
 #[test]
 fn an_open_tui_notices_a_vanished_worker_within_a_second() {
     let (_tmp, root) = sales_fixture();
+    let waited = crate::common::queue_bare_run(&root, "waited on");
+    let run = crate::common::queue_bare_run(&root, "doomed");
     let mut store = RunStore::open(&root.join("runs.db")).expect("store");
-    let mut queue = |name: &str| {
-        store
-            .create_queued_run(&QueuedRun {
-                run: &NewRun {
-                    experiment: "default".into(),
-                    name: name.into(),
-                    model_kind: "gbdt".into(),
-                    task: "regression".into(),
-                    dataset_id: None,
-                    parent_run_id: None,
-                },
-                params: &[],
-                tags: &[],
-                spec_json: Some("{}"),
-            })
-            .expect("queue")
-    };
-    let waited = queue("waited on");
-    let run = queue("doomed");
     // A live Shelfcast process (a `wait` on the other run) holds the run while the TUI opens;
     // then it is killed.
     let mut holder = std::process::Command::new(crate::common::bin())
