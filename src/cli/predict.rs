@@ -69,8 +69,8 @@ pub fn predict(project: &Project, args: &PredictArgs) -> anyhow::Result<()> {
             map = saved.record;
         }
         if let Some(record) = &args.record {
-            let value: serde_json::Value =
-                serde_json::from_str(record).context("--record: not valid JSON")?;
+            let value = crate::ml::record_json::parse_record_json(record.as_bytes())
+                .map_err(|e| anyhow::anyhow!("--record: {e}"))?;
             let serde_json::Value::Object(fields) = value else {
                 bail!("--record: expected a JSON object of field: value");
             };

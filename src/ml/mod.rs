@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod models;
 pub mod params;
 pub mod predict;
+pub mod record_json;
 pub mod signature;
 pub mod split;
 pub mod train;

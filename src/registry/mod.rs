@@ -427,6 +427,13 @@ pub fn resolve(store: &RunStore, reference: &ModelRef) -> Result<ModelVersion, R
             .rev()
             .find(|v| v.status == "active"),
     };
+    if found.is_none() && store.model_versions(Some(reference.model()))?.is_empty() {
+        return Err(RegistryError::NotFound(format!(
+            "no registered model '{}' (shelfcast models lists them; shelfcast register RUN \
+             --model NAME makes one)",
+            reference.model()
+        )));
+    }
     found.ok_or_else(|| {
         RegistryError::NotFound(match reference {
             ModelRef::Alias(model, alias) => format!("model {model} has no {alias}"),

@@ -184,7 +184,9 @@ async fn listen(
     // No CORS layer, deliberately: without Access-Control-Allow-Origin a browser page on another
     // origin cannot read any answer, and its preflight for a JSON post gets 405.
     let app = app.layer(DefaultBodyLimit::max(body_limit));
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
     on_ready(listener.local_addr()?);
     axum::serve(listener, app).await?;
     Ok(())
