@@ -8,13 +8,14 @@ use std::time::Instant;
 
 use polars::prelude::*;
 
+use super::plan::plan;
 use super::stats::{
     LevelCounts, binned_numbers, chi_square_gof, distinct_sorted, fill_zeroes, jensen_shannon,
     ks_2samp_sorted, level_shares, psi, std_dev, wasserstein_sorted, z_test,
 };
 use super::{
     ColumnDrift, ColumnKind, Distribution, DriftError, DriftOptions, DriftReport, DriftTest,
-    SampleInfo, SchemaIssue, SkippedColumn, TestChoice,
+    SampleInfo, TestChoice,
 };
 
 /// Integers with at most this many distinct values are categories (as Evidently infers).
@@ -30,7 +31,7 @@ const CHART_BINS: usize = 40;
 
 /// What a column holds, before its values are looked at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum StorageClass {
+pub(super) enum StorageClass {
     Integer,
     Float,
     Text,
@@ -39,7 +40,7 @@ enum StorageClass {
     Other,
 }
 
-fn storage_class(dtype: &DataType) -> StorageClass {
+pub(super) fn storage_class(dtype: &DataType) -> StorageClass {
     match dtype {
         d if d.is_integer() => StorageClass::Integer,
         d if d.is_float() => StorageClass::Float,
@@ -52,7 +53,7 @@ fn storage_class(dtype: &DataType) -> StorageClass {
     }
 }
 
-fn class_name(class: StorageClass) -> &'static str {
+pub(super) fn class_name(class: StorageClass) -> &'static str {
     match class {
         StorageClass::Integer | StorageClass::Float => "numbers",
         StorageClass::Text => "text",
@@ -95,7 +96,7 @@ fn few_integers(series: &Series, limit: usize) -> bool {
     true
 }
 
-fn kind_of(series: &Series) -> Result<ColumnKind, String> {
+pub(super) fn kind_of(series: &Series) -> Result<ColumnKind, String> {
     let distinct = || series.drop_nulls().n_unique().unwrap_or(0);
     match storage_class(series.dtype()) {
         StorageClass::Float => Ok(ColumnKind::Numeric),
@@ -404,114 +405,6 @@ fn test_column(
         current_missing,
         distribution,
     })
-}
-
-/// The columns to test, each with the kind it is tested as.
-type Planned = Vec<(String, ColumnKind)>;
-
-/// The columns both frames share, with their kinds; differences in schema are errors, column by
-/// column.
-fn plan(
-    reference: &DataFrame,
-    current: &DataFrame,
-    options: &DriftOptions,
-) -> Result<(Planned, Vec<SkippedColumn>), DriftError> {
-    let mut issues = Vec::new();
-    // Columns one side lacks: listed, and the check goes on over the common ones (a current
-    // file without the target is the usual case); `strict` makes them errors.
-    let mut absent: Vec<SchemaIssue> = Vec::new();
-    let wanted: Vec<String> = match &options.columns {
-        Some(columns) => columns.clone(),
-        None => reference
-            .get_column_names()
-            .iter()
-            .map(|n| n.to_string())
-            .collect(),
-    };
-    for column in &wanted {
-        let (r, c) = (reference.column(column).ok(), current.column(column).ok());
-        match (r, c) {
-            (None, _) => absent.push(SchemaIssue {
-                column: column.clone(),
-                problem: "missing from the reference dataset".into(),
-            }),
-            (Some(_), None) => absent.push(SchemaIssue {
-                column: column.clone(),
-                problem: "missing from the current dataset".into(),
-            }),
-            (Some(r), Some(c)) => {
-                let (rc, cc) = (storage_class(r.dtype()), storage_class(c.dtype()));
-                let numeric = |k| matches!(k, StorageClass::Integer | StorageClass::Float);
-                let all_missing = c.null_count() == c.len() || r.null_count() == r.len();
-                if rc != cc && !(numeric(rc) && numeric(cc)) && !all_missing {
-                    // A number column turned to text is usually a missing-value spelling the
-                    // project does not read as missing yet: show one such cell.
-                    let example = [(c, cc, "current"), (r, rc, "reference")]
-                        .into_iter()
-                        .find(|(_, class, _)| *class == StorageClass::Text)
-                        .filter(|_| numeric(rc) || numeric(cc))
-                        .and_then(|(side, _, name)| {
-                            let text = side.as_materialized_series().str().ok()?;
-                            let (row, value) = text.iter().enumerate().find_map(|(i, v)| {
-                                v.filter(|v| v.trim().parse::<f64>().is_err())
-                                    .map(|v| (i, v))
-                            })?;
-                            Some(format!(
-                                " (e.g. '{}' in row {} of the {name}; if it means missing, \
-                                 --na-values or shelfcast.toml's [data] na_values can say so)",
-                                crate::data::printable::printable_capped(value, 20),
-                                row + 1
-                            ))
-                        })
-                        .unwrap_or_default();
-                    issues.push(SchemaIssue {
-                        column: column.clone(),
-                        problem: format!(
-                            "type changed: {} in the reference, {} in the current{example}",
-                            class_name(rc),
-                            class_name(cc)
-                        ),
-                    });
-                }
-            }
-        }
-    }
-    if options.columns.is_none() {
-        for name in current.get_column_names() {
-            if reference.column(name).is_err() {
-                absent.push(SchemaIssue {
-                    column: name.to_string(),
-                    problem: "only in the current dataset".into(),
-                });
-            }
-        }
-    }
-    if options.strict {
-        issues.extend(absent.iter().cloned());
-    }
-    if !issues.is_empty() {
-        return Err(DriftError::Schema(issues));
-    }
-    let wanted: Vec<String> = wanted
-        .into_iter()
-        .filter(|c| reference.column(c).is_ok() && current.column(c).is_ok())
-        .collect();
-    let mut planned = Vec::new();
-    let mut skipped: Vec<SkippedColumn> = absent
-        .into_iter()
-        .map(|a| SkippedColumn {
-            column: a.column,
-            reason: format!("{} (--strict makes this an error)", a.problem),
-        })
-        .collect();
-    for column in wanted {
-        let series = reference.column(&column)?.as_materialized_series();
-        match kind_of(series) {
-            Ok(kind) => planned.push((column, kind)),
-            Err(reason) => skipped.push(SkippedColumn { column, reason }),
-        }
-    }
-    Ok((planned, skipped))
 }
 
 /// Tests every common column of `reference` and `current` and gives the dataset verdict.

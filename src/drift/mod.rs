@@ -21,6 +21,7 @@
 
 mod columns;
 pub mod html;
+mod plan;
 pub mod run;
 pub mod source;
 pub mod special;

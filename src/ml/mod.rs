@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod models;
 pub mod params;
 pub mod predict;
+mod predict_direct;
 pub mod record_json;
 pub mod signature;
 pub mod split;
