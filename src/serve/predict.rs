@@ -160,6 +160,16 @@ fn internal(detail: String) -> Response {
         .into_response()
 }
 
+#[derive(serde::Serialize)]
+struct Answer<'a> {
+    model: &'a str,
+    version: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prediction: Option<&'a crate::ml::predict::Prediction>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    predictions: Option<&'a [crate::ml::predict::Prediction]>,
+}
+
 /// The whole answer to one body, on a blocking thread: parse, predict every record, log.
 fn answer(served: &Served, body: &[u8], uplift: bool, log: &PredictionLog) -> Response {
     let value = match parse_record_json(body) {
@@ -218,14 +228,14 @@ fn answer(served: &Served, body: &[u8], uplift: bool, log: &PredictionLog) -> Re
     for (record, prediction) in records.iter().zip(&predictions) {
         log.record(served.version.id, &served.log_fields, record, prediction);
     }
-    let body = if single {
-        json!({"model": served.version.model_name, "version": served.version.version,
-               "prediction": predictions.first()})
-    } else {
-        json!({"model": served.version.model_name, "version": served.version.version,
-               "predictions": predictions})
+    // Serialized straight from the answers (a `json!` tree would copy each one first).
+    let answer = Answer {
+        model: &served.version.model_name,
+        version: served.version.version,
+        prediction: if single { predictions.first() } else { None },
+        predictions: if single { None } else { Some(&predictions) },
     };
-    Json(body).into_response()
+    Json(answer).into_response()
 }
 
 #[cfg(test)]

@@ -110,7 +110,7 @@ fn logged_input(fields: &[String], input: &Map<String, Value>) -> String {
             }
             other => other.to_string(),
         };
-        let key_json = Value::String(name.clone()).to_string();
+        let key_json = serde_json::to_string(name.as_str()).unwrap_or_default();
         // Room is kept for the marker and the closing brace, so the cap holds with them.
         let needed = out.len() + 1 + key_json.len() + 1 + value_json.len() + 1 + TRUNCATED.len();
         if needed + 1 > MAX_RECORD_BYTES {
