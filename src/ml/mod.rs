@@ -7,6 +7,7 @@
 //!   loading a trained model with checksums.
 
 pub mod artifact;
+pub mod conformal;
 pub mod encode;
 mod error;
 pub mod features;

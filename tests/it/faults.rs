@@ -352,6 +352,22 @@ fn a_register_killed_at_any_step_leaves_a_version_or_nothing_and_never_wedges_th
     }
 }
 
+/// `predict --model sales --input data/sales.csv --output out.csv`.
+fn predict_to_out(root: &Path) -> std::process::Output {
+    shelfcast_in(
+        root,
+        &[
+            "predict",
+            "--model",
+            "sales",
+            "--input",
+            "data/sales.csv",
+            "--output",
+            "out.csv",
+        ],
+    )
+}
+
 #[test]
 fn two_predicts_to_one_output_leave_one_complete_file() {
     let (_tmp, root) = sales_project(3, 3, 40);
@@ -365,24 +381,7 @@ fn two_predicts_to_one_output_leave_one_complete_file() {
         - 1;
     for _ in 0..3 {
         let outputs = std::thread::scope(|s| {
-            let runs: Vec<_> = (0..2)
-                .map(|_| {
-                    s.spawn(|| {
-                        shelfcast_in(
-                            &root,
-                            &[
-                                "predict",
-                                "--model",
-                                "sales",
-                                "--input",
-                                "data/sales.csv",
-                                "--output",
-                                "out.csv",
-                            ],
-                        )
-                    })
-                })
-                .collect();
+            let runs: Vec<_> = (0..2).map(|_| s.spawn(|| predict_to_out(&root))).collect();
             runs.into_iter()
                 .map(|r| r.join().expect("predict"))
                 .collect::<Vec<_>>()
@@ -410,18 +409,7 @@ fn two_predicts_to_one_output_leave_one_complete_file() {
         "half",
     )
     .expect("x");
-    let output = shelfcast_in(
-        &root,
-        &[
-            "predict",
-            "--model",
-            "sales",
-            "--input",
-            "data/sales.csv",
-            "--output",
-            "out.csv",
-        ],
-    );
+    let output = predict_to_out(&root);
     assert!(output.status.success(), "{}", describe(&output));
     assert!(
         !root

@@ -79,9 +79,11 @@ fn two_lookups_train_and_a_record_of_the_main_columns_predicts_from_the_bundle()
 
     // The signature asks for the main file's columns only; the tables are checksummed files.
     let bundle = root.join("models/walmart/1");
-    let signature: Value =
-        serde_json::from_str(&std::fs::read_to_string(bundle.join("signature.json")).expect("sig"))
-            .expect("json");
+    let json_of = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(bundle.join(name)).expect(name))
+            .expect("json")
+    };
+    let signature = json_of("signature.json");
     let inputs: Vec<&str> = signature["inputs"]
         .as_array()
         .expect("inputs")
@@ -89,9 +91,7 @@ fn two_lookups_train_and_a_record_of_the_main_columns_predicts_from_the_bundle()
         .filter_map(|i| i["name"].as_str())
         .collect();
     assert_eq!(inputs, ["Store", "Dept", "Date"]);
-    let manifest: Value =
-        serde_json::from_str(&std::fs::read_to_string(bundle.join("manifest.json")).expect("m"))
-            .expect("json");
+    let manifest = json_of("manifest.json");
     let lookups: Vec<&str> = manifest["files"]
         .as_array()
         .expect("files")
