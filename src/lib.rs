@@ -12,6 +12,10 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+#[macro_use]
+pub mod console;
+
+pub mod bench;
 pub mod cli;
 pub mod compare;
 pub mod data;

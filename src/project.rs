@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::data::{self, DataError, ReadOptions, sample};
-use crate::store::{RunStore, StoreError};
+use crate::store::{RunId, RunStore, StoreError};
 
 /// The project's config file, beside `runs.db`.
 pub const CONFIG_FILE: &str = "shelfcast.toml";
@@ -42,6 +42,21 @@ pub enum ConfigError {
     },
     #[error("{path}: {reason}")]
     Parse { path: PathBuf, reason: String },
+    #[error(
+        "{}: no such file (looked in the working directory and in the project {})",
+        typed.display(),
+        root.display()
+    )]
+    NoSuchFile { typed: PathBuf, root: PathBuf },
+}
+
+/// A stored path against the project root: absolute as it is, else under the root.
+pub fn resolve_stored(root: &Path, stored: &Path) -> PathBuf {
+    if stored.is_absolute() {
+        stored.to_path_buf()
+    } else {
+        root.join(stored)
+    }
 }
 
 impl Project {
@@ -64,6 +79,56 @@ impl Project {
 
     pub fn models_dir(&self) -> PathBuf {
         self.root.join("models")
+    }
+
+    /// The folder of a run's own files: the worker log and the saved model.
+    pub fn run_dir(&self, run: RunId) -> PathBuf {
+        self.models_dir().join("runs").join(run.to_string())
+    }
+
+    pub fn worker_log_path(&self, run: RunId) -> PathBuf {
+        self.run_dir(run).join("worker.log")
+    }
+
+    /// The bundle of a run's fitted model (see `ml::artifact`).
+    pub fn run_model_dir(&self, run: RunId) -> PathBuf {
+        self.run_dir(run).join("model")
+    }
+
+    /// Where drift reports and Compare exports are written.
+    pub fn reports_dir(&self) -> PathBuf {
+        self.root.join("reports")
+    }
+
+    /// A path the project keeps (in a run's spec, a dataset record), made usable.
+    pub fn resolve(&self, stored: &Path) -> PathBuf {
+        resolve_stored(&self.root, stored)
+    }
+
+    /// A path a user typed (a flag, a form field): absolute as it is; relative to the working
+    /// directory when it names something there, else to the project folder. The one rule for
+    /// `train --data`, `--lookup`, drift's sides and every other typed file.
+    pub fn locate(&self, typed: &Path) -> PathBuf {
+        if typed.is_absolute() || typed.exists() {
+            typed.to_path_buf()
+        } else {
+            self.root.join(typed)
+        }
+    }
+
+    /// A typed path as a spec keeps it: `locate`d, required to exist, and relative to the
+    /// project folder when inside it, so the folder can move.
+    pub fn spec_path(&self, typed: &Path) -> Result<PathBuf, ConfigError> {
+        let located = self.locate(typed);
+        let absolute = std::fs::canonicalize(&located).map_err(|_| ConfigError::NoSuchFile {
+            typed: typed.to_path_buf(),
+            root: self.root.clone(),
+        })?;
+        let root = std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
+        Ok(absolute
+            .strip_prefix(&root)
+            .map(Path::to_path_buf)
+            .unwrap_or(absolute))
     }
 
     pub fn store_path(&self) -> PathBuf {

@@ -3,6 +3,7 @@
 //! the HTML report written under `reports/` and recorded in the store. With `--fail-on-drift`,
 //! dataset drift exits with code 3 (scripts and schedules tell it from an error, code 1).
 
+use crate::text::{Precision, format_number};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -206,9 +207,5 @@ pub fn drift(project: &Project, args: &DriftArgs) -> anyhow::Result<()> {
 }
 
 fn short(value: f64) -> String {
-    if value != 0.0 && value.abs() < 1e-4 {
-        format!("{value:.2e}")
-    } else {
-        format!("{value:.4}")
-    }
+    format_number(value, Precision::Score)
 }

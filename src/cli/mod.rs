@@ -1,32 +1,6 @@
 //! The command line: a thin face over the core. Output meant for scripts (`--json`) is stable
 //! JSON on stdout; errors go to stderr with a non-zero exit code.
 
-/// `println!` for the command line: data reaches the terminal through here, so a control
-/// character in a cell or a column name (an escape sequence) is shown, never obeyed.
-/// A reader that went away (`| head`) ends the command quietly, as for any Unix tool, instead
-/// of the panic `println!` would raise.
-macro_rules! say {
-    () => { crate::cli::write_line(&mut std::io::stdout(), "") };
-    ($($arg:tt)*) => {
-        crate::cli::write_line(
-            &mut std::io::stdout(),
-            &crate::data::printable::terminal_safe(&format!($($arg)*)),
-        )
-    };
-}
-
-/// `eprintln!`, made safe the same way.
-macro_rules! say_err {
-    () => { crate::cli::write_line(&mut std::io::stderr(), "") };
-    ($($arg:tt)*) => {
-        crate::cli::write_line(
-            &mut std::io::stderr(),
-            &crate::data::printable::terminal_safe(&format!($($arg)*)),
-        )
-    };
-}
-
-mod bench;
 mod datasets;
 mod drift;
 mod models;
@@ -197,7 +171,7 @@ pub enum Command {
     /// Measure Shelfcast against its anchors and print the figures.
     Bench {
         #[command(subcommand)]
-        what: bench::BenchCommand,
+        what: crate::bench::BenchCommand,
     },
 }
 
@@ -213,15 +187,6 @@ pub fn main() -> ExitCode {
             say_err!("error: {}", error_text(&error));
             ExitCode::FAILURE
         }
-    }
-}
-
-/// One line to `out`; a closed pipe ends the process with success (the reader had enough).
-pub fn write_line(out: &mut dyn std::io::Write, line: &str) {
-    if let Err(error) = writeln!(out, "{line}")
-        && error.kind() == std::io::ErrorKind::BrokenPipe
-    {
-        std::process::exit(0);
     }
 }
 
@@ -321,7 +286,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             },
         ),
         Command::Predictions { what } => predictions::run(&project, what),
-        Command::Bench { what } => bench::run(&project, what),
+        Command::Bench { what } => crate::bench::run(&project, what, &bench_faces()),
     }
 }
 
@@ -354,4 +319,30 @@ fn serve(project: Project, options: crate::serve::ServeOptions) -> anyhow::Resul
         }
     }))?;
     Ok(())
+}
+
+/// The entry points of the TUI and the server that the benchmarks time: the dispatcher is the
+/// one place that names every face.
+fn bench_faces() -> crate::bench::Faces {
+    crate::bench::Faces {
+        runs_first_frame: crate::tui::runs_first_frame,
+        serve_model: |project, addr, body_limit, on_ready| {
+            let options = crate::serve::ServeOptions {
+                model: crate::registry::ModelRef::Alias("sales".into(), "champion".into()),
+                addr,
+                allow_remote: false,
+                body_limit,
+                // As `shelfcast serve` runs by default: 30 days.
+                log_retention: crate::store::Retention::For(std::time::Duration::from_secs(
+                    30 * 24 * 3600,
+                )),
+            };
+            Ok(crate::serve::serve_blocking(project, options, on_ready)?)
+        },
+        serve_floor: |_, addr, body_limit, on_ready| {
+            Ok(crate::serve::serve_floor_blocking(
+                addr, body_limit, on_ready,
+            )?)
+        },
+    }
 }

@@ -9,16 +9,15 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::data::{DataFormat, ReadOptions, read_as_written, read_dataset};
 use crate::ml::artifact::LoadedModel;
+use crate::ml::conform::conform_frame;
 use crate::ml::predict::{
-    FieldIssue, predict_frame, predict_record, promotion_columns, uplift_depths, with_lookups,
+    predict_frame, predict_record, promotion_columns, uplift_depths, with_lookups,
 };
-use crate::ml::signature::FieldKind;
-use crate::ml::whatif::with_promotion;
+use crate::ml::whatif::promotion_predictions;
 use crate::project::Project;
 use crate::registry::{ModelRef, load_version};
 
@@ -130,7 +129,7 @@ fn predict_file(
         as_written.height(),
         frame.height()
     );
-    let (frame, mut issues) = conform(loaded, frame)?;
+    let (frame, mut issues) = conform_frame(&loaded.signature, frame)?;
     let mut frame = match with_lookups(loaded, &frame, 1) {
         Ok(joined) => joined,
         Err(misses) => {
@@ -198,20 +197,10 @@ fn predict_file(
             highs.push(interval.map(|i| i.1));
         }
         if let Some(promotion) = &promotion {
-            off.extend(
-                predict_frame(loaded, &with_promotion(&chunk, promotion, None)?)?
-                    .into_iter()
-                    .map(|p| p.0),
-            );
-            for (i, depth) in depths.iter().enumerate() {
-                on[i].extend(
-                    predict_frame(
-                        loaded,
-                        &with_promotion(&chunk, promotion, Some(depth.unwrap_or(0.0)))?,
-                    )?
-                    .into_iter()
-                    .map(|p| p.0),
-                );
+            let (chunk_off, chunk_on) = promotion_predictions(loaded, &chunk, promotion, &depths)?;
+            off.extend(chunk_off);
+            for (all, chunk_on) in on.iter_mut().zip(chunk_on) {
+                all.extend(chunk_on);
             }
         }
         if tty {
@@ -262,142 +251,6 @@ fn predict_file(
         output.display()
     );
     Ok(())
-}
-
-/// The frame with each signature input in the type the pipeline expects, and every value that
-/// cannot be (row numbers are 1-based data rows).
-fn conform(loaded: &LoadedModel, frame: DataFrame) -> anyhow::Result<(DataFrame, Vec<FieldIssue>)> {
-    let mut frame = frame;
-    let mut issues = Vec::new();
-    let missing: Vec<&str> = loaded
-        .signature
-        .inputs
-        .iter()
-        .filter(|i| frame.column(&i.name).is_err())
-        .map(|i| i.name.as_str())
-        .collect();
-    if !missing.is_empty() {
-        bail!(
-            "the file lacks the model's input column(s) {}; expected {}",
-            missing.join(", "),
-            loaded
-                .signature
-                .inputs
-                .iter()
-                .map(|i| i.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    for input in &loaded.signature.inputs {
-        let column = frame.column(&input.name)?.as_materialized_series().clone();
-        let converted = match input.kind {
-            FieldKind::Number if column.dtype().is_primitive_numeric() => None,
-            FieldKind::Number | FieldKind::Boolean => {
-                let text = column.cast(&DataType::String)?;
-                let mut values = Vec::with_capacity(text.len());
-                for (index, value) in text.str()?.iter().enumerate() {
-                    let parsed = value.map(|v| v.trim().parse::<f64>());
-                    match parsed {
-                        Some(Ok(n)) => values.push(Some(n)),
-                        None => values.push(None),
-                        Some(Err(_)) if input.kind == FieldKind::Boolean => {
-                            match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
-                                Some("true" | "yes") => values.push(Some(1.0)),
-                                Some("false" | "no") => values.push(Some(0.0)),
-                                _ => {
-                                    issues.push(FieldIssue {
-                                        row: index + 1,
-                                        field: input.name.clone(),
-                                        reason: format!(
-                                            "'{}' is not true/false or 1/0",
-                                            value.unwrap_or_default()
-                                        ),
-                                    });
-                                    values.push(None);
-                                }
-                            }
-                        }
-                        Some(Err(_)) => {
-                            issues.push(FieldIssue {
-                                row: index + 1,
-                                field: input.name.clone(),
-                                reason: format!("'{}' is not a number", value.unwrap_or_default()),
-                            });
-                            values.push(None);
-                        }
-                    }
-                }
-                Some(Column::new(input.name.as_str().into(), values))
-            }
-            FieldKind::Category => Some(column.cast(&DataType::String)?.into_column()),
-            FieldKind::Date
-                if matches!(column.dtype(), DataType::Date | DataType::Datetime(_, _)) =>
-            {
-                None
-            }
-            FieldKind::Date => {
-                let text = column.cast(&DataType::String)?;
-                let mut days = Vec::with_capacity(text.len());
-                for (index, value) in text.str()?.iter().enumerate() {
-                    match value.map(|v| NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")) {
-                        Some(Ok(date)) => days.push(Some(
-                            date.signed_duration_since(NaiveDate::default()).num_days() as i32,
-                        )),
-                        None => days.push(None),
-                        Some(Err(_)) => {
-                            issues.push(FieldIssue {
-                                row: index + 1,
-                                field: input.name.clone(),
-                                reason: format!(
-                                    "'{}' is not a date; expected YYYY-MM-DD",
-                                    value.unwrap_or_default()
-                                ),
-                            });
-                            days.push(None);
-                        }
-                    }
-                }
-                Some(Column::new(input.name.as_str().into(), days).cast(&DataType::Date)?)
-            }
-        };
-        if let Some(converted) = converted {
-            frame.with_column(converted)?;
-        }
-        // A value missing where training never saw one cannot be encoded as the model learned.
-        if !input.missing_seen {
-            let nulls = frame
-                .column(&input.name)?
-                .as_materialized_series()
-                .is_null();
-            for (index, null) in nulls.iter().enumerate() {
-                if null == Some(true)
-                    && !issues
-                        .iter()
-                        .any(|i| i.row == index + 1 && i.field == input.name)
-                {
-                    issues.push(FieldIssue {
-                        row: index + 1,
-                        field: input.name.clone(),
-                        reason: "missing; the model never saw this input missing".into(),
-                    });
-                }
-            }
-        }
-    }
-    if let Some(lags) = &loaded.signature.derived {
-        for name in lags.output_names() {
-            if frame.column(&name).is_err() {
-                frame.with_column(Column::full_null(
-                    name.as_str().into(),
-                    frame.height(),
-                    &DataType::Float64,
-                ))?;
-            }
-        }
-    }
-    issues.sort_by(|a, b| a.row.cmp(&b.row).then_with(|| a.field.cmp(&b.field)));
-    Ok((frame, issues))
 }
 
 /// Through `files::write_atomically`: two predicts to one output leave one complete file.

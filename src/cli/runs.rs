@@ -7,7 +7,6 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 use serde_json::{Map, Value, json};
 
-use crate::jobs::run_model_dir;
 use crate::ml::artifact::MetricsFile;
 use crate::project::Project;
 use crate::store::{
@@ -284,7 +283,7 @@ pub fn run_json(project: &Project, store: &RunStore, id: RunId) -> anyhow::Resul
                 .collect(),
         )
     };
-    let saved: Option<MetricsFile> = std::fs::read(run_model_dir(project, id).join("metrics.json"))
+    let saved: Option<MetricsFile> = std::fs::read(project.run_model_dir(id).join("metrics.json"))
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok());
     Ok(json!({
@@ -449,7 +448,7 @@ pub fn delete(project: &Project, runs: &[RunId], yes: bool, purge: bool) -> anyh
         }
         let purged = store.purge_deleted()?;
         for run in &purged {
-            let dir = crate::jobs::run_dir(project, *run);
+            let dir = project.run_dir(*run);
             if dir.exists() {
                 std::fs::remove_dir_all(&dir)
                     .with_context(|| format!("removing {}", dir.display()))?;

@@ -2,7 +2,7 @@
 //! stopping a run. A thin face over `jobs`.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
@@ -11,12 +11,13 @@ use clap::Args;
 use crate::jobs::worker::{TRAIN_LOSS, VALID_LOSS, run_worker};
 use crate::jobs::{LaunchRequest, launch_run};
 use crate::ml::features::Task;
-use crate::ml::lags::LagSpec;
 use crate::ml::lookup::LookupSpec;
 use crate::ml::models::ModelKind;
+use crate::ml::spec_check::lag_spec;
 use crate::ml::train::TrainSpec;
 use crate::project::Project;
 use crate::store::{RunId, RunStatus};
+use crate::text::{Precision, format_number};
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -75,11 +76,7 @@ pub struct TrainArgs {
 }
 
 fn parse_task(text: &str) -> Result<Task, String> {
-    match text {
-        "regression" => Ok(Task::Regression),
-        "binary" | "classification" | "binary_classification" => Ok(Task::BinaryClassification),
-        other => Err(format!("'{other}': expected regression or binary")),
-    }
+    Task::parse(text).ok_or_else(|| format!("'{text}': expected regression or binary"))
 }
 
 fn pair(text: &str, what: &str) -> anyhow::Result<(String, String)> {
@@ -89,59 +86,25 @@ fn pair(text: &str, what: &str) -> anyhow::Result<(String, String)> {
     }
 }
 
-/// A path typed on the command line: relative to the working directory, or else to the
-/// project folder. The spec keeps it relative to the project when inside it, so a project
-/// folder can move.
-fn spec_path(project: &Project, typed: &Path) -> anyhow::Result<PathBuf> {
-    let Ok(absolute) =
-        std::fs::canonicalize(typed).or_else(|_| std::fs::canonicalize(project.root.join(typed)))
-    else {
-        bail!(
-            "{}: no such file (looked in the working directory and in the project {})",
-            typed.display(),
-            project.root.display()
-        );
-    };
-    let root = std::fs::canonicalize(&project.root).unwrap_or_else(|_| project.root.clone());
-    Ok(absolute
-        .strip_prefix(&root)
-        .map(Path::to_path_buf)
-        .unwrap_or(absolute))
-}
-
 impl TrainArgs {
     pub fn request(&self, project: &Project) -> anyhow::Result<LaunchRequest> {
-        let lags = if self.lags.is_empty() && self.rolling.is_empty() {
-            None
-        } else {
-            let date = match &self.date {
-                Some(date) => date.clone(),
-                None => match self
-                    .split
-                    .strip_prefix("time:")
-                    .and_then(|r| r.split(':').next())
-                {
-                    Some(column) => column.to_string(),
-                    None => bail!("--lags and --rolling need --date COLUMN (or a time split)"),
-                },
-            };
-            Some(LagSpec {
-                date,
-                groups: self.groups.clone(),
-                value: self.target.clone(),
-                lags: self.lags.clone(),
-                rolling_means: self.rolling.clone(),
-            })
-        };
+        let lags = lag_spec(
+            &self.split,
+            self.date.as_deref(),
+            &self.target,
+            self.groups.clone(),
+            self.lags.clone(),
+            self.rolling.clone(),
+        )?;
         let mut lookups = Vec::new();
         for text in &self.lookups {
             let mut lookup =
                 LookupSpec::parse(text).map_err(|e| anyhow::anyhow!("--lookup {e}"))?;
-            lookup.path = spec_path(project, &lookup.path)?;
+            lookup.path = project.spec_path(&lookup.path)?;
             lookups.push(lookup);
         }
         let spec = TrainSpec {
-            data: spec_path(project, &self.data)?,
+            data: project.spec_path(&self.data)?,
             lookups,
             read: project.read_options()?,
             target: self.target.clone(),
@@ -158,6 +121,7 @@ impl TrainArgs {
             split: self.split.clone(),
             seed: self.seed,
         };
+        spec.validate()?;
         Ok(LaunchRequest {
             spec,
             experiment: self.experiment.clone(),
@@ -196,18 +160,8 @@ pub fn train(project: &Project, args: &TrainArgs) -> anyhow::Result<()> {
 /// final metrics. Interrupting only stops following: the worker is in its own session.
 pub fn follow(project: &Project, run: RunId) -> anyhow::Result<()> {
     let mut store = project.open_store()?;
-    let planned: Option<usize> = store
-        .params(run)?
-        .into_iter()
-        .find(|(k, _)| k == "model.rounds" || k == "model.trees")
-        .and_then(|(k, v)| {
-            let n: usize = v.parse().ok()?;
-            Some(if k == "model.trees" {
-                n.div_ceil(crate::ml::forest::FOREST_CHUNK)
-            } else {
-                n
-            })
-        });
+    let planned = crate::ml::models::ModelSpec::from_run_params(&store.params(run)?)
+        .map(|spec| spec.planned_steps());
     let tty = std::io::stderr().is_terminal();
     if tty {
         say_err!("following run {run} (Ctrl-C stops following; the run goes on)");
@@ -275,7 +229,7 @@ pub fn report(project: &Project, run: RunId) -> anyhow::Result<()> {
             say!("  {key:<18} {}", metric_text(point.value));
         }
     }
-    let metrics_path = crate::jobs::run_model_dir(project, run).join("metrics.json");
+    let metrics_path = project.run_model_dir(run).join("metrics.json");
     if let Ok(bytes) = std::fs::read(&metrics_path)
         && let Ok(metrics) = serde_json::from_slice::<crate::ml::artifact::MetricsFile>(&bytes)
     {
@@ -309,11 +263,7 @@ pub fn report(project: &Project, run: RunId) -> anyhow::Result<()> {
 
 /// Six significant digits: enough to compare runs, short enough to read.
 pub fn metric_text(value: f64) -> String {
-    if value == 0.0 || !value.is_finite() {
-        return value.to_string();
-    }
-    let digits = 5 - value.abs().log10().floor() as i32;
-    format!("{value:.*}", digits.clamp(0, 12) as usize)
+    format_number(value, Precision::Significant(6))
 }
 
 pub fn worker(project: &Project, run: RunId) -> anyhow::Result<()> {

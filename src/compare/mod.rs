@@ -12,7 +12,6 @@ pub mod export;
 
 pub use export::{ExportError, ExportFiles, export_comparison};
 
-use crate::jobs::run_model_dir;
 use crate::ml::artifact::MetricsFile;
 use crate::project::Project;
 use crate::store::{Curve, Run, RunId, RunStore, StoreError};
@@ -117,7 +116,7 @@ pub fn compare_runs(
         params.push(store.params(id)?);
         summaries.push(store.metric_summaries(id)?);
         let saved: Option<MetricsFile> =
-            std::fs::read(run_model_dir(project, id).join("metrics.json"))
+            std::fs::read(project.run_model_dir(id).join("metrics.json"))
                 .ok()
                 .and_then(|bytes| serde_json::from_slice(&bytes).ok());
         importances.push(saved.map(|m| m.importance).unwrap_or_default());

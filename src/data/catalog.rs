@@ -49,6 +49,36 @@ pub struct ProfileOutcome {
     pub from_cache: bool,
 }
 
+/// A recorded file whose bytes are no longer the ones recorded: the two fingerprints, short.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileChanged {
+    pub then: String,
+    pub now: String,
+}
+
+/// Whether `path` still holds the bytes `recorded` fingerprinted: the one check behind the
+/// worker's "the data changed after launch" and drift's "the training data changed". The same
+/// size and modification time are trusted (as the profile cache trusts them); else the file is
+/// hashed again.
+pub fn changed_since(
+    path: &Path,
+    recorded: &DatasetRecord,
+) -> Result<Option<FileChanged>, DataError> {
+    let format = super::DataFormat::from_path(path).ok_or_else(|| DataError::Unsupported {
+        path: path.to_path_buf(),
+    })?;
+    let meta = std::fs::metadata(path).map_err(|e| DataError::io(path, e))?;
+    if meta.len() == recorded.bytes && super::discover::modified_ns(&meta) == recorded.modified_ns {
+        return Ok(None);
+    }
+    let scan = scan_file(path, format, &|_, _| {})?;
+    let short = |sha: &str| sha.get(..12).unwrap_or(sha).to_string();
+    Ok((scan.sha256 != recorded.sha256).then(|| FileChanged {
+        then: short(&recorded.sha256),
+        now: short(&scan.sha256),
+    }))
+}
+
 /// The store key of a file: its absolute path, so the same file opened from two folders (or as
 /// `../shared/data/x.csv` and by full path) is one record.
 pub fn store_key(path: &Path) -> String {

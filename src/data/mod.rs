@@ -14,7 +14,8 @@ pub mod sample;
 mod scan;
 
 pub use catalog::{
-    ProfileOutcome, ProfileStage, cached_profile, compute_profile, profile_dataset, store_key,
+    FileChanged, ProfileOutcome, ProfileStage, cached_profile, changed_since, compute_profile,
+    profile_dataset, store_key,
 };
 pub use discover::{DataFormat, DatasetFile, discover};
 pub use error::DataError;

@@ -1,6 +1,7 @@
 //! Column profiles: what an analyst reads before choosing a target and features. The profile is
 //! plain data (serde) so the store can cache it and the faces can show it without polars.
 
+use crate::text::{Precision, format_number};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use polars::prelude::*;
@@ -488,13 +489,9 @@ pub fn day_text(days_since_epoch: i32) -> String {
         .unwrap_or_else(|| format!("day {days_since_epoch}"))
 }
 
-/// Integers without a fraction, others as Rust prints them (shortest round-trip form).
+/// A data cell's number as the file holds it (`Precision::Exact`).
 pub fn number_text(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v}")
-    }
+    format_number(v, Precision::Exact)
 }
 
 /// The first `SAMPLE_ROWS` rows as display text (missing values empty).

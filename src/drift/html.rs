@@ -2,6 +2,7 @@
 //! drawn with plotters, no script and nothing fetched, so a manager opens it offline. Charts are
 //! shares per bin or level, so the file's size depends on the columns, not on the rows.
 
+use crate::text::{Precision, format_number};
 use std::fmt::Write as _;
 
 use plotters::prelude::*;
@@ -20,13 +21,7 @@ fn escape(text: &str) -> String {
 }
 
 fn score_text(value: f64) -> String {
-    if value == 0.0 {
-        "0".into()
-    } else if value.abs() < 1e-4 {
-        format!("{value:.2e}")
-    } else {
-        format!("{value:.4}")
-    }
+    format_number(value, Precision::Score)
 }
 
 /// The rule of each test, as written in every report.

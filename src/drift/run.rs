@@ -153,7 +153,7 @@ pub fn run_drift(
     report.model = model_label;
     let created = chrono::Utc::now();
     let html_path = request.html.clone().unwrap_or_else(|| {
-        project.root.join("reports").join(format!(
+        project.reports_dir().join(format!(
             "drift-{}.html",
             created.format("%Y%m%d-%H%M%S-%3f")
         ))

@@ -3,14 +3,14 @@
 //! (found by the fingerprint the registry kept: the bytes must be the ones it was trained on),
 //! or the records the HTTP endpoint logged for a model over a time window.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 use serde_json::Value;
 
 use super::DriftError;
-use crate::data::{DataError, DataFormat, read_dataset, scan_file};
+use crate::data::{DataError, changed_since, read_dataset};
 use crate::ml::signature::{FieldKind, Signature};
 use crate::project::Project;
 use crate::registry::{ModelRef, resolve};
@@ -100,15 +100,6 @@ pub fn split_spec(spec: &str) -> Result<(&str, Option<Period>), String> {
     Ok((spec, None))
 }
 
-fn resolve_path(root: &Path, file: &str) -> PathBuf {
-    let path = PathBuf::from(file);
-    if path.is_absolute() || path.exists() {
-        path
-    } else {
-        root.join(path)
-    }
-}
-
 /// A side's file, read the one way every dataset is read (missing-value tokens included).
 fn read_frame(project: &Project, path: &Path) -> Result<DataFrame, DriftError> {
     let options = project.read_options().map_err(DataError::from)?;
@@ -164,7 +155,7 @@ pub fn load_sample(
     date: Option<&str>,
 ) -> Result<Sample, DriftError> {
     let (file, period) = split_spec(spec).map_err(DriftError::Source)?;
-    let frame = read_frame(project, &resolve_path(&project.root, file))?;
+    let frame = read_frame(project, &project.locate(std::path::Path::new(file)))?;
     let Some(period) = period else {
         return Ok(Sample {
             frame,
@@ -226,19 +217,12 @@ pub fn training_data(
                 version.model_name, version.version
             ))
         })?;
-    let path = resolve_path(&project.root, &dataset.path);
-    let format = DataFormat::from_path(&path)
-        .ok_or_else(|| DriftError::Source(format!("{}: not CSV or Parquet", dataset.path)))?;
-    let scanned = scan_file(&path, format, &|_, _| {})?;
-    if scanned.sha256 != dataset.sha256 {
+    let path = project.locate(std::path::Path::new(&dataset.path));
+    if let Some(changed) = changed_since(&path, &dataset)? {
         return Err(DriftError::Source(format!(
             "{}: the file changed since {} version {} was trained on it (sha256 {} then, {} \
              now); give --reference FILE to compare against it as it is",
-            dataset.path,
-            version.model_name,
-            version.version,
-            &dataset.sha256[..12.min(dataset.sha256.len())],
-            &scanned.sha256[..12]
+            dataset.path, version.model_name, version.version, changed.then, changed.now
         )));
     }
     let frame = read_frame(project, &path)?;

@@ -56,20 +56,6 @@ pub struct Launched {
     pub notes: Vec<String>,
 }
 
-/// The folder of a run's own files: the worker log and the saved model.
-pub fn run_dir(project: &Project, run: RunId) -> PathBuf {
-    project.models_dir().join("runs").join(run.to_string())
-}
-
-pub fn worker_log_path(project: &Project, run: RunId) -> PathBuf {
-    run_dir(project, run).join("worker.log")
-}
-
-/// The bundle of a run's fitted model (see `ml::artifact`).
-pub fn run_model_dir(project: &Project, run: RunId) -> PathBuf {
-    run_dir(project, run).join("model")
-}
-
 /// Records `file` in the store (fingerprint and profile, cached) and returns its dataset id.
 pub fn record_dataset_file(
     project: &Project,
@@ -94,14 +80,14 @@ pub fn queue_run(
     let mut spec = request.spec.clone();
     spec.read = project.read_options().map_err(DataError::from)?;
     let prepared = prepare(&project.root, &spec)?;
-    let data_path = TrainSpec::resolve(&project.root, &request.spec.data);
+    let data_path = project.resolve(&request.spec.data);
     let (dataset_id, sha256) = record_dataset_file(project, store, &data_path)?;
     let mut tags: Vec<(String, String)> = vec![
         ("dataset.path".into(), data_path.display().to_string()),
         ("dataset.sha256".into(), sha256),
     ];
     for (i, lookup) in spec.lookups.iter().enumerate() {
-        let path = TrainSpec::resolve(&project.root, &lookup.path);
+        let path = project.resolve(&lookup.path);
         let (lookup_id, lookup_sha) = record_dataset_file(project, store, &path)?;
         let prefix = if i == 0 {
             "lookup".to_string()
@@ -167,9 +153,9 @@ fn start_detached(project: &Project, run: RunId) -> Result<u32, JobError> {
         let path = path.to_path_buf();
         move |source| JobError::Io { path, source }
     };
-    let dir = run_dir(project, run);
+    let dir = project.run_dir(run);
     fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let log_path = worker_log_path(project, run);
+    let log_path = project.worker_log_path(run);
     let log = OpenOptions::new()
         .create(true)
         .append(true)
@@ -215,7 +201,7 @@ pub fn launch_run(project: &Project, request: &LaunchRequest) -> Result<Launched
     Ok(Launched {
         run_id,
         pid,
-        log_path: worker_log_path(project, run_id),
+        log_path: project.worker_log_path(run_id),
         train_rows: prepared.split.train.len(),
         valid_rows: prepared.split.validation.len(),
         notes: prepared.notes.clone(),

@@ -5,4 +5,4 @@ pub mod launch;
 pub mod watcher;
 pub mod worker;
 
-pub use launch::{JobError, LaunchRequest, Launched, launch_run, run_dir, run_model_dir};
+pub use launch::{JobError, LaunchRequest, Launched, launch_run};

@@ -13,8 +13,8 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
-use super::launch::{JobError, run_model_dir};
-use crate::data::{DatasetFile, scan_file};
+use super::launch::JobError;
+use crate::data::changed_since;
 use crate::ml::artifact::save_bundle;
 use crate::ml::models::StepEvent;
 use crate::ml::train::{TrainSpec, Trained, prepare, train};
@@ -316,29 +316,20 @@ fn check_fingerprint(
     let Some(recorded) = store.dataset(dataset_id)? else {
         return Ok(());
     };
-    let path = TrainSpec::resolve(&project.root, &spec.data);
-    let file = DatasetFile::from_path(&path, &project.data_dir())?;
-    if file.bytes == recorded.bytes && file.modified_ns == recorded.modified_ns {
-        return Ok(());
-    }
-    let scan = scan_file(&file.path, file.format, &|_, _| {})?;
-    if scan.sha256 != recorded.sha256 {
+    let path = project.resolve(&spec.data);
+    if let Some(changed) = changed_since(&path, &recorded)? {
         return Err(JobError::Run {
             run,
             what: format!(
                 "{} changed after the run was queued (sha256 {} at launch, {} now); queue the \
                  run again to train on the new data",
                 path.display(),
-                short(&recorded.sha256),
-                short(&scan.sha256)
+                changed.then,
+                changed.now
             ),
         });
     }
     Ok(())
-}
-
-fn short(sha: &str) -> &str {
-    sha.get(..12).unwrap_or(sha)
 }
 
 /// Final metrics (validation as `rmse`, training as `train_rmse`, at the last step), the model
@@ -359,7 +350,7 @@ fn save_outcome(
     }
     points.retain(|p| p.value.is_finite());
     store.log_metrics(run, &points)?;
-    let dir = run_model_dir(project, run);
+    let dir = project.run_model_dir(run);
     let manifest = save_bundle(&dir, trained).map_err(|e| JobError::Run {
         run,
         what: format!("saving the model: {e}"),

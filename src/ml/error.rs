@@ -44,6 +44,8 @@ pub enum MlError {
         value: String,
         expected: String,
     },
+    #[error("the data lacks the model's input column(s) {missing}; expected {expected}")]
+    MissingInputs { missing: String, expected: String },
     #[error("model: {0}")]
     Model(String),
 }

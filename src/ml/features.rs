@@ -36,6 +36,17 @@ impl Task {
             Task::BinaryClassification => "binary_classification",
         }
     }
+
+    /// A task as the faces and the store write it (`binary` is short for the classification).
+    pub fn parse(text: &str) -> Option<Task> {
+        match text {
+            "regression" => Some(Task::Regression),
+            "binary" | "classification" | "binary_classification" => {
+                Some(Task::BinaryClassification)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The task and, for classification, which target value counts as positive.

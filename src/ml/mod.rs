@@ -7,6 +7,7 @@
 //!   loading a trained model with checksums.
 
 pub mod artifact;
+pub mod conform;
 pub mod conformal;
 pub mod encode;
 mod error;
@@ -25,6 +26,7 @@ pub mod predict;
 mod predict_direct;
 pub mod record_json;
 pub mod signature;
+pub mod spec_check;
 pub mod split;
 pub mod train;
 pub mod whatif;

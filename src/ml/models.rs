@@ -205,7 +205,27 @@ impl ModelSpec {
         }
     }
 
-    /// How many steps training reports when it runs to the end (for progress and ETA).
+    /// The spec a run trained with, rebuilt from the params the store recorded for it
+    /// (`model`, `task`, `seed`, `model.*`); `None` for a run recorded before these.
+    pub fn from_run_params(params: &[(String, String)]) -> Option<ModelSpec> {
+        let value = |key: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+        };
+        let kind = ModelKind::parse(value("model")?).ok()?;
+        let task = Task::parse(value("task").unwrap_or("regression"))?;
+        let seed = value("seed").and_then(|s| s.parse().ok()).unwrap_or(0);
+        let model_params: Vec<(String, String)> = params
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix("model.")?.to_string(), v.clone())))
+            .collect();
+        ModelSpec::build(kind, task, seed, &model_params).ok()
+    }
+
+    /// How many steps training reports when it runs to the end (for progress and ETA): the
+    /// worker's count, and the one the run view and `train --wait` show.
     pub fn planned_steps(&self) -> usize {
         match &self.params {
             ModelParams::Gbdt(p) => p.rounds,

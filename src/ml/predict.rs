@@ -18,7 +18,7 @@ use super::features::{Matrix, Task};
 use super::lookup_table::join_for_prediction;
 use super::signature::{FieldKind, InputField, Signature};
 use super::train::predict_target;
-use super::whatif::{PromotionColumns, with_promotion};
+use super::whatif::{PromotionColumns, promotion_predictions};
 
 /// A problem with one field of one record.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -236,8 +236,10 @@ pub fn record_frame(
     // otherwise they are missing, as for a series without history.
     if let Some(lags) = &signature.derived {
         for derived in lags.output_names() {
-            let value = record.get(&derived).and_then(number_of);
-            columns.push(Column::new(derived.as_str().into(), [value]));
+            match parse_derived(record.get(&derived).unwrap_or(&Value::Null)) {
+                Ok(value) => columns.push(Column::new(derived.as_str().into(), [value])),
+                Err(reason) => issues.push(issue(&derived, reason)),
+            }
         }
     }
     if !issues.is_empty() {
@@ -249,6 +251,25 @@ pub fn record_frame(
     match DataFrame::new(1, columns) {
         Ok(frame) => Ok((frame, warnings)),
         Err(e) => Err(vec![issue("record", e.to_string())]),
+    }
+}
+
+/// A lag or rolling-mean field's value: optional (absent or blank is "no history"), and a
+/// finite number when given. Text or a boolean there is refused, as for any number input.
+pub fn parse_derived(value: &Value) -> Result<Option<f64>, String> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) if s.trim().is_empty() => Ok(None),
+        Value::Bool(b) => Err(format!("'{b}' is a boolean; expected a number")),
+        Value::Number(_) | Value::String(_) => match number_of(value) {
+            Some(n) if n.abs() <= f64::from(f32::MAX) => Ok(Some(n)),
+            Some(_) => Err(format!(
+                "'{}' is out of range: a number must be finite and at most 3.4e38 in size",
+                text_of(value)
+            )),
+            None => Err(format!("'{}' is not a number", text_of(value))),
+        },
+        other => Err(format!("'{other}' is not a number")),
     }
 }
 
@@ -430,18 +451,6 @@ pub fn predict_record(
         .ok_or(MlError::Empty("prediction"))?;
     let mut points = Vec::new();
     if uplift && let Some(promotion) = promotion_columns(&loaded.signature) {
-        let off_frame = with_promotion(&frame, &promotion, None)?;
-        let off = predict_frame(loaded, &off_frame)?
-            .first()
-            .map(|p| p.0)
-            .unwrap_or(f64::NAN);
-        points.push(UpliftPoint {
-            promotion: false,
-            depth_pct: None,
-            prediction: off,
-            uplift: 0.0,
-            uplift_pct: Some(0.0),
-        });
         let mut depths = uplift_depths(&loaded.signature, &promotion);
         // The depth the record itself gives (a promotion being planned) is tried as well.
         let own_depth = promotion
@@ -456,12 +465,17 @@ pub fn predict_record(
             depths.push(Some(own));
             depths.sort_by(|a, b| a.unwrap_or(0.0).total_cmp(&b.unwrap_or(0.0)));
         }
-        for depth in depths {
-            let on_frame = with_promotion(&frame, &promotion, Some(depth.unwrap_or(0.0)))?;
-            let on = predict_frame(loaded, &on_frame)?
-                .first()
-                .map(|p| p.0)
-                .unwrap_or(f64::NAN);
+        let (off, on) = promotion_predictions(loaded, &frame, &promotion, &depths)?;
+        let off = off.first().copied().unwrap_or(f64::NAN);
+        points.push(UpliftPoint {
+            promotion: false,
+            depth_pct: None,
+            prediction: off,
+            uplift: 0.0,
+            uplift_pct: Some(0.0),
+        });
+        for (depth, on) in depths.into_iter().zip(on) {
+            let on = on.first().copied().unwrap_or(f64::NAN);
             points.push(UpliftPoint {
                 promotion: true,
                 depth_pct: depth,

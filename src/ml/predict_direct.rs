@@ -11,7 +11,7 @@ use super::artifact::LoadedModel;
 use super::encode::EncoderInput;
 use super::lags::LagSpec;
 use super::predict::{
-    FieldIssue, FieldValue, PredictError, Prediction, number_of, parse_field, predictions_of,
+    FieldIssue, FieldValue, PredictError, Prediction, parse_derived, parse_field, predictions_of,
 };
 use super::signature::Signature;
 
@@ -79,6 +79,22 @@ pub(super) fn predict_record_direct(
             }),
         }
     }
+    let derived_names = signature
+        .derived
+        .as_ref()
+        .map(LagSpec::output_names)
+        .unwrap_or_default();
+    let mut derived = Vec::with_capacity(derived_names.len());
+    for name in derived_names {
+        match parse_derived(record.get(&name).unwrap_or(&Value::Null)) {
+            Ok(value) => derived.push((name, value)),
+            Err(reason) => issues.push(FieldIssue {
+                row: 1,
+                field: name,
+                reason,
+            }),
+        }
+    }
     if !issues.is_empty() {
         return Err(PredictError::Invalid(issues));
     }
@@ -102,9 +118,10 @@ pub(super) fn predict_record_direct(
         match inputs.iter().find(|(n, _)| *n == name) {
             Some((_, input)) => *input,
             // A lag or rolling feature the model derives from history: given, or missing.
-            None => record
-                .get(name)
-                .and_then(number_of)
+            None => derived
+                .iter()
+                .find(|(n, _)| n == name)
+                .and_then(|(_, value)| *value)
                 .map_or(EncoderInput::Missing, EncoderInput::Number),
         }
     });

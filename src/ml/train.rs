@@ -24,6 +24,7 @@ use super::models::{Model, ModelKind, ModelSpec, StepEvent, fit_model};
 use super::signature::{Signature, signature};
 use super::split::{Split, SplitSpec, split};
 use crate::data::{DataError, ReadOptions, read_dataset};
+use crate::project::resolve_stored;
 
 /// Everything a run needs to be trained again: saved with the run, read by the worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -69,17 +70,6 @@ pub enum TrainError {
     Ml(#[from] MlError),
     #[error("{0}")]
     Input(String),
-}
-
-impl TrainSpec {
-    /// A file path of the spec, resolved against the project folder.
-    pub fn resolve(root: &Path, path: &Path) -> PathBuf {
-        if path.is_absolute() {
-            path.to_path_buf()
-        } else {
-            root.join(path)
-        }
-    }
 }
 
 /// A checked spec with its data loaded and split, ready to train.
@@ -169,17 +159,15 @@ pub fn load_frame(path: &Path, options: &ReadOptions) -> Result<DataFrame, Train
 pub fn prepare(root: &Path, spec: &TrainSpec) -> Result<Prepared, TrainError> {
     // Cheap checks first: a bad model name or parameter is refused before a large file is read.
     let model_kind = spec.model;
-    if let Some(task) = spec.task {
-        ModelSpec::build(model_kind, task, spec.seed, &spec.params)?;
-    }
+    spec.validate()?;
     let split_spec = SplitSpec::parse(&spec.split, spec.seed)?;
 
-    let data_path = TrainSpec::resolve(root, &spec.data);
+    let data_path = resolve_stored(root, &spec.data);
     let mut frame = load_frame(&data_path, &spec.read)?;
     let mut lookups = Vec::new();
     let mut notes = Vec::new();
     for lookup in &spec.lookups {
-        let path = TrainSpec::resolve(root, &lookup.path);
+        let path = resolve_stored(root, &lookup.path);
         let table = load_frame(&path, &spec.read)?;
         let (joined, prepared) =
             prepare_lookup(&data_path, frame, lookup, &path, &table).map_err(|e| match e {

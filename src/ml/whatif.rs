@@ -6,6 +6,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::MlError;
+use super::artifact::LoadedModel;
 use super::features::FeaturePipeline;
 use super::frame::column;
 use super::models::Model;
@@ -102,4 +103,28 @@ pub fn promotion_uplift(
         mean_off: mean(&off)?,
         mean_on: mean(&on)?,
     })
+}
+
+/// Predictions of `frame` with the promotion off, and on at each of `depths` (`None`: on, for a
+/// model without a depth column): the one what-if loop behind a record's uplift table and a
+/// batch file's uplift columns. Returns (off, one vector per depth).
+pub fn promotion_predictions(
+    loaded: &LoadedModel,
+    frame: &DataFrame,
+    promotion: &PromotionColumns,
+    depths: &[Option<f64>],
+) -> Result<(Vec<f64>, Vec<Vec<f64>>), MlError> {
+    let predict = |depth: Option<f64>| -> Result<Vec<f64>, MlError> {
+        let rows = with_promotion(frame, promotion, depth)?;
+        Ok(super::predict::predict_frame(loaded, &rows)?
+            .into_iter()
+            .map(|p| p.0)
+            .collect())
+    };
+    let off = predict(None)?;
+    let on = depths
+        .iter()
+        .map(|depth| predict(Some(depth.unwrap_or(0.0))))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((off, on))
 }

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::jobs::run_model_dir;
 use crate::ml::artifact::{ArtifactError, LoadedModel, load_bundle, verify_bundle};
 use crate::project::Project;
 use crate::store::{
@@ -303,7 +302,7 @@ pub fn register_run(
             ),
         });
     }
-    let source = run_model_dir(project, run);
+    let source = project.run_model_dir(run);
     if !source.join(crate::ml::artifact::MANIFEST).exists() {
         return Err(RegistryError::RunNotReady {
             run,

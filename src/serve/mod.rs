@@ -174,6 +174,31 @@ pub async fn serve_floor(
     listen(addr, app, body_limit, on_ready).await
 }
 
+/// `serve` on a runtime of its own, for a caller without one (the benchmarks): blocks until the
+/// server ends.
+pub fn serve_blocking(
+    project: Project,
+    options: ServeOptions,
+    on_ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve(project, options, on_ready))
+}
+
+/// `serve_floor` on a runtime of its own.
+pub fn serve_floor_blocking(
+    addr: SocketAddr,
+    body_limit: usize,
+    on_ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve_floor(addr, body_limit, on_ready))
+}
+
 /// Binds and serves `app` with the layers every server here shares.
 async fn listen(
     addr: SocketAddr,

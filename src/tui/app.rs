@@ -401,7 +401,7 @@ impl App {
         {
             left.push_str(&format!(
                 " · {spinner} profiling {}",
-                super::format::clean(&entry.file.relative)
+                crate::text::clean(&entry.file.relative)
             ));
         }
         if !self.status.is_empty() {

@@ -7,7 +7,6 @@
 pub mod action;
 pub mod app;
 pub mod component;
-pub mod format;
 pub mod keymap;
 pub mod panes;
 pub mod theme;
@@ -217,4 +216,16 @@ pub fn run_profile_job(
         file,
         result: result.map(Box::new).map_err(|e| e.to_string()),
     });
+}
+
+/// The Runs tab's first frame of `project`, as the TUI draws it at start (opening the store with
+/// its dead-run check, the runs query, the table on a 160×45 screen): `bench store` times it.
+/// Returns how many runs the table lists.
+pub fn runs_first_frame(project: &Project) -> anyhow::Result<usize> {
+    let store = RunStore::open(&project.store_path())?;
+    let mut app = App::new(project, store, Theme::default());
+    app.switch_to(app::Tab::Runs);
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 45))?;
+    terminal.draw(|frame| app.render(frame))?;
+    Ok(app.runs.rows.len())
 }

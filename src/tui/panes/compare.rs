@@ -353,7 +353,7 @@ impl CompareTab {
             chrono::Local::now().format("%Y%m%d-%H%M%S")
         );
         export_comparison(
-            &self.project.root.join("reports"),
+            &self.project.reports_dir(),
             &stem,
             comparison,
             &self.curves,

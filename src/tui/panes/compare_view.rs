@@ -11,7 +11,7 @@ use ratatui::widgets::{Axis, Cell, Chart, Dataset, GraphType, Paragraph, Row, Ta
 use super::block;
 use super::compare::{CompareTab, Section};
 use crate::compare::{Comparison, smooth};
-use crate::tui::format::{clean, num_text, truncate};
+use crate::text::{clean, num_text, truncate};
 use crate::tui::theme::Theme;
 
 /// One colour per run, in the order the runs were marked.

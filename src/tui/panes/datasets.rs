@@ -13,9 +13,9 @@ use ratatui::widgets::{ListState, TableState};
 
 use crate::data::{self, DatasetFile, DatasetProfile, ProfileStage};
 use crate::store::RunStore;
+use crate::text::{clean, clean_profile};
 use crate::tui::action::Action;
 use crate::tui::component::{Component, EventState};
-use crate::tui::format::{clean, clean_profile};
 use crate::tui::keymap::{Binding, KeyHelp, KeySpec, help_of, lookup};
 use crate::tui::theme::Theme;
 

@@ -9,7 +9,7 @@ use ratatui::widgets::{Bar, BarChart, BarGroup, Cell, Gauge, Paragraph, Row, Tab
 use super::block;
 use super::datasets::{DatasetsTab, EntryState, Focus};
 use crate::data::{ColumnProfile, DatasetProfile, ProfileStage};
-use crate::tui::format::{bytes_text, clean, count_text, num_text, truncate, truncate_middle};
+use crate::text::{bytes_text, clean, count_text, num_text, truncate, truncate_middle};
 use crate::tui::theme::Theme;
 
 pub fn render(tab: &mut DatasetsTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spin: char) {

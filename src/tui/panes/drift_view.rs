@@ -10,7 +10,7 @@ use ratatui::widgets::{Bar, BarChart, BarGroup, Cell, Paragraph, Row, Table};
 use super::block;
 use super::drift::{DriftTab, PeriodField};
 use crate::drift::{ColumnDrift, Distribution};
-use crate::tui::format::{clean, num_text, truncate};
+use crate::text::{clean, num_text, truncate};
 use crate::tui::theme::Theme;
 
 pub fn render(tab: &mut DriftTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spin: char) {

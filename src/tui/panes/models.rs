@@ -14,9 +14,9 @@ use super::block;
 use crate::ml::artifact::MetricsFile;
 use crate::registry;
 use crate::store::{AliasMove, ModelVersion, RunStore};
+use crate::text::{clean, num_text};
 use crate::tui::action::Action;
 use crate::tui::component::{Component, EventState};
-use crate::tui::format::{clean, num_text};
 use crate::tui::keymap::{Binding, KeyHelp, KeySpec, help_of, lookup};
 use crate::tui::theme::Theme;
 

@@ -1,11 +1,12 @@
 //! The Predict pane's form, generated from a model's signature: one field per input (numbers and
 //! dates typed, categories and flags chosen from the values seen in training) and, for a model
 //! with lag features, optional history fields. Each field is checked as it changes by the same
-//! `parse_field` the batch files and the HTTP endpoint use, so the three faces agree.
+//! `parse_field` / `parse_derived` that records, batch files (`ml::conform`) and the HTTP
+//! endpoint go through, so the four faces agree.
 
 use serde_json::{Map, Value};
 
-use crate::ml::predict::{FieldValue, parse_field};
+use crate::ml::predict::{FieldValue, parse_derived, parse_field};
 use crate::ml::signature::{FieldKind, InputField, Signature};
 
 /// What the form says about a field's current value.
@@ -56,7 +57,7 @@ impl FormField {
     pub fn hint(&self) -> String {
         let text = |v: &Option<Value>| match v {
             Some(Value::String(s)) => s.clone(),
-            Some(Value::Number(n)) => crate::tui::format::num_text(n.as_f64().unwrap_or(f64::NAN)),
+            Some(Value::Number(n)) => crate::text::num_text(n.as_f64().unwrap_or(f64::NAN)),
             _ => String::new(),
         };
         if self.derived {
@@ -83,12 +84,10 @@ impl FormField {
 
     pub fn recheck(&mut self) {
         self.check = if self.derived {
-            match self.value.trim() {
-                "" => FieldCheck::Ok("no history".into()),
-                text => match text.parse::<f64>() {
-                    Ok(n) if n.is_finite() => FieldCheck::Ok(String::new()),
-                    _ => FieldCheck::Error(format!("'{text}' is not a number")),
-                },
+            match parse_derived(&Value::String(self.value.clone())) {
+                Ok(None) => FieldCheck::Ok("no history".into()),
+                Ok(Some(_)) => FieldCheck::Ok(String::new()),
+                Err(reason) => FieldCheck::Error(reason),
             }
         } else {
             match parse_field(&self.input, &Value::String(self.value.clone())) {

@@ -13,7 +13,7 @@ use super::predict::{Mode, PredictOutcome, PredictTab};
 use super::predict_form::{FieldCheck, FormField, form_record};
 use crate::ml::artifact::MetricsFile;
 use crate::ml::features::Task;
-use crate::tui::format::{clean, count_text, num_text, truncate};
+use crate::text::{clean, count_text, num_text, truncate};
 use crate::tui::theme::Theme;
 
 /// The value column's narrowest width; it widens for a long model reference.

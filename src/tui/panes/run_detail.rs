@@ -5,9 +5,8 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use crate::jobs::worker::{TRAIN_LOSS, VALID_LOSS};
-use crate::jobs::{run_dir, run_model_dir};
 use crate::ml::artifact::MetricsFile;
-use crate::ml::forest::FOREST_CHUNK;
+use crate::ml::models::ModelSpec;
 use crate::project::Project;
 use crate::store::{Run, RunId, RunStore, StoreError};
 
@@ -30,24 +29,9 @@ pub struct RunDetail {
     pub load_error: Option<String>,
 }
 
-/// The run's planned steps, from its params (boosting rounds, or forest chunks).
+/// The run's planned steps, from its params: the worker's own count (`ModelSpec`).
 pub fn planned_steps(params: &[(String, String)]) -> Option<usize> {
-    let value = |key: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == key)
-            .and_then(|(_, v)| v.parse::<usize>().ok())
-    };
-    let model = params
-        .iter()
-        .find(|(k, _)| k == "model")
-        .map(|(_, v)| v.as_str());
-    match model {
-        Some("gbdt") => value("model.rounds"),
-        Some("random_forest") => value("model.trees").map(|t| t.div_ceil(FOREST_CHUNK)),
-        Some(_) => Some(1),
-        None => None,
-    }
+    ModelSpec::from_run_params(params).map(|spec| spec.planned_steps())
 }
 
 pub fn load_detail(project: &Project, store: &RunStore, id: RunId) -> RunDetail {
@@ -72,7 +56,7 @@ pub fn load_detail(project: &Project, store: &RunStore, id: RunId) -> RunDetail 
         };
         detail.loss_name = loss_name(&detail.params);
         if run.status.is_terminal() {
-            detail.metrics = read_metrics(&run_model_dir(project, id).join("metrics.json"));
+            detail.metrics = read_metrics(&project.run_model_dir(id).join("metrics.json"));
         }
         detail.run = Some(run);
         Ok(())
@@ -80,7 +64,7 @@ pub fn load_detail(project: &Project, store: &RunStore, id: RunId) -> RunDetail 
     if let Err(e) = result {
         detail.load_error = Some(e.to_string());
     }
-    detail.log_tail = log_tail(&run_dir(project, id).join("worker.log"));
+    detail.log_tail = log_tail(&project.run_dir(id).join("worker.log"));
     detail
 }
 
@@ -119,7 +103,7 @@ pub fn log_tail(path: &Path) -> Vec<String> {
         return Vec::new();
     }
     let text = String::from_utf8_lossy(&bytes);
-    let mut lines: Vec<String> = text.lines().map(crate::tui::format::clean).collect();
+    let mut lines: Vec<String> = text.lines().map(crate::text::clean).collect();
     if start > 0 && !lines.is_empty() {
         // The first line was cut by the window.
         lines.remove(0);

@@ -12,7 +12,7 @@ use super::runs::RunDetail;
 use super::runs_view::{duration_text, seconds_text, status_style};
 use crate::ml::train::Evaluation;
 use crate::store::{Run, RunStatus};
-use crate::tui::format::{clean, num_text, truncate};
+use crate::text::{clean, num_text, truncate};
 use crate::tui::theme::Theme;
 
 pub fn render_detail(

@@ -17,7 +17,6 @@ use ratatui::widgets::TableState;
 
 pub use super::run_detail::{RunDetail, load_detail, log_tail, planned_steps};
 pub use super::runs_keys::{RUNS_KEYS, RunsCommand};
-use crate::jobs::run_dir;
 use crate::project::Project;
 use crate::store::{
     Filter, FilterError, MetricValue, RunId, RunQuery, RunRow, RunSort, RunStore, SortKey,
@@ -255,7 +254,7 @@ impl RunsTab {
     /// Re-reads the open run's log tail (the worker writes it between store commits).
     pub fn refresh_log(&mut self) {
         if let Some(id) = self.open {
-            self.detail.log_tail = log_tail(&run_dir(&self.project, id).join("worker.log"));
+            self.detail.log_tail = log_tail(&self.project.run_dir(id).join("worker.log"));
         }
     }
 

@@ -12,7 +12,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 use super::block;
 use super::runs::RunsTab;
 use crate::store::{MetricValue, Run, RunStatus, SortKey};
-use crate::tui::format::{clean, num_text};
+use crate::text::{clean, num_text};
 use crate::tui::theme::Theme;
 
 pub fn render(tab: &mut RunsTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spin: char) {

@@ -7,9 +7,9 @@ use std::path::Path;
 use super::train::{TextField, TrainTab};
 use crate::data::ColumnKind;
 use crate::jobs::LaunchRequest;
-use crate::ml::lags::LagSpec;
 use crate::ml::lookup::LookupSpec;
 use crate::ml::models::ModelSpec;
+use crate::ml::spec_check::{lag_spec, parse_periods};
 use crate::ml::split::SplitSpec;
 use crate::ml::train::TrainSpec;
 
@@ -48,7 +48,7 @@ impl TrainTab {
         };
         self.lookups.error = self.lookup_specs().err();
         for field in [&mut self.lags, &mut self.rolling] {
-            field.error = periods(&field.value).err();
+            field.error = parse_periods(&field.value).err();
         }
         self.groups.error = names(&self.groups.value)
             .into_iter()
@@ -118,25 +118,15 @@ impl TrainTab {
             }
         }
         let lookups: Vec<LookupSpec> = lookups.into_iter().map(|(spec, _)| spec).collect();
-        let lags = periods(&self.lags.value)?;
-        let rolling = periods(&self.rolling.value)?;
-        let lag_spec = if lags.is_empty() && rolling.is_empty() {
-            None
-        } else {
-            let date = match SplitSpec::parse(self.split.value.trim(), 0) {
-                Ok(SplitSpec::LastDates { column, .. } | SplitSpec::FromDate { column, .. }) => {
-                    column
-                }
-                _ => return Err("lags need a time split (its column is the date)".to_string()),
-            };
-            Some(LagSpec {
-                date,
-                groups: names(&self.groups.value),
-                value: target.clone(),
-                lags,
-                rolling_means: rolling,
-            })
-        };
+        let lag_spec = lag_spec(
+            self.split.value.trim(),
+            None,
+            &target,
+            names(&self.groups.value),
+            parse_periods(&self.lags.value)?,
+            parse_periods(&self.rolling.value)?,
+        )
+        .map_err(|_| "lags need a time split (its column is the date)".to_string())?;
         let data = choice
             .path
             .strip_prefix(&self.root)
@@ -160,6 +150,7 @@ impl TrainTab {
             split: self.split.value.trim().to_string(),
             seed: self.seed_value(),
         };
+        spec.validate().map_err(|e| e.to_string())?;
         let name = self.name.value.trim();
         Ok(LaunchRequest {
             spec,
@@ -212,19 +203,6 @@ impl TrainTab {
         }
         Ok(specs)
     }
-}
-
-pub(super) fn periods(text: &str) -> Result<Vec<usize>, String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            p.parse::<usize>()
-                .ok()
-                .filter(|v| (1..=10_000).contains(v))
-                .ok_or_else(|| format!("'{p}' is not a whole number of periods from 1 to 10000"))
-        })
-        .collect()
 }
 
 pub(super) fn names(text: &str) -> Vec<String> {

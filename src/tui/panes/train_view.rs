@@ -10,7 +10,7 @@ use super::block;
 use super::train::{Field, TrainTab};
 use crate::data::ColumnProfile;
 use crate::ml::models::ModelSpec;
-use crate::tui::format::{clean, count_text, num_text, truncate};
+use crate::text::{clean, count_text, num_text, truncate};
 use crate::tui::theme::Theme;
 
 const LABEL_WIDTH: usize = 17;

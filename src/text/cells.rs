@@ -1,4 +1,5 @@
-//! Number and text formatting for narrow terminal cells.
+//! Text for narrow cells, in the terminal and in reports: counts with separators, byte sizes,
+//! cuts at the end or in the middle, and data text made safe to print.
 
 use crate::data::DatasetProfile;
 
@@ -35,33 +36,6 @@ pub fn bytes_text(bytes: u64) -> String {
         format!("{bytes} B")
     } else {
         format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
-/// A number in at most about 9 characters: integers as they are (with separators), large values
-/// with a suffix, small ones with 2 to 4 decimals.
-pub fn num_text(v: f64) -> String {
-    if !v.is_finite() {
-        return "–".to_string();
-    }
-    let abs = v.abs();
-    if abs >= 1e9 {
-        return format!("{:.2}G", v / 1e9);
-    }
-    if abs >= 1e6 {
-        return format!("{:.2}M", v / 1e6);
-    }
-    if v.fract() == 0.0 {
-        let text = count_text(abs as u64);
-        return if v < 0.0 { format!("-{text}") } else { text };
-    }
-    if abs >= 1000.0 {
-        format!("{v:.1}")
-    } else if abs >= 1.0 {
-        format!("{v:.2}")
-    } else {
-        let text = format!("{v:.4}");
-        text.trim_end_matches('0').to_string()
     }
 }
 
@@ -106,11 +80,6 @@ mod tests {
         assert_eq!(count_text(999), "999");
         assert_eq!(bytes_text(33_989_098), "34.0 MB");
         assert_eq!(bytes_text(512), "512 B");
-        assert_eq!(num_text(5773.819), "5773.8");
-        assert_eq!(num_text(0.066), "0.066");
-        assert_eq!(num_text(0.99), "0.99");
-        assert_eq!(num_text(-12.0), "-12");
-        assert_eq!(num_text(2_500_000.0), "2.50M");
         assert_eq!(truncate("Supermarket Type1", 8), "Superma…");
         assert_eq!(
             truncate_middle("sales_weekly_2024h1.csv", 12),

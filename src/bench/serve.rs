@@ -4,12 +4,13 @@
 //! scikit-learn on the same data) when it is installed. The load client is the same for both:
 //! N tokio tasks, one connection each, one request in flight per connection.
 //!
-//! In the same run, the same client drives the floor: `serve::serve_floor`, the same router,
+//! In the same run, the same client drives the floor (`Faces::serve_floor`): the same router,
 //! body limit and listener answering the same request with a fixed body and no model. The gap
 //! between Shelfcast and the floor is what the model and its bookkeeping cost (parsing, the
 //! blocking pool, the log), apart from what axum and loopback cost anyway.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -24,8 +25,7 @@ use crate::jobs::worker::run_worker;
 use crate::ml::models::ModelKind;
 use crate::ml::train::TrainSpec;
 use crate::project::Project;
-use crate::registry::{ModelRef, register_run};
-use crate::serve::Retention;
+use crate::registry::register_run;
 
 const RECORD: &str = r#"{"week_start":"2023-06-05","store_id":"S01","region":"North","item_id":"I003","category":"Dairy","regular_price":3.2,"price":3.2,"promo":0,"promo_depth_pct":0,"display":0,"holiday":0}"#;
 
@@ -145,50 +145,28 @@ enum Stack {
 
 const BODY_LIMIT: usize = 1 << 20;
 
-/// Starts `stack` on its own runtime thread, where it runs until the bench exits; its address.
-fn start_server(stack: Stack) -> anyhow::Result<SocketAddr> {
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<SocketAddr, String>>();
+/// Starts `stack` on a thread of its own, where it runs until the bench exits; its address.
+fn start_server(stack: Stack, faces: &super::Faces) -> anyhow::Result<SocketAddr> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<SocketAddr>();
+    let addr = SocketAddr::from(([127, 0, 0, 1], 0));
+    let (start, project) = match stack {
+        Stack::Shelfcast(project) => (faces.serve_model, project),
+        Stack::Floor => (faces.serve_floor, Project::new(Path::new("."))),
+    };
     std::thread::spawn(move || {
-        let runtime = match tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(runtime) => runtime,
-            Err(e) => {
-                let _ = ready_tx.send(Err(e.to_string()));
-                return;
-            }
-        };
-        let addr = SocketAddr::from(([127, 0, 0, 1], 0));
-        let on_ready = |bound: SocketAddr| {
-            let _ = ready_tx.send(Ok(bound));
-        };
-        let result = match stack {
-            Stack::Shelfcast(project) => runtime.block_on(crate::serve::serve(
-                project,
-                crate::serve::ServeOptions {
-                    model: ModelRef::Alias("sales".into(), "champion".into()),
-                    addr,
-                    allow_remote: false,
-                    body_limit: BODY_LIMIT,
-                    // As `shelfcast serve` runs by default: 30 days.
-                    log_retention: Retention::For(Duration::from_secs(30 * 24 * 3600)),
-                },
-                on_ready,
-            )),
-            Stack::Floor => runtime.block_on(crate::serve::serve_floor(addr, BODY_LIMIT, on_ready)),
-        };
-        if let Err(e) = result {
-            eprintln!("bench server: {e}");
+        let on_ready = Box::new(move |bound: SocketAddr| {
+            let _ = ready_tx.send(bound);
+        });
+        if let Err(e) = start(project, addr, BODY_LIMIT, on_ready) {
+            say_err!("bench server: {e}");
         }
     });
     ready_rx
         .recv_timeout(Duration::from_secs(30))
-        .context("the server did not start")?
-        .map_err(anyhow::Error::msg)
+        .context("the server did not start")
 }
 
-pub fn bench_serve(connections: usize, seconds: u64) -> anyhow::Result<()> {
+pub fn bench_serve(connections: usize, seconds: u64, faces: &super::Faces) -> anyhow::Result<()> {
     let scratch = tempfile_dir()?;
     let project = Project::new(&scratch);
     write_sample(&project.data_dir(), crate::data::sample::DEFAULT_SEED)?;
@@ -229,13 +207,13 @@ pub fn bench_serve(connections: usize, seconds: u64) -> anyhow::Result<()> {
     );
 
     // Shelfcast's endpoint, then the floor (the same stack with no model), same client.
-    let addr = start_server(Stack::Shelfcast(project.clone()))?;
+    let addr = start_server(Stack::Shelfcast(project.clone()), faces)?;
     let mut ours = drive(addr, connections, seconds)?;
     report("Shelfcast (axum)", &mut ours);
     // The Shelfcast server stays up, idle: its log writer's last batch should not land inside
     // the floor's measurement.
     std::thread::sleep(Duration::from_secs(1));
-    let floor_addr = start_server(Stack::Floor)?;
+    let floor_addr = start_server(Stack::Floor, faces)?;
     let mut floor = drive(floor_addr, connections, seconds)?;
     report("floor (axum, no model)", &mut floor);
     let share = 100.0 * ours.rate() / floor.rate();

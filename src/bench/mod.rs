@@ -1,5 +1,9 @@
 //! `shelfcast bench`: figures measured side by side with their anchor in the same run. Build with
 //! `--release`; debug builds are an order of magnitude slower and say so.
+//!
+//! A face of its own over the core. What it measures of another face (the Runs tab's first
+//! frame, the HTTP server) is handed in by the dispatcher as `Faces`, so no face imports
+//! another.
 
 mod drift;
 mod metrics;
@@ -9,6 +13,7 @@ mod store;
 mod train;
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -99,7 +104,24 @@ pub enum BenchCommand {
     },
 }
 
-pub fn run(_project: &Project, what: BenchCommand) -> anyhow::Result<()> {
+/// A server started on `addr` that calls back with the address it bound, then serves until the
+/// process ends.
+pub type StartServer =
+    fn(Project, SocketAddr, usize, Box<dyn FnOnce(SocketAddr) + Send>) -> anyhow::Result<()>;
+
+/// The other faces' entry points the benchmarks time, given by the dispatcher.
+#[derive(Clone, Copy)]
+pub struct Faces {
+    /// Opens the TUI on `project`'s store, shows the Runs tab and draws one 160×45 frame, as
+    /// the TUI does at start; returns how many runs the table lists.
+    pub runs_first_frame: fn(&Project) -> anyhow::Result<usize>,
+    /// `shelfcast serve --model sales@champion` with its default settings.
+    pub serve_model: StartServer,
+    /// The same stack answering a fixed body with no model (the project is not used).
+    pub serve_floor: StartServer,
+}
+
+pub fn run(_project: &Project, what: BenchCommand, faces: &Faces) -> anyhow::Result<()> {
     if cfg!(debug_assertions) {
         say_err!("warning: this is a debug build; run `cargo run --release -- bench ...`");
     }
@@ -127,11 +149,11 @@ pub fn run(_project: &Project, what: BenchCommand) -> anyhow::Result<()> {
             runs,
             points,
             mlflow_runs,
-        } => store::bench_store(runs.max(11), points, mlflow_runs),
+        } => store::bench_store(runs.max(11), points, mlflow_runs, faces),
         BenchCommand::Serve {
             connections,
             seconds,
-        } => serve::bench_serve(connections.max(1), seconds.max(1)),
+        } => serve::bench_serve(connections.max(1), seconds.max(1), faces),
         BenchCommand::Drift { data_dir, repeat } => drift::bench_drift(&data_dir, repeat.max(1)),
         BenchCommand::MetricsReader {
             db,

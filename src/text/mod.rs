@@ -1,5 +1,12 @@
-//! Small text rules shared by every face: how far apart two names are, and which known name a
-//! mistyped one most likely meant ("did you mean params.model?", "did you mean price?").
+//! Text rules shared by every face, owned by none: how far apart two names are and which known
+//! name a mistyped one most likely meant ("did you mean params.model?"), the one number
+//! formatter (`number`), and text for narrow cells (`cells`).
+
+mod cells;
+mod number;
+
+pub use cells::{bytes_text, clean, clean_profile, count_text, truncate, truncate_middle};
+pub use number::{Precision, format_number, num_text};
 
 /// Levenshtein distance over characters.
 pub fn edit_distance(a: &str, b: &str) -> usize {
