@@ -39,6 +39,10 @@ pub struct Cli {
 pub enum Command {
     /// Open the terminal UI (the default).
     Tui,
+    /// The TUI's keys: every action of every tab with its default keys, and whether the
+    /// overrides file (`$SHELFCAST_KEYS`, else ~/.config/shelfcast/keys.toml) reads. Copy the
+    /// lines to change into that file: `[runs]` then `filter = ["/", "f"]`.
+    Keys,
     /// List the datasets in data/ with their shape (profiling them if needed).
     Datasets {
         /// Print JSON for scripts.
@@ -222,6 +226,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
     match cli.command.unwrap_or(Command::Tui) {
         Command::Tui => crate::tui::run(project),
+        Command::Keys => crate::tui::print_keys(),
         Command::Datasets { json } => datasets::list(&project, json),
         Command::Profile {
             file,

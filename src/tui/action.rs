@@ -1,18 +1,53 @@
-//! Everything that changes app state arrives as an `Action` on one channel: key handling, the
-//! data-folder watcher, background profiling jobs and the tick all speak this language.
+//! The one message bus of the TUI. Everything that changes app state arrives as an `Action`: a
+//! pane's key answers with one, the data-folder watcher and the background jobs send them, and
+//! the App delivers each to every pane (a pane ignores what is not its business). Cross-pane
+//! requests are actions too — open a tab with a context, run a job, write to the store — so no
+//! pane knows another and the App knows none by name.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use crate::data::{DatasetFile, ProfileOutcome, ProfileStage};
-use crate::jobs::Launched;
-use crate::store::RunId;
-use crate::tui::panes::predict::ModelLoad;
+use crate::data::{DatasetFile, DatasetProfile, ProfileOutcome, ProfileStage, ReadOptions};
+use crate::drift::run::{DriftOutcome, DriftRequest};
+use crate::jobs::{LaunchRequest, Launched};
+use crate::ml::artifact::LoadedModel;
+use crate::registry::ModelRef;
+use crate::store::{Filter, ModelVersion, RunId};
+
+use super::panes::Tab;
 
 #[derive(Debug)]
 pub enum Action {
     Quit,
+    /// The App has built every pane: say what you have (the Datasets pane its files).
+    Start,
     /// Something under `data/` changed: rescan it.
-    DatasetsChanged,
+    DataFolderChanged,
+    /// The files of `data/` as the Datasets pane knows them (profiles where ready).
+    DataFiles(Arc<Vec<DataFile>>),
+    /// Another process (a worker, the CLI) committed to the store.
+    StoreChanged,
+    /// A line for the status bar.
+    Status(String),
+    /// Bring `Tab` to the front.
+    ShowTab(Tab),
+    /// Bring a tab to the front with something to show: the tab is the target's.
+    Open(Target),
+    /// Blocking work for `tui::jobs`, off the UI task.
+    Run(Job),
+    /// A change to the store, asked by the pane of `asked_by`; the App applies it and answers
+    /// with `Written`.
+    Write {
+        write: StoreWrite,
+        asked_by: Tab,
+    },
+    /// A write was applied (or why not, user-facing): the message is for the pane that asked;
+    /// every pane that shows what it changed re-reads.
+    Written {
+        write: StoreWrite,
+        asked_by: Tab,
+        result: Result<String, String>,
+    },
     /// A background profile moved on.
     ProfileProgress {
         path: PathBuf,
@@ -23,12 +58,8 @@ pub enum Action {
         file: DatasetFile,
         result: Result<Box<ProfileOutcome>, String>,
     },
-    /// A line for the status bar.
-    Status(String),
     /// A launch from the Train form ended: the run started, or why not (user-facing text).
     Launched(Result<Launched, String>),
-    /// Show this run in the Runs tab.
-    OpenRun(RunId),
     /// A model for the Predict pane was read and checked (or why not).
     ModelLoaded(ModelLoad),
     /// A drift check moved on: `done` of `total` columns, the last one `column`.
@@ -38,5 +69,131 @@ pub enum Action {
         column: String,
     },
     /// A drift check ended: its outcome, or why not (user-facing text).
-    DriftDone(Box<Result<crate::drift::run::DriftOutcome, String>>),
+    DriftDone(Box<Result<DriftOutcome, String>>),
+}
+
+/// A file of `data/`, with its profile once it is ready.
+#[derive(Clone, Debug)]
+pub struct DataFile {
+    /// Below `data/`, with '/' separators.
+    pub relative: String,
+    pub path: PathBuf,
+    pub profile: Option<Arc<DatasetProfile>>,
+}
+
+/// What a tab is opened on.
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// The Train form on this dataset.
+    TrainOn(PathBuf),
+    /// A run's live view.
+    Run(RunId),
+    /// These runs side by side; the scatter ranges over the runs the filter matches.
+    Compare {
+        runs: Vec<RunId>,
+        filter: Option<Filter>,
+    },
+    /// The Predict form on this model.
+    Predict(ModelRef),
+}
+
+impl Target {
+    pub fn tab(&self) -> Tab {
+        match self {
+            Target::TrainOn(_) => Tab::Train,
+            Target::Run(_) => Tab::Runs,
+            Target::Compare { .. } => Tab::Compare,
+            Target::Predict(_) => Tab::Predict,
+        }
+    }
+}
+
+/// Blocking work, run by `tui::jobs` on the blocking pool; each answers with its own actions.
+#[derive(Debug)]
+pub enum Job {
+    /// Profile a file (progress as `ProfileProgress`, the end as `ProfileDone`).
+    Profile {
+        file: DatasetFile,
+        options: ReadOptions,
+        use_cache: bool,
+    },
+    /// Validate and start a run (`Launched`).
+    Launch(Box<LaunchRequest>),
+    /// A drift check (`DriftProgress`, `DriftDone`).
+    Drift(Box<DriftRequest>),
+    /// Read a model and check its files (`ModelLoaded`).
+    LoadModel(ModelRef),
+}
+
+/// A change to the store a key asked for. Short writes, applied by the App on the UI task, in
+/// the order asked.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StoreWrite {
+    CancelRun(RunId),
+    DeleteRuns(Vec<RunId>),
+    RenameRun(RunId, String),
+    TagRun(RunId, String, String),
+    NoteRun(RunId, String),
+    /// Register a run as the next version of a model (copies its files).
+    Register {
+        run: RunId,
+        model: String,
+    },
+    SetAlias {
+        model: String,
+        alias: &'static str,
+        version: i64,
+        reason: String,
+    },
+    Archive {
+        model: String,
+        version: i64,
+    },
+    SaveForm {
+        model: String,
+        name: String,
+        record: serde_json::Map<String, serde_json::Value>,
+    },
+    DeleteForm {
+        model: String,
+        name: String,
+    },
+}
+
+impl StoreWrite {
+    /// Whether the write changes runs (the Runs and Compare tabs re-read).
+    pub fn touches_runs(&self) -> bool {
+        matches!(
+            self,
+            StoreWrite::CancelRun(_)
+                | StoreWrite::DeleteRuns(_)
+                | StoreWrite::RenameRun(..)
+                | StoreWrite::TagRun(..)
+                | StoreWrite::NoteRun(..)
+                | StoreWrite::Register { .. }
+        )
+    }
+
+    /// Whether the write changes the registry (the Models, Predict and Drift tabs re-read).
+    pub fn touches_models(&self) -> bool {
+        matches!(
+            self,
+            StoreWrite::Register { .. } | StoreWrite::SetAlias { .. } | StoreWrite::Archive { .. }
+        )
+    }
+}
+
+/// The outcome of loading a model off the UI task.
+pub struct ModelLoad {
+    pub reference: ModelRef,
+    pub result: Result<(ModelVersion, Arc<LoadedModel>), String>,
+}
+
+impl std::fmt::Debug for ModelLoad {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelLoad")
+            .field("reference", &self.reference)
+            .field("ok", &self.result.is_ok())
+            .finish()
+    }
 }

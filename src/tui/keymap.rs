@@ -1,10 +1,14 @@
-//! Key bindings as data: each binding has its keys, the label shown for them and a description.
-//! Key matching and the help overlay read the same tables, so help can never drift from
-//! behaviour.
+//! Key bindings as data. Each pane (and the text input, the confirm dialog and the global keys)
+//! declares a `KeyTable`: a section name and bindings, each with a name, default keys and a
+//! description. Key matching, the help overlay, the footer and every hint read the live
+//! `Keymap` — the defaults with the user's overrides from `keys.toml` (see `keymap_file`) — so
+//! what help says is what the keys do.
+
+use std::collections::HashMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct KeySpec {
     pub code: KeyCode,
     pub ctrl: bool,
@@ -38,38 +42,201 @@ impl KeySpec {
             (a, b) => a == b,
         }
     }
+
+    /// How help shows the key: `j`, `↓`, `Ctrl-D`, `Shift-Tab`, `Space`.
+    pub fn label(&self) -> String {
+        let base = match self.code {
+            KeyCode::Char(' ') => "Space".to_string(),
+            KeyCode::Char(c) if self.ctrl => c.to_ascii_uppercase().to_string(),
+            KeyCode::Char(c) => c.to_string(),
+            KeyCode::Down => "↓".into(),
+            KeyCode::Up => "↑".into(),
+            KeyCode::Left => "←".into(),
+            KeyCode::Right => "→".into(),
+            KeyCode::Home => "Home".into(),
+            KeyCode::End => "End".into(),
+            KeyCode::PageDown => "PgDn".into(),
+            KeyCode::PageUp => "PgUp".into(),
+            KeyCode::Tab => "Tab".into(),
+            KeyCode::BackTab => "Shift-Tab".into(),
+            KeyCode::Enter => "Enter".into(),
+            KeyCode::Esc => "Esc".into(),
+            KeyCode::Backspace => "Backspace".into(),
+            KeyCode::Delete => "Del".into(),
+            KeyCode::F(n) => format!("F{n}"),
+            other => format!("{other:?}"),
+        };
+        if self.ctrl {
+            format!("Ctrl-{base}")
+        } else {
+            base
+        }
+    }
+
+    /// A key as `keys.toml` writes it: `j`, `J`, `ctrl-d`, `down`, `shift-tab`, `space`, `f5`.
+    pub fn parse(text: &str) -> Result<KeySpec, String> {
+        let lower = text.to_ascii_lowercase();
+        if let Some(rest) = lower.strip_prefix("ctrl-").or(lower.strip_prefix("ctrl+")) {
+            let mut chars = rest.chars();
+            return match (chars.next(), chars.next()) {
+                (Some(c), None) if c.is_ascii_alphabetic() => Ok(KeySpec::ctrl(c)),
+                _ => Err(format!(
+                    "'{text}': Ctrl goes with one letter (ctrl-d, ctrl-u)"
+                )),
+            };
+        }
+        let mut chars = text.chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            return Ok(KeySpec::char(c));
+        }
+        let code = match lower.as_str() {
+            "space" => KeyCode::Char(' '),
+            "down" => KeyCode::Down,
+            "up" => KeyCode::Up,
+            "left" => KeyCode::Left,
+            "right" => KeyCode::Right,
+            "home" => KeyCode::Home,
+            "end" => KeyCode::End,
+            "pgdn" | "pagedown" => KeyCode::PageDown,
+            "pgup" | "pageup" => KeyCode::PageUp,
+            "tab" => KeyCode::Tab,
+            "shift-tab" | "backtab" => KeyCode::BackTab,
+            "enter" | "return" => KeyCode::Enter,
+            "esc" | "escape" => KeyCode::Esc,
+            "backspace" => KeyCode::Backspace,
+            "del" | "delete" => KeyCode::Delete,
+            f if f.starts_with('f')
+                && f[1..].parse::<u8>().is_ok_and(|n| (1..=12).contains(&n)) =>
+            {
+                KeyCode::F(f[1..].parse().unwrap_or(1))
+            }
+            _ => {
+                return Err(format!(
+                    "'{text}' is not a key; write a character (j, /), ctrl-LETTER, or one of \
+                     space, enter, esc, tab, shift-tab, up, down, left, right, home, end, pgup, \
+                     pgdn, backspace, del, f1…f12"
+                ));
+            }
+        };
+        Ok(KeySpec::plain(code))
+    }
+
+    /// The key as `keys.toml` writes it (the inverse of `parse`).
+    pub fn config_text(&self) -> String {
+        if self.ctrl
+            && let KeyCode::Char(c) = self.code
+        {
+            return format!("ctrl-{c}");
+        }
+        match self.code {
+            KeyCode::Char(' ') => "space".into(),
+            KeyCode::Char(c) => c.to_string(),
+            KeyCode::PageDown => "pgdn".into(),
+            KeyCode::PageUp => "pgup".into(),
+            KeyCode::BackTab => "shift-tab".into(),
+            KeyCode::Delete => "del".into(),
+            KeyCode::F(n) => format!("f{n}"),
+            other => format!("{other:?}").to_ascii_lowercase(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
 pub struct Binding<C: Copy> {
+    /// The action's name in `keys.toml`.
+    pub name: &'static str,
     pub keys: &'static [KeySpec],
-    pub label: &'static str,
     pub desc: &'static str,
     pub command: C,
+}
+
+/// A pane's (or a widget's) bindings under its section name in `keys.toml`.
+#[derive(Debug)]
+pub struct KeyTable<C: Copy + 'static> {
+    pub section: &'static str,
+    pub bindings: &'static [Binding<C>],
 }
 
 /// A line of the help overlay or the footer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyHelp {
-    pub keys: &'static str,
+    pub keys: String,
     pub desc: &'static str,
 }
 
-pub fn lookup<C: Copy>(bindings: &[Binding<C>], key: &KeyEvent) -> Option<C> {
-    bindings
-        .iter()
-        .find(|b| b.keys.iter().any(|k| k.matches(key)))
-        .map(|b| b.command)
+/// The keys in force: the bundled defaults with the user's overrides.
+#[derive(Clone, Debug, Default)]
+pub struct Keymap {
+    overrides: HashMap<(String, String), Vec<KeySpec>>,
 }
 
-pub fn help_of<C: Copy>(bindings: &[Binding<C>]) -> Vec<KeyHelp> {
-    bindings
-        .iter()
-        .map(|b| KeyHelp {
-            keys: b.label,
-            desc: b.desc,
-        })
-        .collect()
+impl Keymap {
+    pub(super) fn with_overrides(overrides: HashMap<(String, String), Vec<KeySpec>>) -> Self {
+        Self { overrides }
+    }
+
+    /// The keys of one binding now.
+    pub fn keys_of<C: Copy>(&self, table: &KeyTable<C>, binding: &Binding<C>) -> Vec<KeySpec> {
+        self.overrides
+            .get(&(table.section.to_string(), binding.name.to_string()))
+            .cloned()
+            .unwrap_or_else(|| binding.keys.to_vec())
+    }
+
+    /// The command `key` is bound to in `table`.
+    pub fn lookup<C: Copy>(&self, table: &KeyTable<C>, key: &KeyEvent) -> Option<C> {
+        table
+            .bindings
+            .iter()
+            .find(|b| self.keys_of(table, b).iter().any(|k| k.matches(key)))
+            .map(|b| b.command)
+    }
+
+    /// Every binding of `table` for the help overlay.
+    pub fn help<C: Copy>(&self, table: &KeyTable<C>) -> Vec<KeyHelp> {
+        table
+            .bindings
+            .iter()
+            .map(|b| KeyHelp {
+                keys: self.label(table, b),
+                desc: b.desc,
+            })
+            .collect()
+    }
+
+    /// How a binding's keys show: `j / ↓`.
+    pub fn label<C: Copy>(&self, table: &KeyTable<C>, binding: &Binding<C>) -> String {
+        self.keys_of(table, binding)
+            .iter()
+            .map(KeySpec::label)
+            .collect::<Vec<_>>()
+            .join(" / ")
+    }
+
+    /// The first key of the binding for `command`, for hints (`y`, `Enter`).
+    pub fn key_for<C: Copy + PartialEq>(&self, table: &KeyTable<C>, command: C) -> String {
+        table
+            .bindings
+            .iter()
+            .find(|b| b.command == command)
+            .and_then(|b| self.keys_of(table, b).first().map(KeySpec::label))
+            .unwrap_or_default()
+    }
+
+    /// A footer hint from the live keys: `Enter predicts · p promote`, each command's first key
+    /// and the words given for it. A command with no words shares the next one's: `← → choose`.
+    pub fn hint<C: Copy + PartialEq>(&self, table: &KeyTable<C>, items: &[(C, &str)]) -> String {
+        let mut parts = Vec::new();
+        let mut keys = Vec::new();
+        for (command, words) in items {
+            keys.push(self.key_for(table, *command));
+            if !words.is_empty() {
+                parts.push(format!("{} {words}", keys.join(" ")));
+                keys.clear();
+            }
+        }
+        parts.join(" · ")
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,65 +248,107 @@ pub enum GlobalCommand {
     Tab(usize),
 }
 
-pub const GLOBAL_KEYS: &[Binding<GlobalCommand>] = &[
-    Binding {
-        keys: &[KeySpec::char('1')],
-        label: "1",
-        desc: "Datasets",
-        command: GlobalCommand::Tab(0),
-    },
-    Binding {
-        keys: &[KeySpec::char('2')],
-        label: "2",
-        desc: "Train a model",
-        command: GlobalCommand::Tab(1),
-    },
-    Binding {
-        keys: &[KeySpec::char('3')],
-        label: "3",
-        desc: "Runs",
-        command: GlobalCommand::Tab(2),
-    },
-    Binding {
-        keys: &[KeySpec::char('4')],
-        label: "4",
-        desc: "Compare the marked runs",
-        command: GlobalCommand::Tab(3),
-    },
-    Binding {
-        keys: &[KeySpec::char('5')],
-        label: "5",
-        desc: "Models: versions, champion and challenger",
-        command: GlobalCommand::Tab(4),
-    },
-    Binding {
-        keys: &[KeySpec::char('6')],
-        label: "6",
-        desc: "Predict with a registered model",
-        command: GlobalCommand::Tab(5),
-    },
-    Binding {
-        keys: &[KeySpec::char('7')],
-        label: "7",
-        desc: "Drift between a reference and current data",
-        command: GlobalCommand::Tab(6),
-    },
-    Binding {
-        keys: &[KeySpec::char('?')],
-        label: "?",
-        desc: "show or hide this help",
-        command: GlobalCommand::ToggleHelp,
-    },
-    Binding {
-        keys: &[KeySpec::plain(KeyCode::Esc)],
-        label: "Esc",
-        desc: "close the help",
-        command: GlobalCommand::CloseOverlay,
-    },
-    Binding {
-        keys: &[KeySpec::char('q'), KeySpec::ctrl('c')],
-        label: "q / Ctrl-C",
-        desc: "quit",
-        command: GlobalCommand::Quit,
-    },
-];
+pub const GLOBAL_KEYS: KeyTable<GlobalCommand> = KeyTable {
+    section: "global",
+    bindings: &[
+        Binding {
+            name: "tab1",
+            keys: &[KeySpec::char('1')],
+            desc: "tab 1",
+            command: GlobalCommand::Tab(0),
+        },
+        Binding {
+            name: "tab2",
+            keys: &[KeySpec::char('2')],
+            desc: "tab 2",
+            command: GlobalCommand::Tab(1),
+        },
+        Binding {
+            name: "tab3",
+            keys: &[KeySpec::char('3')],
+            desc: "tab 3",
+            command: GlobalCommand::Tab(2),
+        },
+        Binding {
+            name: "tab4",
+            keys: &[KeySpec::char('4')],
+            desc: "tab 4",
+            command: GlobalCommand::Tab(3),
+        },
+        Binding {
+            name: "tab5",
+            keys: &[KeySpec::char('5')],
+            desc: "tab 5",
+            command: GlobalCommand::Tab(4),
+        },
+        Binding {
+            name: "tab6",
+            keys: &[KeySpec::char('6')],
+            desc: "tab 6",
+            command: GlobalCommand::Tab(5),
+        },
+        Binding {
+            name: "tab7",
+            keys: &[KeySpec::char('7')],
+            desc: "tab 7",
+            command: GlobalCommand::Tab(6),
+        },
+        Binding {
+            name: "tab8",
+            keys: &[KeySpec::char('8')],
+            desc: "tab 8",
+            command: GlobalCommand::Tab(7),
+        },
+        Binding {
+            name: "tab9",
+            keys: &[KeySpec::char('9')],
+            desc: "tab 9",
+            command: GlobalCommand::Tab(8),
+        },
+        Binding {
+            name: "help",
+            keys: &[KeySpec::char('?')],
+            desc: "show or hide this help",
+            command: GlobalCommand::ToggleHelp,
+        },
+        Binding {
+            name: "close",
+            keys: &[KeySpec::plain(KeyCode::Esc)],
+            desc: "close the help",
+            command: GlobalCommand::CloseOverlay,
+        },
+        Binding {
+            name: "quit",
+            keys: &[KeySpec::char('q'), KeySpec::ctrl('c')],
+            desc: "quit",
+            command: GlobalCommand::Quit,
+        },
+    ],
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_read_back_as_written() {
+        for text in [
+            "j",
+            "J",
+            "/",
+            "ctrl-d",
+            "down",
+            "shift-tab",
+            "space",
+            "pgdn",
+            "f5",
+        ] {
+            let key = KeySpec::parse(text).expect(text);
+            assert_eq!(KeySpec::parse(&key.config_text()), Ok(key), "{text}");
+        }
+        assert_eq!(KeySpec::ctrl('c').label(), "Ctrl-C");
+        assert_eq!(KeySpec::plain(KeyCode::BackTab).label(), "Shift-Tab");
+        assert!(KeySpec::parse("ctrl-down").is_err());
+        assert!(KeySpec::parse("hyper").is_err());
+    }
+}

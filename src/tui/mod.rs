@@ -7,12 +7,14 @@
 pub mod action;
 pub mod app;
 pub mod component;
+pub mod jobs;
 pub mod keymap;
+pub mod keymap_file;
 pub mod panes;
 pub mod theme;
 pub mod widgets;
+mod writes;
 
-use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -21,13 +23,14 @@ use futures_util::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use crate::data::{self, DatasetFile};
-use crate::jobs::launch_run;
 use crate::jobs::watcher::watch_data_dir;
 use crate::project::Project;
 use crate::store::RunStore;
 use action::Action;
 use app::App;
+use jobs::JobContext;
+use keymap::Keymap;
+use keymap_file::{KeySection, describe_keymap, keymap_path, load_keymap};
 use theme::Theme;
 
 const TICK: Duration = Duration::from_millis(100);
@@ -62,13 +65,22 @@ pub fn run(project: Project) -> anyhow::Result<()> {
 
 async fn run_app(project: &Project, store: RunStore, note: Option<String>) -> anyhow::Result<()> {
     let (tx, mut rx) = unbounded_channel();
-    let mut app = App::new(project, store, Theme::from_env());
-    if let Some(note) = note {
+    // A keys.toml with a mistake does not keep the TUI closed: the defaults, and why.
+    let (keys, keys_note) = match keymap_path().map(|path| load_keymap(&path, &key_sections())) {
+        Some(Ok(keys)) => (keys, None),
+        Some(Err(error)) => (
+            Keymap::default(),
+            Some(format!("{error}; using the default keys")),
+        ),
+        None => (Keymap::default(), None),
+    };
+    let mut app = App::with_keys(project, store, Theme::from_env(), keys);
+    if let Some(note) = note.or(keys_note) {
         app.status = note;
     }
     let watch_tx = tx.clone();
     let _watcher = match watch_data_dir(&project.data_dir(), move || {
-        let _ = watch_tx.send(Action::DatasetsChanged);
+        let _ = watch_tx.send(Action::DataFolderChanged);
     }) {
         Ok(watcher) => Some(watcher),
         Err(e) => {
@@ -78,14 +90,18 @@ async fn run_app(project: &Project, store: RunStore, note: Option<String>) -> an
     };
     // try_init installs a panic hook that restores the terminal before the panic message.
     let mut terminal = ratatui::try_init().context("the terminal UI needs a terminal")?;
-    let result = event_loop(&mut terminal, project, &mut app, &tx, &mut rx).await;
+    let jobs = JobContext {
+        project: project.clone(),
+        store_path: app.store.path().to_path_buf(),
+    };
+    let result = event_loop(&mut terminal, &jobs, &mut app, &tx, &mut rx).await;
     ratatui::try_restore().context("restoring the terminal")?;
     result
 }
 
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
-    project: &Project,
+    jobs: &JobContext,
     app: &mut App,
     tx: &UnboundedSender<Action>,
     rx: &mut UnboundedReceiver<Action>,
@@ -100,7 +116,9 @@ async fn event_loop(
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut dirty = true;
     loop {
-        spawn_jobs(app, project, tx);
+        for job in app.take_jobs() {
+            jobs::spawn(job, jobs, tx);
+        }
         if dirty {
             terminal.draw(|frame| app.render(frame))?;
             dirty = false;
@@ -136,86 +154,31 @@ async fn event_loop(
     Ok(())
 }
 
-fn spawn_jobs(app: &mut App, project: &Project, tx: &UnboundedSender<Action>) {
-    if let Some((file, use_cache)) = app.datasets.next_job() {
-        let store_path = app.store.path().to_path_buf();
-        let options = app.datasets.read_options.clone();
-        let tx = tx.clone();
-        tokio::task::spawn_blocking(move || {
-            run_profile_job(&store_path, file, &options, use_cache, &tx)
-        });
-    }
-    // Launching reads and checks the whole dataset before the worker starts: off the UI task.
-    if let Some(request) = app.train.pending_launch.take() {
-        let project = project.clone();
-        let tx = tx.clone();
-        tokio::task::spawn_blocking(move || {
-            let result = launch_run(&project, &request).map_err(|e| e.to_string());
-            let _ = tx.send(Action::Launched(result));
-        });
-    }
-    // A drift check reads two datasets and tests every column: off the UI task, with progress.
-    if let Some(request) = app.drift.take_pending() {
-        let project = project.clone();
-        let store_path = app.store.path().to_path_buf();
-        let tx = tx.clone();
-        tokio::task::spawn_blocking(move || {
-            let result = RunStore::open(&store_path)
-                .map_err(|e| e.to_string())
-                .and_then(|mut store| {
-                    crate::drift::run::run_drift(
-                        &project,
-                        &mut store,
-                        &request,
-                        &|done, total, column| {
-                            let _ = tx.send(Action::DriftProgress {
-                                done,
-                                total,
-                                column: column.to_string(),
-                            });
-                        },
-                    )
-                    .map_err(|e| e.to_string())
-                });
-            let _ = tx.send(Action::DriftDone(Box::new(result)));
-        });
-    }
-    // Reading a model checks every file's sha256: off the UI task too.
-    if let Some(reference) = app.predict.take_pending_load() {
-        let project = project.clone();
-        let store_path = app.store.path().to_path_buf();
-        let tx = tx.clone();
-        tokio::task::spawn_blocking(move || {
-            let load = panes::predict::load_model(&project, &store_path, reference);
-            let _ = tx.send(Action::ModelLoaded(load));
-        });
-    }
+/// Every key table: the global keys, the shared widgets' and each pane's (for keys.toml).
+pub fn key_sections() -> Vec<&'static dyn KeySection> {
+    let mut sections: Vec<&'static dyn KeySection> = vec![
+        &keymap::GLOBAL_KEYS,
+        &widgets::text_input::INPUT_KEYS,
+        &widgets::confirm::CONFIRM_KEYS,
+    ];
+    sections.extend(panes::key_sections());
+    sections
 }
 
-/// Profiles one file with its own store connection and reports progress and the outcome as
-/// actions. Used by the event loop (on a blocking thread) and by tests (inline).
-pub fn run_profile_job(
-    store_path: &Path,
-    file: DatasetFile,
-    options: &data::ReadOptions,
-    use_cache: bool,
-    tx: &UnboundedSender<Action>,
-) {
-    let path = file.path.clone();
-    let result = RunStore::open(store_path)
-        .map_err(data::DataError::from)
-        .and_then(|mut store| {
-            data::profile_dataset(&mut store, &file, options, use_cache, &|stage| {
-                let _ = tx.send(Action::ProfileProgress {
-                    path: path.clone(),
-                    stage,
-                });
-            })
-        });
-    let _ = tx.send(Action::ProfileDone {
-        file,
-        result: result.map(Box::new).map_err(|e| e.to_string()),
-    });
+/// `shelfcast keys`: where the overrides are read from, whether they read, and every action
+/// with its default keys.
+pub fn print_keys() -> anyhow::Result<()> {
+    let sections = key_sections();
+    match keymap_path() {
+        Some(path) => {
+            load_keymap(&path, &sections)?;
+            let state = if path.exists() { "read" } else { "none yet" };
+            say!("# overrides: {} ({state})", path.display());
+        }
+        None => say!("# overrides: no HOME, so none"),
+    }
+    say!("{}", describe_keymap(&sections).trim_end());
+    Ok(())
 }
 
 /// The Runs tab's first frame of `project`, as the TUI draws it at start (opening the store with
@@ -224,8 +187,10 @@ pub fn run_profile_job(
 pub fn runs_first_frame(project: &Project) -> anyhow::Result<usize> {
     let store = RunStore::open(&project.store_path())?;
     let mut app = App::new(project, store, Theme::default());
-    app.switch_to(app::Tab::Runs);
+    app.switch_to(panes::Tab::Runs);
     let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 45))?;
     terminal.draw(|frame| app.render(frame))?;
-    Ok(app.runs.rows.len())
+    app.pane::<panes::runs::RunsTab>()
+        .map(|runs| runs.rows.len())
+        .context("the Runs tab is missing")
 }

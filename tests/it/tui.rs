@@ -6,8 +6,15 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use shelfcast::store::RunStore;
 use shelfcast::tui::app::App;
-use shelfcast::tui::panes::datasets::EntryState;
-use shelfcast::tui::run_profile_job;
+use shelfcast::tui::jobs::JobContext;
+use shelfcast::tui::keymap::Keymap;
+use shelfcast::tui::panes::compare::CompareTab;
+use shelfcast::tui::panes::datasets::{DATASETS_KEYS, DatasetsTab, EntryState};
+use shelfcast::tui::panes::drift::DriftTab;
+use shelfcast::tui::panes::models::ModelsTab;
+use shelfcast::tui::panes::predict::PredictTab;
+use shelfcast::tui::panes::runs::RunsTab;
+use shelfcast::tui::panes::train::TrainTab;
 use shelfcast::tui::theme::Theme;
 use tokio::sync::mpsc::unbounded_channel;
 
@@ -23,15 +30,86 @@ pub(crate) fn app_for(root: &std::path::Path) -> App {
     )
 }
 
-/// Runs every profiling job the app asks for, inline, feeding progress and outcomes back.
+/// Runs every job the app asks for (profiles, model loads, launches, drift checks) inline, as
+/// the event loop does on the blocking pool, feeding progress and outcomes back.
 pub(crate) fn settle(app: &mut App) {
     let (tx, mut rx) = unbounded_channel();
-    while let Some((file, use_cache)) = app.datasets.next_job() {
-        let options = app.datasets.read_options.clone();
-        run_profile_job(app.store.path(), file, &options, use_cache, &tx);
-        while let Ok(action) = rx.try_recv() {
-            app.update(action);
+    let ctx = JobContext {
+        project: app.project.clone(),
+        store_path: app.store.path().to_path_buf(),
+    };
+    loop {
+        let jobs = app.take_jobs();
+        if jobs.is_empty() {
+            break;
         }
+        for job in jobs {
+            shelfcast::tui::jobs::run(job, &ctx, &tx);
+            while let Ok(action) = rx.try_recv() {
+                app.update(action);
+            }
+        }
+    }
+}
+
+/// The first job `wanted` picks, returned unrun; every other job is run inline to the end.
+pub(crate) fn take_job(
+    app: &mut App,
+    wanted: impl Fn(&shelfcast::tui::action::Job) -> bool,
+) -> Option<shelfcast::tui::action::Job> {
+    let mut found = None;
+    for job in app.take_jobs() {
+        if found.is_none() && wanted(&job) {
+            found = Some(job);
+        } else {
+            let (tx, mut rx) = unbounded_channel();
+            let ctx = JobContext {
+                project: app.project.clone(),
+                store_path: app.store.path().to_path_buf(),
+            };
+            shelfcast::tui::jobs::run(job, &ctx, &tx);
+            while let Ok(action) = rx.try_recv() {
+                app.update(action);
+            }
+        }
+    }
+    // What those jobs asked for in turn (the next file's profile) runs too.
+    settle(app);
+    found
+}
+
+/// The panes by type: the App names none, tests reach them through `App::pane`.
+pub(crate) trait Panes {
+    fn datasets(&mut self) -> &mut DatasetsTab;
+    fn train(&mut self) -> &mut TrainTab;
+    fn runs(&mut self) -> &mut RunsTab;
+    fn compare(&mut self) -> &mut CompareTab;
+    fn models(&mut self) -> &mut ModelsTab;
+    fn predict(&mut self) -> &mut PredictTab;
+    fn drift(&mut self) -> &mut DriftTab;
+}
+
+impl Panes for App {
+    fn datasets(&mut self) -> &mut DatasetsTab {
+        self.pane_mut().expect("the Datasets tab")
+    }
+    fn train(&mut self) -> &mut TrainTab {
+        self.pane_mut().expect("the Train tab")
+    }
+    fn runs(&mut self) -> &mut RunsTab {
+        self.pane_mut().expect("the Runs tab")
+    }
+    fn compare(&mut self) -> &mut CompareTab {
+        self.pane_mut().expect("the Compare tab")
+    }
+    fn models(&mut self) -> &mut ModelsTab {
+        self.pane_mut().expect("the Models tab")
+    }
+    fn predict(&mut self) -> &mut PredictTab {
+        self.pane_mut().expect("the Predict tab")
+    }
+    fn drift(&mut self) -> &mut DriftTab {
+        self.pane_mut().expect("the Drift tab")
     }
 }
 
@@ -106,18 +184,19 @@ fn help_overlay_lists_the_live_keymap() {
     key(&mut app, KeyCode::Char('?'));
     let terminal = draw(&mut app, 100, 30);
     let text = screen_text(&terminal);
-    for binding in shelfcast::tui::panes::datasets::DATASETS_KEYS {
+    for help in Keymap::default().help(&DATASETS_KEYS) {
         assert!(
-            text.contains(binding.desc),
-            "help misses '{}'",
-            binding.desc
+            text.contains(help.desc) && text.contains(&help.keys),
+            "help misses '{}  {}'",
+            help.keys,
+            help.desc
         );
     }
     insta::assert_snapshot!("help_overlay", terminal.backend());
     // Keys go to the overlay while it is open: j does not move the selection.
-    let before = app.datasets.files_state.selected();
+    let before = app.datasets().files_state.selected();
     key(&mut app, KeyCode::Char('j'));
-    assert_eq!(app.datasets.files_state.selected(), before);
+    assert_eq!(app.datasets().files_state.selected(), before);
     key(&mut app, KeyCode::Esc);
     assert!(!app.show_help);
 }
@@ -127,17 +206,20 @@ fn a_profile_in_progress_shows_a_gauge_and_keys_still_move() {
     let (_tmp, root) = small_project();
     let mut app = app_for(&root);
     // Take the job but do not run it yet: the file is "being profiled".
-    let (file, _) = app.datasets.next_job().expect("a job");
+    let jobs = app.take_jobs();
+    let Some(shelfcast::tui::action::Job::Profile { file, .. }) = jobs.first() else {
+        panic!("a profile job, not {jobs:?}");
+    };
     app.update(shelfcast::tui::action::Action::ProfileProgress {
         path: file.path.clone(),
         stage: shelfcast::data::ProfileStage::Profiling { done: 3, total: 6 },
     });
     let text = screen_text(&draw(&mut app, 100, 24));
     assert!(text.contains("profiling columns: 3 of 6"), "{text}");
-    let before = app.datasets.files_state.selected();
+    let before = app.datasets().files_state.selected();
     key(&mut app, KeyCode::Char('j'));
     assert_ne!(
-        app.datasets.files_state.selected(),
+        app.datasets().files_state.selected(),
         before,
         "keys must work while profiling"
     );
@@ -150,25 +232,25 @@ fn files_appear_and_disappear_on_rescan_and_keep_the_selection() {
     settle(&mut app);
     key(&mut app, KeyCode::Char('j'));
     assert_eq!(
-        app.datasets.selected().map(|e| e.file.relative.as_str()),
+        app.datasets().selected().map(|e| e.file.relative.as_str()),
         Some("weekly_sales.csv")
     );
     std::fs::write(root.join("data/a_new.csv"), "x,y\n1,2\n").expect("write");
-    app.update(shelfcast::tui::action::Action::DatasetsChanged);
+    app.update(shelfcast::tui::action::Action::DataFolderChanged);
     let names: Vec<&str> = app
-        .datasets
+        .datasets()
         .entries
         .iter()
         .map(|e| e.file.relative.as_str())
         .collect();
     assert_eq!(names, vec!["a_new.csv", "stores.csv", "weekly_sales.csv"]);
     assert_eq!(
-        app.datasets.selected().map(|e| e.file.relative.as_str()),
+        app.datasets().selected().map(|e| e.file.relative.as_str()),
         Some("weekly_sales.csv")
     );
     std::fs::remove_file(root.join("data/a_new.csv")).expect("remove");
-    app.update(shelfcast::tui::action::Action::DatasetsChanged);
-    assert_eq!(app.datasets.entries.len(), 2);
+    app.update(shelfcast::tui::action::Action::DataFolderChanged);
+    assert_eq!(app.datasets().entries.len(), 2);
 }
 
 #[test]
@@ -191,8 +273,8 @@ fn every_bad_input_shows_its_specific_error_in_the_pane() {
             .find(|(n, _)| n == name)
             .map(|(_, m)| *m)
             .expect("listed");
-        assert_eq!(app.datasets.files_state.selected(), Some(index));
-        let entry = app.datasets.selected().expect("selected");
+        assert_eq!(app.datasets().files_state.selected(), Some(index));
+        let entry = app.datasets().selected().expect("selected");
         assert!(
             matches!(&entry.state, EntryState::Failed(m) if m.contains(expected)),
             "{name}: {:?}",

@@ -2,9 +2,10 @@
 //! toggle, and an export whose SVG, Markdown and CSV exist and parse.
 
 use crossterm::event::KeyCode;
-use shelfcast::tui::app::{App, Tab};
+use shelfcast::tui::app::App;
+use shelfcast::tui::panes::Tab;
 
-use crate::tui::key;
+use crate::tui::{Panes, key};
 use crate::tui_train::{app_for, sales_fixture, seed_runs};
 
 #[test]
@@ -25,7 +26,7 @@ fn compare_sections_show_params_metrics_curves_importance_and_scatter_and_export
     }
     key(&mut app, KeyCode::Char('C'));
     assert_eq!(app.active, Tab::Compare);
-    assert_eq!(app.compare.ids, vec![1, 2, 3]);
+    assert_eq!(app.compare().ids, vec![1, 2, 3]);
     let draw = |app: &mut App| crate::tui::draw(app, 110, 24);
     insta::assert_snapshot!("compare_params", draw(&mut app).backend());
     key(&mut app, KeyCode::Char('d'));
@@ -47,7 +48,7 @@ fn compare_sections_show_params_metrics_curves_importance_and_scatter_and_export
         "{zoomed}"
     );
     assert_eq!(
-        app.compare
+        app.compare()
             .curves
             .iter()
             .map(|c| c.total_points)
@@ -64,10 +65,10 @@ fn compare_sections_show_params_metrics_curves_importance_and_scatter_and_export
         scatter.contains("rmse against model.rounds over 3 filtered run(s)"),
         "{scatter}"
     );
-    assert_eq!(app.compare.scatter.points, vec![(40.0, 3.2554)]);
+    assert_eq!(app.compare().scatter.points, vec![(40.0, 3.2554)]);
 
     key(&mut app, KeyCode::Char('e'));
-    let message = app.compare.message.clone().unwrap_or_default();
+    let message = app.compare().message.clone().unwrap_or_default();
     assert!(
         message.starts_with("wrote reports/compare-1-2-3-"),
         "{message}"

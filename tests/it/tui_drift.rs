@@ -7,10 +7,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use shelfcast::drift::run::run_drift;
 use shelfcast::project::Project;
 use shelfcast::tui::action::Action;
-use shelfcast::tui::app::{App, Tab};
+use shelfcast::tui::app::App;
+use shelfcast::tui::panes::Tab;
 
 use crate::common::project;
-use crate::tui::key;
+use crate::tui::{Panes, key};
 
 fn draw(app: &mut App) -> ratatui::Terminal<ratatui::backend::TestBackend> {
     crate::tui::draw(app, 130, 34)
@@ -23,7 +24,11 @@ fn screen(app: &mut App) -> String {
 /// Runs the check the tab asked for, as the event loop does (inline), and pins what varies
 /// from run to run (its time, the report's name, the past reports' times).
 fn settle(app: &mut App, root: &std::path::Path) {
-    let request = app.drift.take_pending().expect("a check was asked for");
+    let Some(shelfcast::tui::action::Job::Drift(request)) = crate::tui::take_job(app, |job| {
+        matches!(job, shelfcast::tui::action::Job::Drift(_))
+    }) else {
+        panic!("a check was asked for");
+    };
     let mut store = shelfcast::store::RunStore::open(app.store.path()).expect("store");
     let result = run_drift(
         &Project::new(root),
@@ -36,16 +41,16 @@ fn settle(app: &mut App, root: &std::path::Path) {
     .map_err(|e| e.to_string());
     let ran = result.is_ok();
     app.update(Action::DriftDone(Box::new(result)));
-    if let Some(report) = &mut app.drift.report {
+    if let Some(report) = &mut app.drift().report {
         report.elapsed_ms = 0.0;
     }
-    if let Some(html) = app.drift.html.as_ref().filter(|_| ran) {
+    if let Some(html) = app.drift().html.as_ref().filter(|_| ran) {
         assert!(
             html.starts_with("reports/drift-") && html.ends_with(".html"),
             "{html}"
         );
-        app.drift.html = Some("reports/drift.html".into());
-        app.drift.message = None;
+        app.drift().html = Some("reports/drift.html".into());
+        app.drift().message = None;
     }
     let db = rusqlite::Connection::open(root.join("runs.db")).expect("sqlite");
     db.execute(
@@ -53,7 +58,8 @@ fn settle(app: &mut App, root: &std::path::Path) {
         [],
     )
     .expect("pin");
-    app.drift.reload_past(&app.store);
+    let store = shelfcast::store::RunStore::open(app.store.path()).expect("store");
+    app.drift().reload_past(&store);
 }
 
 #[test]
@@ -73,17 +79,17 @@ fn the_drift_tab_checks_the_sample_and_shows_verdicts_distributions_and_past_rep
         "{text}"
     );
     key(&mut app, KeyCode::Enter);
-    assert!(app.drift.running, "the check runs off the UI task");
+    assert!(app.drift().running, "the check runs off the UI task");
     settle(&mut app, &root);
     insta::assert_snapshot!("drift_pane", draw(&mut app).backend());
-    let report = app.drift.report.clone().expect("report");
+    let report = app.drift().report.clone().expect("report");
     assert!(report.dataset_drift);
     assert_eq!(report.drifted_columns, 6);
     // The table lists drifted columns first; the sixth row down is the first that did not drift.
     for _ in 0..6 {
         key(&mut app, KeyCode::Char('j'));
     }
-    let selected = app.drift.table.selected().expect("row");
+    let selected = app.drift().table.selected().expect("row");
     assert_eq!(report.columns[selected].column, "region");
     insta::assert_snapshot!("drift_pane_levels", draw(&mut app).backend());
 
@@ -135,7 +141,7 @@ fn the_drift_tab_checks_the_sample_and_shows_verdicts_distributions_and_past_rep
     let text = screen(&mut app);
     // Columns the current file lacks are left out and named; the common ones are checked.
     assert!(text.contains("NO DATASET DRIFT: 0 of 1 columns"), "{text}");
-    let report = app.drift.report.as_ref().expect("a report");
+    let report = app.drift().report.as_ref().expect("a report");
     assert!(
         report
             .skipped
@@ -147,7 +153,7 @@ fn the_drift_tab_checks_the_sample_and_shows_verdicts_distributions_and_past_rep
     );
 
     // Past reports: the three checks that ran are listed and reopen.
-    assert_eq!(app.drift.past.len(), 3);
+    assert_eq!(app.drift().past.len(), 3);
     key(&mut app, KeyCode::Char('o'));
     key(&mut app, KeyCode::Char('o'));
     key(&mut app, KeyCode::Char('o'));

@@ -3,10 +3,11 @@
 
 use crossterm::event::KeyCode;
 use shelfcast::store::RunStore;
-use shelfcast::tui::app::{App, Tab};
+use shelfcast::tui::app::App;
+use shelfcast::tui::panes::Tab;
 
 use crate::common::{sales_project, train_sales};
-use crate::tui::{key, typed};
+use crate::tui::{Panes, key, typed};
 
 fn screen(app: &mut App) -> String {
     crate::tui::screen_text(&crate::tui::draw(app, 120, 24))
@@ -36,14 +37,14 @@ fn runs_are_registered_promoted_rolled_back_and_archived_from_the_keyboard() {
 
     key(&mut app, KeyCode::Char('5'));
     assert_eq!(app.active, Tab::Models);
-    assert_eq!(app.models.versions.len(), 2);
+    assert_eq!(app.models().versions.len(), 2);
     // Version 1 champion, then version 2 (asked and confirmed), then roll back.
     key(&mut app, KeyCode::Char('p'));
     key(&mut app, KeyCode::Char('y'));
     key(&mut app, KeyCode::Char('j'));
     key(&mut app, KeyCode::Char('p'));
     key(&mut app, KeyCode::Char('n'));
-    assert_eq!(app.models.message.as_deref(), Some("nothing changed"));
+    assert_eq!(app.models().message.as_deref(), Some("nothing changed"));
     key(&mut app, KeyCode::Char('p'));
     key(&mut app, KeyCode::Char('y'));
     let text = screen(&mut app);

@@ -10,12 +10,12 @@ use shelfcast::ml::predict::predict_record;
 use shelfcast::project::Project;
 use shelfcast::registry::{ModelRef, load_version, set_alias};
 use shelfcast::store::RunStore;
-use shelfcast::tui::action::Action;
-use shelfcast::tui::app::{App, Tab};
-use shelfcast::tui::panes::predict::load_model;
+use shelfcast::tui::app::App;
+use shelfcast::tui::panes::Tab;
+use shelfcast::tui::panes::predict::PredictTab;
 
 use crate::common::{describe, sales_project, shelfcast, train_sales};
-use crate::tui::{key, typed};
+use crate::tui::{Panes, key, typed};
 
 fn screen(app: &mut App) -> String {
     crate::tui::screen_text(&draw(app))
@@ -26,11 +26,8 @@ fn draw(app: &mut App) -> ratatui::Terminal<ratatui::backend::TestBackend> {
 }
 
 /// Loads the model the Predict tab asked for, inline (the event loop does it on a thread).
-fn settle(app: &mut App, root: &std::path::Path) {
-    while let Some(reference) = app.predict.take_pending_load() {
-        let load = load_model(&Project::new(root), app.store.path(), reference);
-        app.update(Action::ModelLoaded(load));
-    }
+fn settle(app: &mut App, _root: &std::path::Path) {
+    crate::tui::settle(app);
 }
 
 fn cli(root: &std::path::Path, args: &[&str]) {
@@ -65,7 +62,8 @@ fn pin_times(root: &std::path::Path) {
 }
 
 fn field_value(app: &App, name: &str) -> String {
-    app.predict
+    app.pane::<PredictTab>()
+        .expect("the Predict tab")
         .fields
         .iter()
         .find(|f| f.input.name == name)
@@ -76,12 +74,12 @@ fn field_value(app: &App, name: &str) -> String {
 /// Moves the focus to the field `name` (from anywhere in the form).
 fn focus(app: &mut App, name: &str) {
     let index = app
-        .predict
+        .predict()
         .fields
         .iter()
         .position(|f| f.input.name == name)
         .unwrap_or_else(|| panic!("no field {name}"));
-    for _ in 0..app.predict.fields.len() + 1 {
+    for _ in 0..app.predict().fields.len() + 1 {
         key(app, KeyCode::Char('k'));
     }
     for _ in 0..=index {
@@ -100,7 +98,7 @@ fn the_models_pane_lists_versions_aliases_lineage_and_history_and_enter_opens_pr
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.active, Tab::Predict);
     settle(&mut app, &root);
-    let loaded = app.predict.loaded.as_ref().expect("loaded");
+    let loaded = app.predict().loaded.as_ref().expect("loaded");
     assert_eq!(loaded.reference, ModelRef::Version("promo".into(), 2));
     assert_eq!(loaded.version.version, 2);
 }
@@ -111,16 +109,16 @@ fn the_predict_pane_checks_as_you_type_predicts_with_interval_and_uplift_and_sav
     let mut app = crate::tui::app_for(&root);
     key(&mut app, KeyCode::Char('6'));
     assert_eq!(app.active, Tab::Predict);
-    assert!(app.predict.loading, "the model loads off the UI task");
+    assert!(app.predict().loading, "the model loads off the UI task");
     settle(&mut app, &root);
-    let loaded = app.predict.loaded.as_ref().expect("loaded");
+    let loaded = app.predict().loaded.as_ref().expect("loaded");
     assert_eq!(
         loaded.reference,
         ModelRef::Alias("promo".into(), "champion".into())
     );
     // A form from the signature: typical training values to start from.
     let names: Vec<&str> = app
-        .predict
+        .predict()
         .fields
         .iter()
         .map(|f| f.input.name.as_str())
@@ -149,7 +147,7 @@ fn the_predict_pane_checks_as_you_type_predicts_with_interval_and_uplift_and_sav
     key(&mut app, KeyCode::Enter);
     let text = screen(&mut app);
     assert!(text.contains("fix 1 field(s) first: price"), "{text}");
-    assert!(app.predict.outcome.is_none());
+    assert!(app.predict().outcome.is_none());
     // `q` typed into a field is text, not quit.
     key(&mut app, KeyCode::Char('e'));
     typed(&mut app, "q");
@@ -165,7 +163,7 @@ fn the_predict_pane_checks_as_you_type_predicts_with_interval_and_uplift_and_sav
     insta::assert_snapshot!("predict_result", draw(&mut app).backend());
 
     // The pane's answer is the core's answer for the same record.
-    let outcome = app.predict.outcome.clone().expect("a prediction");
+    let outcome = app.predict().outcome.clone().expect("a prediction");
     let store = RunStore::open(&root.join("runs.db")).expect("store");
     let (_, model) = load_version(
         &Project::new(&root),
@@ -217,20 +215,25 @@ fn the_predict_pane_checks_as_you_type_predicts_with_interval_and_uplift_and_sav
     key(&mut app, KeyCode::Char('k'));
     key(&mut app, KeyCode::Right);
     settle(&mut app, &root);
-    let loaded = app.predict.loaded.as_ref().expect("loaded");
+    let loaded = app.predict().loaded.as_ref().expect("loaded");
     assert_eq!(
         loaded.reference,
         ModelRef::Alias("promo".into(), "challenger".into())
     );
     assert_eq!(field_value(&app, "price"), "3");
     // The saved form belongs to the model, not the version.
-    assert_eq!(app.predict.forms.len(), 1);
+    assert_eq!(app.predict().forms.len(), 1);
 
     // Back on the champion; then the champion moves elsewhere: showing the tab follows it.
     key(&mut app, KeyCode::Left);
     settle(&mut app, &root);
     assert_eq!(
-        app.predict.loaded.as_ref().expect("loaded").version.version,
+        app.predict()
+            .loaded
+            .as_ref()
+            .expect("loaded")
+            .version
+            .version,
         1
     );
     let mut store = RunStore::open(&root.join("runs.db")).expect("store");
@@ -238,7 +241,7 @@ fn the_predict_pane_checks_as_you_type_predicts_with_interval_and_uplift_and_sav
     key(&mut app, KeyCode::Char('1'));
     key(&mut app, KeyCode::Char('6'));
     settle(&mut app, &root);
-    let loaded = app.predict.loaded.as_ref().expect("loaded");
+    let loaded = app.predict().loaded.as_ref().expect("loaded");
     assert_eq!(
         loaded.reference,
         ModelRef::Alias("promo".into(), "champion".into())
@@ -262,7 +265,7 @@ fn a_tampered_model_is_refused_in_the_predict_pane_naming_the_file() {
     let mut app = crate::tui::app_for(&root);
     key(&mut app, KeyCode::Char('6'));
     settle(&mut app, &root);
-    assert!(app.predict.loaded.is_none());
+    assert!(app.predict().loaded.is_none());
     let text = screen(&mut app);
     assert!(text.contains("pipeline.json"), "{text}");
     assert!(text.contains("checksum"), "{text}");
@@ -281,7 +284,7 @@ fn the_compare_tab_registers_the_best_run_by_its_headline_metric() {
     key(&mut app, KeyCode::Char('C'));
     assert_eq!(app.active, Tab::Compare);
     key(&mut app, KeyCode::Char('r'));
-    let comparison = app.compare.comparison.clone().expect("comparison");
+    let comparison = app.compare().comparison.clone().expect("comparison");
     let rmse = comparison
         .metrics
         .iter()

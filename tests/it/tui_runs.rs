@@ -3,8 +3,9 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use shelfcast::store::RunStore;
+use shelfcast::tui::component::Component;
 
-use crate::tui::{key, typed};
+use crate::tui::{Panes, key, typed};
 use crate::tui_train::{app_for, sales_fixture, seed_runs};
 
 fn screen(app: &mut shelfcast::tui::app::App) -> String {
@@ -41,7 +42,7 @@ fn the_runs_table_filters_sorts_marks_and_edits_runs_from_the_keyboard() {
     );
     key(&mut app, KeyCode::Enter);
     assert!(
-        app.runs.captures_text(),
+        app.runs().captures_text(),
         "a bad filter stays open to be mended"
     );
     for _ in 0.."finished".len() {
@@ -49,8 +50,8 @@ fn the_runs_table_filters_sorts_marks_and_edits_runs_from_the_keyboard() {
     }
     typed(&mut app, "'finished' or status = 'failed'");
     key(&mut app, KeyCode::Enter);
-    assert!(!app.runs.captures_text());
-    let ids: Vec<i64> = app.runs.rows.iter().map(|r| r.run.id).collect();
+    assert!(!app.runs().captures_text());
+    let ids: Vec<i64> = app.runs().rows.iter().map(|r| r.run.id).collect();
     assert_eq!(ids, [2, 1]);
     // Status, durations and times of finished runs are pinned: a stable snapshot.
     insta::assert_snapshot!(
@@ -63,24 +64,24 @@ fn the_runs_table_filters_sorts_marks_and_edits_runs_from_the_keyboard() {
         key(&mut app, KeyCode::Char('s'));
     }
     assert_eq!(
-        app.runs.sort.key,
+        app.runs().sort.key,
         shelfcast::store::SortKey::Metric("rmse".into())
     );
     assert_eq!(
-        app.runs.rows.first().map(|r| r.run.id),
+        app.runs().rows.first().map(|r| r.run.id),
         Some(1),
         "the run with an rmse first"
     );
 
     // Esc clears the filter; mark two runs; rename, tag and delete through the keys.
     key(&mut app, KeyCode::Esc);
-    assert_eq!(app.runs.rows.len(), 3);
+    assert_eq!(app.runs().rows.len(), 3);
     key(&mut app, KeyCode::Char('g'));
     key(&mut app, KeyCode::Char(' '));
     key(&mut app, KeyCode::Char(' '));
-    assert_eq!(app.runs.marked.len(), 2);
+    assert_eq!(app.runs().marked.len(), 2);
     key(&mut app, KeyCode::Char('g'));
-    let first = app.runs.rows[0].run.id;
+    let first = app.runs().rows[0].run.id;
     key(&mut app, KeyCode::Char('R'));
     app.handle_key(&KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
     typed(&mut app, "best so far q");
@@ -101,12 +102,12 @@ fn the_runs_table_filters_sorts_marks_and_edits_runs_from_the_keyboard() {
     // Delete the marked runs: one is still running, so it is refused; then only finished ones.
     key(&mut app, KeyCode::Char('D'));
     assert!(
-        app.runs
+        app.runs()
             .message
             .as_deref()
             .is_some_and(|m| m.contains("before deleting")),
         "{:?}",
-        app.runs.message
+        app.runs().message
     );
     key(&mut app, KeyCode::Char('u'));
     key(&mut app, KeyCode::Char('/'));
@@ -114,11 +115,11 @@ fn the_runs_table_filters_sorts_marks_and_edits_runs_from_the_keyboard() {
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Char('D'));
     key(&mut app, KeyCode::Char('n'));
-    assert_eq!(app.runs.message.as_deref(), Some("nothing changed"));
+    assert_eq!(app.runs().message.as_deref(), Some("nothing changed"));
     key(&mut app, KeyCode::Char('D'));
     key(&mut app, KeyCode::Char('y'));
     assert!(
-        app.runs.rows.is_empty(),
+        app.runs().rows.is_empty(),
         "the failed run is gone from the table"
     );
     let store = RunStore::open(&root.join("runs.db")).expect("store");
@@ -138,14 +139,15 @@ fn metric_columns_show_the_last_the_best_or_the_value_at_a_step() {
     let mut app = app_for(&root);
     key(&mut app, KeyCode::Char('3'));
     let valid_loss = |app: &shelfcast::tui::app::App, id: i64| {
-        let column = app
-            .runs
+        let runs = app
+            .pane::<shelfcast::tui::panes::runs::RunsTab>()
+            .expect("the Runs tab");
+        let column = runs
             .metric_columns
             .iter()
             .position(|m| m == "valid_loss")
             .expect("a valid_loss column");
-        app.runs
-            .rows
+        runs.rows
             .iter()
             .find(|r| r.run.id == id)
             .and_then(|r| r.metrics[column])
@@ -160,10 +162,10 @@ fn metric_columns_show_the_last_the_best_or_the_value_at_a_step() {
         "a falling loss is best last"
     );
     key(&mut app, KeyCode::Char('v'));
-    assert!(app.runs.captures_text());
+    assert!(app.runs().captures_text());
     typed(&mut app, "x");
     key(&mut app, KeyCode::Enter);
-    assert!(app.runs.captures_text(), "not a step: asked again");
+    assert!(app.runs().captures_text(), "not a step: asked again");
     key(&mut app, KeyCode::Backspace);
     typed(&mut app, "0");
     key(&mut app, KeyCode::Enter);

@@ -9,10 +9,11 @@ use shelfcast::ml::artifact::MetricsFile;
 use shelfcast::ml::metrics::RegressionMetrics;
 use shelfcast::ml::train::Evaluation;
 use shelfcast::store::{MetricPoint, NewRun, QueuedRun, RunStatus, RunStore};
-use shelfcast::tui::app::{App, Tab};
+use shelfcast::tui::app::App;
+use shelfcast::tui::panes::Tab;
 
 use crate::common::{fixtures, project};
-use crate::tui::key;
+use crate::tui::{Panes, key};
 
 pub(crate) fn app_for(root: &std::path::Path) -> App {
     let mut app = crate::tui::app_for(root);
@@ -68,7 +69,10 @@ fn train_form_is_built_from_the_profile_and_validates_as_you_type() {
     assert!(!app.should_quit);
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Enter);
-    assert!(app.train.pending_launch.is_none());
+    assert!(
+        app.take_jobs().is_empty(),
+        "a form with errors launches nothing"
+    );
     let screen = text(&draw(&mut app));
     assert!(
         screen.contains("5q  ✗ expected above 0, at most 1"),
@@ -89,7 +93,7 @@ fn train_form_is_built_from_the_profile_and_validates_as_you_type() {
         key(&mut app, KeyCode::Char('k'));
     }
     key(&mut app, KeyCode::Right);
-    assert_eq!(app.train.model.as_str(), "linear");
+    assert_eq!(app.train().model.as_str(), "linear");
     key(&mut app, KeyCode::Right);
     let screen = text(&draw(&mut app));
     assert!(
@@ -103,12 +107,15 @@ fn train_form_is_built_from_the_profile_and_validates_as_you_type() {
     key(&mut app, KeyCode::Char(' '));
     insta::assert_snapshot!("train_feature_picker", draw(&mut app).backend());
     key(&mut app, KeyCode::Esc);
-    let (used, eligible) = app.train.feature_count();
+    let (used, eligible) = app.train().feature_count();
     assert_eq!((used, eligible), (eligible - 1, eligible));
 
     // A valid form becomes a launch request with the typed values.
     key(&mut app, KeyCode::Enter);
-    let request = app.train.pending_launch.take().expect("a launch request");
+    let jobs = app.take_jobs();
+    let Some(shelfcast::tui::action::Job::Launch(request)) = jobs.first() else {
+        panic!("a launch request, not {jobs:?}");
+    };
     assert_eq!(request.spec.model.as_str(), "ridge");
     assert_eq!(request.spec.target, "units");
     assert_eq!(request.spec.split, "time:week:1");
@@ -247,11 +254,11 @@ fn runs_list_and_run_view_show_status_curves_metrics_log_and_importance() {
     seed_runs(&root);
     let mut app = app_for(&root);
     key(&mut app, KeyCode::Char('3'));
-    assert_eq!(app.runs.rows.len(), 3);
+    assert_eq!(app.runs().rows.len(), 3);
     let screen = text(&draw(&mut app));
     assert!(screen.contains("⠋ running"), "{screen}");
     assert_eq!(
-        app.runs.rows[0].last_step,
+        app.runs().rows[0].last_step,
         Some(24),
         "the live run's last step"
     );
@@ -262,13 +269,13 @@ fn runs_list_and_run_view_show_status_curves_metrics_log_and_importance() {
 
     key(&mut app, KeyCode::Char('G'));
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.runs.open, Some(1));
+    assert_eq!(app.runs().open, Some(1));
     insta::assert_snapshot!("run_view_finished", draw(&mut app).backend());
 
     key(&mut app, KeyCode::Esc);
     key(&mut app, KeyCode::Char('k'));
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.runs.open, Some(2));
+    assert_eq!(app.runs().open, Some(2));
     insta::assert_snapshot!("run_view_failed", draw(&mut app).backend());
 
     // Cancel asks first; any other key says no; y asks the worker to stop.
@@ -276,13 +283,13 @@ fn runs_list_and_run_view_show_status_curves_metrics_log_and_importance() {
     key(&mut app, KeyCode::Char('g'));
     key(&mut app, KeyCode::Char('c'));
     assert!(
-        app.runs
+        app.runs()
             .message
             .as_deref()
             .is_some_and(|m| m.contains("cancel run 3 (live-run)? y"))
     );
     key(&mut app, KeyCode::Char('x'));
-    assert_eq!(app.runs.message.as_deref(), Some("nothing changed"));
+    assert_eq!(app.runs().message.as_deref(), Some("nothing changed"));
     key(&mut app, KeyCode::Char('c'));
     key(&mut app, KeyCode::Char('y'));
     let store = RunStore::open(&root.join("runs.db")).expect("store");
@@ -322,22 +329,22 @@ fn the_lookups_field_is_checked_as_typed_and_joins_the_tables_columns() {
     let screen = typed(&mut app, "zones.csv:shop");
     assert!(screen.contains("✗ zones.csv has no column"), "{screen}");
     assert_eq!(
-        app.train.lookups.error.as_deref(),
+        app.train().lookups.error.as_deref(),
         Some("zones.csv has no column 'shop'")
     );
     typed(&mut app, "nowhere.csv:store");
     assert_eq!(
-        app.train.lookups.error.as_deref(),
+        app.train().lookups.error.as_deref(),
         Some("'nowhere.csv' is not a profiled file of data/")
     );
     typed(&mut app, "zones.csv:week,store");
     assert_eq!(
-        app.train.lookups.error.as_deref(),
+        app.train().lookups.error.as_deref(),
         Some("zones.csv has no column 'week'")
     );
     let screen = typed(&mut app, "zones.csv:store");
     assert!(!screen.contains('✗'), "{screen}");
-    let request = app.train.request().expect("a request");
+    let request = app.train().request().expect("a request");
     assert_eq!(request.spec.lookups.len(), 1);
     assert_eq!(request.spec.lookups[0].keys, ["store"]);
     assert_eq!(
@@ -366,7 +373,8 @@ fn an_open_tui_notices_a_vanished_worker_within_a_second() {
     store.claim_run(run, holder.id()).expect("claim");
     let mut app = app_for(&root);
     let doomed = |app: &App| {
-        app.runs
+        app.pane::<shelfcast::tui::panes::runs::RunsTab>()
+            .expect("the Runs tab")
             .rows
             .iter()
             .find(|r| r.run.id == run)

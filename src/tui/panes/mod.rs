@@ -1,48 +1,54 @@
-//! Full-screen panes, one file (or a state/view pair) each.
+//! The full-screen panes, one folder each (`mod.rs` for state and keys, `view.rs` for drawing,
+//! more files as a pane needs). No pane imports another: what one asks of another goes on the
+//! bus as an `Action`.
+//!
+//! The tab list below is the only place that names them all: adding a tab is a new folder with
+//! a type that implements `Component` and has `new(&PaneContext)` and `KEY_SECTIONS`, and one
+//! line here. The line declares the module, the `Tab` variant (the top bar's order and the digit
+//! keys follow it), builds the pane and registers its key tables for keys.toml.
 
-pub mod compare;
-mod compare_register;
-mod compare_view;
-pub mod datasets;
-mod datasets_view;
-pub mod drift;
-mod drift_view;
-pub mod models;
-pub mod predict;
-mod predict_form;
-mod predict_keys;
-mod predict_view;
-mod run_detail;
-mod run_view;
-pub mod runs;
-mod runs_keys;
-mod runs_view;
-pub mod train;
-mod train_keys;
-mod train_request;
-mod train_view;
+use super::component::{Component, PaneContext};
+use super::keymap_file::KeySection;
 
-use ratatui::text::Span;
-use ratatui::widgets::{Block, Borders};
+macro_rules! tab_list {
+    ($($tab:ident => $module:ident :: $pane:ident),+ $(,)?) => {
+        $(pub mod $module;)+
 
-pub use compare::CompareTab;
-pub use datasets::DatasetsTab;
-pub use drift::DriftTab;
-pub use models::ModelsTab;
-pub use predict::PredictTab;
-pub use runs::RunsTab;
-pub use train::TrainTab;
+        /// A tab, in the order of the top bar.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Tab {
+            $($tab),+
+        }
 
-use crate::tui::theme::Theme;
+        impl Tab {
+            pub const ALL: &'static [Tab] = &[$(Tab::$tab),+];
 
-/// A pane's bordered box with its title; a focused one has the accent border.
-fn block<'a>(title: &str, focused: bool, theme: &Theme) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(if focused {
-            theme.border_focused
-        } else {
-            theme.border
-        })
-        .title(Span::styled(format!(" {title} "), theme.title))
+            /// The tab's place in the top bar, from 0.
+            pub fn index(self) -> usize {
+                Self::ALL.iter().position(|t| *t == self).unwrap_or(0)
+            }
+        }
+
+        /// Every pane, in tab order.
+        pub fn build(ctx: &PaneContext<'_>) -> Vec<Box<dyn Component>> {
+            vec![$(Box::new($module::$pane::new(ctx))),+]
+        }
+
+        /// Every pane's key tables, in tab order.
+        pub fn key_sections() -> Vec<&'static dyn KeySection> {
+            let mut sections: Vec<&'static dyn KeySection> = Vec::new();
+            $(sections.extend_from_slice($module::KEY_SECTIONS);)+
+            sections
+        }
+    };
+}
+
+tab_list! {
+    Datasets => datasets::DatasetsTab,
+    Train => train::TrainTab,
+    Runs => runs::RunsTab,
+    Compare => compare::CompareTab,
+    Models => models::ModelsTab,
+    Predict => predict::PredictTab,
+    Drift => drift::DriftTab,
 }

@@ -1,4 +1,25 @@
-//! Small drawing helpers shared by panes: the help overlay, the tab bar and the status bar.
+//! Widgets every pane shares: the one text input, the one confirmation, the one table, the help
+//! overlay, the tab and status bars, and the bordered box a pane draws in.
 
+pub mod confirm;
 pub mod help;
 pub mod status;
+pub mod table;
+pub mod text_input;
+
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Borders};
+
+use crate::tui::theme::Theme;
+
+/// A pane's bordered box with its title; a focused one has the accent border.
+pub fn pane_block<'a>(title: &str, focused: bool, theme: &Theme) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(if focused {
+            theme.border_focused
+        } else {
+            theme.border
+        })
+        .title(Span::styled(format!(" {title} "), theme.title))
+}

@@ -4,31 +4,39 @@
 //! experiment and name. Enter launches; the launch itself (validation against the data, queueing,
 //! starting the detached worker) runs off the UI task, like profiling.
 //!
-//! State and keys live here; the key tables in `train_keys.rs`, the checks and the launch request
-//! in `train_request.rs`, drawing in `train_view.rs`.
+//! State and keys live here; the key tables in `keys.rs`, the checks and the launch request in
+//! `request.rs`, drawing in `view.rs`.
+
+mod keys;
+mod request;
+mod view;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-pub use super::train_keys::{PICKER_KEYS, PickerCommand, TRAIN_KEYS, TrainCommand};
+pub use keys::{PICKER_KEYS, PickerCommand, TRAIN_KEYS, TrainCommand};
 use crate::data::{ColumnKind, DatasetProfile};
-use crate::jobs::LaunchRequest;
 use crate::ml::features::Task;
 use crate::ml::models::{ModelKind, ModelSpec};
-use crate::tui::action::Action;
-use crate::tui::component::{Component, EventState};
-use crate::tui::keymap::{KeyHelp, help_of, lookup};
-use crate::tui::theme::Theme;
+use crate::project::Project;
+use crate::tui::action::{Action, Job, Target};
+use crate::tui::component::{Component, EventState, PaneContext, RenderContext};
+use crate::tui::keymap::{KeyHelp, Keymap};
+use crate::tui::keymap_file::KeySection;
+use crate::tui::widgets::text_input::{INPUT_KEYS, InputOutcome, TextInput};
 
-/// A dataset the form can train on: a profiled file of the Datasets pane.
+pub const KEY_SECTIONS: &[&dyn KeySection] = &[&TRAIN_KEYS, &PICKER_KEYS];
+
+/// A dataset the form can train on: a profiled file of `data/`.
 #[derive(Clone, Debug)]
 pub struct DatasetChoice {
     pub relative: String,
     pub path: PathBuf,
-    pub profile: DatasetProfile,
+    pub profile: Arc<DatasetProfile>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,18 +64,23 @@ impl TaskChoice {
     }
 }
 
+/// A typed field of the form and what its check says.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TextField {
-    pub value: String,
+    pub input: TextInput,
     pub error: Option<String>,
 }
 
 impl TextField {
     fn new(value: impl Into<String>) -> Self {
         Self {
-            value: value.into(),
+            input: TextInput::new(value),
             error: None,
         }
+    }
+
+    pub fn value(&self) -> &str {
+        self.input.text()
     }
 }
 
@@ -131,7 +144,7 @@ impl Field {
 }
 
 pub struct TrainTab {
-    pub root: PathBuf,
+    pub project: Project,
     pub datasets: Vec<DatasetChoice>,
     pub dataset: usize,
     /// Index into the dataset's columns.
@@ -157,15 +170,14 @@ pub struct TrainTab {
     pub picker: Option<usize>,
     /// The last launch's outcome: (is an error, text).
     pub message: Option<(bool, String)>,
-    /// Set by Enter; taken by the event loop, which launches off the UI task.
-    pub pending_launch: Option<LaunchRequest>,
+    /// A launch is under way (off the UI task).
     pub launching: bool,
 }
 
 impl TrainTab {
-    pub fn new(root: &Path) -> Self {
+    pub fn new(ctx: &PaneContext<'_>) -> Self {
         Self {
-            root: root.to_path_buf(),
+            project: ctx.project.clone(),
             datasets: Vec::new(),
             dataset: 0,
             target: 0,
@@ -186,7 +198,6 @@ impl TrainTab {
             editing: false,
             picker: None,
             message: None,
-            pending_launch: None,
             launching: false,
         }
     }
@@ -225,7 +236,7 @@ impl TrainTab {
     }
 
     pub fn profile(&self) -> Option<&DatasetProfile> {
-        self.datasets.get(self.dataset).map(|d| &d.profile)
+        self.datasets.get(self.dataset).map(|d| d.profile.as_ref())
     }
 
     pub fn target_name(&self) -> Option<&str> {
@@ -313,7 +324,7 @@ impl TrainTab {
     }
 
     pub(super) fn seed_value(&self) -> u64 {
-        self.seed.value.trim().parse().unwrap_or(42)
+        self.seed.value().trim().parse().unwrap_or(42)
     }
 
     /// The chosen model's parameters with their defaults as text.
@@ -335,7 +346,22 @@ impl TrainTab {
             .collect();
     }
 
-    /// Checks every typed field; each keeps its own message.
+    /// The typed field behind a row of the form.
+    pub fn text_field(&self, field: Field) -> Option<&TextField> {
+        Some(match field {
+            Field::Param(i) => &self.params.get(i)?.2,
+            Field::Split => &self.split,
+            Field::Lookups => &self.lookups,
+            Field::Lags => &self.lags,
+            Field::Rolling => &self.rolling,
+            Field::Groups => &self.groups,
+            Field::Seed => &self.seed,
+            Field::Experiment => &self.experiment,
+            Field::Name => &self.name,
+            _ => return None,
+        })
+    }
+
     fn text_mut(&mut self, field: Field) -> Option<&mut TextField> {
         Some(match field {
             Field::Param(i) => &mut self.params.get_mut(i)?.2,
@@ -395,36 +421,29 @@ impl TrainTab {
         self.validate();
     }
 
-    fn edit_key(&mut self, key: &KeyEvent) {
+    fn edit_key(&mut self, key: &KeyEvent, keys: &Keymap) {
         let field = self.focused();
         // The last launch's message is about values that are changing.
         self.message = None;
-        match key.code {
-            KeyCode::Enter | KeyCode::Esc => self.editing = false,
-            KeyCode::Tab | KeyCode::Down => {
-                self.move_focus(true);
-                self.editing = self.focused().is_text();
-            }
-            KeyCode::BackTab | KeyCode::Up => {
-                self.move_focus(false);
-                self.editing = self.focused().is_text();
-            }
-            KeyCode::Backspace => {
-                if let Some(text) = self.text_mut(field) {
-                    text.value.pop();
+        let outcome = match self.text_mut(field) {
+            Some(text) => text.input.handle_key(key, keys),
+            None => InputOutcome::Cancelled,
+        };
+        match outcome {
+            InputOutcome::Accepted | InputOutcome::Cancelled => self.editing = false,
+            InputOutcome::Edited => {}
+            // Tab and the arrows carry editing on to the next typed field.
+            InputOutcome::Ignored => match key.code {
+                KeyCode::Tab | KeyCode::Down => {
+                    self.move_focus(true);
+                    self.editing = self.focused().is_text();
                 }
-            }
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                if let Some(text) = self.text_mut(field) {
-                    text.value.clear();
+                KeyCode::BackTab | KeyCode::Up => {
+                    self.move_focus(false);
+                    self.editing = self.focused().is_text();
                 }
-            }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                if let Some(text) = self.text_mut(field) {
-                    text.value.push(c);
-                }
-            }
-            _ => {}
+                _ => {}
+            },
         }
         self.validate();
     }
@@ -438,9 +457,9 @@ impl TrainTab {
         };
     }
 
-    fn picker_key(&mut self, key: &KeyEvent, cursor: usize) -> EventState {
+    fn picker_key(&mut self, key: &KeyEvent, cursor: usize, keys: &Keymap) -> EventState {
         let n = self.features.len();
-        match lookup(PICKER_KEYS, key) {
+        match keys.lookup(&PICKER_KEYS, key) {
             Some(PickerCommand::Down) => self.picker = Some((cursor + 1).min(n.saturating_sub(1))),
             Some(PickerCommand::Up) => self.picker = Some(cursor.saturating_sub(1)),
             Some(PickerCommand::Toggle) => {
@@ -472,23 +491,58 @@ impl TrainTab {
         (used, eligible)
     }
 
-    /// Whether keys typed now are text (so global keys such as `q` must not act).
-    pub fn captures_text(&self) -> bool {
-        self.editing || self.picker.is_some()
+}
+
+impl TrainTab {
+    /// The profiled files of `data/`, keeping the current choice.
+    fn take_files(&mut self, files: &[crate::tui::action::DataFile]) {
+        let choices = files
+            .iter()
+            .filter_map(|f| {
+                Some(DatasetChoice {
+                    relative: f.relative.clone(),
+                    path: f.path.clone(),
+                    profile: Arc::clone(f.profile.as_ref()?),
+                })
+            })
+            .collect();
+        self.set_datasets(choices);
+    }
+
+    fn launched(&mut self, result: &Result<crate::jobs::Launched, String>) -> Vec<Action> {
+        self.launching = false;
+        match result {
+            Ok(launched) => {
+                self.message = Some((
+                    false,
+                    std::iter::once(format!(
+                        "run {} started: {} training, {} validation rows",
+                        launched.run_id, launched.train_rows, launched.valid_rows
+                    ))
+                    .chain(launched.notes.iter().cloned())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                ));
+                vec![Action::Open(Target::Run(launched.run_id))]
+            }
+            Err(error) => {
+                self.message = Some((true, error.clone()));
+                Vec::new()
+            }
+        }
     }
 }
 
-/// "1, 2, 4,52" as periods; empty text is no periods.
 impl Component for TrainTab {
-    fn handle_key(&mut self, key: &KeyEvent) -> EventState {
+    fn handle_key(&mut self, key: &KeyEvent, ctx: &PaneContext<'_>) -> EventState {
         if let Some(cursor) = self.picker {
-            return self.picker_key(key, cursor);
+            return self.picker_key(key, cursor, ctx.keys);
         }
         if self.editing {
-            self.edit_key(key);
+            self.edit_key(key, ctx.keys);
             return EventState::Consumed;
         }
-        let Some(command) = lookup(TRAIN_KEYS, key) else {
+        let Some(command) = ctx.keys.lookup(&TRAIN_KEYS, key) else {
             return EventState::NotConsumed;
         };
         match command {
@@ -504,10 +558,11 @@ impl Component for TrainTab {
             },
             TrainCommand::Launch if self.launching => {}
             TrainCommand::Launch => match self.request() {
+                // Launching reads and checks the whole dataset before the worker starts.
                 Ok(request) => {
                     self.launching = true;
                     self.message = Some((false, "validating and starting the worker…".into()));
-                    self.pending_launch = Some(request);
+                    return EventState::action(Action::Run(Job::Launch(Box::new(request))));
                 }
                 Err(problem) => self.message = Some((true, problem)),
             },
@@ -516,47 +571,39 @@ impl Component for TrainTab {
         EventState::Consumed
     }
 
-    fn update(&mut self, action: Action) -> Option<Action> {
+    fn update(&mut self, action: &Action, _ctx: &PaneContext<'_>) -> Vec<Action> {
         match action {
-            Action::Launched(result) => {
-                self.launching = false;
-                match result {
-                    Ok(launched) => {
-                        self.message = Some((
-                            false,
-                            std::iter::once(format!(
-                                "run {} started: {} training, {} validation rows",
-                                launched.run_id, launched.train_rows, launched.valid_rows
-                            ))
-                            .chain(launched.notes.iter().cloned())
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                        ));
-                        Some(Action::OpenRun(launched.run_id))
-                    }
-                    Err(error) => {
-                        self.message = Some((true, error));
-                        None
-                    }
-                }
-            }
-            other => Some(other),
+            Action::Launched(result) => return self.launched(result),
+            Action::DataFiles(files) => self.take_files(files),
+            Action::Open(Target::TrainOn(path)) => self.choose_dataset(path),
+            _ => {}
         }
+        Vec::new()
     }
 
-    fn render(&mut self, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spinner: char) {
-        super::train_view::render(self, frame, area, theme, spinner);
+    fn render(&mut self, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
+        self.draw(frame, area, ctx);
     }
 
-    fn commands(&self) -> Vec<KeyHelp> {
+    fn help(&self, keys: &Keymap) -> Vec<KeyHelp> {
         if self.picker.is_some() {
-            help_of(PICKER_KEYS)
+            keys.help(&PICKER_KEYS)
+        } else if self.editing {
+            keys.help(&INPUT_KEYS)
         } else {
-            help_of(TRAIN_KEYS)
+            keys.help(&TRAIN_KEYS)
         }
     }
 
     fn title(&self) -> &'static str {
         "Train"
+    }
+
+    fn captures_text(&self) -> bool {
+        self.editing || self.picker.is_some()
+    }
+
+    fn is_busy(&self) -> bool {
+        self.launching
     }
 }

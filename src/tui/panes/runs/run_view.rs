@@ -7,15 +7,21 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, Gauge, GraphType, Paragraph, Wrap};
 
-use super::block;
-use super::runs::RunDetail;
-use super::runs_view::{duration_text, seconds_text, status_style};
+use super::RunDetail;
+use super::view::{duration_text, seconds_text, status_style};
+use crate::tui::widgets::pane_block as block;
 use crate::ml::train::Evaluation;
 use crate::store::{Run, RunStatus};
 use crate::text::{clean, num_text, truncate};
 use crate::tui::theme::Theme;
 
-pub fn render_detail(
+impl RunDetail {
+    pub(super) fn draw(&self, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spin: char) {
+        render_detail(self, frame, area, theme, spin);
+    }
+}
+
+fn render_detail(
     detail: &RunDetail,
     frame: &mut Frame<'_>,
     area: Rect,

@@ -6,8 +6,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 
-use super::block;
-use super::train::{Field, TrainTab};
+use super::{Field, TRAIN_KEYS, TextField, TrainCommand, TrainTab};
+use crate::tui::component::RenderContext;
+use crate::tui::widgets::pane_block as block;
 use crate::data::ColumnProfile;
 use crate::ml::models::ModelSpec;
 use crate::text::{clean, count_text, num_text, truncate};
@@ -15,7 +16,14 @@ use crate::tui::theme::Theme;
 
 const LABEL_WIDTH: usize = 17;
 
-pub fn render(tab: &mut TrainTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spin: char) {
+impl TrainTab {
+    pub(super) fn draw(&mut self, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
+        render(self, frame, area, ctx);
+    }
+}
+
+fn render(tab: &mut TrainTab, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
+    let (theme, spin) = (ctx.theme, ctx.spinner);
     let [body, message_area] =
         Layout::vertical([Constraint::Min(5), Constraint::Length(2)]).areas(area);
     // The feature picker's profile columns need the room more than the form does.
@@ -47,7 +55,16 @@ pub fn render(tab: &mut TrainTab, frame: &mut Frame<'_>, area: Rect, theme: &The
         (Some((true, text)), _) => Line::styled(clean(text), theme.error),
         (Some((false, text)), _) => Line::styled(clean(text), theme.ok),
         (None, _) => Line::styled(
-            "Enter launches · e edits a field · ← → choose · Space picks features",
+            ctx.keys.hint(
+                &TRAIN_KEYS,
+                &[
+                    (TrainCommand::Launch, "launches"),
+                    (TrainCommand::Edit, "edits a field"),
+                    (TrainCommand::Previous, ""),
+                    (TrainCommand::Next, "choose"),
+                    (TrainCommand::Toggle, "picks features"),
+                ],
+            ),
             theme.dim,
         ),
     };
@@ -58,7 +75,7 @@ pub fn render(tab: &mut TrainTab, frame: &mut Frame<'_>, area: Rect, theme: &The
 }
 
 fn value_line(tab: &TrainTab, field: Field) -> (String, Option<String>) {
-    let text = |f: &super::train::TextField| (f.value.clone(), f.error.clone());
+    let text = |f: &TextField| (f.value().to_string(), f.error.clone());
     match field {
         Field::Dataset => (
             tab.datasets
@@ -152,7 +169,11 @@ fn render_form(tab: &TrainTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme)
         };
         let (value, error) = value_line(tab, *field);
         let focused = index == focus;
-        let cursor = if focused && tab.editing { "▏" } else { "" };
+        // While typing, the value is shown with the cursor where it is.
+        let value = match tab.text_field(*field) {
+            Some(typed) if focused && tab.editing => typed.input.with_cursor(),
+            _ => value,
+        };
         let marker = if focused { "▶ " } else { "  " };
         let label_style = if matches!(field, Field::Param(_)) {
             theme.dim
@@ -166,7 +187,7 @@ fn render_form(tab: &TrainTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme)
                 label_style,
             ),
             Span::styled(
-                format!("{}{cursor}", clean(&value)),
+                clean(&value),
                 if focused {
                     theme.selected
                 } else {

@@ -4,31 +4,39 @@
 //! off and on at a few depths (and at the depth typed). Forms are saved by name per model and
 //! recalled against any version.
 //!
-//! Loading a model (reading and checksumming its files) runs off the UI task; the event loop
-//! takes `pending_load` and answers with `Action::ModelLoaded`. One prediction is a one-row
-//! frame through the pipeline and the model: well under a millisecond, done on the key.
+//! Loading a model (reading and checksumming its files) runs off the UI task as a job
+//! (`Job::LoadModel`, answered by `Action::ModelLoaded`). One prediction is one record through
+//! the pipeline and the model: well under a millisecond, done on the key.
 //!
-//! State and keys live here; the form in `predict_form.rs`, the key tables in
-//! `predict_keys.rs`, drawing in `predict_view.rs`.
+//! State and keys live here; the form in `form.rs`, the key tables in `keys.rs`, drawing in
+//! `view.rs`.
 
-use std::path::Path;
+mod form;
+mod keys;
+mod view;
+
 use std::sync::Arc;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use super::predict_form::{FieldCheck, FormField, build_form, fill_form, form_record, reset_form};
-pub use super::predict_keys::{PREDICT_KEYS, PredictCommand, SAVED_KEYS, SavedCommand};
+pub use form::{FieldCheck, FormField};
+use form::{build_form, fill_form, form_record, reset_form};
+pub use keys::{PREDICT_KEYS, PredictCommand, SAVED_KEYS, SavedCommand};
 use crate::ml::artifact::LoadedModel;
 use crate::ml::predict::{PredictError, Prediction, predict_record};
-use crate::project::Project;
 use crate::registry::{self, ALIASES, ModelRef};
 use crate::store::{ModelVersion, RunStore, SavedForm};
-use crate::tui::action::Action;
-use crate::tui::component::{Component, EventState};
-use crate::tui::keymap::{KeyHelp, help_of, lookup};
-use crate::tui::theme::Theme;
+use crate::tui::action::{Action, Job, ModelLoad, StoreWrite, Target};
+use crate::tui::component::{Component, EventState, PaneContext, RenderContext, Tick};
+use crate::tui::keymap::{KeyHelp, Keymap};
+use crate::tui::keymap_file::KeySection;
+use crate::tui::panes::Tab;
+use crate::tui::widgets::confirm::{CONFIRM_KEYS, Confirm};
+use crate::tui::widgets::text_input::{INPUT_KEYS, InputOutcome, TextInput};
+
+pub const KEY_SECTIONS: &[&dyn KeySection] = &[&PREDICT_KEYS, &SAVED_KEYS];
 
 /// A model the first row can name, and the version it names now.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,32 +50,6 @@ pub struct LoadedChoice {
     pub reference: ModelRef,
     pub version: ModelVersion,
     pub model: Arc<LoadedModel>,
-}
-
-/// The outcome of loading a model off the UI task.
-pub struct ModelLoad {
-    pub reference: ModelRef,
-    pub result: Result<(ModelVersion, Arc<LoadedModel>), String>,
-}
-
-impl std::fmt::Debug for ModelLoad {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ModelLoad")
-            .field("reference", &self.reference)
-            .field("ok", &self.result.is_ok())
-            .finish()
-    }
-}
-
-/// Loads `reference` with its own store connection (checksums verified): the event loop runs
-/// this on a blocking thread, tests inline.
-pub fn load_model(project: &Project, store_path: &Path, reference: ModelRef) -> ModelLoad {
-    let result = RunStore::open(store_path)
-        .map_err(registry::RegistryError::from)
-        .and_then(|store| registry::load_version(project, &store, &reference))
-        .map(|(version, loaded)| (version, Arc::new(loaded)))
-        .map_err(|e| e.to_string());
-    ModelLoad { reference, result }
 }
 
 /// The last prediction and what produced it.
@@ -84,28 +66,21 @@ pub struct PredictOutcome {
 pub enum Mode {
     Form,
     /// Typing into the focused field.
-    Editing,
+    Editing(TextInput),
     /// Typing the name to save the form under.
-    Naming(String),
+    Naming(TextInput),
     /// The saved-forms list, with its cursor.
     Saved(usize),
-    /// Waiting for `y` to delete this saved form.
-    ConfirmDelete(usize),
-}
-
-/// Store work a key asked for, done by `service` (the App owns the store).
-#[derive(Clone, Debug, PartialEq)]
-enum StoreJob {
-    Save(String),
-    Delete(String),
+    /// Waiting for the yes to delete the saved form under the cursor.
+    ConfirmDelete(usize, Confirm<StoreWrite>),
 }
 
 pub struct PredictTab {
     pub choices: Vec<ModelChoice>,
     pub choice: usize,
     pub loaded: Option<LoadedChoice>,
-    /// A model for the event loop to load.
-    pub pending_load: Option<ModelRef>,
+    /// The model a load job was asked for and not answered yet.
+    asked: Option<ModelRef>,
     pub loading: bool,
     pub fields: Vec<FormField>,
     /// 0 is the model row; field i is at i + 1.
@@ -115,17 +90,18 @@ pub struct PredictTab {
     /// (is an error, text) for the line under the form.
     pub message: Option<(bool, String)>,
     pub forms: Vec<SavedForm>,
-    forms_stale: bool,
-    job: Option<StoreJob>,
+    /// Another process committed since the models were last read.
+    stale: bool,
 }
 
 impl PredictTab {
-    pub fn new() -> Self {
+    /// The models are read, and the chosen one loaded, when the tab is first shown.
+    pub fn new(_ctx: &PaneContext<'_>) -> Self {
         Self {
             choices: Vec::new(),
             choice: 0,
             loaded: None,
-            pending_load: None,
+            asked: None,
             loading: false,
             fields: Vec::new(),
             focus: 0,
@@ -133,19 +109,19 @@ impl PredictTab {
             outcome: None,
             message: None,
             forms: Vec::new(),
-            forms_stale: false,
-            job: None,
+            stale: false,
         }
     }
 
     /// Re-reads the registered models. The choice stays on the same reference; when the
     /// version it names changed (an alias moved), that version is loaded.
-    pub fn reload(&mut self, store: &RunStore) {
+    pub fn reload(&mut self, store: &RunStore) -> Option<Action> {
+        self.stale = false;
         let versions = match store.model_versions(None) {
             Ok(versions) => versions,
             Err(e) => {
                 self.message = Some((true, format!("reading models: {e}")));
-                return;
+                return None;
             }
         };
         let current = self.choices.get(self.choice).map(|c| c.reference.clone());
@@ -153,12 +129,14 @@ impl PredictTab {
         self.choice = current
             .and_then(|r| self.choices.iter().position(|c| c.reference == r))
             .unwrap_or(0);
-        self.load_if_moved();
+        self.load_if_moved()
     }
 
     /// Selects `reference` (the Models tab's Enter), adding it as a choice if need be.
-    pub fn open(&mut self, store: &RunStore, reference: ModelRef) {
-        self.reload(store);
+    pub fn open(&mut self, store: &RunStore, reference: &ModelRef) -> Option<Action> {
+        let reference = reference.clone();
+        // A load the re-read asks for is superseded by the one for `reference`.
+        let _ = self.reload(store);
         match self.choices.iter().position(|c| c.reference == reference) {
             Some(index) => self.choice = index,
             None => match registry::resolve(store, &reference) {
@@ -171,40 +149,42 @@ impl PredictTab {
         }
         self.focus = 0;
         self.mode = Mode::Form;
-        self.load_if_moved();
+        self.load_if_moved()
     }
 
-    fn load_if_moved(&mut self) {
+    /// The load job for the chosen reference when the loaded model is not the version it names.
+    fn load_if_moved(&mut self) -> Option<Action> {
         let Some(choice) = self.choices.get(self.choice) else {
             self.loaded = None;
             self.fields.clear();
-            return;
+            return None;
         };
         let current = self
             .loaded
             .as_ref()
             .is_some_and(|l| l.reference == choice.reference && l.version.id == choice.version.id);
-        let asked = self.pending_load.as_ref() == Some(&choice.reference);
-        if !current && !asked {
-            self.pending_load = Some(choice.reference.clone());
-            self.loading = true;
+        let asked = self.asked.as_ref() == Some(&choice.reference);
+        if current || asked {
+            return None;
         }
+        self.asked = Some(choice.reference.clone());
+        self.loading = true;
+        Some(Action::Run(Job::LoadModel(choice.reference.clone())))
     }
 
-    /// Takes a model load the event loop should start.
-    pub fn take_pending_load(&mut self) -> Option<ModelRef> {
-        self.pending_load.take()
-    }
-
-    fn model_loaded(&mut self, load: ModelLoad) {
+    fn model_loaded(&mut self, load: &ModelLoad, store: &RunStore) {
+        if self.asked.as_ref() == Some(&load.reference) {
+            self.asked = None;
+        }
         // A load for a choice left since is dropped; the current one is on its way.
         let wanted = self.choices.get(self.choice).map(|c| &c.reference);
         if wanted != Some(&load.reference) {
             return;
         }
         self.loading = false;
-        match load.result {
+        match &load.result {
             Ok((version, model)) => {
+                let (version, model) = (version.clone(), Arc::clone(model));
                 self.fields = build_form(&model.signature, &self.fields);
                 self.focus = self.focus.min(self.fields.len());
                 self.message = Some((
@@ -218,12 +198,12 @@ impl PredictTab {
                     ),
                 ));
                 self.outcome = None;
-                self.forms_stale = true;
                 self.loaded = Some(LoadedChoice {
-                    reference: load.reference,
+                    reference: load.reference.clone(),
                     version,
                     model,
                 });
+                self.read_forms(store);
             }
             Err(e) => {
                 self.loaded = None;
@@ -234,41 +214,22 @@ impl PredictTab {
         }
     }
 
-    /// Saves, deletes and re-reads saved forms (the App owns the store).
-    pub fn service(&mut self, store: &mut RunStore) {
+    /// The saved forms of the loaded model.
+    fn read_forms(&mut self, store: &RunStore) {
         let Some(loaded) = &self.loaded else {
             return;
         };
-        let model = loaded.version.model_name.clone();
-        match self.job.take() {
-            Some(StoreJob::Save(name)) => {
-                let record = form_record(&self.fields);
-                self.message = Some(match store.save_form(&model, &name, &record) {
-                    Ok(()) => (false, format!("form '{name}' saved for {model}")),
-                    Err(e) => (true, format!("saving the form: {e}")),
-                });
-                self.forms_stale = true;
-            }
-            Some(StoreJob::Delete(name)) => {
-                self.message = Some(match store.delete_form(&model, &name) {
-                    Ok(_) => (false, format!("form '{name}' deleted")),
-                    Err(e) => (true, format!("deleting the form: {e}")),
-                });
-                self.forms_stale = true;
-            }
-            None => {}
-        }
-        if std::mem::take(&mut self.forms_stale) {
-            match store.saved_forms(&model) {
-                Ok(forms) => self.forms = forms,
-                Err(e) => self.message = Some((true, format!("reading saved forms: {e}"))),
-            }
+        match store.saved_forms(&loaded.version.model_name) {
+            Ok(forms) => self.forms = forms,
+            Err(e) => self.message = Some((true, format!("reading saved forms: {e}"))),
         }
     }
 
-    /// Whether keys typed now are text (so global keys such as `q` must not act).
-    pub fn captures_text(&self) -> bool {
-        matches!(self.mode, Mode::Editing | Mode::Naming(_))
+    fn write(&self, write: StoreWrite) -> Action {
+        Action::Write {
+            write,
+            asked_by: Tab::Predict,
+        }
     }
 
     pub fn focused_field(&self) -> Option<&FormField> {
@@ -289,7 +250,7 @@ impl PredictTab {
         };
     }
 
-    fn cycle(&mut self, forward: bool) {
+    fn cycle(&mut self, forward: bool) -> Option<Action> {
         if self.focus == 0 {
             let n = self.choices.len();
             if n > 1 {
@@ -298,15 +259,16 @@ impl PredictTab {
                 } else {
                     (self.choice + n - 1) % n
                 };
-                self.load_if_moved();
+                return self.load_if_moved();
             }
-            return;
+            return None;
         }
         if let Some(field) = self.focused_field_mut()
             && !field.cycle(forward)
         {
-            self.mode = Mode::Editing;
+            self.mode = self.edit_mode();
         }
+        None
     }
 
     /// Predicts from the form, or says which fields stop it.
@@ -352,38 +314,44 @@ impl PredictTab {
         }
     }
 
-    fn edit_key(&mut self, key: &KeyEvent) {
-        match key.code {
-            KeyCode::Esc => self.mode = Mode::Form,
-            KeyCode::Enter => {
-                self.mode = Mode::Form;
-                self.predict();
+    fn edit_key(&mut self, key: &KeyEvent, mut input: TextInput, keys: &Keymap) {
+        self.mode = Mode::Form;
+        match input.handle_key(key, keys) {
+            InputOutcome::Cancelled => {}
+            InputOutcome::Accepted => self.predict(),
+            InputOutcome::Edited => {
+                // The last message is about values that are changing.
+                self.message = None;
+                if let Some(field) = self.focused_field_mut() {
+                    field.value = input.text().to_string();
+                    field.recheck();
+                }
+                self.mode = Mode::Editing(input);
             }
-            KeyCode::Tab | KeyCode::Down => {
-                self.move_focus(true);
-                self.mode = self.text_mode();
-            }
-            KeyCode::BackTab | KeyCode::Up => {
-                self.move_focus(false);
-                self.mode = self.text_mode();
-            }
-            KeyCode::Backspace => self.change_value(|v| {
-                v.pop();
-            }),
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.change_value(String::clear)
-            }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.change_value(|v| v.push(c))
-            }
-            _ => {}
+            InputOutcome::Ignored => match key.code {
+                KeyCode::Tab | KeyCode::Down => {
+                    self.move_focus(true);
+                    self.mode = self.text_mode();
+                }
+                KeyCode::BackTab | KeyCode::Up => {
+                    self.move_focus(false);
+                    self.mode = self.text_mode();
+                }
+                _ => self.mode = Mode::Editing(input),
+            },
         }
+    }
+
+    fn editor(&self) -> Mode {
+        Mode::Editing(TextInput::new(
+            self.focused_field().map_or(String::new(), |f| f.value.clone()),
+        ))
     }
 
     /// Editing carries on into the next field only if that one is typed too.
     fn text_mode(&self) -> Mode {
         match self.focused_field() {
-            Some(field) if field.is_text() => Mode::Editing,
+            Some(field) if field.is_text() => self.editor(),
             _ => Mode::Form,
         }
     }
@@ -391,53 +359,39 @@ impl PredictTab {
     /// `e`: type into the focused field, levels included.
     fn edit_mode(&self) -> Mode {
         match self.focused_field() {
-            Some(field) if field.is_typeable() => Mode::Editing,
+            Some(field) if field.is_typeable() => self.editor(),
             _ => Mode::Form,
         }
     }
 
-    fn change_value(&mut self, change: impl FnOnce(&mut String)) {
-        // The last message is about values that are changing.
-        self.message = None;
-        if let Some(field) = self.focused_field_mut() {
-            change(&mut field.value);
-            field.recheck();
-        }
-    }
-
-    fn naming_key(&mut self, key: &KeyEvent, mut name: String) {
-        self.mode = match key.code {
-            KeyCode::Esc => {
+    fn naming_key(&mut self, key: &KeyEvent, mut name: TextInput, keys: &Keymap) -> Option<Action> {
+        self.mode = Mode::Form;
+        match name.handle_key(key, keys) {
+            InputOutcome::Cancelled => {
                 self.message = Some((false, "not saved".into()));
-                Mode::Form
             }
-            KeyCode::Enter => match name.trim() {
-                "" => {
+            InputOutcome::Accepted => match (name.text().trim(), &self.loaded) {
+                ("", _) => {
                     self.message = Some((true, "a saved form needs a name".into()));
-                    Mode::Naming(name)
+                    self.mode = Mode::Naming(name);
                 }
-                trimmed => {
-                    self.job = Some(StoreJob::Save(trimmed.to_string()));
-                    Mode::Form
+                (trimmed, Some(loaded)) => {
+                    return Some(self.write(StoreWrite::SaveForm {
+                        model: loaded.version.model_name.clone(),
+                        name: trimmed.to_string(),
+                        record: form_record(&self.fields),
+                    }));
                 }
+                (_, None) => {}
             },
-            KeyCode::Backspace => {
-                name.pop();
-                Mode::Naming(name)
-            }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                if name.chars().count() < 60 {
-                    name.push(c);
-                }
-                Mode::Naming(name)
-            }
-            _ => Mode::Naming(name),
-        };
+            InputOutcome::Edited | InputOutcome::Ignored => self.mode = Mode::Naming(name),
+        }
+        None
     }
 
-    fn saved_key(&mut self, key: &KeyEvent, cursor: usize) {
+    fn saved_key(&mut self, key: &KeyEvent, cursor: usize, keys: &Keymap) {
         let n = self.forms.len();
-        self.mode = match lookup(SAVED_KEYS, key) {
+        self.mode = match keys.lookup(&SAVED_KEYS, key) {
             Some(SavedCommand::Down) => Mode::Saved((cursor + 1).min(n.saturating_sub(1))),
             Some(SavedCommand::Up) => Mode::Saved(cursor.saturating_sub(1)),
             Some(SavedCommand::Recall) => {
@@ -459,25 +413,24 @@ impl PredictTab {
                 }
                 Mode::Form
             }
-            Some(SavedCommand::Delete) if cursor < n => {
-                self.message = Some((
-                    false,
-                    format!(
-                        "delete saved form '{}'? y / any key",
-                        self.forms[cursor].name
-                    ),
-                ));
-                Mode::ConfirmDelete(cursor)
-            }
+            Some(SavedCommand::Delete) if cursor < n => match &self.loaded {
+                Some(loaded) => {
+                    let name = self.forms[cursor].name.clone();
+                    let confirm = Confirm::new(
+                        format!("delete saved form '{name}'?"),
+                        StoreWrite::DeleteForm {
+                            model: loaded.version.model_name.clone(),
+                            name,
+                        },
+                    );
+                    self.message = Some((false, confirm.prompt(keys)));
+                    Mode::ConfirmDelete(cursor, confirm)
+                }
+                None => Mode::Saved(cursor),
+            },
             Some(SavedCommand::Close) => Mode::Form,
             _ => Mode::Saved(cursor),
         };
-    }
-}
-
-impl Default for PredictTab {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
@@ -507,48 +460,69 @@ pub fn model_choices(versions: &[ModelVersion]) -> Vec<ModelChoice> {
 }
 
 impl Component for PredictTab {
-    fn handle_key(&mut self, key: &KeyEvent) -> EventState {
-        match self.mode.clone() {
-            Mode::Editing => {
-                self.edit_key(key);
+    fn handle_key(&mut self, key: &KeyEvent, ctx: &PaneContext<'_>) -> EventState {
+        let keys = ctx.keys;
+        match std::mem::replace(&mut self.mode, Mode::Form) {
+            Mode::Editing(input) => {
+                self.edit_key(key, input, keys);
                 return EventState::Consumed;
             }
             Mode::Naming(name) => {
-                self.naming_key(key, name);
-                return EventState::Consumed;
+                return match self.naming_key(key, name, keys) {
+                    Some(action) => EventState::action(action),
+                    None => EventState::Consumed,
+                };
             }
             Mode::Saved(cursor) => {
-                self.saved_key(key, cursor);
+                self.saved_key(key, cursor, keys);
                 return EventState::Consumed;
             }
-            Mode::ConfirmDelete(cursor) => {
-                if key.code == KeyCode::Char('y')
-                    && let Some(form) = self.forms.get(cursor)
-                {
-                    self.job = Some(StoreJob::Delete(form.name.clone()));
-                } else {
-                    self.message = Some((false, "nothing deleted".into()));
-                }
+            Mode::ConfirmDelete(cursor, confirm) => {
                 self.mode = Mode::Saved(cursor.saturating_sub(1));
-                return EventState::Consumed;
+                return match confirm.answer(key, keys) {
+                    Some(write) => EventState::action(self.write(write)),
+                    None => {
+                        self.message = Some((false, "nothing deleted".into()));
+                        EventState::Consumed
+                    }
+                };
             }
             Mode::Form => {}
         }
-        let Some(command) = lookup(PREDICT_KEYS, key) else {
+        let Some(command) = keys.lookup(&PREDICT_KEYS, key) else {
             return EventState::NotConsumed;
         };
-        match command {
-            PredictCommand::Down => self.move_focus(true),
-            PredictCommand::Up => self.move_focus(false),
-            PredictCommand::First => self.focus = 0,
-            PredictCommand::Last => self.focus = self.fields.len(),
+        let follow = match command {
+            PredictCommand::Down => {
+                self.move_focus(true);
+                None
+            }
+            PredictCommand::Up => {
+                self.move_focus(false);
+                None
+            }
+            PredictCommand::First => {
+                self.focus = 0;
+                None
+            }
+            PredictCommand::Last => {
+                self.focus = self.fields.len();
+                None
+            }
             PredictCommand::Previous => self.cycle(false),
             PredictCommand::Next => self.cycle(true),
-            PredictCommand::Edit => self.mode = self.edit_mode(),
-            PredictCommand::Predict => self.predict(),
+            PredictCommand::Edit => {
+                self.mode = self.edit_mode();
+                None
+            }
+            PredictCommand::Predict => {
+                self.predict();
+                None
+            }
             PredictCommand::Save if self.loaded.is_some() => {
                 self.message = Some((false, "name the form, Enter saves, Esc cancels".into()));
-                self.mode = Mode::Naming(String::new());
+                self.mode = Mode::Naming(TextInput::default().with_limit(60));
+                None
             }
             PredictCommand::Saved if self.loaded.is_some() => {
                 if self.forms.is_empty() {
@@ -557,38 +531,95 @@ impl Component for PredictTab {
                 } else {
                     self.mode = Mode::Saved(0);
                 }
+                None
             }
             PredictCommand::Reset => {
                 reset_form(&mut self.fields);
                 self.outcome = None;
-            }
-            PredictCommand::Save | PredictCommand::Saved => {}
-        }
-        EventState::Consumed
-    }
-
-    fn update(&mut self, action: Action) -> Option<Action> {
-        match action {
-            Action::ModelLoaded(load) => {
-                self.model_loaded(load);
                 None
             }
-            other => Some(other),
+            PredictCommand::Save | PredictCommand::Saved => None,
+        };
+        match follow {
+            Some(action) => EventState::action(action),
+            None => EventState::Consumed,
         }
     }
 
-    fn render(&mut self, frame: &mut Frame<'_>, area: Rect, theme: &Theme, _spinner: char) {
-        super::predict_view::render(self, frame, area, theme);
+    fn update(&mut self, action: &Action, ctx: &PaneContext<'_>) -> Vec<Action> {
+        let follow = match action {
+            Action::ModelLoaded(load) => {
+                self.model_loaded(load, ctx.store);
+                None
+            }
+            Action::Open(Target::Predict(reference)) => self.open(ctx.store, reference),
+            Action::StoreChanged => {
+                self.stale = true;
+                None
+            }
+            Action::Written {
+                write,
+                asked_by,
+                result,
+            } => {
+                if *asked_by == Tab::Predict {
+                    self.message = Some(match result {
+                        Ok(text) => (false, text.clone()),
+                        Err(text) => (true, text.clone()),
+                    });
+                    self.read_forms(ctx.store);
+                }
+                // An alias moved (the Models tab): the form follows it.
+                if write.touches_models() && ctx.front == Tab::Predict {
+                    self.reload(ctx.store)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        };
+        follow.into_iter().collect()
     }
 
-    fn commands(&self) -> Vec<KeyHelp> {
+    /// An alias may have moved (Models tab, CLI): the form follows it.
+    fn on_show(&mut self, ctx: &PaneContext<'_>) -> Vec<Action> {
+        let follow = self.reload(ctx.store);
+        self.read_forms(ctx.store);
+        follow.into_iter().collect()
+    }
+
+    fn on_tick(&mut self, ctx: &PaneContext<'_>) -> Tick {
+        if self.stale && ctx.front == Tab::Predict {
+            return Tick {
+                redraw: true,
+                actions: self.reload(ctx.store).into_iter().collect(),
+            };
+        }
+        Tick::default()
+    }
+
+    fn render(&mut self, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
+        self.draw(frame, area, ctx);
+    }
+
+    fn help(&self, keys: &Keymap) -> Vec<KeyHelp> {
         match self.mode {
-            Mode::Saved(_) | Mode::ConfirmDelete(_) => help_of(SAVED_KEYS),
-            _ => help_of(PREDICT_KEYS),
+            Mode::Saved(_) => keys.help(&SAVED_KEYS),
+            Mode::ConfirmDelete(..) => keys.help(&CONFIRM_KEYS),
+            Mode::Editing(_) | Mode::Naming(_) => keys.help(&INPUT_KEYS),
+            Mode::Form => keys.help(&PREDICT_KEYS),
         }
     }
 
     fn title(&self) -> &'static str {
         "Predict"
+    }
+
+    fn captures_text(&self) -> bool {
+        matches!(self.mode, Mode::Editing(_) | Mode::Naming(_))
+    }
+
+    fn is_busy(&self) -> bool {
+        self.loading
     }
 }

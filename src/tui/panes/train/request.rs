@@ -2,9 +2,7 @@
 //! against the model's parameter ranges and the dataset's profile as the user types, and a
 //! request is built only from a form without errors.
 
-use std::path::Path;
-
-use super::train::{TextField, TrainTab};
+use super::{TextField, TrainTab};
 use crate::data::ColumnKind;
 use crate::jobs::LaunchRequest;
 use crate::ml::lookup::LookupSpec;
@@ -19,7 +17,7 @@ impl TrainTab {
         let mut spec = ModelSpec::defaults(self.model, task, self.seed_value());
         for (name, _, field) in &mut self.params {
             // Beside the field its name is already shown: keep what was expected.
-            field.error = spec.set(name, &field.value).err().map(|e| {
+            field.error = spec.set(name, field.value()).err().map(|e| {
                 let text = e.to_string();
                 match text.split_once("; ") {
                     Some((_, expected)) => expected.to_string(),
@@ -32,7 +30,7 @@ impl TrainTab {
             .map(|p| p.columns.iter().map(|c| (c.name.clone(), c.kind)).collect())
             .unwrap_or_default();
         let kind_of = |name: &str| columns.iter().find(|(n, _)| n == name).map(|(_, k)| *k);
-        self.split.error = match SplitSpec::parse(self.split.value.trim(), 0) {
+        self.split.error = match SplitSpec::parse(self.split.value().trim(), 0) {
             Err(e) => Some(e.to_string()),
             Ok(SplitSpec::LastDates { column, .. } | SplitSpec::FromDate { column, .. }) => {
                 match kind_of(&column) {
@@ -48,22 +46,22 @@ impl TrainTab {
         };
         self.lookups.error = self.lookup_specs().err();
         for field in [&mut self.lags, &mut self.rolling] {
-            field.error = parse_periods(&field.value).err();
+            field.error = parse_periods(field.value()).err();
         }
-        self.groups.error = names(&self.groups.value)
+        self.groups.error = names(self.groups.value())
             .into_iter()
             .find(|g| kind_of(g).is_none())
             .map(|g| format!("no column '{g}'"));
         self.seed.error = self
             .seed
-            .value
+            .value()
             .trim()
             .parse::<u64>()
             .err()
             .map(|_| "a whole number".to_string());
         self.experiment.error = self
             .experiment
-            .value
+            .value()
             .trim()
             .is_empty()
             .then(|| "a name is needed".to_string());
@@ -119,18 +117,18 @@ impl TrainTab {
         }
         let lookups: Vec<LookupSpec> = lookups.into_iter().map(|(spec, _)| spec).collect();
         let lag_spec = lag_spec(
-            self.split.value.trim(),
+            self.split.value().trim(),
             None,
             &target,
-            names(&self.groups.value),
-            parse_periods(&self.lags.value)?,
-            parse_periods(&self.rolling.value)?,
+            names(self.groups.value()),
+            parse_periods(self.lags.value())?,
+            parse_periods(self.rolling.value())?,
         )
         .map_err(|_| "lags need a time split (its column is the date)".to_string())?;
-        let data = choice
-            .path
-            .strip_prefix(&self.root)
-            .map(Path::to_path_buf)
+        // Kept relative to the project when inside it, by the one rule the CLI uses too.
+        let data = self
+            .project
+            .spec_path(&choice.path)
             .unwrap_or_else(|_| choice.path.clone());
         let spec = TrainSpec {
             data,
@@ -145,16 +143,16 @@ impl TrainTab {
             params: self
                 .params
                 .iter()
-                .map(|(k, _, f)| (k.to_string(), f.value.trim().to_string()))
+                .map(|(k, _, f)| (k.to_string(), f.value().trim().to_string()))
                 .collect(),
-            split: self.split.value.trim().to_string(),
+            split: self.split.value().trim().to_string(),
             seed: self.seed_value(),
         };
         spec.validate().map_err(|e| e.to_string())?;
-        let name = self.name.value.trim();
+        let name = self.name.value().trim();
         Ok(LaunchRequest {
             spec,
-            experiment: self.experiment.value.trim().to_string(),
+            experiment: self.experiment.value().trim().to_string(),
             name: (!name.is_empty()).then(|| name.to_string()),
             tags: vec![("launched_from".into(), "tui".into())],
         })
@@ -167,7 +165,7 @@ impl TrainTab {
     fn lookup_specs(&self) -> Result<Vec<(LookupSpec, &crate::data::DatasetProfile)>, String> {
         let main = self.profile();
         let mut specs = Vec::new();
-        for part in self.lookups.value.split(';').map(str::trim) {
+        for part in self.lookups.value().split(';').map(str::trim) {
             if part.is_empty() {
                 continue;
             }
@@ -194,12 +192,11 @@ impl TrainTab {
                     ));
                 }
             }
-            spec.path = choice
-                .path
-                .strip_prefix(&self.root)
-                .map(Path::to_path_buf)
+            spec.path = self
+                .project
+                .spec_path(&choice.path)
                 .unwrap_or_else(|_| choice.path.clone());
-            specs.push((spec, &choice.profile));
+            specs.push((spec, choice.profile.as_ref()));
         }
         Ok(specs)
     }

@@ -9,34 +9,69 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
-use super::block;
-use super::runs::RunsTab;
+use super::{InputKind, RUNS_KEYS, RunsCommand, RunsTab};
+use crate::tui::component::RenderContext;
+use crate::tui::widgets::pane_block as block;
+use crate::tui::widgets::text_input::{INPUT_KEYS, InputCommand};
 use crate::store::{MetricValue, Run, RunStatus, SortKey};
 use crate::text::{clean, num_text};
 use crate::tui::theme::Theme;
 
-pub fn render(tab: &mut RunsTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spin: char) {
+impl RunsTab {
+    pub(super) fn draw(&mut self, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
+        render(self, frame, area, ctx);
+    }
+}
+
+fn render(tab: &mut RunsTab, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
+    let (theme, spin, keys) = (ctx.theme, ctx.spinner, ctx.keys);
     let [body, message_area] =
         Layout::vertical([Constraint::Min(5), Constraint::Length(1)]).areas(area);
     if tab.open.is_some() {
-        super::run_view::render_detail(&tab.detail, frame, body, theme, spin);
+        tab.detail.draw(frame, body, theme, spin);
     } else {
         render_list(tab, frame, body, theme, spin);
     }
     let line = match &tab.input {
-        Some(input) => Line::from(vec![
-            Span::styled(format!("{} ", input.prompt()), theme.key),
-            Span::raw(clean(input.text())),
-            Span::styled("▏", theme.key),
-            Span::styled("  Enter applies · Esc leaves", theme.dim),
-        ]),
+        Some(input) => {
+            let mut spans = vec![Span::styled(format!("{} ", input.prompt()), theme.key)];
+            spans.extend(input.line.spans(theme).spans);
+            spans.push(Span::styled(
+                format!(
+                    "  {}",
+                    keys.hint(
+                        &INPUT_KEYS,
+                        &[(InputCommand::Accept, "applies"), (InputCommand::Cancel, "leaves")]
+                    )
+                ),
+                theme.dim,
+            ));
+            Line::from(spans)
+        }
         None => Line::styled(
             clean(&tab.message.clone().unwrap_or_else(|| {
                 if tab.open.is_some() {
-                    "Esc back to the list · c cancel · R rename · T tag · N note".to_string()
+                    keys.hint(
+                        &RUNS_KEYS,
+                        &[
+                            (RunsCommand::Back, "back to the list"),
+                            (RunsCommand::Cancel, "cancel"),
+                            (RunsCommand::Rename, "rename"),
+                            (RunsCommand::Tag, "tag"),
+                            (RunsCommand::Note, "note"),
+                        ],
+                    )
                 } else {
-                    "Enter open · / filter · s sort · Space mark · C compare · ? all keys"
-                        .to_string()
+                    keys.hint(
+                        &RUNS_KEYS,
+                        &[
+                            (RunsCommand::Open, "open"),
+                            (RunsCommand::Filter, "filter"),
+                            (RunsCommand::Sort, "sort"),
+                            (RunsCommand::Mark, "mark"),
+                            (RunsCommand::Compare, "compare"),
+                        ],
+                    ) + " · ? all keys"
                 }
             })),
             if tab.confirm.is_some() {
@@ -103,7 +138,7 @@ fn header_cell(label: &str, key: &SortKey, tab: &RunsTab) -> String {
 /// The filter line: what is applied, the experiment, marks; under a mistake, a caret and why.
 fn filter_lines(tab: &RunsTab, theme: &Theme) -> Vec<Line<'static>> {
     let typed = match &tab.input {
-        Some(super::runs::Input::Filter(text)) => Some(text.clone()),
+        Some(input) if input.kind == InputKind::Filter => Some(input.text().to_string()),
         _ => None,
     };
     let text = typed.clone().unwrap_or_else(|| tab.filter_text.clone());

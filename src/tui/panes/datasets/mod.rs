@@ -1,10 +1,14 @@
 //! The Datasets pane: the files in `data/` (live), and for the selected one its schema, column
 //! profiles, a histogram of the selected column and a scrollable sample of rows.
 //!
-//! State and keys live here; drawing lives in `datasets_view.rs`. Profiling never runs here: the
-//! pane only says which file it wants profiled next (`next_job`) and takes the outcome.
+//! State and keys live here; drawing lives in `view.rs`. Profiling never runs here: the pane asks
+//! for the next file's profile as a job (`Action::Run`) and takes the outcome; it tells the other
+//! panes what `data/` holds (`Action::DataFiles`).
+
+mod view;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
@@ -14,10 +18,10 @@ use ratatui::widgets::{ListState, TableState};
 use crate::data::{self, DatasetFile, DatasetProfile, ProfileStage};
 use crate::store::RunStore;
 use crate::text::{clean, clean_profile};
-use crate::tui::action::Action;
-use crate::tui::component::{Component, EventState};
-use crate::tui::keymap::{Binding, KeyHelp, KeySpec, help_of, lookup};
-use crate::tui::theme::Theme;
+use crate::tui::action::{Action, DataFile, Job, Target};
+use crate::tui::component::{Component, EventState, PaneContext, RenderContext, StatusNote};
+use crate::tui::keymap::{Binding, KeyHelp, KeySpec, KeyTable, Keymap};
+use crate::tui::keymap_file::KeySection;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum EntryState {
@@ -25,7 +29,7 @@ pub enum EntryState {
     Pending,
     Profiling(ProfileStage),
     Ready {
-        profile: Box<DatasetProfile>,
+        profile: Arc<DatasetProfile>,
         from_cache: bool,
     },
     Failed(String),
@@ -65,86 +69,91 @@ pub enum DatasetsCommand {
 
 const PAGE: usize = 10;
 
-pub const DATASETS_KEYS: &[Binding<DatasetsCommand>] = &[
+pub const KEY_SECTIONS: &[&dyn KeySection] = &[&DATASETS_KEYS];
+
+pub const DATASETS_KEYS: KeyTable<DatasetsCommand> = KeyTable {
+    section: "datasets",
+    bindings: &[
     Binding {
+        name: "down",
         keys: &[KeySpec::char('j'), KeySpec::plain(KeyCode::Down)],
-        label: "j / ↓",
         desc: "next file, column or row",
         command: DatasetsCommand::Down,
     },
     Binding {
+        name: "up",
         keys: &[KeySpec::char('k'), KeySpec::plain(KeyCode::Up)],
-        label: "k / ↑",
         desc: "previous file, column or row",
         command: DatasetsCommand::Up,
     },
     Binding {
+        name: "top",
         keys: &[KeySpec::char('g'), KeySpec::plain(KeyCode::Home)],
-        label: "g / Home",
         desc: "first",
         command: DatasetsCommand::Top,
     },
     Binding {
+        name: "bottom",
         keys: &[KeySpec::char('G'), KeySpec::plain(KeyCode::End)],
-        label: "G / End",
         desc: "last",
         command: DatasetsCommand::Bottom,
     },
     Binding {
+        name: "page_down",
         keys: &[KeySpec::plain(KeyCode::PageDown), KeySpec::ctrl('d')],
-        label: "PgDn / Ctrl-D",
         desc: "ten down",
         command: DatasetsCommand::PageDown,
     },
     Binding {
+        name: "page_up",
         keys: &[KeySpec::plain(KeyCode::PageUp), KeySpec::ctrl('u')],
-        label: "PgUp / Ctrl-U",
         desc: "ten up",
         command: DatasetsCommand::PageUp,
     },
     Binding {
+        name: "left",
         keys: &[KeySpec::char('h'), KeySpec::plain(KeyCode::Left)],
-        label: "h / ←",
         desc: "sample rows: scroll left",
         command: DatasetsCommand::Left,
     },
     Binding {
+        name: "right",
         keys: &[KeySpec::char('l'), KeySpec::plain(KeyCode::Right)],
-        label: "l / →",
         desc: "sample rows: scroll right",
         command: DatasetsCommand::Right,
     },
     Binding {
+        name: "focus_next",
         keys: &[KeySpec::plain(KeyCode::Tab)],
-        label: "Tab",
         desc: "focus files → columns → rows",
         command: DatasetsCommand::FocusNext,
     },
     Binding {
+        name: "focus_back",
         keys: &[KeySpec::plain(KeyCode::BackTab)],
-        label: "Shift-Tab",
         desc: "focus back",
         command: DatasetsCommand::FocusPrev,
     },
     Binding {
+        name: "open",
         keys: &[KeySpec::plain(KeyCode::Enter)],
-        label: "Enter",
         desc: "open the file's columns",
         command: DatasetsCommand::Open,
     },
     Binding {
+        name: "reprofile",
         keys: &[KeySpec::char('r')],
-        label: "r",
         desc: "profile the file again (ignore the cache)",
         command: DatasetsCommand::Reprofile,
     },
     Binding {
+        name: "train",
         keys: &[KeySpec::char('t')],
-        label: "t",
         desc: "train a model on this file (opens the Train tab)",
         command: DatasetsCommand::Train,
     },
-];
+    ],
+};
 
 pub struct DatasetsTab {
     pub data_dir: PathBuf,
@@ -159,15 +168,22 @@ pub struct DatasetsTab {
     /// The file a background job is profiling now (one at a time).
     pub busy: Option<PathBuf>,
     pub scan_error: Option<String>,
-    /// The file the user asked to train on (`t`); taken by the App.
-    pub train_requested: Option<PathBuf>,
+    /// Why the project's read settings could not be used (said once, at start).
+    config_error: Option<String>,
 }
 
 impl DatasetsTab {
-    pub fn new(data_dir: PathBuf) -> Self {
-        Self {
-            data_dir,
-            read_options: crate::data::ReadOptions::default(),
+    pub fn new(ctx: &PaneContext<'_>) -> Self {
+        let (read_options, config_error) = match ctx.project.read_options() {
+            Ok(options) => (options, None),
+            Err(error) => (
+                data::ReadOptions::default(),
+                Some(format!("{error}; reading files with the default settings")),
+            ),
+        };
+        let mut tab = Self {
+            data_dir: ctx.project.data_dir(),
+            read_options,
             entries: Vec::new(),
             files_state: ListState::default(),
             columns_state: TableState::default(),
@@ -176,8 +192,10 @@ impl DatasetsTab {
             focus: Focus::Files,
             busy: None,
             scan_error: None,
-            train_requested: None,
-        }
+            config_error,
+        };
+        tab.rescan(ctx.store);
+        tab
     }
 
     pub fn selected(&self) -> Option<&DatasetEntry> {
@@ -253,9 +271,9 @@ impl DatasetsTab {
         }
     }
 
-    /// The file to profile next (the selected one first), or none while a job runs. Marks it as
-    /// being profiled; the caller must run the job and send `ProfileDone`.
-    pub fn next_job(&mut self) -> Option<(DatasetFile, bool)> {
+    /// The profile job for the next file (the selected one first), or none while one runs.
+    /// Marks the file as being profiled; the job answers with `ProfileDone`.
+    fn schedule(&mut self) -> Option<Action> {
         if self.busy.is_some() {
             return None;
         }
@@ -278,7 +296,28 @@ impl DatasetsTab {
         });
         self.busy = Some(entry.file.path.clone());
         let use_cache = !std::mem::take(&mut entry.force);
-        Some((entry.file.clone(), use_cache))
+        Some(Action::Run(Job::Profile {
+            file: entry.file.clone(),
+            options: self.read_options.clone(),
+            use_cache,
+        }))
+    }
+
+    /// What `data/` holds, for the panes that offer its files (Train, Drift).
+    fn data_files(&self) -> Action {
+        Action::DataFiles(Arc::new(
+            self.entries
+                .iter()
+                .map(|e| DataFile {
+                    relative: e.file.relative.clone(),
+                    path: e.file.path.clone(),
+                    profile: match &e.state {
+                        EntryState::Ready { profile, .. } => Some(Arc::clone(profile)),
+                        _ => None,
+                    },
+                })
+                .collect(),
+        ))
     }
 
     pub fn is_profiling(&self) -> bool {
@@ -337,7 +376,7 @@ impl DatasetsTab {
         self.column_offset = step(self.column_offset, delta, width.max(1));
     }
 
-    fn run_command(&mut self, command: DatasetsCommand) {
+    fn run_command(&mut self, command: DatasetsCommand) -> Option<Action> {
         match command {
             DatasetsCommand::Down => self.move_by(1),
             DatasetsCommand::Up => self.move_by(-1),
@@ -374,11 +413,15 @@ impl DatasetsTab {
                     entry.state = EntryState::Pending;
                     entry.force = true;
                 }
+                return self.schedule();
             }
             DatasetsCommand::Train => {
-                self.train_requested = self.selected().map(|e| e.file.path.clone());
+                return self
+                    .selected()
+                    .map(|e| Action::Open(Target::TrainOn(e.file.path.clone())));
             }
         }
+        None
     }
 
     fn apply_done(&mut self, file: DatasetFile, result: Result<Box<data::ProfileOutcome>, String>) {
@@ -408,7 +451,7 @@ impl DatasetsTab {
 fn ready(mut profile: DatasetProfile, from_cache: bool) -> EntryState {
     clean_profile(&mut profile);
     EntryState::Ready {
-        profile: Box::new(profile),
+        profile: Arc::new(profile),
         from_cache,
     }
 }
@@ -420,64 +463,88 @@ fn step(current: usize, delta: isize, len: usize) -> usize {
 }
 
 impl Component for DatasetsTab {
-    fn handle_key(&mut self, key: &KeyEvent) -> EventState {
-        match lookup(DATASETS_KEYS, key) {
-            Some(command) => {
-                self.run_command(command);
-                EventState::Consumed
-            }
+    fn handle_key(&mut self, key: &KeyEvent, ctx: &PaneContext<'_>) -> EventState {
+        match ctx.keys.lookup(&DATASETS_KEYS, key) {
+            Some(command) => match self.run_command(command) {
+                Some(action) => EventState::action(action),
+                None => EventState::Consumed,
+            },
             None => EventState::NotConsumed,
         }
     }
 
-    fn update(&mut self, action: Action) -> Option<Action> {
+    fn update(&mut self, action: &Action, ctx: &PaneContext<'_>) -> Vec<Action> {
+        let mut follow = Vec::new();
         match action {
+            Action::Start => {
+                follow.extend(self.config_error.take().map(Action::Status));
+                follow.push(self.data_files());
+                follow.extend(self.schedule());
+            }
+            Action::DataFolderChanged => {
+                self.rescan(ctx.store);
+                follow.push(self.data_files());
+                follow.extend(self.schedule());
+            }
+            // Another process may have profiled a file still waiting here.
+            Action::StoreChanged => self.refresh_from_cache(ctx.store),
             Action::ProfileProgress { path, stage } => {
-                if let Some(entry) = self.entries.iter_mut().find(|e| e.file.path == path)
+                if let Some(entry) = self.entries.iter_mut().find(|e| &e.file.path == path)
                     && matches!(entry.state, EntryState::Profiling(_))
                 {
-                    entry.state = EntryState::Profiling(stage);
+                    entry.state = EntryState::Profiling(stage.clone());
                 }
-                None
             }
             Action::ProfileDone { file, result } => {
-                let failed = result.as_ref().err().cloned();
-                let name = file.relative.clone();
-                self.apply_done(file, result);
-                failed.map(|_| Action::Status(format!("{name}: could not be profiled")))
+                let result = match result {
+                    Ok(outcome) => Ok(outcome.clone()),
+                    Err(message) => {
+                        follow.push(Action::Status(format!(
+                            "{}: could not be profiled",
+                            file.relative
+                        )));
+                        Err(message.clone())
+                    }
+                };
+                self.apply_done(file.clone(), result);
+                // Only a finished profile changes what the forms can use; progress does not.
+                follow.push(self.data_files());
+                follow.extend(self.schedule());
             }
-            _ => None,
+            _ => {}
         }
+        follow
     }
 
-    fn render(&mut self, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spinner: char) {
-        super::datasets_view::render(self, frame, area, theme, spinner);
+    fn render(&mut self, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
+        self.draw(frame, area, ctx.theme, ctx.spinner);
     }
 
-    fn commands(&self) -> Vec<KeyHelp> {
-        help_of(DATASETS_KEYS)
+    fn help(&self, keys: &Keymap) -> Vec<KeyHelp> {
+        keys.help(&DATASETS_KEYS)
     }
 
     fn title(&self) -> &'static str {
         "Datasets"
     }
-}
 
-impl DatasetsTab {
-    /// The profiled files, for the Train form's dataset choice.
-    pub fn train_choices(&self) -> Vec<crate::tui::panes::train::DatasetChoice> {
-        self.entries
-            .iter()
-            .filter_map(|e| match &e.state {
-                EntryState::Ready { profile, .. } => {
-                    Some(crate::tui::panes::train::DatasetChoice {
-                        relative: e.file.relative.clone(),
-                        path: e.file.path.clone(),
-                        profile: (**profile).clone(),
-                    })
-                }
-                _ => None,
-            })
-            .collect()
+    fn is_busy(&self) -> bool {
+        self.busy.is_some()
+    }
+
+    fn status(&self, spinner: char) -> Vec<StatusNote> {
+        let mut notes = vec![StatusNote {
+            rank: 0,
+            text: format!("{} datasets", self.entries.len()),
+        }];
+        if let Some(path) = &self.busy
+            && let Some(entry) = self.entries.iter().find(|e| &e.file.path == path)
+        {
+            notes.push(StatusNote {
+                rank: 3,
+                text: format!("{spinner} profiling {}", clean(&entry.file.relative)),
+            });
+        }
+        notes
     }
 }

@@ -8,8 +8,10 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Cell, Chart, Dataset, GraphType, Paragraph, Row, Table, Wrap};
 
-use super::block;
-use super::compare::{CompareTab, Section};
+use super::register::prompt_text;
+use super::{COMPARE_KEYS, CompareCommand, CompareTab, Section};
+use crate::tui::component::RenderContext;
+use crate::tui::widgets::pane_block as block;
 use crate::compare::{Comparison, smooth};
 use crate::text::{clean, num_text, truncate};
 use crate::tui::theme::Theme;
@@ -30,7 +32,14 @@ fn run_style(index: usize) -> Style {
     Style::default().fg(RUN_COLOURS[index % RUN_COLOURS.len()])
 }
 
-pub fn render(tab: &mut CompareTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spin: char) {
+impl CompareTab {
+    pub(super) fn draw(&mut self, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
+        render(self, frame, area, ctx);
+    }
+}
+
+fn render(tab: &mut CompareTab, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
+    let (theme, spin, keys) = (ctx.theme, ctx.spinner, ctx.keys);
     let Some(comparison) = tab.comparison.clone() else {
         frame.render_widget(
             Paragraph::new(vec![
@@ -95,10 +104,21 @@ pub fn render(tab: &mut CompareTab, frame: &mut Frame<'_>, area: Rect, theme: &T
     let prompt = tab
         .register
         .as_ref()
-        .map(|p| super::compare_register::prompt_text(p, &comparison));
+        .map(|p| prompt_text(p, &comparison, keys));
     let text = prompt.or_else(|| tab.message.clone()).unwrap_or_else(|| {
-        "Tab sections · d only differences · m metric · t time · s smooth · z zoom · e export · r register"
-            .to_string()
+        keys.hint(
+            &COMPARE_KEYS,
+            &[
+                (CompareCommand::NextSection, "sections"),
+                (CompareCommand::OnlyDifferences, "only differences"),
+                (CompareCommand::NextMetric, "metric"),
+                (CompareCommand::TimeAxis, "time"),
+                (CompareCommand::Smooth, "smooth"),
+                (CompareCommand::ZoomIn, "zoom"),
+                (CompareCommand::Export, "export"),
+                (CompareCommand::Register, "register"),
+            ],
+        )
     });
     frame.render_widget(
         Paragraph::new(Line::styled(clean(&text), theme.dim)),

@@ -3,7 +3,7 @@
 
 use crossterm::event::KeyCode;
 
-use crate::tui::keymap::{Binding, KeySpec};
+use crate::tui::keymap::{Binding, KeySpec, KeyTable};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TrainCommand {
@@ -17,56 +17,59 @@ pub enum TrainCommand {
     Reset,
 }
 
-pub const TRAIN_KEYS: &[Binding<TrainCommand>] = &[
+pub const TRAIN_KEYS: KeyTable<TrainCommand> = KeyTable {
+    section: "train",
+    bindings: &[
     Binding {
+        name: "down",
         keys: &[KeySpec::char('j'), KeySpec::plain(KeyCode::Down)],
-        label: "j / ↓",
         desc: "next field",
         command: TrainCommand::Down,
     },
     Binding {
+        name: "up",
         keys: &[KeySpec::char('k'), KeySpec::plain(KeyCode::Up)],
-        label: "k / ↑",
         desc: "previous field",
         command: TrainCommand::Up,
     },
     Binding {
-        keys: &[KeySpec::char('h'), KeySpec::plain(KeyCode::Left)],
-        label: "h / ←",
+        name: "previous",
+        keys: &[KeySpec::plain(KeyCode::Left), KeySpec::char('h')],
         desc: "previous choice",
         command: TrainCommand::Previous,
     },
     Binding {
-        keys: &[KeySpec::char('l'), KeySpec::plain(KeyCode::Right)],
-        label: "l / →",
+        name: "next",
+        keys: &[KeySpec::plain(KeyCode::Right), KeySpec::char('l')],
         desc: "next choice",
         command: TrainCommand::Next,
     },
     Binding {
+        name: "edit",
         keys: &[KeySpec::char('e'), KeySpec::char('i')],
-        label: "e / i",
         desc: "edit the field (Enter or Esc to finish)",
         command: TrainCommand::Edit,
     },
     Binding {
+        name: "toggle",
         keys: &[KeySpec::char(' ')],
-        label: "Space",
         desc: "toggle; on Features, pick the columns",
         command: TrainCommand::Toggle,
     },
     Binding {
+        name: "launch",
         keys: &[KeySpec::plain(KeyCode::Enter)],
-        label: "Enter",
         desc: "launch the run",
         command: TrainCommand::Launch,
     },
     Binding {
+        name: "reset",
         keys: &[KeySpec::char('R')],
-        label: "R",
         desc: "reset the form to the dataset's defaults",
         command: TrainCommand::Reset,
     },
-];
+    ],
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PickerCommand {
@@ -78,41 +81,44 @@ pub enum PickerCommand {
     Close,
 }
 
-pub const PICKER_KEYS: &[Binding<PickerCommand>] = &[
+pub const PICKER_KEYS: KeyTable<PickerCommand> = KeyTable {
+    section: "train_features",
+    bindings: &[
     Binding {
+        name: "down",
         keys: &[KeySpec::char('j'), KeySpec::plain(KeyCode::Down)],
-        label: "j / ↓",
         desc: "next column",
         command: PickerCommand::Down,
     },
     Binding {
+        name: "up",
         keys: &[KeySpec::char('k'), KeySpec::plain(KeyCode::Up)],
-        label: "k / ↑",
         desc: "previous column",
         command: PickerCommand::Up,
     },
     Binding {
+        name: "toggle",
         keys: &[KeySpec::char(' ')],
-        label: "Space",
         desc: "use or drop the column",
         command: PickerCommand::Toggle,
     },
     Binding {
+        name: "all",
         keys: &[KeySpec::char('a')],
-        label: "a",
         desc: "use every column",
         command: PickerCommand::All,
     },
     Binding {
+        name: "none",
         keys: &[KeySpec::char('n')],
-        label: "n",
         desc: "use no column",
         command: PickerCommand::None,
     },
     Binding {
+        name: "close",
         keys: &[KeySpec::plain(KeyCode::Esc), KeySpec::plain(KeyCode::Enter)],
-        label: "Esc / Enter",
         desc: "back to the form",
         command: PickerCommand::Close,
     },
-];
+    ],
+};

@@ -5,20 +5,33 @@
 //! every run the Runs tab's filter matches. `e` exports the curves as SVG and the tables as
 //! Markdown and CSV under `reports/`.
 //!
-//! State and keys live here; drawing lives in `compare_view.rs`.
+//! State and keys live here; the register prompt in `register.rs`; drawing in `view.rs`.
+
+mod register;
+mod view;
+
+use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use super::compare_register::{PromptOutcome, RegisterPrompt, open_prompt, prompt_key, register};
+pub use register::RegisterPrompt;
+use register::{PromptOutcome, open_prompt, prompt_key};
 use crate::compare::{Comparison, DEFAULT_CURVE, compare_curves, compare_runs, export_comparison};
 use crate::project::Project;
 use crate::store::{Curve, Filter, RunId, RunQuery, RunStore};
-use crate::tui::action::Action;
-use crate::tui::component::{Component, EventState};
-use crate::tui::keymap::{Binding, KeyHelp, KeySpec, help_of, lookup};
-use crate::tui::theme::Theme;
+use crate::tui::action::{Action, StoreWrite, Target};
+use crate::tui::component::{Component, EventState, PaneContext, RenderContext, Tick};
+use crate::tui::keymap::{Binding, KeyHelp, KeySpec, KeyTable, Keymap};
+use crate::tui::keymap_file::KeySection;
+use crate::tui::panes::Tab;
+use crate::tui::widgets::text_input::INPUT_KEYS;
+
+pub const KEY_SECTIONS: &[&dyn KeySection] = &[&COMPARE_KEYS];
+
+/// The shortest time between two re-reads while a compared run trains.
+const RELOAD_EVERY: Duration = Duration::from_millis(500);
 
 /// Points per curve drawn: about two per braille column of a wide terminal.
 const CURVE_POINTS: usize = 400;
@@ -68,94 +81,104 @@ pub enum CompareCommand {
     ZoomReset,
     Export,
     Register,
+    Back,
 }
 
-pub const COMPARE_KEYS: &[Binding<CompareCommand>] = &[
+pub const COMPARE_KEYS: KeyTable<CompareCommand> = KeyTable {
+    section: "compare",
+    bindings: &[
     Binding {
+        name: "next_section",
         keys: &[KeySpec::plain(KeyCode::Tab), KeySpec::char('l')],
-        label: "Tab / l",
         desc: "next section: params, metrics, curves, importance, scatter",
         command: CompareCommand::NextSection,
     },
     Binding {
+        name: "previous_section",
         keys: &[KeySpec::plain(KeyCode::BackTab), KeySpec::char('h')],
-        label: "Shift-Tab / h",
         desc: "previous section",
         command: CompareCommand::PreviousSection,
     },
     Binding {
+        name: "down",
         keys: &[KeySpec::char('j'), KeySpec::plain(KeyCode::Down)],
-        label: "j / ↓",
         desc: "scroll down",
         command: CompareCommand::Down,
     },
     Binding {
+        name: "up",
         keys: &[KeySpec::char('k'), KeySpec::plain(KeyCode::Up)],
-        label: "k / ↑",
         desc: "scroll up",
         command: CompareCommand::Up,
     },
     Binding {
+        name: "only_differences",
         keys: &[KeySpec::char('d')],
-        label: "d",
         desc: "params: only the differences, or all",
         command: CompareCommand::OnlyDifferences,
     },
     Binding {
+        name: "next_metric",
         keys: &[KeySpec::char('m')],
-        label: "m",
         desc: "curves / scatter: next metric",
         command: CompareCommand::NextMetric,
     },
     Binding {
+        name: "previous_metric",
         keys: &[KeySpec::char('M')],
-        label: "M",
         desc: "curves / scatter: previous metric",
         command: CompareCommand::PreviousMetric,
     },
     Binding {
+        name: "next_param",
         keys: &[KeySpec::char('p')],
-        label: "p",
         desc: "scatter: next param",
         command: CompareCommand::NextParam,
     },
     Binding {
+        name: "time_axis",
         keys: &[KeySpec::char('t')],
-        label: "t",
         desc: "curves: x axis by step or by wall time",
         command: CompareCommand::TimeAxis,
     },
     Binding {
+        name: "smooth",
         keys: &[KeySpec::char('s')],
-        label: "s",
         desc: "curves: smoothing on or off",
         command: CompareCommand::Smooth,
     },
     Binding {
+        name: "zoom_in",
         keys: &[KeySpec::char('z')],
-        label: "z",
         desc: "curves: zoom to the middle half of the steps",
         command: CompareCommand::ZoomIn,
     },
     Binding {
+        name: "zoom_reset",
         keys: &[KeySpec::char('Z')],
-        label: "Z",
         desc: "curves: every step again",
         command: CompareCommand::ZoomReset,
     },
     Binding {
+        name: "export",
         keys: &[KeySpec::char('e')],
-        label: "e",
         desc: "export: curves as SVG, tables as Markdown and CSV (reports/)",
         command: CompareCommand::Export,
     },
     Binding {
+        name: "register",
         keys: &[KeySpec::char('r')],
-        label: "r",
         desc: "register a run as a model version (the best first; Tab another)",
         command: CompareCommand::Register,
     },
-];
+    Binding {
+        name: "back",
+        keys: &[KeySpec::plain(KeyCode::Esc)],
+        desc: "back to the Runs tab",
+        command: CompareCommand::Back,
+    },
+    ],
+};
 
 /// A scatter of one metric against one param over the filtered runs.
 #[derive(Clone, Debug, Default)]
@@ -191,17 +214,17 @@ pub struct CompareTab {
     /// The Runs tab's filter when compare opened: the scatter's population.
     pub filter: Option<Filter>,
     pub message: Option<String>,
-    pending_export: bool,
-    pending_reload: bool,
     /// The register prompt, while open.
     pub register: Option<RegisterPrompt>,
-    pending_register: Option<(RunId, String)>,
+    /// Another process committed since the runs were last read.
+    stale: bool,
+    last_reload: Instant,
 }
 
 impl CompareTab {
-    pub fn new(project: Project) -> Self {
+    pub fn new(ctx: &PaneContext<'_>) -> Self {
         Self {
-            project,
+            project: ctx.project.clone(),
             ids: Vec::new(),
             comparison: None,
             section: Section::Params,
@@ -218,10 +241,9 @@ impl CompareTab {
             scatter: Scatter::default(),
             filter: None,
             message: None,
-            pending_export: false,
-            pending_reload: false,
             register: None,
-            pending_register: None,
+            stale: false,
+            last_reload: Instant::now(),
         }
     }
 
@@ -237,6 +259,8 @@ impl CompareTab {
 
     /// Re-reads everything (a run still training adds points).
     pub fn reload(&mut self, store: &RunStore) {
+        self.stale = false;
+        self.last_reload = Instant::now();
         if self.ids.is_empty() {
             return;
         }
@@ -311,33 +335,25 @@ impl CompareTab {
         Ok(())
     }
 
-    /// Carries out what the keys asked for that needs the store or the disk.
-    pub fn service(&mut self, store: &mut RunStore) {
-        if let Some((run, model)) = self.pending_register.take() {
-            self.message = Some(register(&self.project, store, run, &model));
-        }
-        if std::mem::take(&mut self.pending_reload) {
-            self.reload(store);
-        }
-        if std::mem::take(&mut self.pending_export) {
-            self.message = Some(match self.export() {
-                Ok(files) => {
-                    let short = |p: &std::path::Path| {
-                        p.strip_prefix(&self.project.root)
-                            .unwrap_or(p)
-                            .display()
-                            .to_string()
-                    };
-                    format!(
-                        "wrote {}, {} and {}",
-                        short(&files.svg),
-                        short(&files.markdown),
-                        short(&files.csv)
-                    )
-                }
-                Err(e) => format!("export failed: {e}"),
-            });
-        }
+    /// Writes the curves and tables under `reports/`; the message says where.
+    fn export_now(&mut self) {
+        self.message = Some(match self.export() {
+            Ok(files) => {
+                let short = |p: &std::path::Path| {
+                    p.strip_prefix(&self.project.root)
+                        .unwrap_or(p)
+                        .display()
+                        .to_string()
+                };
+                format!(
+                    "wrote {}, {} and {}",
+                    short(&files.svg),
+                    short(&files.markdown),
+                    short(&files.csv)
+                )
+            }
+            Err(e) => format!("export failed: {e}"),
+        });
     }
 
     fn export(&self) -> Result<crate::compare::ExportFiles, crate::compare::ExportError> {
@@ -375,7 +391,8 @@ impl CompareTab {
         Some(list[next].clone())
     }
 
-    fn run_command(&mut self, command: CompareCommand) {
+    fn run_command(&mut self, command: CompareCommand, store: &RunStore) -> Option<Action> {
+        let mut reload = false;
         let position = Section::ALL
             .iter()
             .position(|s| *s == self.section)
@@ -408,12 +425,12 @@ impl CompareTab {
                     self.curve_key = k;
                     self.zoom = None;
                 }
-                self.pending_reload = true;
+                reload = true;
             }
             CompareCommand::NextParam => {
                 if let Some(p) = Self::cycle(&self.scatter_params, &self.scatter.param, true) {
                     self.scatter.param = p;
-                    self.pending_reload = true;
+                    reload = true;
                 }
             }
             CompareCommand::TimeAxis => self.time_axis = !self.time_axis,
@@ -430,18 +447,23 @@ impl CompareTab {
                 let quarter = (high - low) / 4;
                 if quarter >= 1 {
                     self.zoom = Some((low + quarter, high - quarter));
-                    self.pending_reload = true;
+                    reload = true;
                 }
             }
             CompareCommand::ZoomReset => {
                 self.zoom = None;
-                self.pending_reload = true;
+                reload = true;
             }
-            CompareCommand::Export => self.pending_export = true,
+            CompareCommand::Export => self.export_now(),
             CompareCommand::Register => {
                 self.register = self.comparison.as_ref().map(open_prompt);
             }
+            CompareCommand::Back => return Some(Action::ShowTab(Tab::Runs)),
         }
+        if reload {
+            self.reload(store);
+        }
+        None
     }
 }
 
@@ -490,37 +512,82 @@ fn load_scatter(
 }
 
 impl Component for CompareTab {
-    fn handle_key(&mut self, key: &KeyEvent) -> EventState {
+    fn handle_key(&mut self, key: &KeyEvent, ctx: &PaneContext<'_>) -> EventState {
         if let (Some(prompt), Some(comparison)) = (self.register.take(), &self.comparison) {
-            match prompt_key(prompt, key, comparison) {
+            match prompt_key(prompt, key, comparison, ctx.keys) {
                 PromptOutcome::Open(prompt) => self.register = Some(prompt),
                 PromptOutcome::Cancelled => self.message = Some("not registered".into()),
-                PromptOutcome::Register(run, model) => self.pending_register = Some((run, model)),
+                PromptOutcome::Register(run, model) => {
+                    return EventState::action(Action::Write {
+                        write: StoreWrite::Register { run, model },
+                        asked_by: Tab::Compare,
+                    });
+                }
             }
             return EventState::Consumed;
         }
-        match lookup(COMPARE_KEYS, key) {
-            Some(command) => {
-                self.run_command(command);
-                EventState::Consumed
-            }
+        match ctx.keys.lookup(&COMPARE_KEYS, key) {
+            Some(command) => match self.run_command(command, ctx.store) {
+                Some(action) => EventState::action(action),
+                None => EventState::Consumed,
+            },
             None => EventState::NotConsumed,
         }
     }
 
-    fn update(&mut self, action: Action) -> Option<Action> {
-        Some(action)
+    fn update(&mut self, action: &Action, ctx: &PaneContext<'_>) -> Vec<Action> {
+        match action {
+            Action::Open(Target::Compare { runs, filter }) => {
+                self.open(ctx.store, runs.clone(), filter.clone())
+            }
+            Action::StoreChanged => self.stale = true,
+            Action::Written {
+                asked_by: Tab::Compare,
+                result,
+                ..
+            } => {
+                self.message = Some(match result {
+                    Ok(text) | Err(text) => text.clone(),
+                });
+            }
+            _ => {}
+        }
+        Vec::new()
     }
 
-    fn render(&mut self, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spinner: char) {
-        super::compare_view::render(self, frame, area, theme, spinner);
+    fn on_show(&mut self, ctx: &PaneContext<'_>) -> Vec<Action> {
+        if self.stale {
+            self.reload(ctx.store);
+        }
+        Vec::new()
     }
 
-    fn commands(&self) -> Vec<KeyHelp> {
-        help_of(COMPARE_KEYS)
+    /// A compared run still training adds points: re-read while the tab is in front.
+    fn on_tick(&mut self, ctx: &PaneContext<'_>) -> Tick {
+        if self.stale && ctx.front == Tab::Compare && self.last_reload.elapsed() >= RELOAD_EVERY {
+            self.reload(ctx.store);
+            return Tick::redraw(true);
+        }
+        Tick::default()
+    }
+
+    fn render(&mut self, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
+        self.draw(frame, area, ctx);
+    }
+
+    fn help(&self, keys: &Keymap) -> Vec<KeyHelp> {
+        if self.register.is_some() {
+            keys.help(&INPUT_KEYS)
+        } else {
+            keys.help(&COMPARE_KEYS)
+        }
     }
 
     fn title(&self) -> &'static str {
         "Compare"
+    }
+
+    fn captures_text(&self) -> bool {
+        self.register.is_some()
     }
 }

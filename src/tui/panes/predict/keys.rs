@@ -3,7 +3,7 @@
 
 use crossterm::event::KeyCode;
 
-use crate::tui::keymap::{Binding, KeySpec};
+use crate::tui::keymap::{Binding, KeySpec, KeyTable};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PredictCommand {
@@ -20,74 +20,77 @@ pub enum PredictCommand {
     Reset,
 }
 
-pub const PREDICT_KEYS: &[Binding<PredictCommand>] = &[
+pub const PREDICT_KEYS: KeyTable<PredictCommand> = KeyTable {
+    section: "predict",
+    bindings: &[
     Binding {
+        name: "down",
         keys: &[KeySpec::char('j'), KeySpec::plain(KeyCode::Down)],
-        label: "j / ↓",
         desc: "next field",
         command: PredictCommand::Down,
     },
     Binding {
+        name: "up",
         keys: &[KeySpec::char('k'), KeySpec::plain(KeyCode::Up)],
-        label: "k / ↑",
         desc: "previous field",
         command: PredictCommand::Up,
     },
     Binding {
+        name: "first",
         keys: &[KeySpec::char('g'), KeySpec::plain(KeyCode::Home)],
-        label: "g / Home",
         desc: "the model row",
         command: PredictCommand::First,
     },
     Binding {
+        name: "last",
         keys: &[KeySpec::char('G'), KeySpec::plain(KeyCode::End)],
-        label: "G / End",
         desc: "the last field",
         command: PredictCommand::Last,
     },
     Binding {
-        keys: &[KeySpec::char('h'), KeySpec::plain(KeyCode::Left)],
-        label: "h / ←",
+        name: "previous",
+        keys: &[KeySpec::plain(KeyCode::Left), KeySpec::char('h')],
         desc: "previous model, level or flag",
         command: PredictCommand::Previous,
     },
     Binding {
-        keys: &[KeySpec::char('l'), KeySpec::plain(KeyCode::Right)],
-        label: "l / →",
+        name: "next",
+        keys: &[KeySpec::plain(KeyCode::Right), KeySpec::char('l')],
         desc: "next model, level or flag",
         command: PredictCommand::Next,
     },
     Binding {
+        name: "edit",
         keys: &[KeySpec::char('e'), KeySpec::char('i')],
-        label: "e / i",
         desc: "type the value (Esc ends, Enter ends and predicts)",
         command: PredictCommand::Edit,
     },
     Binding {
+        name: "predict",
         keys: &[KeySpec::plain(KeyCode::Enter)],
-        label: "Enter",
         desc: "predict, with the interval and the promotion what-if",
         command: PredictCommand::Predict,
     },
     Binding {
+        name: "save",
         keys: &[KeySpec::char('s')],
-        label: "s",
         desc: "save the form under a name",
         command: PredictCommand::Save,
     },
     Binding {
+        name: "saved",
         keys: &[KeySpec::char('o')],
-        label: "o",
         desc: "open a saved form",
         command: PredictCommand::Saved,
     },
     Binding {
+        name: "reset",
         keys: &[KeySpec::char('R')],
-        label: "R",
         desc: "reset every field to a typical training value",
         command: PredictCommand::Reset,
     },
-];
+    ],
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SavedCommand {
@@ -98,35 +101,38 @@ pub enum SavedCommand {
     Close,
 }
 
-pub const SAVED_KEYS: &[Binding<SavedCommand>] = &[
+pub const SAVED_KEYS: KeyTable<SavedCommand> = KeyTable {
+    section: "saved_forms",
+    bindings: &[
     Binding {
+        name: "down",
         keys: &[KeySpec::char('j'), KeySpec::plain(KeyCode::Down)],
-        label: "j / ↓",
         desc: "next saved form",
         command: SavedCommand::Down,
     },
     Binding {
+        name: "up",
         keys: &[KeySpec::char('k'), KeySpec::plain(KeyCode::Up)],
-        label: "k / ↑",
         desc: "previous saved form",
         command: SavedCommand::Up,
     },
     Binding {
+        name: "recall",
         keys: &[KeySpec::plain(KeyCode::Enter)],
-        label: "Enter",
         desc: "fill the form with it",
         command: SavedCommand::Recall,
     },
     Binding {
+        name: "delete",
         keys: &[KeySpec::char('d')],
-        label: "d",
         desc: "delete it (asks first)",
         command: SavedCommand::Delete,
     },
     Binding {
+        name: "close",
         keys: &[KeySpec::plain(KeyCode::Esc), KeySpec::char('o')],
-        label: "Esc / o",
         desc: "back to the form",
         command: SavedCommand::Close,
     },
-];
+    ],
+};

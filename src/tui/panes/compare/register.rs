@@ -1,19 +1,20 @@
 //! Registering from the Compare tab: `r` offers the best of the compared runs by the headline
 //! metric (rmse, or ROC AUC for classification) and asks for the model's name; Tab offers the
-//! next compared run instead. The registry does the work, as from the Runs tab and the CLI.
+//! next compared run instead. The registry does the work (`Action::Write`), as from the Runs tab
+//! and the CLI.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 
 use crate::compare::Comparison;
-use crate::project::Project;
-use crate::registry::register_run;
-use crate::store::{RunId, RunStore};
+use crate::store::RunId;
+use crate::tui::keymap::Keymap;
+use crate::tui::widgets::text_input::{INPUT_KEYS, InputCommand, InputOutcome, TextInput};
 
 /// The prompt while it is open: which compared run, and the name typed so far.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegisterPrompt {
     pub run: usize,
-    pub name: String,
+    pub name: TextInput,
     /// Why this run is offered ("best rmse"), shown beside it.
     pub why: String,
 }
@@ -35,12 +36,12 @@ pub fn open_prompt(comparison: &Comparison) -> RegisterPrompt {
     match headline {
         Some((run, key)) => RegisterPrompt {
             run,
-            name: String::new(),
+            name: TextInput::default().with_limit(64),
             why: format!("best {key}"),
         },
         None => RegisterPrompt {
             run: 0,
-            name: String::new(),
+            name: TextInput::default().with_limit(64),
             why: String::new(),
         },
     }
@@ -50,36 +51,28 @@ pub fn prompt_key(
     mut prompt: RegisterPrompt,
     key: &KeyEvent,
     comparison: &Comparison,
+    keys: &Keymap,
 ) -> PromptOutcome {
-    match key.code {
-        KeyCode::Esc => return PromptOutcome::Cancelled,
-        KeyCode::Enter => {
+    match prompt.name.handle_key(key, keys) {
+        InputOutcome::Cancelled => return PromptOutcome::Cancelled,
+        InputOutcome::Accepted => {
             if let Some(run) = comparison.runs.get(prompt.run)
-                && !prompt.name.trim().is_empty()
+                && !prompt.name.text().trim().is_empty()
             {
-                return PromptOutcome::Register(run.id, prompt.name.trim().to_string());
+                return PromptOutcome::Register(run.id, prompt.name.text().trim().to_string());
             }
         }
-        KeyCode::Tab => {
+        InputOutcome::Ignored if key.code == KeyCode::Tab => {
             prompt.run = (prompt.run + 1) % comparison.runs.len().max(1);
             prompt.why.clear();
         }
-        KeyCode::Backspace => {
-            prompt.name.pop();
-        }
-        KeyCode::Char(c)
-            if !key.modifiers.contains(KeyModifiers::CONTROL)
-                && prompt.name.chars().count() < 64 =>
-        {
-            prompt.name.push(c);
-        }
-        _ => {}
+        InputOutcome::Edited | InputOutcome::Ignored => {}
     }
     PromptOutcome::Open(prompt)
 }
 
 /// The prompt's line for the message area.
-pub fn prompt_text(prompt: &RegisterPrompt, comparison: &Comparison) -> String {
+pub fn prompt_text(prompt: &RegisterPrompt, comparison: &Comparison, keys: &Keymap) -> String {
     let run = comparison.runs.get(prompt.run).map_or(0, |r| r.id);
     let why = if prompt.why.is_empty() {
         String::new()
@@ -87,18 +80,12 @@ pub fn prompt_text(prompt: &RegisterPrompt, comparison: &Comparison) -> String {
         format!(" ({})", prompt.why)
     };
     format!(
-        "register run {run}{why} as a version of model: {}▏   Tab another run · Enter · Esc",
-        prompt.name
+        "register run {run}{why} as a version of model: {}   Tab another run · {}",
+        prompt.name.with_cursor(),
+        keys.hint(
+            &INPUT_KEYS,
+            &[(InputCommand::Accept, "registers"), (InputCommand::Cancel, "cancels")]
+        )
     )
 }
 
-/// Registers `run` as the next version of `model`; the message for the tab.
-pub fn register(project: &Project, store: &mut RunStore, run: RunId, model: &str) -> String {
-    match register_run(project, store, run, model, None, None) {
-        Ok(version) => format!(
-            "run {run} is {model} version {} (Models tab: 5)",
-            version.version
-        ),
-        Err(e) => format!("not registered: {e}"),
-    }
-}

@@ -5,27 +5,42 @@
 //! live view. The table is one `query_runs` (metric values from the series summaries), re-read
 //! when the store's `data_version` moves, so a running run's row follows its worker.
 //!
-//! State and keys live here (key tables in `runs_keys.rs`); the run view's data in
-//! `run_detail.rs`; drawing in `runs_view.rs` and `run_view.rs`.
+//! State and keys live here (key tables in `keys.rs`); the run view's data in `detail.rs`;
+//! drawing in `view.rs` and `run_view.rs`.
+
+mod detail;
+mod keys;
+mod run_view;
+mod view;
 
 use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::widgets::TableState;
 
-pub use super::run_detail::{RunDetail, load_detail, log_tail, planned_steps};
-pub use super::runs_keys::{RUNS_KEYS, RunsCommand};
+pub use detail::{RunDetail, load_detail, log_tail, planned_steps};
+pub use keys::{RUNS_KEYS, RunsCommand};
 use crate::project::Project;
 use crate::store::{
     Filter, FilterError, MetricValue, RunId, RunQuery, RunRow, RunSort, RunStore, SortKey,
     parse_filter,
 };
-use crate::tui::action::Action;
-use crate::tui::component::{Component, EventState};
-use crate::tui::keymap::{KeyHelp, help_of, lookup};
-use crate::tui::theme::Theme;
+use crate::tui::action::{Action, StoreWrite, Target};
+use crate::tui::component::{Component, EventState, PaneContext, RenderContext, Tick, StatusNote};
+use crate::tui::keymap::{KeyHelp, Keymap};
+use crate::tui::keymap_file::KeySection;
+use crate::tui::panes::Tab;
+use crate::tui::widgets::confirm::{CONFIRM_KEYS, Confirm};
+use crate::tui::widgets::table::{CursorMove, move_cursor};
+use crate::tui::widgets::text_input::{INPUT_KEYS, InputOutcome, TextInput};
+
+pub const KEY_SECTIONS: &[&dyn KeySection] = &[&RUNS_KEYS];
+
+/// The shortest time between two re-reads of the runs table while workers commit.
+const RELOAD_EVERY: Duration = Duration::from_millis(500);
 
 /// Metric columns the table offers first, when runs have them.
 const PREFERRED_METRICS: [&str; 5] = ["rmse", "r2", "roc_auc", "log_loss", "valid_loss"];
@@ -46,58 +61,47 @@ fn sort_keys(metrics: &[String]) -> Vec<SortKey> {
     keys
 }
 
+/// What a line being typed is for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum InputKind {
+    Filter,
+    /// The step whose values the metric columns show.
+    Step,
+    Rename(RunId),
+    Tag(RunId),
+    Note(RunId),
+    Register(RunId),
+}
+
 /// A line of text the user is typing, and what it is for.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Input {
-    Filter(String),
-    /// The step whose values the metric columns show.
-    Step(String),
-    Rename(RunId, String),
-    Tag(RunId, String),
-    Note(RunId, String),
-    Register(RunId, String),
+pub struct Input {
+    pub kind: InputKind,
+    pub line: TextInput,
 }
 
 impl Input {
-    pub fn text(&self) -> &str {
-        match self {
-            Input::Filter(t)
-            | Input::Step(t)
-            | Input::Rename(_, t)
-            | Input::Tag(_, t)
-            | Input::Note(_, t)
-            | Input::Register(_, t) => t,
+    fn new(kind: InputKind, text: impl Into<String>) -> Self {
+        Self {
+            kind,
+            line: TextInput::new(text),
         }
     }
 
-    fn text_mut(&mut self) -> &mut String {
-        match self {
-            Input::Filter(t)
-            | Input::Step(t)
-            | Input::Rename(_, t)
-            | Input::Tag(_, t)
-            | Input::Note(_, t)
-            | Input::Register(_, t) => t,
-        }
+    pub fn text(&self) -> &str {
+        self.line.text()
     }
 
     pub fn prompt(&self) -> String {
-        match self {
-            Input::Filter(_) => "filter /".into(),
-            Input::Step(_) => "metric values at step:".into(),
-            Input::Rename(id, _) => format!("rename run {id}:"),
-            Input::Tag(id, _) => format!("tag run {id} (KEY=VALUE):"),
-            Input::Note(id, _) => format!("note on run {id}:"),
-            Input::Register(id, _) => format!("register run {id} as a version of model:"),
+        match &self.kind {
+            InputKind::Filter => "filter /".into(),
+            InputKind::Step => "metric values at step:".into(),
+            InputKind::Rename(id) => format!("rename run {id}:"),
+            InputKind::Tag(id) => format!("tag run {id} (KEY=VALUE):"),
+            InputKind::Note(id) => format!("note on run {id}:"),
+            InputKind::Register(id) => format!("register run {id} as a version of model:"),
         }
     }
-}
-
-/// A destructive action waiting for `y`.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Confirm {
-    Cancel(RunId),
-    Delete(Vec<RunId>),
 }
 
 pub struct RunsTab {
@@ -118,33 +122,21 @@ pub struct RunsTab {
     pub experiment: Option<usize>,
     pub marked: BTreeSet<RunId>,
     pub input: Option<Input>,
-    pub confirm: Option<Confirm>,
+    /// A store write waiting for its yes.
+    pub confirm: Option<Confirm<StoreWrite>>,
     /// The run open in the run view.
     pub open: Option<RunId>,
     pub detail: RunDetail,
-    /// Work for `service`, which has the store.
-    pending_write: Option<Write>,
-    pub pending_reload: bool,
-    /// Set by `C`: the App opens the Compare tab on these runs.
-    pub compare_requested: Option<Vec<RunId>>,
     pub message: Option<String>,
-}
-
-/// A change to the store that a key asked for.
-#[derive(Clone, Debug)]
-enum Write {
-    Cancel(RunId),
-    Delete(Vec<RunId>),
-    Rename(RunId, String),
-    Tag(RunId, String, String),
-    Note(RunId, String),
-    Register(RunId, String),
+    /// Another process committed since the table was last read.
+    stale: bool,
+    last_reload: Instant,
 }
 
 impl RunsTab {
-    pub fn new(project: Project) -> Self {
-        Self {
-            project,
+    pub fn new(ctx: &PaneContext<'_>) -> Self {
+        let mut tab = Self {
+            project: ctx.project.clone(),
             rows: Vec::new(),
             table: TableState::default(),
             metric_columns: Vec::new(),
@@ -161,24 +153,22 @@ impl RunsTab {
             confirm: None,
             open: None,
             detail: RunDetail::default(),
-            pending_write: None,
-            pending_reload: false,
-            compare_requested: None,
             message: None,
-        }
+            stale: false,
+            last_reload: Instant::now(),
+        };
+        tab.reload(ctx.store);
+        tab
     }
 
     pub fn selected(&self) -> Option<&RunRow> {
         self.table.selected().and_then(|i| self.rows.get(i))
     }
 
-    /// Whether keys typed now are text (global keys must not act).
-    pub fn captures_text(&self) -> bool {
-        self.input.is_some()
-    }
-
     /// Re-reads the table (and the open run) from the store.
     pub fn reload(&mut self, store: &RunStore) {
+        self.stale = false;
+        self.last_reload = Instant::now();
         if let Err(e) = self.load(store) {
             self.message = Some(format!("reading runs: {e}"));
         }
@@ -254,33 +244,30 @@ impl RunsTab {
     /// Re-reads the open run's log tail (the worker writes it between store commits).
     pub fn refresh_log(&mut self) {
         if let Some(id) = self.open {
-            self.detail.log_tail = log_tail(&self.project.run_dir(id).join("worker.log"));
+            self.detail.log_tail = log_tail(&self.project.worker_log_path(id));
         }
     }
 
     /// Applies the filter text: parsed now, so a mistake shows at once with its column.
-    fn apply_filter(&mut self, text: String) {
+    fn apply_filter(&mut self, input: Input, store: &RunStore) {
+        let text = input.text().trim().to_string();
         match parse_filter(&text) {
             Ok(filter) => {
                 self.filter = filter;
                 self.filter_error = None;
                 self.filter_text = text;
-                self.pending_reload = true;
+                self.reload(store);
             }
             Err(error) => {
                 self.filter_error = Some(error);
                 // Keep the text so it can be mended.
-                self.input = Some(Input::Filter(text));
+                self.input = Some(input);
             }
         }
     }
 
-    fn move_selection(&mut self, to: impl FnOnce(usize, usize) -> usize) {
-        if self.rows.is_empty() {
-            return;
-        }
-        let current = self.table.selected().unwrap_or(0);
-        self.table.select(Some(to(current, self.rows.len())));
+    fn move_selection(&mut self, step: CursorMove) {
+        move_cursor(&mut self.table, self.rows.len(), step);
     }
 
     /// The runs an action applies to: the marked ones, or else the selected (or open) one.
@@ -298,66 +285,69 @@ impl RunsTab {
         self.open.or_else(|| self.selected().map(|r| r.run.id))
     }
 
-    fn input_key(&mut self, key: &KeyEvent) {
-        let Some(mut input) = self.input.take() else {
-            return;
-        };
-        match key.code {
-            KeyCode::Esc => {
-                if matches!(input, Input::Filter(_)) {
+    /// A key while a line is typed. A finished line may ask for a store write.
+    fn input_key(&mut self, key: &KeyEvent, ctx: &PaneContext<'_>) -> Option<Action> {
+        let mut input = self.input.take()?;
+        match input.line.handle_key(key, ctx.keys) {
+            InputOutcome::Cancelled => {
+                if input.kind == InputKind::Filter {
                     self.filter_error = None;
                 }
-                return;
+                return None;
             }
-            KeyCode::Enter => {
-                let text = input.text().trim().to_string();
-                match input {
-                    Input::Filter(_) => self.apply_filter(text),
-                    Input::Step(_) => match text.parse::<i64>() {
-                        Ok(step) if step >= 0 => {
-                            self.metric_value = MetricValue::AtStep(step);
-                            self.pending_reload = true;
-                        }
-                        _ => {
-                            self.message = Some(format!("'{text}': expected a step number"));
-                            self.input = Some(Input::Step(text));
-                        }
-                    },
-                    Input::Rename(id, _) if !text.is_empty() => {
-                        self.pending_write = Some(Write::Rename(id, text))
-                    }
-                    Input::Rename(..) => self.message = Some("a run name cannot be empty".into()),
-                    Input::Tag(id, _) => match text.split_once('=') {
-                        Some((k, v)) if !k.trim().is_empty() => {
-                            self.pending_write =
-                                Some(Write::Tag(id, k.trim().into(), v.trim().into()))
-                        }
-                        _ => {
-                            self.message = Some(format!("tag '{text}': expected KEY=VALUE"));
-                            self.input = Some(Input::Tag(id, text));
-                        }
-                    },
-                    Input::Note(id, _) => self.pending_write = Some(Write::Note(id, text)),
-                    Input::Register(id, _) => self.pending_write = Some(Write::Register(id, text)),
-                }
-                return;
-            }
-            KeyCode::Backspace => {
-                input.text_mut().pop();
-            }
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                input.text_mut().clear()
-            }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                input.text_mut().push(c)
-            }
-            _ => {}
+            InputOutcome::Accepted => return self.input_done(input, ctx.store),
+            InputOutcome::Edited | InputOutcome::Ignored => {}
         }
         // As the filter is typed, say at once where it stops making sense.
-        if let Input::Filter(text) = &input {
-            self.filter_error = parse_filter(text).err();
+        if input.kind == InputKind::Filter {
+            self.filter_error = parse_filter(input.text()).err();
         }
         self.input = Some(input);
+        None
+    }
+
+    fn input_done(&mut self, input: Input, store: &RunStore) -> Option<Action> {
+        let text = input.text().trim().to_string();
+        let write = match &input.kind {
+            InputKind::Filter => {
+                self.apply_filter(input, store);
+                return None;
+            }
+            InputKind::Step => {
+                match text.parse::<i64>() {
+                    Ok(step) if step >= 0 => {
+                        self.metric_value = MetricValue::AtStep(step);
+                        self.reload(store);
+                    }
+                    _ => {
+                        self.message = Some(format!("'{text}': expected a step number"));
+                        self.input = Some(input);
+                    }
+                }
+                return None;
+            }
+            InputKind::Rename(_) if text.is_empty() => {
+                self.message = Some("a run name cannot be empty".into());
+                return None;
+            }
+            InputKind::Rename(id) => StoreWrite::RenameRun(*id, text),
+            InputKind::Tag(id) => match text.split_once('=') {
+                Some((k, v)) if !k.trim().is_empty() => {
+                    StoreWrite::TagRun(*id, k.trim().into(), v.trim().into())
+                }
+                _ => {
+                    self.message = Some(format!("tag '{text}': expected KEY=VALUE"));
+                    self.input = Some(input);
+                    return None;
+                }
+            },
+            InputKind::Note(id) => StoreWrite::NoteRun(*id, text),
+            InputKind::Register(id) => StoreWrite::Register {
+                run: *id,
+                model: text,
+            },
+        };
+        Some(write_action(write))
     }
 
     fn cycle_sort(&mut self) {
@@ -371,21 +361,21 @@ impl RunsTab {
             _ => true,
         };
         self.sort = RunSort { key, descending };
-        self.pending_reload = true;
     }
 
-    fn run_command(&mut self, command: RunsCommand) -> EventState {
+    fn run_command(&mut self, command: RunsCommand, ctx: &PaneContext<'_>) -> EventState {
         let in_list = self.open.is_none();
+        let store = ctx.store;
         match command {
-            RunsCommand::Down if in_list => self.move_selection(|i, n| (i + 1).min(n - 1)),
-            RunsCommand::Up if in_list => self.move_selection(|i, _| i.saturating_sub(1)),
-            RunsCommand::Top if in_list => self.move_selection(|_, _| 0),
-            RunsCommand::Bottom if in_list => self.move_selection(|_, n| n - 1),
+            RunsCommand::Down if in_list => self.move_selection(CursorMove::Down),
+            RunsCommand::Up if in_list => self.move_selection(CursorMove::Up),
+            RunsCommand::Top if in_list => self.move_selection(CursorMove::Top),
+            RunsCommand::Bottom if in_list => self.move_selection(CursorMove::Bottom),
             RunsCommand::Open if in_list => {
                 if let Some(id) = self.selected().map(|r| r.run.id) {
                     self.open = Some(id);
                     self.detail = RunDetail::default();
-                    self.pending_reload = true;
+                    self.reload(store);
                 }
             }
             RunsCommand::Back if !in_list => self.open = None,
@@ -393,16 +383,19 @@ impl RunsTab {
                 self.filter_text.clear();
                 self.filter = None;
                 self.filter_error = None;
-                self.pending_reload = true;
+                self.reload(store);
             }
             RunsCommand::Back => return EventState::NotConsumed,
             RunsCommand::Filter if in_list => {
-                self.input = Some(Input::Filter(self.filter_text.clone()));
+                self.input = Some(Input::new(InputKind::Filter, self.filter_text.clone()));
             }
-            RunsCommand::Sort if in_list => self.cycle_sort(),
+            RunsCommand::Sort if in_list => {
+                self.cycle_sort();
+                self.reload(store);
+            }
             RunsCommand::Reverse if in_list => {
                 self.sort.descending = !self.sort.descending;
-                self.pending_reload = true;
+                self.reload(store);
             }
             RunsCommand::Experiment if in_list => {
                 self.experiment = match self.experiment {
@@ -410,17 +403,17 @@ impl RunsTab {
                     Some(i) if i + 1 < self.experiments.len() => Some(i + 1),
                     _ => None,
                 };
-                self.pending_reload = true;
+                self.reload(store);
             }
             RunsCommand::MetricView if in_list => match self.metric_value {
                 MetricValue::Last => {
                     self.metric_value = MetricValue::Best;
-                    self.pending_reload = true;
+                    self.reload(store);
                 }
-                MetricValue::Best => self.input = Some(Input::Step(String::new())),
+                MetricValue::Best => self.input = Some(Input::new(InputKind::Step, "")),
                 MetricValue::AtStep(_) => {
                     self.metric_value = MetricValue::Last;
-                    self.pending_reload = true;
+                    self.reload(store);
                 }
             },
             RunsCommand::Mark if in_list => {
@@ -428,7 +421,7 @@ impl RunsTab {
                     if !self.marked.remove(&id) {
                         self.marked.insert(id);
                     }
-                    self.move_selection(|i, n| (i + 1).min(n - 1));
+                    self.move_selection(CursorMove::Down);
                 }
             }
             RunsCommand::Unmark => self.marked.clear(),
@@ -442,23 +435,26 @@ impl RunsTab {
                 if ids.len() < 2 {
                     self.message = Some("mark two or more runs with Space to compare them".into());
                 } else {
-                    self.compare_requested = Some(ids);
+                    return EventState::action(Action::Open(Target::Compare {
+                        runs: ids,
+                        filter: self.filter.clone(),
+                    }));
                 }
             }
             RunsCommand::Rename => {
                 if let Some(run) = self.focused_id().and_then(|id| self.run_of(id)) {
-                    self.input = Some(Input::Rename(run.id, run.name.clone()));
+                    self.input = Some(Input::new(InputKind::Rename(run.id), run.name.clone()));
                 }
             }
             RunsCommand::Tag => {
                 if let Some(id) = self.focused_id() {
-                    self.input = Some(Input::Tag(id, String::new()));
+                    self.input = Some(Input::new(InputKind::Tag(id), ""));
                 }
             }
             RunsCommand::Note => {
                 if let Some(run) = self.focused_id().and_then(|id| self.run_of(id)) {
                     let note = run.note.clone().unwrap_or_default();
-                    self.input = Some(Input::Note(run.id, note));
+                    self.input = Some(Input::new(InputKind::Note(run.id), note));
                 }
             }
             RunsCommand::Delete => {
@@ -471,11 +467,14 @@ impl RunsTab {
                 if !live.is_empty() {
                     self.message = Some(format!("cancel run(s) {live:?} before deleting them"));
                 } else if !ids.is_empty() {
-                    self.message = Some(format!(
-                        "delete run(s) {ids:?}? They stay recoverable (shelfcast restore) until \
-                         purged. y / any key"
-                    ));
-                    self.confirm = Some(Confirm::Delete(ids));
+                    self.ask(
+                        ctx.keys,
+                        format!(
+                            "delete run(s) {ids:?}? They stay recoverable (shelfcast restore) \
+                             until purged."
+                        ),
+                        StoreWrite::DeleteRuns(ids),
+                    );
                 }
             }
             RunsCommand::Cancel => {
@@ -484,10 +483,11 @@ impl RunsTab {
                     .and_then(|id| self.run_of(id))
                     .map(|r| (r.id, r.name.clone(), r.status));
                 match target {
-                    Some((id, name, status)) if !status.is_terminal() => {
-                        self.confirm = Some(Confirm::Cancel(id));
-                        self.message = Some(format!("cancel run {id} ({name})? y / any key"));
-                    }
+                    Some((id, name, status)) if !status.is_terminal() => self.ask(
+                        ctx.keys,
+                        format!("cancel run {id} ({name})?"),
+                        StoreWrite::CancelRun(id),
+                    ),
                     Some((id, _, status)) => {
                         self.message = Some(format!("run {id} is already {}", status.as_str()))
                     }
@@ -496,13 +496,33 @@ impl RunsTab {
             }
             RunsCommand::Register => {
                 if let Some(id) = self.focused_id() {
-                    self.input = Some(Input::Register(id, String::new()));
+                    self.input = Some(Input::new(InputKind::Register(id), ""));
                 }
             }
-            RunsCommand::Confirm => {}
             _ => return EventState::NotConsumed,
         }
         EventState::Consumed
+    }
+
+    fn ask(&mut self, keys: &Keymap, question: String, write: StoreWrite) {
+        let confirm = Confirm::new(question, write);
+        self.message = Some(confirm.prompt(keys));
+        self.confirm = Some(confirm);
+    }
+
+    /// A write this pane asked for was applied (or refused).
+    fn written(&mut self, write: &StoreWrite, result: &Result<String, String>) {
+        if let (StoreWrite::DeleteRuns(ids), Ok(_)) = (write, result) {
+            for id in ids {
+                self.marked.remove(id);
+            }
+            if ids.contains(&self.open.unwrap_or(-1)) {
+                self.open = None;
+            }
+        }
+        self.message = Some(match result {
+            Ok(text) | Err(text) => text.clone(),
+        });
     }
 
     /// The run `id` as the table or the open run view has it.
@@ -514,95 +534,129 @@ impl RunsTab {
             .or(self.detail.run.as_ref().filter(|r| r.id == id))
     }
 
-    /// Carries out what the keys asked for that needs the store (the App owns it).
-    pub fn service(&mut self, store: &mut RunStore) {
-        if let Some(Write::Register(id, model)) = &self.pending_write {
-            // Registering reads and copies files: its own path, with the registry's message.
-            let (id, model) = (*id, model.clone());
-            self.pending_write = None;
-            self.message = Some(super::compare_register::register(
-                &self.project,
-                store,
-                id,
-                &model,
-            ));
-            self.pending_reload = true;
-        }
-        if let Some(write) = self.pending_write.take() {
-            let result = match &write {
-                Write::Cancel(id) => store.request_cancel(*id),
-                Write::Delete(ids) => ids.iter().try_for_each(|id| store.delete_run(*id)),
-                Write::Rename(id, name) => store.rename_run(*id, name),
-                Write::Tag(id, k, v) => store.set_tags(*id, &[(k.as_str(), v.as_str())]),
-                Write::Note(id, text) => {
-                    store.set_note(*id, (!text.is_empty()).then_some(text.as_str()))
-                }
-                Write::Register(..) => Ok(()),
-            };
-            self.message = Some(match (&write, result) {
-                (Write::Cancel(id), Ok(())) => {
-                    format!("asked run {id} to stop; it stops at its next step")
-                }
-                (Write::Delete(ids), Ok(())) => {
-                    for id in ids {
-                        self.marked.remove(id);
-                    }
-                    if ids.contains(&self.open.unwrap_or(-1)) {
-                        self.open = None;
-                    }
-                    format!("deleted run(s) {ids:?}; `shelfcast restore ID` brings one back")
-                }
-                (Write::Rename(id, name), Ok(())) => format!("run {id} is now '{name}'"),
-                (Write::Tag(id, k, v), Ok(())) => format!("run {id}: {k} = {v}"),
-                (Write::Note(id, _), Ok(())) => format!("run {id}: note saved"),
-                (Write::Register(..), Ok(())) => "registered".to_string(),
-                (_, Err(e)) => format!("could not change the store: {e}"),
-            });
-            self.pending_reload = true;
-        }
-        if std::mem::take(&mut self.pending_reload) {
-            self.reload(store);
-        }
+}
+
+/// A store write asked by this pane.
+fn write_action(write: StoreWrite) -> Action {
+    Action::Write {
+        write,
+        asked_by: Tab::Runs,
     }
 }
 
 impl Component for RunsTab {
-    fn handle_key(&mut self, key: &KeyEvent) -> EventState {
+    fn handle_key(&mut self, key: &KeyEvent, ctx: &PaneContext<'_>) -> EventState {
         if self.input.is_some() {
-            self.input_key(key);
-            return EventState::Consumed;
+            return match self.input_key(key, ctx) {
+                Some(action) => EventState::action(action),
+                None => EventState::Consumed,
+            };
         }
-        let command = lookup(RUNS_KEYS, key);
         if let Some(confirm) = self.confirm.take() {
-            if command == Some(RunsCommand::Confirm) {
-                self.pending_write = Some(match confirm {
-                    Confirm::Cancel(id) => Write::Cancel(id),
-                    Confirm::Delete(ids) => Write::Delete(ids),
-                });
-            } else {
-                self.message = Some("nothing changed".into());
-            }
-            return EventState::Consumed;
+            return match confirm.answer(key, ctx.keys) {
+                Some(write) => EventState::action(write_action(write)),
+                None => {
+                    self.message = Some("nothing changed".into());
+                    EventState::Consumed
+                }
+            };
         }
-        match command {
-            Some(command) => self.run_command(command),
+        match ctx.keys.lookup(&RUNS_KEYS, key) {
+            Some(command) => self.run_command(command, ctx),
             None => EventState::NotConsumed,
         }
     }
 
-    fn update(&mut self, action: Action) -> Option<Action> {
-        Some(action)
+    fn update(&mut self, action: &Action, ctx: &PaneContext<'_>) -> Vec<Action> {
+        match action {
+            Action::Open(Target::Run(id)) => self.open_run(ctx.store, *id),
+            Action::StoreChanged => self.stale = true,
+            Action::Written {
+                write,
+                asked_by,
+                result,
+            } => {
+                if *asked_by == Tab::Runs {
+                    self.written(write, result);
+                }
+                if write.touches_runs() {
+                    self.reload(ctx.store);
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
     }
 
-    fn render(&mut self, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spinner: char) {
-        super::runs_view::render(self, frame, area, theme, spinner);
+    fn on_show(&mut self, ctx: &PaneContext<'_>) -> Vec<Action> {
+        // Commits by workers since the table was last read show as soon as the tab does.
+        if self.stale {
+            self.reload(ctx.store);
+        }
+        Vec::new()
     }
 
-    fn commands(&self) -> Vec<KeyHelp> {
-        help_of(RUNS_KEYS)
+    /// A training worker commits about four times a second. The table is re-read at most every
+    /// RELOAD_EVERY, while a tab that shows runs is in front or a run is live (the status line's
+    /// counts follow at that pace); otherwise it catches up when shown.
+    fn on_tick(&mut self, ctx: &PaneContext<'_>) -> Tick {
+        let mut dirty = false;
+        let showing = matches!(
+            ctx.front,
+            Tab::Runs | Tab::Compare | Tab::Models | Tab::Predict
+        ) || self.rows.iter().any(|r| !r.run.status.is_terminal());
+        if self.stale && showing && self.last_reload.elapsed() >= RELOAD_EVERY {
+            self.reload(ctx.store);
+            dirty = true;
+        }
+        if self.is_live() {
+            self.refresh_log();
+        }
+        Tick::redraw(dirty)
+    }
+
+    fn render(&mut self, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
+        self.draw(frame, area, ctx);
+    }
+
+    fn help(&self, keys: &Keymap) -> Vec<KeyHelp> {
+        if self.input.is_some() {
+            keys.help(&INPUT_KEYS)
+        } else if self.confirm.is_some() {
+            keys.help(&CONFIRM_KEYS)
+        } else {
+            keys.help(&RUNS_KEYS)
+        }
     }
 
     fn title(&self) -> &'static str {
         "Runs"
+    }
+
+    fn captures_text(&self) -> bool {
+        self.input.is_some()
+    }
+
+    fn is_busy(&self) -> bool {
+        self.is_live() || self.rows.iter().any(|r| !r.run.status.is_terminal())
+    }
+
+    fn status(&self, spinner: char) -> Vec<StatusNote> {
+        let mut notes = vec![StatusNote {
+            rank: 1,
+            text: format!("{} runs", self.rows.len()),
+        }];
+        let running = self
+            .rows
+            .iter()
+            .filter(|r| !r.run.status.is_terminal())
+            .count();
+        if running > 0 {
+            notes.push(StatusNote {
+                rank: 2,
+                text: format!("{spinner} {running} training"),
+            });
+        }
+        notes
     }
 }

@@ -6,13 +6,19 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Cell, Gauge, Paragraph, Row, Table, Wrap};
 
-use super::block;
-use super::datasets::{DatasetsTab, EntryState, Focus};
+use super::{DatasetsTab, EntryState, Focus};
+use crate::tui::widgets::pane_block as block;
 use crate::data::{ColumnProfile, DatasetProfile, ProfileStage};
 use crate::text::{bytes_text, clean, count_text, num_text, truncate, truncate_middle};
 use crate::tui::theme::Theme;
 
-pub fn render(tab: &mut DatasetsTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spin: char) {
+impl DatasetsTab {
+    pub(super) fn draw(&mut self, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spin: char) {
+        render(self, frame, area, theme, spin);
+    }
+}
+
+fn render(tab: &mut DatasetsTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spin: char) {
     // The file list takes a third of a narrow terminal and at most 40 columns of a wide one.
     let files_width = (area.width / 3).clamp(24, 40);
     let [files_area, detail_area] =

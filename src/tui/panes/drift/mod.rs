@@ -5,9 +5,11 @@
 //! store. The check, the HTML report under `reports/` and its record are the CLI's
 //! (`drift::run::run_drift`).
 //!
-//! State and keys live here; drawing in `drift_view.rs`.
+//! State and keys live here; drawing in `view.rs`.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+mod view;
+
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::widgets::TableState;
@@ -15,10 +17,14 @@ use ratatui::widgets::TableState;
 use crate::drift::DriftReport;
 use crate::drift::run::{DriftOutcome, DriftRequest};
 use crate::store::{DriftReportRow, RunStore};
-use crate::tui::action::Action;
-use crate::tui::component::{Component, EventState};
-use crate::tui::keymap::{Binding, KeyHelp, KeySpec, help_of, lookup};
-use crate::tui::theme::Theme;
+use crate::tui::action::{Action, Job};
+use crate::tui::component::{Component, EventState, PaneContext, RenderContext};
+use crate::tui::keymap::{Binding, KeyHelp, KeySpec, KeyTable, Keymap};
+use crate::tui::keymap_file::KeySection;
+use crate::tui::widgets::table::{CursorMove, move_cursor};
+use crate::tui::widgets::text_input::{INPUT_KEYS, InputOutcome, TextInput};
+
+pub const KEY_SECTIONS: &[&dyn KeySection] = &[&DRIFT_KEYS];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DriftCommand {
@@ -35,74 +41,77 @@ pub enum DriftCommand {
     PastReport,
 }
 
-pub const DRIFT_KEYS: &[Binding<DriftCommand>] = &[
+pub const DRIFT_KEYS: KeyTable<DriftCommand> = KeyTable {
+    section: "drift",
+    bindings: &[
     Binding {
+        name: "down",
         keys: &[KeySpec::char('j'), KeySpec::plain(KeyCode::Down)],
-        label: "j / ↓",
         desc: "next column",
         command: DriftCommand::Down,
     },
     Binding {
+        name: "up",
         keys: &[KeySpec::char('k'), KeySpec::plain(KeyCode::Up)],
-        label: "k / ↑",
         desc: "previous column",
         command: DriftCommand::Up,
     },
     Binding {
+        name: "next_reference",
         keys: &[KeySpec::char('r')],
-        label: "r / R",
-        desc: "next / previous reference (files; the model's training data)",
+        desc: "next reference (files; the model's training data)",
         command: DriftCommand::NextReference,
     },
     Binding {
+        name: "previous_reference",
         keys: &[KeySpec::char('R')],
-        label: "",
-        desc: "",
+        desc: "previous reference",
         command: DriftCommand::PreviousReference,
     },
     Binding {
+        name: "next_current",
         keys: &[KeySpec::char('c')],
-        label: "c / C",
-        desc: "next / previous current (files; the model's logged predictions)",
+        desc: "next current data (files; the model's logged predictions)",
         command: DriftCommand::NextCurrent,
     },
     Binding {
+        name: "previous_current",
         keys: &[KeySpec::char('C')],
-        label: "",
-        desc: "",
+        desc: "previous current data",
         command: DriftCommand::PreviousCurrent,
     },
     Binding {
+        name: "next_model",
         keys: &[KeySpec::char('m')],
-        label: "m",
         desc: "model: none, or a registered model (its columns, its training data)",
         command: DriftCommand::NextModel,
     },
     Binding {
+        name: "reference_period",
         keys: &[KeySpec::char('p')],
-        label: "p / P",
-        desc: "type the reference / current period (2016, 2016-01..2016-06; empty: all)",
+        desc: "type the reference period (2016, 2016-01..2016-06; empty: all)",
         command: DriftCommand::ReferencePeriod,
     },
     Binding {
+        name: "current_period",
         keys: &[KeySpec::char('P')],
-        label: "",
-        desc: "",
+        desc: "type the current period",
         command: DriftCommand::CurrentPeriod,
     },
     Binding {
+        name: "run",
         keys: &[KeySpec::plain(KeyCode::Enter)],
-        label: "Enter",
         desc: "run the check (writes the HTML report under reports/)",
         command: DriftCommand::Run,
     },
     Binding {
+        name: "past_report",
         keys: &[KeySpec::char('o')],
-        label: "o",
         desc: "open the next past report",
         command: DriftCommand::PastReport,
     },
-];
+    ],
+};
 
 /// The period being typed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,9 +134,8 @@ pub struct DriftTab {
     pub current: usize,
     pub reference_period: String,
     pub current_period: String,
-    pub editing: Option<PeriodField>,
-    /// A check for the event loop to start.
-    pub pending: Option<DriftRequest>,
+    /// The period being typed, and its line.
+    pub editing: Option<(PeriodField, TextInput)>,
     pub running: bool,
     pub progress: (usize, usize, String),
     pub report: Option<DriftReport>,
@@ -135,20 +143,13 @@ pub struct DriftTab {
     pub table: TableState,
     pub past: Vec<DriftReportRow>,
     past_cursor: Option<usize>,
-    past_requested: Option<i64>,
     pub message: Option<(bool, String)>,
     /// The last check's error in full.
     pub error: Option<String>,
 }
 
-impl Default for DriftTab {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl DriftTab {
-    pub fn new() -> Self {
+    pub fn new(_ctx: &PaneContext<'_>) -> Self {
         Self {
             files: Vec::new(),
             models: Vec::new(),
@@ -158,7 +159,6 @@ impl DriftTab {
             reference_period: String::new(),
             current_period: String::new(),
             editing: None,
-            pending: None,
             running: false,
             progress: (0, 0, String::new()),
             report: None,
@@ -166,7 +166,6 @@ impl DriftTab {
             table: TableState::default(),
             past: Vec::new(),
             past_cursor: None,
-            past_requested: None,
             message: None,
             error: None,
         }
@@ -271,16 +270,8 @@ impl DriftTab {
         })
     }
 
-    /// Takes the check the event loop should start.
-    pub fn take_pending(&mut self) -> Option<DriftRequest> {
-        self.pending.take()
-    }
-
-    /// Reads a past report the keys asked for (the App owns the store).
-    pub fn service(&mut self, store: &RunStore) {
-        let Some(id) = self.past_requested.take() else {
-            return;
-        };
+    /// Shows past report `id` from the store.
+    fn open_past(&mut self, store: &RunStore, id: i64) {
         match store.drift_report_json(id) {
             Ok(Some(json)) => match serde_json::from_str::<DriftReport>(&json) {
                 Ok(report) => {
@@ -299,16 +290,26 @@ impl DriftTab {
         }
     }
 
+    /// The registered models' aliases, for the model choice.
+    fn read_models(&mut self, store: &RunStore) {
+        let mut models: Vec<String> = Vec::new();
+        for version in store.model_versions(None).unwrap_or_default() {
+            for alias in &version.aliases {
+                models.push(format!("{}@{alias}", version.model_name));
+            }
+        }
+        models.sort();
+        models.dedup();
+        let files = self.files.clone();
+        self.set_choices(files, models);
+    }
+
     fn show(&mut self, report: DriftReport) {
         // Drifted columns first, as in the HTML report.
         let mut report = report;
         report.columns.sort_by_key(|c| !c.drifted);
         self.table.select((!report.columns.is_empty()).then_some(0));
         self.report = Some(report);
-    }
-
-    pub fn captures_text(&self) -> bool {
-        self.editing.is_some()
     }
 
     fn step(index: &mut usize, len: usize, forward: bool) {
@@ -322,25 +323,26 @@ impl DriftTab {
         };
     }
 
-    fn edit_key(&mut self, key: &KeyEvent, field: PeriodField) {
-        let text = match field {
-            PeriodField::Reference => &mut self.reference_period,
-            PeriodField::Current => &mut self.current_period,
+    fn edit_key(&mut self, key: &KeyEvent, keys: &Keymap) {
+        let Some((field, mut input)) = self.editing.take() else {
+            return;
         };
-        match key.code {
-            KeyCode::Enter | KeyCode::Esc => self.editing = None,
-            KeyCode::Backspace => {
-                text.pop();
+        match input.handle_key(key, keys) {
+            InputOutcome::Accepted | InputOutcome::Cancelled => {}
+            InputOutcome::Edited | InputOutcome::Ignored => {
+                let text = match field {
+                    PeriodField::Reference => &mut self.reference_period,
+                    PeriodField::Current => &mut self.current_period,
+                };
+                *text = input.text().to_string();
+                self.editing = Some((field, input));
             }
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => text.clear(),
-            KeyCode::Char(c)
-                if !key.modifiers.contains(KeyModifiers::CONTROL) && text.len() < 40 =>
-            {
-                text.push(c);
-            }
-            _ => {}
         }
         // Checked as typed: a period that does not parse says so before Enter.
+        let text = match field {
+            PeriodField::Reference => &self.reference_period,
+            PeriodField::Current => &self.current_period,
+        };
         self.message = match text.trim() {
             "" => None,
             t => crate::drift::source::Period::parse(t)
@@ -348,31 +350,29 @@ impl DriftTab {
                 .map(|e| (true, e)),
         };
     }
+
+    fn start_editing(&mut self, field: PeriodField) {
+        let text = match field {
+            PeriodField::Reference => &self.reference_period,
+            PeriodField::Current => &self.current_period,
+        };
+        self.editing = Some((field, TextInput::new(text.clone()).with_limit(40)));
+    }
 }
 
 impl Component for DriftTab {
-    fn handle_key(&mut self, key: &KeyEvent) -> EventState {
-        if let Some(field) = self.editing {
-            self.edit_key(key, field);
+    fn handle_key(&mut self, key: &KeyEvent, ctx: &PaneContext<'_>) -> EventState {
+        if self.editing.is_some() {
+            self.edit_key(key, ctx.keys);
             return EventState::Consumed;
         }
-        let Some(command) = lookup(DRIFT_KEYS, key) else {
+        let Some(command) = ctx.keys.lookup(&DRIFT_KEYS, key) else {
             return EventState::NotConsumed;
         };
         let columns = self.report.as_ref().map_or(0, |r| r.columns.len());
         match command {
-            DriftCommand::Down if columns > 0 => {
-                let next = self
-                    .table
-                    .selected()
-                    .map_or(0, |i| (i + 1).min(columns - 1));
-                self.table.select(Some(next));
-            }
-            DriftCommand::Up if columns > 0 => {
-                let next = self.table.selected().map_or(0, |i| i.saturating_sub(1));
-                self.table.select(Some(next));
-            }
-            DriftCommand::Down | DriftCommand::Up => {}
+            DriftCommand::Down => move_cursor(&mut self.table, columns, CursorMove::Down),
+            DriftCommand::Up => move_cursor(&mut self.table, columns, CursorMove::Up),
             DriftCommand::NextReference | DriftCommand::PreviousReference => {
                 let len = self.choices(true).len();
                 Self::step(
@@ -391,15 +391,16 @@ impl Component for DriftTab {
                 self.reference = self.reference.min(r.saturating_sub(1));
                 self.current = self.current.min(c.saturating_sub(1));
             }
-            DriftCommand::ReferencePeriod => self.editing = Some(PeriodField::Reference),
-            DriftCommand::CurrentPeriod => self.editing = Some(PeriodField::Current),
+            DriftCommand::ReferencePeriod => self.start_editing(PeriodField::Reference),
+            DriftCommand::CurrentPeriod => self.start_editing(PeriodField::Current),
             DriftCommand::Run if self.running => {}
+            // A check reads two datasets and tests every column: off the UI task, with progress.
             DriftCommand::Run => match self.request() {
                 Ok(request) => {
                     self.running = true;
                     self.progress = (0, 0, String::new());
                     self.message = None;
-                    self.pending = Some(request);
+                    return EventState::action(Action::Run(Job::Drift(Box::new(request))));
                 }
                 Err(problem) => self.message = Some((true, problem)),
             },
@@ -409,26 +410,32 @@ impl Component for DriftTab {
                 } else {
                     let next = self.past_cursor.map_or(0, |i| (i + 1) % self.past.len());
                     self.past_cursor = Some(next);
-                    self.past_requested = Some(self.past[next].id);
+                    let id = self.past[next].id;
+                    self.open_past(ctx.store, id);
                 }
             }
         }
         EventState::Consumed
     }
 
-    fn update(&mut self, action: Action) -> Option<Action> {
+    fn update(&mut self, action: &Action, ctx: &PaneContext<'_>) -> Vec<Action> {
         match action {
+            Action::DataFiles(files) => {
+                let files = files
+                    .iter()
+                    .map(|f| format!("data/{}", f.relative))
+                    .collect();
+                let models = self.models.clone();
+                self.set_choices(files, models);
+            }
             Action::DriftProgress {
                 done,
                 total,
                 column,
-            } => {
-                self.progress = (done, total, column);
-                None
-            }
+            } => self.progress = (*done, *total, column.clone()),
             Action::DriftDone(result) => {
                 self.running = false;
-                match *result {
+                match result.as_ref() {
                     Ok(outcome) => {
                         let DriftOutcome {
                             report,
@@ -436,6 +443,7 @@ impl Component for DriftTab {
                             report_id,
                             ..
                         } = outcome;
+                        let (report, html_shown) = (report.clone(), html_shown.clone());
                         // Columns one side lacks were left out: say which, beside the report.
                         let absent: Vec<String> = report
                             .skipped
@@ -464,24 +472,41 @@ impl Component for DriftTab {
                         // where the table would be.
                         self.report = None;
                         self.message = Some((true, e.lines().next().unwrap_or("").to_string()));
-                        self.error = Some(e);
+                        self.error = Some(e.clone());
                     }
                 }
-                None
+                self.reload_past(ctx.store);
             }
-            other => Some(other),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// The registered models may have moved since the tab was last shown.
+    fn on_show(&mut self, ctx: &PaneContext<'_>) -> Vec<Action> {
+        self.read_models(ctx.store);
+        self.reload_past(ctx.store);
+        Vec::new()
+    }
+
+    fn render(&mut self, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
+        self.draw(frame, area, ctx);
+    }
+
+    fn help(&self, keys: &Keymap) -> Vec<KeyHelp> {
+        if self.editing.is_some() {
+            keys.help(&INPUT_KEYS)
+        } else {
+            keys.help(&DRIFT_KEYS)
         }
     }
 
-    fn render(&mut self, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spinner: char) {
-        super::drift_view::render(self, frame, area, theme, spinner);
+    fn captures_text(&self) -> bool {
+        self.editing.is_some()
     }
 
-    fn commands(&self) -> Vec<KeyHelp> {
-        help_of(DRIFT_KEYS)
-            .into_iter()
-            .filter(|k| !k.keys.is_empty())
-            .collect()
+    fn is_busy(&self) -> bool {
+        self.running
     }
 
     fn title(&self) -> &'static str {

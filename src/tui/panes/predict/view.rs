@@ -8,9 +8,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 
-use super::block;
-use super::predict::{Mode, PredictOutcome, PredictTab};
-use super::predict_form::{FieldCheck, FormField, form_record};
+use super::form::{FieldCheck, FormField, form_record};
+use super::{Mode, PREDICT_KEYS, PredictCommand, PredictOutcome, PredictTab};
+use crate::tui::component::RenderContext;
+use crate::tui::widgets::pane_block as block;
+use crate::tui::widgets::text_input::{INPUT_KEYS, InputCommand, TextInput};
 use crate::ml::artifact::MetricsFile;
 use crate::ml::features::Task;
 use crate::text::{clean, count_text, num_text, truncate};
@@ -19,7 +21,14 @@ use crate::tui::theme::Theme;
 /// The value column's narrowest width; it widens for a long model reference.
 const VALUE_WIDTH: usize = 16;
 
-pub fn render(tab: &mut PredictTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+impl PredictTab {
+    pub(super) fn draw(&mut self, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
+        render(self, frame, area, ctx);
+    }
+}
+
+fn render(tab: &mut PredictTab, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
+    let (theme, keys) = (ctx.theme, ctx.keys);
     let [body, message_area] =
         Layout::vertical([Constraint::Min(5), Constraint::Length(1)]).areas(area);
     if tab.choices.is_empty() {
@@ -49,17 +58,46 @@ pub fn render(tab: &mut PredictTab, frame: &mut Frame<'_>, area: Rect, theme: &T
     let message = match (&tab.mode, &tab.message) {
         (Mode::Naming(name), _) => Line::from(vec![
             Span::styled("save the form as: ", theme.key),
-            Span::raw(format!("{}▏", clean(name))),
-            Span::styled("   Enter saves · Esc cancels", theme.dim),
+            Span::raw(clean(&name.with_cursor())),
+            Span::styled(
+                format!(
+                    "   {}",
+                    keys.hint(
+                        &INPUT_KEYS,
+                        &[(InputCommand::Accept, "saves"), (InputCommand::Cancel, "cancels")]
+                    )
+                ),
+                theme.dim,
+            ),
         ]),
         (_, Some((true, text))) => Line::styled(clean(text), theme.error),
         (_, Some((false, text))) => Line::styled(clean(text), theme.ok),
-        (Mode::Editing, None) => Line::styled(
-            "typing: Enter predicts · Esc stops · ↓ ↑ next field · Ctrl-U clears",
+        (Mode::Editing(_), None) => Line::styled(
+            format!(
+                "typing: {} · ↓ ↑ next field",
+                keys.hint(
+                    &INPUT_KEYS,
+                    &[
+                        (InputCommand::Accept, "predicts"),
+                        (InputCommand::Cancel, "stops"),
+                        (InputCommand::Clear, "clears"),
+                    ]
+                )
+            ),
             theme.dim,
         ),
         _ => Line::styled(
-            "Enter predicts · e types a value · ← → model or level · s save · o open · ? keys",
+            keys.hint(
+                &PREDICT_KEYS,
+                &[
+                    (PredictCommand::Predict, "predicts"),
+                    (PredictCommand::Edit, "types a value"),
+                    (PredictCommand::Previous, ""),
+                    (PredictCommand::Next, "model or level"),
+                    (PredictCommand::Save, "save"),
+                    (PredictCommand::Saved, "open"),
+                ],
+            ) + " · ? keys",
             theme.dim,
         ),
     };
@@ -97,13 +135,13 @@ fn model_row<'a>(tab: &PredictTab, theme: &Theme) -> Row<'a> {
 fn field_row<'a>(
     field: &FormField,
     focused: bool,
-    editing: bool,
+    editing: Option<&TextInput>,
     width: usize,
     theme: &Theme,
 ) -> Row<'a> {
     let mut value = clean(&field.value);
-    if focused && editing {
-        value.push('▏');
+    if let (true, Some(input)) = (focused, editing) {
+        value = clean(&input.with_cursor());
     } else if focused && !field.is_text() {
         value = format!("‹ {} ›", if value.is_empty() { "missing" } else { &value });
     }
@@ -127,7 +165,10 @@ fn field_row<'a>(
 }
 
 fn render_form(tab: &PredictTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let editing = tab.mode == Mode::Editing;
+    let editing = match &tab.mode {
+        Mode::Editing(input) => Some(input),
+        _ => None,
+    };
     let name_width = tab
         .fields
         .iter()
@@ -295,7 +336,7 @@ fn render_outcome(tab: &PredictTab, frame: &mut Frame<'_>, area: Rect, theme: &T
 
 fn render_saved(tab: &PredictTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     let cursor = match tab.mode {
-        Mode::Saved(c) | Mode::ConfirmDelete(c) => Some(c),
+        Mode::Saved(c) | Mode::ConfirmDelete(c, _) => Some(c),
         _ => None,
     };
     let lines: Vec<Line<'_>> = if tab.forms.is_empty() {

@@ -7,13 +7,21 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Cell, Paragraph, Row, Table};
 
-use super::block;
-use super::drift::{DriftTab, PeriodField};
+use super::{DRIFT_KEYS, DriftCommand, DriftTab, PeriodField};
+use crate::tui::component::RenderContext;
+use crate::tui::widgets::pane_block as block;
 use crate::drift::{ColumnDrift, Distribution};
 use crate::text::{clean, num_text, truncate};
 use crate::tui::theme::Theme;
 
-pub fn render(tab: &mut DriftTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spin: char) {
+impl DriftTab {
+    pub(super) fn draw(&mut self, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
+        render(self, frame, area, ctx);
+    }
+}
+
+fn render(tab: &mut DriftTab, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
+    let (theme, spin, keys) = (ctx.theme, ctx.spinner, ctx.keys);
     let [form, banner, body, past, message] = Layout::vertical([
         Constraint::Length(5),
         Constraint::Length(1),
@@ -73,7 +81,22 @@ pub fn render(tab: &mut DriftTab, frame: &mut Frame<'_>, area: Rect, theme: &The
         Some((true, text)) => Line::styled(clean(text), theme.error),
         Some((false, text)) => Line::styled(clean(text), theme.ok),
         None => Line::styled(
-            "Enter run · r/R reference · c/C current · p/P period · m model · j/k column · o past report",
+            keys.hint(
+                &DRIFT_KEYS,
+                &[
+                    (DriftCommand::Run, "run"),
+                    (DriftCommand::NextReference, ""),
+                    (DriftCommand::PreviousReference, "reference"),
+                    (DriftCommand::NextCurrent, ""),
+                    (DriftCommand::PreviousCurrent, "current"),
+                    (DriftCommand::ReferencePeriod, ""),
+                    (DriftCommand::CurrentPeriod, "period"),
+                    (DriftCommand::NextModel, "model"),
+                    (DriftCommand::Down, ""),
+                    (DriftCommand::Up, "column"),
+                    (DriftCommand::PastReport, "past report"),
+                ],
+            ),
             theme.dim,
         ),
     };
@@ -94,11 +117,16 @@ fn render_form(tab: &DriftTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme)
         } else {
             (&tab.current_period, PeriodField::Current)
         };
-        let editing = tab.editing == Some(field);
-        let period_text = match (period.trim(), editing) {
-            (p, true) => format!("{p}▏"),
-            ("", false) => "all rows".to_string(),
-            (p, false) => p.to_string(),
+        let typing = tab
+            .editing
+            .as_ref()
+            .filter(|(f, _)| *f == field)
+            .map(|(_, input)| input);
+        let editing = typing.is_some();
+        let period_text = match (period.trim(), typing) {
+            (_, Some(input)) => input.with_cursor(),
+            ("", None) => "all rows".to_string(),
+            (p, None) => p.to_string(),
         };
         Line::from(vec![
             Span::styled(

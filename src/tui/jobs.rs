@@ -1,0 +1,104 @@
+//! All blocking work of the TUI: profiling a file, launching a run (reading and checking the
+//! whole dataset), a drift check, loading a model (checksums). The event loop hands each
+//! `Job` to `spawn` (tokio's blocking pool); tests call `run` inline. Every job opens its own
+//! store connection and answers only with actions — progress as it goes, the outcome last.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::action::{Action, Job, ModelLoad};
+use crate::data::{self, DatasetFile};
+use crate::jobs::launch_run;
+use crate::project::Project;
+use crate::registry::{self, ModelRef};
+use crate::store::RunStore;
+
+/// What a job needs besides its own input.
+#[derive(Clone, Debug)]
+pub struct JobContext {
+    pub project: Project,
+    pub store_path: PathBuf,
+}
+
+/// Runs `job` on the blocking pool, off the UI task.
+pub fn spawn(job: Job, ctx: &JobContext, tx: &UnboundedSender<Action>) {
+    let ctx = ctx.clone();
+    let tx = tx.clone();
+    tokio::task::spawn_blocking(move || run(job, &ctx, &tx));
+}
+
+/// Runs `job` here and now, sending its actions on `tx`.
+pub fn run(job: Job, ctx: &JobContext, tx: &UnboundedSender<Action>) {
+    match job {
+        Job::Profile {
+            file,
+            options,
+            use_cache,
+        } => profile(&ctx.store_path, file, &options, use_cache, tx),
+        Job::Launch(request) => {
+            let result = launch_run(&ctx.project, &request).map_err(|e| e.to_string());
+            let _ = tx.send(Action::Launched(result));
+        }
+        Job::Drift(request) => {
+            let result = RunStore::open(&ctx.store_path)
+                .map_err(|e| e.to_string())
+                .and_then(|mut store| {
+                    crate::drift::run::run_drift(
+                        &ctx.project,
+                        &mut store,
+                        &request,
+                        &|done, total, column| {
+                            let _ = tx.send(Action::DriftProgress {
+                                done,
+                                total,
+                                column: column.to_string(),
+                            });
+                        },
+                    )
+                    .map_err(|e| e.to_string())
+                });
+            let _ = tx.send(Action::DriftDone(Box::new(result)));
+        }
+        Job::LoadModel(reference) => {
+            let load = load_model(&ctx.project, &ctx.store_path, reference);
+            let _ = tx.send(Action::ModelLoaded(load));
+        }
+    }
+}
+
+/// Profiles one file with its own store connection.
+fn profile(
+    store_path: &Path,
+    file: DatasetFile,
+    options: &data::ReadOptions,
+    use_cache: bool,
+    tx: &UnboundedSender<Action>,
+) {
+    let path = file.path.clone();
+    let result = RunStore::open(store_path)
+        .map_err(data::DataError::from)
+        .and_then(|mut store| {
+            data::profile_dataset(&mut store, &file, options, use_cache, &|stage| {
+                let _ = tx.send(Action::ProfileProgress {
+                    path: path.clone(),
+                    stage,
+                });
+            })
+        });
+    let _ = tx.send(Action::ProfileDone {
+        file,
+        result: result.map(Box::new).map_err(|e| e.to_string()),
+    });
+}
+
+/// Loads `reference` with its own store connection, every file's checksum verified.
+pub fn load_model(project: &Project, store_path: &Path, reference: ModelRef) -> ModelLoad {
+    let result = RunStore::open(store_path)
+        .map_err(registry::RegistryError::from)
+        .and_then(|store| registry::load_version(project, &store, &reference))
+        .map(|(version, loaded)| (version, Arc::new(loaded)))
+        .map_err(|e| e.to_string());
+    ModelLoad { reference, result }
+}
