@@ -55,7 +55,7 @@ impl App {
                 project,
                 store: &store,
                 keys: &keys,
-                front: Tab::ALL[0],
+                front: 0,
             };
             panes::build(&ctx)
         };
@@ -117,7 +117,7 @@ impl App {
             project: &self.project,
             store: &self.store,
             keys: &self.keys,
-            front: tab,
+            front: tab.index(),
         };
         self.panes[tab.index()].on_show(&ctx)
     }
@@ -132,7 +132,7 @@ impl App {
                 project: &self.project,
                 store: &self.store,
                 keys: &self.keys,
-                front: self.active,
+                front: self.active.index(),
             };
             let pane = &mut self.panes[self.active.index()];
             // While a field takes text, every key is text (a `q` in a run name must not quit).
@@ -190,7 +190,7 @@ impl App {
             project: &self.project,
             store: &self.store,
             keys: &self.keys,
-            front: self.active,
+            front: self.active.index(),
         };
         self.panes
             .iter_mut()
@@ -230,7 +230,7 @@ impl App {
             project: &self.project,
             store: &self.store,
             keys: &self.keys,
-            front: self.active,
+            front: self.active.index(),
         };
         let mut follow = Vec::new();
         for pane in &mut self.panes {

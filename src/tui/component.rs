@@ -11,7 +11,6 @@ use ratatui::layout::Rect;
 
 use super::action::Action;
 use super::keymap::{KeyHelp, Keymap};
-use super::panes::Tab;
 use super::theme::Theme;
 use crate::project::Project;
 use crate::store::RunStore;
@@ -44,8 +43,9 @@ pub struct PaneContext<'a> {
     pub project: &'a Project,
     pub store: &'a RunStore,
     pub keys: &'a Keymap,
-    /// The tab in front.
-    pub front: Tab,
+    /// The place of the tab in front in the tab list (`Tab::front` names it): an index, so the
+    /// contract knows no tab.
+    pub front: usize,
 }
 
 /// The drawing inputs every pane gets.

@@ -27,6 +27,11 @@ macro_rules! tab_list {
             pub fn index(self) -> usize {
                 Self::ALL.iter().position(|t| *t == self).unwrap_or(0)
             }
+
+            /// The tab in front.
+            pub fn front(ctx: &PaneContext<'_>) -> Tab {
+                Self::ALL.get(ctx.front).copied().unwrap_or(Self::ALL[0])
+            }
         }
 
         /// Every pane, in tab order.

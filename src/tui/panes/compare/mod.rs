@@ -564,7 +564,7 @@ impl Component for CompareTab {
 
     /// A compared run still training adds points: re-read while the tab is in front.
     fn on_tick(&mut self, ctx: &PaneContext<'_>) -> Tick {
-        if self.stale && ctx.front == Tab::Compare && self.last_reload.elapsed() >= RELOAD_EVERY {
+        if self.stale && Tab::front(ctx) == Tab::Compare && self.last_reload.elapsed() >= RELOAD_EVERY {
             self.reload(ctx.store);
             return Tick::redraw(true);
         }

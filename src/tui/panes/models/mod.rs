@@ -268,7 +268,7 @@ impl Component for ModelsTab {
     }
 
     fn on_tick(&mut self, ctx: &PaneContext<'_>) -> Tick {
-        if self.stale && ctx.front == Tab::Models {
+        if self.stale && Tab::front(ctx) == Tab::Models {
             self.reload(ctx.store);
             return Tick::redraw(true);
         }

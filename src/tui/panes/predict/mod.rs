@@ -570,7 +570,7 @@ impl Component for PredictTab {
                     self.read_forms(ctx.store);
                 }
                 // An alias moved (the Models tab): the form follows it.
-                if write.touches_models() && ctx.front == Tab::Predict {
+                if write.touches_models() && Tab::front(ctx) == Tab::Predict {
                     self.reload(ctx.store)
                 } else {
                     None
@@ -589,7 +589,7 @@ impl Component for PredictTab {
     }
 
     fn on_tick(&mut self, ctx: &PaneContext<'_>) -> Tick {
-        if self.stale && ctx.front == Tab::Predict {
+        if self.stale && Tab::front(ctx) == Tab::Predict {
             return Tick {
                 redraw: true,
                 actions: self.reload(ctx.store).into_iter().collect(),

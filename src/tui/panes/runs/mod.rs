@@ -602,7 +602,7 @@ impl Component for RunsTab {
     fn on_tick(&mut self, ctx: &PaneContext<'_>) -> Tick {
         let mut dirty = false;
         let showing = matches!(
-            ctx.front,
+            Tab::front(ctx),
             Tab::Runs | Tab::Compare | Tab::Models | Tab::Predict
         ) || self.rows.iter().any(|r| !r.run.status.is_terminal());
         if self.stale && showing && self.last_reload.elapsed() >= RELOAD_EVERY {
