@@ -95,9 +95,12 @@ pub fn predict(project: &Project, args: &PredictArgs) -> anyhow::Result<()> {
         bail!("give --record JSON or --form NAME, or --input FILE --output FILE");
     };
     let options = project.read_options()?;
+    // A typed input is found as every typed file is (the working directory, then the project);
+    // the output is written where the shell says, as any Unix tool writes.
+    let input = project.locate(input);
     predict_file(
         &loaded,
-        input,
+        &input,
         output,
         &options,
         args.uplift,

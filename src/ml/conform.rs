@@ -108,7 +108,8 @@ fn conform_input(
                         Value::from(v)
                     }
                 }
-                Some(v) => Value::String(format!("{v}")),
+                // As a JSON record would write it: 1e39, not forty digits.
+                Some(v) => Value::String(format!("{v:e}")),
             };
             if let Err(reason) = check_native(input, &json) {
                 report(row, reason);

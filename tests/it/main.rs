@@ -12,6 +12,7 @@ mod e2e_drift;
 mod e2e_predict;
 mod e2e_train;
 mod faults;
+mod four_faces;
 mod lookups;
 mod ml_features;
 mod ml_gbdt;

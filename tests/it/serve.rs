@@ -15,9 +15,9 @@ use shelfcast::store::RunStore;
 
 use crate::common::{bin, describe, sales_project, shelfcast, train_sales};
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
 }
 
 impl Drop for Server {
@@ -27,7 +27,7 @@ impl Drop for Server {
     }
 }
 
-fn start(root: &std::path::Path, extra: &[&str]) -> Server {
+pub(crate) fn start(root: &std::path::Path, extra: &[&str]) -> Server {
     let mut child = Command::new(bin())
         .arg("--root")
         .arg(root)
@@ -101,7 +101,7 @@ fn send(
 }
 
 /// (status, body) of one JSON request.
-fn request(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+pub(crate) fn request(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
     let answer = send(
         addr,
         method,
