@@ -1,6 +1,7 @@
 //! The command line: a thin face over the core. Output meant for scripts (`--json`) is stable
 //! JSON on stdout; errors go to stderr with a non-zero exit code.
 
+mod compare;
 mod datasets;
 mod drift;
 mod models;
@@ -87,7 +88,7 @@ pub enum Command {
         what: runs::RunCommand,
     },
     /// Compare runs: params that differ, metrics with the best marked, importances, curves.
-    Compare(Box<runs::CompareArgs>),
+    Compare(Box<compare::CompareArgs>),
     /// Set tags on a run: KEY=VALUE ...
     Tag {
         run: i64,
@@ -240,7 +241,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Worker { run } => train::worker(&project, run),
         Command::Runs(args) => runs::list(&project, &args),
         Command::Run { what } => runs::run_command(&project, what),
-        Command::Compare(args) => runs::compare(&project, &args),
+        Command::Compare(args) => compare::compare(&project, &args),
         Command::Tag { run, pairs } => runs::tag(&project, run, &pairs),
         Command::Rename { run, name } => runs::rename(&project, run, &name),
         Command::Note { run, text } => runs::note(&project, run, &text),

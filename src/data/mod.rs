@@ -11,6 +11,7 @@ pub mod printable;
 pub mod profile;
 pub mod read;
 pub mod sample;
+mod sample_rows;
 mod scan;
 
 pub use catalog::{

@@ -1,13 +1,13 @@
 //! Column profiles: what an analyst reads before choosing a target and features. The profile is
 //! plain data (serde) so the store can cache it and the faces can show it without polars.
 
-use crate::text::{Precision, format_number};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::read::MissingTokens;
+pub use super::sample_rows::{day_text, number_text, sample_rows};
 
 /// Bumped whenever the profile's shape or meaning changes, so cached profiles are recomputed.
 pub const PROFILE_VERSION: i64 = 2;
@@ -481,41 +481,4 @@ pub fn histogram(values: &[f64], min: f64, max: f64) -> Histogram {
         counts[bin] += 1;
     }
     Histogram { min, max, counts }
-}
-
-pub fn day_text(days_since_epoch: i32) -> String {
-    chrono::NaiveDate::from_num_days_from_ce_opt(days_since_epoch + 719_163)
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_else(|| format!("day {days_since_epoch}"))
-}
-
-/// A data cell's number as the file holds it (`Precision::Exact`).
-pub fn number_text(v: f64) -> String {
-    format_number(v, Precision::Exact)
-}
-
-/// The first `SAMPLE_ROWS` rows as display text (missing values empty).
-pub fn sample_rows(df: &DataFrame) -> RowSample {
-    let head = df.head(Some(SAMPLE_ROWS));
-    let headers = head
-        .columns()
-        .iter()
-        .map(|c| c.name().to_string())
-        .collect();
-    let rows = (0..head.height())
-        .map(|i| {
-            head.columns()
-                .iter()
-                .map(|c| match c.get(i) {
-                    Ok(AnyValue::Null) | Err(_) => String::new(),
-                    Ok(AnyValue::String(s)) => s.to_string(),
-                    Ok(AnyValue::StringOwned(s)) => s.to_string(),
-                    Ok(AnyValue::Float64(v)) => number_text(v),
-                    Ok(AnyValue::Float32(v)) => number_text(f64::from(v)),
-                    Ok(other) => other.to_string(),
-                })
-                .collect()
-        })
-        .collect();
-    RowSample { headers, rows }
 }

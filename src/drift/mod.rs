@@ -19,6 +19,7 @@
 //! can be given another test (`DriftTest`, PSI included) and threshold. The dataset drifts when
 //! the share of drifted columns reaches `share_threshold` (0.5).
 
+mod charts;
 mod columns;
 pub mod html;
 mod plan;

@@ -11,6 +11,7 @@ pub mod conform;
 pub mod conformal;
 pub mod encode;
 mod error;
+pub mod evaluation;
 pub mod features;
 pub mod forest;
 mod frame;

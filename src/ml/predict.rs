@@ -18,7 +18,8 @@ use super::features::{Matrix, Task};
 use super::lookup_table::join_for_prediction;
 use super::signature::{FieldKind, InputField, Signature};
 use super::train::predict_target;
-use super::whatif::{PromotionColumns, promotion_predictions};
+use super::whatif::promotion_predictions;
+pub use super::whatif::{promotion_columns, uplift_depths};
 
 /// A problem with one field of one record.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -65,48 +66,6 @@ pub struct UpliftPoint {
     /// Against the promotion off.
     pub uplift: f64,
     pub uplift_pct: Option<f64>,
-}
-
-/// The promotion columns of a model, found by name in its signature: a 0/1 `promo` flag, a
-/// `*depth*` percentage, and `price` derived from `regular_price`.
-pub fn promotion_columns(signature: &Signature) -> Option<PromotionColumns> {
-    let input = |pred: &dyn Fn(&InputField) -> bool| signature.inputs.iter().find(|i| pred(i));
-    let flag = input(&|i: &InputField| {
-        matches!(i.kind, FieldKind::Number | FieldKind::Boolean)
-            && (i.name.eq_ignore_ascii_case("promo")
-                || i.name.to_ascii_lowercase().ends_with("promo"))
-    })?;
-    let depth = input(&|i: &InputField| {
-        i.kind == FieldKind::Number && i.name.to_ascii_lowercase().contains("depth")
-    });
-    let price = input(&|i: &InputField| i.kind == FieldKind::Number && i.name == "price");
-    let regular = input(&|i: &InputField| i.kind == FieldKind::Number && i.name == "regular_price");
-    Some(PromotionColumns {
-        flag: flag.name.clone(),
-        depth_pct: depth.map(|d| d.name.clone()),
-        price: price
-            .zip(regular)
-            .map(|(p, r)| (p.name.clone(), r.name.clone())),
-    })
-}
-
-/// The depths the what-if tries: 10, 20, 30 and 40 % within the depths seen in training; one
-/// `None` (the promotion on) for a model without a depth column.
-pub fn uplift_depths(signature: &Signature, promotion: &PromotionColumns) -> Vec<Option<f64>> {
-    let Some(depth) = &promotion.depth_pct else {
-        return vec![None];
-    };
-    let max = signature
-        .inputs
-        .iter()
-        .find(|i| &i.name == depth)
-        .and_then(|i| i.max.as_ref().and_then(Value::as_f64))
-        .unwrap_or(30.0);
-    [10.0, 20.0, 30.0, 40.0]
-        .into_iter()
-        .filter(|d| *d <= max.max(10.0))
-        .map(Some)
-        .collect()
 }
 
 /// One field's value once checked against its input.

@@ -12,14 +12,13 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::MlError;
+pub use super::evaluation::Evaluation;
 use super::features::{FeaturePipeline, Matrix, TargetSpec, Task, target_spec};
 use super::frame::column;
 use super::lags::{LagSpec, add_lag_features};
 use super::lookup::{BundledLookup, LookupError, prepare_lookup};
 pub use super::lookup::{LookupSpec, PreparedLookup};
-use super::metrics::{
-    ClassificationMetrics, RegressionMetrics, classification_metrics, regression_metrics,
-};
+use super::metrics::{classification_metrics, regression_metrics};
 use super::models::{Model, ModelKind, ModelSpec, StepEvent, fit_model};
 use super::signature::{Signature, signature};
 use super::split::{Split, SplitSpec, split};
@@ -260,61 +259,6 @@ fn check_log1p(frame: &DataFrame, target: &str) -> Result<(), TrainError> {
         )));
     }
     Ok(())
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "task", rename_all = "snake_case")]
-pub enum Evaluation {
-    Regression(RegressionMetrics),
-    BinaryClassification(ClassificationMetrics),
-}
-
-impl Evaluation {
-    /// The figures as (name, value) pairs, for metric points and tables.
-    pub fn pairs(&self) -> Vec<(&'static str, f64)> {
-        let mut pairs = Vec::new();
-        match self {
-            Evaluation::Regression(m) => {
-                pairs.push(("rmse", m.rmse));
-                pairs.push(("mae", m.mae));
-                if let Some(v) = m.mape {
-                    pairs.push(("mape", v));
-                }
-                if let Some(v) = m.wape {
-                    pairs.push(("wape", v));
-                }
-                if let Some(v) = m.r2 {
-                    pairs.push(("r2", v));
-                }
-                pairs.push(("bias", m.bias));
-            }
-            Evaluation::BinaryClassification(m) => {
-                if let Some(v) = m.roc_auc {
-                    pairs.push(("roc_auc", v));
-                }
-                if let Some(v) = m.pr_auc {
-                    pairs.push(("pr_auc", v));
-                }
-                pairs.push(("log_loss", m.log_loss));
-                pairs.push(("accuracy", m.accuracy));
-                pairs.push(("precision", m.precision));
-                pairs.push(("recall", m.recall));
-                pairs.push(("f1", m.f1));
-            }
-        }
-        pairs
-    }
-
-    /// The headline figure: RMSE for regression, ROC AUC (or log loss) for classification.
-    pub fn headline(&self) -> (&'static str, f64) {
-        match self {
-            Evaluation::Regression(m) => ("rmse", m.rmse),
-            Evaluation::BinaryClassification(m) => match m.roc_auc {
-                Some(auc) => ("roc_auc", auc),
-                None => ("log_loss", m.log_loss),
-            },
-        }
-    }
 }
 
 /// A fitted model and everything saved with it.

@@ -5,11 +5,14 @@
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use serde_json::Value;
+
 use super::MlError;
 use super::artifact::LoadedModel;
 use super::features::FeaturePipeline;
 use super::frame::column;
 use super::models::Model;
+use super::signature::{FieldKind, InputField, Signature};
 use super::train::predict_target;
 
 /// How a promotion shows in the data: a 0/1 flag, optionally a depth in percent and a price
@@ -20,6 +23,48 @@ pub struct PromotionColumns {
     pub depth_pct: Option<String>,
     /// (price column, regular price column).
     pub price: Option<(String, String)>,
+}
+
+/// The promotion columns of a model, found by name in its signature: a 0/1 `promo` flag, a
+/// `*depth*` percentage, and `price` derived from `regular_price`.
+pub fn promotion_columns(signature: &Signature) -> Option<PromotionColumns> {
+    let input = |pred: &dyn Fn(&InputField) -> bool| signature.inputs.iter().find(|i| pred(i));
+    let flag = input(&|i: &InputField| {
+        matches!(i.kind, FieldKind::Number | FieldKind::Boolean)
+            && (i.name.eq_ignore_ascii_case("promo")
+                || i.name.to_ascii_lowercase().ends_with("promo"))
+    })?;
+    let depth = input(&|i: &InputField| {
+        i.kind == FieldKind::Number && i.name.to_ascii_lowercase().contains("depth")
+    });
+    let price = input(&|i: &InputField| i.kind == FieldKind::Number && i.name == "price");
+    let regular = input(&|i: &InputField| i.kind == FieldKind::Number && i.name == "regular_price");
+    Some(PromotionColumns {
+        flag: flag.name.clone(),
+        depth_pct: depth.map(|d| d.name.clone()),
+        price: price
+            .zip(regular)
+            .map(|(p, r)| (p.name.clone(), r.name.clone())),
+    })
+}
+
+/// The depths the what-if tries: 10, 20, 30 and 40 % within the depths seen in training; one
+/// `None` (the promotion on) for a model without a depth column.
+pub fn uplift_depths(signature: &Signature, promotion: &PromotionColumns) -> Vec<Option<f64>> {
+    let Some(depth) = &promotion.depth_pct else {
+        return vec![None];
+    };
+    let max = signature
+        .inputs
+        .iter()
+        .find(|i| &i.name == depth)
+        .and_then(|i| i.max.as_ref().and_then(Value::as_f64))
+        .unwrap_or(30.0);
+    [10.0, 20.0, 30.0, 40.0]
+        .into_iter()
+        .filter(|d| *d <= max.max(10.0))
+        .map(Some)
+        .collect()
 }
 
 /// Mean predictions of a group of rows with the promotion off and on.

@@ -15,6 +15,7 @@ mod drift;
 mod error;
 mod filter;
 mod filter_keys;
+mod filter_lex;
 mod forms;
 mod liveness;
 mod metrics;

@@ -329,3 +329,78 @@ fn control_characters_in_data_never_reach_the_terminal() {
         );
     }
 }
+
+#[test]
+fn keys_toml_rebinds_a_key_everywhere_and_a_mistake_names_its_line() {
+    use shelfcast::tui::keymap_file::parse_keymap;
+    let sections = shelfcast::tui::key_sections();
+    let path = std::path::Path::new("keys.toml");
+    let keys = parse_keymap(
+        path,
+        "# mine\n[datasets]\ndown = [\"n\", \"down\"]\n\n[global]\nquit = \"ctrl-q\"\n",
+        &sections,
+    )
+    .expect("a good file");
+    let (_tmp, root) = small_project();
+    let store = RunStore::open(&root.join("runs.db")).expect("store");
+    let mut app = App::with_keys(
+        &shelfcast::project::Project::new(&root),
+        store,
+        Theme::monochrome(),
+        keys,
+    );
+    settle(&mut app);
+    let before = app.datasets().files_state.selected();
+    key(&mut app, KeyCode::Char('n'));
+    assert_ne!(app.datasets().files_state.selected(), before, "n moves now");
+    let moved = app.datasets().files_state.selected();
+    key(&mut app, KeyCode::Char('j'));
+    assert_eq!(
+        app.datasets().files_state.selected(),
+        moved,
+        "j no longer does"
+    );
+    key(&mut app, KeyCode::Char('q'));
+    assert!(!app.should_quit, "q is not quit any more");
+    key(&mut app, KeyCode::Char('?'));
+    let text = screen_text(&draw(&mut app, 100, 30));
+    assert!(text.contains("n / ↓") && text.contains("Ctrl-Q"), "{text}");
+    let footer = screen_text(&draw(&mut app, 100, 30));
+    assert!(footer.contains("Ctrl-Q quit"), "{footer}");
+    app.handle_key(&KeyEvent::new(KeyCode::Char('q'), KeyModifiers::CONTROL));
+    assert!(app.should_quit);
+
+    for (text, line, says) in [
+        (
+            "[runs]\nfliter = \"f\"\n",
+            2,
+            "[runs] has no action 'fliter'; did you mean filter?",
+        ),
+        (
+            "[datasets]\n\ndown = \"hyper\"\n",
+            3,
+            "'hyper' is not a key",
+        ),
+        (
+            "[globl]\nquit = \"x\"\n",
+            1,
+            "no section [globl]; did you mean [global]?",
+        ),
+        (
+            "[runs]\nfilter = \"x\"\n",
+            2,
+            "'x' is experiment's default key",
+        ),
+        (
+            "[runs]\nfilter = [\"f\", \"f\"]\n",
+            2,
+            "'f' is already bound to filter",
+        ),
+        ("[runs\n", 1, ""),
+    ] {
+        let error = parse_keymap(path, text, &sections).expect_err(text);
+        assert_eq!(error.line, line, "{text}: {error}");
+        assert!(error.to_string().contains(says), "{text}: {error}");
+        assert!(error.to_string().starts_with("keys.toml: line "), "{error}");
+    }
+}

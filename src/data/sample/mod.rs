@@ -11,6 +11,9 @@
 //! - `sample_truth.json`: the true promotion uplift per category, so tests can check that a model
 //!   recovers it.
 
+mod calendar;
+mod coupons;
+mod pricing;
 mod retail;
 mod rng;
 
@@ -67,7 +70,7 @@ pub fn write_sample(out: &Path, seed: u64) -> Result<SampleReport, DataError> {
     files.push(sample_file(&drift, sales.drift.len())?);
 
     let coupon = out.join("coupon_redemption.csv");
-    let coupon_rows = retail::write_coupons(seed)?;
+    let coupon_rows = coupons::write_coupons(seed)?;
     write_atomic(&coupon, |w| w.write_all(coupon_rows.1.as_bytes()))?;
     files.push(sample_file(&coupon, coupon_rows.0)?);
 

@@ -5,12 +5,13 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use chrono::{Datelike, Duration, NaiveDate};
 use polars::prelude::*;
 use serde::Serialize;
 
 use super::SampleRng;
-use crate::data::DataError;
+use super::calendar::is_holiday_week;
+use super::pricing::{price_point, shelf_price, uplift_ratio};
 
 pub struct CategorySpec {
     pub name: &'static str,
@@ -67,7 +68,7 @@ const STORES: usize = 20;
 const ITEMS: usize = 50;
 const TRAIN_WEEKS: usize = 156;
 const DRIFT_WEEKS: usize = 26;
-const REGIONS: [&str; 4] = ["North", "South", "East", "West"];
+pub(super) const REGIONS: [&str; 4] = ["North", "South", "East", "West"];
 const HOLIDAY_LIFT: f64 = 1.3;
 const DISPLAY_LIFT: f64 = 1.25;
 const TREND_PER_YEAR: f64 = 0.04;
@@ -355,26 +356,6 @@ fn round4(v: f64) -> f64 {
     (v * 10_000.0).round() / 10_000.0
 }
 
-fn uplift_ratio(spec: &CategorySpec) -> f64 {
-    let depth = f64::from(spec.typical_depth_pct) / 100.0;
-    (1.0 - depth).powf(spec.elasticity) * spec.promo_halo
-}
-
-fn price_point(rng: &mut SampleRng, spec: &CategorySpec) -> f64 {
-    shelf_price(rng, spec.price_low, spec.price_high)
-}
-
-/// A shelf price between `low` and `high`, ending in .49 or .99.
-fn shelf_price(rng: &mut SampleRng, low: f64, high: f64) -> f64 {
-    let raw = rng.range(low, high);
-    let whole = raw.floor();
-    if raw - whole < 0.5 {
-        whole + 0.49
-    } else {
-        whole + 0.99
-    }
-}
-
 fn build_world(rng: &mut SampleRng) -> World {
     let stores = (0..STORES)
         .map(|s| Store {
@@ -502,83 +483,4 @@ fn simulate_week(
             out.units_sold.push(rng.poisson(expected));
         }
     }
-}
-
-/// Weeks (Monday to Sunday) holding New Year's Day, Easter Sunday, Memorial Day, July 4th,
-/// Labor Day, Thanksgiving or Christmas Day.
-fn is_holiday_week(monday: NaiveDate) -> bool {
-    let sunday = monday + Duration::days(6);
-    let year = monday.year();
-    let mut days = Vec::new();
-    for y in [year, sunday.year()] {
-        let fixed = [(1, 1), (7, 4), (12, 25)];
-        days.extend(
-            fixed
-                .iter()
-                .filter_map(|&(m, d)| NaiveDate::from_ymd_opt(y, m, d)),
-        );
-        days.extend(easter_sunday(y));
-        days.extend(NaiveDate::from_weekday_of_month_opt(y, 9, Weekday::Mon, 1));
-        days.extend(NaiveDate::from_weekday_of_month_opt(y, 11, Weekday::Thu, 4));
-        // Memorial Day: the last Monday of May.
-        days.extend(
-            NaiveDate::from_weekday_of_month_opt(y, 5, Weekday::Mon, 5)
-                .or_else(|| NaiveDate::from_weekday_of_month_opt(y, 5, Weekday::Mon, 4)),
-        );
-    }
-    days.iter().any(|d| *d >= monday && *d <= sunday)
-}
-
-/// Anonymous Gregorian algorithm (Meeus/Jones/Butcher).
-fn easter_sunday(year: i32) -> Option<NaiveDate> {
-    let a = year % 19;
-    let b = year / 100;
-    let c = year % 100;
-    let d = b / 4;
-    let e = b % 4;
-    let f = (b + 8) / 25;
-    let g = (b - f + 1) / 3;
-    let h = (19 * a + b - d - g + 15) % 30;
-    let i = c / 4;
-    let k = c % 4;
-    let l = (32 + 2 * e + 2 * i - h - k) % 7;
-    let m = (a + 11 * h + 22 * l) / 451;
-    let month = (h + l - 7 * m + 114) / 31;
-    let day = (h + l - 7 * m + 114) % 31 + 1;
-    NaiveDate::from_ymd_opt(year, month as u32, day as u32)
-}
-
-const COUPON_CUSTOMERS: usize = 4_000;
-
-/// The coupon-redemption sample: (rows, CSV text).
-pub fn write_coupons(seed: u64) -> Result<(usize, String), DataError> {
-    let mut rng = SampleRng::new(seed.wrapping_add(3));
-    let channels = ["email", "app", "sms"];
-    let mut text = String::from(
-        "customer_id,age,tenure_months,visits_per_month,avg_basket,coupon_value,channel,region,\
-         redeemed\n",
-    );
-    for c in 0..COUPON_CUSTOMERS {
-        let age = 18 + rng.below(63) as i64;
-        let tenure = rng.below(121) as i64;
-        let visits = rng.poisson(4.0) as i64;
-        let basket = rng.lognormal(3.7, 0.45);
-        let value = [5, 10, 15, 20][rng.below(4)];
-        let channel = rng.below(3);
-        let region = REGIONS[rng.below(REGIONS.len())];
-        let logit = -2.2 + 0.08 * f64::from(value) + 0.15 * visits as f64
-            - 0.012 * (age - 45) as f64
-            + 0.006 * tenure as f64
-            + [0.0, 0.35, -0.4][channel]
-            + 0.004 * (basket - 40.0);
-        let redeemed = rng.chance(1.0 / (1.0 + (-logit).exp()));
-        let _ = writeln!(
-            text,
-            "C{:05},{age},{tenure},{visits},{basket:.2},{value},{},{region},{}",
-            c + 1,
-            channels[channel],
-            u8::from(redeemed)
-        );
-    }
-    Ok((COUPON_CUSTOMERS, text))
 }

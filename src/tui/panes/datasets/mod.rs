@@ -5,6 +5,8 @@
 //! for the next file's profile as a job (`Action::Run`) and takes the outcome; it tells the other
 //! panes what `data/` holds (`Action::DataFiles`).
 
+mod column_view;
+mod commands;
 mod view;
 
 use std::path::PathBuf;
@@ -341,89 +343,6 @@ impl DatasetsTab {
         self.columns_state.selected()
     }
 
-    fn move_by(&mut self, delta: isize) {
-        match self.focus {
-            Focus::Files => {
-                let len = self.entries.len();
-                if len == 0 {
-                    return;
-                }
-                let current = self.files_state.selected().unwrap_or(0);
-                let next = step(current, delta, len);
-                if Some(next) != self.files_state.selected() {
-                    self.select_file(Some(next));
-                }
-            }
-            Focus::Columns => {
-                let len = self.selected_profile().map_or(0, |p| p.columns.len());
-                if len == 0 {
-                    return;
-                }
-                let current = self.columns_state.selected().unwrap_or(0);
-                self.columns_state.select(Some(step(current, delta, len)));
-            }
-            Focus::Rows => {
-                let len = self.selected_profile().map_or(0, |p| p.sample.rows.len());
-                self.row_offset = step(self.row_offset, delta, len.max(1));
-            }
-        }
-    }
-
-    fn scroll_columns(&mut self, delta: isize) {
-        let width = self
-            .selected_profile()
-            .map_or(0, |p| p.sample.headers.len());
-        self.column_offset = step(self.column_offset, delta, width.max(1));
-    }
-
-    fn run_command(&mut self, command: DatasetsCommand) -> Option<Action> {
-        match command {
-            DatasetsCommand::Down => self.move_by(1),
-            DatasetsCommand::Up => self.move_by(-1),
-            DatasetsCommand::PageDown => self.move_by(PAGE as isize),
-            DatasetsCommand::PageUp => self.move_by(-(PAGE as isize)),
-            DatasetsCommand::Top => self.move_by(isize::MIN / 2),
-            DatasetsCommand::Bottom => self.move_by(isize::MAX / 2),
-            DatasetsCommand::Left => self.scroll_columns(-1),
-            DatasetsCommand::Right => self.scroll_columns(1),
-            DatasetsCommand::FocusNext => {
-                self.focus = match self.focus {
-                    Focus::Files => Focus::Columns,
-                    Focus::Columns => Focus::Rows,
-                    Focus::Rows => Focus::Files,
-                }
-            }
-            DatasetsCommand::FocusPrev => {
-                self.focus = match self.focus {
-                    Focus::Files => Focus::Rows,
-                    Focus::Columns => Focus::Files,
-                    Focus::Rows => Focus::Columns,
-                }
-            }
-            DatasetsCommand::Open => {
-                if self.focus == Focus::Files {
-                    self.focus = Focus::Columns;
-                }
-            }
-            DatasetsCommand::Reprofile => {
-                if let Some(i) = self.files_state.selected()
-                    && let Some(entry) = self.entries.get_mut(i)
-                    && !matches!(entry.state, EntryState::Profiling(_))
-                {
-                    entry.state = EntryState::Pending;
-                    entry.force = true;
-                }
-                return self.schedule();
-            }
-            DatasetsCommand::Train => {
-                return self
-                    .selected()
-                    .map(|e| Action::Open(Target::TrainOn(e.file.path.clone())));
-            }
-        }
-        None
-    }
-
     fn apply_done(&mut self, file: DatasetFile, result: Result<Box<data::ProfileOutcome>, String>) {
         if self.busy.as_ref() == Some(&file.path) {
             self.busy = None;
@@ -454,12 +373,6 @@ fn ready(mut profile: DatasetProfile, from_cache: bool) -> EntryState {
         profile: Arc::new(profile),
         from_cache,
     }
-}
-
-/// `current + delta`, clamped to `0..len`.
-fn step(current: usize, delta: isize, len: usize) -> usize {
-    let next = current as isize + delta;
-    next.clamp(0, len.saturating_sub(1) as isize) as usize
 }
 
 impl Component for DatasetsTab {

@@ -7,6 +7,8 @@
 //! State and keys live here; the key tables in `keys.rs`, the checks and the launch request in
 //! `request.rs`, drawing in `view.rs`.
 
+mod defaults;
+mod editing;
 mod keys;
 mod request;
 mod view;
@@ -269,43 +271,6 @@ impl TrainTab {
         }
     }
 
-    /// Defaults for the chosen dataset: the last numeric column as target (sales come last),
-    /// every other column as a feature, a time split on the first date column when there is
-    /// one (the last tenth of its dates), else a random fifth.
-    pub fn reset_for_dataset(&mut self) {
-        let Some(profile) = self.profile().cloned() else {
-            self.features.clear();
-            self.reset_params();
-            return;
-        };
-        self.target = profile
-            .columns
-            .iter()
-            .rposition(|c| c.kind == ColumnKind::Numeric)
-            .unwrap_or(profile.columns.len().saturating_sub(1));
-        self.features = profile
-            .columns
-            .iter()
-            .map(|c| c.kind != ColumnKind::Text || c.distinct < 1000)
-            .collect();
-        self.task = TaskChoice::Auto;
-        let date = profile
-            .columns
-            .iter()
-            .find(|c| matches!(c.kind, ColumnKind::Date | ColumnKind::Datetime));
-        self.split = TextField::new(match date {
-            Some(c) => format!("time:{}:{}", c.name, (c.distinct / 10).max(1)),
-            None => "random:0.2".to_string(),
-        });
-        self.lags = TextField::default();
-        self.rolling = TextField::default();
-        self.groups = TextField::default();
-        self.log1p = false;
-        self.ensure_model_fits();
-        self.reset_params();
-        self.validate();
-    }
-
     /// The task the target implies (or the override).
     pub fn task(&self) -> Task {
         if let Some(task) = self.task.task() {
@@ -317,33 +282,8 @@ impl TrainTab {
         }
     }
 
-    fn ensure_model_fits(&mut self) {
-        if !self.model.supports(self.task()) {
-            self.model = ModelKind::Gbdt;
-        }
-    }
-
     pub(super) fn seed_value(&self) -> u64 {
         self.seed.value().trim().parse().unwrap_or(42)
-    }
-
-    /// The chosen model's parameters with their defaults as text.
-    fn reset_params(&mut self) {
-        let spec = ModelSpec::defaults(self.model, self.task(), self.seed_value());
-        let defaults = spec.pairs();
-        self.params = spec
-            .info()
-            .iter()
-            .filter(|info| info.name != "seed")
-            .map(|info| {
-                let value = defaults
-                    .iter()
-                    .find(|(k, _)| *k == info.name)
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default();
-                (info.name, info.range, TextField::new(value))
-            })
-            .collect();
     }
 
     /// The typed field behind a row of the form.
@@ -375,104 +315,6 @@ impl TrainTab {
             Field::Name => &mut self.name,
             _ => return None,
         })
-    }
-
-    fn cycle(&mut self, forward: bool) {
-        self.message = None;
-        let step = |i: usize, n: usize| {
-            if n == 0 {
-                0
-            } else if forward {
-                (i + 1) % n
-            } else {
-                (i + n - 1) % n
-            }
-        };
-        match self.focused() {
-            Field::Dataset => {
-                self.dataset = step(self.dataset, self.datasets.len());
-                self.reset_for_dataset();
-            }
-            Field::Target => {
-                let n = self.profile().map_or(0, |p| p.columns.len());
-                self.target = step(self.target, n);
-                self.ensure_model_fits();
-                self.reset_params();
-            }
-            Field::Task => {
-                let all = [TaskChoice::Auto, TaskChoice::Regression, TaskChoice::Binary];
-                let i = all.iter().position(|t| *t == self.task).unwrap_or(0);
-                self.task = all[step(i, all.len())];
-                self.ensure_model_fits();
-                self.reset_params();
-            }
-            Field::Model => {
-                let models = ModelKind::for_task(self.task());
-                let i = models.iter().position(|m| *m == self.model).unwrap_or(0);
-                self.model = models
-                    .get(step(i, models.len()))
-                    .copied()
-                    .unwrap_or(ModelKind::Gbdt);
-                self.reset_params();
-            }
-            Field::Log1p => self.log1p = !self.log1p,
-            _ => {}
-        }
-        self.validate();
-    }
-
-    fn edit_key(&mut self, key: &KeyEvent, keys: &Keymap) {
-        let field = self.focused();
-        // The last launch's message is about values that are changing.
-        self.message = None;
-        let outcome = match self.text_mut(field) {
-            Some(text) => text.input.handle_key(key, keys),
-            None => InputOutcome::Cancelled,
-        };
-        match outcome {
-            InputOutcome::Accepted | InputOutcome::Cancelled => self.editing = false,
-            InputOutcome::Edited => {}
-            // Tab and the arrows carry editing on to the next typed field.
-            InputOutcome::Ignored => match key.code {
-                KeyCode::Tab | KeyCode::Down => {
-                    self.move_focus(true);
-                    self.editing = self.focused().is_text();
-                }
-                KeyCode::BackTab | KeyCode::Up => {
-                    self.move_focus(false);
-                    self.editing = self.focused().is_text();
-                }
-                _ => {}
-            },
-        }
-        self.validate();
-    }
-
-    fn move_focus(&mut self, down: bool) {
-        let n = self.fields().len();
-        self.focus = if down {
-            (self.focus + 1).min(n.saturating_sub(1))
-        } else {
-            self.focus.saturating_sub(1)
-        };
-    }
-
-    fn picker_key(&mut self, key: &KeyEvent, cursor: usize, keys: &Keymap) -> EventState {
-        let n = self.features.len();
-        match keys.lookup(&PICKER_KEYS, key) {
-            Some(PickerCommand::Down) => self.picker = Some((cursor + 1).min(n.saturating_sub(1))),
-            Some(PickerCommand::Up) => self.picker = Some(cursor.saturating_sub(1)),
-            Some(PickerCommand::Toggle) => {
-                if let Some(flag) = self.features.get_mut(cursor) {
-                    *flag = !*flag;
-                }
-            }
-            Some(PickerCommand::All) => self.features.iter_mut().for_each(|f| *f = true),
-            Some(PickerCommand::None) => self.features.iter_mut().for_each(|f| *f = false),
-            Some(PickerCommand::Close) => self.picker = None,
-            None => return EventState::NotConsumed,
-        }
-        EventState::Consumed
     }
 
     /// The number of columns used as features (the target never counts).

@@ -1,0 +1,104 @@
+//! Changing the Train form: stepping a choice, typing a field, moving the focus, and the feature
+//! picker.
+
+use super::*;
+
+impl TrainTab {
+    pub(super) fn cycle(&mut self, forward: bool) {
+        self.message = None;
+        let step = |i: usize, n: usize| {
+            if n == 0 {
+                0
+            } else if forward {
+                (i + 1) % n
+            } else {
+                (i + n - 1) % n
+            }
+        };
+        match self.focused() {
+            Field::Dataset => {
+                self.dataset = step(self.dataset, self.datasets.len());
+                self.reset_for_dataset();
+            }
+            Field::Target => {
+                let n = self.profile().map_or(0, |p| p.columns.len());
+                self.target = step(self.target, n);
+                self.ensure_model_fits();
+                self.reset_params();
+            }
+            Field::Task => {
+                let all = [TaskChoice::Auto, TaskChoice::Regression, TaskChoice::Binary];
+                let i = all.iter().position(|t| *t == self.task).unwrap_or(0);
+                self.task = all[step(i, all.len())];
+                self.ensure_model_fits();
+                self.reset_params();
+            }
+            Field::Model => {
+                let models = ModelKind::for_task(self.task());
+                let i = models.iter().position(|m| *m == self.model).unwrap_or(0);
+                self.model = models
+                    .get(step(i, models.len()))
+                    .copied()
+                    .unwrap_or(ModelKind::Gbdt);
+                self.reset_params();
+            }
+            Field::Log1p => self.log1p = !self.log1p,
+            _ => {}
+        }
+        self.validate();
+    }
+
+    pub(super) fn edit_key(&mut self, key: &KeyEvent, keys: &Keymap) {
+        let field = self.focused();
+        // The last launch's message is about values that are changing.
+        self.message = None;
+        let outcome = match self.text_mut(field) {
+            Some(text) => text.input.handle_key(key, keys),
+            None => InputOutcome::Cancelled,
+        };
+        match outcome {
+            InputOutcome::Accepted | InputOutcome::Cancelled => self.editing = false,
+            InputOutcome::Edited => {}
+            // Tab and the arrows carry editing on to the next typed field.
+            InputOutcome::Ignored => match key.code {
+                KeyCode::Tab | KeyCode::Down => {
+                    self.move_focus(true);
+                    self.editing = self.focused().is_text();
+                }
+                KeyCode::BackTab | KeyCode::Up => {
+                    self.move_focus(false);
+                    self.editing = self.focused().is_text();
+                }
+                _ => {}
+            },
+        }
+        self.validate();
+    }
+
+    pub(super) fn move_focus(&mut self, down: bool) {
+        let n = self.fields().len();
+        self.focus = if down {
+            (self.focus + 1).min(n.saturating_sub(1))
+        } else {
+            self.focus.saturating_sub(1)
+        };
+    }
+
+    pub(super) fn picker_key(&mut self, key: &KeyEvent, cursor: usize, keys: &Keymap) -> EventState {
+        let n = self.features.len();
+        match keys.lookup(&PICKER_KEYS, key) {
+            Some(PickerCommand::Down) => self.picker = Some((cursor + 1).min(n.saturating_sub(1))),
+            Some(PickerCommand::Up) => self.picker = Some(cursor.saturating_sub(1)),
+            Some(PickerCommand::Toggle) => {
+                if let Some(flag) = self.features.get_mut(cursor) {
+                    *flag = !*flag;
+                }
+            }
+            Some(PickerCommand::All) => self.features.iter_mut().for_each(|f| *f = true),
+            Some(PickerCommand::None) => self.features.iter_mut().for_each(|f| *f = false),
+            Some(PickerCommand::Close) => self.picker = None,
+            None => return EventState::NotConsumed,
+        }
+        EventState::Consumed
+    }
+}
