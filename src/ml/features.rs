@@ -326,7 +326,7 @@ impl FeaturePipeline {
             Task::Regression => {
                 let numbers = as_f64(&series)?;
                 if self.target.log1p {
-                    if let Some((row, v)) = numbers.iter().enumerate().find(|(_, v)| **v <= -1.0) {
+                    if let Some((row, v)) = first_outside_log1p(numbers.iter().map(|v| Some(*v))) {
                         return Err(MlError::BadTarget {
                             column: self.target.column.clone(),
                             why: format!("log1p needs values above -1; row {row} holds {v}"),
@@ -420,4 +420,12 @@ fn fit_encoder(name: &str, train: &Series) -> Result<ColumnEncoder, MlError> {
 fn text_of(series: &Series) -> Result<Vec<Option<String>>, MlError> {
     let text = series.cast(&DataType::String)?;
     Ok(text.str()?.iter().map(|v| v.map(str::to_string)).collect())
+}
+
+/// The first value log1p cannot take (it is defined above -1 only), with its 0-based row: the
+/// one rule behind the launch check and the pipeline's own.
+pub fn first_outside_log1p(values: impl Iterator<Item = Option<f64>>) -> Option<(usize, f64)> {
+    values
+        .enumerate()
+        .find_map(|(i, v)| v.filter(|v| *v <= -1.0).map(|v| (i, v)))
 }

@@ -77,16 +77,19 @@ pub fn add_lag_features(df: &DataFrame, spec: &LagSpec) -> Result<DataFrame, MlE
         }
         for (i, &row) in run.iter().enumerate() {
             let day = run_days[i];
+            // In i64: a lag of many periods reaches before any date an i32 day can hold, and
+            // finds nothing, rather than overflowing.
+            let back = |periods: usize| i64::from(day) - i64::from(period) * periods as i64;
             for (slot, &k) in spec.lags.iter().enumerate() {
-                let wanted = day - period * k as i32;
+                let wanted = back(k);
                 columns[slot][row] = run_days[..i]
-                    .binary_search(&wanted)
+                    .binary_search_by(|d| i64::from(*d).cmp(&wanted))
                     .ok()
                     .and_then(|j| values[run[j]]);
             }
             for (n, &w) in spec.rolling_means.iter().enumerate() {
                 // Rows dated in [day - w * period, day - 1]: strictly before this row.
-                let from = run_days[..i].partition_point(|&d| d < day - period * w as i32);
+                let from = run_days[..i].partition_point(|&d| i64::from(d) < back(w));
                 let present = count[i] - count[from];
                 columns[spec.lags.len() + n][row] =
                     (present > 0).then(|| (sum[i] - sum[from]) / present as f64);

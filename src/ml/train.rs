@@ -246,11 +246,7 @@ fn check_log1p(frame: &DataFrame, target: &str) -> Result<(), TrainError> {
         .cast(&DataType::Float64)
         .map_err(MlError::from)?;
     let values = values.f64().map_err(MlError::from)?;
-    if let Some((row, value)) = values
-        .iter()
-        .enumerate()
-        .find_map(|(i, v)| v.filter(|v| *v <= -1.0).map(|v| (i, v)))
-    {
+    if let Some((row, value)) = super::features::first_outside_log1p(values.iter()) {
         return Err(TrainError::Input(format!(
             "--log1p needs a target above -1, but '{target}' is {value} in data row {} (line {}); \
              train without log1p or fix the data",

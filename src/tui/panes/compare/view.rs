@@ -6,12 +6,13 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Cell, Chart, Dataset, GraphType, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Axis, Cell, Chart, Dataset, GraphType, Paragraph, Row, Wrap};
 
 use super::register::prompt_text;
 use super::{COMPARE_KEYS, CompareCommand, CompareTab, Section};
 use crate::tui::component::RenderContext;
 use crate::tui::widgets::pane_block as block;
+use crate::tui::widgets::table::DataTable;
 use crate::compare::{Comparison, smooth};
 use crate::text::{clean, num_text, truncate};
 use crate::tui::theme::Theme;
@@ -183,12 +184,11 @@ fn render_params(
             " (d: only differences)"
         }
     );
-    frame.render_widget(
-        Table::new(rows, widths(comparison.runs.len()))
-            .header(run_headers(comparison, "param").style(theme.header))
-            .block(block(&title, true, theme)),
-        area,
-    );
+    DataTable::new(rows, widths(comparison.runs.len()))
+        .header(run_headers(comparison, "param"))
+        .title(title, true)
+        .plain()
+        .render(frame, area, theme, &mut Default::default());
 }
 
 fn render_metrics(
@@ -220,12 +220,11 @@ fn render_metrics(
             Row::new(cells)
         })
         .collect();
-    frame.render_widget(
-        Table::new(rows, widths(comparison.runs.len()))
-            .header(run_headers(comparison, "metric (↓ lower, ↑ higher)").style(theme.header))
-            .block(block("Metrics — last value, the best marked", true, theme)),
-        area,
-    );
+    DataTable::new(rows, widths(comparison.runs.len()))
+        .header(run_headers(comparison, "metric (↓ lower, ↑ higher)"))
+        .title("Metrics — last value, the best marked", true)
+        .plain()
+        .render(frame, area, theme, &mut Default::default());
 }
 
 fn render_curves(tab: &CompareTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
@@ -345,12 +344,11 @@ fn render_importance(
             Row::new(cells)
         })
         .collect();
-    frame.render_widget(
-        Table::new(rows, widths(comparison.runs.len()))
-            .header(run_headers(comparison, "feature").style(theme.header))
-            .block(block("Importance — share per run", true, theme)),
-        area,
-    );
+    DataTable::new(rows, widths(comparison.runs.len()))
+        .header(run_headers(comparison, "feature"))
+        .title("Importance — share per run", true)
+        .plain()
+        .render(frame, area, theme, &mut Default::default());
 }
 
 fn render_scatter(tab: &CompareTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {

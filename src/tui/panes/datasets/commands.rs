@@ -2,6 +2,7 @@
 //! the focus, profiling again and training on the file.
 
 use super::*;
+use crate::tui::widgets::table::{CursorMove, moved};
 
 impl DatasetsTab {
     pub(super) fn run_command(&mut self, command: DatasetsCommand) -> Option<Action> {
@@ -60,7 +61,7 @@ impl DatasetsTab {
                     return;
                 }
                 let current = self.files_state.selected().unwrap_or(0);
-                let next = step(current, delta, len);
+                let next = moved(current, len, CursorMove::By(delta));
                 if Some(next) != self.files_state.selected() {
                     self.select_file(Some(next));
                 }
@@ -71,11 +72,11 @@ impl DatasetsTab {
                     return;
                 }
                 let current = self.columns_state.selected().unwrap_or(0);
-                self.columns_state.select(Some(step(current, delta, len)));
+                self.columns_state.select(Some(moved(current, len, CursorMove::By(delta))));
             }
             Focus::Rows => {
                 let len = self.selected_profile().map_or(0, |p| p.sample.rows.len());
-                self.row_offset = step(self.row_offset, delta, len.max(1));
+                self.row_offset = moved(self.row_offset, len.max(1), CursorMove::By(delta));
             }
         }
     }
@@ -84,12 +85,6 @@ impl DatasetsTab {
         let width = self
             .selected_profile()
             .map_or(0, |p| p.sample.headers.len());
-        self.column_offset = step(self.column_offset, delta, width.max(1));
+        self.column_offset = moved(self.column_offset, width.max(1), CursorMove::By(delta));
     }
-}
-
-/// `current + delta`, clamped to `0..len`.
-pub(super) fn step(current: usize, delta: isize, len: usize) -> usize {
-    let next = current as isize + delta;
-    next.clamp(0, len.saturating_sub(1) as isize) as usize
 }

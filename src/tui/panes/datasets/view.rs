@@ -4,11 +4,12 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Gauge, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Cell, Gauge, Paragraph, Row, Wrap};
 
 use super::column_view::{render_column_detail, render_histogram, top_or_range};
 use super::{DatasetsTab, EntryState, Focus};
 use crate::tui::widgets::pane_block as block;
+use crate::tui::widgets::table::DataTable;
 use crate::data::{DatasetProfile, ProfileStage};
 use crate::text::{bytes_text, clean, count_text, num_text, truncate, truncate_middle};
 use crate::tui::theme::Theme;
@@ -124,7 +125,10 @@ fn render_files(
         })
         .collect();
     let title = format!("Files in data/ ({})", tab.entries.len());
-    let table = Table::new(
+    let mut state =
+        ratatui::widgets::TableState::default().with_selected(tab.files_state.selected());
+    *state.offset_mut() = tab.files_state.offset();
+    DataTable::new(
         rows,
         [
             Constraint::Length(1),
@@ -132,12 +136,8 @@ fn render_files(
             Constraint::Length(9),
         ],
     )
-    .row_highlight_style(theme.selected)
-    .block(block(&title, tab.focus == Focus::Files, theme));
-    let mut state =
-        ratatui::widgets::TableState::default().with_selected(tab.files_state.selected());
-    *state.offset_mut() = tab.files_state.offset();
-    frame.render_stateful_widget(table, area, &mut state);
+    .title(title, tab.focus == Focus::Files)
+    .render(frame, area, theme, &mut state);
     *tab.files_state.offset_mut() = state.offset();
 }
 
@@ -295,11 +295,10 @@ fn render_columns(
             Row::new(cells)
         })
         .collect();
-    let table = Table::new(rows, widths)
-        .header(Row::new(titles).style(theme.header))
-        .row_highlight_style(theme.selected)
-        .block(block("Columns", tab.focus == Focus::Columns, theme));
-    frame.render_stateful_widget(table, area, &mut tab.columns_state);
+    DataTable::new(rows, widths)
+        .header(Row::new(titles))
+        .title("Columns", tab.focus == Focus::Columns)
+        .render(frame, area, theme, &mut tab.columns_state);
 }
 
 fn render_sample(
@@ -365,14 +364,9 @@ fn render_sample(
         last_col,
         sample.headers.len()
     );
-    let table = Table::new(
-        rows,
-        widths
-            .iter()
-            .map(|&(_, w)| Constraint::Length(w))
-            .collect::<Vec<_>>(),
-    )
-    .header(header)
-    .block(block(&title, tab.focus == Focus::Rows, theme));
-    frame.render_widget(table, area);
+    DataTable::new(rows, widths.iter().map(|&(_, w)| Constraint::Length(w)))
+        .header(header)
+        .title(title, tab.focus == Focus::Rows)
+        .plain()
+        .render(frame, area, theme, &mut Default::default());
 }

@@ -5,11 +5,12 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Bar, BarChart, BarGroup, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Cell, Paragraph, Row};
 
 use super::{DRIFT_KEYS, DriftCommand, DriftTab, PeriodField};
 use crate::tui::component::RenderContext;
 use crate::tui::widgets::pane_block as block;
+use crate::tui::widgets::table::DataTable;
 use crate::drift::{ColumnDrift, Distribution};
 use crate::text::{clean, num_text, truncate};
 use crate::tui::theme::Theme;
@@ -218,7 +219,7 @@ fn render_table(tab: &mut DriftTab, frame: &mut Frame<'_>, area: Rect, theme: &T
         clean(&report.current.label),
         clean(&report.reference.label)
     );
-    let table = Table::new(
+    DataTable::new(
         rows,
         [
             Constraint::Min(12),
@@ -229,10 +230,9 @@ fn render_table(tab: &mut DriftTab, frame: &mut Frame<'_>, area: Rect, theme: &T
             Constraint::Length(5),
         ],
     )
-    .header(Row::new(vec!["column", "type", "test", "score", "thr.", ""]).style(theme.header))
-    .row_highlight_style(theme.selected)
-    .block(block(&title, false, theme));
-    frame.render_stateful_widget(table, area, &mut tab.table);
+    .header(Row::new(vec!["column", "type", "test", "score", "thr.", ""]))
+    .title(title, false)
+    .render(frame, area, theme, &mut tab.table);
 }
 
 /// Missing values on each side, which the test leaves out.

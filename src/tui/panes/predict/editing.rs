@@ -2,6 +2,7 @@
 //! saved-forms list with its delete question.
 
 use super::*;
+use crate::tui::widgets::table::{CursorMove, moved};
 
 impl PredictTab {
     pub(super) fn edit_key(&mut self, key: &KeyEvent, mut input: TextInput, keys: &Keymap) {
@@ -82,8 +83,8 @@ impl PredictTab {
     pub(super) fn saved_key(&mut self, key: &KeyEvent, cursor: usize, keys: &Keymap) {
         let n = self.forms.len();
         self.mode = match keys.lookup(&SAVED_KEYS, key) {
-            Some(SavedCommand::Down) => Mode::Saved((cursor + 1).min(n.saturating_sub(1))),
-            Some(SavedCommand::Up) => Mode::Saved(cursor.saturating_sub(1)),
+            Some(SavedCommand::Down) => Mode::Saved(moved(cursor, n, CursorMove::Down)),
+            Some(SavedCommand::Up) => Mode::Saved(moved(cursor, n, CursorMove::Up)),
             Some(SavedCommand::Recall) => {
                 if let Some(form) = self.forms.get(cursor).cloned() {
                     let extra = fill_form(&mut self.fields, &form.record);

@@ -36,6 +36,7 @@ use crate::tui::keymap::{KeyHelp, Keymap};
 use crate::tui::keymap_file::KeySection;
 use crate::tui::panes::Tab;
 use crate::tui::widgets::confirm::{CONFIRM_KEYS, Confirm};
+use crate::tui::widgets::table::{CursorMove, moved};
 use crate::tui::widgets::text_input::{INPUT_KEYS, InputOutcome, TextInput};
 
 pub const KEY_SECTIONS: &[&dyn KeySection] = &[&PREDICT_KEYS, &SAVED_KEYS];
@@ -144,11 +145,9 @@ impl PredictTab {
     }
 
     fn move_focus(&mut self, down: bool) {
-        self.focus = if down {
-            (self.focus + 1).min(self.fields.len())
-        } else {
-            self.focus.saturating_sub(1)
-        };
+        // Row 0 is the model; the fields follow.
+        let step = if down { CursorMove::Down } else { CursorMove::Up };
+        self.focus = moved(self.focus, self.fields.len() + 1, step);
     }
 
     fn cycle(&mut self, forward: bool) -> Option<Action> {

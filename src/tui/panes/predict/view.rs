@@ -6,12 +6,13 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row, TableState, Wrap};
 
 use super::form::{FieldCheck, FormField, form_record};
 use super::{Mode, PREDICT_KEYS, PredictCommand, PredictOutcome, PredictTab};
 use crate::tui::component::RenderContext;
 use crate::tui::widgets::pane_block as block;
+use crate::tui::widgets::table::DataTable;
 use crate::tui::widgets::text_input::{INPUT_KEYS, InputCommand, TextInput};
 use crate::ml::artifact::MetricsFile;
 use crate::ml::features::Task;
@@ -204,7 +205,8 @@ fn render_form(tab: &PredictTab, frame: &mut Frame<'_>, area: Rect, theme: &Them
         (e, 0) => format!("Form · {e} ✗"),
         (e, w) => format!("Form · {e} ✗ {w} ⚠"),
     };
-    let table = Table::new(
+    let mut state = TableState::default().with_selected(Some(tab.focus));
+    DataTable::new(
         rows,
         [
             Constraint::Length(name_width),
@@ -212,10 +214,8 @@ fn render_form(tab: &PredictTab, frame: &mut Frame<'_>, area: Rect, theme: &Them
             Constraint::Min(10),
         ],
     )
-    .row_highlight_style(theme.selected)
-    .block(block(&title, true, theme));
-    let mut state = TableState::default().with_selected(Some(tab.focus));
-    frame.render_stateful_widget(table, area, &mut state);
+    .title(title, true)
+    .render(frame, area, theme, &mut state);
 }
 
 fn outcome_lines<'a>(tab: &PredictTab, outcome: &PredictOutcome, theme: &Theme) -> Vec<Line<'a>> {

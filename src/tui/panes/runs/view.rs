@@ -7,11 +7,12 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
 
 use super::{InputKind, RUNS_KEYS, RunsCommand, RunsTab};
 use crate::tui::component::RenderContext;
 use crate::tui::widgets::pane_block as block;
+use crate::tui::widgets::table::DataTable;
 use crate::tui::widgets::text_input::{INPUT_KEYS, InputCommand};
 use crate::store::{MetricValue, Run, RunStatus, SortKey};
 use crate::text::{clean, num_text};
@@ -267,9 +268,8 @@ fn render_list(tab: &mut RunsTab, frame: &mut Frame<'_>, area: Rect, theme: &The
     ];
     widths.extend(tab.metric_columns.iter().map(|_| Constraint::Length(10)));
     widths.extend([Constraint::Length(8), Constraint::Length(11)]);
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme.header))
-        .row_highlight_style(theme.selected)
-        .block(block(&format!("Runs ({})", tab.rows.len()), true, theme));
-    frame.render_stateful_widget(table, table_area, &mut tab.table);
+    DataTable::new(rows, widths)
+        .header(Row::new(header))
+        .title(format!("Runs ({})", tab.rows.len()), true)
+        .render(frame, table_area, theme, &mut tab.table);
 }

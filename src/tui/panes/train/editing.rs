@@ -2,6 +2,7 @@
 //! picker.
 
 use super::*;
+use crate::tui::widgets::table::{CursorMove, moved};
 
 impl TrainTab {
     pub(super) fn cycle(&mut self, forward: bool) {
@@ -76,19 +77,15 @@ impl TrainTab {
     }
 
     pub(super) fn move_focus(&mut self, down: bool) {
-        let n = self.fields().len();
-        self.focus = if down {
-            (self.focus + 1).min(n.saturating_sub(1))
-        } else {
-            self.focus.saturating_sub(1)
-        };
+        let step = if down { CursorMove::Down } else { CursorMove::Up };
+        self.focus = moved(self.focus, self.fields().len(), step);
     }
 
     pub(super) fn picker_key(&mut self, key: &KeyEvent, cursor: usize, keys: &Keymap) -> EventState {
         let n = self.features.len();
         match keys.lookup(&PICKER_KEYS, key) {
-            Some(PickerCommand::Down) => self.picker = Some((cursor + 1).min(n.saturating_sub(1))),
-            Some(PickerCommand::Up) => self.picker = Some(cursor.saturating_sub(1)),
+            Some(PickerCommand::Down) => self.picker = Some(moved(cursor, n, CursorMove::Down)),
+            Some(PickerCommand::Up) => self.picker = Some(moved(cursor, n, CursorMove::Up)),
             Some(PickerCommand::Toggle) => {
                 if let Some(flag) = self.features.get_mut(cursor) {
                     *flag = !*flag;

@@ -4,11 +4,12 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row, TableState, Wrap};
 
-use super::{Field, TRAIN_KEYS, TextField, TrainCommand, TrainTab};
+use super::{Field, PICKER_KEYS, PickerCommand, TRAIN_KEYS, TextField, TrainCommand, TrainTab};
 use crate::tui::component::RenderContext;
 use crate::tui::widgets::pane_block as block;
+use crate::tui::widgets::table::DataTable;
 use crate::data::ColumnProfile;
 use crate::ml::models::ModelSpec;
 use crate::text::{clean, count_text, num_text, truncate};
@@ -47,7 +48,7 @@ fn render(tab: &mut TrainTab, frame: &mut Frame<'_>, area: Rect, ctx: &RenderCon
     }
     render_form(tab, frame, form_area, theme);
     match tab.picker {
-        Some(cursor) => render_picker(tab, frame, side_area, theme, cursor),
+        Some(cursor) => render_picker(tab, frame, side_area, ctx, cursor),
         None => render_context(tab, frame, side_area, theme),
     }
     let message = match (&tab.message, tab.launching) {
@@ -366,7 +367,14 @@ fn render_context(tab: &TrainTab, frame: &mut Frame<'_>, area: Rect, theme: &The
     );
 }
 
-fn render_picker(tab: &TrainTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme, cursor: usize) {
+fn render_picker(
+    tab: &TrainTab,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    ctx: &RenderContext<'_>,
+    cursor: usize,
+) {
+    let (theme, keys) = (ctx.theme, ctx.keys);
     let Some(profile) = tab.profile() else {
         return;
     };
@@ -392,7 +400,19 @@ fn render_picker(tab: &TrainTab, frame: &mut Frame<'_>, area: Rect, theme: &Them
             ])
         })
         .collect();
-    let table = Table::new(
+    let title = format!(
+        "Features — {}",
+        keys.hint(
+            &PICKER_KEYS,
+            &[
+                (PickerCommand::Toggle, "toggles"),
+                (PickerCommand::All, "all"),
+                (PickerCommand::None, "none"),
+            ],
+        )
+    );
+    let mut state = TableState::default().with_selected(Some(cursor));
+    DataTable::new(
         rows,
         [
             Constraint::Length(4),
@@ -402,13 +422,7 @@ fn render_picker(tab: &TrainTab, frame: &mut Frame<'_>, area: Rect, theme: &Them
             Constraint::Length(9),
         ],
     )
-    .header(Row::new(vec!["use", "column", "kind", "missing", "distinct"]).style(theme.header))
-    .row_highlight_style(theme.selected)
-    .block(block(
-        "Features — Space toggles, a all, n none",
-        true,
-        theme,
-    ));
-    let mut state = TableState::default().with_selected(Some(cursor));
-    frame.render_stateful_widget(table, area, &mut state);
+    .header(Row::new(vec!["use", "column", "kind", "missing", "distinct"]))
+    .title(title, true)
+    .render(frame, area, theme, &mut state);
 }
