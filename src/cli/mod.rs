@@ -43,7 +43,11 @@ pub enum Command {
     /// The TUI's keys: every action of every tab with its default keys, and whether the
     /// overrides file (`$SHELFCAST_KEYS`, else ~/.config/shelfcast/keys.toml) reads. Copy the
     /// lines to change into that file: `[runs]` then `filter = ["/", "f"]`.
-    Keys,
+    Keys {
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the datasets in data/ with their shape (profiling them if needed).
     Datasets {
         /// Print JSON for scripts.
@@ -227,7 +231,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
     match cli.command.unwrap_or(Command::Tui) {
         Command::Tui => crate::tui::run(project),
-        Command::Keys => crate::tui::print_keys(),
+        Command::Keys { json } => crate::tui::print_keys(json),
         Command::Datasets { json } => datasets::list(&project, json),
         Command::Profile {
             file,

@@ -2,9 +2,9 @@
 //! (never on the executor, so `/health` and other connections stay quick), and the floor
 //! handler `bench serve` measures the stack with.
 //!
-//! Every record goes through `ml::predict::predict_record`, whose field parser the CLI and the
-//! TUI form share: a boolean in a number field or a number out of range is the same 422 here as
-//! there. This module decides only what is HTTP: status codes and the body's shape.
+//! Every record goes through `ml::predict::predict_record`, whose field rule (`parse_field`) the
+//! CLI's records and batch files (`ml::conform`) and the TUI form share: a boolean in a number
+//! field or a number out of range is the same 422 here as there (a test holds the four equal). This module decides only what is HTTP: status codes and the body's shape.
 
 use std::sync::Arc;
 

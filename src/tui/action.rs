@@ -183,6 +183,13 @@ impl StoreWrite {
     }
 }
 
+/// The line a pane shows for a write it asked for: what changed, or why nothing did.
+pub fn written_text(result: &Result<String, String>) -> String {
+    match result {
+        Ok(text) | Err(text) => text.clone(),
+    }
+}
+
 /// The outcome of loading a model off the UI task.
 pub struct ModelLoad {
     pub reference: ModelRef,

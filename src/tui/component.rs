@@ -4,6 +4,7 @@
 //! else, so a new tab is a new pane folder and one line in the tab list.
 
 use std::any::Any;
+use std::time::{Duration, Instant};
 
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
@@ -70,6 +71,47 @@ impl Tick {
             redraw,
             actions: Vec::new(),
         }
+    }
+}
+
+/// Whether a pane's copy of the store is behind (another process committed since it read), and
+/// when it last read: a pane re-reads when shown, and at most every `RELOAD_EVERY` while it is
+/// (a training worker commits about four times a second).
+#[derive(Debug)]
+pub struct Freshness {
+    stale: bool,
+    read_at: Instant,
+}
+
+impl Default for Freshness {
+    fn default() -> Self {
+        Self {
+            stale: false,
+            read_at: Instant::now(),
+        }
+    }
+}
+
+impl Freshness {
+    pub const RELOAD_EVERY: Duration = Duration::from_millis(500);
+
+    pub fn mark_stale(&mut self) {
+        self.stale = true;
+    }
+
+    pub fn is_stale(&self) -> bool {
+        self.stale
+    }
+
+    /// The pane has just read the store.
+    pub fn read(&mut self) {
+        self.stale = false;
+        self.read_at = Instant::now();
+    }
+
+    /// Stale, and read long enough ago to read again now.
+    pub fn due(&self) -> bool {
+        self.stale && self.read_at.elapsed() >= Self::RELOAD_EVERY
     }
 }
 

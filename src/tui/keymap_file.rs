@@ -214,3 +214,20 @@ pub fn describe_keymap(sections: &[&dyn KeySection]) -> String {
     }
     out
 }
+
+/// The same as JSON, for scripts: `{section: {action: {"keys": [...], "desc": ...}}}`.
+pub fn keymap_json(sections: &[&dyn KeySection]) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for section in sections {
+        let mut actions = serde_json::Map::new();
+        for (name, keys, desc) in section.actions() {
+            let keys: Vec<String> = keys.iter().map(KeySpec::config_text).collect();
+            actions.insert(
+                name.to_string(),
+                serde_json::json!({"keys": keys, "desc": desc}),
+            );
+        }
+        out.insert(section.section().to_string(), actions.into());
+    }
+    out.into()
+}

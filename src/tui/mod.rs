@@ -30,7 +30,7 @@ use action::Action;
 use app::App;
 use jobs::JobContext;
 use keymap::Keymap;
-use keymap_file::{KeySection, describe_keymap, keymap_path, load_keymap};
+use keymap_file::{KeySection, describe_keymap, keymap_json, keymap_path, load_keymap};
 use theme::Theme;
 
 const TICK: Duration = Duration::from_millis(100);
@@ -166,9 +166,16 @@ pub fn key_sections() -> Vec<&'static dyn KeySection> {
 }
 
 /// `shelfcast keys`: where the overrides are read from, whether they read, and every action
-/// with its default keys.
-pub fn print_keys() -> anyhow::Result<()> {
+/// with its default keys (as JSON with `json`).
+pub fn print_keys(json: bool) -> anyhow::Result<()> {
     let sections = key_sections();
+    if json {
+        if let Some(path) = keymap_path() {
+            load_keymap(&path, &sections)?;
+        }
+        say!("{}", serde_json::to_string_pretty(&keymap_json(&sections))?);
+        return Ok(());
+    }
     match keymap_path() {
         Some(path) => {
             load_keymap(&path, &sections)?;

@@ -145,3 +145,36 @@ fn tag_rename_note_delete_restore_and_purge() {
     assert!(!gone.status.success());
     assert!(String::from_utf8_lossy(&gone.stderr).contains("no run with id 2"));
 }
+
+#[test]
+fn keys_lists_every_action_and_refuses_a_bad_keys_file_naming_its_line() {
+    let (_tmp, root) = crate::common::project();
+    let output = crate::common::shelfcast(&root, &["keys", "--json"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        crate::common::describe(&output)
+    );
+    let keys: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(keys["runs"]["filter"]["keys"][0], "/");
+    assert_eq!(
+        keys["global"]["quit"]["keys"],
+        serde_json::json!(["q", "ctrl-c"])
+    );
+    assert!(keys["input"]["delete_word"]["desc"].is_string());
+    let file = root.join("keys.toml");
+    std::fs::write(&file, "[runs]\nsort = \"s\"\nfliter = \"f\"\n").expect("write");
+    let output = std::process::Command::new(crate::common::bin())
+        .args(["--root"])
+        .arg(&root)
+        .arg("keys")
+        .env("SHELFCAST_KEYS", &file)
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("keys.toml: line 3: [runs] has no action 'fliter'; did you mean filter?"),
+        "{stderr}"
+    );
+}

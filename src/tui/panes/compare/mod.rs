@@ -12,8 +12,6 @@ mod load;
 mod register;
 mod view;
 
-use std::time::{Duration, Instant};
-
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -23,17 +21,14 @@ use register::{PromptOutcome, open_prompt, prompt_key};
 use crate::compare::{Comparison, DEFAULT_CURVE, compare_curves, compare_runs, export_comparison};
 use crate::project::Project;
 use crate::store::{Curve, Filter, RunId, RunQuery, RunStore};
-use crate::tui::action::{Action, StoreWrite, Target};
-use crate::tui::component::{Component, EventState, PaneContext, RenderContext, Tick};
+use crate::tui::action::{written_text, Action, StoreWrite, Target};
+use crate::tui::component::{Component, Freshness, EventState, PaneContext, RenderContext, Tick};
 use crate::tui::keymap::{Binding, KeyHelp, KeySpec, KeyTable, Keymap};
 use crate::tui::keymap_file::KeySection;
 use crate::tui::panes::Tab;
 use crate::tui::widgets::text_input::INPUT_KEYS;
 
 pub const KEY_SECTIONS: &[&dyn KeySection] = &[&COMPARE_KEYS];
-
-/// The shortest time between two re-reads while a compared run trains.
-const RELOAD_EVERY: Duration = Duration::from_millis(500);
 
 /// Points per curve drawn: about two per braille column of a wide terminal.
 const CURVE_POINTS: usize = 400;
@@ -218,9 +213,8 @@ pub struct CompareTab {
     pub message: Option<String>,
     /// The register prompt, while open.
     pub register: Option<RegisterPrompt>,
-    /// Another process committed since the runs were last read.
-    stale: bool,
-    last_reload: Instant,
+    /// Whether another process committed since the pane read the store.
+    fresh: Freshness,
 }
 
 impl CompareTab {
@@ -244,8 +238,7 @@ impl CompareTab {
             filter: None,
             message: None,
             register: None,
-            stale: false,
-            last_reload: Instant::now(),
+            fresh: Freshness::default(),
         }
     }
 
@@ -261,8 +254,7 @@ impl CompareTab {
 
     /// Re-reads everything (a run still training adds points).
     pub fn reload(&mut self, store: &RunStore) {
-        self.stale = false;
-        self.last_reload = Instant::now();
+        self.fresh.read();
         if self.ids.is_empty() {
             return;
         }
@@ -302,15 +294,13 @@ impl Component for CompareTab {
             Action::Open(Target::Compare { runs, filter }) => {
                 self.open(ctx.store, runs.clone(), filter.clone())
             }
-            Action::StoreChanged => self.stale = true,
+            Action::StoreChanged => self.fresh.mark_stale(),
             Action::Written {
                 asked_by: Tab::Compare,
                 result,
                 ..
             } => {
-                self.message = Some(match result {
-                    Ok(text) | Err(text) => text.clone(),
-                });
+                self.message = Some(written_text(result));
             }
             _ => {}
         }
@@ -318,7 +308,7 @@ impl Component for CompareTab {
     }
 
     fn on_show(&mut self, ctx: &PaneContext<'_>) -> Vec<Action> {
-        if self.stale {
+        if self.fresh.is_stale() {
             self.reload(ctx.store);
         }
         Vec::new()
@@ -326,7 +316,7 @@ impl Component for CompareTab {
 
     /// A compared run still training adds points: re-read while the tab is in front.
     fn on_tick(&mut self, ctx: &PaneContext<'_>) -> Tick {
-        if self.stale && Tab::front(ctx) == Tab::Compare && self.last_reload.elapsed() >= RELOAD_EVERY {
+        if self.fresh.due() && Tab::front(ctx) == Tab::Compare {
             self.reload(ctx.store);
             return Tick::redraw(true);
         }

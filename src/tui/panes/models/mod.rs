@@ -13,8 +13,8 @@ use ratatui::widgets::TableState;
 
 use crate::registry;
 use crate::store::{AliasMove, ModelVersion, RunStore};
-use crate::tui::action::{Action, StoreWrite, Target};
-use crate::tui::component::{Component, EventState, PaneContext, RenderContext, Tick};
+use crate::tui::action::{written_text, Action, StoreWrite, Target};
+use crate::tui::component::{Component, Freshness, EventState, PaneContext, RenderContext, Tick};
 use crate::tui::keymap::{Binding, KeyHelp, KeySpec, KeyTable, Keymap};
 use crate::tui::keymap_file::KeySection;
 use crate::tui::panes::Tab;
@@ -88,8 +88,8 @@ pub struct ModelsTab {
     pub table: TableState,
     /// An alias move or an archive waiting for its yes.
     pub confirm: Option<Confirm<StoreWrite>>,
-    /// Another process committed since the versions were last read.
-    stale: bool,
+    /// Whether another process committed since the pane read the store.
+    fresh: Freshness,
     pub message: Option<String>,
 }
 
@@ -100,7 +100,7 @@ impl ModelsTab {
             history: Vec::new(),
             table: TableState::default(),
             confirm: None,
-            stale: false,
+            fresh: Freshness::default(),
             message: None,
         };
         tab.reload(ctx.store);
@@ -112,7 +112,7 @@ impl ModelsTab {
     }
 
     pub fn reload(&mut self, store: &RunStore) {
-        self.stale = false;
+        self.fresh.read();
         match store.model_versions(None) {
             Ok(versions) => {
                 let selected = self.selected().map(|v| v.id);
@@ -240,16 +240,14 @@ impl Component for ModelsTab {
 
     fn update(&mut self, action: &Action, ctx: &PaneContext<'_>) -> Vec<Action> {
         match action {
-            Action::StoreChanged => self.stale = true,
+            Action::StoreChanged => self.fresh.mark_stale(),
             Action::Written {
                 write,
                 asked_by,
                 result,
             } => {
                 if *asked_by == Tab::Models {
-                    self.message = Some(match result {
-                        Ok(text) | Err(text) => text.clone(),
-                    });
+                    self.message = Some(written_text(result));
                 }
                 // The registry changes by this connection too, which `data_version` does not
                 // count: re-read on every registry write.
@@ -268,7 +266,7 @@ impl Component for ModelsTab {
     }
 
     fn on_tick(&mut self, ctx: &PaneContext<'_>) -> Tick {
-        if self.stale && Tab::front(ctx) == Tab::Models {
+        if self.fresh.due() && Tab::front(ctx) == Tab::Models {
             self.reload(ctx.store);
             return Tick::redraw(true);
         }

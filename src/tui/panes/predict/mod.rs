@@ -31,7 +31,7 @@ use crate::ml::predict::{PredictError, Prediction, predict_record};
 use crate::registry::{self, ALIASES, ModelRef};
 use crate::store::{ModelVersion, RunStore, SavedForm};
 use crate::tui::action::{Action, Job, ModelLoad, StoreWrite, Target};
-use crate::tui::component::{Component, EventState, PaneContext, RenderContext, Tick};
+use crate::tui::component::{Component, Freshness, EventState, PaneContext, RenderContext, Tick};
 use crate::tui::keymap::{KeyHelp, Keymap};
 use crate::tui::keymap_file::KeySection;
 use crate::tui::panes::Tab;
@@ -93,8 +93,8 @@ pub struct PredictTab {
     /// (is an error, text) for the line under the form.
     pub message: Option<(bool, String)>,
     pub forms: Vec<SavedForm>,
-    /// Another process committed since the models were last read.
-    stale: bool,
+    /// Whether another process committed since the pane read the store.
+    fresh: Freshness,
 }
 
 impl PredictTab {
@@ -112,7 +112,7 @@ impl PredictTab {
             outcome: None,
             message: None,
             forms: Vec::new(),
-            stale: false,
+            fresh: Freshness::default(),
         }
     }
 
@@ -311,7 +311,7 @@ impl Component for PredictTab {
             }
             Action::Open(Target::Predict(reference)) => self.open(ctx.store, reference),
             Action::StoreChanged => {
-                self.stale = true;
+                self.fresh.mark_stale();
                 None
             }
             Action::Written {
@@ -346,7 +346,7 @@ impl Component for PredictTab {
     }
 
     fn on_tick(&mut self, ctx: &PaneContext<'_>) -> Tick {
-        if self.stale && Tab::front(ctx) == Tab::Predict {
+        if self.fresh.due() && Tab::front(ctx) == Tab::Predict {
             return Tick {
                 redraw: true,
                 actions: self.reload(ctx.store).into_iter().collect(),

@@ -7,7 +7,7 @@ impl PredictTab {
     /// Re-reads the registered models. The choice stays on the same reference; when the
     /// version it names changed (an alias moved), that version is loaded.
     pub(super) fn reload(&mut self, store: &RunStore) -> Option<Action> {
-        self.stale = false;
+        self.fresh.read();
         let versions = match store.model_versions(None) {
             Ok(versions) => versions,
             Err(e) => {

@@ -16,8 +16,6 @@ mod run_view;
 mod view;
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
-
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -30,8 +28,8 @@ use crate::store::{
     Filter, FilterError, MetricValue, RunId, RunQuery, RunRow, RunSort, RunStore, SortKey,
     parse_filter,
 };
-use crate::tui::action::{Action, StoreWrite, Target};
-use crate::tui::component::{Component, EventState, PaneContext, RenderContext, Tick, StatusNote};
+use crate::tui::action::{written_text, Action, StoreWrite, Target};
+use crate::tui::component::{Component, Freshness, EventState, PaneContext, RenderContext, Tick, StatusNote};
 use crate::tui::keymap::{KeyHelp, Keymap};
 use crate::tui::keymap_file::KeySection;
 use crate::tui::panes::Tab;
@@ -40,9 +38,6 @@ use crate::tui::widgets::table::{CursorMove, move_cursor};
 use crate::tui::widgets::text_input::{INPUT_KEYS, InputOutcome, TextInput};
 
 pub const KEY_SECTIONS: &[&dyn KeySection] = &[&RUNS_KEYS];
-
-/// The shortest time between two re-reads of the runs table while workers commit.
-const RELOAD_EVERY: Duration = Duration::from_millis(500);
 
 /// Metric columns the table offers first, when runs have them.
 const PREFERRED_METRICS: [&str; 5] = ["rmse", "r2", "roc_auc", "log_loss", "valid_loss"];
@@ -116,9 +111,8 @@ pub struct RunsTab {
     pub open: Option<RunId>,
     pub detail: RunDetail,
     pub message: Option<String>,
-    /// Another process committed since the table was last read.
-    stale: bool,
-    last_reload: Instant,
+    /// Whether another process committed since the pane read the store.
+    fresh: Freshness,
 }
 
 impl RunsTab {
@@ -142,8 +136,7 @@ impl RunsTab {
             open: None,
             detail: RunDetail::default(),
             message: None,
-            stale: false,
-            last_reload: Instant::now(),
+            fresh: Freshness::default(),
         };
         tab.reload(ctx.store);
         tab
@@ -155,8 +148,7 @@ impl RunsTab {
 
     /// Re-reads the table (and the open run) from the store.
     pub fn reload(&mut self, store: &RunStore) {
-        self.stale = false;
-        self.last_reload = Instant::now();
+        self.fresh.read();
         if let Err(e) = self.load(store) {
             self.message = Some(format!("reading runs: {e}"));
         }
@@ -250,9 +242,7 @@ impl RunsTab {
                 self.open = None;
             }
         }
-        self.message = Some(match result {
-            Ok(text) | Err(text) => text.clone(),
-        });
+        self.message = Some(written_text(result));
     }
 
 }
@@ -291,7 +281,7 @@ impl Component for RunsTab {
     fn update(&mut self, action: &Action, ctx: &PaneContext<'_>) -> Vec<Action> {
         match action {
             Action::Open(Target::Run(id)) => self.open_run(ctx.store, *id),
-            Action::StoreChanged => self.stale = true,
+            Action::StoreChanged => self.fresh.mark_stale(),
             Action::Written {
                 write,
                 asked_by,
@@ -311,7 +301,7 @@ impl Component for RunsTab {
 
     fn on_show(&mut self, ctx: &PaneContext<'_>) -> Vec<Action> {
         // Commits by workers since the table was last read show as soon as the tab does.
-        if self.stale {
+        if self.fresh.is_stale() {
             self.reload(ctx.store);
         }
         Vec::new()
@@ -326,7 +316,7 @@ impl Component for RunsTab {
             Tab::front(ctx),
             Tab::Runs | Tab::Compare | Tab::Models | Tab::Predict
         ) || self.rows.iter().any(|r| !r.run.status.is_terminal());
-        if self.stale && showing && self.last_reload.elapsed() >= RELOAD_EVERY {
+        if self.fresh.due() && showing {
             self.reload(ctx.store);
             dirty = true;
         }
