@@ -220,24 +220,12 @@ fn by_form(app: &mut shelfcast::tui::app::App, record: &Value) -> Answer {
 fn one_table_of_records_gets_the_same_answers_from_all_four_faces() {
     let (_tmp, root) = project();
     std::fs::write(root.join("data/sales.csv"), display_csv()).expect("data");
-    for args in [
-        vec![
-            "train",
-            "--data",
-            "data/sales.csv",
-            "--target",
-            "units",
-            "--split",
-            "time:week:8",
-            "--param",
-            "rounds=30",
-            "--wait",
-        ],
-        vec!["register", "1", "--model", "sales", "--alias", "champion"],
-    ] {
-        let output = shelfcast(&root, &args);
-        assert!(output.status.success(), "{args:?}: {}", describe(&output));
-    }
+    crate::common::train_sales(&root, 8, &["--param", "rounds=30"]);
+    let output = shelfcast(
+        &root,
+        &["register", "1", "--model", "sales", "--alias", "champion"],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
     let table = records();
     let server = start(&root, &[]);
     let mut app = crate::tui::app_for(&root);

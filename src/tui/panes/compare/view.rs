@@ -184,11 +184,7 @@ fn render_params(
             " (d: only differences)"
         }
     );
-    DataTable::new(rows, widths(comparison.runs.len()))
-        .header(run_headers(comparison, "param"))
-        .title(title, true)
-        .plain()
-        .render(frame, area, theme, &mut Default::default());
+    run_table(rows, comparison, "param", title, frame, area, theme);
 }
 
 fn render_metrics(
@@ -220,11 +216,15 @@ fn render_metrics(
             Row::new(cells)
         })
         .collect();
-    DataTable::new(rows, widths(comparison.runs.len()))
-        .header(run_headers(comparison, "metric (↓ lower, ↑ higher)"))
-        .title("Metrics — last value, the best marked", true)
-        .plain()
-        .render(frame, area, theme, &mut Default::default());
+    run_table(
+        rows,
+        comparison,
+        "metric (↓ lower, ↑ higher)",
+        "Metrics — last value, the best marked",
+        frame,
+        area,
+        theme,
+    );
 }
 
 fn render_curves(tab: &CompareTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
@@ -344,11 +344,7 @@ fn render_importance(
             Row::new(cells)
         })
         .collect();
-    DataTable::new(rows, widths(comparison.runs.len()))
-        .header(run_headers(comparison, "feature"))
-        .title("Importance — share per run", true)
-        .plain()
-        .render(frame, area, theme, &mut Default::default());
+    run_table(rows, comparison, "feature", "Importance — share per run", frame, area, theme);
 }
 
 fn render_scatter(tab: &CompareTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
@@ -419,4 +415,21 @@ fn extent<'a>(points: impl Iterator<Item = &'a (f64, f64)>) -> (f64, f64, f64, f
         ),
         |(x0, x1, y0, y1), (x, y)| (x0.min(*x), x1.max(*x), y0.min(*y), y1.max(*y)),
     )
+}
+
+/// A table with one column per compared run, headed by the runs, not selectable.
+fn run_table(
+    rows: Vec<Row<'_>>,
+    comparison: &Comparison,
+    first_column: &str,
+    title: impl Into<String>,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    theme: &Theme,
+) {
+    DataTable::new(rows, widths(comparison.runs.len()))
+        .header(run_headers(comparison, first_column))
+        .title(title, true)
+        .plain()
+        .render(frame, area, theme, &mut Default::default());
 }
