@@ -304,6 +304,11 @@ impl App {
                 pane.title(),
                 &pane.help(&self.keys),
                 &self.global_help(),
+                &format!(
+                    "{} or {}",
+                    self.keys.key_for(&GLOBAL_KEYS, GlobalCommand::ToggleHelp),
+                    self.keys.key_for(&GLOBAL_KEYS, GlobalCommand::CloseOverlay)
+                ),
             );
         }
     }

@@ -16,6 +16,7 @@ pub fn render_help(
     pane: &str,
     pane_keys: &[KeyHelp],
     global_keys: &[KeyHelp],
+    close_keys: &str,
 ) {
     let key_width = pane_keys
         .iter()
@@ -70,7 +71,10 @@ pub fn render_help(
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(theme.border_focused)
-                .title(Span::styled(" Keys — ? or Esc to close ", theme.title)),
+                .title(Span::styled(
+                    format!(" Keys — {close_keys} to close "),
+                    theme.title,
+                )),
         ),
         popup,
     );

@@ -28,7 +28,7 @@ use crate::tui::keymap_file::KeySection;
 use crate::tui::panes::Tab;
 use crate::tui::widgets::text_input::INPUT_KEYS;
 
-pub const KEY_SECTIONS: &[&dyn KeySection] = &[&COMPARE_KEYS];
+pub const KEY_SECTIONS: &[&dyn KeySection] = &[&COMPARE_KEYS, &register::REGISTER_KEYS];
 
 /// Points per curve drawn: about two per braille column of a wide terminal.
 const CURVE_POINTS: usize = 400;
@@ -329,7 +329,9 @@ impl Component for CompareTab {
 
     fn help(&self, keys: &Keymap) -> Vec<KeyHelp> {
         if self.register.is_some() {
-            keys.help(&INPUT_KEYS)
+            let mut help = keys.help(&register::REGISTER_KEYS);
+            help.extend(keys.help(&INPUT_KEYS));
+            help
         } else {
             keys.help(&COMPARE_KEYS)
         }

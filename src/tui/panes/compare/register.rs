@@ -7,8 +7,24 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use crate::compare::Comparison;
 use crate::store::RunId;
-use crate::tui::keymap::Keymap;
+use crate::tui::keymap::{Binding, KeySpec, KeyTable, Keymap};
 use crate::tui::widgets::text_input::{INPUT_KEYS, InputCommand, InputOutcome, TextInput};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegisterCommand {
+    NextRun,
+}
+
+/// The prompt's own key beside the text input's.
+pub const REGISTER_KEYS: KeyTable<RegisterCommand> = KeyTable {
+    section: "compare_register",
+    bindings: &[Binding {
+        name: "next_run",
+        keys: &[KeySpec::plain(KeyCode::Tab)],
+        desc: "offer the next compared run instead",
+        command: RegisterCommand::NextRun,
+    }],
+};
 
 /// The prompt while it is open: which compared run, and the name typed so far.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,7 +78,9 @@ pub fn prompt_key(
                 return PromptOutcome::Register(run.id, prompt.name.text().trim().to_string());
             }
         }
-        InputOutcome::Ignored if key.code == KeyCode::Tab => {
+        InputOutcome::Ignored
+            if keys.lookup(&REGISTER_KEYS, key) == Some(RegisterCommand::NextRun) =>
+        {
             prompt.run = (prompt.run + 1) % comparison.runs.len().max(1);
             prompt.why.clear();
         }
@@ -80,8 +98,9 @@ pub fn prompt_text(prompt: &RegisterPrompt, comparison: &Comparison, keys: &Keym
         format!(" ({})", prompt.why)
     };
     format!(
-        "register run {run}{why} as a version of model: {}   Tab another run · {}",
+        "register run {run}{why} as a version of model: {}   {} another run · {}",
         prompt.name.with_cursor(),
+        keys.key_for(&REGISTER_KEYS, RegisterCommand::NextRun),
         keys.hint(
             &INPUT_KEYS,
             &[(InputCommand::Accept, "registers"), (InputCommand::Cancel, "cancels")]

@@ -46,7 +46,7 @@ fn render(tab: &mut CompareTab, frame: &mut Frame<'_>, area: Rect, ctx: &RenderC
             Paragraph::new(vec![
                 Line::from("Nothing to compare yet."),
                 Line::styled(
-                    "In the Runs tab (3), mark two or more runs with Space and press C.",
+                    "In the Runs tab (3), mark two or more runs and compare them (? lists its keys).",
                     theme.dim,
                 ),
             ])

@@ -67,7 +67,17 @@ fn render(tab: &mut DriftTab, frame: &mut Frame<'_>, area: Rect, ctx: &RenderCon
                 Line::styled(text, style)
             }
             None => Line::styled(
-                "Enter runs the check; r / c choose the data, p / P periods, m a model",
+                keys.hint(
+                    &DRIFT_KEYS,
+                    &[
+                        (DriftCommand::Run, "runs the check"),
+                        (DriftCommand::NextReference, ""),
+                        (DriftCommand::NextCurrent, "choose the data"),
+                        (DriftCommand::ReferencePeriod, ""),
+                        (DriftCommand::CurrentPeriod, "periods"),
+                        (DriftCommand::NextModel, "a model"),
+                    ],
+                ),
                 theme.dim,
             ),
         }

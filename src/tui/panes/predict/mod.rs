@@ -37,7 +37,7 @@ use crate::tui::keymap_file::KeySection;
 use crate::tui::panes::Tab;
 use crate::tui::widgets::confirm::{CONFIRM_KEYS, Confirm};
 use crate::tui::widgets::table::{CursorMove, moved};
-use crate::tui::widgets::text_input::{INPUT_KEYS, InputOutcome, TextInput};
+use crate::tui::widgets::text_input::{INPUT_KEYS, InputCommand, InputOutcome, TextInput};
 
 pub const KEY_SECTIONS: &[&dyn KeySection] = &[&PREDICT_KEYS, &SAVED_KEYS];
 
@@ -277,7 +277,11 @@ impl Component for PredictTab {
                 None
             }
             PredictCommand::Save if self.loaded.is_some() => {
-                self.message = Some((false, "name the form, Enter saves, Esc cancels".into()));
+                let hint = keys.hint(
+                    &INPUT_KEYS,
+                    &[(InputCommand::Accept, "saves"), (InputCommand::Cancel, "cancels")],
+                );
+                self.message = Some((false, format!("name the form: {hint}")));
                 self.mode = Mode::Naming(TextInput::default().with_limit(60));
                 None
             }

@@ -54,7 +54,7 @@ fn render(tab: &mut PredictTab, frame: &mut Frame<'_>, area: Rect, ctx: &RenderC
     let [result_area, saved_area] =
         Layout::vertical([Constraint::Min(8), Constraint::Length(7)]).areas(side_area);
     render_form(tab, frame, form_area, theme);
-    render_outcome(tab, frame, result_area, theme);
+    render_outcome(tab, frame, result_area, ctx);
     render_saved(tab, frame, saved_area, theme);
     let message = match (&tab.mode, &tab.message) {
         (Mode::Naming(name), _) => Line::from(vec![
@@ -218,7 +218,12 @@ fn render_form(tab: &PredictTab, frame: &mut Frame<'_>, area: Rect, theme: &Them
     .render(frame, area, theme, &mut state);
 }
 
-fn outcome_lines<'a>(tab: &PredictTab, outcome: &PredictOutcome, theme: &Theme) -> Vec<Line<'a>> {
+fn outcome_lines<'a>(
+    tab: &PredictTab,
+    outcome: &PredictOutcome,
+    theme: &Theme,
+    predict_key: &str,
+) -> Vec<Line<'a>> {
     let Some(loaded) = &tab.loaded else {
         return Vec::new();
     };
@@ -271,7 +276,7 @@ fn outcome_lines<'a>(tab: &PredictTab, outcome: &PredictOutcome, theme: &Theme) 
     ));
     if outcome.record != form_record(&tab.fields) {
         lines.push(Line::styled(
-            "the form changed since: Enter predicts again",
+            format!("the form changed since: {predict_key} predicts again"),
             theme.warning,
         ));
     }
@@ -318,12 +323,15 @@ fn outcome_lines<'a>(tab: &PredictTab, outcome: &PredictOutcome, theme: &Theme) 
     lines
 }
 
-fn render_outcome(tab: &PredictTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+fn render_outcome(tab: &PredictTab, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
+    let theme = ctx.theme;
+    let predict_key = ctx.keys.key_for(&PREDICT_KEYS, PredictCommand::Predict);
     let lines = match &tab.outcome {
-        Some(outcome) => outcome_lines(tab, outcome, theme),
-        None if tab.loaded.is_some() => {
-            vec![Line::styled("Fill the form; Enter predicts.", theme.dim)]
-        }
+        Some(outcome) => outcome_lines(tab, outcome, theme, &predict_key),
+        None if tab.loaded.is_some() => vec![Line::styled(
+            format!("Fill the form; {predict_key} predicts."),
+            theme.dim,
+        )],
         None => Vec::new(),
     };
     frame.render_widget(

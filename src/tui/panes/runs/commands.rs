@@ -74,7 +74,10 @@ impl RunsTab {
                     ids.push(id);
                 }
                 if ids.len() < 2 {
-                    self.message = Some("mark two or more runs with Space to compare them".into());
+                    self.message = Some(format!(
+                        "mark two or more runs with {} to compare them",
+                        ctx.keys.key_for(&RUNS_KEYS, RunsCommand::Mark)
+                    ));
                 } else {
                     return EventState::action(Action::Open(Target::Compare {
                         runs: ids,

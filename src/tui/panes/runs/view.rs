@@ -31,7 +31,7 @@ fn render(tab: &mut RunsTab, frame: &mut Frame<'_>, area: Rect, ctx: &RenderCont
     if tab.open.is_some() {
         tab.detail.draw(frame, body, theme, spin);
     } else {
-        render_list(tab, frame, body, theme, spin);
+        render_list(tab, frame, body, ctx);
     }
     let line = match &tab.input {
         Some(input) => {
@@ -179,17 +179,23 @@ fn filter_lines(tab: &RunsTab, theme: &Theme) -> Vec<Line<'static>> {
     lines
 }
 
-fn render_list(tab: &mut RunsTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spin: char) {
+fn render_list(tab: &mut RunsTab, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
+    let (theme, spin, keys) = (ctx.theme, ctx.spinner, ctx.keys);
     let filter = filter_lines(tab, theme);
     let [filter_area, table_area] =
         Layout::vertical([Constraint::Length(filter.len() as u16), Constraint::Min(3)]).areas(area);
     frame.render_widget(Paragraph::new(filter), filter_area);
     if tab.rows.is_empty() {
         let text = if tab.filter.is_some() || tab.experiment.is_some() {
-            "No run matches. Esc clears the filter; x changes the experiment."
+            format!(
+                "No run matches. {} clears the filter; {} changes the experiment.",
+                keys.key_for(&RUNS_KEYS, RunsCommand::Back),
+                keys.key_for(&RUNS_KEYS, RunsCommand::Experiment)
+            )
         } else {
             "No run yet. Launch one from the Train tab (2), or `shelfcast train --data FILE \
              --target COLUMN`."
+                .to_string()
         };
         frame.render_widget(
             Paragraph::new(Line::styled(text, theme.dim))

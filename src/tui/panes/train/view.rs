@@ -8,12 +8,13 @@ use ratatui::widgets::{Cell, Paragraph, Row, TableState, Wrap};
 
 use super::{Field, PICKER_KEYS, PickerCommand, TRAIN_KEYS, TextField, TrainCommand, TrainTab};
 use crate::tui::component::RenderContext;
+use crate::tui::keymap::Keymap;
+use crate::tui::widgets::text_input::{INPUT_KEYS, InputCommand};
 use crate::tui::widgets::pane_block as block;
 use crate::tui::widgets::table::DataTable;
 use crate::data::ColumnProfile;
 use crate::ml::models::ModelSpec;
 use crate::text::{clean, count_text, num_text, truncate};
-use crate::tui::theme::Theme;
 
 const LABEL_WIDTH: usize = 17;
 
@@ -46,10 +47,10 @@ fn render(tab: &mut TrainTab, frame: &mut Frame<'_>, area: Rect, ctx: &RenderCon
         );
         return;
     }
-    render_form(tab, frame, form_area, theme);
+    render_form(tab, frame, form_area, ctx);
     match tab.picker {
         Some(cursor) => render_picker(tab, frame, side_area, ctx, cursor),
-        None => render_context(tab, frame, side_area, theme),
+        None => render_context(tab, frame, side_area, ctx),
     }
     let message = match (&tab.message, tab.launching) {
         (_, true) => Line::from(format!("{spin} validating and starting the worker…")),
@@ -75,7 +76,8 @@ fn render(tab: &mut TrainTab, frame: &mut Frame<'_>, area: Rect, ctx: &RenderCon
     );
 }
 
-fn value_line(tab: &TrainTab, field: Field) -> (String, Option<String>) {
+fn value_line(tab: &TrainTab, field: Field, keys: &Keymap) -> (String, Option<String>) {
+    let toggle = keys.key_for(&TRAIN_KEYS, TrainCommand::Toggle);
     let text = |f: &TextField| (f.value().to_string(), f.error.clone());
     match field {
         Field::Dataset => (
@@ -112,7 +114,7 @@ fn value_line(tab: &TrainTab, field: Field) -> (String, Option<String>) {
         Field::Features => {
             let (used, eligible) = tab.feature_count();
             (
-                format!("{used} of {eligible} columns  (Space to pick)"),
+                format!("{used} of {eligible} columns  ({toggle} to pick)"),
                 None,
             )
         }
@@ -155,7 +157,8 @@ fn value_line(tab: &TrainTab, field: Field) -> (String, Option<String>) {
     }
 }
 
-fn render_form(tab: &TrainTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+fn render_form(tab: &TrainTab, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
+    let (theme, keys) = (ctx.theme, ctx.keys);
     let fields = tab.fields();
     let focus = tab.focus.min(fields.len().saturating_sub(1));
     let inner_height = area.height.saturating_sub(2) as usize;
@@ -168,7 +171,7 @@ fn render_form(tab: &TrainTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme)
             Field::Param(i) => tab.params.get(*i).map_or("", |(name, _, _)| *name),
             other => other.label(),
         };
-        let (value, error) = value_line(tab, *field);
+        let (value, error) = value_line(tab, *field, keys);
         let focused = index == focus;
         // While typing, the value is shown with the cursor where it is.
         let value = match tab.text_field(*field) {
@@ -207,8 +210,13 @@ fn render_form(tab: &TrainTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme)
             line
         });
     }
+    let editing_title = format!(
+        "Train — editing ({} or {} ends)",
+        keys.key_for(&INPUT_KEYS, InputCommand::Accept),
+        keys.key_for(&INPUT_KEYS, InputCommand::Cancel)
+    );
     let title = if tab.editing {
-        "Train — editing (Enter/Esc done)"
+        editing_title.as_str()
     } else {
         "Train"
     };
@@ -241,7 +249,9 @@ fn column_summary(column: &ColumnProfile) -> String {
     text
 }
 
-fn render_context(tab: &TrainTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+fn render_context(tab: &TrainTab, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
+    let theme = ctx.theme;
+    let toggle = ctx.keys.key_for(&TRAIN_KEYS, TrainCommand::Toggle);
     let mut lines: Vec<Line<'_>> = Vec::new();
     let field = tab.focused();
     match field {
@@ -348,7 +358,7 @@ fn render_context(tab: &TrainTab, frame: &mut Frame<'_>, area: Rect, theme: &The
         Field::Features => {
             lines.push(Line::styled("features", theme.header));
             lines.push(Line::from(
-                "Space opens the column list with each column's profile.",
+                format!("{toggle} opens the column list with each column's profile."),
             ));
         }
         _ => {
