@@ -123,6 +123,9 @@ pub enum Job {
     Drift(Box<DriftRequest>),
     /// Read a model and check its files (`ModelLoaded`).
     LoadModel(ModelRef),
+    /// A store write too slow for the UI task: registering copies and checks the model's files
+    /// (`Written`).
+    Write { write: StoreWrite, asked_by: Tab },
 }
 
 /// A change to the store a key asked for. Short writes, applied by the App on the UI task, in
@@ -161,6 +164,11 @@ pub enum StoreWrite {
 }
 
 impl StoreWrite {
+    /// Whether the write reads or copies files, and so runs as a job off the UI task.
+    pub fn is_slow(&self) -> bool {
+        matches!(self, StoreWrite::Register { .. })
+    }
+
     /// Whether the write changes runs (the Runs and Compare tabs re-read).
     pub fn touches_runs(&self) -> bool {
         matches!(

@@ -168,6 +168,9 @@ impl App {
                 Action::Status(text) => self.status = text,
                 Action::ShowTab(tab) => queue.extend(self.show(tab)),
                 Action::Run(job) => self.jobs.push(job),
+                Action::Write { write, asked_by } if write.is_slow() => {
+                    self.jobs.push(Job::Write { write, asked_by });
+                }
                 Action::Write { write, asked_by } => {
                     let result = super::writes::apply(&write, &self.project, &mut self.store);
                     queue.push_back(Action::Written {

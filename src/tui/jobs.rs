@@ -1,5 +1,6 @@
 //! All blocking work of the TUI: profiling a file, launching a run (reading and checking the
-//! whole dataset), a drift check, loading a model (checksums). The event loop hands each
+//! whole dataset), a drift check, loading a model (checksums), registering a run (copying its
+//! model's files). The event loop hands each
 //! `Job` to `spawn` (tokio's blocking pool); tests call `run` inline. Every job opens its own
 //! store connection and answers only with actions — progress as it goes, the outcome last.
 
@@ -64,6 +65,16 @@ pub fn run(job: Job, ctx: &JobContext, tx: &UnboundedSender<Action>) {
         Job::LoadModel(reference) => {
             let load = load_model(&ctx.project, &ctx.store_path, reference);
             let _ = tx.send(Action::ModelLoaded(load));
+        }
+        Job::Write { write, asked_by } => {
+            let result = RunStore::open(&ctx.store_path)
+                .map_err(|e| format!("could not change the store: {e}"))
+                .and_then(|mut store| super::writes::apply(&write, &ctx.project, &mut store));
+            let _ = tx.send(Action::Written {
+                write,
+                asked_by,
+                result,
+            });
         }
     }
 }

@@ -25,14 +25,19 @@ fn runs_are_registered_promoted_rolled_back_and_archived_from_the_keyboard() {
     key(&mut app, KeyCode::Char('M'));
     typed(&mut app, "promo");
     key(&mut app, KeyCode::Enter);
+    assert!(screen(&mut app).contains("registering run 1 as a version of promo…"));
+    // Registering copies the model's files: a job, run here as the event loop runs it.
+    crate::tui::settle(&mut app);
     assert!(screen(&mut app).contains("run 1 is promo version 1"));
     key(&mut app, KeyCode::Char('g'));
     key(&mut app, KeyCode::Char('M'));
     typed(&mut app, "promo");
     key(&mut app, KeyCode::Enter);
+    crate::tui::settle(&mut app);
     key(&mut app, KeyCode::Char('M'));
     typed(&mut app, "bad name");
     key(&mut app, KeyCode::Enter);
+    crate::tui::settle(&mut app);
     assert!(screen(&mut app).contains("not registered: model name 'bad name' is not allowed"));
 
     key(&mut app, KeyCode::Char('5'));

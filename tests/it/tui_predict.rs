@@ -302,6 +302,7 @@ fn the_compare_tab_registers_the_best_run_by_its_headline_metric() {
     typed(&mut app, "q-best");
     assert!(!app.should_quit);
     key(&mut app, KeyCode::Enter);
+    crate::tui::settle(&mut app);
     let text = screen(&mut app);
     assert!(
         text.contains(&format!("run {best} is q-best version 1")),

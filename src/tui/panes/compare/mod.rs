@@ -272,6 +272,7 @@ impl Component for CompareTab {
                 PromptOutcome::Open(prompt) => self.register = Some(prompt),
                 PromptOutcome::Cancelled => self.message = Some("not registered".into()),
                 PromptOutcome::Register(run, model) => {
+                    self.message = Some(format!("registering run {run} as a version of {model}…"));
                     return EventState::action(Action::Write {
                         write: StoreWrite::Register { run, model },
                         asked_by: Tab::Compare,

@@ -61,10 +61,13 @@ impl RunsTab {
                 }
             },
             InputKind::Note(id) => StoreWrite::NoteRun(*id, text),
-            InputKind::Register(id) => StoreWrite::Register {
-                run: *id,
-                model: text,
-            },
+            InputKind::Register(id) => {
+                self.message = Some(format!("registering run {id} as a version of {text}…"));
+                StoreWrite::Register {
+                    run: *id,
+                    model: text,
+                }
+            }
         };
         Some(write_action(write))
     }
