@@ -141,6 +141,28 @@ impl KeySpec {
     }
 }
 
+/// A key table as data, one binding a line —
+/// `name: [KeySpec::char('j'), KeySpec::plain(KeyCode::Down)] => Command::Down, "what it does";`
+/// — under its section name in keys.toml.
+macro_rules! key_table {
+    ($(#[$meta:meta])* $vis:vis $table:ident: $command:ty = $section:literal {
+        $($name:ident: [$($key:expr),+ $(,)?] => $cmd:expr, $desc:literal;)+
+    }) => {
+        $(#[$meta])*
+        $vis const $table: $crate::tui::keymap::KeyTable<$command> =
+            $crate::tui::keymap::KeyTable {
+                section: $section,
+                bindings: &[$($crate::tui::keymap::Binding {
+                    name: stringify!($name),
+                    keys: &[$($key),+],
+                    desc: $desc,
+                    command: $cmd,
+                }),+],
+            };
+    };
+}
+pub(crate) use key_table;
+
 #[derive(Clone, Copy, Debug)]
 pub struct Binding<C: Copy> {
     /// The action's name in `keys.toml`.
@@ -248,83 +270,22 @@ pub enum GlobalCommand {
     Tab(usize),
 }
 
-pub const GLOBAL_KEYS: KeyTable<GlobalCommand> = KeyTable {
-    section: "global",
-    bindings: &[
-        Binding {
-            name: "tab1",
-            keys: &[KeySpec::char('1')],
-            desc: "tab 1",
-            command: GlobalCommand::Tab(0),
-        },
-        Binding {
-            name: "tab2",
-            keys: &[KeySpec::char('2')],
-            desc: "tab 2",
-            command: GlobalCommand::Tab(1),
-        },
-        Binding {
-            name: "tab3",
-            keys: &[KeySpec::char('3')],
-            desc: "tab 3",
-            command: GlobalCommand::Tab(2),
-        },
-        Binding {
-            name: "tab4",
-            keys: &[KeySpec::char('4')],
-            desc: "tab 4",
-            command: GlobalCommand::Tab(3),
-        },
-        Binding {
-            name: "tab5",
-            keys: &[KeySpec::char('5')],
-            desc: "tab 5",
-            command: GlobalCommand::Tab(4),
-        },
-        Binding {
-            name: "tab6",
-            keys: &[KeySpec::char('6')],
-            desc: "tab 6",
-            command: GlobalCommand::Tab(5),
-        },
-        Binding {
-            name: "tab7",
-            keys: &[KeySpec::char('7')],
-            desc: "tab 7",
-            command: GlobalCommand::Tab(6),
-        },
-        Binding {
-            name: "tab8",
-            keys: &[KeySpec::char('8')],
-            desc: "tab 8",
-            command: GlobalCommand::Tab(7),
-        },
-        Binding {
-            name: "tab9",
-            keys: &[KeySpec::char('9')],
-            desc: "tab 9",
-            command: GlobalCommand::Tab(8),
-        },
-        Binding {
-            name: "help",
-            keys: &[KeySpec::char('?')],
-            desc: "show or hide this help",
-            command: GlobalCommand::ToggleHelp,
-        },
-        Binding {
-            name: "close",
-            keys: &[KeySpec::plain(KeyCode::Esc)],
-            desc: "close the help",
-            command: GlobalCommand::CloseOverlay,
-        },
-        Binding {
-            name: "quit",
-            keys: &[KeySpec::char('q'), KeySpec::ctrl('c')],
-            desc: "quit",
-            command: GlobalCommand::Quit,
-        },
-    ],
-};
+key_table! {
+    pub GLOBAL_KEYS: GlobalCommand = "global" {
+        tab1: [KeySpec::char('1')] => GlobalCommand::Tab(0), "tab 1";
+        tab2: [KeySpec::char('2')] => GlobalCommand::Tab(1), "tab 2";
+        tab3: [KeySpec::char('3')] => GlobalCommand::Tab(2), "tab 3";
+        tab4: [KeySpec::char('4')] => GlobalCommand::Tab(3), "tab 4";
+        tab5: [KeySpec::char('5')] => GlobalCommand::Tab(4), "tab 5";
+        tab6: [KeySpec::char('6')] => GlobalCommand::Tab(5), "tab 6";
+        tab7: [KeySpec::char('7')] => GlobalCommand::Tab(6), "tab 7";
+        tab8: [KeySpec::char('8')] => GlobalCommand::Tab(7), "tab 8";
+        tab9: [KeySpec::char('9')] => GlobalCommand::Tab(8), "tab 9";
+        help: [KeySpec::char('?')] => GlobalCommand::ToggleHelp, "show or hide this help";
+        close: [KeySpec::plain(KeyCode::Esc)] => GlobalCommand::CloseOverlay, "close the help";
+        quit: [KeySpec::char('q'), KeySpec::ctrl('c')] => GlobalCommand::Quit, "quit";
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::text::{Line, Span};
 
-use crate::tui::keymap::{Binding, KeySpec, KeyTable, Keymap};
+use crate::tui::keymap::{KeySpec, Keymap, key_table};
 use crate::tui::theme::Theme;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,71 +23,20 @@ pub enum InputCommand {
     DeleteWord,
 }
 
-pub const INPUT_KEYS: KeyTable<InputCommand> = KeyTable {
-    section: "input",
-    bindings: &[
-        Binding {
-            name: "accept",
-            keys: &[KeySpec::plain(KeyCode::Enter)],
-            desc: "done: use the text",
-            command: InputCommand::Accept,
-        },
-        Binding {
-            name: "cancel",
-            keys: &[KeySpec::plain(KeyCode::Esc)],
-            desc: "stop typing",
-            command: InputCommand::Cancel,
-        },
-        Binding {
-            name: "left",
-            keys: &[KeySpec::plain(KeyCode::Left)],
-            desc: "cursor left",
-            command: InputCommand::Left,
-        },
-        Binding {
-            name: "right",
-            keys: &[KeySpec::plain(KeyCode::Right)],
-            desc: "cursor right",
-            command: InputCommand::Right,
-        },
-        Binding {
-            name: "home",
-            keys: &[KeySpec::plain(KeyCode::Home), KeySpec::ctrl('a')],
-            desc: "cursor to the start",
-            command: InputCommand::Home,
-        },
-        Binding {
-            name: "end",
-            keys: &[KeySpec::plain(KeyCode::End), KeySpec::ctrl('e')],
-            desc: "cursor to the end",
-            command: InputCommand::End,
-        },
-        Binding {
-            name: "delete_back",
-            keys: &[KeySpec::plain(KeyCode::Backspace)],
-            desc: "delete before the cursor",
-            command: InputCommand::DeleteBack,
-        },
-        Binding {
-            name: "delete_forward",
-            keys: &[KeySpec::plain(KeyCode::Delete)],
-            desc: "delete under the cursor",
-            command: InputCommand::DeleteForward,
-        },
-        Binding {
-            name: "clear",
-            keys: &[KeySpec::ctrl('u')],
-            desc: "clear the text",
-            command: InputCommand::Clear,
-        },
-        Binding {
-            name: "delete_word",
-            keys: &[KeySpec::ctrl('w')],
-            desc: "delete the word before the cursor",
-            command: InputCommand::DeleteWord,
-        },
-    ],
-};
+key_table! {
+    pub INPUT_KEYS: InputCommand = "input" {
+        accept: [KeySpec::plain(KeyCode::Enter)] => InputCommand::Accept, "done: use the text";
+        cancel: [KeySpec::plain(KeyCode::Esc)] => InputCommand::Cancel, "stop typing";
+        left: [KeySpec::plain(KeyCode::Left)] => InputCommand::Left, "cursor left";
+        right: [KeySpec::plain(KeyCode::Right)] => InputCommand::Right, "cursor right";
+        home: [KeySpec::plain(KeyCode::Home), KeySpec::ctrl('a')] => InputCommand::Home, "cursor to the start";
+        end: [KeySpec::plain(KeyCode::End), KeySpec::ctrl('e')] => InputCommand::End, "cursor to the end";
+        delete_back: [KeySpec::plain(KeyCode::Backspace)] => InputCommand::DeleteBack, "delete before the cursor";
+        delete_forward: [KeySpec::plain(KeyCode::Delete)] => InputCommand::DeleteForward, "delete under the cursor";
+        clear: [KeySpec::ctrl('u')] => InputCommand::Clear, "clear the text";
+        delete_word: [KeySpec::ctrl('w')] => InputCommand::DeleteWord, "delete the word before the cursor";
+    }
+}
 
 /// What a key did to the input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

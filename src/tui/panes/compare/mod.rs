@@ -23,7 +23,7 @@ use crate::project::Project;
 use crate::store::{Curve, Filter, RunId, RunQuery, RunStore};
 use crate::tui::action::{written_text, Action, StoreWrite, Target};
 use crate::tui::component::{Component, Freshness, EventState, PaneContext, RenderContext, Tick};
-use crate::tui::keymap::{Binding, KeyHelp, KeySpec, KeyTable, Keymap};
+use crate::tui::keymap::{KeyHelp, KeySpec, Keymap, key_table};
 use crate::tui::keymap_file::KeySection;
 use crate::tui::panes::Tab;
 use crate::tui::widgets::text_input::INPUT_KEYS;
@@ -81,101 +81,25 @@ pub enum CompareCommand {
     Back,
 }
 
-pub const COMPARE_KEYS: KeyTable<CompareCommand> = KeyTable {
-    section: "compare",
-    bindings: &[
-    Binding {
-        name: "next_section",
-        keys: &[KeySpec::plain(KeyCode::Tab), KeySpec::char('l')],
-        desc: "next section: params, metrics, curves, importance, scatter",
-        command: CompareCommand::NextSection,
-    },
-    Binding {
-        name: "previous_section",
-        keys: &[KeySpec::plain(KeyCode::BackTab), KeySpec::char('h')],
-        desc: "previous section",
-        command: CompareCommand::PreviousSection,
-    },
-    Binding {
-        name: "down",
-        keys: &[KeySpec::char('j'), KeySpec::plain(KeyCode::Down)],
-        desc: "scroll down",
-        command: CompareCommand::Down,
-    },
-    Binding {
-        name: "up",
-        keys: &[KeySpec::char('k'), KeySpec::plain(KeyCode::Up)],
-        desc: "scroll up",
-        command: CompareCommand::Up,
-    },
-    Binding {
-        name: "only_differences",
-        keys: &[KeySpec::char('d')],
-        desc: "params: only the differences, or all",
-        command: CompareCommand::OnlyDifferences,
-    },
-    Binding {
-        name: "next_metric",
-        keys: &[KeySpec::char('m')],
-        desc: "curves / scatter: next metric",
-        command: CompareCommand::NextMetric,
-    },
-    Binding {
-        name: "previous_metric",
-        keys: &[KeySpec::char('M')],
-        desc: "curves / scatter: previous metric",
-        command: CompareCommand::PreviousMetric,
-    },
-    Binding {
-        name: "next_param",
-        keys: &[KeySpec::char('p')],
-        desc: "scatter: next param",
-        command: CompareCommand::NextParam,
-    },
-    Binding {
-        name: "time_axis",
-        keys: &[KeySpec::char('t')],
-        desc: "curves: x axis by step or by wall time",
-        command: CompareCommand::TimeAxis,
-    },
-    Binding {
-        name: "smooth",
-        keys: &[KeySpec::char('s')],
-        desc: "curves: smoothing on or off",
-        command: CompareCommand::Smooth,
-    },
-    Binding {
-        name: "zoom_in",
-        keys: &[KeySpec::char('z')],
-        desc: "curves: zoom to the middle half of the steps",
-        command: CompareCommand::ZoomIn,
-    },
-    Binding {
-        name: "zoom_reset",
-        keys: &[KeySpec::char('Z')],
-        desc: "curves: every step again",
-        command: CompareCommand::ZoomReset,
-    },
-    Binding {
-        name: "export",
-        keys: &[KeySpec::char('e')],
-        desc: "export: curves as SVG, tables as Markdown and CSV (reports/)",
-        command: CompareCommand::Export,
-    },
-    Binding {
-        name: "register",
-        keys: &[KeySpec::char('r')],
-        desc: "register a run as a model version (the best first; Tab another)",
-        command: CompareCommand::Register,
-    },
-    Binding {
-        name: "back",
-        keys: &[KeySpec::plain(KeyCode::Esc)],
-        desc: "back to the Runs tab",
-        command: CompareCommand::Back,
-    },
-    ],
-};
+key_table! {
+    pub COMPARE_KEYS: CompareCommand = "compare" {
+        next_section: [KeySpec::plain(KeyCode::Tab), KeySpec::char('l')] => CompareCommand::NextSection, "next section: params, metrics, curves, importance, scatter";
+        previous_section: [KeySpec::plain(KeyCode::BackTab), KeySpec::char('h')] => CompareCommand::PreviousSection, "previous section";
+        down: [KeySpec::char('j'), KeySpec::plain(KeyCode::Down)] => CompareCommand::Down, "scroll down";
+        up: [KeySpec::char('k'), KeySpec::plain(KeyCode::Up)] => CompareCommand::Up, "scroll up";
+        only_differences: [KeySpec::char('d')] => CompareCommand::OnlyDifferences, "params: only the differences, or all";
+        next_metric: [KeySpec::char('m')] => CompareCommand::NextMetric, "curves / scatter: next metric";
+        previous_metric: [KeySpec::char('M')] => CompareCommand::PreviousMetric, "curves / scatter: previous metric";
+        next_param: [KeySpec::char('p')] => CompareCommand::NextParam, "scatter: next param";
+        time_axis: [KeySpec::char('t')] => CompareCommand::TimeAxis, "curves: x axis by step or by wall time";
+        smooth: [KeySpec::char('s')] => CompareCommand::Smooth, "curves: smoothing on or off";
+        zoom_in: [KeySpec::char('z')] => CompareCommand::ZoomIn, "curves: zoom to the middle half of the steps";
+        zoom_reset: [KeySpec::char('Z')] => CompareCommand::ZoomReset, "curves: every step again";
+        export: [KeySpec::char('e')] => CompareCommand::Export, "export: curves as SVG, tables as Markdown and CSV (reports/)";
+        register: [KeySpec::char('r')] => CompareCommand::Register, "register a run as a model version (the best first; Tab another)";
+        back: [KeySpec::plain(KeyCode::Esc)] => CompareCommand::Back, "back to the Runs tab";
+    }
+}
 
 /// A scatter of one metric against one param over the filtered runs.
 #[derive(Clone, Debug, Default)]

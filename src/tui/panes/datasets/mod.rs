@@ -22,7 +22,7 @@ use crate::store::RunStore;
 use crate::text::{clean, clean_profile};
 use crate::tui::action::{Action, DataFile, Job, Target};
 use crate::tui::component::{Component, EventState, PaneContext, RenderContext, StatusNote};
-use crate::tui::keymap::{Binding, KeyHelp, KeySpec, KeyTable, Keymap};
+use crate::tui::keymap::{KeyHelp, KeySpec, Keymap, key_table};
 use crate::tui::keymap_file::KeySection;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -73,89 +73,23 @@ const PAGE: usize = 10;
 
 pub const KEY_SECTIONS: &[&dyn KeySection] = &[&DATASETS_KEYS];
 
-pub const DATASETS_KEYS: KeyTable<DatasetsCommand> = KeyTable {
-    section: "datasets",
-    bindings: &[
-    Binding {
-        name: "down",
-        keys: &[KeySpec::char('j'), KeySpec::plain(KeyCode::Down)],
-        desc: "next file, column or row",
-        command: DatasetsCommand::Down,
-    },
-    Binding {
-        name: "up",
-        keys: &[KeySpec::char('k'), KeySpec::plain(KeyCode::Up)],
-        desc: "previous file, column or row",
-        command: DatasetsCommand::Up,
-    },
-    Binding {
-        name: "top",
-        keys: &[KeySpec::char('g'), KeySpec::plain(KeyCode::Home)],
-        desc: "first",
-        command: DatasetsCommand::Top,
-    },
-    Binding {
-        name: "bottom",
-        keys: &[KeySpec::char('G'), KeySpec::plain(KeyCode::End)],
-        desc: "last",
-        command: DatasetsCommand::Bottom,
-    },
-    Binding {
-        name: "page_down",
-        keys: &[KeySpec::plain(KeyCode::PageDown), KeySpec::ctrl('d')],
-        desc: "ten down",
-        command: DatasetsCommand::PageDown,
-    },
-    Binding {
-        name: "page_up",
-        keys: &[KeySpec::plain(KeyCode::PageUp), KeySpec::ctrl('u')],
-        desc: "ten up",
-        command: DatasetsCommand::PageUp,
-    },
-    Binding {
-        name: "left",
-        keys: &[KeySpec::char('h'), KeySpec::plain(KeyCode::Left)],
-        desc: "sample rows: scroll left",
-        command: DatasetsCommand::Left,
-    },
-    Binding {
-        name: "right",
-        keys: &[KeySpec::char('l'), KeySpec::plain(KeyCode::Right)],
-        desc: "sample rows: scroll right",
-        command: DatasetsCommand::Right,
-    },
-    Binding {
-        name: "focus_next",
-        keys: &[KeySpec::plain(KeyCode::Tab)],
-        desc: "focus files → columns → rows",
-        command: DatasetsCommand::FocusNext,
-    },
-    Binding {
-        name: "focus_back",
-        keys: &[KeySpec::plain(KeyCode::BackTab)],
-        desc: "focus back",
-        command: DatasetsCommand::FocusPrev,
-    },
-    Binding {
-        name: "open",
-        keys: &[KeySpec::plain(KeyCode::Enter)],
-        desc: "open the file's columns",
-        command: DatasetsCommand::Open,
-    },
-    Binding {
-        name: "reprofile",
-        keys: &[KeySpec::char('r')],
-        desc: "profile the file again (ignore the cache)",
-        command: DatasetsCommand::Reprofile,
-    },
-    Binding {
-        name: "train",
-        keys: &[KeySpec::char('t')],
-        desc: "train a model on this file (opens the Train tab)",
-        command: DatasetsCommand::Train,
-    },
-    ],
-};
+key_table! {
+    pub DATASETS_KEYS: DatasetsCommand = "datasets" {
+        down: [KeySpec::char('j'), KeySpec::plain(KeyCode::Down)] => DatasetsCommand::Down, "next file, column or row";
+        up: [KeySpec::char('k'), KeySpec::plain(KeyCode::Up)] => DatasetsCommand::Up, "previous file, column or row";
+        top: [KeySpec::char('g'), KeySpec::plain(KeyCode::Home)] => DatasetsCommand::Top, "first";
+        bottom: [KeySpec::char('G'), KeySpec::plain(KeyCode::End)] => DatasetsCommand::Bottom, "last";
+        page_down: [KeySpec::plain(KeyCode::PageDown), KeySpec::ctrl('d')] => DatasetsCommand::PageDown, "ten down";
+        page_up: [KeySpec::plain(KeyCode::PageUp), KeySpec::ctrl('u')] => DatasetsCommand::PageUp, "ten up";
+        left: [KeySpec::char('h'), KeySpec::plain(KeyCode::Left)] => DatasetsCommand::Left, "sample rows: scroll left";
+        right: [KeySpec::char('l'), KeySpec::plain(KeyCode::Right)] => DatasetsCommand::Right, "sample rows: scroll right";
+        focus_next: [KeySpec::plain(KeyCode::Tab)] => DatasetsCommand::FocusNext, "focus files → columns → rows";
+        focus_back: [KeySpec::plain(KeyCode::BackTab)] => DatasetsCommand::FocusPrev, "focus back";
+        open: [KeySpec::plain(KeyCode::Enter)] => DatasetsCommand::Open, "open the file's columns";
+        reprofile: [KeySpec::char('r')] => DatasetsCommand::Reprofile, "profile the file again (ignore the cache)";
+        train: [KeySpec::char('t')] => DatasetsCommand::Train, "train a model on this file (opens the Train tab)";
+    }
+}
 
 pub struct DatasetsTab {
     pub data_dir: PathBuf,

@@ -20,7 +20,7 @@ use crate::drift::run::{DriftOutcome, DriftRequest};
 use crate::store::{DriftReportRow, RunStore};
 use crate::tui::action::{Action, Job};
 use crate::tui::component::{Component, EventState, PaneContext, RenderContext};
-use crate::tui::keymap::{Binding, KeyHelp, KeySpec, KeyTable, Keymap};
+use crate::tui::keymap::{KeyHelp, KeySpec, Keymap, key_table};
 use crate::tui::keymap_file::KeySection;
 use crate::tui::widgets::table::{CursorMove, move_cursor};
 use crate::tui::widgets::text_input::{INPUT_KEYS, InputOutcome, TextInput};
@@ -42,77 +42,21 @@ pub enum DriftCommand {
     PastReport,
 }
 
-pub const DRIFT_KEYS: KeyTable<DriftCommand> = KeyTable {
-    section: "drift",
-    bindings: &[
-    Binding {
-        name: "down",
-        keys: &[KeySpec::char('j'), KeySpec::plain(KeyCode::Down)],
-        desc: "next column",
-        command: DriftCommand::Down,
-    },
-    Binding {
-        name: "up",
-        keys: &[KeySpec::char('k'), KeySpec::plain(KeyCode::Up)],
-        desc: "previous column",
-        command: DriftCommand::Up,
-    },
-    Binding {
-        name: "next_reference",
-        keys: &[KeySpec::char('r')],
-        desc: "next reference (files; the model's training data)",
-        command: DriftCommand::NextReference,
-    },
-    Binding {
-        name: "previous_reference",
-        keys: &[KeySpec::char('R')],
-        desc: "previous reference",
-        command: DriftCommand::PreviousReference,
-    },
-    Binding {
-        name: "next_current",
-        keys: &[KeySpec::char('c')],
-        desc: "next current data (files; the model's logged predictions)",
-        command: DriftCommand::NextCurrent,
-    },
-    Binding {
-        name: "previous_current",
-        keys: &[KeySpec::char('C')],
-        desc: "previous current data",
-        command: DriftCommand::PreviousCurrent,
-    },
-    Binding {
-        name: "next_model",
-        keys: &[KeySpec::char('m')],
-        desc: "model: none, or a registered model (its columns, its training data)",
-        command: DriftCommand::NextModel,
-    },
-    Binding {
-        name: "reference_period",
-        keys: &[KeySpec::char('p')],
-        desc: "type the reference period (2016, 2016-01..2016-06; empty: all)",
-        command: DriftCommand::ReferencePeriod,
-    },
-    Binding {
-        name: "current_period",
-        keys: &[KeySpec::char('P')],
-        desc: "type the current period",
-        command: DriftCommand::CurrentPeriod,
-    },
-    Binding {
-        name: "run",
-        keys: &[KeySpec::plain(KeyCode::Enter)],
-        desc: "run the check (writes the HTML report under reports/)",
-        command: DriftCommand::Run,
-    },
-    Binding {
-        name: "past_report",
-        keys: &[KeySpec::char('o')],
-        desc: "open the next past report",
-        command: DriftCommand::PastReport,
-    },
-    ],
-};
+key_table! {
+    pub DRIFT_KEYS: DriftCommand = "drift" {
+        down: [KeySpec::char('j'), KeySpec::plain(KeyCode::Down)] => DriftCommand::Down, "next column";
+        up: [KeySpec::char('k'), KeySpec::plain(KeyCode::Up)] => DriftCommand::Up, "previous column";
+        next_reference: [KeySpec::char('r')] => DriftCommand::NextReference, "next reference (files; the model's training data)";
+        previous_reference: [KeySpec::char('R')] => DriftCommand::PreviousReference, "previous reference";
+        next_current: [KeySpec::char('c')] => DriftCommand::NextCurrent, "next current data (files; the model's logged predictions)";
+        previous_current: [KeySpec::char('C')] => DriftCommand::PreviousCurrent, "previous current data";
+        next_model: [KeySpec::char('m')] => DriftCommand::NextModel, "model: none, or a registered model (its columns, its training data)";
+        reference_period: [KeySpec::char('p')] => DriftCommand::ReferencePeriod, "type the reference period (2016, 2016-01..2016-06; empty: all)";
+        current_period: [KeySpec::char('P')] => DriftCommand::CurrentPeriod, "type the current period";
+        run: [KeySpec::plain(KeyCode::Enter)] => DriftCommand::Run, "run the check (writes the HTML report under reports/)";
+        past_report: [KeySpec::char('o')] => DriftCommand::PastReport, "open the next past report";
+    }
+}
 
 /// The period being typed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -15,7 +15,7 @@ use crate::registry;
 use crate::store::{AliasMove, ModelVersion, RunStore};
 use crate::tui::action::{written_text, Action, StoreWrite, Target};
 use crate::tui::component::{Component, Freshness, EventState, PaneContext, RenderContext, Tick};
-use crate::tui::keymap::{Binding, KeyHelp, KeySpec, KeyTable, Keymap};
+use crate::tui::keymap::{KeyHelp, KeySpec, Keymap, key_table};
 use crate::tui::keymap_file::KeySection;
 use crate::tui::panes::Tab;
 use crate::tui::widgets::confirm::{CONFIRM_KEYS, Confirm};
@@ -34,53 +34,17 @@ pub enum ModelsCommand {
     Predict,
 }
 
-pub const MODELS_KEYS: KeyTable<ModelsCommand> = KeyTable {
-    section: "models",
-    bindings: &[
-    Binding {
-        name: "down",
-        keys: &[KeySpec::char('j'), KeySpec::plain(KeyCode::Down)],
-        desc: "next version",
-        command: ModelsCommand::Down,
-    },
-    Binding {
-        name: "up",
-        keys: &[KeySpec::char('k'), KeySpec::plain(KeyCode::Up)],
-        desc: "previous version",
-        command: ModelsCommand::Up,
-    },
-    Binding {
-        name: "promote",
-        keys: &[KeySpec::char('p')],
-        desc: "promote the version to champion (asks first)",
-        command: ModelsCommand::Promote,
-    },
-    Binding {
-        name: "challenger",
-        keys: &[KeySpec::char('h')],
-        desc: "make the version the challenger (asks first)",
-        command: ModelsCommand::Challenger,
-    },
-    Binding {
-        name: "rollback",
-        keys: &[KeySpec::char('b')],
-        desc: "roll the champion back to the version it replaced (asks first)",
-        command: ModelsCommand::Rollback,
-    },
-    Binding {
-        name: "archive",
-        keys: &[KeySpec::char('a')],
-        desc: "archive the version (asks first)",
-        command: ModelsCommand::Archive,
-    },
-    Binding {
-        name: "predict",
-        keys: &[KeySpec::plain(KeyCode::Enter)],
-        desc: "predict with the version (the Predict tab)",
-        command: ModelsCommand::Predict,
-    },
-    ],
-};
+key_table! {
+    pub MODELS_KEYS: ModelsCommand = "models" {
+        down: [KeySpec::char('j'), KeySpec::plain(KeyCode::Down)] => ModelsCommand::Down, "next version";
+        up: [KeySpec::char('k'), KeySpec::plain(KeyCode::Up)] => ModelsCommand::Up, "previous version";
+        promote: [KeySpec::char('p')] => ModelsCommand::Promote, "promote the version to champion (asks first)";
+        challenger: [KeySpec::char('h')] => ModelsCommand::Challenger, "make the version the challenger (asks first)";
+        rollback: [KeySpec::char('b')] => ModelsCommand::Rollback, "roll the champion back to the version it replaced (asks first)";
+        archive: [KeySpec::char('a')] => ModelsCommand::Archive, "archive the version (asks first)";
+        predict: [KeySpec::plain(KeyCode::Enter)] => ModelsCommand::Predict, "predict with the version (the Predict tab)";
+    }
+}
 
 pub struct ModelsTab {
     pub versions: Vec<ModelVersion>,

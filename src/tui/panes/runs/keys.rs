@@ -2,7 +2,7 @@
 
 use crossterm::event::KeyCode;
 
-use crate::tui::keymap::{Binding, KeySpec, KeyTable};
+use crate::tui::keymap::{KeySpec, key_table};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunsCommand {
@@ -28,131 +28,27 @@ pub enum RunsCommand {
     Register,
 }
 
-pub const RUNS_KEYS: KeyTable<RunsCommand> = KeyTable {
-    section: "runs",
-    bindings: &[
-    Binding {
-        name: "down",
-        keys: &[KeySpec::char('j'), KeySpec::plain(KeyCode::Down)],
-        desc: "next run",
-        command: RunsCommand::Down,
-    },
-    Binding {
-        name: "up",
-        keys: &[KeySpec::char('k'), KeySpec::plain(KeyCode::Up)],
-        desc: "previous run",
-        command: RunsCommand::Up,
-    },
-    Binding {
-        name: "top",
-        keys: &[KeySpec::char('g'), KeySpec::plain(KeyCode::Home)],
-        desc: "first",
-        command: RunsCommand::Top,
-    },
-    Binding {
-        name: "bottom",
-        keys: &[KeySpec::char('G'), KeySpec::plain(KeyCode::End)],
-        desc: "last",
-        command: RunsCommand::Bottom,
-    },
-    Binding {
-        name: "open",
-        keys: &[KeySpec::plain(KeyCode::Enter)],
-        desc: "open the run: live curves, log, metrics",
-        command: RunsCommand::Open,
-    },
-    Binding {
-        name: "back",
-        keys: &[
-            KeySpec::plain(KeyCode::Esc),
-            KeySpec::plain(KeyCode::Backspace),
-        ],
-        desc: "back to the list; in the list, clear the filter",
-        command: RunsCommand::Back,
-    },
-    Binding {
-        name: "filter",
-        keys: &[KeySpec::char('/')],
-        desc: "filter: metrics.rmse < 5 and params.model = \"gbdt\" or ...",
-        command: RunsCommand::Filter,
-    },
-    Binding {
-        name: "sort",
-        keys: &[KeySpec::char('s')],
-        desc: "sort by the next column",
-        command: RunsCommand::Sort,
-    },
-    Binding {
-        name: "reverse",
-        keys: &[KeySpec::char('S')],
-        desc: "reverse the sort",
-        command: RunsCommand::Reverse,
-    },
-    Binding {
-        name: "experiment",
-        keys: &[KeySpec::char('x')],
-        desc: "next experiment (all, then each)",
-        command: RunsCommand::Experiment,
-    },
-    Binding {
-        name: "metric_view",
-        keys: &[KeySpec::char('v')],
-        desc: "metric columns: last value, best value, value at a step",
-        command: RunsCommand::MetricView,
-    },
-    Binding {
-        name: "mark",
-        keys: &[KeySpec::char(' ')],
-        desc: "mark the run (for compare, delete)",
-        command: RunsCommand::Mark,
-    },
-    Binding {
-        name: "unmark",
-        keys: &[KeySpec::char('u')],
-        desc: "unmark every run",
-        command: RunsCommand::Unmark,
-    },
-    Binding {
-        name: "compare",
-        keys: &[KeySpec::char('C')],
-        desc: "compare the marked runs (tab 4)",
-        command: RunsCommand::Compare,
-    },
-    Binding {
-        name: "rename",
-        keys: &[KeySpec::char('R')],
-        desc: "rename the run",
-        command: RunsCommand::Rename,
-    },
-    Binding {
-        name: "tag",
-        keys: &[KeySpec::char('T')],
-        desc: "tag the run (KEY=VALUE)",
-        command: RunsCommand::Tag,
-    },
-    Binding {
-        name: "note",
-        keys: &[KeySpec::char('N')],
-        desc: "write a note on the run",
-        command: RunsCommand::Note,
-    },
-    Binding {
-        name: "delete",
-        keys: &[KeySpec::char('D'), KeySpec::plain(KeyCode::Delete)],
-        desc: "delete the marked (or selected) runs, after a yes",
-        command: RunsCommand::Delete,
-    },
-    Binding {
-        name: "cancel",
-        keys: &[KeySpec::char('c')],
-        desc: "cancel the run (asks first)",
-        command: RunsCommand::Cancel,
-    },
-    Binding {
-        name: "register",
-        keys: &[KeySpec::char('M')],
-        desc: "register the run's model as a new version of a named model",
-        command: RunsCommand::Register,
-    },
-    ],
-};
+key_table! {
+    pub RUNS_KEYS: RunsCommand = "runs" {
+        down: [KeySpec::char('j'), KeySpec::plain(KeyCode::Down)] => RunsCommand::Down, "next run";
+        up: [KeySpec::char('k'), KeySpec::plain(KeyCode::Up)] => RunsCommand::Up, "previous run";
+        top: [KeySpec::char('g'), KeySpec::plain(KeyCode::Home)] => RunsCommand::Top, "first";
+        bottom: [KeySpec::char('G'), KeySpec::plain(KeyCode::End)] => RunsCommand::Bottom, "last";
+        open: [KeySpec::plain(KeyCode::Enter)] => RunsCommand::Open, "open the run: live curves, log, metrics";
+        back: [KeySpec::plain(KeyCode::Esc), KeySpec::plain(KeyCode::Backspace)] => RunsCommand::Back, "back to the list; in the list, clear the filter";
+        filter: [KeySpec::char('/')] => RunsCommand::Filter, "filter: metrics.rmse < 5 and params.model = \"gbdt\" or ...";
+        sort: [KeySpec::char('s')] => RunsCommand::Sort, "sort by the next column";
+        reverse: [KeySpec::char('S')] => RunsCommand::Reverse, "reverse the sort";
+        experiment: [KeySpec::char('x')] => RunsCommand::Experiment, "next experiment (all, then each)";
+        metric_view: [KeySpec::char('v')] => RunsCommand::MetricView, "metric columns: last value, best value, value at a step";
+        mark: [KeySpec::char(' ')] => RunsCommand::Mark, "mark the run (for compare, delete)";
+        unmark: [KeySpec::char('u')] => RunsCommand::Unmark, "unmark every run";
+        compare: [KeySpec::char('C')] => RunsCommand::Compare, "compare the marked runs (tab 4)";
+        rename: [KeySpec::char('R')] => RunsCommand::Rename, "rename the run";
+        tag: [KeySpec::char('T')] => RunsCommand::Tag, "tag the run (KEY=VALUE)";
+        note: [KeySpec::char('N')] => RunsCommand::Note, "write a note on the run";
+        delete: [KeySpec::char('D'), KeySpec::plain(KeyCode::Delete)] => RunsCommand::Delete, "delete the marked (or selected) runs, after a yes";
+        cancel: [KeySpec::char('c')] => RunsCommand::Cancel, "cancel the run (asks first)";
+        register: [KeySpec::char('M')] => RunsCommand::Register, "register the run's model as a new version of a named model";
+    }
+}

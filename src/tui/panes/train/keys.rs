@@ -3,7 +3,7 @@
 
 use crossterm::event::KeyCode;
 
-use crate::tui::keymap::{Binding, KeySpec, KeyTable};
+use crate::tui::keymap::{KeySpec, key_table};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TrainCommand {
@@ -17,59 +17,18 @@ pub enum TrainCommand {
     Reset,
 }
 
-pub const TRAIN_KEYS: KeyTable<TrainCommand> = KeyTable {
-    section: "train",
-    bindings: &[
-    Binding {
-        name: "down",
-        keys: &[KeySpec::char('j'), KeySpec::plain(KeyCode::Down)],
-        desc: "next field",
-        command: TrainCommand::Down,
-    },
-    Binding {
-        name: "up",
-        keys: &[KeySpec::char('k'), KeySpec::plain(KeyCode::Up)],
-        desc: "previous field",
-        command: TrainCommand::Up,
-    },
-    Binding {
-        name: "previous",
-        keys: &[KeySpec::plain(KeyCode::Left), KeySpec::char('h')],
-        desc: "previous choice",
-        command: TrainCommand::Previous,
-    },
-    Binding {
-        name: "next",
-        keys: &[KeySpec::plain(KeyCode::Right), KeySpec::char('l')],
-        desc: "next choice",
-        command: TrainCommand::Next,
-    },
-    Binding {
-        name: "edit",
-        keys: &[KeySpec::char('e'), KeySpec::char('i')],
-        desc: "edit the field (Enter or Esc to finish)",
-        command: TrainCommand::Edit,
-    },
-    Binding {
-        name: "toggle",
-        keys: &[KeySpec::char(' ')],
-        desc: "toggle; on Features, pick the columns",
-        command: TrainCommand::Toggle,
-    },
-    Binding {
-        name: "launch",
-        keys: &[KeySpec::plain(KeyCode::Enter)],
-        desc: "launch the run",
-        command: TrainCommand::Launch,
-    },
-    Binding {
-        name: "reset",
-        keys: &[KeySpec::char('R')],
-        desc: "reset the form to the dataset's defaults",
-        command: TrainCommand::Reset,
-    },
-    ],
-};
+key_table! {
+    pub TRAIN_KEYS: TrainCommand = "train" {
+        down: [KeySpec::char('j'), KeySpec::plain(KeyCode::Down)] => TrainCommand::Down, "next field";
+        up: [KeySpec::char('k'), KeySpec::plain(KeyCode::Up)] => TrainCommand::Up, "previous field";
+        previous: [KeySpec::plain(KeyCode::Left), KeySpec::char('h')] => TrainCommand::Previous, "previous choice";
+        next: [KeySpec::plain(KeyCode::Right), KeySpec::char('l')] => TrainCommand::Next, "next choice";
+        edit: [KeySpec::char('e'), KeySpec::char('i')] => TrainCommand::Edit, "edit the field (Enter or Esc to finish)";
+        toggle: [KeySpec::char(' ')] => TrainCommand::Toggle, "toggle; on Features, pick the columns";
+        launch: [KeySpec::plain(KeyCode::Enter)] => TrainCommand::Launch, "launch the run";
+        reset: [KeySpec::char('R')] => TrainCommand::Reset, "reset the form to the dataset's defaults";
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PickerCommand {
@@ -81,44 +40,13 @@ pub enum PickerCommand {
     Close,
 }
 
-pub const PICKER_KEYS: KeyTable<PickerCommand> = KeyTable {
-    section: "train_features",
-    bindings: &[
-    Binding {
-        name: "down",
-        keys: &[KeySpec::char('j'), KeySpec::plain(KeyCode::Down)],
-        desc: "next column",
-        command: PickerCommand::Down,
-    },
-    Binding {
-        name: "up",
-        keys: &[KeySpec::char('k'), KeySpec::plain(KeyCode::Up)],
-        desc: "previous column",
-        command: PickerCommand::Up,
-    },
-    Binding {
-        name: "toggle",
-        keys: &[KeySpec::char(' ')],
-        desc: "use or drop the column",
-        command: PickerCommand::Toggle,
-    },
-    Binding {
-        name: "all",
-        keys: &[KeySpec::char('a')],
-        desc: "use every column",
-        command: PickerCommand::All,
-    },
-    Binding {
-        name: "none",
-        keys: &[KeySpec::char('n')],
-        desc: "use no column",
-        command: PickerCommand::None,
-    },
-    Binding {
-        name: "close",
-        keys: &[KeySpec::plain(KeyCode::Esc), KeySpec::plain(KeyCode::Enter)],
-        desc: "back to the form",
-        command: PickerCommand::Close,
-    },
-    ],
-};
+key_table! {
+    pub PICKER_KEYS: PickerCommand = "train_features" {
+        down: [KeySpec::char('j'), KeySpec::plain(KeyCode::Down)] => PickerCommand::Down, "next column";
+        up: [KeySpec::char('k'), KeySpec::plain(KeyCode::Up)] => PickerCommand::Up, "previous column";
+        toggle: [KeySpec::char(' ')] => PickerCommand::Toggle, "use or drop the column";
+        all: [KeySpec::char('a')] => PickerCommand::All, "use every column";
+        none: [KeySpec::char('n')] => PickerCommand::None, "use no column";
+        close: [KeySpec::plain(KeyCode::Esc), KeySpec::plain(KeyCode::Enter)] => PickerCommand::Close, "back to the form";
+    }
+}
