@@ -266,3 +266,104 @@ fn one_table_of_records_gets_the_same_answers_from_all_four_faces() {
         }
     }
 }
+
+/// A lag model's history fields: optional, numbers when given; text there is refused by the
+/// record path and the batch path in the same words, and a lag beyond the bound is refused
+/// before any run exists.
+#[test]
+fn lag_fields_are_numbers_in_every_face_and_lag_periods_are_bounded() {
+    let (_tmp, root) = crate::common::sales_project(2, 2, 30);
+    crate::common::train_sales(
+        &root,
+        5,
+        &[
+            "--lags",
+            "1,2",
+            "--group",
+            "store,item",
+            "--param",
+            "rounds=10",
+        ],
+    );
+    let output = shelfcast(&root, &["register", "1", "--model", "lagged"]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let record = json!({"week": "2022-07-04", "store": "S1", "item": "I1", "category": "Dairy",
+        "price": 2.5, "promo": 0, "constant": "same", "units__lag_1": "lots"});
+    let output = shelfcast(
+        &root,
+        &[
+            "predict",
+            "--model",
+            "lagged",
+            "--record",
+            &record.to_string(),
+        ],
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("column units__lag_1: 'lots' is not a number"),
+        "{stderr}"
+    );
+    let mut with_history = record.clone();
+    with_history["units__lag_1"] = json!(14);
+    let output = shelfcast(
+        &root,
+        &[
+            "predict",
+            "--model",
+            "lagged",
+            "--record",
+            &with_history.to_string(),
+        ],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+
+    std::fs::write(
+        root.join("history.csv"),
+        "week,store,item,category,price,promo,constant,units__lag_1\n\
+         2022-07-04,S1,I1,Dairy,2.5,0,same,lots\n\
+         2022-07-04,S1,I2,Dairy,3.0,0,same,12\n",
+    )
+    .expect("write");
+    let out = root.join("history_out.csv").display().to_string();
+    let output = shelfcast(
+        &root,
+        &[
+            "predict",
+            "--model",
+            "lagged",
+            "--input",
+            "history.csv",
+            "--output",
+            &out,
+        ],
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("row 1, column units__lag_1: 'lots' is not a number"),
+        "{stderr}"
+    );
+
+    let output = shelfcast(
+        &root,
+        &[
+            "train",
+            "--data",
+            "data/sales.csv",
+            "--target",
+            "units",
+            "--split",
+            "time:week:5",
+            "--lags",
+            "1,100000",
+        ],
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("'100000' is not a whole number of periods from 1 to 10000"),
+        "{stderr}"
+    );
+}
