@@ -290,6 +290,9 @@ fn train_run(
         record_end(store, run, RunStatus::Finished, None)?;
         let (name, value) = trained.valid_metrics.headline();
         log_line(&format!("finished: validation {name} {value:.6}"));
+        if let Some(line) = horizon_line(&trained) {
+            log_line(&line);
+        }
         RunStatus::Finished
     };
     Ok(WorkerReport {
@@ -297,6 +300,34 @@ fn train_run(
         steps: trained.steps,
         metric_transactions: transactions,
     })
+}
+
+/// The horizon-aware validation in one line: the recursive and the one-step WAPE, and the skill
+/// against seasonal naive on the same rows.
+fn horizon_line(trained: &Trained) -> Option<String> {
+    let horizon = trained.horizon.as_ref()?;
+    let wape = |e: &crate::ml::evaluation::Evaluation| match e {
+        crate::ml::evaluation::Evaluation::Regression(m) => m.wape,
+        crate::ml::evaluation::Evaluation::BinaryClassification(_) => None,
+    };
+    let text = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}%"));
+    let mut line = format!(
+        "validation over {} period(s) from the cut-off, predicted recursively: WAPE {} \
+         (one step ahead, lags from the actuals: {})",
+        horizon.horizon,
+        text(wape(&trained.valid_metrics)),
+        text(trained.one_step.as_ref().and_then(wape)),
+    );
+    if let Some(b) = &horizon.baseline {
+        line.push_str(&format!(
+            "; seasonal naive ({} periods) WAPE {} on the same rows, skill {}",
+            b.season,
+            text(b.wape),
+            b.skill
+                .map_or("-".to_string(), |s| format!("{:+.1}%", 100.0 * s))
+        ));
+    }
+    Some(line)
 }
 
 fn loss_text(value: Option<f64>) -> String {
@@ -347,6 +378,42 @@ fn save_outcome(
     }
     for (name, value) in trained.train_metrics.pairs() {
         points.push(MetricPoint::now(&format!("train_{name}"), last_step, value));
+    }
+    if let Some(one_step) = &trained.one_step {
+        for (name, value) in one_step.pairs() {
+            points.push(MetricPoint::now(
+                &format!("one_step_{name}"),
+                last_step,
+                value,
+            ));
+        }
+    }
+    if let Some(horizon) = &trained.horizon {
+        // The error per step after the cut-off, as a series over h = 1..H.
+        for step in &horizon.by_step {
+            let h = step.step as i64;
+            points.push(MetricPoint::now("h_step_mae", h, step.mae));
+            if let Some(wape) = step.wape {
+                points.push(MetricPoint::now("h_step_wape", h, wape));
+            }
+        }
+        points.push(MetricPoint::now(
+            "horizon",
+            last_step,
+            horizon.horizon as f64,
+        ));
+        if let Some(baseline) = &horizon.baseline {
+            if let Some(wape) = baseline.wape {
+                points.push(MetricPoint::now("seasonal_naive_wape", last_step, wape));
+            }
+            if let Some(skill) = baseline.skill {
+                points.push(MetricPoint::now(
+                    "skill_vs_seasonal_naive",
+                    last_step,
+                    skill,
+                ));
+            }
+        }
     }
     points.retain(|p| p.value.is_finite());
     store.log_metrics(run, &points)?;

@@ -85,6 +85,12 @@ pub struct MetricsFile {
     /// The prediction interval (regression models saved since it was added).
     #[serde(default)]
     pub conformal: Option<super::train::Conformal>,
+    /// With lags and a time split: the one-step score beside the recursive `validation`.
+    #[serde(default)]
+    pub one_step: Option<Evaluation>,
+    /// With lags and a time split: the horizon, the error per step, the seasonal naive baseline.
+    #[serde(default)]
+    pub horizon: Option<super::forecast::HorizonReport>,
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -111,6 +117,8 @@ pub fn save_bundle(dir: &Path, trained: &Trained) -> Result<Manifest, ArtifactEr
         steps: trained.steps,
         stopped_early: trained.stopped,
         conformal: trained.conformal.clone(),
+        one_step: trained.one_step.clone(),
+        horizon: trained.horizon.clone(),
     };
     let mut files: Vec<(&str, &str, Vec<u8>)> = vec![
         (model_file, "model", model_bytes),

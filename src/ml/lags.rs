@@ -107,7 +107,7 @@ pub fn add_lag_features(df: &DataFrame, spec: &LagSpec) -> Result<DataFrame, MlE
 }
 
 /// The most frequent gap (in days) between consecutive dates; 1 for a single date.
-fn most_common_gap(days: &[i32]) -> i32 {
+pub(super) fn most_common_gap(days: &[i32]) -> i32 {
     let mut gaps: Vec<i32> = days.windows(2).map(|w| w[1] - w[0]).collect();
     gaps.sort_unstable();
     let mut best = (1, 0usize);
@@ -125,7 +125,7 @@ fn most_common_gap(days: &[i32]) -> i32 {
     best.0.max(1)
 }
 
-fn numbers(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, MlError> {
+pub(super) fn numbers(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, MlError> {
     let column = column(df, name)?;
     if !column.dtype().is_primitive_numeric() {
         return Err(MlError::BadFeature {
@@ -138,7 +138,7 @@ fn numbers(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, MlError> {
 }
 
 /// Each row's group as text ("S01|I003"); one group for all rows when `groups` is empty.
-fn group_keys(df: &DataFrame, groups: &[String]) -> Result<Vec<String>, MlError> {
+pub(super) fn group_keys(df: &DataFrame, groups: &[String]) -> Result<Vec<String>, MlError> {
     let mut keys = vec![String::new(); df.height()];
     for name in groups {
         let text = column(df, name)?.cast(&DataType::String)?;

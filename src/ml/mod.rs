@@ -13,6 +13,7 @@ pub mod encode;
 mod error;
 pub mod evaluation;
 pub mod features;
+pub mod forecast;
 pub mod forest;
 mod frame;
 pub mod gbdt;

@@ -225,6 +225,11 @@ pub fn prepare(root: &Path, spec: &TrainSpec) -> Result<Prepared, TrainError> {
         }
     }
     let split = split(&frame, &split_spec)?;
+    if let Some(note) =
+        super::forecast::horizon_note(&frame, &split, spec.lags.as_ref(), &split_spec)?
+    {
+        notes.push(note);
+    }
     Ok(Prepared {
         spec: spec.clone(),
         frame,
@@ -263,7 +268,12 @@ pub struct Trained {
     pub model: Box<dyn Model>,
     pub signature: Signature,
     pub train_metrics: Evaluation,
+    /// Validation as the forecast will be made (recursive for a run with lags and a time split).
     pub valid_metrics: Evaluation,
+    /// With lags: the one-step score, each lag from the actuals.
+    pub one_step: Option<Evaluation>,
+    /// With lags: the horizon, the error per step and the seasonal naive baseline.
+    pub horizon: Option<super::forecast::HorizonReport>,
     pub importance: Vec<(String, f64)>,
     pub steps: usize,
     /// Training stopped before its planned steps (a cancel).
@@ -342,10 +352,35 @@ pub fn train(
     )?;
     log(&format!("evaluating after {steps} step(s)"));
     let train_metrics = evaluate(&m.pipeline, model.as_ref(), &m.train_x, &m.train_y)?;
-    let valid_metrics = evaluate(&m.pipeline, model.as_ref(), &m.valid_x, &m.valid_y)?;
+    let mut valid_metrics = evaluate(&m.pipeline, model.as_ref(), &m.valid_x, &m.valid_y)?;
+    // With lags and a time split, validation is what the forecast will be: recursive from the
+    // cut-off. The one-step score (lags from the actuals) is kept beside it, labelled.
+    let time_split = !matches!(prepared.split_spec, SplitSpec::Random { .. });
+    let horizon = super::forecast::horizon_scores(
+        &prepared.frame,
+        &prepared.split,
+        prepared.spec.lags.as_ref(),
+        time_split,
+        &m.pipeline,
+        model.as_ref(),
+    )?;
+    let mut one_step = None;
+    if let Some(h) = &horizon {
+        log(&format!(
+            "validation predicted recursively over {} period(s) from the cut-off",
+            h.horizon
+        ));
+        one_step = Some(std::mem::replace(
+            &mut valid_metrics,
+            Evaluation::Regression(h.metrics.clone()),
+        ));
+    }
     let conformal = match task {
         Task::Regression => {
-            let predicted = predict_target(&m.pipeline, model.as_ref(), &m.valid_x)?;
+            let predicted = match &horizon {
+                Some(h) => h.predicted.clone(),
+                None => predict_target(&m.pipeline, model.as_ref(), &m.valid_x)?,
+            };
             let actual = target_scale(&m.pipeline, &m.valid_y);
             conformal_half_width(
                 predicted
@@ -390,6 +425,8 @@ pub fn train(
         signature,
         train_metrics,
         valid_metrics,
+        one_step,
+        horizon: horizon.map(|h| h.report()),
         importance,
         steps,
         stopped,

@@ -12,6 +12,7 @@ mod e2e_drift;
 mod e2e_predict;
 mod e2e_train;
 mod faults;
+mod forecast;
 mod four_faces;
 mod lookups;
 mod ml_features;

@@ -240,6 +240,8 @@ pub(crate) fn seed_runs(root: &std::path::Path) {
         steps: 40,
         stopped_early: false,
         conformal: None,
+        one_step: None,
+        horizon: None,
     };
     std::fs::write(
         dir.join("model/metrics.json"),

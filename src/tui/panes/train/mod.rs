@@ -174,6 +174,8 @@ pub struct TrainTab {
     pub message: Option<(bool, String)>,
     /// A launch is under way (off the UI task).
     pub launching: bool,
+    /// Said before launch: lags shorter than the hold-out validate recursively.
+    pub horizon_note: Option<String>,
 }
 
 impl TrainTab {
@@ -201,6 +203,7 @@ impl TrainTab {
             picker: None,
             message: None,
             launching: false,
+            horizon_note: None,
         }
     }
 

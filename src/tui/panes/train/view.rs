@@ -56,6 +56,10 @@ fn render(tab: &mut TrainTab, frame: &mut Frame<'_>, area: Rect, ctx: &RenderCon
         (_, true) => Line::from(format!("{spin} validating and starting the worker…")),
         (Some((true, text)), _) => Line::styled(clean(text), theme.error),
         (Some((false, text)), _) => Line::styled(clean(text), theme.ok),
+        (None, _) if tab.horizon_note.is_some() => Line::styled(
+            clean(tab.horizon_note.as_deref().unwrap_or_default()),
+            theme.warning,
+        ),
         (None, _) => Line::styled(
             ctx.keys.hint(
                 &TRAIN_KEYS,

@@ -1,0 +1,380 @@
+//! Horizon-aware validation: a time-split run with lag or rolling features is scored the way its
+//! forecast will be made. From the cut-off, the validation dates are predicted in order; a lag or
+//! a rolling mean that reaches past the cut-off takes the model's own earlier predictions, never
+//! the actuals (which a forecast cannot know). The error at each step h = 1..H is kept, and so is
+//! the seasonal naive baseline's on the same rows, so a run says how much it beats "the same week
+//! last year".
+//!
+//! The lag arithmetic is `lags`' own (period per series = its most common gap between dates), so
+//! the features of a recursive step are the features training saw, but for where they come from.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::MlError;
+use super::features::{FeaturePipeline, Task};
+use super::frame::day_numbers;
+use super::lags::{LagSpec, group_keys, most_common_gap, numbers};
+use super::metrics::{RegressionMetrics, regression_metrics};
+use super::models::Model;
+use super::split::{Split, SplitSpec};
+use super::train::predict_target;
+
+/// The error of the predictions made `step` periods after the cut-off.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepError {
+    pub step: usize,
+    pub rows: usize,
+    pub mae: f64,
+    pub rmse: f64,
+    pub wape: Option<f64>,
+}
+
+/// The seasonal naive baseline on the validation rows it can forecast.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    /// Periods in a season (52 for weekly data, 7 for daily, 12 for monthly).
+    pub season: usize,
+    pub rows: usize,
+    pub wape: Option<f64>,
+    /// The model's WAPE on the same rows.
+    pub model_wape: Option<f64>,
+    /// 1 − model WAPE / baseline WAPE: 0.2 is "20% better than seasonal naive".
+    pub skill: Option<f64>,
+}
+
+/// What a run keeps of its horizon-aware validation (in `metrics.json`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HorizonReport {
+    pub horizon: usize,
+    pub shortest_lag: usize,
+    pub by_step: Vec<StepError>,
+    pub baseline: Option<Baseline>,
+}
+
+/// Validation as the forecast will be made.
+#[derive(Clone, Debug)]
+pub struct HorizonScores {
+    /// The periods from the cut-off to the last validation date.
+    pub horizon: usize,
+    /// The shortest lag or window, in periods.
+    pub shortest_lag: usize,
+    /// The recursive predictions, in the order of the split's validation rows.
+    pub predicted: Vec<f64>,
+    pub metrics: RegressionMetrics,
+    pub by_step: Vec<StepError>,
+    pub baseline: Option<Baseline>,
+}
+
+/// One series: its rows by date, each with its value (actual before the cut-off, predicted after).
+struct Series {
+    days: Vec<i32>,
+    rows: Vec<usize>,
+    values: Vec<Option<f64>>,
+    period: i32,
+}
+
+impl Series {
+    fn value_at(&self, day: i64) -> Option<f64> {
+        let i = self
+            .days
+            .binary_search_by(|d| i64::from(*d).cmp(&day))
+            .ok()?;
+        self.values[i]
+    }
+
+    /// The mean of the values dated in [day - w * period, day - 1].
+    fn mean_before(&self, day: i32, periods: usize) -> Option<f64> {
+        let from = i64::from(day) - i64::from(self.period) * periods as i64;
+        let (mut sum, mut count) = (0.0, 0usize);
+        for (d, v) in self.days.iter().zip(&self.values) {
+            let d = i64::from(*d);
+            if d >= from
+                && d < i64::from(day)
+                && let Some(v) = v
+            {
+                sum += v;
+                count += 1;
+            }
+        }
+        (count > 0).then(|| sum / count as f64)
+    }
+}
+
+impl HorizonScores {
+    pub fn report(&self) -> HorizonReport {
+        HorizonReport {
+            horizon: self.horizon,
+            shortest_lag: self.shortest_lag,
+            by_step: self.by_step.clone(),
+            baseline: self.baseline.clone(),
+        }
+    }
+}
+
+/// The recursive validation of a fitted time-split regression with lags, or `None` when the run
+/// has no lags, is not split by time, or is a classification.
+pub fn horizon_scores(
+    frame: &DataFrame,
+    split: &Split,
+    lags: Option<&LagSpec>,
+    time_split: bool,
+    pipeline: &FeaturePipeline,
+    model: &dyn Model,
+) -> Result<Option<HorizonScores>, MlError> {
+    let Some(lags) = lags else {
+        return Ok(None);
+    };
+    if !time_split || pipeline.target.task != Task::Regression || split.validation.is_empty() {
+        return Ok(None);
+    }
+    let days = day_numbers(frame, &lags.date)?;
+    let actual = numbers(frame, &lags.value)?;
+    let keys = group_keys(frame, &lags.groups)?;
+    let is_validation = {
+        let mut flags = vec![false; frame.height()];
+        for &row in &split.validation {
+            flags[row as usize] = true;
+        }
+        flags
+    };
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut series: Vec<Series> = Vec::new();
+    let mut order: Vec<usize> = (0..frame.height()).collect();
+    order.sort_by_key(|&r| days[r]);
+    let mut series_of = vec![0usize; frame.height()];
+    let mut place = vec![0usize; frame.height()];
+    for &row in &order {
+        let next = series.len();
+        let s = *index.entry(keys[row].as_str()).or_insert(next);
+        if s == series.len() {
+            series.push(Series {
+                days: Vec::new(),
+                rows: Vec::new(),
+                values: Vec::new(),
+                period: 1,
+            });
+        }
+        series_of[row] = s;
+        place[row] = series[s].days.len();
+        series[s].days.push(days[row]);
+        series[s].rows.push(row);
+        // After the cut-off nothing is known until the model predicts it.
+        series[s].values.push(if is_validation[row] {
+            None
+        } else {
+            actual[row]
+        });
+    }
+    for s in &mut series {
+        s.period = most_common_gap(&s.days);
+    }
+
+    // The validation dates in order: step h is the h-th date after the cut-off.
+    let mut dates: Vec<i32> = split.validation.iter().map(|&r| days[r as usize]).collect();
+    dates.sort_unstable();
+    dates.dedup();
+    let names = lags.output_names();
+    let mut predicted_of: HashMap<usize, f64> = HashMap::new();
+    let mut step_of: HashMap<usize, usize> = HashMap::new();
+    for (h, &date) in dates.iter().enumerate() {
+        let rows: Vec<usize> = split
+            .validation
+            .iter()
+            .map(|&r| r as usize)
+            .filter(|&r| days[r] == date)
+            .collect();
+        let mut columns: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(rows.len()); names.len()];
+        for &row in &rows {
+            let s = &series[series_of[row]];
+            for (slot, &k) in lags.lags.iter().enumerate() {
+                let back = i64::from(date) - i64::from(s.period) * k as i64;
+                columns[slot].push(s.value_at(back));
+            }
+            for (n, &w) in lags.rolling_means.iter().enumerate() {
+                columns[lags.lags.len() + n].push(s.mean_before(date, w));
+            }
+        }
+        let take = IdxCa::from_vec("rows".into(), rows.iter().map(|&r| r as IdxSize).collect());
+        let mut step_frame = frame.take(&take)?;
+        for (name, values) in names.iter().zip(columns) {
+            let series = Float64Chunked::from_iter_options(name.into(), values.into_iter());
+            step_frame.with_column(series.into_series().into_column())?;
+        }
+        let x = pipeline.transform(&step_frame)?;
+        let values = predict_target(pipeline, model, &x)?;
+        for (&row, value) in rows.iter().zip(values) {
+            series[series_of[row]].values[place[row]] = Some(value);
+            predicted_of.insert(row, value);
+            step_of.insert(row, h + 1);
+        }
+    }
+
+    let rows: Vec<usize> = split.validation.iter().map(|&r| r as usize).collect();
+    let mut truth = Vec::with_capacity(rows.len());
+    let mut predicted = Vec::with_capacity(rows.len());
+    for &row in &rows {
+        truth.push(actual[row].unwrap_or(f64::NAN));
+        predicted.push(predicted_of.get(&row).copied().unwrap_or(f64::NAN));
+    }
+    let metrics = regression_metrics(&truth, &predicted)?;
+    let mut by_step = Vec::with_capacity(dates.len());
+    for h in 1..=dates.len() {
+        let (a, p): (Vec<f64>, Vec<f64>) = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| step_of.get(r) == Some(&h))
+            .map(|(i, _)| (truth[i], predicted[i]))
+            .unzip();
+        if a.is_empty() {
+            continue;
+        }
+        let m = regression_metrics(&a, &p)?;
+        by_step.push(StepError {
+            step: h,
+            rows: a.len(),
+            mae: m.mae,
+            rmse: m.rmse,
+            wape: m.wape,
+        });
+    }
+    let shortest_lag = lags
+        .lags
+        .iter()
+        .chain(&lags.rolling_means)
+        .copied()
+        .min()
+        .unwrap_or(0);
+    let known = Known {
+        series: &series,
+        series_of: &series_of,
+        place: &place,
+        actual: &actual,
+        is_validation: &is_validation,
+    };
+    let baseline = seasonal_naive(&known, &rows, &truth, &predicted);
+    Ok(Some(HorizonScores {
+        horizon: dates.len(),
+        shortest_lag,
+        predicted,
+        metrics,
+        by_step,
+        baseline,
+    }))
+}
+
+/// The series as the recursion left them, for the baseline.
+struct Known<'a> {
+    series: &'a [Series],
+    series_of: &'a [usize],
+    place: &'a [usize],
+    actual: &'a [Option<f64>],
+    is_validation: &'a [bool],
+}
+
+/// What a run with lags shorter than its validation horizon is told at launch: its validation
+/// predicts recursively, so the score is the forecast's, not a one-step one.
+pub fn horizon_note(
+    frame: &DataFrame,
+    split: &Split,
+    lags: Option<&LagSpec>,
+    split_spec: &SplitSpec,
+) -> Result<Option<String>, MlError> {
+    let Some(lags) = lags else {
+        return Ok(None);
+    };
+    if matches!(split_spec, SplitSpec::Random { .. }) {
+        return Ok(Some(
+            "lags with a random split validate one step ahead (each lag from the actuals); a \
+             time split (time:COLUMN:N) validates as the forecast will be made"
+                .to_string(),
+        ));
+    }
+    let days = day_numbers(frame, &lags.date)?;
+    let mut dates: Vec<i32> = split.validation.iter().map(|&r| days[r as usize]).collect();
+    dates.sort_unstable();
+    dates.dedup();
+    let shortest = lags.lags.iter().chain(&lags.rolling_means).copied().min();
+    Ok(match shortest {
+        Some(k) if k < dates.len() => Some(format!(
+            "the shortest lag ({k}) is below the {}-period horizon: validation predicts those \
+             periods recursively from the cut-off, each lag past it from the model's own \
+             forecast (the one-step score is kept as one_step_*)",
+            dates.len()
+        )),
+        _ => None,
+    })
+}
+
+/// Periods in a season for a series whose dates are `period` days apart.
+pub fn season_length(period: i32) -> usize {
+    match period {
+        1 => 7,
+        7 => 52,
+        28..=31 => 12,
+        _ => 1,
+    }
+}
+
+/// Seasonal naive from the cut-off: each validation row gets the last actual value at the same
+/// point of the season before the cut-off (one season back, or two when the horizon is longer).
+fn seasonal_naive(
+    known: &Known<'_>,
+    rows: &[usize],
+    truth: &[f64],
+    predicted: &[f64],
+) -> Option<Baseline> {
+    let Known {
+        series,
+        series_of,
+        place,
+        actual,
+        is_validation,
+    } = known;
+    let mut season = 0;
+    let (mut base_err, mut model_err, mut total) = (0.0, 0.0, 0.0);
+    let mut count = 0;
+    for (i, &row) in rows.iter().enumerate() {
+        let s = &series[series_of[row]];
+        let m = season_length(s.period);
+        season = season.max(m);
+        let day = i64::from(s.days[place[row]]);
+        let step = i64::from(s.period) * m as i64;
+        let mut back = day - step;
+        let value = loop {
+            let j = s.days.binary_search_by(|d| i64::from(*d).cmp(&back));
+            match j {
+                Ok(j) if !is_validation[s.rows[j]] => break actual[s.rows[j]],
+                Ok(_) => back -= step,
+                Err(_) if back < i64::from(*s.days.first()?) => break None,
+                Err(_) => back -= step,
+            }
+        };
+        let Some(value) = value else { continue };
+        if !truth[i].is_finite() {
+            continue;
+        }
+        base_err += (value - truth[i]).abs();
+        model_err += (predicted[i] - truth[i]).abs();
+        total += truth[i].abs();
+        count += 1;
+    }
+    if count == 0 {
+        return None;
+    }
+    let wape = (total > 0.0).then(|| 100.0 * base_err / total);
+    let model_wape = (total > 0.0).then(|| 100.0 * model_err / total);
+    let skill = match (wape, model_wape) {
+        (Some(b), Some(m)) if b > 0.0 => Some(1.0 - m / b),
+        _ => None,
+    };
+    Some(Baseline {
+        season,
+        rows: count,
+        wape,
+        model_wape,
+        skill,
+    })
+}

@@ -1,0 +1,102 @@
+//! Horizon-aware validation: a time-split run with lags is scored as its forecast will be made,
+//! recursively from the cut-off, with the one-step score, the error per step and the seasonal
+//! naive baseline beside it.
+
+use serde_json::Value;
+
+use crate::common::{describe, project, shelfcast};
+
+/// Random walks, one per store: last week's actual value is nearly the answer, so a validation
+/// that leaks it (one step ahead) looks far better than a forecast 12 weeks out can be.
+fn random_walks(stores: usize, weeks: usize) -> String {
+    let mut csv = String::from("week,store,promo,units\n");
+    let start = chrono::NaiveDate::from_ymd_opt(2021, 1, 4).expect("date");
+    let mut state = 11u64;
+    let mut noise = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 33) as f64 / (1u64 << 31) as f64) - 0.5
+    };
+    for store in 0..stores {
+        let mut level = 100.0 + 20.0 * store as f64;
+        for week in 0..weeks {
+            level = (level + 12.0 * noise()).max(5.0);
+            let day = start + chrono::Duration::weeks(week as i64);
+            let promo = (week + store) % 6 == 0;
+            let units = level * if promo { 1.3 } else { 1.0 };
+            csv.push_str(&format!("{day},S{store},{},{units:.1}\n", u8::from(promo)));
+        }
+    }
+    csv
+}
+
+#[test]
+fn a_lag_run_is_validated_recursively_from_the_cut_off_beside_its_one_step_score() {
+    let (_tmp, root) = project();
+    std::fs::write(root.join("data/walks.csv"), random_walks(6, 90)).expect("data");
+    let args = [
+        "train",
+        "--data",
+        "data/walks.csv",
+        "--target",
+        "units",
+        "--split",
+        "time:week:12",
+        "--lags",
+        "1,2",
+        "--group",
+        "store",
+        "--param",
+        "rounds=60",
+        "--wait",
+    ];
+    let output = shelfcast(&root, &args);
+    assert!(output.status.success(), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the shortest lag (1) is below the 12-period horizon"),
+        "{stderr}"
+    );
+    let metrics: Value = serde_json::from_slice(
+        &std::fs::read(root.join("models/runs/1/model/metrics.json")).expect("metrics"),
+    )
+    .expect("json");
+    let wape = |v: &Value| v["wape"].as_f64().expect("wape");
+    let recursive = wape(&metrics["validation"]);
+    let one_step = wape(&metrics["one_step"]);
+    println!("12-step WAPE {recursive:.2}%, one-step WAPE {one_step:.2}%");
+    assert!(
+        recursive > 1.15 * one_step,
+        "a forecast 12 weeks out cannot score like one step ahead: {recursive} vs {one_step}"
+    );
+    let horizon = &metrics["horizon"];
+    assert_eq!(horizon["horizon"], 12);
+    assert_eq!(horizon["shortest_lag"], 1);
+    let steps = horizon["by_step"].as_array().expect("steps");
+    assert_eq!(steps.len(), 12);
+    assert!(steps.iter().all(|s| s["rows"] == 6));
+    let first = steps[0]["mae"].as_f64().expect("mae");
+    let last = steps[11]["mae"].as_f64().expect("mae");
+    assert!(
+        last > first,
+        "the error grows with the step: {first} then {last}"
+    );
+    let baseline = &horizon["baseline"];
+    assert_eq!(baseline["season"], 52);
+    assert_eq!(baseline["rows"], 72);
+    assert!(baseline["skill"].is_number(), "{baseline}");
+
+    // The run's record has the same figures: per-step errors as a series, the baseline.
+    let output = shelfcast(&root, &["run", "show", "1", "--json"]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let text = String::from_utf8_lossy(&output.stdout);
+    for key in [
+        "h_step_wape",
+        "one_step_wape",
+        "seasonal_naive_wape",
+        "skill_vs_seasonal_naive",
+    ] {
+        assert!(text.contains(key), "{key} missing from the run");
+    }
+}
