@@ -4,6 +4,7 @@
 mod compare;
 mod datasets;
 mod drift;
+mod forecast;
 mod models;
 mod predict;
 mod predictions;
@@ -144,6 +145,9 @@ pub enum Command {
     Archive { model: String, version: i64 },
     /// Predict with a registered model: one --record JSON, or --input FILE --output FILE.
     Predict(Box<predict::PredictArgs>),
+    /// The next H periods of every series of a lag model, with an interval per step, written
+    /// to a CSV or Parquet file.
+    Forecast(Box<forecast::ForecastArgs>),
     /// Serve a model over HTTP: POST /predict, GET /health, /models, /openapi.json.
     Serve {
         /// NAME@champion (default), NAME@challenger, NAME:VERSION or NAME.
@@ -278,6 +282,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Archive { model, version } => models::archive(&project, &model, version),
         Command::CheckModel { model } => models::check(&project, &model),
         Command::Predict(args) => predict::predict(&project, &args),
+        Command::Forecast(args) => forecast::forecast(&project, &args),
         Command::Drift(args) => drift::drift(&project, &args),
         Command::Serve {
             model,

@@ -257,7 +257,11 @@ fn predict_file(
 }
 
 /// Through `files::write_atomically`: two predicts to one output leave one complete file.
-fn write_atomically(frame: &mut DataFrame, path: &Path, format: DataFormat) -> anyhow::Result<()> {
+pub(super) fn write_atomically(
+    frame: &mut DataFrame,
+    path: &Path,
+    format: DataFormat,
+) -> anyhow::Result<()> {
     let mut failure = None;
     let written = crate::files::write_atomically(path, |writer| {
         let result = match format {

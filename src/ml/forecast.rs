@@ -14,6 +14,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::MlError;
+use super::conformal::{INTERVAL_LEVEL, conformal_half_width};
 use super::features::{FeaturePipeline, Task};
 use super::frame::day_numbers;
 use super::lags::{LagSpec, group_keys, most_common_gap, numbers};
@@ -30,6 +31,9 @@ pub struct StepError {
     pub mae: f64,
     pub rmse: f64,
     pub wape: Option<f64>,
+    /// The split-conformal half-width at this step (the interval a forecast this far out gets).
+    #[serde(default)]
+    pub half_width: Option<f64>,
 }
 
 /// The seasonal naive baseline on the validation rows it can forecast.
@@ -130,88 +134,21 @@ pub fn horizon_scores(
     if !time_split || pipeline.target.task != Task::Regression || split.validation.is_empty() {
         return Ok(None);
     }
-    let days = day_numbers(frame, &lags.date)?;
-    let actual = numbers(frame, &lags.value)?;
-    let keys = group_keys(frame, &lags.groups)?;
-    let is_validation = {
-        let mut flags = vec![false; frame.height()];
-        for &row in &split.validation {
-            flags[row as usize] = true;
-        }
-        flags
-    };
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    let mut series: Vec<Series> = Vec::new();
-    let mut order: Vec<usize> = (0..frame.height()).collect();
-    order.sort_by_key(|&r| days[r]);
-    let mut series_of = vec![0usize; frame.height()];
-    let mut place = vec![0usize; frame.height()];
-    for &row in &order {
-        let next = series.len();
-        let s = *index.entry(keys[row].as_str()).or_insert(next);
-        if s == series.len() {
-            series.push(Series {
-                days: Vec::new(),
-                rows: Vec::new(),
-                values: Vec::new(),
-                period: 1,
-            });
-        }
-        series_of[row] = s;
-        place[row] = series[s].days.len();
-        series[s].days.push(days[row]);
-        series[s].rows.push(row);
-        // After the cut-off nothing is known until the model predicts it.
-        series[s].values.push(if is_validation[row] {
-            None
-        } else {
-            actual[row]
-        });
-    }
-    for s in &mut series {
-        s.period = most_common_gap(&s.days);
-    }
-
-    // The validation dates in order: step h is the h-th date after the cut-off.
-    let mut dates: Vec<i32> = split.validation.iter().map(|&r| days[r as usize]).collect();
-    dates.sort_unstable();
-    dates.dedup();
-    let names = lags.output_names();
-    let mut predicted_of: HashMap<usize, f64> = HashMap::new();
-    let mut step_of: HashMap<usize, usize> = HashMap::new();
-    for (h, &date) in dates.iter().enumerate() {
-        let rows: Vec<usize> = split
-            .validation
-            .iter()
-            .map(|&r| r as usize)
-            .filter(|&r| days[r] == date)
-            .collect();
-        let mut columns: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(rows.len()); names.len()];
-        for &row in &rows {
-            let s = &series[series_of[row]];
-            for (slot, &k) in lags.lags.iter().enumerate() {
-                let back = i64::from(date) - i64::from(s.period) * k as i64;
-                columns[slot].push(s.value_at(back));
-            }
-            for (n, &w) in lags.rolling_means.iter().enumerate() {
-                columns[lags.lags.len() + n].push(s.mean_before(date, w));
-            }
-        }
-        let take = IdxCa::from_vec("rows".into(), rows.iter().map(|&r| r as IdxSize).collect());
-        let mut step_frame = frame.take(&take)?;
-        for (name, values) in names.iter().zip(columns) {
-            let series = Float64Chunked::from_iter_options(name.into(), values.into_iter());
-            step_frame.with_column(series.into_series().into_column())?;
-        }
-        let x = pipeline.transform(&step_frame)?;
-        let values = predict_target(pipeline, model, &x)?;
-        for (&row, value) in rows.iter().zip(values) {
-            series[series_of[row]].values[place[row]] = Some(value);
-            predicted_of.insert(row, value);
-            step_of.insert(row, h + 1);
-        }
-    }
-
+    let unknown: Vec<usize> = split.validation.iter().map(|&r| r as usize).collect();
+    let run = predict_recursively(frame, &unknown, lags, &mut |rows| {
+        let x = pipeline.transform(rows)?;
+        predict_target(pipeline, model, &x)
+    })?;
+    let RecursiveRun {
+        series,
+        series_of,
+        place,
+        actual,
+        is_unknown: is_validation,
+        predicted_of,
+        step_of,
+        dates,
+    } = run;
     let rows: Vec<usize> = split.validation.iter().map(|&r| r as usize).collect();
     let mut truth = Vec::with_capacity(rows.len());
     let mut predicted = Vec::with_capacity(rows.len());
@@ -232,12 +169,14 @@ pub fn horizon_scores(
             continue;
         }
         let m = regression_metrics(&a, &p)?;
+        let residuals = a.iter().zip(&p).map(|(a, p)| (a - p).abs()).collect();
         by_step.push(StepError {
             step: h,
             rows: a.len(),
             mae: m.mae,
             rmse: m.rmse,
             wape: m.wape,
+            half_width: conformal_half_width(residuals, INTERVAL_LEVEL).map(|c| c.half_width),
         });
     }
     let shortest_lag = lags
@@ -272,6 +211,116 @@ struct Known<'a> {
     place: &'a [usize],
     actual: &'a [Option<f64>],
     is_validation: &'a [bool],
+}
+
+/// The rows of `frame` predicted recursively, date by date, each lag and window over the known
+/// values (the rows not in `unknown`) and the predictions made so far: validation from a cut-off
+/// and a forecast past the history are the same walk.
+pub(crate) struct RecursiveRun {
+    series: Vec<Series>,
+    series_of: Vec<usize>,
+    place: Vec<usize>,
+    actual: Vec<Option<f64>>,
+    is_unknown: Vec<bool>,
+    pub(crate) predicted_of: HashMap<usize, f64>,
+    pub(crate) step_of: HashMap<usize, usize>,
+    dates: Vec<i32>,
+}
+
+pub(crate) fn predict_recursively(
+    frame: &DataFrame,
+    unknown: &[usize],
+    lags: &LagSpec,
+    predict: &mut dyn FnMut(&DataFrame) -> Result<Vec<f64>, MlError>,
+) -> Result<RecursiveRun, MlError> {
+    let days = day_numbers(frame, &lags.date)?;
+    let actual = numbers(frame, &lags.value)?;
+    let keys = group_keys(frame, &lags.groups)?;
+    let is_unknown = {
+        let mut flags = vec![false; frame.height()];
+        for &row in unknown {
+            flags[row] = true;
+        }
+        flags
+    };
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut series: Vec<Series> = Vec::new();
+    let mut order: Vec<usize> = (0..frame.height()).collect();
+    order.sort_by_key(|&r| days[r]);
+    let mut series_of = vec![0usize; frame.height()];
+    let mut place = vec![0usize; frame.height()];
+    for &row in &order {
+        let next = series.len();
+        let s = *index.entry(keys[row].as_str()).or_insert(next);
+        if s == series.len() {
+            series.push(Series {
+                days: Vec::new(),
+                rows: Vec::new(),
+                values: Vec::new(),
+                period: 1,
+            });
+        }
+        series_of[row] = s;
+        place[row] = series[s].days.len();
+        series[s].days.push(days[row]);
+        series[s].rows.push(row);
+        // Past the known rows nothing is known until the model predicts it.
+        series[s]
+            .values
+            .push(if is_unknown[row] { None } else { actual[row] });
+    }
+    for s in &mut series {
+        s.period = most_common_gap(&s.days);
+    }
+
+    // The dates to predict in order: step h is the h-th date after the last known one.
+    let mut dates: Vec<i32> = unknown.iter().map(|&r| days[r]).collect();
+    dates.sort_unstable();
+    dates.dedup();
+    let names = lags.output_names();
+    let mut predicted_of: HashMap<usize, f64> = HashMap::new();
+    let mut step_of: HashMap<usize, usize> = HashMap::new();
+    for (h, &date) in dates.iter().enumerate() {
+        let rows: Vec<usize> = unknown
+            .iter()
+            .copied()
+            .filter(|&r| days[r] == date)
+            .collect();
+        let mut columns: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(rows.len()); names.len()];
+        for &row in &rows {
+            let s = &series[series_of[row]];
+            for (slot, &k) in lags.lags.iter().enumerate() {
+                let back = i64::from(date) - i64::from(s.period) * k as i64;
+                columns[slot].push(s.value_at(back));
+            }
+            for (n, &w) in lags.rolling_means.iter().enumerate() {
+                columns[lags.lags.len() + n].push(s.mean_before(date, w));
+            }
+        }
+        let take = IdxCa::from_vec("rows".into(), rows.iter().map(|&r| r as IdxSize).collect());
+        let mut step_frame = frame.take(&take)?;
+        for (name, values) in names.iter().zip(columns) {
+            let series = Float64Chunked::from_iter_options(name.into(), values.into_iter());
+            step_frame.with_column(series.into_series().into_column())?;
+        }
+        let values = predict(&step_frame)?;
+        for (&row, value) in rows.iter().zip(values) {
+            series[series_of[row]].values[place[row]] = Some(value);
+            predicted_of.insert(row, value);
+            step_of.insert(row, h + 1);
+        }
+    }
+
+    Ok(RecursiveRun {
+        series,
+        series_of,
+        place,
+        actual,
+        is_unknown,
+        predicted_of,
+        step_of,
+        dates,
+    })
 }
 
 /// What a run with lags shorter than its validation horizon is told at launch: its validation

@@ -14,6 +14,7 @@ mod error;
 pub mod evaluation;
 pub mod features;
 pub mod forecast;
+pub mod forecast_future;
 pub mod forest;
 mod frame;
 pub mod gbdt;

@@ -100,3 +100,116 @@ fn a_lag_run_is_validated_recursively_from_the_cut_off_beside_its_one_step_score
         assert!(text.contains(key), "{key} missing from the run");
     }
 }
+
+#[test]
+fn forecast_writes_every_series_next_periods_with_intervals_and_names_missing_covariates() {
+    let (_tmp, root) = project();
+    let full = random_walks(6, 95);
+    let lines: Vec<&str> = full.lines().collect();
+    // The history: each store's first 90 weeks; the last 5 are the actuals to score against.
+    let history: Vec<&str> = std::iter::once(lines[0])
+        .chain(
+            lines[1..]
+                .chunks(95)
+                .flat_map(|store| store[..90].iter().copied()),
+        )
+        .collect();
+    std::fs::write(root.join("data/walks.csv"), history.join("\n") + "\n").expect("history");
+    std::fs::write(root.join("actuals.csv"), &full).expect("actuals");
+    let train = [
+        "train",
+        "--data",
+        "data/walks.csv",
+        "--target",
+        "units",
+        "--split",
+        "time:week:8",
+        "--lags",
+        "1,2",
+        "--group",
+        "store",
+        "--param",
+        "rounds=40",
+        "--wait",
+    ];
+    let output = shelfcast(&root, &train);
+    assert!(output.status.success(), "{}", describe(&output));
+    let output = shelfcast(&root, &["register", "1", "--model", "walks"]);
+    assert!(output.status.success(), "{}", describe(&output));
+
+    let out = root.join("forecast.csv").display().to_string();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "forecast",
+            "--model",
+            "walks",
+            "--horizon",
+            "5",
+            "--output",
+            &out,
+        ];
+        args.extend_from_slice(extra);
+        shelfcast(&root, &args)
+    };
+    // Without the covariates' future, nothing is guessed.
+    let output = run(&[]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the covariates promo are not known for the future"),
+        "{stderr}"
+    );
+    assert!(!root.join("forecast.csv").exists(), "nothing written");
+
+    // A future file that lacks one store's week is named.
+    let mut future: Vec<&str> = full.lines().take(1).collect();
+    future.extend(
+        lines[1..]
+            .chunks(95)
+            .flat_map(|store| store[90..].iter().copied()),
+    );
+    future.remove(3);
+    std::fs::write(root.join("future.csv"), future.join("\n") + "\n").expect("future");
+    let output = run(&["--future", "future.csv"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the future file has no row for store S0 on 2022-10-10"),
+        "{stderr}"
+    );
+
+    let output = run(&[
+        "--future",
+        "future.csv",
+        "--carry-forward",
+        "--score",
+        "actuals.csv",
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let summary: Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(summary["series"], 6);
+    assert_eq!(summary["rows"], 30);
+    assert_eq!(summary["score"]["matched"], 30);
+    let wape = summary["score"]["wape"].as_f64().expect("wape");
+    println!("5-week forecast WAPE against the actuals: {wape:.2}%");
+    assert!(wape < 25.0, "{wape}");
+    let written = std::fs::read_to_string(root.join("forecast.csv")).expect("output");
+    let mut lines = written.lines();
+    assert_eq!(
+        lines.next(),
+        Some("store,week,step,forecast,lower,upper,model,version")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 30);
+    assert_eq!(rows[0][..3], ["S0", "2022-09-26", "1"]);
+    assert_eq!(rows[4][..3], ["S0", "2022-10-24", "5"]);
+    for row in &rows {
+        let (value, low, high): (f64, f64, f64) = (
+            row[3].parse().expect("forecast"),
+            row[4].parse().expect("lower"),
+            row[5].parse().expect("upper"),
+        );
+        assert!(low <= value && value <= high, "{row:?}");
+    }
+}
