@@ -87,6 +87,23 @@ fn a_lag_run_is_validated_recursively_from_the_cut_off_beside_its_one_step_score
     assert_eq!(baseline["rows"], 72);
     assert!(baseline["skill"].is_number(), "{baseline}");
 
+    // The run view says what its validation is, beside the one-step score and the baseline.
+    let mut app = crate::tui::app_for(&root);
+    crate::tui::settle(&mut app);
+    app.update(shelfcast::tui::action::Action::Open(
+        shelfcast::tui::action::Target::Run(1),
+    ));
+    let screen = crate::tui::screen_text(&crate::tui::draw(&mut app, 150, 40));
+    for said in [
+        "validation: 12 steps from the cut-off, recursive",
+        "one step ahead",
+        "seasonal naive (52)",
+        "WAPE by step: h1 ",
+        "lag 1 is shorter than the horizon",
+    ] {
+        assert!(screen.contains(said), "{said}:\n{screen}");
+    }
+
     // The run's record has the same figures: per-step errors as a series, the baseline.
     let output = shelfcast(&root, &["run", "show", "1", "--json"]);
     assert!(output.status.success(), "{}", describe(&output));

@@ -221,6 +221,7 @@ fn render_metrics(detail: &RunDetail, frame: &mut Frame<'_>, area: Rect, theme: 
                 }
                 _ => {}
             }
+            lines.extend(horizon_lines(metrics, theme));
         }
         None => {
             let last = |curve: &[(f64, f64)]| curve.last().map_or("-".into(), |p| num_text(p.1));
@@ -335,4 +336,62 @@ fn render_importance(detail: &RunDetail, frame: &mut Frame<'_>, area: Rect, them
         )),
         area,
     );
+}
+
+/// For a run validated recursively: what "validation" means, the one-step score beside it, the
+/// seasonal naive baseline and the error along the horizon.
+fn horizon_lines<'a>(metrics: &crate::ml::artifact::MetricsFile, theme: &Theme) -> Vec<Line<'a>> {
+    let Some(horizon) = &metrics.horizon else {
+        return Vec::new();
+    };
+    let wape = |e: &Evaluation| match e {
+        Evaluation::Regression(m) => m.wape,
+        Evaluation::BinaryClassification(_) => None,
+    };
+    let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}%"));
+    let mut lines = vec![
+        Line::from(""),
+        Line::styled(
+            format!(
+                "validation: {} steps from the cut-off, recursive",
+                horizon.horizon
+            ),
+            theme.header,
+        ),
+        Line::from(format!(
+            "WAPE {} · one step ahead {}",
+            pct(wape(&metrics.validation)),
+            pct(metrics.one_step.as_ref().and_then(wape))
+        )),
+    ];
+    if let Some(b) = &horizon.baseline {
+        lines.push(Line::from(format!(
+            "seasonal naive ({}) {} · skill {}",
+            b.season,
+            pct(b.wape),
+            b.skill
+                .map_or("-".to_string(), |s| format!("{:+.1}%", 100.0 * s))
+        )));
+    }
+    // Six points along the horizon: enough to see the error grow.
+    let every = horizon.by_step.len().div_ceil(6).max(1);
+    let along: Vec<String> = horizon
+        .by_step
+        .iter()
+        .step_by(every)
+        .map(|s| format!("h{} {}", s.step, s.wape.map_or("-".into(), num_text)))
+        .collect();
+    if !along.is_empty() {
+        lines.push(Line::styled(format!("WAPE by step: {}", along.join(" · ")), theme.dim));
+    }
+    if horizon.shortest_lag < horizon.horizon {
+        lines.push(Line::styled(
+            format!(
+                "lag {} is shorter than the horizon: later steps use the model's own forecast",
+                horizon.shortest_lag
+            ),
+            theme.warning,
+        ));
+    }
+    lines
 }
