@@ -30,6 +30,16 @@ pub(super) async fn openapi(State(state): State<AppState>) -> Json<Value> {
             required.push(input.name.clone());
         }
     }
+    // Lag and rolling-mean fields are optional history (numbers); left out, the series has none.
+    if let Some(lags) = &served.loaded.signature.derived {
+        for name in lags.output_names() {
+            properties.insert(
+                name,
+                json!({"type": "number", "nullable": true,
+                       "description": "history the model derives; optional, a number"}),
+            );
+        }
+    }
     let record = json!({"type": "object", "properties": properties, "required": required});
     Json(json!({
         "openapi": "3.0.3",

@@ -285,7 +285,10 @@ fn lag_fields_are_numbers_in_every_face_and_lag_periods_are_bounded() {
             "rounds=10",
         ],
     );
-    let output = shelfcast(&root, &["register", "1", "--model", "lagged"]);
+    let output = shelfcast(
+        &root,
+        &["register", "1", "--model", "sales", "--alias", "champion"],
+    );
     assert!(output.status.success(), "{}", describe(&output));
     let record = json!({"week": "2022-07-04", "store": "S1", "item": "I1", "category": "Dairy",
         "price": 2.5, "promo": 0, "constant": "same", "units__lag_1": "lots"});
@@ -294,7 +297,7 @@ fn lag_fields_are_numbers_in_every_face_and_lag_periods_are_bounded() {
         &[
             "predict",
             "--model",
-            "lagged",
+            "sales",
             "--record",
             &record.to_string(),
         ],
@@ -305,6 +308,25 @@ fn lag_fields_are_numbers_in_every_face_and_lag_periods_are_bounded() {
         stderr.contains("column units__lag_1: 'lots' is not a number"),
         "{stderr}"
     );
+    // Over HTTP: the same refusal (422), and the lag fields listed as optional numbers.
+    let server = start(&root, &[]);
+    let (status, answer) = request(&server.addr, "POST", "/predict", &record.to_string());
+    assert_eq!(status, 422, "{answer}");
+    assert!(answer.contains("'lots' is not a number"), "{answer}");
+    let (status, spec) = request(&server.addr, "GET", "/openapi.json", "");
+    assert_eq!(status, 200);
+    let spec: Value = serde_json::from_str(&spec).expect("openapi");
+    let record_schema = &spec["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"]["oneOf"][0];
+    assert_eq!(
+        record_schema["properties"]["units__lag_2"]["type"],
+        "number"
+    );
+    let required = record_schema["required"].as_array().expect("required");
+    assert!(
+        !required.iter().any(|r| r == "units__lag_1"),
+        "{required:?}"
+    );
     let mut with_history = record.clone();
     with_history["units__lag_1"] = json!(14);
     let output = shelfcast(
@@ -312,7 +334,7 @@ fn lag_fields_are_numbers_in_every_face_and_lag_periods_are_bounded() {
         &[
             "predict",
             "--model",
-            "lagged",
+            "sales",
             "--record",
             &with_history.to_string(),
         ],
@@ -332,7 +354,7 @@ fn lag_fields_are_numbers_in_every_face_and_lag_periods_are_bounded() {
         &[
             "predict",
             "--model",
-            "lagged",
+            "sales",
             "--input",
             "history.csv",
             "--output",
