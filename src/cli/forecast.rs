@@ -12,6 +12,7 @@ use crate::data::{DataFormat, changed_since, read_dataset};
 use crate::ml::forecast_future::{Covariates, forecast as forecast_series};
 use crate::project::Project;
 use crate::registry::{ModelRef, load_version};
+use crate::store::{ForecastValue, NewForecast};
 
 #[derive(Debug, clap::Args)]
 pub struct ForecastArgs {
@@ -49,7 +50,7 @@ pub fn forecast(project: &Project, args: &ForecastArgs) -> anyhow::Result<()> {
             args.output.display()
         )
     })?;
-    let store = project.open_store()?;
+    let mut store = project.open_store()?;
     let reference = ModelRef::parse(&args.model)?;
     let (version, loaded) = load_version(project, &store, &reference)?;
     let options = project.read_options()?;
@@ -122,6 +123,36 @@ pub fn forecast(project: &Project, args: &ForecastArgs) -> anyhow::Result<()> {
     columns.push(Column::new("version".into(), vec![version.version; n]));
     let mut frame = DataFrame::new(n, columns)?;
     super::predict::write_atomically(&mut frame, &args.output, format)?;
+    // Recorded so it can be scored when the actuals arrive: the origin is the day before the
+    // earliest step-1 date of any series (the history's end).
+    let day = crate::data::profile::day_text;
+    let origin = rows
+        .iter()
+        .filter(|r| r.step == 1)
+        .map(|r| r.day)
+        .min()
+        .map_or(String::new(), |d| day(d - 1));
+    let values: Vec<ForecastValue> = rows
+        .iter()
+        .map(|r| ForecastValue {
+            series_key: r.keys.join("|"),
+            target_date: day(r.day),
+            step: r.step,
+            value: r.value,
+            lower: r.interval.map(|i| i.0),
+            upper: r.interval.map(|i| i.1),
+        })
+        .collect();
+    let forecast_id = store.record_forecast(
+        &NewForecast {
+            model_version_id: version.id,
+            origin: &origin,
+            horizon: args.horizon,
+            series: n / args.horizon.max(1),
+            output_path: &args.output.display().to_string(),
+        },
+        &values,
+    )?;
     let series = n / args.horizon.max(1);
     let score = match &args.score {
         Some(path) => {
@@ -154,6 +185,7 @@ pub fn forecast(project: &Project, args: &ForecastArgs) -> anyhow::Result<()> {
                 "series": series,
                 "horizon": args.horizon,
                 "rows": n,
+                "forecast_id": forecast_id,
                 "output": args.output.display().to_string(),
                 "score": score.as_ref().map(|s| serde_json::json!({
                     "matched": s.matched, "wape": s.wape, "mae": s.mae, "bias": s.bias
@@ -162,7 +194,8 @@ pub fn forecast(project: &Project, args: &ForecastArgs) -> anyhow::Result<()> {
         );
     } else {
         say!(
-            "{series} series × {} periods forecast by {} version {} → {}",
+            "{series} series × {} periods forecast by {} version {} → {} (recorded as forecast \
+             {forecast_id})",
             args.horizon,
             version.model_name,
             version.version,

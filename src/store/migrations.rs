@@ -271,6 +271,29 @@ CREATE INDEX drift_reports_by_time ON drift_reports (created_at);
     r#"
 ALTER TABLE runs ADD COLUMN heartbeat_ms INTEGER;
 "#,
+    // 9: forecasts as made: which version, from which origin, how far; and every value, so it
+    // can be scored when the actuals arrive (by series and target date).
+    r#"
+CREATE TABLE forecasts (
+    id               INTEGER PRIMARY KEY,
+    created_at       TEXT NOT NULL,
+    model_version_id INTEGER NOT NULL REFERENCES model_versions (id),
+    origin           TEXT NOT NULL,
+    horizon          INTEGER NOT NULL,
+    series           INTEGER NOT NULL,
+    output_path      TEXT NOT NULL
+);
+CREATE TABLE forecast_values (
+    forecast_id INTEGER NOT NULL REFERENCES forecasts (id) ON DELETE CASCADE,
+    series_key  TEXT NOT NULL,
+    target_date TEXT NOT NULL,
+    step        INTEGER NOT NULL,
+    value       REAL NOT NULL,
+    lower       REAL,
+    upper       REAL
+);
+CREATE INDEX forecast_values_by_series ON forecast_values (series_key, target_date);
+"#,
 ];
 
 /// The schema version this build writes and understands.

@@ -208,6 +208,16 @@ fn forecast_writes_every_series_next_periods_with_intervals_and_names_missing_co
     assert_eq!(summary["series"], 6);
     assert_eq!(summary["rows"], 30);
     assert_eq!(summary["score"]["matched"], 30);
+    // Recorded with every value, for scoring when actuals arrive.
+    let store = shelfcast::store::RunStore::open(&root.join("runs.db")).expect("store");
+    let recorded = store.forecasts(10).expect("forecasts");
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(summary["forecast_id"], recorded[0].id);
+    assert_eq!(
+        (recorded[0].horizon, recorded[0].series, recorded[0].values),
+        (5, 6, 30)
+    );
+    assert_eq!(recorded[0].origin, "2022-09-25");
     let wape = summary["score"]["wape"].as_f64().expect("wape");
     println!("5-week forecast WAPE against the actuals: {wape:.2}%");
     assert!(wape < 25.0, "{wape}");
