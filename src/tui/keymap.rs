@@ -304,7 +304,7 @@ mod tests {
             "pgdn",
             "f5",
         ] {
-            let key = KeySpec::parse(text).expect(text);
+            let key = KeySpec::parse(text).expect(text); // invariant: a unit test of known keys
             assert_eq!(KeySpec::parse(&key.config_text()), Ok(key), "{text}");
         }
         assert_eq!(KeySpec::ctrl('c').label(), "Ctrl-C");
