@@ -263,6 +263,7 @@ fn run_case(spec: &TrainSpec, lgb_task: &str, lgb_objective: &str) -> anyhow::Re
         &m.train_x,
         &m.train_y,
         Some((&m.valid_x, &m.valid_y)),
+        prepared.baseline_column.as_deref(),
         &mut |_| true,
     )?;
     let fit_seconds = fit_started.elapsed().as_secs_f64();

@@ -95,6 +95,7 @@ impl TrainArgs {
             self.groups.clone(),
             self.lags.clone(),
             self.rolling.clone(),
+            ModelKind::parse(&self.model)?,
         )?;
         let mut lookups = Vec::new();
         for text in &self.lookups {

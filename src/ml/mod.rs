@@ -7,6 +7,8 @@
 //!   loading a trained model with checksums.
 
 pub mod artifact;
+pub mod baseline;
+mod baseline_prep;
 pub mod conform;
 pub mod conformal;
 pub mod encode;

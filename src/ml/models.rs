@@ -7,6 +7,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::MlError;
+use super::baseline::{BaselineKind, BaselineModel, BaselineParams};
 use super::features::{Matrix, Task};
 use super::forest::{FOREST_PARAMS, ForestModel, TreeParams, train_forest, tree_params};
 use super::gbdt::{GBDT_PARAMS, GbdtModel, GbdtParams, train_gbdt};
@@ -24,10 +25,14 @@ pub enum ModelKind {
     Logistic,
     DecisionTree,
     RandomForest,
+    Naive,
+    SeasonalNaive,
+    WindowAverage,
+    SeriesMean,
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 8] = [
+    pub const ALL: [ModelKind; 12] = [
         ModelKind::Gbdt,
         ModelKind::Linear,
         ModelKind::Ridge,
@@ -36,6 +41,10 @@ impl ModelKind {
         ModelKind::Logistic,
         ModelKind::DecisionTree,
         ModelKind::RandomForest,
+        ModelKind::Naive,
+        ModelKind::SeasonalNaive,
+        ModelKind::WindowAverage,
+        ModelKind::SeriesMean,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +57,10 @@ impl ModelKind {
             ModelKind::Logistic => "logistic",
             ModelKind::DecisionTree => "decision_tree",
             ModelKind::RandomForest => "random_forest",
+            ModelKind::Naive => "naive",
+            ModelKind::SeasonalNaive => "seasonal_naive",
+            ModelKind::WindowAverage => "window_average",
+            ModelKind::SeriesMean => "series_mean",
         }
     }
 
@@ -62,6 +75,8 @@ impl ModelKind {
                 "logistic_regression" => Some(ModelKind::Logistic),
                 "tree" => Some(ModelKind::DecisionTree),
                 "forest" | "rf" => Some(ModelKind::RandomForest),
+                "snaive" => Some(ModelKind::SeasonalNaive),
+                "historic_average" | "mean" => Some(ModelKind::SeriesMean),
                 _ => None,
             })
             .ok_or_else(|| MlError::BadParam {
@@ -74,9 +89,14 @@ impl ModelKind {
     pub fn supports(self, task: Task) -> bool {
         match self {
             ModelKind::Gbdt | ModelKind::DecisionTree | ModelKind::RandomForest => true,
-            ModelKind::Linear | ModelKind::Ridge | ModelKind::Lasso | ModelKind::ElasticNet => {
-                task == Task::Regression
-            }
+            ModelKind::Linear
+            | ModelKind::Ridge
+            | ModelKind::Lasso
+            | ModelKind::ElasticNet
+            | ModelKind::Naive
+            | ModelKind::SeasonalNaive
+            | ModelKind::WindowAverage
+            | ModelKind::SeriesMean => task == Task::Regression,
             ModelKind::Logistic => task == Task::BinaryClassification,
         }
     }
@@ -106,6 +126,17 @@ impl ModelKind {
         })
     }
 
+    /// The forecasting baseline this kind is, if it is one.
+    pub fn baseline(self) -> Option<BaselineKind> {
+        Some(match self {
+            ModelKind::Naive => BaselineKind::Naive,
+            ModelKind::SeasonalNaive => BaselineKind::SeasonalNaive,
+            ModelKind::WindowAverage => BaselineKind::WindowAverage,
+            ModelKind::SeriesMean => BaselineKind::SeriesMean,
+            _ => return None,
+        })
+    }
+
     fn linear_kind(self) -> Option<LinearKind> {
         Some(match self {
             ModelKind::Linear => LinearKind::Linear,
@@ -130,6 +161,7 @@ pub enum ModelParams {
     Gbdt(GbdtParams),
     Linear(LinearParams),
     Trees(TreeParams),
+    Baseline(BaselineParams),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -151,9 +183,12 @@ impl ModelSpec {
                 seed,
                 ..TreeParams::random_forest()
             }),
-            linear => ModelParams::Linear(LinearParams::defaults(
-                linear.linear_kind().unwrap_or(LinearKind::Linear),
-            )),
+            other => match other.baseline() {
+                Some(baseline) => ModelParams::Baseline(BaselineParams::defaults(baseline)),
+                None => ModelParams::Linear(LinearParams::defaults(
+                    other.linear_kind().unwrap_or(LinearKind::Linear),
+                )),
+            },
         };
         Self { kind, params }
     }
@@ -183,6 +218,7 @@ impl ModelSpec {
             ModelParams::Gbdt(p) => p.set(key, value),
             ModelParams::Linear(p) => p.set(key, value),
             ModelParams::Trees(p) => p.set(key, value, forest),
+            ModelParams::Baseline(p) => p.set(key, value),
         }
     }
 
@@ -192,6 +228,7 @@ impl ModelSpec {
             ModelParams::Gbdt(p) => p.pairs(),
             ModelParams::Linear(p) => p.pairs(),
             ModelParams::Trees(p) => p.pairs(self.kind == ModelKind::RandomForest),
+            ModelParams::Baseline(p) => p.pairs(),
         }
     }
 
@@ -202,6 +239,7 @@ impl ModelSpec {
             (ModelParams::Linear(p), _) => p.info(),
             (ModelParams::Trees(_), ModelKind::RandomForest) => FOREST_PARAMS,
             (ModelParams::Trees(_), _) => tree_params(),
+            (ModelParams::Baseline(p), _) => p.info(),
         }
     }
 
@@ -233,7 +271,7 @@ impl ModelSpec {
             ModelParams::Trees(p) if self.kind == ModelKind::RandomForest => {
                 p.trees.div_ceil(super::forest::FOREST_CHUNK)
             }
-            ModelParams::Trees(_) => 1,
+            ModelParams::Trees(_) | ModelParams::Baseline(_) => 1,
         }
     }
 }
@@ -334,14 +372,39 @@ impl Model for ForestModel {
     }
 }
 
+impl Model for BaselineModel {
+    fn kind(&self) -> ModelKind {
+        match self.kind {
+            BaselineKind::Naive => ModelKind::Naive,
+            BaselineKind::SeasonalNaive => ModelKind::SeasonalNaive,
+            BaselineKind::WindowAverage => ModelKind::WindowAverage,
+            BaselineKind::SeriesMean => ModelKind::SeriesMean,
+        }
+    }
+    fn predict(&self, x: &Matrix) -> Result<Vec<f64>, MlError> {
+        BaselineModel::predict(self, x)
+    }
+    fn importance(&self) -> Vec<(String, f64)> {
+        vec![(self.column.clone(), 1.0)]
+    }
+    fn importance_kind(&self) -> &'static str {
+        "the one past value it repeats"
+    }
+    fn encode(&self) -> Result<(&'static str, Vec<u8>), MlError> {
+        Ok(("model.json", json_bytes(self)?))
+    }
+}
+
 /// Fits `spec` on (`x`, `y`), watching `valid`. `on_step` sees every step and returns `false`
-/// to stop early (a cancel); the model keeps what it learned so far.
+/// to stop early (a cancel); the model keeps what it learned so far. A baseline repeats the
+/// encoded column `baseline_column` (the past value training derived for it).
 pub fn fit_model(
     spec: &ModelSpec,
     task: Task,
     x: &Matrix,
     y: &[f64],
     valid: Option<(&Matrix, &[f64])>,
+    baseline_column: Option<&str>,
     on_step: &mut (dyn FnMut(&StepEvent) -> bool + Send),
 ) -> Result<Box<dyn Model>, MlError> {
     spec.kind.check(task)?;
@@ -349,20 +412,18 @@ pub fn fit_model(
         ModelParams::Gbdt(params) => Ok(Box::new(train_gbdt(params, task, x, y, valid, on_step)?)),
         ModelParams::Linear(params) => {
             let model = train_linear(params, x, y)?;
-            let loss = |mx: &Matrix, my: &[f64]| -> Result<f64, MlError> {
-                Ok(step_loss(task, &model.predict(mx)?, my))
-            };
-            let train_loss = Some(loss(x, y)?);
-            let valid_loss = match valid {
-                Some((vx, vy)) => Some(loss(vx, vy)?),
-                None => None,
-            };
-            on_step(&StepEvent {
-                step: 0,
-                metric: loss_name(task).to_string(),
-                train_loss,
-                valid_loss,
-            });
+            report_one_step(task, x, y, valid, on_step, &|mx| model.predict(mx))?;
+            Ok(Box::new(model))
+        }
+        ModelParams::Baseline(params) => {
+            let column = baseline_column.ok_or_else(|| {
+                MlError::Model(format!(
+                    "{} repeats a past value of the series, and training derived none",
+                    spec.kind
+                ))
+            })?;
+            let model = BaselineModel::fit(params.kind, column.to_string(), x)?;
+            report_one_step(task, x, y, valid, on_step, &|mx| model.predict(mx))?;
             Ok(Box::new(model))
         }
         ModelParams::Trees(params) => {
@@ -383,6 +444,32 @@ pub fn fit_model(
     }
 }
 
+/// The one step of a model fitted at once: its training and validation loss.
+fn report_one_step(
+    task: Task,
+    x: &Matrix,
+    y: &[f64],
+    valid: Option<(&Matrix, &[f64])>,
+    on_step: &mut (dyn FnMut(&StepEvent) -> bool + Send),
+    predict: &dyn Fn(&Matrix) -> Result<Vec<f64>, MlError>,
+) -> Result<(), MlError> {
+    let loss = |mx: &Matrix, my: &[f64]| -> Result<f64, MlError> {
+        Ok(step_loss(task, &predict(mx)?, my))
+    };
+    let train_loss = Some(loss(x, y)?);
+    let valid_loss = match valid {
+        Some((vx, vy)) => Some(loss(vx, vy)?),
+        None => None,
+    };
+    on_step(&StepEvent {
+        step: 0,
+        metric: loss_name(task).to_string(),
+        train_loss,
+        valid_loss,
+    });
+    Ok(())
+}
+
 /// Reads a model saved by `Model::encode`.
 pub fn decode_model(
     kind: ModelKind,
@@ -395,6 +482,10 @@ pub fn decode_model(
         ModelKind::DecisionTree | ModelKind::RandomForest => {
             Box::new(from_json::<ForestModel>(bytes)?)
         }
+        ModelKind::Naive
+        | ModelKind::SeasonalNaive
+        | ModelKind::WindowAverage
+        | ModelKind::SeriesMean => Box::new(from_json::<BaselineModel>(bytes)?),
         _ => Box::new(from_json::<LinearModel>(bytes)?),
     })
 }

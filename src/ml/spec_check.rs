@@ -7,7 +7,7 @@
 use super::MlError;
 use super::features::Task;
 use super::lags::LagSpec;
-use super::models::ModelSpec;
+use super::models::{ModelKind, ModelSpec};
 use super::split::SplitSpec;
 use super::train::TrainSpec;
 
@@ -40,7 +40,8 @@ pub fn split_date_column(split: &str) -> Option<String> {
     }
 }
 
-/// The lag spec the faces describe: `date` given, or the time split's column.
+/// The lag spec the faces describe: `date` given, or the time split's column; always one for a
+/// baseline model.
 pub fn lag_spec(
     split: &str,
     date: Option<&str>,
@@ -48,15 +49,17 @@ pub fn lag_spec(
     groups: Vec<String>,
     lags: Vec<usize>,
     rolling_means: Vec<usize>,
+    model: ModelKind,
 ) -> Result<Option<LagSpec>, MlError> {
-    if lags.is_empty() && rolling_means.is_empty() {
+    // A baseline derives its own lag or window (`ml::baseline`) but needs the series and dates.
+    if lags.is_empty() && rolling_means.is_empty() && model.baseline().is_none() {
         return Ok(None);
     }
     let date = match date {
         Some(date) => date.to_string(),
         None => split_date_column(split).ok_or_else(|| MlError::BadFeature {
             column: target.to_string(),
-            why: "lags and rolling means need a date column: a time split's (time:COLUMN:…), \
+            why: "lags, rolling means and baselines need a date column: a time split's (time:COLUMN:…), \
                   or --date COLUMN"
                 .to_string(),
         })?,

@@ -19,7 +19,7 @@ use super::lags::{LagSpec, add_lag_features};
 use super::lookup::{BundledLookup, LookupError, prepare_lookup};
 pub use super::lookup::{LookupSpec, PreparedLookup};
 use super::metrics::{classification_metrics, regression_metrics};
-use super::models::{Model, ModelKind, ModelSpec, StepEvent, fit_model};
+use super::models::{Model, ModelKind, ModelParams, ModelSpec, StepEvent, fit_model};
 use super::signature::{Signature, signature};
 use super::split::{Split, SplitSpec, split};
 use crate::data::{DataError, ReadOptions, read_dataset};
@@ -81,6 +81,8 @@ pub struct Prepared {
     pub split_spec: SplitSpec,
     pub model: ModelSpec,
     pub lookups: Vec<PreparedLookup>,
+    /// A baseline's past value: the derived column it repeats.
+    pub baseline_column: Option<String>,
     /// What preparing found worth saying (unmatched lookup rows, casts), for the launch
     /// message and the run's log.
     pub notes: Vec<String>,
@@ -188,17 +190,31 @@ pub fn prepare(root: &Path, spec: &TrainSpec) -> Result<Prepared, TrainError> {
         check_log1p(&frame, &spec.target)?;
         target.log1p = true;
     }
-    let model = ModelSpec::build(model_kind, target.task, spec.seed, &spec.params)?;
+    let mut model = ModelSpec::build(model_kind, target.task, spec.seed, &spec.params)?;
+    let mut spec = spec.clone();
+    let baseline_column = match &model.params {
+        ModelParams::Baseline(params) => Some(super::baseline_prep::derive_past_value(
+            &frame,
+            &mut spec,
+            params.clone(),
+            &mut model,
+        )?),
+        _ => None,
+    };
+    let spec = &spec;
 
-    let mut features = if spec.features.is_empty() {
+    let mut features = if let (Some(_), Some(lags)) = (&baseline_column, &spec.lags) {
+        // A baseline reads only its past value; a record still names its series and date.
+        super::baseline_prep::record_columns(lags)
+    } else if !spec.features.is_empty() {
+        spec.features.clone()
+    } else {
         frame
             .get_column_names()
             .iter()
             .map(|n| n.to_string())
             .filter(|n| *n != spec.target)
             .collect()
-    } else {
-        spec.features.clone()
     };
     for feature in &features {
         column(&frame, feature)?;
@@ -218,7 +234,11 @@ pub fn prepare(root: &Path, spec: &TrainSpec) -> Result<Prepared, TrainError> {
             column(&frame, name)?;
         }
         frame = add_lag_features(&frame, lags)?;
-        for name in lags.output_names() {
+        let derived = match &baseline_column {
+            Some(column) => vec![column.clone()],
+            None => lags.output_names(),
+        };
+        for name in derived {
             if !features.contains(&name) {
                 features.push(name);
             }
@@ -239,6 +259,7 @@ pub fn prepare(root: &Path, spec: &TrainSpec) -> Result<Prepared, TrainError> {
         split_spec,
         model,
         lookups,
+        baseline_column,
         notes,
     })
 }
@@ -343,6 +364,7 @@ pub fn train(
         &m.train_x,
         &m.train_y,
         Some((&m.valid_x, &m.valid_y)),
+        prepared.baseline_column.as_deref(),
         &mut |event| {
             steps = event.step + 1;
             let go_on = on_step(event);

@@ -8,7 +8,7 @@ use crate::common::{describe, project, shelfcast};
 
 /// Random walks, one per store: last week's actual value is nearly the answer, so a validation
 /// that leaks it (one step ahead) looks far better than a forecast 12 weeks out can be.
-fn random_walks(stores: usize, weeks: usize) -> String {
+pub(crate) fn random_walks(stores: usize, weeks: usize) -> String {
     let mut csv = String::from("week,store,promo,units\n");
     let start = chrono::NaiveDate::from_ymd_opt(2021, 1, 4).expect("date");
     let mut state = 11u64;

@@ -1,6 +1,7 @@
 //! Shelfcast's integration tests, in one binary so the crate is linked once.
 
 mod architecture;
+mod baselines;
 mod cli_runs;
 mod common;
 mod compare;

@@ -136,8 +136,9 @@ impl TrainTab {
             names(self.groups.value()),
             parse_periods(self.lags.value())?,
             parse_periods(self.rolling.value())?,
+            self.model,
         )
-        .map_err(|_| "lags need a time split (its column is the date)".to_string())?;
+        .map_err(|_| "lags and baselines need a time split (its column is the date)".to_string())?;
         // Kept relative to the project when inside it, by the one rule the CLI uses too.
         let data = self
             .project

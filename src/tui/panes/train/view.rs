@@ -292,6 +292,19 @@ fn render_context(tab: &TrainTab, frame: &mut Frame<'_>, area: Rect, ctx: &Rende
                     crate::ml::models::ModelKind::Logistic => {
                         "Logistic regression on standardised features."
                     }
+                    crate::ml::models::ModelKind::Naive => {
+                        "Baseline: each series' last value (lag 1), flat over the horizon."
+                    }
+                    crate::ml::models::ModelKind::SeasonalNaive => {
+                        "Baseline: the same period one season back (52 weeks, 7 days, 12 \
+                         months; season= overrides)."
+                    }
+                    crate::ml::models::ModelKind::WindowAverage => {
+                        "Baseline: the mean of each series' last W periods (window=, 4)."
+                    }
+                    crate::ml::models::ModelKind::SeriesMean => {
+                        "Baseline: the mean of each series' whole history."
+                    }
                     _ => "A linear model on standardised features (smartcore).",
                 }
                 .to_string(),
