@@ -191,6 +191,8 @@ pub fn bench_serve(connections: usize, seconds: u64, faces: &super::Faces) -> an
                 ],
                 split: "time:week_start:26".into(),
                 seed: 42,
+                until: None,
+                backtest: None,
             },
             experiment: "bench".into(),
             name: Some("bench-serve".into()),

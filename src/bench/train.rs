@@ -92,6 +92,8 @@ fn store_item_case(bench: &TrainBench, path: &Path) -> anyhow::Result<()> {
         params: gbdt_params(bench),
         split: "time:date:2017-01-01".into(),
         seed: 42,
+        until: None,
+        backtest: None,
     };
     let outcome = run_case(&spec, "regression", "regression")?;
     let ours_rmse = match &outcome.evaluation {
@@ -156,6 +158,8 @@ fn telco_case(bench: &TrainBench, path: &Path) -> anyhow::Result<()> {
         params,
         split: "random:0.2".into(),
         seed: 42,
+        until: None,
+        backtest: None,
     };
     let features = |spec: TrainSpec| TrainSpec {
         features: TELCO_FEATURES.iter().map(|s| s.to_string()).collect(),

@@ -1,6 +1,7 @@
 //! The command line: a thin face over the core. Output meant for scripts (`--json`) is stable
 //! JSON on stdout; errors go to stderr with a non-zero exit code.
 
+mod backtest;
 mod compare;
 mod datasets;
 mod drift;
@@ -75,6 +76,9 @@ pub enum Command {
     },
     /// Validate and launch a training run in a detached worker; prints the run id.
     Train(Box<train::TrainArgs>),
+    /// A rolling-origin backtest: K refits at successive cut-offs, each a child run scored over
+    /// the H periods after it; the backtest pools them (per-step errors and intervals).
+    Backtest(Box<backtest::BacktestArgs>),
     /// Ask a queued or running run to stop at its next step.
     Cancel { run: i64 },
     /// Follow a run until it ends and print its final metrics.
@@ -244,6 +248,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         } => datasets::profile(&project, &file, json, !no_cache),
         Command::SampleData { out, seed } => datasets::sample_data(&project, out, seed),
         Command::Train(args) => train::train(&project, &args),
+        Command::Backtest(args) => backtest::backtest(&project, &args),
         Command::Cancel { run } => train::cancel(&project, run),
         Command::Wait { run } => train::follow(&project, run),
         Command::Worker { run } => train::worker(&project, run),

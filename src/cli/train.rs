@@ -33,7 +33,8 @@ pub struct TrainArgs {
     /// Feature columns, comma-separated or repeated (default: every other column).
     #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
     pub features: Vec<String>,
-    /// gbdt, linear, ridge, lasso, elastic_net, logistic, decision_tree, random_forest.
+    /// gbdt, linear, ridge, lasso, elastic_net, logistic, decision_tree, random_forest, or a
+    /// baseline: naive, seasonal_naive, window_average, series_mean.
     #[arg(long, default_value = "gbdt")]
     pub model: String,
     /// A hyper-parameter, KEY=VALUE; repeat for more.
@@ -121,6 +122,8 @@ impl TrainArgs {
                 .collect::<anyhow::Result<_>>()?,
             split: self.split.clone(),
             seed: self.seed,
+            until: None,
+            backtest: None,
         };
         spec.validate()?;
         Ok(LaunchRequest {
@@ -161,8 +164,20 @@ pub fn train(project: &Project, args: &TrainArgs) -> anyhow::Result<()> {
 /// final metrics. Interrupting only stops following: the worker is in its own session.
 pub fn follow(project: &Project, run: RunId) -> anyhow::Result<()> {
     let mut store = project.open_store()?;
-    let planned = crate::ml::models::ModelSpec::from_run_params(&store.params(run)?)
-        .map(|spec| spec.planned_steps());
+    let params = store.params(run)?;
+    // A backtest goes window by window; a run step by step.
+    let windows = params
+        .iter()
+        .find(|(k, _)| k == "backtest.windows")
+        .and_then(|(_, v)| v.parse::<usize>().ok());
+    let (planned, progress_key, offset) = match windows {
+        Some(windows) => (Some(windows), crate::jobs::backtest::BACKTEST_WAPE, 0),
+        None => (
+            crate::ml::models::ModelSpec::from_run_params(&params).map(|s| s.planned_steps()),
+            VALID_LOSS,
+            1,
+        ),
+    };
     let tty = std::io::stderr().is_terminal();
     if tty {
         say_err!("following run {run} (Ctrl-C stops following; the run goes on)");
@@ -174,12 +189,12 @@ pub fn follow(project: &Project, run: RunId) -> anyhow::Result<()> {
         // the next process that opens the store.
         store.reap_dead_runs()?;
         let status = store.get_run(run)?.status;
-        let last = store.last_metric(run, VALID_LOSS)?;
+        let last = store.last_metric(run, progress_key)?;
         if let Some(point) = last.as_ref().filter(|p| p.step != last_step && tty) {
             last_step = point.step;
-            let done = (point.step + 1) as usize;
+            let done = (point.step + offset) as usize;
             let bar = progress_bar(done, planned, started.elapsed());
-            eprint!("\r{bar}  valid loss {:.5}   ", point.value);
+            eprint!("\r{bar}  {progress_key} {:.5}   ", point.value);
             let _ = std::io::stderr().flush();
         }
         if status.is_terminal() {

@@ -80,6 +80,9 @@ pub fn queue_run(
     let mut spec = request.spec.clone();
     spec.read = project.read_options().map_err(DataError::from)?;
     let prepared = prepare(&project.root, &spec)?;
+    if let Some(backtest) = &spec.backtest {
+        check_backtest(&spec, &prepared, backtest)?;
+    }
     let data_path = project.resolve(&request.spec.data);
     let (dataset_id, sha256) = record_dataset_file(project, store, &data_path)?;
     let mut tags: Vec<(String, String)> = vec![
@@ -126,6 +129,27 @@ pub fn queue_run(
         spec_json: Some(&spec_json),
     })?;
     Ok((run_id, prepared))
+}
+
+/// A backtest is refused at launch when its windows do not fit the data or its model makes no
+/// forecast from a cut-off, so the worker never starts one that cannot finish.
+fn check_backtest(
+    spec: &TrainSpec,
+    prepared: &Prepared,
+    backtest: &crate::ml::backtest::BacktestSpec,
+) -> Result<(), JobError> {
+    backtest.check().map_err(TrainError::from)?;
+    if spec.lags.is_none() {
+        return Err(TrainError::Input(
+            "a backtest scores forecasts made from each cut-off: give lags or rolling means \
+             (--lags, --rolling with --group) or a baseline model"
+                .to_string(),
+        )
+        .into());
+    }
+    let column = crate::ml::backtest::date_column(spec).unwrap_or_default();
+    crate::ml::backtest::windows(&prepared.frame, &column, backtest).map_err(TrainError::from)?;
+    Ok(())
 }
 
 /// Starts the detached worker for a queued run and records its pid. When the process cannot be

@@ -1,6 +1,7 @@
 //! Background machinery shared by the faces: launching detached training workers, the worker
 //! itself, and the data-folder watcher. Core module: no screen code.
 
+pub mod backtest;
 pub mod launch;
 pub mod watcher;
 pub mod worker;

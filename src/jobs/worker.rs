@@ -99,7 +99,7 @@ pub struct WorkerReport {
 
 /// A line of the worker's log (its stderr, appended to `worker.log`). A log that cannot be
 /// written (a full disk) is skipped: `eprintln!` would panic, and the run's status matters more.
-fn log_line(text: &str) {
+pub(super) fn log_line(text: &str) {
     use std::io::Write;
     let _ = writeln!(
         std::io::stderr(),
@@ -110,7 +110,7 @@ fn log_line(text: &str) {
 
 /// Records the run's end, retrying: on a full disk the first write can fail until the worker's
 /// partial files are gone or another process frees space. The run must not stay `running`.
-fn record_end(
+pub(super) fn record_end(
     store: &mut RunStore,
     run: RunId,
     status: RunStatus,
@@ -193,13 +193,13 @@ pub fn run_worker(project: &Project, run: RunId) -> Result<WorkerReport, JobErro
 /// A thread with its own store connection that writes the run's heartbeat every
 /// `HEARTBEAT_EVERY`, so a watcher tells a worker busy in a long step (reading a large file,
 /// one slow boosting round) from a vanished one.
-struct Heartbeat {
+pub(super) struct Heartbeat {
     stop: std::sync::mpsc::Sender<()>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Heartbeat {
-    fn start(project: &Project, run: RunId) -> Self {
+    pub(super) fn start(project: &Project, run: RunId) -> Self {
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
         let project = project.clone();
         let thread = std::thread::spawn(move || {
@@ -220,7 +220,7 @@ impl Heartbeat {
         }
     }
 
-    fn stop(mut self) {
+    pub(super) fn stop(mut self) {
         let _ = self.stop.send(());
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -243,7 +243,21 @@ fn train_run(
     })?;
     check_fingerprint(project, store, run, &spec)?;
     log_line(&format!("loading {}", spec.data.display()));
+    if let Some(backtest) = &spec.backtest {
+        return super::backtest::run_backtest(project, store, run, &spec, backtest);
+    }
     let prepared = prepare(&project.root, &spec)?;
+    Ok(train_prepared(project, store, run, &prepared)?.0)
+}
+
+/// Trains a prepared run, saves its outcome and records its end; the report and what was
+/// trained (a backtest pools its windows').
+pub(super) fn train_prepared(
+    project: &Project,
+    store: &mut RunStore,
+    run: RunId,
+    prepared: &crate::ml::train::Prepared,
+) -> Result<(WorkerReport, Trained), JobError> {
     for note in &prepared.notes {
         log_line(note);
     }
@@ -265,7 +279,7 @@ fn train_run(
         }
         batcher.push(event)
     };
-    let trained = train(&prepared, &mut on_step, &mut |line| log_line(line))?;
+    let trained = train(prepared, &mut on_step, &mut |line| log_line(line))?;
     batcher.flush();
     let transactions = batcher.transactions;
     let cancelled = batcher.cancelled;
@@ -295,16 +309,19 @@ fn train_run(
         }
         RunStatus::Finished
     };
-    Ok(WorkerReport {
-        status,
-        steps: trained.steps,
-        metric_transactions: transactions,
-    })
+    Ok((
+        WorkerReport {
+            status,
+            steps: trained.steps,
+            metric_transactions: transactions,
+        },
+        trained,
+    ))
 }
 
 /// The horizon-aware validation in one line: the recursive and the one-step WAPE, and the skill
 /// against seasonal naive on the same rows.
-fn horizon_line(trained: &Trained) -> Option<String> {
+pub(super) fn horizon_line(trained: &Trained) -> Option<String> {
     let horizon = trained.horizon.as_ref()?;
     let wape = |e: &crate::ml::evaluation::Evaluation| match e {
         crate::ml::evaluation::Evaluation::Regression(m) => m.wape,
@@ -365,7 +382,7 @@ fn check_fingerprint(
 
 /// Final metrics (validation as `rmse`, training as `train_rmse`, at the last step), the model
 /// bundle, and an artifact row per saved file.
-fn save_outcome(
+pub(super) fn save_outcome(
     project: &Project,
     store: &mut RunStore,
     run: RunId,

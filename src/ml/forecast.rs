@@ -70,6 +70,19 @@ pub struct HorizonScores {
     pub metrics: RegressionMetrics,
     pub by_step: Vec<StepError>,
     pub baseline: Option<Baseline>,
+    /// Each validation row's actual, prediction, step and seasonal naive value, for pooling
+    /// windows of a backtest.
+    pub residuals: Residuals,
+}
+
+/// The validation rows of a recursive run, row by row.
+#[derive(Clone, Debug, Default)]
+pub struct Residuals {
+    pub step: Vec<usize>,
+    pub actual: Vec<f64>,
+    pub predicted: Vec<f64>,
+    /// The seasonal naive forecast of the row, where the series reaches back a season.
+    pub baseline: Vec<Option<f64>>,
 }
 
 /// One series: its rows by date, each with its value (actual before the cut-off, predicted after).
@@ -157,28 +170,6 @@ pub fn horizon_scores(
         predicted.push(predicted_of.get(&row).copied().unwrap_or(f64::NAN));
     }
     let metrics = regression_metrics(&truth, &predicted)?;
-    let mut by_step = Vec::with_capacity(dates.len());
-    for h in 1..=dates.len() {
-        let (a, p): (Vec<f64>, Vec<f64>) = rows
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| step_of.get(r) == Some(&h))
-            .map(|(i, _)| (truth[i], predicted[i]))
-            .unzip();
-        if a.is_empty() {
-            continue;
-        }
-        let m = regression_metrics(&a, &p)?;
-        let residuals = a.iter().zip(&p).map(|(a, p)| (a - p).abs()).collect();
-        by_step.push(StepError {
-            step: h,
-            rows: a.len(),
-            mae: m.mae,
-            rmse: m.rmse,
-            wape: m.wape,
-            half_width: conformal_half_width(residuals, INTERVAL_LEVEL).map(|c| c.half_width),
-        });
-    }
     let shortest_lag = lags
         .lags
         .iter()
@@ -193,7 +184,23 @@ pub fn horizon_scores(
         actual: &actual,
         is_validation: &is_validation,
     };
-    let baseline = seasonal_naive(&known, &rows, &truth, &predicted);
+    let baseline_values = seasonal_naive_values(&known, &rows);
+    let season = rows
+        .iter()
+        .map(|&r| season_length(series[series_of[r]].period))
+        .max()
+        .unwrap_or(1);
+    let residuals = Residuals {
+        step: rows
+            .iter()
+            .map(|r| step_of.get(r).copied().unwrap_or(0))
+            .collect(),
+        actual: truth,
+        predicted: predicted.clone(),
+        baseline: baseline_values,
+    };
+    let baseline = residuals.baseline_score(season);
+    let by_step = residuals.by_step()?;
     Ok(Some(HorizonScores {
         horizon: dates.len(),
         shortest_lag,
@@ -201,6 +208,7 @@ pub fn horizon_scores(
         metrics,
         by_step,
         baseline,
+        residuals,
     }))
 }
 
@@ -369,12 +377,7 @@ pub fn season_length(period: i32) -> usize {
 
 /// Seasonal naive from the cut-off: each validation row gets the last actual value at the same
 /// point of the season before the cut-off (one season back, or two when the horizon is longer).
-fn seasonal_naive(
-    known: &Known<'_>,
-    rows: &[usize],
-    truth: &[f64],
-    predicted: &[f64],
-) -> Option<Baseline> {
+fn seasonal_naive_values(known: &Known<'_>, rows: &[usize]) -> Vec<Option<f64>> {
     let Known {
         series,
         series_of,
@@ -382,48 +385,93 @@ fn seasonal_naive(
         actual,
         is_validation,
     } = known;
-    let mut season = 0;
-    let (mut base_err, mut model_err, mut total) = (0.0, 0.0, 0.0);
-    let mut count = 0;
-    for (i, &row) in rows.iter().enumerate() {
-        let s = &series[series_of[row]];
-        let m = season_length(s.period);
-        season = season.max(m);
-        let day = i64::from(s.days[place[row]]);
-        let step = i64::from(s.period) * m as i64;
-        let mut back = day - step;
-        let value = loop {
-            let j = s.days.binary_search_by(|d| i64::from(*d).cmp(&back));
-            match j {
-                Ok(j) if !is_validation[s.rows[j]] => break actual[s.rows[j]],
-                Ok(_) => back -= step,
-                Err(_) if back < i64::from(*s.days.first()?) => break None,
-                Err(_) => back -= step,
+    rows.iter()
+        .map(|&row| {
+            let s = &series[series_of[row]];
+            let day = i64::from(s.days[place[row]]);
+            let step = i64::from(s.period) * season_length(s.period) as i64;
+            let first = i64::from(*s.days.first()?);
+            let mut back = day - step;
+            while back >= first {
+                match s.days.binary_search_by(|d| i64::from(*d).cmp(&back)) {
+                    Ok(j) if !is_validation[s.rows[j]] => return actual[s.rows[j]],
+                    _ => back -= step,
+                }
             }
-        };
-        let Some(value) = value else { continue };
-        if !truth[i].is_finite() {
-            continue;
+            None
+        })
+        .collect()
+}
+
+impl Residuals {
+    /// The seasonal naive baseline's WAPE on the rows it can forecast, beside the model's.
+    pub fn baseline_score(&self, season: usize) -> Option<Baseline> {
+        let (mut base_err, mut model_err, mut total) = (0.0, 0.0, 0.0);
+        let mut count = 0;
+        for ((actual, predicted), baseline) in
+            self.actual.iter().zip(&self.predicted).zip(&self.baseline)
+        {
+            let Some(value) = baseline else { continue };
+            if !actual.is_finite() {
+                continue;
+            }
+            base_err += (value - actual).abs();
+            model_err += (predicted - actual).abs();
+            total += actual.abs();
+            count += 1;
         }
-        base_err += (value - truth[i]).abs();
-        model_err += (predicted[i] - truth[i]).abs();
-        total += truth[i].abs();
-        count += 1;
+        if count == 0 {
+            return None;
+        }
+        let wape = (total > 0.0).then(|| 100.0 * base_err / total);
+        let model_wape = (total > 0.0).then(|| 100.0 * model_err / total);
+        let skill = match (wape, model_wape) {
+            (Some(b), Some(m)) if b > 0.0 => Some(1.0 - m / b),
+            _ => None,
+        };
+        Some(Baseline {
+            season,
+            rows: count,
+            wape,
+            model_wape,
+            skill,
+        })
     }
-    if count == 0 {
-        return None;
+
+    /// The error and conformal half-width at each step h = 1..H.
+    pub fn by_step(&self) -> Result<Vec<StepError>, MlError> {
+        let horizon = self.step.iter().copied().max().unwrap_or(0);
+        let mut out = Vec::with_capacity(horizon);
+        for h in 1..=horizon {
+            let (a, p): (Vec<f64>, Vec<f64>) = self
+                .step
+                .iter()
+                .zip(self.actual.iter().zip(&self.predicted))
+                .filter(|(s, _)| **s == h)
+                .map(|(_, (a, p))| (*a, *p))
+                .unzip();
+            if a.is_empty() {
+                continue;
+            }
+            let m = regression_metrics(&a, &p)?;
+            let residuals = a.iter().zip(&p).map(|(a, p)| (a - p).abs()).collect();
+            out.push(StepError {
+                step: h,
+                rows: a.len(),
+                mae: m.mae,
+                rmse: m.rmse,
+                wape: m.wape,
+                half_width: conformal_half_width(residuals, INTERVAL_LEVEL).map(|c| c.half_width),
+            });
+        }
+        Ok(out)
     }
-    let wape = (total > 0.0).then(|| 100.0 * base_err / total);
-    let model_wape = (total > 0.0).then(|| 100.0 * model_err / total);
-    let skill = match (wape, model_wape) {
-        (Some(b), Some(m)) if b > 0.0 => Some(1.0 - m / b),
-        _ => None,
-    };
-    Some(Baseline {
-        season,
-        rows: count,
-        wape,
-        model_wape,
-        skill,
-    })
+
+    /// Appends another window's rows.
+    pub fn extend(&mut self, other: &Residuals) {
+        self.step.extend_from_slice(&other.step);
+        self.actual.extend_from_slice(&other.actual);
+        self.predicted.extend_from_slice(&other.predicted);
+        self.baseline.extend_from_slice(&other.baseline);
+    }
 }

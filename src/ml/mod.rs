@@ -7,6 +7,7 @@
 //!   loading a trained model with checksums.
 
 pub mod artifact;
+pub mod backtest;
 pub mod baseline;
 mod baseline_prep;
 pub mod conform;

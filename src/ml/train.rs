@@ -59,6 +59,13 @@ pub struct TrainSpec {
     /// `random:0.2`, `time:COLUMN:LAST_N` or `time:COLUMN:YYYY-MM-DD`.
     pub split: String,
     pub seed: u64,
+    /// Train on the rows dated at or before this day (`YYYY-MM-DD`, by the lag or split date
+    /// column): a backtest window's cut-off. `None`: every row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    /// A rolling-origin backtest of this spec instead of one run (`ml::backtest`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backtest: Option<super::backtest::BacktestSpec>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +127,14 @@ impl Prepared {
                 ),
             ));
         }
+        if let Some(backtest) = &self.spec.backtest {
+            pairs.push(("backtest.windows".into(), backtest.windows.to_string()));
+            pairs.push(("backtest.horizon".into(), backtest.horizon.to_string()));
+            pairs.push(("backtest.step".into(), backtest.step.to_string()));
+        }
+        if let Some(until) = &self.spec.until {
+            pairs.push(("until".into(), until.clone()));
+        }
         for (i, lookup) in self.spec.lookups.iter().enumerate() {
             let key = if i == 0 {
                 "lookup".to_string()
@@ -178,6 +193,9 @@ pub fn prepare(root: &Path, spec: &TrainSpec) -> Result<Prepared, TrainError> {
         notes.push(prepared.report.describe(&lookup.path));
         frame = joined;
         lookups.push(prepared);
+    }
+    if let Some(until) = &spec.until {
+        frame = super::backtest::rows_until(frame, spec, until)?;
     }
     let mut target = target_spec(&frame, &spec.target, spec.task)?;
     if spec.log1p {
@@ -295,6 +313,8 @@ pub struct Trained {
     pub one_step: Option<Evaluation>,
     /// With lags: the horizon, the error per step and the seasonal naive baseline.
     pub horizon: Option<super::forecast::HorizonReport>,
+    /// With lags: the recursive validation row by row (a backtest pools its windows').
+    pub residuals: Option<super::forecast::Residuals>,
     pub importance: Vec<(String, f64)>,
     pub steps: usize,
     /// Training stopped before its planned steps (a cancel).
@@ -448,6 +468,7 @@ pub fn train(
         train_metrics,
         valid_metrics,
         one_step,
+        residuals: horizon.as_ref().map(|h| h.residuals.clone()),
         horizon: horizon.map(|h| h.report()),
         importance,
         steps,

@@ -1,5 +1,5 @@
-//! Forecasting baselines are models: trained, validated recursively, registered and forecast
-//! through the same pipeline, so a run can be compared with them like with any other.
+//! Forecasting baselines are models (trained, validated recursively, registered and forecast
+//! through the same pipeline), and backtests refit at rolling cut-offs as child runs.
 
 use serde_json::Value;
 
@@ -129,4 +129,101 @@ fn baselines_train_as_runs_and_seasonal_naive_scores_what_every_run_compares_wit
         s0.iter().all(|v| (v - last_s0).abs() < 1e-9),
         "{s0:?} vs {last_s0}"
     );
+}
+
+#[test]
+fn a_backtest_trains_each_window_as_a_child_run_and_pools_their_errors_per_step() {
+    let (_tmp, root) = project();
+    std::fs::write(root.join("data/walks.csv"), random_walks(6, 90)).expect("data");
+    let backtest = |windows: &str| {
+        shelfcast(
+            &root,
+            &[
+                "backtest",
+                "--data",
+                "data/walks.csv",
+                "--target",
+                "units",
+                "--date",
+                "week",
+                "--lags",
+                "1,2",
+                "--group",
+                "store",
+                "--param",
+                "rounds=30",
+                "--windows",
+                windows,
+                "--horizon",
+                "4",
+                "--wait",
+            ],
+        )
+    };
+    // Windows that do not fit the data are refused before anything is recorded.
+    let output = backtest("30");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("windows that leave the oldest one at least 4 training dates"),
+        "{stderr}"
+    );
+    assert!(!root.join("models/runs/1").exists());
+
+    let output = backtest("3");
+    assert!(output.status.success(), "{}", describe(&output));
+    let store = shelfcast::store::RunStore::open(&root.join("runs.db")).expect("store");
+    let children = store
+        .list_runs(&shelfcast::store::RunFilter {
+            parent_run_id: Some(1),
+            ..Default::default()
+        })
+        .expect("children");
+    assert_eq!(children.len(), 3, "one child run per window");
+    let metrics = |id: i64| -> Value {
+        serde_json::from_slice(
+            &std::fs::read(root.join(format!("models/runs/{id}/model/metrics.json")))
+                .expect("metrics"),
+        )
+        .expect("json")
+    };
+    let mut cutoffs = Vec::new();
+    for child in &children {
+        assert_eq!(child.status.as_str(), "finished");
+        let steps = store
+            .metric_history(child.id, "h_step_wape")
+            .expect("series");
+        assert_eq!(steps.len(), 4, "run {}: an error per step", child.id);
+        let params = store.params(child.id).expect("params");
+        let param = |k: &str| {
+            params
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(param("split").as_deref(), Some("time:week:4"));
+        cutoffs.push(param("backtest.cutoff").expect("cutoff"));
+    }
+    cutoffs.sort();
+    // Four weeks apart, the last window ending at the data's last week (2022-09-19), so its
+    // cut-off is four weeks before.
+    assert_eq!(cutoffs, ["2022-06-27", "2022-07-25", "2022-08-22"]);
+    let pooled = metrics(1);
+    let by_step = pooled["horizon"]["by_step"].as_array().expect("steps");
+    assert_eq!(by_step.len(), 4);
+    // Each step pools the six series of all three windows.
+    assert!(by_step.iter().all(|s| s["rows"] == 18), "{by_step:?}");
+    assert!(by_step.iter().all(|s| s["half_width"].is_number()));
+    let child_wapes: Vec<f64> = children
+        .iter()
+        .map(|c| metrics(c.id)["validation"]["wape"].as_f64().expect("wape"))
+        .collect();
+    let wape = pooled["validation"]["wape"].as_f64().expect("wape");
+    let (low, high) = child_wapes
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(*v), h.max(*v)));
+    println!("backtest of 3 windows: pooled WAPE {wape:.2}%, windows {child_wapes:?}");
+    assert!(low <= wape && wape <= high, "{wape} within {child_wapes:?}");
+    let per_window = store.metric_history(1, "backtest_wape").expect("series");
+    assert_eq!(per_window.len(), 3);
 }

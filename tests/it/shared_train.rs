@@ -46,6 +46,8 @@ fn telco_churn_gradient_boosting_and_logistic_regression_rank_churners() {
                 .collect(),
             split: "random:0.2".into(),
             seed: 42,
+            until: None,
+            backtest: None,
         };
         let mut spec = spec;
         spec.features = prepare(&root, &spec)

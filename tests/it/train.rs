@@ -33,6 +33,8 @@ fn spec(model: ModelKind, params: &[(&str, &str)]) -> TrainSpec {
             .collect(),
         split: "time:week:8".into(),
         seed: 7,
+        until: None,
+        backtest: None,
     }
 }
 
@@ -164,6 +166,8 @@ fn classification_models_report_auc_pr_auc_and_log_loss() {
                 .collect(),
             split: "random:0.25".into(),
             seed: 3,
+            until: None,
+            backtest: None,
         };
         let prepared = prepare(&root, &spec).expect("prepare");
         assert_eq!(prepared.task(), Task::BinaryClassification);

@@ -161,6 +161,8 @@ impl TrainTab {
                 .collect(),
             split: self.split.value().trim().to_string(),
             seed: self.seed_value(),
+            until: None,
+            backtest: None,
         };
         spec.validate().map_err(|e| e.to_string())?;
         let name = self.name.value().trim();
