@@ -172,6 +172,27 @@ fn predict_file(
         }
         say_err!("skipping {} bad row(s)", bad_rows.len());
     }
+    let (frame, fill) = crate::ml::history::fill_batch(loaded, frame)?;
+    if fill.filled > 0 {
+        say_err!(
+            "lags of {} row(s) looked up in the model's history{}",
+            fill.filled,
+            if fill.beyond > 0 {
+                format!(
+                    " ({} dated past it, reached through the model's own forecasts)",
+                    fill.beyond
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
+    if fill.no_history > 0 {
+        say_err!(
+            "{} row(s) of series the model's history does not hold: their lags are missing",
+            fill.no_history
+        );
+    }
     let rows = frame.height();
     let promotion = if uplift {
         let found = promotion_columns(&loaded.signature);

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::MlError;
 use super::features::FeaturePipeline;
+use super::history::{HISTORY_FILE, History};
 use super::lookup_table::LookupTable;
 use super::models::{Model, ModelKind, decode_model};
 use super::signature::Signature;
@@ -129,6 +130,9 @@ pub fn save_bundle(dir: &Path, trained: &Trained) -> Result<Manifest, ArtifactEr
     for (lookup, table) in &trained.lookups {
         files.push((lookup.file.as_str(), "lookup", parquet_bytes(table)?));
     }
+    if let Some(history) = &trained.history {
+        files.push((HISTORY_FILE, "history", parquet_bytes(history)?));
+    }
     let parent = dir.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(io_error(parent))?;
     let name = dir
@@ -192,6 +196,8 @@ pub struct LoadedModel {
     pub metrics: MetricsFile,
     /// The signature's lookup tables, read from the bundle (checksums verified).
     pub lookups: Vec<LookupTable>,
+    /// A lag model's series tails (bundles saved before they were kept have none).
+    pub history: Option<History>,
 }
 
 /// Reads the manifest and checks every file it lists against its sha256.
@@ -300,6 +306,24 @@ pub fn load_bundle(dir: &Path) -> Result<LoadedModel, ArtifactError> {
             })?;
         lookups.push(LookupTable::new(table));
     }
+    let history = match (
+        &signature.derived,
+        manifest.files.iter().any(|f| f.kind == "history"),
+    ) {
+        (Some(lags), true) => {
+            let path = bundle_file(dir, HISTORY_FILE)?;
+            let invalid = |what: String| ArtifactError::Invalid {
+                path: path.clone(),
+                what,
+            };
+            let file = fs::File::open(&path).map_err(io_error(&path))?;
+            let frame = ParquetReader::new(file)
+                .finish()
+                .map_err(|e| invalid(format!("the series history does not read: {e}")))?;
+            Some(History::new(frame, lags).map_err(|e| invalid(e.to_string()))?)
+        }
+        _ => None,
+    };
     Ok(LoadedModel {
         manifest,
         pipeline,
@@ -307,5 +331,6 @@ pub fn load_bundle(dir: &Path) -> Result<LoadedModel, ArtifactError> {
         signature,
         metrics,
         lookups,
+        history,
     })
 }

@@ -93,31 +93,38 @@ struct Series {
     period: i32,
 }
 
-impl Series {
-    fn value_at(&self, day: i64) -> Option<f64> {
-        let i = self
-            .days
-            .binary_search_by(|d| i64::from(*d).cmp(&day))
-            .ok()?;
-        self.values[i]
-    }
-
-    /// The mean of the values dated in [day - w * period, day - 1].
-    fn mean_before(&self, day: i32, periods: usize) -> Option<f64> {
-        let from = i64::from(day) - i64::from(self.period) * periods as i64;
-        let (mut sum, mut count) = (0.0, 0usize);
-        for (d, v) in self.days.iter().zip(&self.values) {
-            let d = i64::from(*d);
-            if d >= from
-                && d < i64::from(day)
-                && let Some(v) = v
-            {
-                sum += v;
-                count += 1;
-            }
-        }
+/// The lags and rolling means (in `LagSpec::output_names` order) of a series at `day`, from its
+/// values by date (`days` sorted): lag k is the value exactly k periods back, a mean over w
+/// periods averages the values present in [day - w * period, day). The walk of validation and
+/// forecasting and a history-filled record all read their features here.
+pub(crate) fn features_at(
+    days: &[i32],
+    values: &[Option<f64>],
+    period: i32,
+    lags: &LagSpec,
+    day: i32,
+) -> Vec<Option<f64>> {
+    let value_at = |wanted: i64| {
+        days.binary_search_by(|d| i64::from(*d).cmp(&wanted))
+            .ok()
+            .and_then(|i| values[i])
+    };
+    let mean_before = |periods: usize| {
+        let from = i64::from(day) - i64::from(period) * periods as i64;
+        let start = days.partition_point(|&d| i64::from(d) < from);
+        let end = days.partition_point(|&d| d < day);
+        let (sum, count) = values[start..end]
+            .iter()
+            .flatten()
+            .fold((0.0, 0usize), |(s, c), v| (s + v, c + 1));
         (count > 0).then(|| sum / count as f64)
-    }
+    };
+    let lagged = lags
+        .lags
+        .iter()
+        .map(|&k| value_at(i64::from(day) - i64::from(period) * k as i64));
+    let means = lags.rolling_means.iter().map(|&w| mean_before(w));
+    lagged.chain(means).collect()
 }
 
 impl HorizonScores {
@@ -297,12 +304,11 @@ pub(crate) fn predict_recursively(
         let mut columns: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(rows.len()); names.len()];
         for &row in &rows {
             let s = &series[series_of[row]];
-            for (slot, &k) in lags.lags.iter().enumerate() {
-                let back = i64::from(date) - i64::from(s.period) * k as i64;
-                columns[slot].push(s.value_at(back));
-            }
-            for (n, &w) in lags.rolling_means.iter().enumerate() {
-                columns[lags.lags.len() + n].push(s.mean_before(date, w));
+            for (slot, value) in features_at(&s.days, &s.values, s.period, lags, date)
+                .into_iter()
+                .enumerate()
+            {
+                columns[slot].push(value);
             }
         }
         let take = IdxCa::from_vec("rows".into(), rows.iter().map(|&r| r as IdxSize).collect());

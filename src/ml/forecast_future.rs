@@ -62,7 +62,7 @@ pub fn forecast(
             "a forecast needs a horizon of 1 or more".into(),
         ));
     }
-    let columns = needed_columns(loaded, &lags);
+    let columns = needed_columns(&loaded.signature, &lags);
     let history = known_rows(loaded, history, &columns, "the history")?;
     let days = day_numbers(&history, &lags.date)?;
     let keys = group_keys(&history, &lags.groups)?;
@@ -126,28 +126,12 @@ pub fn forecast(
             .map(|p| p.0)
             .collect())
     })?;
-    let floor = signature.target_range.map(|(low, _)| low.min(0.0));
-    let half_width = |step: usize| -> Option<f64> {
-        let by_step = loaded.metrics.horizon.as_ref().map(|h| &h.by_step);
-        by_step
-            .and_then(|steps| {
-                steps
-                    .iter()
-                    .find(|s| s.step == step)
-                    .or(steps.last())
-                    .and_then(|s| s.half_width)
-            })
-            .or(loaded.metrics.conformal.as_ref().map(|c| c.half_width))
-    };
     let key_values = key_texts(&future_rows, &lags.groups)?;
     let mut out = Vec::with_capacity(unknown.len());
     for (i, row) in unknown.iter().enumerate() {
         let value = run.predicted_of.get(row).copied().unwrap_or(f64::NAN);
         let step = steps[i];
-        let interval = half_width(step).map(|w| {
-            let low = value - w;
-            (floor.map_or(low, |f| low.max(f)), value + w)
-        });
+        let interval = step_interval(loaded, value, step);
         out.push(Forecasted {
             keys: key_values[i].clone(),
             day: future_days[i],
@@ -159,14 +143,32 @@ pub fn forecast(
     Ok(out)
 }
 
-/// The columns a forecast reads: the inputs, the target, and the lag spec's date and groups.
-fn needed_columns(loaded: &LoadedModel, lags: &LagSpec) -> Vec<String> {
-    let mut columns: Vec<String> = loaded
-        .signature
-        .inputs
-        .iter()
-        .map(|i| i.name.clone())
-        .collect();
+/// The interval of a forecast `step` periods out: the conformal half-width of that step (from
+/// validation or a backtest; the last step's beyond them), else the model's one, cut at the
+/// target's floor (sales are never negative).
+pub(crate) fn step_interval(loaded: &LoadedModel, value: f64, step: usize) -> Option<(f64, f64)> {
+    let by_step = loaded.metrics.horizon.as_ref().map(|h| &h.by_step);
+    let half_width = by_step
+        .and_then(|steps| {
+            steps
+                .iter()
+                .find(|s| s.step == step)
+                .or(steps.last())
+                .and_then(|s| s.half_width)
+        })
+        .or(loaded.metrics.conformal.as_ref().map(|c| c.half_width))?;
+    let floor = loaded.signature.target_range.map(|(low, _)| low.min(0.0));
+    let low = value - half_width;
+    Some((floor.map_or(low, |f| low.max(f)), value + half_width))
+}
+
+/// The columns a forecast reads: the inputs, the target, and the lag spec's date and groups (the
+/// columns the bundled history keeps, too).
+pub(crate) fn needed_columns(
+    signature: &super::signature::Signature,
+    lags: &LagSpec,
+) -> Vec<String> {
+    let mut columns: Vec<String> = signature.inputs.iter().map(|i| i.name.clone()).collect();
     for name in lags.groups.iter().chain([&lags.date, &lags.value]) {
         if !columns.contains(name) {
             columns.push(name.clone());

@@ -21,6 +21,7 @@ pub mod forecast_future;
 pub mod forest;
 mod frame;
 pub mod gbdt;
+pub mod history;
 pub mod lags;
 pub mod linear;
 pub mod lookup;

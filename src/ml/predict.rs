@@ -398,6 +398,28 @@ pub fn predict_record(
     record: &Map<String, Value>,
     uplift: bool,
 ) -> Result<Prediction, PredictError> {
+    // A lag model fills the lags and the inputs left out from its series' history.
+    let Some(completed) = super::history::complete_record(loaded, record)? else {
+        return predict_checked_record(loaded, record, uplift);
+    };
+    let mut prediction = predict_checked_record(loaded, &completed.record, uplift)?;
+    let mut warnings = completed.warnings;
+    warnings.append(&mut prediction.warnings);
+    prediction.warnings = warnings;
+    if let Some(step) = completed.step
+        && loaded.signature.task == Task::Regression
+    {
+        prediction.interval = super::forecast_future::step_interval(loaded, prediction.value, step);
+    }
+    Ok(prediction)
+}
+
+/// The answer for a record whose fields are all there is to it.
+fn predict_checked_record(
+    loaded: &LoadedModel,
+    record: &Map<String, Value>,
+    uplift: bool,
+) -> Result<Prediction, PredictError> {
     if !uplift && loaded.signature.lookups.is_empty() {
         return super::predict_direct::predict_record_direct(loaded, record);
     }

@@ -324,6 +324,8 @@ pub struct Trained {
     /// The lookup tables joined in training, saved with the model so a record needs only the
     /// main file's columns.
     pub lookups: Vec<(BundledLookup, DataFrame)>,
+    /// With lags: each series' tail its lags reach, so a record needs only keys and date.
+    pub history: Option<DataFrame>,
 }
 
 pub use super::conformal::{Conformal, INTERVAL_LEVEL, conformal_half_width};
@@ -461,7 +463,16 @@ pub fn train(
         &prepared.frame,
         &prepared.split.train,
     )?;
+    let history = match &prepared.spec.lags {
+        Some(lags) => Some(super::history::series_tails(
+            &prepared.frame,
+            lags,
+            &super::forecast_future::needed_columns(&signature, lags),
+        )?),
+        None => None,
+    };
     Ok(Trained {
+        history,
         pipeline: m.pipeline,
         model,
         signature,

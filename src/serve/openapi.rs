@@ -12,6 +12,17 @@ pub(super) async fn openapi(State(state): State<AppState>) -> Json<Value> {
     let served = current(&state);
     let mut properties = Map::new();
     let mut required = Vec::new();
+    // A model that keeps its series' history needs only the keys and the date; the rest default
+    // to the series' last values.
+    let history_lags = served
+        .loaded
+        .signature
+        .derived
+        .as_ref()
+        .filter(|_| served.loaded.history.is_some());
+    let own_field = |name: &str| {
+        history_lags.is_none_or(|l| l.date == name || l.groups.iter().any(|g| g == name))
+    };
     for input in &served.loaded.signature.inputs {
         let schema = match input.kind {
             FieldKind::Number => {
@@ -26,17 +37,24 @@ pub(super) async fn openapi(State(state): State<AppState>) -> Json<Value> {
             FieldKind::Date => json!({"type": "string", "format": "date"}),
         };
         properties.insert(input.name.clone(), schema);
-        if !input.missing_seen {
+        if !input.missing_seen && own_field(&input.name) {
             required.push(input.name.clone());
+        } else if !own_field(&input.name) {
+            properties[&input.name]["description"] = json!("optional: the series' last value");
         }
     }
-    // Lag and rolling-mean fields are optional history (numbers); left out, the series has none.
+    // Lag and rolling-mean fields are optional numbers: left out, they are looked up in the
+    // model's history (or, for a model without one, the series has none).
     if let Some(lags) = &served.loaded.signature.derived {
+        let description = if history_lags.is_some() {
+            "optional override; looked up in the series' history when left out"
+        } else {
+            "history the model derives; optional, a number"
+        };
         for name in lags.output_names() {
             properties.insert(
                 name,
-                json!({"type": "number", "nullable": true,
-                       "description": "history the model derives; optional, a number"}),
+                json!({"type": "number", "nullable": true, "description": description}),
             );
         }
     }

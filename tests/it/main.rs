@@ -15,6 +15,7 @@ mod e2e_train;
 mod faults;
 mod forecast;
 mod four_faces;
+mod history_faces;
 mod lookups;
 mod ml_features;
 mod ml_gbdt;

@@ -25,17 +25,22 @@ pub struct FormField {
     pub input: InputField,
     /// The value as typed or chosen; empty is missing.
     pub value: String,
-    /// A lag or rolling mean the model derives from history: optional, empty means none.
+    /// A lag or rolling mean the model derives from history: optional, empty means none (or,
+    /// with a bundled history, looked up).
     pub derived: bool,
+    /// The model keeps its series' history and this is neither a key nor the date: empty takes
+    /// the series' last value.
+    pub from_history: bool,
     pub check: FieldCheck,
 }
 
 impl FormField {
-    fn new(input: InputField, value: String, derived: bool) -> Self {
+    fn new(input: InputField, value: String, derived: bool, from_history: bool) -> Self {
         let mut field = Self {
             input,
             value,
             derived,
+            from_history,
             check: FieldCheck::Ok(String::new()),
         };
         field.recheck();
@@ -60,8 +65,14 @@ impl FormField {
             Some(Value::Number(n)) => crate::text::num_text(n.as_f64().unwrap_or(f64::NAN)),
             _ => String::new(),
         };
+        if self.derived && self.from_history {
+            return "empty = from the series' history".into();
+        }
         if self.derived {
             return "history; empty = none".into();
+        }
+        if self.from_history && self.value.trim().is_empty() {
+            return "empty = the series' last value".into();
         }
         match self.input.kind {
             FieldKind::Number | FieldKind::Date if self.input.min.is_some() => {
@@ -83,7 +94,9 @@ impl FormField {
     }
 
     pub fn recheck(&mut self) {
-        self.check = if self.derived {
+        self.check = if self.from_history && self.value.trim().is_empty() {
+            FieldCheck::Ok("from history".into())
+        } else if self.derived {
             match parse_derived(&Value::String(self.value.clone())) {
                 Ok(None) => FieldCheck::Ok("no history".into()),
                 Ok(Some(_)) => FieldCheck::Ok(String::new()),
@@ -170,8 +183,18 @@ fn typical_text(input: &InputField) -> String {
 }
 
 /// The form for `signature`: each field keeps the value it had in `previous` (same name), so
-/// switching between champion and challenger keeps the scenario; otherwise a typical value.
-pub fn build_form(signature: &Signature, previous: &[FormField]) -> Vec<FormField> {
+/// switching between champion and challenger keeps the scenario; otherwise a typical value, or
+/// empty (the series' own) for a model that keeps its history (`with_history`), whose records
+/// need only the series keys and the date.
+pub fn build_form(
+    signature: &Signature,
+    previous: &[FormField],
+    with_history: bool,
+) -> Vec<FormField> {
+    let history_lags = signature.derived.as_ref().filter(|_| with_history);
+    let from_history = |name: &str| {
+        history_lags.is_some_and(|l| l.date != name && !l.groups.iter().any(|g| g == name))
+    };
     let kept = |name: &str| {
         previous
             .iter()
@@ -182,8 +205,15 @@ pub fn build_form(signature: &Signature, previous: &[FormField]) -> Vec<FormFiel
         .inputs
         .iter()
         .map(|input| {
-            let value = kept(&input.name).unwrap_or_else(|| typical_text(input));
-            FormField::new(input.clone(), value, false)
+            let own = from_history(&input.name);
+            let value = kept(&input.name).unwrap_or_else(|| {
+                if own {
+                    String::new()
+                } else {
+                    typical_text(input)
+                }
+            });
+            FormField::new(input.clone(), value, false, own)
         })
         .collect();
     if let Some(lags) = &signature.derived {
@@ -198,7 +228,7 @@ pub fn build_form(signature: &Signature, previous: &[FormField]) -> Vec<FormFiel
                 missing_seen: true,
             };
             let value = kept(&name).unwrap_or_default();
-            fields.push(FormField::new(input, value, true));
+            fields.push(FormField::new(input, value, true, with_history));
         }
     }
     fields
@@ -238,10 +268,10 @@ pub fn fill_form(fields: &mut [FormField], record: &Map<String, Value>) -> Vec<S
         .collect()
 }
 
-/// Resets every field to its typical value.
+/// Resets every field to its typical value (empty where the series' history gives it).
 pub fn reset_form(fields: &mut [FormField]) {
     for field in fields.iter_mut() {
-        field.value = if field.derived {
+        field.value = if field.derived || field.from_history {
             String::new()
         } else {
             typical_text(&field.input)

@@ -76,7 +76,7 @@ impl PredictTab {
         match &load.result {
             Ok((version, model)) => {
                 let (version, model) = (version.clone(), Arc::clone(model));
-                self.fields = build_form(&model.signature, &self.fields);
+                self.fields = build_form(&model.signature, &self.fields, model.history.is_some());
                 self.focus = self.focus.min(self.fields.len());
                 self.message = Some((
                     false,

@@ -1,0 +1,412 @@
+//! History-filled predictions. The bundle of a lag model keeps the tail of every series that its
+//! lags and windows reach (`history.parquet`, checksummed with the rest), so a record needs only
+//! its series keys and its date:
+//! - the lags and rolling means are looked up in the series' history; for a date past its end
+//!   the periods between are forecast first (the recursive walk `forecast` makes), and the lags
+//!   reach into those forecasts;
+//! - an input the record leaves out is carried forward from the series' last row, as `forecast
+//!   --carry-forward` does, and the answer says so.
+//!
+//! A record for a date one period past the history is then the forecast's step 1 to the bit, and
+//! h periods past is its step h (with covariates carried forward). Lag fields given in a record
+//! still win (an override); a series the history does not hold answers with its lags missing and
+//! a warning that says so.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use serde_json::{Map, Value};
+
+use super::MlError;
+use super::artifact::LoadedModel;
+use super::forecast::features_at;
+use super::forecast_future::{Covariates, forecast};
+use super::frame::day_numbers;
+use super::lags::{LagSpec, group_keys, most_common_gap, numbers};
+use super::predict::{FieldIssue, PredictError};
+use crate::data::profile::day_text;
+
+/// The bundle's file of series tails.
+pub const HISTORY_FILE: &str = "history.parquet";
+
+/// The rows of `frame` each series' lags and windows reach from its last date, cut to `columns`.
+pub fn series_tails(
+    frame: &DataFrame,
+    lags: &LagSpec,
+    columns: &[String],
+) -> Result<DataFrame, MlError> {
+    let reach = lags
+        .lags
+        .iter()
+        .chain(&lags.rolling_means)
+        .copied()
+        .max()
+        .unwrap_or(1) as i64;
+    let days = day_numbers(frame, &lags.date)?;
+    let keys = group_keys(frame, &lags.groups)?;
+    let mut by_series: HashMap<&str, Vec<i32>> = HashMap::new();
+    for (key, day) in keys.iter().zip(&days) {
+        by_series.entry(key.as_str()).or_default().push(*day);
+    }
+    let mut first_kept: HashMap<&str, i64> = HashMap::new();
+    for (key, series_days) in &mut by_series {
+        series_days.sort_unstable();
+        let period = i64::from(most_common_gap(series_days));
+        let last = i64::from(*series_days.last().unwrap_or(&0));
+        first_kept.insert(key, last - reach * period);
+    }
+    let keep: BooleanChunked = keys
+        .iter()
+        .zip(&days)
+        .map(|(key, day)| {
+            first_kept
+                .get(key.as_str())
+                .is_some_and(|f| i64::from(*day) >= *f)
+        })
+        .collect();
+    let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+    Ok(frame.select(names)?.filter(&keep)?)
+}
+
+/// One series of the history: its rows by date.
+struct SeriesRows {
+    rows: Vec<IdxSize>,
+    days: Vec<i32>,
+    values: Vec<Option<f64>>,
+    period: i32,
+}
+
+/// The bundled history, indexed by series.
+pub struct History {
+    frame: DataFrame,
+    series: HashMap<String, SeriesRows>,
+}
+
+impl History {
+    pub fn new(frame: DataFrame, lags: &LagSpec) -> Result<Self, MlError> {
+        let days = day_numbers(&frame, &lags.date)?;
+        let values = numbers(&frame, &lags.value)?;
+        let keys = group_keys(&frame, &lags.groups)?;
+        let mut order: Vec<usize> = (0..frame.height()).collect();
+        order.sort_by_key(|&r| days[r]);
+        let mut series: HashMap<String, SeriesRows> = HashMap::new();
+        for row in order {
+            let s = series.entry(keys[row].clone()).or_insert(SeriesRows {
+                rows: Vec::new(),
+                days: Vec::new(),
+                values: Vec::new(),
+                period: 1,
+            });
+            s.rows.push(row as IdxSize);
+            s.days.push(days[row]);
+            s.values.push(values[row]);
+        }
+        for s in series.values_mut() {
+            s.period = most_common_gap(&s.days);
+        }
+        Ok(Self { frame, series })
+    }
+
+    pub fn series_count(&self) -> usize {
+        self.series.len()
+    }
+
+    /// The last date of a series given as its key values in the lag spec's order.
+    pub fn last_day(&self, keys: &[String]) -> Option<i32> {
+        let key: String = keys.iter().map(|k| format!("{k}|")).collect();
+        self.series.get(&key).and_then(|s| s.days.last().copied())
+    }
+}
+
+/// A record completed from the history.
+pub struct Completed {
+    pub record: Map<String, Value>,
+    pub warnings: Vec<String>,
+    /// Periods past the history's end (1 = the next period), for a date after it.
+    pub step: Option<usize>,
+}
+
+/// `record` with its lags and missing inputs filled from the bundled history; `None` when the
+/// model has no history, or the record's keys or date are themselves missing or malformed (the
+/// record's own checks then say so).
+pub fn complete_record(
+    loaded: &LoadedModel,
+    record: &Map<String, Value>,
+) -> Result<Option<Completed>, PredictError> {
+    let (Some(history), Some(lags)) = (&loaded.history, &loaded.signature.derived) else {
+        return Ok(None);
+    };
+    let mut key = String::new();
+    let mut shown = Vec::new();
+    for group in &lags.groups {
+        let Some(value) = record.get(group).filter(|v| !is_blank(v)) else {
+            return Ok(None);
+        };
+        let text = match value {
+            Value::String(s) => s.trim().to_string(),
+            other => other.to_string(),
+        };
+        key.push_str(&text);
+        key.push('|');
+        shown.push(format!("{group} {text}"));
+    }
+    let Some(day) = record
+        .get(&lags.date)
+        .and_then(Value::as_str)
+        .and_then(|t| NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d").ok())
+        .map(|d| (d - NaiveDate::default()).num_days() as i32)
+    else {
+        return Ok(None);
+    };
+    let series_name = shown.join(" / ");
+    let derived = lags.output_names();
+    let mut record = record.clone();
+    let mut warnings = Vec::new();
+    let Some(series) = history.series.get(&key) else {
+        if derived.iter().any(|d| record.get(d).is_none_or(is_blank)) {
+            warnings.push(format!(
+                "no history for {series_name}: lags missing; the model answers as for a series \
+                 it has never seen"
+            ));
+        }
+        return Ok(Some(Completed {
+            record,
+            warnings,
+            step: None,
+        }));
+    };
+
+    // Inputs left out: the series' row at that date, or its last one before it.
+    let base = series.days.partition_point(|&d| d <= day).saturating_sub(1);
+    let base_row = series.rows[base] as usize;
+    let mut carried = Vec::new();
+    for input in &loaded.signature.inputs {
+        if record.get(&input.name).is_some_and(|v| !is_blank(v)) {
+            continue;
+        }
+        let column = history.frame.column(&input.name).map_err(MlError::from)?;
+        let value = json_of(column.get(base_row).map_err(MlError::from)?);
+        if value.is_null() {
+            continue;
+        }
+        // A value the series never changes (its region, its category) is the series' own; only
+        // a carried value that varies (a price, a promotion) is worth a warning.
+        let mut constant = true;
+        for &row in &series.rows {
+            if json_of(column.get(row as usize).map_err(MlError::from)?) != value {
+                constant = false;
+                break;
+            }
+        }
+        record.insert(input.name.clone(), value);
+        if !constant {
+            carried.push(input.name.clone());
+        }
+    }
+    if !carried.is_empty() {
+        warnings.push(format!(
+            "{}: not given; carried forward from {series_name}'s row of {}",
+            carried.join(", "),
+            day_text(series.days[base])
+        ));
+    }
+
+    if derived
+        .iter()
+        .all(|d| record.get(d).is_some_and(|v| !is_blank(v)))
+    {
+        return Ok(Some(Completed {
+            record,
+            warnings,
+            step: None,
+        }));
+    }
+    let last = *series.days.last().unwrap_or(&day);
+    let (mut days, mut values) = (series.days.clone(), series.values.clone());
+    let mut step = None;
+    if day > last {
+        let gap = i64::from(day) - i64::from(last);
+        let period = i64::from(series.period);
+        if gap % period != 0 {
+            return Err(PredictError::Invalid(vec![FieldIssue {
+                row: 1,
+                field: lags.date.clone(),
+                reason: format!(
+                    "{} is not a date of {series_name}: its dates are {} day(s) apart, the last \
+                     {}",
+                    day_text(day),
+                    series.period,
+                    day_text(last)
+                ),
+            }]));
+        }
+        let h = (gap / period) as usize;
+        if h > super::spec_check::MAX_PERIODS {
+            return Err(PredictError::Invalid(vec![FieldIssue {
+                row: 1,
+                field: lags.date.clone(),
+                reason: format!(
+                    "{} is {h} periods past the history's end ({}); at most {} are forecast",
+                    day_text(day),
+                    day_text(last),
+                    super::spec_check::MAX_PERIODS
+                ),
+            }]));
+        }
+        if h > 1 {
+            // The periods between, forecast as `forecast` does with covariates carried forward.
+            let rows = IdxCa::from_vec("rows".into(), series.rows.clone());
+            let tail = history.frame.take(&rows).map_err(MlError::from)?;
+            for f in forecast(loaded, tail, None, h - 1, Covariates::CarryForward)? {
+                days.push(f.day);
+                values.push(Some(f.value));
+            }
+            warnings.push(format!(
+                "{} is {h} periods past {series_name}'s history (last {}): its lags reach the \
+                 model's own forecasts of the periods between",
+                day_text(day),
+                day_text(last)
+            ));
+        }
+        step = Some(h);
+    }
+    for (name, value) in derived
+        .iter()
+        .zip(features_at(&days, &values, series.period, lags, day))
+    {
+        if record.get(name).is_none_or(is_blank) {
+            record.insert(name.clone(), value.map_or(Value::Null, Value::from));
+        }
+    }
+    Ok(Some(Completed {
+        record,
+        warnings,
+        step,
+    }))
+}
+
+fn is_blank(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+/// A history cell as the JSON a record would carry.
+fn json_of(value: AnyValue<'_>) -> Value {
+    match value {
+        AnyValue::Null => Value::Null,
+        AnyValue::Boolean(b) => Value::Bool(b),
+        AnyValue::String(s) => Value::String(s.to_string()),
+        AnyValue::StringOwned(s) => Value::String(s.to_string()),
+        AnyValue::Date(days) => Value::String(day_text(days)),
+        AnyValue::Int8(v) => Value::from(v),
+        AnyValue::Int16(v) => Value::from(v),
+        AnyValue::Int32(v) => Value::from(v),
+        AnyValue::Int64(v) => Value::from(v),
+        AnyValue::UInt8(v) => Value::from(v),
+        AnyValue::UInt16(v) => Value::from(v),
+        AnyValue::UInt32(v) => Value::from(v),
+        AnyValue::UInt64(v) => Value::from(v),
+        AnyValue::Float32(v) => Value::from(f64::from(v)),
+        AnyValue::Float64(v) => Value::from(v),
+        other => Value::String(other.to_string()),
+    }
+}
+
+/// What filling a batch from the history did, for the batch's report.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct BatchFill {
+    /// Rows whose lags were looked up (or reached through forecasts).
+    pub filled: usize,
+    /// Rows of series the history does not hold: their lags stay missing.
+    pub no_history: usize,
+    /// Rows dated more than one period past their series' history.
+    pub beyond: usize,
+}
+
+/// A conformed batch (`conform_frame`) with each lag or rolling mean it leaves blank looked up
+/// in the bundled history, as `complete_record` does for one record. Covariates stay the file's.
+pub fn fill_batch(
+    loaded: &LoadedModel,
+    frame: DataFrame,
+) -> Result<(DataFrame, BatchFill), MlError> {
+    let (Some(history), Some(lags)) = (&loaded.history, &loaded.signature.derived) else {
+        return Ok((frame, BatchFill::default()));
+    };
+    let names = lags.output_names();
+    let mut given: Vec<Vec<Option<f64>>> = Vec::with_capacity(names.len());
+    for name in &names {
+        let column = frame.column(name)?.cast(&DataType::Float64)?;
+        given.push(column.as_materialized_series().f64()?.iter().collect());
+    }
+    let blank_rows: Vec<usize> = (0..frame.height())
+        .filter(|&r| given.iter().any(|c| c[r].is_none()))
+        .collect();
+    if blank_rows.is_empty() {
+        return Ok((frame, BatchFill::default()));
+    }
+    let days = day_numbers(&frame, &lags.date)?;
+    let keys = group_keys(&frame, &lags.groups)?;
+    // Series reached past their history's end: forecast once, as far as the batch needs.
+    let mut reach: HashMap<&str, usize> = HashMap::new();
+    for &row in &blank_rows {
+        if let Some(s) = history.series.get(&keys[row])
+            && let Some(&last) = s.days.last()
+            && days[row] > last
+        {
+            let h = ((i64::from(days[row]) - i64::from(last)) / i64::from(s.period)) as usize;
+            let entry = reach.entry(keys[row].as_str()).or_insert(1);
+            *entry = (*entry).max(h.min(super::spec_check::MAX_PERIODS));
+        }
+    }
+    let mut extended: HashMap<&str, (Vec<i32>, Vec<Option<f64>>)> = HashMap::new();
+    for (key, h) in &reach {
+        let Some(s) = history.series.get(*key) else {
+            continue;
+        };
+        let (mut d, mut v) = (s.days.clone(), s.values.clone());
+        if *h > 1 {
+            let rows = IdxCa::from_vec("rows".into(), s.rows.clone());
+            let tail = history.frame.take(&rows)?;
+            for f in forecast(loaded, tail, None, h - 1, Covariates::CarryForward)? {
+                d.push(f.day);
+                v.push(Some(f.value));
+            }
+        }
+        extended.insert(key, (d, v));
+    }
+    let mut fill = BatchFill::default();
+    for &row in &blank_rows {
+        let Some(s) = history.series.get(&keys[row]) else {
+            fill.no_history += 1;
+            continue;
+        };
+        let (d, v) = extended
+            .get(keys[row].as_str())
+            .map_or((&s.days, &s.values), |(d, v)| (d, v));
+        if s.days
+            .last()
+            .is_some_and(|&last| days[row] > last + s.period)
+        {
+            fill.beyond += 1;
+        }
+        for (slot, value) in features_at(d, v, s.period, lags, days[row])
+            .into_iter()
+            .enumerate()
+        {
+            if given[slot][row].is_none() {
+                given[slot][row] = value;
+            }
+        }
+        fill.filled += 1;
+    }
+    let mut frame = frame;
+    for (name, values) in names.iter().zip(given) {
+        let column = Float64Chunked::from_iter_options(name.as_str().into(), values.into_iter());
+        frame.with_column(column.into_series().into_column())?;
+    }
+    Ok((frame, fill))
+}
