@@ -6,6 +6,7 @@
 //! another.
 
 mod drift;
+mod forecast;
 mod metrics;
 mod profile;
 mod serve;
@@ -57,6 +58,24 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 0.1)]
         learning_rate: f64,
         /// Threads for both libraries.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
+    /// Store-item demand (500 daily series): fit and a recursive forecast of the last days,
+    /// beside mlforecast with LightGBM on the same lags, rolling means, date features and
+    /// threads (when mlforecast is installed); WAPE, SMAPE, RMSE and seasonal naive's.
+    Forecast {
+        /// The folder holding the shared datasets.
+        #[arg(long, default_value = "../shared/data", value_name = "DIR")]
+        data_dir: PathBuf,
+        #[arg(long, default_value_t = 90)]
+        horizon: usize,
+        #[arg(long, default_value_t = 300)]
+        rounds: usize,
+        #[arg(long, default_value_t = 6)]
+        max_depth: usize,
+        #[arg(long, default_value_t = 0.1)]
+        learning_rate: f64,
         #[arg(long, default_value_t = 2)]
         threads: usize,
     },
@@ -150,6 +169,21 @@ pub fn run(_project: &Project, what: BenchCommand, faces: &Faces) -> anyhow::Res
             points,
             mlflow_runs,
         } => store::bench_store(runs.max(11), points, mlflow_runs, faces),
+        BenchCommand::Forecast {
+            data_dir,
+            horizon,
+            rounds,
+            max_depth,
+            learning_rate,
+            threads,
+        } => forecast::bench_forecast(&forecast::ForecastBench {
+            data_dir,
+            horizon: horizon.max(1),
+            rounds,
+            max_depth,
+            learning_rate,
+            threads: threads.max(1),
+        }),
         BenchCommand::Serve {
             connections,
             seconds,
@@ -177,6 +211,14 @@ pub(super) fn tempfile_dir() -> anyhow::Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!("shelfcast-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
+}
+
+/// An anchor's figure as a number (NaN when it printed none).
+pub(super) fn figure(figures: &HashMap<String, String>, key: &str) -> f64 {
+    figures
+        .get(key)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(f64::NAN)
 }
 
 /// Peak resident set size (VmHWM) on Linux.

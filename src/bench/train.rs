@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use polars::prelude::*;
 
-use super::{benches_dir, peak_memory_mb, run_python, tempfile_dir};
+use super::{benches_dir, figure, peak_memory_mb, run_python, tempfile_dir};
 use crate::ml::features::{Matrix, Task};
 use crate::ml::lags::LagSpec;
 use crate::ml::models::{ModelKind, ModelParams, fit_model};
@@ -315,13 +315,6 @@ fn run_case(spec: &TrainSpec, lgb_task: &str, lgb_objective: &str) -> anyhow::Re
         evaluation,
         anchor,
     })
-}
-
-fn figure(figures: &HashMap<String, String>, key: &str) -> f64 {
-    figures
-        .get(key)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(f64::NAN)
 }
 
 /// The encoded rows of both sides with `label` and `is_valid`, as Parquet.
