@@ -38,6 +38,10 @@ pub struct Forecasted {
     pub interval: Option<(f64, f64)>,
 }
 
+/// Changes to the future rows once their covariates are known (a promotion plan): the rows and
+/// each row's step.
+pub type AdjustFuture<'a> = &'a dyn Fn(DataFrame, &[usize]) -> Result<DataFrame, MlError>;
+
 /// The next `horizon` periods of every series in `history` (a frame of the model's training
 /// columns), with covariates from `future`.
 pub fn forecast(
@@ -46,6 +50,28 @@ pub fn forecast(
     future: Option<DataFrame>,
     horizon: usize,
     covariates: Covariates,
+) -> Result<Vec<Forecasted>, MlError> {
+    forecast_adjusted(
+        loaded,
+        history,
+        future,
+        horizon,
+        covariates,
+        None,
+        &|_, _| {},
+    )
+}
+
+/// `forecast`, with the future rows changed by `adjust` before the walk, and `progress` told
+/// (periods done, horizon) as each period is forecast.
+pub fn forecast_adjusted(
+    loaded: &LoadedModel,
+    history: DataFrame,
+    future: Option<DataFrame>,
+    horizon: usize,
+    covariates: Covariates,
+    adjust: Option<AdjustFuture<'_>>,
+    progress: &dyn Fn(usize, usize),
 ) -> Result<Vec<Forecasted>, MlError> {
     let signature = &loaded.signature;
     let lags = signature
@@ -116,11 +142,17 @@ pub fn forecast(
         covariates,
     )?;
 
+    if let Some(adjust) = adjust {
+        future_rows = adjust(future_rows, &steps)?;
+    }
     let known = history.height();
     let mut all = history.vstack(&future_rows)?;
     all.align_chunks();
     let unknown: Vec<usize> = (known..all.height()).collect();
+    let mut done = 0;
     let run = predict_recursively(&all, &unknown, &lags, &mut |rows| {
+        done += 1;
+        progress(done, horizon);
         Ok(predict_frame(loaded, rows)?
             .into_iter()
             .map(|p| p.0)

@@ -71,6 +71,8 @@ pub fn series_tails(
 
 /// One series of the history: its rows by date.
 struct SeriesRows {
+    /// The group values, in the lag spec's order.
+    parts: Vec<String>,
     rows: Vec<IdxSize>,
     days: Vec<i32>,
     values: Vec<Option<f64>>,
@@ -88,16 +90,30 @@ impl History {
         let days = day_numbers(&frame, &lags.date)?;
         let values = numbers(&frame, &lags.value)?;
         let keys = group_keys(&frame, &lags.groups)?;
+        let mut texts = Vec::with_capacity(lags.groups.len());
+        for group in &lags.groups {
+            let text = frame.column(group)?.cast(&DataType::String)?;
+            let values: Vec<String> = text
+                .as_materialized_series()
+                .str()?
+                .iter()
+                .map(|v| v.unwrap_or_default().to_string())
+                .collect();
+            texts.push(values);
+        }
         let mut order: Vec<usize> = (0..frame.height()).collect();
         order.sort_by_key(|&r| days[r]);
         let mut series: HashMap<String, SeriesRows> = HashMap::new();
         for row in order {
-            let s = series.entry(keys[row].clone()).or_insert(SeriesRows {
-                rows: Vec::new(),
-                days: Vec::new(),
-                values: Vec::new(),
-                period: 1,
-            });
+            let s = series
+                .entry(keys[row].clone())
+                .or_insert_with(|| SeriesRows {
+                    parts: texts.iter().map(|t| t[row].clone()).collect(),
+                    rows: Vec::new(),
+                    days: Vec::new(),
+                    values: Vec::new(),
+                    period: 1,
+                });
             s.rows.push(row as IdxSize);
             s.days.push(days[row]);
             s.values.push(values[row]);
@@ -110,6 +126,32 @@ impl History {
 
     pub fn series_count(&self) -> usize {
         self.series.len()
+    }
+
+    /// The history's rows of the series whose group values match every (group index, value)
+    /// of `wanted` (all series when it is empty), and how many series that is.
+    pub fn rows_matching(&self, wanted: &[(usize, String)]) -> (Vec<IdxSize>, usize) {
+        let mut rows = Vec::new();
+        let mut count = 0;
+        for s in self.series.values() {
+            if wanted.iter().all(|(i, v)| s.parts.get(*i) == Some(v)) {
+                rows.extend_from_slice(&s.rows);
+                count += 1;
+            }
+        }
+        rows.sort_unstable();
+        (rows, count)
+    }
+
+    /// Every series' group values, sorted (for pickers and error messages).
+    pub fn series_keys(&self) -> Vec<Vec<String>> {
+        let mut keys: Vec<Vec<String>> = self.series.values().map(|s| s.parts.clone()).collect();
+        keys.sort();
+        keys
+    }
+
+    pub fn frame(&self) -> &DataFrame {
+        &self.frame
     }
 
     /// The last date of a series given as its key values in the lag spec's order.

@@ -18,6 +18,7 @@ pub mod evaluation;
 pub mod features;
 pub mod forecast;
 pub mod forecast_future;
+pub mod forecast_view;
 pub mod forest;
 mod frame;
 pub mod gbdt;

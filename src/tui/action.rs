@@ -11,6 +11,7 @@ use crate::data::{DatasetFile, DatasetProfile, ProfileOutcome, ProfileStage, Rea
 use crate::drift::run::{DriftOutcome, DriftRequest};
 use crate::jobs::{LaunchRequest, Launched};
 use crate::ml::artifact::LoadedModel;
+use crate::ml::forecast_view::{ForecastView, ViewRequest};
 use crate::registry::ModelRef;
 use crate::store::{Filter, ModelVersion, RunId};
 
@@ -70,6 +71,18 @@ pub enum Action {
     },
     /// A drift check ended: its outcome, or why not (user-facing text).
     DriftDone(Box<Result<DriftOutcome, String>>),
+    /// A forecast for the Forecast tab moved on: `done` of `total` periods.
+    ForecastProgress {
+        done: usize,
+        total: usize,
+    },
+    /// A forecast for the Forecast tab ended (its request, to drop a stale answer).
+    ForecastDone {
+        request: ViewRequest,
+        result: Box<Result<ForecastView, String>>,
+    },
+    /// The Forecast tab's export was written: the CSV and SVG paths, or why not.
+    ForecastExported(Result<(String, String), String>),
 }
 
 /// A file of `data/`, with its profile once it is ready.
@@ -126,6 +139,17 @@ pub enum Job {
     /// A store write too slow for the UI task: registering copies and checks the model's files
     /// (`Written`).
     Write { write: StoreWrite, asked_by: Tab },
+    /// The Forecast tab's view of a loaded model (`ForecastProgress`, `ForecastDone`).
+    Forecast {
+        model: LoadedHandle,
+        request: ViewRequest,
+    },
+    /// Write a forecast view as CSV and SVG at `stem` (`ForecastExported`).
+    ExportForecast {
+        view: Box<ForecastView>,
+        stem: PathBuf,
+        title: String,
+    },
 }
 
 /// A change to the store a key asked for. Short writes, applied by the App on the UI task, in
@@ -195,6 +219,16 @@ impl StoreWrite {
 pub fn written_text(result: &Result<String, String>) -> String {
     match result {
         Ok(text) | Err(text) => text.clone(),
+    }
+}
+
+/// A loaded model handed to a job (shown in debug output by its model kind only).
+#[derive(Clone)]
+pub struct LoadedHandle(pub Arc<LoadedModel>);
+
+impl std::fmt::Debug for LoadedHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LoadedModel({})", self.0.signature.model)
     }
 }
 

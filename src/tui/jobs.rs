@@ -1,6 +1,6 @@
 //! All blocking work of the TUI: profiling a file, launching a run (reading and checking the
 //! whole dataset), a drift check, loading a model (checksums), registering a run (copying its
-//! model's files). The event loop hands each
+//! model's files), a forecast and its export. The event loop hands each
 //! `Job` to `spawn` (tokio's blocking pool); tests call `run` inline. Every job opens its own
 //! store connection and answers only with actions — progress as it goes, the outcome last.
 
@@ -65,6 +65,21 @@ pub fn run(job: Job, ctx: &JobContext, tx: &UnboundedSender<Action>) {
         Job::LoadModel(reference) => {
             let load = load_model(&ctx.project, &ctx.store_path, reference);
             let _ = tx.send(Action::ModelLoaded(load));
+        }
+        Job::Forecast { model, request } => {
+            let progress = |done, total| {
+                let _ = tx.send(Action::ForecastProgress { done, total });
+            };
+            let result = crate::ml::forecast_view::forecast_view(&model.0, &request, &progress)
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Action::ForecastDone {
+                request,
+                result: Box::new(result),
+            });
+        }
+        Job::ExportForecast { view, stem, title } => {
+            let result = view.export(&stem, &title).map_err(|e| e.to_string());
+            let _ = tx.send(Action::ForecastExported(result));
         }
         Job::Write { write, asked_by } => {
             let result = RunStore::open(&ctx.store_path)

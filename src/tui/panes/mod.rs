@@ -56,4 +56,5 @@ tab_list! {
     Models => models::ModelsTab,
     Predict => predict::PredictTab,
     Drift => drift::DriftTab,
+    Forecast => forecast::ForecastTab,
 }
