@@ -30,7 +30,12 @@ use crate::data::profile::day_text;
 /// The bundle's file of series tails.
 pub const HISTORY_FILE: &str = "history.parquet";
 
-/// The rows of `frame` each series' lags and windows reach from its last date, cut to `columns`.
+/// Periods of history every series keeps at least, whatever its lags reach: what the Forecast
+/// tab charts before the forecast (a year of weekly data).
+pub const CHART_PERIODS: usize = 52;
+
+/// The rows of `frame` each series' lags and windows reach from its last date (at least
+/// `CHART_PERIODS`), cut to `columns`.
 pub fn series_tails(
     frame: &DataFrame,
     lags: &LagSpec,
@@ -41,8 +46,9 @@ pub fn series_tails(
         .iter()
         .chain(&lags.rolling_means)
         .copied()
+        .chain(std::iter::once(CHART_PERIODS))
         .max()
-        .unwrap_or(1) as i64;
+        .unwrap_or(CHART_PERIODS) as i64;
     let days = day_numbers(frame, &lags.date)?;
     let keys = group_keys(frame, &lags.groups)?;
     let mut by_series: HashMap<&str, Vec<i32>> = HashMap::new();

@@ -11,6 +11,7 @@ use shelfcast::tui::keymap::Keymap;
 use shelfcast::tui::panes::compare::CompareTab;
 use shelfcast::tui::panes::datasets::{DATASETS_KEYS, DatasetsTab, EntryState};
 use shelfcast::tui::panes::drift::DriftTab;
+use shelfcast::tui::panes::forecast::ForecastTab;
 use shelfcast::tui::panes::models::ModelsTab;
 use shelfcast::tui::panes::predict::PredictTab;
 use shelfcast::tui::panes::runs::RunsTab;
@@ -87,6 +88,7 @@ pub(crate) trait Panes {
     fn models(&mut self) -> &mut ModelsTab;
     fn predict(&mut self) -> &mut PredictTab;
     fn drift(&mut self) -> &mut DriftTab;
+    fn forecast(&mut self) -> &mut ForecastTab;
 }
 
 impl Panes for App {
@@ -98,6 +100,9 @@ impl Panes for App {
     }
     fn runs(&mut self) -> &mut RunsTab {
         self.pane_mut().expect("the Runs tab")
+    }
+    fn forecast(&mut self) -> &mut ForecastTab {
+        self.pane_mut().expect("the Forecast tab")
     }
     fn compare(&mut self) -> &mut CompareTab {
         self.pane_mut().expect("the Compare tab")

@@ -63,8 +63,8 @@ key_table! {
 
 /// The longest horizon the tab asks for.
 pub const MAX_HORIZON: usize = 520;
-/// History dates shown before the forecast.
-const HISTORY_PERIODS: usize = 52;
+/// History dates shown before the forecast: as many as every bundle keeps.
+const HISTORY_PERIODS: usize = crate::ml::history::CHART_PERIODS;
 
 pub struct ForecastTab {
     /// Registered model references (`NAME@alias`, `NAME:VERSION`).
@@ -346,7 +346,7 @@ impl Component for ForecastTab {
         consumed_with(actions)
     }
 
-    fn update(&mut self, action: &Action, _ctx: &PaneContext<'_>) -> Vec<Action> {
+    fn update(&mut self, action: &Action, ctx: &PaneContext<'_>) -> Vec<Action> {
         match action {
             Action::ModelLoaded(load) if self.asked.as_ref() == Some(&load.reference) => {
                 self.asked = None;
@@ -389,8 +389,14 @@ impl Component for ForecastTab {
                 }
             }
             Action::ForecastExported(result) => {
+                // Paths inside the project are shown from it: the line has room for both.
+                let shown = |path: &str| {
+                    std::path::Path::new(path)
+                        .strip_prefix(&ctx.project.root)
+                        .map_or(path.to_string(), |p| p.display().to_string())
+                };
                 self.message = Some(match result {
-                    Ok((csv, svg)) => (false, format!("wrote {csv} and {svg}")),
+                    Ok((csv, svg)) => (false, format!("wrote {} and {}", shown(csv), shown(svg))),
                     Err(e) => (true, e.clone()),
                 });
             }

@@ -20,14 +20,14 @@ impl ForecastTab {
     pub(super) fn draw(&mut self, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
         let theme = ctx.theme;
         let [head, body, message] = Layout::vertical([
-            Constraint::Length(4),
+            Constraint::Length(5),
             Constraint::Min(8),
             Constraint::Length(1),
         ])
         .areas(area);
         self.draw_head(frame, head, ctx);
         let [chart, table] =
-            Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
                 .areas(body);
         match &self.view {
             Some(view) => {
@@ -160,10 +160,10 @@ impl ForecastTab {
             .collect();
         let mut header = vec!["step", "date", "forecast", "90% band", "promo"];
         let mut widths = vec![
-            Constraint::Length(5),
+            Constraint::Length(4),
             Constraint::Length(10),
-            Constraint::Length(9),
-            Constraint::Min(12),
+            Constraint::Length(8),
+            Constraint::Min(9),
             Constraint::Length(5),
         ];
         if planned {
