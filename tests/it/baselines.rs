@@ -227,3 +227,58 @@ fn a_backtest_trains_each_window_as_a_child_run_and_pools_their_errors_per_step(
     let per_window = store.metric_history(1, "backtest_wape").expect("series");
     assert_eq!(per_window.len(), 3);
 }
+
+#[test]
+fn a_backtest_is_a_train_form_choice() {
+    use crossterm::event::KeyCode;
+    use shelfcast::tui::panes::Tab;
+    use shelfcast::tui::panes::train::TextField;
+
+    use crate::tui::{Panes, key, settle};
+
+    let (_tmp, root) = project();
+    std::fs::write(root.join("data/walks.csv"), random_walks(4, 70)).expect("data");
+    let mut app = crate::tui::app_for(&root);
+    settle(&mut app);
+    app.switch_to(Tab::Train);
+    settle(&mut app);
+    let tab = app.train();
+    tab.choose_dataset(&root.join("data/walks.csv"));
+    assert_eq!(tab.target_name(), Some("units"));
+    tab.split = TextField::new("time:week:4");
+    tab.lags = TextField::new("1,2");
+    tab.groups = TextField::new("store");
+    tab.backtest = TextField::new("many");
+    tab.validate();
+    assert_eq!(
+        tab.backtest.error.as_deref(),
+        Some("'many': a number of windows from 1 to 100, or empty")
+    );
+    tab.backtest = TextField::new("3");
+    tab.validate();
+    assert_eq!(tab.backtest.error, None);
+    key(&mut app, KeyCode::Enter);
+    let jobs = app.take_jobs();
+    let Some(shelfcast::tui::action::Job::Launch(request)) = jobs.first() else {
+        panic!("a launch request, not {jobs:?}");
+    };
+    let backtest = request.spec.backtest.clone().expect("a backtest");
+    assert_eq!(
+        (backtest.windows, backtest.horizon, backtest.step),
+        (3, 4, 4)
+    );
+    // Queued as the TUI's launch does; the worker is the real binary's (a launch from this test
+    // process would start the test executable).
+    let mut store = shelfcast::store::RunStore::open(&root.join("runs.db")).expect("store");
+    let (run, _) =
+        shelfcast::jobs::launch::queue_run(&app.project, &mut store, request).expect("queued");
+    let output = shelfcast(&root, &["worker", "--run", &run.to_string()]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let children = store
+        .list_runs(&shelfcast::store::RunFilter {
+            parent_run_id: Some(run),
+            ..Default::default()
+        })
+        .expect("children");
+    assert_eq!(children.len(), 3);
+}

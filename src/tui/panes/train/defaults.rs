@@ -35,6 +35,7 @@ impl TrainTab {
         self.lags = TextField::default();
         self.rolling = TextField::default();
         self.groups = TextField::default();
+        self.backtest = TextField::default();
         self.log1p = false;
         self.ensure_model_fits();
         self.reset_params();

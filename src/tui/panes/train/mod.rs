@@ -74,7 +74,7 @@ pub struct TextField {
 }
 
 impl TextField {
-    fn new(value: impl Into<String>) -> Self {
+    pub fn new(value: impl Into<String>) -> Self {
         Self {
             input: TextInput::new(value),
             error: None,
@@ -100,6 +100,7 @@ pub enum Field {
     Lags,
     Rolling,
     Groups,
+    Backtest,
     Log1p,
     Seed,
     Experiment,
@@ -121,6 +122,7 @@ impl Field {
             Field::Lags => "Lags",
             Field::Rolling => "Rolling means",
             Field::Groups => "Lag groups",
+            Field::Backtest => "Backtest windows",
             Field::Log1p => "log1p target",
             Field::Seed => "Seed",
             Field::Experiment => "Experiment",
@@ -138,6 +140,7 @@ impl Field {
                 | Field::Lags
                 | Field::Rolling
                 | Field::Groups
+                | Field::Backtest
                 | Field::Seed
                 | Field::Experiment
                 | Field::Name
@@ -162,6 +165,8 @@ pub struct TrainTab {
     pub lags: TextField,
     pub rolling: TextField,
     pub groups: TextField,
+    /// Empty: one run; K: a backtest of K windows, each the time split's hold-out long.
+    pub backtest: TextField,
     pub log1p: bool,
     pub seed: TextField,
     pub experiment: TextField,
@@ -194,6 +199,7 @@ impl TrainTab {
             lags: TextField::default(),
             rolling: TextField::default(),
             groups: TextField::default(),
+            backtest: TextField::default(),
             log1p: false,
             seed: TextField::new("42"),
             experiment: TextField::new("default"),
@@ -223,6 +229,7 @@ impl TrainTab {
             Field::Lags,
             Field::Rolling,
             Field::Groups,
+            Field::Backtest,
             Field::Log1p,
             Field::Seed,
             Field::Experiment,
@@ -298,6 +305,7 @@ impl TrainTab {
             Field::Lags => &self.lags,
             Field::Rolling => &self.rolling,
             Field::Groups => &self.groups,
+            Field::Backtest => &self.backtest,
             Field::Seed => &self.seed,
             Field::Experiment => &self.experiment,
             Field::Name => &self.name,
@@ -313,6 +321,7 @@ impl TrainTab {
             Field::Lags => &mut self.lags,
             Field::Rolling => &mut self.rolling,
             Field::Groups => &mut self.groups,
+            Field::Backtest => &mut self.backtest,
             Field::Seed => &mut self.seed,
             Field::Experiment => &mut self.experiment,
             Field::Name => &mut self.name,

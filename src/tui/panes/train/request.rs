@@ -48,6 +48,7 @@ impl TrainTab {
         for field in [&mut self.lags, &mut self.rolling] {
             field.error = parse_periods(field.value()).err();
         }
+        self.backtest.error = self.backtest_spec().err();
         self.groups.error = names(self.groups.value())
             .into_iter()
             .find(|g| kind_of(g).is_none())
@@ -91,6 +92,7 @@ impl TrainTab {
             .or_else(|| named("lags", &self.lags))
             .or_else(|| named("rolling means", &self.rolling))
             .or_else(|| named("lag groups", &self.groups))
+            .or_else(|| named("backtest windows", &self.backtest))
             .or_else(|| named("seed", &self.seed))
             .or_else(|| named("experiment", &self.experiment))
     }
@@ -162,7 +164,7 @@ impl TrainTab {
             split: self.split.value().trim().to_string(),
             seed: self.seed_value(),
             until: None,
-            backtest: None,
+            backtest: self.backtest_spec()?,
         };
         spec.validate().map_err(|e| e.to_string())?;
         let name = self.name.value().trim();
@@ -176,6 +178,28 @@ impl TrainTab {
 }
 
 impl TrainTab {
+    /// The backtest the form asks for: none when the field is empty; K windows of the time
+    /// split's hold-out (`time:COLUMN:N`), N apart.
+    fn backtest_spec(&self) -> Result<Option<crate::ml::backtest::BacktestSpec>, String> {
+        let text = self.backtest.value().trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let windows: usize = text
+            .parse()
+            .ok()
+            .filter(|w| (1..=crate::ml::backtest::MAX_WINDOWS).contains(w))
+            .ok_or_else(|| format!("'{text}': a number of windows from 1 to 100, or empty"))?;
+        match SplitSpec::parse(self.split.value().trim(), 0) {
+            Ok(SplitSpec::LastDates { dates, .. }) => Ok(Some(crate::ml::backtest::BacktestSpec {
+                windows,
+                horizon: dates,
+                step: dates,
+            })),
+            _ => Err("a backtest needs a time split of the last N dates (time:COLUMN:N)".into()),
+        }
+    }
+
     /// The lookup field checked as typed: each `FILE:KEYS` names a profiled file of data/ and
     /// keys that both it and the dataset have. Returns each spec with the table's profile.
     fn lookup_specs(&self) -> Result<Vec<(LookupSpec, &crate::data::DatasetProfile)>, String> {

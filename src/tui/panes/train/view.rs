@@ -139,6 +139,7 @@ fn value_line(tab: &TrainTab, field: Field, keys: &Keymap) -> (String, Option<St
         Field::Lags => text(&tab.lags),
         Field::Rolling => text(&tab.rolling),
         Field::Groups => text(&tab.groups),
+        Field::Backtest => text(&tab.backtest),
         Field::Log1p => ((if tab.log1p { "[x]" } else { "[ ]" }).to_string(), None),
         Field::Seed => text(&tab.seed),
         Field::Experiment => text(&tab.experiment),
@@ -364,6 +365,15 @@ fn render_context(tab: &TrainTab, frame: &mut Frame<'_>, area: Rect, ctx: &Rende
                 "Lags: the target N periods back (1,2,4,52); rolling means over the last N \
                  periods (4,13); groups: the columns of one series (store_id,item_id). The date \
                  is the time split's column. Computed from the past only.",
+            ));
+        }
+        Field::Backtest => {
+            lines.push(Line::styled("backtest", theme.header));
+            lines.push(Line::from(
+                "Empty: one run. K: a rolling-origin backtest of K refits, each a child run \
+                 validated on the time split's N periods after its cut-off, the last ending at \
+                 the data's last date; the backtest pools their errors per step, and its \
+                 model's intervals come from every window.",
             ));
         }
         Field::Log1p => {
