@@ -98,6 +98,23 @@ pub fn compare(project: &Project, args: &CompareArgs) -> anyhow::Result<()> {
             .collect();
         say!("  {:<24}{cells}", clip(&row.key, 24));
     }
+    // The skill in words, one run after another: "run 9: beats seasonal naive by 43.8%".
+    if let Some(row) = comparison
+        .metrics
+        .iter()
+        .find(|r| r.key == "skill_vs_seasonal_naive")
+    {
+        let said: Vec<String> = comparison
+            .runs
+            .iter()
+            .zip(&row.values)
+            .filter_map(|(run, v)| {
+                let words = crate::compare::metric_words(&row.key, (*v)?)?;
+                Some(format!("run {}: {words}", run.id))
+            })
+            .collect();
+        say!("  {}", said.join("; "));
+    }
     if !comparison.importances.is_empty() {
         say!("importance (top 10 features)");
         for row in comparison.importances.iter().take(10) {

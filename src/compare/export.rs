@@ -172,8 +172,13 @@ pub fn comparison_markdown(comparison: &Comparison) -> String {
             .iter()
             .enumerate()
             .map(|(i, v)| match v {
-                Some(v) if row.best_run == Some(i) => format!("**{v}**"),
-                Some(v) => v.to_string(),
+                Some(v) if row.best_run == Some(i) => {
+                    format!(
+                        "**{}**",
+                        super::metric_words(&row.key, *v).unwrap_or_else(|| v.to_string())
+                    )
+                }
+                Some(v) => super::metric_words(&row.key, *v).unwrap_or_else(|| v.to_string()),
                 None => "-".into(),
             })
             .collect();

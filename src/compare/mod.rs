@@ -53,6 +53,20 @@ impl Best {
     }
 }
 
+/// A metric a comparison says in words rather than as a number: the skill against seasonal
+/// naive ("beats seasonal naive by 43.8%").
+pub fn metric_words(key: &str, value: f64) -> Option<String> {
+    if key != "skill_vs_seasonal_naive" || !value.is_finite() {
+        return None;
+    }
+    let percent = 100.0 * value.abs();
+    Some(if value >= 0.0 {
+        format!("beats seasonal naive by {percent:.1}%")
+    } else {
+        format!("{percent:.1}% worse than seasonal naive")
+    })
+}
+
 /// `train_rmse`, `train_loss`…: measured on the rows the model trained on.
 pub fn is_training_metric(key: &str) -> bool {
     key.starts_with("train_")

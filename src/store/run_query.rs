@@ -60,6 +60,14 @@ pub fn higher_is_better(key: &str) -> Option<bool> {
     match key {
         "r2" | "roc_auc" | "pr_auc" | "accuracy" | "precision" | "recall" | "f1" => Some(true),
         "rmse" | "mae" | "mape" | "wape" | "log_loss" | "logloss" => Some(false),
+        // The forecasting scores: errors per step, of a baseline, one step ahead, per window.
+        k if k.starts_with("skill") => Some(true),
+        k if ["rmse", "mae", "mape", "wape", "smape"]
+            .iter()
+            .any(|m| k.ends_with(&format!("_{m}"))) =>
+        {
+            Some(false)
+        }
         k if k.ends_with("loss") || k.ends_with("error") => Some(false),
         k if k.ends_with("auc") || k.ends_with("accuracy") => Some(true),
         _ => None,

@@ -65,6 +65,23 @@ fn baselines_train_as_runs_and_seasonal_naive_scores_what_every_run_compares_wit
         );
     }
 
+    // Compare says how much each run beats seasonal naive, in words.
+    let output = shelfcast(&root, &["compare", "1", "2"]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let text = String::from_utf8_lossy(&output.stdout);
+    let naive_skill = naive["horizon"]["baseline"]["skill"]
+        .as_f64()
+        .expect("skill");
+    assert!(naive_skill > 0.0, "{naive_skill}");
+    assert!(
+        text.contains("run 1: beats seasonal naive by 0.0%")
+            && text.contains(&format!(
+                "run 2: beats seasonal naive by {:.1}%",
+                100.0 * naive_skill
+            )),
+        "{text}"
+    );
+
     // The run records the resolved season and what it repeats.
     let output = shelfcast(&root, &["run", "show", "1", "--json"]);
     assert!(output.status.success(), "{}", describe(&output));

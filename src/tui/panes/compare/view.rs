@@ -206,7 +206,9 @@ fn render_metrics(
             };
             let mut cells = vec![Cell::from(format!("{direction} {}", clean(&m.key)))];
             cells.extend(m.values.iter().enumerate().map(|(i, v)| {
-                let text = v.map_or("-".to_string(), num_text);
+                let text = v.map_or("-".to_string(), |v| {
+                    crate::compare::metric_words(&m.key, v).unwrap_or_else(|| num_text(v))
+                });
                 if m.best_run == Some(i) {
                     Cell::from(Span::styled(format!("{text} ◀ best"), theme.ok))
                 } else {
