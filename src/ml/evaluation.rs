@@ -4,7 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::metrics::{ClassificationMetrics, RegressionMetrics};
+use super::MlError;
+use super::features::{FeaturePipeline, Matrix, Task};
+use super::metrics::{
+    ClassificationMetrics, RegressionMetrics, classification_metrics, regression_metrics,
+};
+use super::models::Model;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "task", rename_all = "snake_case")]
@@ -59,4 +64,48 @@ impl Evaluation {
             },
         }
     }
+}
+
+/// Targets in their own scale (log1p undone).
+pub(super) fn target_scale(pipeline: &FeaturePipeline, y: &[f64]) -> Vec<f64> {
+    if pipeline.target.log1p {
+        y.iter().map(|v| v.exp_m1()).collect()
+    } else {
+        y.to_vec()
+    }
+}
+
+/// Predictions in the target's own scale (log1p undone).
+pub fn predict_target(
+    pipeline: &FeaturePipeline,
+    model: &dyn Model,
+    x: &Matrix,
+) -> Result<Vec<f64>, MlError> {
+    let raw = model.predict(x)?;
+    Ok(if pipeline.target.log1p {
+        raw.into_iter().map(f64::exp_m1).collect()
+    } else {
+        raw
+    })
+}
+
+/// The metrics of `model` on encoded rows `x` against targets `y` (in the pipeline's target
+/// scale, log1p undone).
+pub fn evaluate(
+    pipeline: &FeaturePipeline,
+    model: &dyn Model,
+    x: &Matrix,
+    y: &[f64],
+) -> Result<Evaluation, MlError> {
+    let predicted = predict_target(pipeline, model, x)?;
+    Ok(match pipeline.target.task {
+        Task::Regression => {
+            Evaluation::Regression(regression_metrics(&target_scale(pipeline, y), &predicted)?)
+        }
+        Task::BinaryClassification => {
+            let labels: Vec<bool> = y.iter().map(|&v| v > 0.5).collect();
+            let probabilities: Vec<f64> = predicted.iter().map(|p| p.clamp(0.0, 1.0)).collect();
+            Evaluation::BinaryClassification(classification_metrics(&labels, &probabilities)?)
+        }
+    })
 }

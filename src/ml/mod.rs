@@ -28,6 +28,7 @@ pub mod linear;
 pub mod lookup;
 pub mod lookup_table;
 pub mod metrics;
+mod model_impls;
 pub mod models;
 pub mod params;
 pub mod predict;

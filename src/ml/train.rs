@@ -12,13 +12,13 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::MlError;
-pub use super::evaluation::Evaluation;
+use super::evaluation::target_scale;
+pub use super::evaluation::{Evaluation, evaluate, predict_target};
 use super::features::{FeaturePipeline, Matrix, TargetSpec, Task, target_spec};
 use super::frame::column;
 use super::lags::{LagSpec, add_lag_features};
 use super::lookup::{BundledLookup, LookupError, prepare_lookup};
 pub use super::lookup::{LookupSpec, PreparedLookup};
-use super::metrics::{classification_metrics, regression_metrics};
 use super::models::{Model, ModelKind, ModelParams, ModelSpec, StepEvent, fit_model};
 use super::signature::{Signature, signature};
 use super::split::{Split, SplitSpec, split};
@@ -486,49 +486,5 @@ pub fn train(
         stopped,
         conformal,
         lookups,
-    })
-}
-
-/// Targets in their own scale (log1p undone).
-fn target_scale(pipeline: &FeaturePipeline, y: &[f64]) -> Vec<f64> {
-    if pipeline.target.log1p {
-        y.iter().map(|v| v.exp_m1()).collect()
-    } else {
-        y.to_vec()
-    }
-}
-
-/// Predictions in the target's own scale (log1p undone).
-pub fn predict_target(
-    pipeline: &FeaturePipeline,
-    model: &dyn Model,
-    x: &Matrix,
-) -> Result<Vec<f64>, MlError> {
-    let raw = model.predict(x)?;
-    Ok(if pipeline.target.log1p {
-        raw.into_iter().map(f64::exp_m1).collect()
-    } else {
-        raw
-    })
-}
-
-/// The metrics of `model` on encoded rows `x` against targets `y` (in the pipeline's target
-/// scale, log1p undone).
-pub fn evaluate(
-    pipeline: &FeaturePipeline,
-    model: &dyn Model,
-    x: &Matrix,
-    y: &[f64],
-) -> Result<Evaluation, MlError> {
-    let predicted = predict_target(pipeline, model, x)?;
-    Ok(match pipeline.target.task {
-        Task::Regression => {
-            Evaluation::Regression(regression_metrics(&target_scale(pipeline, y), &predicted)?)
-        }
-        Task::BinaryClassification => {
-            let labels: Vec<bool> = y.iter().map(|&v| v > 0.5).collect();
-            let probabilities: Vec<f64> = predicted.iter().map(|p| p.clamp(0.0, 1.0)).collect();
-            Evaluation::BinaryClassification(classification_metrics(&labels, &probabilities)?)
-        }
     })
 }
