@@ -5,23 +5,19 @@
 //! run, with the same features, rounds, depth, learning rate and threads. Fit times include
 //! reading the file and building the features on both sides.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
+use super::train::{TrainBench, store_item_spec};
 use super::{benches_dir, figure, run_python};
 use crate::ml::features::Task;
 use crate::ml::forecast::{Residuals, horizon_scores};
-use crate::ml::lags::LagSpec;
-use crate::ml::models::{ModelKind, fit_model};
-use crate::ml::train::{TrainSpec, matrices, prepare};
+use crate::ml::models::fit_model;
+use crate::ml::train::{matrices, prepare};
 
 pub struct ForecastBench {
-    pub data_dir: PathBuf,
+    pub gbdt: TrainBench,
     pub horizon: usize,
-    pub rounds: usize,
-    pub max_depth: usize,
-    pub learning_rate: f64,
-    pub threads: usize,
 }
 
 /// WAPE, SMAPE (rows where both are zero left out) and RMSE of `predicted` against `actual`.
@@ -59,7 +55,7 @@ pub fn bench_forecast(bench: &ForecastBench) -> anyhow::Result<()> {
     if cfg!(debug_assertions) {
         say_err!("a debug build: figures are far slower than a release build's");
     }
-    let path = bench.data_dir.join("store_item_demand_train.csv");
+    let path = bench.gbdt.data_dir.join("store_item_demand_train.csv");
     if !path.is_file() {
         say!("SKIP store-item demand: {} is absent", path.display());
         return Ok(());
@@ -69,10 +65,10 @@ pub fn bench_forecast(bench: &ForecastBench) -> anyhow::Result<()> {
          {} rounds, depth {}, learning rate {}, {} threads",
         path.display(),
         bench.horizon,
-        bench.rounds,
-        bench.max_depth,
-        bench.learning_rate,
-        bench.threads
+        bench.gbdt.rounds,
+        bench.gbdt.max_depth,
+        bench.gbdt.learning_rate,
+        bench.gbdt.threads
     );
     let ours = shelfcast_side(bench, &path)?;
     let anchor = run_python(
@@ -83,13 +79,13 @@ pub fn bench_forecast(bench: &ForecastBench) -> anyhow::Result<()> {
             "--horizon",
             &bench.horizon.to_string(),
             "--rounds",
-            &bench.rounds.to_string(),
+            &bench.gbdt.rounds.to_string(),
             "--learning-rate",
-            &bench.learning_rate.to_string(),
+            &bench.gbdt.learning_rate.to_string(),
             "--max-depth",
-            &bench.max_depth.to_string(),
+            &bench.gbdt.max_depth.to_string(),
             "--threads",
-            &bench.threads.to_string(),
+            &bench.gbdt.threads.to_string(),
         ],
     );
     say!(
@@ -182,38 +178,12 @@ struct Side {
 }
 
 fn shelfcast_side(bench: &ForecastBench, path: &Path) -> anyhow::Result<Side> {
-    let spec = TrainSpec {
-        data: path.to_path_buf(),
-        lookups: Vec::new(),
-        read: Default::default(),
-        target: "sales".into(),
-        task: Some(Task::Regression),
-        features: vec!["date".into(), "store".into(), "item".into()],
-        lags: Some(LagSpec {
-            date: "date".into(),
-            groups: vec!["store".into(), "item".into()],
-            value: "sales".into(),
-            lags: vec![1, 7, 14, 28, 364],
-            rolling_means: vec![7, 28],
-        }),
-        log1p: false,
-        model: ModelKind::Gbdt,
-        params: [
-            ("rounds", bench.rounds.to_string()),
-            ("max_depth", bench.max_depth.to_string()),
-            ("learning_rate", bench.learning_rate.to_string()),
-            ("threads", bench.threads.to_string()),
-            ("lambda", "1".to_string()),
-            ("min_child_weight", "1".to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect(),
-        split: format!("time:date:{}", bench.horizon),
-        seed: 42,
-        until: None,
-        backtest: None,
-    };
+    let spec = store_item_spec(
+        path,
+        &bench.gbdt,
+        vec![1, 7, 14, 28, 364],
+        format!("time:date:{}", bench.horizon),
+    );
     let started = Instant::now();
     let prepared = prepare(Path::new("."), &spec)?;
     let prepare_seconds = started.elapsed().as_secs_f64();

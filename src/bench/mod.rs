@@ -47,37 +47,16 @@ pub enum BenchCommand {
     },
     /// Gradient boosting on store-item demand (date and lag features) and Telco churn, beside
     /// Python LightGBM on the identical feature matrix and split (when lightgbm is installed).
-    Train {
-        /// The folder holding the shared datasets.
-        #[arg(long, default_value = "../shared/data", value_name = "DIR")]
-        data_dir: PathBuf,
-        #[arg(long, default_value_t = 300)]
-        rounds: usize,
-        #[arg(long, default_value_t = 6)]
-        max_depth: usize,
-        #[arg(long, default_value_t = 0.1)]
-        learning_rate: f64,
-        /// Threads for both libraries.
-        #[arg(long, default_value_t = 2)]
-        threads: usize,
-    },
+    Train(train::TrainBench),
     /// Store-item demand (500 daily series): fit and a recursive forecast of the last days,
     /// beside mlforecast with LightGBM on the same lags, rolling means, date features and
     /// threads (when mlforecast is installed); WAPE, SMAPE, RMSE and seasonal naive's.
     Forecast {
-        /// The folder holding the shared datasets.
-        #[arg(long, default_value = "../shared/data", value_name = "DIR")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        gbdt: train::TrainBench,
+        /// Days forecast from the cut-off.
         #[arg(long, default_value_t = 90)]
         horizon: usize,
-        #[arg(long, default_value_t = 300)]
-        rounds: usize,
-        #[arg(long, default_value_t = 6)]
-        max_depth: usize,
-        #[arg(long, default_value_t = 0.1)]
-        learning_rate: f64,
-        #[arg(long, default_value_t = 2)]
-        threads: usize,
     },
     /// A synthetic store of many runs and points: first frame of the Runs tab, a filter over all
     /// runs, ten long curves downsampled; beside MLflow's search_runs when mlflow is installed.
@@ -151,39 +130,18 @@ pub fn run(_project: &Project, what: BenchCommand, faces: &Faces) -> anyhow::Res
             batch,
             mlflow_points,
         } => metrics::bench_metrics(points, batch.max(1), mlflow_points),
-        BenchCommand::Train {
-            data_dir,
-            rounds,
-            max_depth,
-            learning_rate,
-            threads,
-        } => train::bench_train(&train::TrainBench {
-            data_dir,
-            rounds,
-            max_depth,
-            learning_rate,
-            threads: threads.max(1),
-        }),
+        BenchCommand::Train(bench) => train::bench_train(&bench.checked()),
         BenchCommand::Store {
             runs,
             points,
             mlflow_runs,
         } => store::bench_store(runs.max(11), points, mlflow_runs, faces),
-        BenchCommand::Forecast {
-            data_dir,
-            horizon,
-            rounds,
-            max_depth,
-            learning_rate,
-            threads,
-        } => forecast::bench_forecast(&forecast::ForecastBench {
-            data_dir,
-            horizon: horizon.max(1),
-            rounds,
-            max_depth,
-            learning_rate,
-            threads: threads.max(1),
-        }),
+        BenchCommand::Forecast { gbdt, horizon } => {
+            forecast::bench_forecast(&forecast::ForecastBench {
+                gbdt: gbdt.checked(),
+                horizon: horizon.max(1),
+            })
+        }
         BenchCommand::Serve {
             connections,
             seconds,

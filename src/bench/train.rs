@@ -20,12 +20,63 @@ use crate::ml::lags::LagSpec;
 use crate::ml::models::{ModelKind, ModelParams, fit_model};
 use crate::ml::train::{Evaluation, TrainSpec, evaluate, matrices, prepare};
 
+/// Gradient boosting as both sides of a benchmark fit it.
+#[derive(Clone, Debug, clap::Args)]
 pub struct TrainBench {
+    /// The folder holding the shared datasets.
+    #[arg(long, default_value = "../shared/data", value_name = "DIR")]
     pub data_dir: PathBuf,
+    #[arg(long, default_value_t = 300)]
     pub rounds: usize,
+    #[arg(long, default_value_t = 6)]
     pub max_depth: usize,
+    #[arg(long, default_value_t = 0.1)]
     pub learning_rate: f64,
+    /// Threads for both libraries.
+    #[arg(long, default_value_t = 2)]
     pub threads: usize,
+}
+
+impl TrainBench {
+    /// At least one thread.
+    pub fn checked(&self) -> Self {
+        Self {
+            threads: self.threads.max(1),
+            ..self.clone()
+        }
+    }
+}
+
+/// Store-item demand by store and item with `lags` and 7- and 28-day means, the date's parts,
+/// store and item as features, split by `split`: the spec `bench train` and `bench forecast` fit.
+pub(super) fn store_item_spec(
+    path: &Path,
+    bench: &TrainBench,
+    lags: Vec<usize>,
+    split: String,
+) -> TrainSpec {
+    TrainSpec {
+        data: path.to_path_buf(),
+        lookups: Vec::new(),
+        read: Default::default(),
+        target: "sales".into(),
+        task: Some(Task::Regression),
+        features: vec!["date".into(), "store".into(), "item".into()],
+        lags: Some(LagSpec {
+            date: "date".into(),
+            groups: vec!["store".into(), "item".into()],
+            value: "sales".into(),
+            lags,
+            rolling_means: vec![7, 28],
+        }),
+        log1p: false,
+        model: ModelKind::Gbdt,
+        params: gbdt_params(bench),
+        split,
+        seed: 42,
+        until: None,
+        backtest: None,
+    }
 }
 
 pub fn bench_train(bench: &TrainBench) -> anyhow::Result<()> {
@@ -50,7 +101,7 @@ pub fn bench_train(bench: &TrainBench) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn gbdt_params(bench: &TrainBench) -> Vec<(String, String)> {
+pub(super) fn gbdt_params(bench: &TrainBench) -> Vec<(String, String)> {
     [
         ("rounds", bench.rounds.to_string()),
         ("max_depth", bench.max_depth.to_string()),
@@ -73,28 +124,12 @@ fn store_item_case(bench: &TrainBench, path: &Path) -> anyhow::Result<()> {
         bench.learning_rate,
         bench.threads
     );
-    let spec = TrainSpec {
-        data: path.to_path_buf(),
-        lookups: Vec::new(),
-        read: Default::default(),
-        target: "sales".into(),
-        task: Some(Task::Regression),
-        features: vec!["date".into(), "store".into(), "item".into()],
-        lags: Some(LagSpec {
-            date: "date".into(),
-            groups: vec!["store".into(), "item".into()],
-            value: "sales".into(),
-            lags: vec![7, 14, 28, 364],
-            rolling_means: vec![7, 28],
-        }),
-        log1p: false,
-        model: ModelKind::Gbdt,
-        params: gbdt_params(bench),
-        split: "time:date:2017-01-01".into(),
-        seed: 42,
-        until: None,
-        backtest: None,
-    };
+    let spec = store_item_spec(
+        path,
+        bench,
+        vec![7, 14, 28, 364],
+        "time:date:2017-01-01".into(),
+    );
     let outcome = run_case(&spec, "regression", "regression")?;
     let ours_rmse = match &outcome.evaluation {
         Evaluation::Regression(m) => m.rmse,

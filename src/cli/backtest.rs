@@ -3,7 +3,7 @@
 
 use clap::Args;
 
-use super::train::{TrainArgs, follow};
+use super::train::{TrainArgs, announce};
 use crate::jobs::launch_run;
 use crate::ml::backtest::{BacktestSpec, date_column};
 use crate::project::Project;
@@ -42,20 +42,6 @@ pub fn backtest(project: &Project, args: &BacktestArgs) -> anyhow::Result<()> {
     request.spec.split = format!("time:{column}:{}", backtest.horizon);
     request.spec.backtest = Some(backtest);
     let launched = launch_run(project, &request)?;
-    say!("{}", launched.run_id);
-    say_err!(
-        "backtest run {} queued: {} windows of {} period(s); worker pid {}, log {}",
-        launched.run_id,
-        args.windows,
-        args.horizon,
-        launched.pid,
-        launched.log_path.display()
-    );
-    for note in &launched.notes {
-        say_err!("{note}");
-    }
-    if args.train.wait {
-        follow(project, launched.run_id)?;
-    }
-    Ok(())
+    let what = format!("{} windows of {} period(s)", args.windows, args.horizon);
+    announce(project, &launched, "backtest run", &what, args.train.wait)
 }

@@ -142,19 +142,33 @@ impl TrainArgs {
 pub fn train(project: &Project, args: &TrainArgs) -> anyhow::Result<()> {
     let request = args.request(project)?;
     let launched = launch_run(project, &request)?;
+    let what = format!(
+        "{} training and {} validation rows",
+        launched.train_rows, launched.valid_rows
+    );
+    announce(project, &launched, "run", &what, args.wait)
+}
+
+/// Prints a launched run's id (stdout) and what was queued (stderr), then follows it with
+/// `--wait`.
+pub(super) fn announce(
+    project: &Project,
+    launched: &crate::jobs::Launched,
+    kind: &str,
+    what: &str,
+    wait: bool,
+) -> anyhow::Result<()> {
     say!("{}", launched.run_id);
     say_err!(
-        "run {} queued: {} training and {} validation rows; worker pid {}, log {}",
+        "{kind} {} queued: {what}; worker pid {}, log {}",
         launched.run_id,
-        launched.train_rows,
-        launched.valid_rows,
         launched.pid,
         launched.log_path.display()
     );
     for note in &launched.notes {
         say_err!("{note}");
     }
-    if args.wait {
+    if wait {
         follow(project, launched.run_id)?;
     }
     Ok(())

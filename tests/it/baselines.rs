@@ -8,24 +8,7 @@ use crate::forecast::random_walks;
 
 /// Trains `model` as run `id` and reads its metrics.
 fn train(root: &std::path::Path, model: &str, id: u32) -> Value {
-    let output = shelfcast(
-        root,
-        &[
-            "train",
-            "--data",
-            "data/walks.csv",
-            "--target",
-            "units",
-            "--split",
-            "time:week:12",
-            "--group",
-            "store",
-            "--model",
-            model,
-            "--wait",
-        ],
-    );
-    assert!(output.status.success(), "{model}: {}", describe(&output));
+    crate::forecast::train_walks(root, &["--split", "time:week:12", "--model", model]);
     serde_json::from_slice(
         &std::fs::read(root.join(format!("models/runs/{id}/model/metrics.json"))).expect("metrics"),
     )

@@ -31,6 +31,24 @@ pub(crate) fn random_walks(stores: usize, weeks: usize) -> String {
     csv
 }
 
+/// `shelfcast train` on `data/walks.csv` (target `units`, series by store) with `args`, to the
+/// end.
+pub(crate) fn train_walks(root: &std::path::Path, args: &[&str]) {
+    let mut all = vec![
+        "train",
+        "--data",
+        "data/walks.csv",
+        "--target",
+        "units",
+        "--group",
+        "store",
+        "--wait",
+    ];
+    all.extend_from_slice(args);
+    let output = shelfcast(root, &all);
+    assert!(output.status.success(), "{args:?}: {}", describe(&output));
+}
+
 #[test]
 fn a_lag_run_is_validated_recursively_from_the_cut_off_beside_its_one_step_score() {
     let (_tmp, root) = project();
@@ -133,24 +151,17 @@ fn forecast_writes_every_series_next_periods_with_intervals_and_names_missing_co
         .collect();
     std::fs::write(root.join("data/walks.csv"), history.join("\n") + "\n").expect("history");
     std::fs::write(root.join("actuals.csv"), &full).expect("actuals");
-    let train = [
-        "train",
-        "--data",
-        "data/walks.csv",
-        "--target",
-        "units",
-        "--split",
-        "time:week:8",
-        "--lags",
-        "1,2",
-        "--group",
-        "store",
-        "--param",
-        "rounds=40",
-        "--wait",
-    ];
-    let output = shelfcast(&root, &train);
-    assert!(output.status.success(), "{}", describe(&output));
+    train_walks(
+        &root,
+        &[
+            "--split",
+            "time:week:8",
+            "--lags",
+            "1,2",
+            "--param",
+            "rounds=40",
+        ],
+    );
     let output = shelfcast(&root, &["register", "1", "--model", "walks"]);
     assert!(output.status.success(), "{}", describe(&output));
 

@@ -46,28 +46,19 @@ fn by_form(app: &mut shelfcast::tui::app::App, record: &Value) -> f64 {
 fn the_same_series_and_date_get_the_same_number_from_the_forecast_and_every_predicting_face() {
     let (_tmp, root) = project();
     std::fs::write(root.join("data/walks.csv"), random_walks(6, 90)).expect("data");
-    let output = shelfcast(
+    crate::forecast::train_walks(
         &root,
         &[
-            "train",
-            "--data",
-            "data/walks.csv",
-            "--target",
-            "units",
             "--split",
             "time:week:8",
             "--lags",
             "1,2",
             "--rolling",
             "3",
-            "--group",
-            "store",
             "--param",
             "rounds=40",
-            "--wait",
         ],
     );
-    assert!(output.status.success(), "{}", describe(&output));
     let output = shelfcast(
         &root,
         &["register", "1", "--model", "sales", "--alias", "champion"],

@@ -11,26 +11,17 @@ use crate::tui::{Panes, draw, key, screen_text, settle};
 /// Random walks by store with a promotion flag, a lag model trained and registered.
 pub(crate) fn walks_model(root: &std::path::Path) {
     std::fs::write(root.join("data/walks.csv"), random_walks(6, 90)).expect("data");
-    let output = shelfcast(
+    crate::forecast::train_walks(
         root,
         &[
-            "train",
-            "--data",
-            "data/walks.csv",
-            "--target",
-            "units",
             "--split",
             "time:week:8",
             "--lags",
             "1,2",
-            "--group",
-            "store",
             "--param",
             "rounds=40",
-            "--wait",
         ],
     );
-    assert!(output.status.success(), "{}", describe(&output));
     let output = shelfcast(
         root,
         &["register", "1", "--model", "walks", "--alias", "champion"],
