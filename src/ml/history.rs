@@ -79,6 +79,8 @@ pub fn series_tails(
 struct SeriesRows {
     /// The group values, in the lag spec's order.
     parts: Vec<String>,
+    /// The columns whose value changes along the series (a price; not its region).
+    varying: Vec<String>,
     rows: Vec<IdxSize>,
     days: Vec<i32>,
     values: Vec<Option<f64>>,
@@ -115,6 +117,7 @@ impl History {
                 .entry(keys[row].clone())
                 .or_insert_with(|| SeriesRows {
                     parts: texts.iter().map(|t| t[row].clone()).collect(),
+                    varying: Vec::new(),
                     rows: Vec::new(),
                     days: Vec::new(),
                     values: Vec::new(),
@@ -126,6 +129,23 @@ impl History {
         }
         for s in series.values_mut() {
             s.period = most_common_gap(&s.days);
+        }
+        // Which columns vary along each series, found once here rather than per record.
+        for column in frame.columns() {
+            let values = column.as_materialized_series();
+            for s in series.values_mut() {
+                let first = s
+                    .rows
+                    .first()
+                    .map(|&r| values.get(r as usize))
+                    .transpose()?;
+                for &row in s.rows.iter().skip(1) {
+                    if Some(values.get(row as usize)?) != first {
+                        s.varying.push(column.name().to_string());
+                        break;
+                    }
+                }
+            }
         }
         Ok(Self { frame, series })
     }
@@ -238,17 +258,10 @@ pub fn complete_record(
         if value.is_null() {
             continue;
         }
+        record.insert(input.name.clone(), value);
         // A value the series never changes (its region, its category) is the series' own; only
         // a carried value that varies (a price, a promotion) is worth a warning.
-        let mut constant = true;
-        for &row in &series.rows {
-            if json_of(column.get(row as usize).map_err(MlError::from)?) != value {
-                constant = false;
-                break;
-            }
-        }
-        record.insert(input.name.clone(), value);
-        if !constant {
+        if series.varying.contains(&input.name) {
             carried.push(input.name.clone());
         }
     }
