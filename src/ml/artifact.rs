@@ -320,7 +320,10 @@ pub fn load_bundle(dir: &Path) -> Result<LoadedModel, ArtifactError> {
             let frame = ParquetReader::new(file)
                 .finish()
                 .map_err(|e| invalid(format!("the series history does not read: {e}")))?;
-            Some(History::new(frame, lags).map_err(|e| invalid(e.to_string()))?)
+            {
+                let flags = super::history::event_flags(&signature);
+                Some(History::new(frame, lags, &flags).map_err(|e| invalid(e.to_string()))?)
+            }
         }
         _ => None,
     };

@@ -93,30 +93,34 @@ pub fn forecast_adjusted(
     let days = day_numbers(&history, &lags.date)?;
     let keys = group_keys(&history, &lags.groups)?;
 
-    // Each series: its rows' days, its last row and its period.
-    let mut series: HashMap<&str, (Vec<i32>, usize)> = HashMap::new();
+    // Each series: its rows (in date order), its last day and its period.
+    let mut series: HashMap<&str, Vec<usize>> = HashMap::new();
     for (row, key) in keys.iter().enumerate() {
-        let entry = series.entry(key.as_str()).or_insert((Vec::new(), row));
-        entry.0.push(days[row]);
-        if days[row] >= days[entry.1] {
-            entry.1 = row;
-        }
+        series.entry(key.as_str()).or_default().push(row);
     }
+    // Covariates carry from each series' last ordinary row (`history::ordinary_rows`): one
+    // holiday or promotion week at the end is not repeated over the whole forecast.
+    let flags = super::history::flag_values(&history, &super::history::event_flags(signature))?;
     let mut names: Vec<&str> = series.keys().copied().collect();
     names.sort_unstable();
     let mut last_rows: Vec<IdxSize> = Vec::new();
     let mut future_days: Vec<i32> = Vec::new();
     let mut steps: Vec<usize> = Vec::new();
     for name in &names {
-        let Some((series_days, last)) = series.get(name) else {
+        let Some(rows) = series.get_mut(name) else {
             continue;
         };
-        let mut series_days = series_days.clone();
-        series_days.sort_unstable();
+        rows.sort_by_key(|&r| days[r]);
+        let series_days: Vec<i32> = rows.iter().map(|&r| days[r]).collect();
         let period = most_common_gap(&series_days);
+        let last_day = *series_days.last().unwrap_or(&0);
+        let ordinary = super::history::ordinary_rows(&flags, rows);
+        let Some(carried) = super::history::carried_row(rows, &ordinary) else {
+            continue;
+        };
         for h in 1..=horizon {
-            last_rows.push(*last as IdxSize);
-            future_days.push(days[*last] + period * h as i32);
+            last_rows.push(carried as IdxSize);
+            future_days.push(last_day + period * h as i32);
             steps.push(h);
         }
     }

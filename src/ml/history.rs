@@ -25,10 +25,81 @@ use super::forecast_future::{Covariates, forecast};
 use super::frame::day_numbers;
 use super::lags::{LagSpec, group_keys, most_common_gap, numbers};
 use super::predict::{FieldIssue, PredictError};
+use super::signature::{FieldKind, Signature};
 use crate::data::profile::day_text;
 
 /// The bundle's file of series tails.
 pub const HISTORY_FILE: &str = "history.parquet";
+
+/// The inputs that mark an event: flags (true / false, or numbers that were only 0 and 1 in
+/// training: a promotion, a display, a holiday).
+pub fn event_flags(signature: &Signature) -> Vec<String> {
+    let number = |v: &Option<Value>| v.as_ref().and_then(Value::as_f64);
+    signature
+        .inputs
+        .iter()
+        .filter(|i| match i.kind {
+            FieldKind::Boolean => true,
+            FieldKind::Number => number(&i.min) == Some(0.0) && number(&i.max) == Some(1.0),
+            FieldKind::Category | FieldKind::Date => false,
+        })
+        .map(|i| i.name.clone())
+        .collect()
+}
+
+/// Each flag column of `frame` as numbers (true = 1), for `ordinary_rows`.
+pub(crate) fn flag_values(
+    frame: &DataFrame,
+    flags: &[String],
+) -> Result<Vec<Vec<Option<f64>>>, MlError> {
+    flags
+        .iter()
+        .map(|name| {
+            let column = frame.column(name)?.cast(&DataType::Float64)?;
+            Ok(column.as_materialized_series().f64()?.iter().collect())
+        })
+        .collect()
+}
+
+/// The carry-forward rule: of one series' `rows` (in date order), which are ordinary, every event
+/// flag at the series' most common value (no promotion, no holiday where those are rare).
+/// Covariates are carried forward from the last ordinary row, so one Christmas week or one
+/// promotion week at the end of the history is not repeated over the whole forecast, and the
+/// price and depth carried agree with the flags.
+pub(crate) fn ordinary_rows(flags: &[Vec<Option<f64>>], rows: &[usize]) -> Vec<bool> {
+    let usual: Vec<Option<f64>> = flags
+        .iter()
+        .map(|values| {
+            let mut counts: Vec<(f64, usize)> = Vec::new();
+            for v in rows.iter().filter_map(|&r| values[r]) {
+                match counts.iter_mut().find(|(x, _)| *x == v) {
+                    Some((_, n)) => *n += 1,
+                    None => counts.push((v, 1)),
+                }
+            }
+            counts.into_iter().max_by_key(|(_, n)| *n).map(|(v, _)| v)
+        })
+        .collect();
+    rows.iter()
+        .map(|&r| {
+            flags
+                .iter()
+                .zip(&usual)
+                .all(|(values, usual)| usual.is_none() || values[r] == *usual)
+        })
+        .collect()
+}
+
+/// The row covariates are carried from: the last ordinary one of `rows` (date order), else the
+/// last.
+pub(crate) fn carried_row(rows: &[usize], ordinary: &[bool]) -> Option<usize> {
+    rows.iter()
+        .zip(ordinary)
+        .rev()
+        .find(|(_, o)| **o)
+        .map(|(r, _)| *r)
+        .or_else(|| rows.last().copied())
+}
 
 /// Periods of history every series keeps at least, whatever its lags reach: what the Forecast
 /// tab charts before the forecast (a year of weekly data).
@@ -81,6 +152,8 @@ struct SeriesRows {
     parts: Vec<String>,
     /// The columns whose value changes along the series (a price; not its region).
     varying: Vec<String>,
+    /// Per row: no event flag away from the series' usual value (`ordinary_rows`).
+    ordinary: Vec<bool>,
     rows: Vec<IdxSize>,
     days: Vec<i32>,
     values: Vec<Option<f64>>,
@@ -94,7 +167,8 @@ pub struct History {
 }
 
 impl History {
-    pub fn new(frame: DataFrame, lags: &LagSpec) -> Result<Self, MlError> {
+    /// The history of `frame`, its event flags being `flags` (`event_flags`).
+    pub fn new(frame: DataFrame, lags: &LagSpec, flags: &[String]) -> Result<Self, MlError> {
         let days = day_numbers(&frame, &lags.date)?;
         let values = numbers(&frame, &lags.value)?;
         let keys = group_keys(&frame, &lags.groups)?;
@@ -118,6 +192,7 @@ impl History {
                 .or_insert_with(|| SeriesRows {
                     parts: texts.iter().map(|t| t[row].clone()).collect(),
                     varying: Vec::new(),
+                    ordinary: Vec::new(),
                     rows: Vec::new(),
                     days: Vec::new(),
                     values: Vec::new(),
@@ -127,8 +202,11 @@ impl History {
             s.days.push(days[row]);
             s.values.push(values[row]);
         }
+        let flags = flag_values(&frame, flags)?;
         for s in series.values_mut() {
             s.period = most_common_gap(&s.days);
+            let rows: Vec<usize> = s.rows.iter().map(|&r| r as usize).collect();
+            s.ordinary = ordinary_rows(&flags, &rows);
         }
         // Which columns vary along each series, found once here rather than per record.
         for column in frame.columns() {
@@ -245,8 +323,16 @@ pub fn complete_record(
         }));
     };
 
-    // Inputs left out: the series' row at that date, or its last one before it.
-    let base = series.days.partition_point(|&d| d <= day).saturating_sub(1);
+    // Inputs left out: the series' row at that date, or the last ordinary one before it (the
+    // carry-forward rule the forecast follows).
+    let until = series.days.partition_point(|&d| d <= day).max(1);
+    let base = match series.days.get(until - 1) {
+        Some(&d) if d == day => until - 1,
+        _ => (0..until)
+            .rev()
+            .find(|&i| series.ordinary[i])
+            .unwrap_or(until - 1),
+    };
     let base_row = series.rows[base] as usize;
     let mut carried = Vec::new();
     for input in &loaded.signature.inputs {
@@ -266,8 +352,13 @@ pub fn complete_record(
         }
     }
     if !carried.is_empty() {
+        let which = if series.days[base] == day || base + 1 == until {
+            String::new()
+        } else {
+            " (its last without an event such as a promotion or a holiday)".to_string()
+        };
         warnings.push(format!(
-            "{}: not given; carried forward from {series_name}'s row of {}",
+            "{}: not given; carried forward from {series_name}'s row of {}{which}",
             carried.join(", "),
             day_text(series.days[base])
         ));

@@ -141,6 +141,17 @@ fn the_same_series_and_date_get_the_same_number_from_the_forecast_and_every_pred
         }
     }
 
+    // S1's last week ran a promotion: its covariates carry from the week before, the last
+    // without one, in the forecast and in a record alike (a promotion is not repeated forever).
+    let record = json!({"store": "S1", "week": "2022-09-26"});
+    let answer = by_record(&root, &record);
+    let warnings = answer["warnings"].to_string();
+    assert!(
+        warnings.contains("row of 2022-09-12 (its last without an event"),
+        "{warnings}"
+    );
+    assert_eq!(answer["value"].as_f64(), Some(forecast_of("S1", "1")));
+
     // A batch file of keys, dates and covariates gets its lags from the history too.
     let last_promo = random_walks(6, 90)
         .lines()
