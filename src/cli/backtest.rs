@@ -30,6 +30,14 @@ pub fn backtest(project: &Project, args: &BacktestArgs) -> anyhow::Result<()> {
         horizon: args.horizon,
         step: args.step.unwrap_or(args.horizon),
     };
+    backtest.check()?;
+    if args.train.split != "random:0.2" {
+        say_err!(
+            "a backtest validates each window on the --horizon periods after its cut-off; \
+             --split {} is not used",
+            args.train.split
+        );
+    }
     let column = date_column(&request.spec)
         .or_else(|| args.train.date.clone())
         .ok_or_else(|| {

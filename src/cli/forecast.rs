@@ -175,6 +175,13 @@ pub fn forecast(project: &Project, args: &ForecastArgs) -> anyhow::Result<()> {
             s.mae,
             s.bias
         );
+        if s.unforecast > 0 {
+            say_err!(
+                "{} actual row(s) have no forecast row (a series the model has no history of, or \
+                 a date past the horizon); they are not scored",
+                s.unforecast
+            );
+        }
     }
     if args.json {
         say!(
@@ -188,7 +195,7 @@ pub fn forecast(project: &Project, args: &ForecastArgs) -> anyhow::Result<()> {
                 "forecast_id": forecast_id,
                 "output": args.output.display().to_string(),
                 "score": score.as_ref().map(|s| serde_json::json!({
-                    "matched": s.matched, "wape": s.wape, "mae": s.mae, "bias": s.bias
+                    "matched": s.matched, "unforecast": s.unforecast, "wape": s.wape, "mae": s.mae, "bias": s.bias
                 })),
             })
         );
@@ -208,6 +215,8 @@ pub fn forecast(project: &Project, args: &ForecastArgs) -> anyhow::Result<()> {
 /// The forecast's error against actuals found by series keys and date.
 struct Score {
     matched: usize,
+    /// Actual rows no forecast row has (a new store or item, a date past the horizon).
+    unforecast: usize,
     wape: f64,
     mae: f64,
     bias: f64,
@@ -259,6 +268,7 @@ fn score_against(
     }
     Ok(Score {
         matched,
+        unforecast: at.len() - matched,
         wape: 100.0 * abs / total,
         mae: abs / matched as f64,
         bias: signed / matched as f64,

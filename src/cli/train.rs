@@ -256,7 +256,18 @@ pub fn report(project: &Project, run: RunId) -> anyhow::Result<()> {
             continue;
         }
         if let Some(point) = store.last_metric(run, &key)? {
-            say!("  {key:<18} {}", metric_text(point.value));
+            // A series over steps or windows shows its last point: say which it is.
+            let at = if key.starts_with("h_step_") {
+                format!("  (at step {})", point.step)
+            } else if key.starts_with("backtest_") {
+                format!("  (window {})", point.step)
+            } else {
+                String::new()
+            };
+            say!("  {key:<18} {}{at}", metric_text(point.value));
+            if let Some(words) = crate::compare::metric_words(&key, point.value) {
+                say!("  {:<18} {words}", "");
+            }
         }
     }
     let metrics_path = project.run_model_dir(run).join("metrics.json");

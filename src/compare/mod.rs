@@ -60,7 +60,9 @@ pub fn metric_words(key: &str, value: f64) -> Option<String> {
         return None;
     }
     let percent = 100.0 * value.abs();
-    Some(if value >= 0.0 {
+    Some(if percent < 0.05 {
+        "scores as seasonal naive does".to_string()
+    } else if value > 0.0 {
         format!("beats seasonal naive by {percent:.1}%")
     } else {
         format!("{percent:.1}% worse than seasonal naive")
@@ -70,6 +72,12 @@ pub fn metric_words(key: &str, value: f64) -> Option<String> {
 /// `train_rmse`, `train_loss`…: measured on the rows the model trained on.
 pub fn is_training_metric(key: &str) -> bool {
     key.starts_with("train_")
+}
+
+/// Figures that are no score of the run's own model: counts (the horizon, the windows) and the
+/// seasonal naive baseline's error, which a comparison shows but never ranks.
+pub fn is_unranked(key: &str) -> bool {
+    matches!(key, "horizon" | "windows") || key.contains("seasonal_naive_wape")
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -172,7 +180,7 @@ pub fn compare_runs(
             let best = Best::of(&key);
             // A score on the training rows says how well a model memorised them, not which
             // model to pick: no best is marked there.
-            let best_run = if is_training_metric(&key) {
+            let best_run = if is_training_metric(&key) || is_unranked(&key) {
                 None
             } else {
                 best.pick(&values)

@@ -81,7 +81,7 @@ pub fn queue_run(
     spec.read = project.read_options().map_err(DataError::from)?;
     let prepared = prepare(&project.root, &spec)?;
     if let Some(backtest) = &spec.backtest {
-        check_backtest(&spec, &prepared, backtest)?;
+        check_backtest(&project.root, &spec, &prepared, backtest)?;
     }
     let data_path = project.resolve(&request.spec.data);
     let (dataset_id, sha256) = record_dataset_file(project, store, &data_path)?;
@@ -134,6 +134,7 @@ pub fn queue_run(
 /// A backtest is refused at launch when its windows do not fit the data or its model makes no
 /// forecast from a cut-off, so the worker never starts one that cannot finish.
 fn check_backtest(
+    root: &Path,
     spec: &TrainSpec,
     prepared: &Prepared,
     backtest: &crate::ml::backtest::BacktestSpec,
@@ -142,13 +143,25 @@ fn check_backtest(
     if spec.lags.is_none() {
         return Err(TrainError::Input(
             "a backtest scores forecasts made from each cut-off: give lags or rolling means \
-             (--lags, --rolling with --group) or a baseline model"
+             with the series' columns (the Train form's Lags and Lag groups, or --lags / \
+             --rolling with --group), or a baseline model"
                 .to_string(),
         )
         .into());
     }
     let column = crate::ml::backtest::date_column(spec).unwrap_or_default();
-    crate::ml::backtest::windows(&prepared.frame, &column, backtest).map_err(TrainError::from)?;
+    let windows = crate::ml::backtest::windows(&prepared.frame, &column, backtest)
+        .map_err(TrainError::from)?;
+    // The oldest window trains on the least history: its lags must still find values there.
+    if let Some(oldest) = windows.first() {
+        let window = crate::ml::backtest::window_spec(spec, &column, oldest);
+        prepare(root, &window).map_err(|e| {
+            TrainError::Input(format!(
+                "the oldest window (trained until {}) cannot be trained: {e}",
+                oldest.until
+            ))
+        })?;
+    }
     Ok(())
 }
 

@@ -11,14 +11,15 @@ use super::lags::{LagSpec, most_common_gap};
 use super::models::ModelSpec;
 use super::train::{TrainError, TrainSpec};
 
-/// Adds the baseline's lag or window to `spec.lags` and records the resolved season in `model`;
-/// the derived column's name. A baseline needs the series and their dates.
+/// Sets `spec.lags` to the baseline's one lag or window and records the resolved season in
+/// `model`; the derived column's name, and a note when lags given are dropped. A baseline needs
+/// the series and their dates.
 pub(super) fn derive_past_value(
     frame: &DataFrame,
     spec: &mut TrainSpec,
     params: BaselineParams,
     model: &mut ModelSpec,
-) -> Result<String, TrainError> {
+) -> Result<(String, Option<String>), TrainError> {
     if spec.log1p {
         return Err(TrainError::Input(format!(
             "{} repeats past values of '{}'; log1p changes nothing for it, so train it without \
@@ -35,6 +36,18 @@ pub(super) fn derive_past_value(
     };
     let period = data_period(frame, &lags.date)?;
     let past = params.past_value(season_length(period));
+    // A baseline reads its one past value: other lags would only be derived, and would make the
+    // launch speak of lags it never uses.
+    let mut note = None;
+    if !lags.lags.is_empty() || !lags.rolling_means.is_empty() {
+        note = Some(format!(
+            "{} uses only {}; the lags and rolling means given are not used",
+            model.kind,
+            past.column(&lags.value)
+        ));
+        lags.lags.clear();
+        lags.rolling_means.clear();
+    }
     if let (super::baseline::PastValue::Lag(season), true) = (past, params.season == 0)
         && params.info().iter().any(|p| p.name == "season")
     {
@@ -47,7 +60,7 @@ pub(super) fn derive_past_value(
         }
         _ => {}
     }
-    Ok(past.column(&lags.value))
+    Ok((past.column(&lags.value), note))
 }
 
 /// The columns a baseline's record holds: its series keys and date.

@@ -177,13 +177,7 @@ pub fn horizon_scores(
         predicted.push(predicted_of.get(&row).copied().unwrap_or(f64::NAN));
     }
     let metrics = regression_metrics(&truth, &predicted)?;
-    let shortest_lag = lags
-        .lags
-        .iter()
-        .chain(&lags.rolling_means)
-        .copied()
-        .min()
-        .unwrap_or(0);
+    let shortest_lag = shortest_reach(lags).unwrap_or(0);
     let known = Known {
         series: &series,
         series_of: &series_of,
@@ -359,7 +353,7 @@ pub fn horizon_note(
     let mut dates: Vec<i32> = split.validation.iter().map(|&r| days[r as usize]).collect();
     dates.sort_unstable();
     dates.dedup();
-    let shortest = lags.lags.iter().chain(&lags.rolling_means).copied().min();
+    let shortest = shortest_reach(lags);
     Ok(match shortest {
         Some(k) if k < dates.len() => Some(format!(
             "the shortest lag ({k}) is below the {}-period horizon: validation predicts those \
@@ -369,6 +363,13 @@ pub fn horizon_note(
         )),
         _ => None,
     })
+}
+
+/// The fewest periods back any derived feature reads: its shortest lag, or 1 for a rolling
+/// mean (a mean over the last w periods includes the last one).
+pub fn shortest_reach(lags: &LagSpec) -> Option<usize> {
+    let means = (!lags.rolling_means.is_empty()).then_some(1);
+    lags.lags.iter().copied().chain(means).min()
 }
 
 /// Periods in a season for a series whose dates are `period` days apart.

@@ -84,6 +84,9 @@ pub struct ViewPoint {
     pub upper: Option<f64>,
     /// The forecast with the plan, where a plan is set.
     pub planned: Option<f64>,
+    /// How many of the series run the promotion in this period (carried forward, or as the plan
+    /// has it).
+    pub promoted: Option<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -145,16 +148,36 @@ pub fn forecast_view(
         .frame()
         .take(&IdxCa::from_vec("rows".into(), rows))?;
     let summed_history = sum_by_day(&tail, &lags.date, &lags.value, request.history_periods)?;
+    let promotion = promotion_columns(&loaded.signature);
+    // Which periods run the promotion, counted on the future rows the walk is given.
+    let base_promoted = std::cell::RefCell::new(Vec::new());
+    let planned_promoted = std::cell::RefCell::new(Vec::new());
+    let count = |rows: &DataFrame, steps: &[usize], into: &std::cell::RefCell<Vec<usize>>| {
+        if let Some(columns) = &promotion {
+            let flags = numbers(rows, &columns.flag)?;
+            let mut counts = vec![0; request.horizon];
+            for (flag, step) in flags.iter().zip(steps) {
+                if flag.is_some_and(|f| f != 0.0) && *step >= 1 && *step <= counts.len() {
+                    counts[step - 1] += 1;
+                }
+            }
+            *into.borrow_mut() = counts;
+        }
+        Ok::<(), MlError>(())
+    };
+    let observe = |rows: DataFrame, steps: &[usize]| {
+        count(&rows, steps, &base_promoted)?;
+        Ok(rows)
+    };
     let base = forecast_adjusted(
         loaded,
         tail.clone(),
         None,
         request.horizon,
         Covariates::CarryForward,
-        None,
+        Some(&observe),
         progress,
     )?;
-    let promotion = promotion_columns(&loaded.signature);
     let depth_pct = promotion.as_ref().and_then(|p| {
         let depths = uplift_depths(&loaded.signature, p);
         depths.get(depths.len() / 2).copied().flatten()
@@ -162,7 +185,9 @@ pub fn forecast_view(
     let planned = match (&promotion, request.plan.is_empty()) {
         (Some(columns), false) => {
             let flip = |rows: DataFrame, steps: &[usize]| {
-                flip_promotion(rows, steps, &request.plan, columns, depth_pct)
+                let rows = flip_promotion(rows, steps, &request.plan, columns, depth_pct)?;
+                count(&rows, steps, &planned_promoted)?;
+                Ok(rows)
             };
             Some(forecast_adjusted(
                 loaded,
@@ -181,7 +206,18 @@ pub fn forecast_view(
         series,
         target: lags.value.clone(),
         history: summed_history,
-        points: sum_by_step(&base, planned.as_deref()),
+        points: {
+            let mut points = sum_by_step(&base, planned.as_deref());
+            let counts = if planned.is_some() {
+                planned_promoted.borrow().clone()
+            } else {
+                base_promoted.borrow().clone()
+            };
+            for (point, promoted) in points.iter_mut().zip(counts) {
+                point.promoted = Some(promoted);
+            }
+            points
+        },
         promotion: promotion.map(|p| p.flag),
         depth_pct,
     })
@@ -214,6 +250,7 @@ fn sum_by_step(base: &[Forecasted], planned: Option<&[Forecasted]>) -> Vec<ViewP
             lower: Some(0.0),
             upper: Some(0.0),
             planned: planned.map(|_| 0.0),
+            promoted: None,
         })
         .collect();
     for f in base {
@@ -285,14 +322,14 @@ impl ForecastView {
     /// The view as CSV: the history, then each forecast period with its band, the plan and its
     /// uplift.
     pub fn to_csv(&self) -> String {
-        let mut csv = String::from("date,kind,step,value,lower,upper,planned,uplift\n");
+        let mut csv = String::from("date,kind,step,value,lower,upper,planned,uplift,promoted\n");
         let num = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.4}"));
         for (day, value) in &self.history {
-            csv.push_str(&format!("{},history,,{value:.4},,,,\n", day_text(*day)));
+            csv.push_str(&format!("{},history,,{value:.4},,,,,\n", day_text(*day)));
         }
         for p in &self.points {
             csv.push_str(&format!(
-                "{},forecast,{},{:.4},{},{},{},{}\n",
+                "{},forecast,{},{:.4},{},{},{},{},{}\n",
                 day_text(p.day),
                 p.step,
                 p.forecast,
@@ -300,6 +337,7 @@ impl ForecastView {
                 num(p.upper),
                 num(p.planned),
                 num(p.planned.map(|v| v - p.forecast)),
+                p.promoted.map_or(String::new(), |n| n.to_string()),
             ));
         }
         csv

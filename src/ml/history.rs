@@ -274,8 +274,8 @@ pub struct Completed {
 }
 
 /// `record` with its lags and missing inputs filled from the bundled history; `None` when the
-/// model has no history, or the record's keys or date are themselves missing or malformed (the
-/// record's own checks then say so).
+/// model keeps no history. A record of a history model that lacks its series keys or date, or
+/// has a malformed date, is refused naming those fields only.
 pub fn complete_record(
     loaded: &LoadedModel,
     record: &Map<String, Value>,
@@ -283,11 +283,22 @@ pub fn complete_record(
     let (Some(history), Some(lags)) = (&loaded.history, &loaded.signature.derived) else {
         return Ok(None);
     };
+    // The series and the date are what such a record is: their absence is the one problem
+    // named (the other inputs would come from the history).
+    let identity = "missing; a record of this model names its series and its date, and the rest \
+                    comes from the series' history";
+    let issue = |field: &str, reason: String| FieldIssue {
+        row: 1,
+        field: field.to_string(),
+        reason,
+    };
+    let mut issues = Vec::new();
     let mut key = String::new();
     let mut shown = Vec::new();
     for group in &lags.groups {
         let Some(value) = record.get(group).filter(|v| !is_blank(v)) else {
-            return Ok(None);
+            issues.push(issue(group, identity.to_string()));
+            continue;
         };
         let text = match value {
             Value::String(s) => s.trim().to_string(),
@@ -297,13 +308,29 @@ pub fn complete_record(
         key.push('|');
         shown.push(format!("{group} {text}"));
     }
-    let Some(day) = record
-        .get(&lags.date)
-        .and_then(Value::as_str)
-        .and_then(|t| NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d").ok())
-        .map(|d| (d - NaiveDate::default()).num_days() as i32)
-    else {
-        return Ok(None);
+    let day = match record.get(&lags.date).filter(|v| !is_blank(v)) {
+        None => {
+            issues.push(issue(&lags.date, identity.to_string()));
+            None
+        }
+        Some(value) => {
+            let text = match value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let parsed = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+                .map(|d| (d - NaiveDate::default()).num_days() as i32);
+            if parsed.is_err() {
+                issues.push(issue(
+                    &lags.date,
+                    format!("'{text}' is not a date; expected YYYY-MM-DD"),
+                ));
+            }
+            parsed.ok()
+        }
+    };
+    let Some(day) = day.filter(|_| issues.is_empty()) else {
+        return Err(PredictError::Invalid(issues));
     };
     let series_name = shown.join(" / ");
     let derived = lags.output_names();

@@ -56,14 +56,21 @@ pub fn add_lag_features(df: &DataFrame, spec: &LagSpec) -> Result<DataFrame, MlE
         let run = &order[start..end];
         let run_days: Vec<i32> = run.iter().map(|&r| days[r]).collect();
         if let Some(duplicate) = run_days.windows(2).find(|w| w[0] == w[1]) {
+            let day = crate::data::profile::day_text(duplicate[0]);
             return Err(MlError::BadFeature {
                 column: spec.value.clone(),
-                why: format!(
-                    "two rows of the same {} share the date {}; lags need one row per group \
-                     and date",
-                    spec.groups.join(" + "),
-                    crate::data::profile::day_text(duplicate[0])
-                ),
+                why: if spec.groups.is_empty() {
+                    format!(
+                        "two rows share the date {day}; lags need one row per date, or the \
+                         columns of one series (--group, e.g. store,item)"
+                    )
+                } else {
+                    format!(
+                        "two rows of the same {} share the date {day}; lags need one row per \
+                         group and date",
+                        spec.groups.join(" + ")
+                    )
+                },
             });
         }
         let period = most_common_gap(&run_days);
@@ -149,4 +156,40 @@ pub(super) fn group_keys(df: &DataFrame, groups: &[String]) -> Result<Vec<String
         }
     }
     Ok(keys)
+}
+
+/// Refuses a lag or window that finds no value in any training row (one that reaches back
+/// further than the series' training history), naming it and the history's length, before a
+/// run is recorded: the model could not learn from an empty feature.
+pub fn check_reach(
+    frame: &DataFrame,
+    spec: &LagSpec,
+    features: &[String],
+    train: &[IdxSize],
+) -> Result<(), MlError> {
+    let periods = spec.lags.iter().chain(&spec.rolling_means);
+    for (name, periods) in spec.output_names().iter().zip(periods) {
+        if !features.contains(name) {
+            continue;
+        }
+        let values = column(frame, name)?;
+        let idx = IdxCa::from_vec("rows".into(), train.to_vec());
+        if values.as_materialized_series().take(&idx)?.null_count() < train.len() {
+            continue;
+        }
+        let days = day_numbers(frame, &spec.date)?;
+        let mut train_days: Vec<i32> = train.iter().map(|&r| days[r as usize]).collect();
+        train_days.sort_unstable();
+        train_days.dedup();
+        return Err(MlError::BadFeature {
+            column: name.clone(),
+            why: format!(
+                "it looks {periods} periods back, and the training rows span {} dates: no \
+                 training row has that much history; choose a shorter lag, window or season, or \
+                 train on more of the past",
+                train_days.len()
+            ),
+        });
+    }
+    Ok(())
 }

@@ -100,7 +100,7 @@ impl Model for BaselineModel {
         vec![(self.column.clone(), 1.0)]
     }
     fn importance_kind(&self) -> &'static str {
-        "the one past value it repeats"
+        "what it repeats: a past value, or a mean of past values"
     }
     fn encode(&self) -> Result<(&'static str, Vec<u8>), MlError> {
         Ok(("model.json", json_bytes(self)?))

@@ -57,11 +57,13 @@ pub fn lag_spec(
     }
     let date = match date {
         Some(date) => date.to_string(),
-        None => split_date_column(split).ok_or_else(|| MlError::BadFeature {
-            column: target.to_string(),
-            why: "lags, rolling means and baselines need a date column: a time split's (time:COLUMN:…), \
-                  or --date COLUMN"
-                .to_string(),
+        None => split_date_column(split).ok_or_else(|| MlError::BadParam {
+            name: "split".to_string(),
+            value: split.to_string(),
+            expected: format!(
+                "a time split (time:COLUMN:N) or --date COLUMN: lags, rolling means and baselines \
+                 of '{target}' need a date column"
+            ),
         })?,
     };
     Ok(Some(LagSpec {
@@ -86,6 +88,18 @@ impl TrainSpec {
                         why: format!("{what} {}", period_error(&bad.to_string())),
                     });
                 }
+            }
+            if let Some(twice) = lags
+                .groups
+                .iter()
+                .enumerate()
+                .find(|(i, g)| lags.groups[..*i].contains(g))
+                .map(|(_, g)| g)
+            {
+                return Err(MlError::BadFeature {
+                    column: twice.clone(),
+                    why: "it is named twice among the series' columns (--group)".to_string(),
+                });
             }
             if lags.date.trim().is_empty() {
                 return Err(MlError::BadFeature {

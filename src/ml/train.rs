@@ -211,12 +211,16 @@ pub fn prepare(root: &Path, spec: &TrainSpec) -> Result<Prepared, TrainError> {
     let mut model = ModelSpec::build(model_kind, target.task, spec.seed, &spec.params)?;
     let mut spec = spec.clone();
     let baseline_column = match &model.params {
-        ModelParams::Baseline(params) => Some(super::baseline_prep::derive_past_value(
-            &frame,
-            &mut spec,
-            params.clone(),
-            &mut model,
-        )?),
+        ModelParams::Baseline(params) => {
+            let (column, note) = super::baseline_prep::derive_past_value(
+                &frame,
+                &mut spec,
+                params.clone(),
+                &mut model,
+            )?;
+            notes.extend(note);
+            Some(column)
+        }
         _ => None,
     };
     let spec = &spec;
@@ -263,6 +267,9 @@ pub fn prepare(root: &Path, spec: &TrainSpec) -> Result<Prepared, TrainError> {
         }
     }
     let split = split(&frame, &split_spec)?;
+    if let Some(lags) = &spec.lags {
+        super::lags::check_reach(&frame, lags, &features, &split.train)?;
+    }
     if let Some(note) =
         super::forecast::horizon_note(&frame, &split, spec.lags.as_ref(), &split_spec)?
     {

@@ -33,7 +33,17 @@ pub(super) async fn openapi(State(state): State<AppState>) -> Json<Value> {
                 s
             }
             FieldKind::Boolean => json!({"type": "boolean"}),
-            FieldKind::Category => json!({"type": "string", "enum": input.categories}),
+            // The levels seen are described, not enumerated: another level is answered (as an
+            // unknown one, with a warning), so an enum would say what the endpoint does not do.
+            FieldKind::Category => json!({
+                "type": "string",
+                "examples": input.categories.iter().take(5).collect::<Vec<_>>(),
+                "description": format!(
+                    "{} levels seen in training: {}; another is treated as unknown, with a warning",
+                    input.categories.len(),
+                    level_list(&input.categories)
+                ),
+            }),
             FieldKind::Date => json!({"type": "string", "format": "date"}),
         };
         properties.insert(input.name.clone(), schema);
@@ -78,4 +88,19 @@ pub(super) async fn openapi(State(state): State<AppState>) -> Json<Value> {
             "/models": {"get": {"responses": {"200": {"description": "registered versions"}}}}
         }
     }))
+}
+
+/// The first levels of a category, "and N more" after them.
+fn level_list(levels: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut text = levels
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if levels.len() > SHOWN {
+        text.push_str(&format!(" and {} more", levels.len() - SHOWN));
+    }
+    text
 }

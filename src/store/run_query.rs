@@ -56,7 +56,12 @@ pub enum MetricValue {
 
 /// Metrics better higher than lower, by name (the rest are taken as losses and errors).
 pub fn higher_is_better(key: &str) -> Option<bool> {
-    let key = key.strip_prefix("train_").unwrap_or(key);
+    // The same score measured another way (on training rows, one step ahead, per step or per
+    // backtest window) ranks as the score does.
+    let key = ["train_", "one_step_", "h_step_", "backtest_"]
+        .iter()
+        .find_map(|p| key.strip_prefix(p))
+        .unwrap_or(key);
     match key {
         "r2" | "roc_auc" | "pr_auc" | "accuracy" | "precision" | "recall" | "f1" => Some(true),
         "rmse" | "mae" | "mape" | "wape" | "log_loss" | "logloss" => Some(false),

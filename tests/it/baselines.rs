@@ -57,7 +57,7 @@ fn baselines_train_as_runs_and_seasonal_naive_scores_what_every_run_compares_wit
         .expect("skill");
     assert!(naive_skill > 0.0, "{naive_skill}");
     assert!(
-        text.contains("run 1: beats seasonal naive by 0.0%")
+        text.contains("run 1: scores as seasonal naive does")
             && text.contains(&format!(
                 "run 2: beats seasonal naive by {:.1}%",
                 100.0 * naive_skill
@@ -281,4 +281,113 @@ fn a_backtest_is_a_train_form_choice() {
         })
         .expect("children");
     assert_eq!(children.len(), 3);
+}
+
+/// What a new user gets wrong is refused before a run is recorded, in words about what they
+/// typed.
+#[test]
+fn bad_baseline_and_backtest_requests_are_refused_before_any_run() {
+    let (_tmp, root) = project();
+    std::fs::write(root.join("data/walks.csv"), random_walks(3, 60)).expect("data");
+    let refused = |args: &[&str], said: &str| {
+        let mut all = vec!["train", "--data", "data/walks.csv", "--target", "units"];
+        all.extend_from_slice(args);
+        let output = shelfcast(&root, &all);
+        assert!(!output.status.success(), "{args:?} was accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(said), "{args:?}: {stderr}");
+    };
+    // A season longer than the history: no training row has the value it repeats.
+    refused(
+        &[
+            "--split",
+            "time:week:8",
+            "--group",
+            "store",
+            "--model",
+            "seasonal_naive",
+            "--param",
+            "season=200",
+        ],
+        "it looks 200 periods back, and the training rows span 52 dates",
+    );
+    refused(
+        &[
+            "--split",
+            "time:week:8",
+            "--group",
+            "store,store",
+            "--lags",
+            "1",
+        ],
+        "it is named twice among the series' columns",
+    );
+    refused(
+        &["--group", "store", "--model", "naive"],
+        "parameter split = 'random:0.2' is not allowed; expected a time split",
+    );
+    refused(
+        &["--split", "time:week:8", "--model", "naive"],
+        "two rows share the date 2021-01-04; lags need one row per date, or the columns of one \
+         series",
+    );
+    let backtest = |extra: &[&str], said: &str| {
+        let mut all = vec![
+            "backtest",
+            "--data",
+            "data/walks.csv",
+            "--target",
+            "units",
+            "--date",
+            "week",
+            "--group",
+            "store",
+            "--lags",
+            "1,26",
+        ];
+        all.extend_from_slice(extra);
+        let output = shelfcast(&root, &all);
+        assert!(!output.status.success(), "{extra:?} was accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(said), "{extra:?}: {stderr}");
+    };
+    backtest(
+        &["--windows", "3", "--horizon", "0"],
+        "parameter horizon = '0' is not allowed",
+    );
+    // 60 weeks in 5 windows of 8: the oldest trains on its first 20 weeks, where lag 26 has no
+    // value at all.
+    backtest(
+        &["--windows", "5", "--horizon", "8"],
+        "the oldest window (trained until 2021-07-12) cannot be trained: feature 'units__lag_26'",
+    );
+    assert!(!root.join("models/runs").exists(), "no run was recorded");
+    // A baseline given lags says it uses only its own (on a history long enough for lag 52).
+    std::fs::write(root.join("data/walks.csv"), random_walks(3, 90)).expect("data");
+    let output = shelfcast(
+        &root,
+        &[
+            "train",
+            "--data",
+            "data/walks.csv",
+            "--target",
+            "units",
+            "--split",
+            "time:week:8",
+            "--group",
+            "store",
+            "--model",
+            "seasonal_naive",
+            "--lags",
+            "1,2",
+        ],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "seasonal_naive uses only units__lag_52; the lags and rolling means given are not used"
+        ) && !stderr.contains("shortest lag"),
+        "{stderr}"
+    );
 }

@@ -212,7 +212,11 @@ fn the_endpoint_predicts_refuses_bad_input_swaps_the_champion_and_logs_predictio
     let (status, body) = request(&server.addr, "GET", "/openapi.json", "");
     assert_eq!(status, 200);
     assert!(
-        body.contains("\"/predict\"") && body.contains("\"enum\":[\"Dairy\",\"Snacks\"]"),
+        body.contains("\"/predict\"")
+            && body.contains("\"examples\":[\"Dairy\",\"Snacks\"]")
+            && body.contains(
+                "2 levels seen in training: Dairy, Snacks; another is treated as unknown"
+            ),
         "{body}"
     );
 

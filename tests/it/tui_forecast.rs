@@ -124,7 +124,7 @@ fn the_forecast_tab_charts_a_series_flips_a_promotion_and_exports() {
     let csv = root.join("reports/forecast-walks-champion-all-series.csv");
     let svg = root.join("reports/forecast-walks-champion-all-series.svg");
     let text = std::fs::read_to_string(&csv).expect("csv");
-    assert!(text.starts_with("date,kind,step,value,lower,upper,planned,uplift\n"));
+    assert!(text.starts_with("date,kind,step,value,lower,upper,planned,uplift,promoted\n"));
     assert_eq!(text.lines().filter(|l| l.contains(",forecast,")).count(), 8);
     assert!(std::fs::read_to_string(&svg).expect("svg").contains("<svg"));
 }

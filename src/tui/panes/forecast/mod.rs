@@ -181,8 +181,27 @@ impl ForecastTab {
         })]
     }
 
-    /// A model was loaded: the first series and the validation horizon to start with.
+    /// A model was loaded: the series and horizon shown so far when the model has them, else
+    /// its first series and its validation horizon.
     fn start_with(&mut self, model: &LoadedModel) {
+        let keeps = |filter: &str| {
+            let (Some(lags), Some(history)) = (&model.signature.derived, &model.history) else {
+                return false;
+            };
+            let Ok(parsed) = SeriesFilter::parse(filter, &lags.groups) else {
+                return false;
+            };
+            let wanted: Vec<(usize, String)> = parsed
+                .pairs
+                .iter()
+                .filter_map(|(k, v)| Some((lags.groups.iter().position(|g| g == k)?, v.clone())))
+                .collect();
+            history.rows_matching(&wanted).1 > 0
+        };
+        if self.view.is_some() && keeps(&self.filter) {
+            self.plan.clear();
+            return;
+        }
         if let (Some(lags), Some(history)) = (&model.signature.derived, &model.history)
             && let Some(first) = history.series_keys().into_iter().next()
         {
@@ -199,6 +218,22 @@ impl ForecastTab {
         }
         self.plan.clear();
         self.table.select(Some(0));
+    }
+
+    /// Past the periods validation scored, the last validated step's interval is reused: said
+    /// beside the horizon.
+    fn beyond_validation(&self) -> String {
+        let validated = self
+            .loaded
+            .as_ref()
+            .and_then(|(_, m)| m.metrics.horizon.as_ref())
+            .map(|h| h.horizon);
+        match validated {
+            Some(v) if self.horizon > v => format!(
+                "  beyond the {v} validated periods: step {v}'s interval is used past it"
+            ),
+            _ => String::new(),
+        }
     }
 
     fn cursor_step(&self) -> usize {
@@ -248,10 +283,17 @@ impl ForecastTab {
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .collect();
+        // A view with a promotion plan is its own file, beside the one without.
+        let plan: String = self.plan.iter().map(|s| format!("-h{s}")).collect();
+        let plan = if plan.is_empty() {
+            String::new()
+        } else {
+            format!("-plan{plan}")
+        };
         let stem = ctx
             .project
             .reports_dir()
-            .join(format!("forecast-{model}-{series}"));
+            .join(format!("forecast-{model}-{series}{plan}"));
         Ok(Job::ExportForecast {
             title: format!(
                 "{reference}: {} ({} series), {} periods",
@@ -292,6 +334,8 @@ impl Component for ForecastTab {
                 Vec::new()
             }
             ForecastCommand::NextModel => {
+                // Models registered since the tab was shown count too.
+                self.read_models(ctx.store);
                 if !self.models.is_empty() {
                     self.model = (self.model + 1) % self.models.len();
                 }
@@ -388,6 +432,7 @@ impl Component for ForecastTab {
                     return self.rerun();
                 }
             }
+            Action::Written { write, .. } if write.touches_models() => self.read_models(ctx.store),
             Action::ForecastExported(result) => {
                 // Paths inside the project are shown from it: the line has room for both.
                 let shown = |path: &str| {

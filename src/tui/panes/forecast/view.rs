@@ -35,7 +35,9 @@ impl ForecastTab {
                 self.draw_table(frame, table, theme);
             }
             None => {
-                let text = if self.running {
+                let text = if let (false, Some((true, problem))) = (self.running, &self.message) {
+                    problem.clone()
+                } else if self.running {
                     format!(
                         "{} forecasting: {} of {} periods",
                         ctx.spinner, self.progress.0, self.progress.1
@@ -116,7 +118,12 @@ impl ForecastTab {
             ]),
             Line::from(vec![
                 label("horizon"),
-                Span::raw(format!("{} periods", self.horizon)),
+                Span::raw(format!(
+                    "{} period{}",
+                    self.horizon,
+                    if self.horizon == 1 { "" } else { "s" }
+                )),
+                Span::styled(self.beyond_validation(), theme.warning),
                 Span::styled("   promotion plan ", theme.dim),
                 Span::raw(plan),
             ]),
@@ -140,7 +147,19 @@ impl ForecastTab {
                     (Some(l), Some(u)) => format!("{}…{}", num_text(l), num_text(u)),
                     _ => "-".to_string(),
                 };
-                let mark = if self.plan.contains(&p.step) { "●" } else { "" };
+                // Whether the period runs the promotion (how many series, for a sum), the
+                // plan's flips marked.
+                let state = match (p.promoted, view.series) {
+                    (None, _) => String::new(),
+                    (Some(0), _) => "off".to_string(),
+                    (Some(_), 1) => "on".to_string(),
+                    (Some(n), all) => format!("{n}/{all}"),
+                };
+                let mark = if self.plan.contains(&p.step) {
+                    format!("{state}●")
+                } else {
+                    state
+                };
                 let mut cells = vec![
                     Cell::from(format!("h{}", p.step)),
                     Cell::from(day_text(p.day)),
@@ -158,13 +177,18 @@ impl ForecastTab {
                 Row::new(cells)
             })
             .collect();
-        let mut header = vec!["step", "date", "forecast", "90% band", "promo"];
+        let band = if view.series > 1 {
+            "90% bands summed"
+        } else {
+            "90% band"
+        };
+        let mut header = vec!["step", "date", "forecast", band, "promo"];
         let mut widths = vec![
             Constraint::Length(4),
             Constraint::Length(10),
             Constraint::Length(8),
             Constraint::Min(9),
-            Constraint::Length(5),
+            Constraint::Length(6),
         ];
         if planned {
             header.extend(["planned", "uplift"]);
@@ -215,7 +239,9 @@ fn draw_chart(view: &ForecastView, frame: &mut Frame<'_>, area: Rect, theme: &Th
         |(a, b, c, d), (x, y)| (a.min(*x), b.max(*x), c.min(*y), d.max(*y)),
     );
     let pad = ((y1 - y0) * 0.05).max(1e-9);
-    let (y0, y1) = ((y0 - pad).min(0.0_f64.max(y0 - pad)), y1 + pad);
+    // Sales are never below zero: the axis stops there when the data does.
+    let y0 = if y0 >= 0.0 { (y0 - pad).max(0.0) } else { y0 - pad };
+    let y1 = y1 + pad;
     fn line<'a>(name: &'static str, data: &'a [(f64, f64)], style: ratatui::style::Style) -> Dataset<'a> {
         Dataset::default()
             .name(name)
@@ -240,6 +266,7 @@ fn draw_chart(view: &ForecastView, frame: &mut Frame<'_>, area: Rect, theme: &Th
         view.series
     );
     let chart = Chart::new(datasets)
+        .legend_position(Some(ratatui::widgets::LegendPosition::TopLeft))
         .block(block(&title, false, theme))
         .x_axis(
             Axis::default()

@@ -67,11 +67,13 @@ impl TrainTab {
             .is_empty()
             .then(|| "a name is needed".to_string());
         // Lags shorter than a time split's hold-out: validation will be recursive, and says so.
-        let shortest = parse_periods(self.lags.value())
-            .unwrap_or_default()
-            .into_iter()
-            .chain(parse_periods(self.rolling.value()).unwrap_or_default())
-            .min();
+        let shortest = crate::ml::forecast::shortest_reach(&crate::ml::lags::LagSpec {
+            date: String::new(),
+            groups: Vec::new(),
+            value: String::new(),
+            lags: parse_periods(self.lags.value()).unwrap_or_default(),
+            rolling_means: parse_periods(self.rolling.value()).unwrap_or_default(),
+        });
         self.horizon_note = match (SplitSpec::parse(self.split.value().trim(), 0), shortest) {
             (Ok(SplitSpec::LastDates { dates, .. }), Some(k)) if k < dates => Some(format!(
                 "lag {k} is shorter than the {dates}-period hold-out: validation predicts it \
