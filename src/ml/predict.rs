@@ -403,6 +403,16 @@ pub fn predict_record(
         return predict_checked_record(loaded, record, uplift);
     };
     let mut prediction = predict_checked_record(loaded, &completed.record, uplift)?;
+    // A forecaster's dates lie past its history by design: within the periods validation scored
+    // from the cut-off, that is no extrapolation worth a warning on every answer.
+    let validated = loaded.metrics.horizon.as_ref().map_or(0, |h| h.horizon);
+    let within = completed.step.is_some_and(|h| h <= validated);
+    if let (true, Some(lags)) = (within, &loaded.signature.derived) {
+        let date_warning = format!("{}: ", lags.date);
+        prediction.warnings.retain(|w| {
+            !(w.starts_with(&date_warning) && w.contains("outside the training dates"))
+        });
+    }
     let mut warnings = completed.warnings;
     warnings.append(&mut prediction.warnings);
     prediction.warnings = warnings;
