@@ -180,12 +180,17 @@ pub fn sample_data(project: &Project, out: Option<PathBuf>, seed: u64) -> anyhow
     let out = out.unwrap_or_else(|| project.data_dir());
     let report = sample::write_sample(&out, seed)?;
     for file in &report.files {
-        say!(
-            "wrote {} ({} rows, {} bytes)",
-            file.path.display(),
-            file.rows,
-            file.bytes
-        );
+        // A JSON file (the true uplift) has no rows to count.
+        if file.rows == 0 {
+            say!("wrote {} ({} bytes)", file.path.display(), file.bytes);
+        } else {
+            say!(
+                "wrote {} ({} rows, {} bytes)",
+                file.path.display(),
+                file.rows,
+                file.bytes
+            );
+        }
     }
     Ok(())
 }

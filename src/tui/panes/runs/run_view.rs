@@ -128,8 +128,15 @@ fn bounds(points: &[&[(f64, f64)]]) -> Option<(f64, f64, f64)> {
 fn render_chart(detail: &RunDetail, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     let title = format!("{} per step — train ▪ validation", detail.loss_name);
     let Some((max_x, low, high)) = bounds(&[&detail.train_curve, &detail.valid_curve]) else {
+        // A run that ended before its first step has no curve to wait for.
+        let text = match detail.run.as_ref().map(|r| r.status) {
+            Some(status) if status.is_terminal() => {
+                format!("no step was logged: the run {}", status.as_str())
+            }
+            _ => "waiting for the first step…".to_string(),
+        };
         frame.render_widget(
-            Paragraph::new("waiting for the first step…").block(block(&title, false, theme)),
+            Paragraph::new(text).block(block(&title, false, theme)),
             area,
         );
         return;
