@@ -25,6 +25,7 @@ pub mod jobs;
 pub mod ml;
 pub mod project;
 pub mod registry;
+pub mod schedule;
 pub mod serve;
 pub mod store;
 pub mod text;

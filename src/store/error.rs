@@ -41,6 +41,9 @@ pub enum StoreError {
     /// Something asked for by name or number is not in the store (the text says what).
     #[error("{0}")]
     NotFound(String),
+    /// A write the store refuses (a name already taken); the text says why.
+    #[error("{0}")]
+    Refused(String),
     #[error("stored value for {what} is not valid: {detail}")]
     Corrupt { what: String, detail: String },
     #[error("run store: {0}")]

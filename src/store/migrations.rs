@@ -294,6 +294,47 @@ CREATE TABLE forecast_values (
 );
 CREATE INDEX forecast_values_by_series ON forecast_values (series_key, target_date);
 "#,
+    // 10: the daemon's schedules and every job run it made (or skipped, with why). The `jobs`
+    // and `schedules` tables of migration 1 were never written: they are replaced. Times are
+    // milliseconds since the epoch (UTC); a schedule keeps the last slot it accounted for, so
+    // downtime is caught up by its rule, never silently lost.
+    r#"
+DROP TABLE schedules;
+DROP TABLE jobs;
+CREATE TABLE schedules (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    trigger_json  TEXT NOT NULL,
+    job_json      TEXT NOT NULL,
+    catch_up      TEXT NOT NULL,
+    retries       INTEGER NOT NULL DEFAULT 0,
+    timeout_s     INTEGER,
+    paused        INTEGER NOT NULL DEFAULT 0,
+    created_ms    INTEGER NOT NULL,
+    last_slot_ms  INTEGER
+);
+CREATE TABLE job_runs (
+    id            INTEGER PRIMARY KEY,
+    schedule_id   INTEGER REFERENCES schedules (id) ON DELETE SET NULL,
+    schedule_name TEXT,
+    kind          TEXT NOT NULL,
+    job_json      TEXT NOT NULL,
+    slot_ms       INTEGER,
+    state         TEXT NOT NULL
+                  CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'skipped')),
+    reason        TEXT,
+    attempt       INTEGER NOT NULL DEFAULT 1,
+    not_before_ms INTEGER,
+    input_path    TEXT,
+    pid           INTEGER,
+    created_ms    INTEGER NOT NULL,
+    started_ms    INTEGER,
+    ended_ms      INTEGER,
+    produced_json TEXT
+);
+CREATE INDEX job_runs_by_schedule ON job_runs (schedule_id, id);
+CREATE INDEX job_runs_by_state ON job_runs (state, not_before_ms);
+"#,
 ];
 
 /// The schema version this build writes and understands.

@@ -26,6 +26,7 @@ mod retention;
 mod run_launch;
 mod run_query;
 mod runs;
+mod schedules;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -50,6 +51,7 @@ pub use run_query::{
     MetricSummary, MetricValue, RunQuery, RunRow, RunSort, SortKey, higher_is_better,
 };
 pub use runs::{Artifact, NewArtifact, NewRun, Run, RunFilter, RunId, RunStatus};
+pub use schedules::{JobRunRow, JobState, NewJobRun, NewSchedule, ScheduleRow};
 
 /// How long a writer waits for another process's write to finish before giving up. Metric
 /// batches are short (milliseconds), so this is only reached when something is badly stuck.

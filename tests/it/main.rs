@@ -28,6 +28,7 @@ mod predict;
 mod real_files;
 mod registry;
 mod sample;
+mod schedule;
 mod serve;
 mod shared_data;
 mod shared_train;
