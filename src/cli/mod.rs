@@ -3,6 +3,7 @@
 
 mod backtest;
 mod compare;
+mod daemon;
 mod datasets;
 mod drift;
 mod forecast;
@@ -10,6 +11,7 @@ mod models;
 mod predict;
 mod predictions;
 mod runs;
+mod schedule;
 mod train;
 
 use std::path::PathBuf;
@@ -79,6 +81,17 @@ pub enum Command {
     /// A rolling-origin backtest: K refits at successive cut-offs, each a child run scored over
     /// the H periods after it; the backtest pools them (per-step errors and intervals).
     Backtest(Box<backtest::BacktestArgs>),
+    /// The schedules the daemon runs: add (cron, interval or file trigger, and a job), list,
+    /// pause, resume, remove, run now, history.
+    Schedule {
+        #[command(subcommand)]
+        what: schedule::ScheduleCommand,
+    },
+    /// The project's daemon: start, stop, status, run (foreground), install (systemd).
+    Daemon {
+        #[command(subcommand)]
+        what: daemon::DaemonCommand,
+    },
     /// Ask a queued or running run to stop at its next step.
     Cancel { run: i64 },
     /// Follow a run until it ends and print its final metrics.
@@ -249,6 +262,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::SampleData { out, seed } => datasets::sample_data(&project, out, seed),
         Command::Train(args) => train::train(&project, &args),
         Command::Backtest(args) => backtest::backtest(&project, &args),
+        Command::Schedule { what } => schedule::schedule(&project, &what),
+        Command::Daemon { what } => daemon::daemon(&project, &what),
         Command::Cancel { run } => train::cancel(&project, run),
         Command::Wait { run } => train::follow(&project, run),
         Command::Worker { run } => train::worker(&project, run),

@@ -2,6 +2,7 @@
 //! itself, and the data-folder watcher. Core module: no screen code.
 
 pub mod backtest;
+pub mod daemon;
 pub mod launch;
 pub mod watcher;
 pub mod worker;

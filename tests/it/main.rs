@@ -5,6 +5,7 @@ mod baselines;
 mod cli_runs;
 mod common;
 mod compare;
+mod daemon;
 mod data;
 mod drift;
 mod e2e;

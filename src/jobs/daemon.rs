@@ -1,0 +1,449 @@
+//! The daemon: one small process per project that runs the schedules. `daemon start` launches
+//! `shelfcast daemon run` detached like a worker (its own session, so a dropped SSH link or a
+//! closed terminal leaves it running), logging to `models/daemon.log` (rotated past 5 MB).
+//!
+//! One daemon per project: `models/daemon.lock` holds the running daemon's pid and start time.
+//! A second start is refused with that pid; a lock whose pid is no live Shelfcast process (a
+//! daemon killed with `kill -9`) is taken over. Each tick the daemon fails the job runs a dead
+//! daemon left running (and retries them by their policy), accounts for every slot the clock
+//! reached, fires file triggers whose file appeared or changed and has kept its size for a few
+//! seconds (found by polling, which also works on network filesystems), and runs the first due
+//! job. SIGTERM (`daemon stop`) ends it between jobs.
+
+use std::fs::{self, OpenOptions};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::launch::JobError;
+use crate::project::Project;
+use crate::schedule::clock::Clock;
+use crate::schedule::tick::{account_due_slots, recover_orphans, run_next_job};
+use crate::schedule::trigger::Trigger;
+use crate::store::{JobState, NewJobRun, RunStore, is_shelfcast_alive};
+
+/// How long a triggering file must keep its size before its job fires.
+pub const STABLE_FOR: Duration = Duration::from_secs(3);
+/// The daemon's log is rotated to `daemon.log.1` past this size.
+const LOG_ROTATE_BYTES: u64 = 5 * 1024 * 1024;
+
+/// What `models/daemon.lock` holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DaemonLock {
+    pub pid: u32,
+    pub started_ms: i64,
+}
+
+pub fn lock_path(project: &Project) -> PathBuf {
+    project.models_dir().join("daemon.lock")
+}
+
+pub fn log_path(project: &Project) -> PathBuf {
+    project.models_dir().join("daemon.log")
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> JobError + '_ {
+    move |source| JobError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The running daemon, if one holds the lock (a lock of a dead process is not one).
+pub fn running(project: &Project) -> Option<DaemonLock> {
+    let text = fs::read_to_string(lock_path(project)).ok()?;
+    let lock: DaemonLock = serde_json::from_str(&text).ok()?;
+    is_shelfcast_alive(i64::from(lock.pid)).then_some(lock)
+}
+
+/// Takes the project's lock for this process: refused while another daemon runs; a stale lock is
+/// taken over (said in the returned note).
+pub fn acquire(project: &Project, now_ms: i64) -> Result<(DaemonLock, Option<String>), JobError> {
+    let path = lock_path(project);
+    fs::create_dir_all(project.models_dir()).map_err(io(&project.models_dir()))?;
+    let lock = DaemonLock {
+        pid: std::process::id(),
+        started_ms: now_ms,
+    };
+    let text = serde_json::to_string(&lock).map_err(crate::store::StoreError::from)?;
+    let mut note = None;
+    loop {
+        match OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(mut file) => {
+                use std::io::Write;
+                file.write_all(text.as_bytes()).map_err(io(&path))?;
+                return Ok((lock, note));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if let Some(holder) = running(project)
+                    && holder.pid != lock.pid
+                {
+                    return Err(JobError::Run {
+                        run: 0,
+                        what: format!(
+                            "a daemon already runs for this project (pid {}, since {}); \
+                             `shelfcast daemon stop` ends it",
+                            holder.pid,
+                            crate::schedule::trigger::local_text(holder.started_ms, "UTC")
+                        ),
+                    });
+                }
+                let stale = fs::read_to_string(&path).unwrap_or_default();
+                note = Some(format!(
+                    "took over a stale daemon lock ({}): its process is gone",
+                    stale.trim()
+                ));
+                fs::remove_file(&path).map_err(io(&path))?;
+            }
+            Err(e) => return Err(io(&path)(e)),
+        }
+    }
+}
+
+/// Removes the lock if this process holds it.
+pub fn release(project: &Project) {
+    let path = lock_path(project);
+    if let Ok(text) = fs::read_to_string(&path)
+        && let Ok(lock) = serde_json::from_str::<DaemonLock>(&text)
+        && lock.pid == std::process::id()
+    {
+        let _ = fs::remove_file(path);
+    }
+}
+
+/// Starts `shelfcast daemon run` detached; its pid. Refused while a daemon runs.
+pub fn start_detached(project: &Project) -> Result<u32, JobError> {
+    if let Some(holder) = running(project) {
+        return Err(JobError::Run {
+            run: 0,
+            what: format!(
+                "a daemon already runs for this project (pid {})",
+                holder.pid
+            ),
+        });
+    }
+    fs::create_dir_all(project.models_dir()).map_err(io(&project.models_dir()))?;
+    let log = log_path(project);
+    rotate(&log);
+    let out = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .map_err(io(&log))?;
+    let err = out.try_clone().map_err(io(&log))?;
+    let exe = std::env::current_exe().map_err(io(Path::new("the shelfcast executable")))?;
+    let root = fs::canonicalize(&project.root).unwrap_or_else(|_| project.root.clone());
+    let mut command = Command::new(&exe);
+    command
+        .arg("--root")
+        .arg(&root)
+        .args(["daemon", "run"])
+        .current_dir(&root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::from(err));
+    // SAFETY: setsid() is async-signal-safe and touches no memory of the parent; it is the only
+    // call made between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::setsid() == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().map_err(io(&exe))?;
+    let pid = child.id();
+    std::thread::spawn(move || child.wait());
+    Ok(pid)
+}
+
+/// Asks the running daemon to stop (SIGTERM) and waits up to `wait` for it to go; its pid.
+pub fn stop(project: &Project, wait: Duration) -> Result<Option<u32>, JobError> {
+    let Some(holder) = running(project) else {
+        return Ok(None);
+    };
+    // SAFETY: kill(2) with a pid read from our own lock file and a plain signal number.
+    unsafe {
+        libc::kill(holder.pid as libc::pid_t, libc::SIGTERM);
+    }
+    let started = Instant::now();
+    while started.elapsed() < wait {
+        if running(project).is_none() {
+            return Ok(Some(holder.pid));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(JobError::Run {
+        run: 0,
+        what: format!(
+            "the daemon (pid {}) did not stop within {} s; it may be in a long job",
+            holder.pid,
+            wait.as_secs()
+        ),
+    })
+}
+
+fn rotate(log: &Path) {
+    if fs::metadata(log).is_ok_and(|m| m.len() > LOG_ROTATE_BYTES) {
+        let _ = fs::rename(log, log.with_extension("log.1"));
+    }
+}
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_term(_: libc::c_int) {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+fn log_line(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "{} {text}",
+        chrono::Local::now().format("%Y-%m-%d %H:%M:%S")
+    );
+}
+
+/// The daemon's loop, until SIGTERM (or `stop` is set): a tick every `every`.
+pub fn run_daemon(project: &Project, clock: &dyn Clock, every: Duration) -> Result<(), JobError> {
+    let (lock, note) = acquire(project, clock.now_ms())?;
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGTERM, on_term as *const () as libc::sighandler_t);
+        libc::signal(libc::SIGINT, on_term as *const () as libc::sighandler_t);
+    }
+    log_line(&format!(
+        "daemon {} started for {}",
+        lock.pid,
+        project.root.display()
+    ));
+    if let Some(note) = note {
+        log_line(&note);
+    }
+    let result = daemon_loop(project, clock, every);
+    release(project);
+    match &result {
+        Ok(()) => log_line("daemon stopped"),
+        Err(e) => log_line(&format!("daemon failed: {e}")),
+    }
+    result
+}
+
+fn daemon_loop(project: &Project, clock: &dyn Clock, every: Duration) -> Result<(), JobError> {
+    let mut store = project.open_store()?;
+    let mut files = FileWatch::default();
+    let pid = std::process::id();
+    while !STOP.load(Ordering::SeqCst) {
+        // A failed pass (a locked or full disk) is logged and tried again at the next tick.
+        if let Err(e) = tick(project, &mut store, &mut files, clock, pid) {
+            log_line(&format!("tick failed: {e}"));
+        }
+        rotate(&log_path(project));
+        std::thread::sleep(every);
+    }
+    Ok(())
+}
+
+/// One pass: orphans, clock slots, file triggers, then the first due job.
+pub fn tick(
+    project: &Project,
+    store: &mut RunStore,
+    files: &mut FileWatch,
+    clock: &dyn Clock,
+    pid: u32,
+) -> Result<(), crate::schedule::ScheduleError> {
+    let now = clock.now_ms();
+    for id in recover_orphans(store, now, &|p| {
+        p != i64::from(pid) && is_shelfcast_alive(p)
+    })? {
+        log_line(&format!(
+            "job run {id} was left running by a dead process: failed"
+        ));
+    }
+    let accounted = account_due_slots(store, now)?;
+    if accounted.queued + accounted.skipped > 0 {
+        log_line(&format!(
+            "{} job run(s) queued, {} slot(s) skipped",
+            accounted.queued, accounted.skipped
+        ));
+    }
+    files.fire(project, store, now)?;
+    let mut execute = |run: &crate::store::JobRunRow, job: &crate::schedule::job::JobSpec| {
+        log_line(&format!(
+            "job run {} ({}, attempt {}): {}",
+            run.id,
+            run.schedule_name.as_deref().unwrap_or("-"),
+            run.attempt,
+            job.describe()
+        ));
+        let input = run.input_path.as_deref().map(Path::new);
+        crate::schedule::job::run_job(project, job, input, Duration::from_millis(250))
+    };
+    if let Some((id, state)) = run_next_job(store, now, pid, &mut execute, clock)? {
+        let run = store.job_run(id)?;
+        log_line(&format!(
+            "job run {id} {}{}",
+            state.as_str(),
+            run.reason.map_or(String::new(), |r| format!(": {r}"))
+        ));
+    }
+    Ok(())
+}
+
+/// The files file triggers watch, with the size each had when last seen and since when.
+#[derive(Default)]
+pub struct FileWatch {
+    seen: std::collections::HashMap<PathBuf, (u64, Instant)>,
+}
+
+impl FileWatch {
+    /// Queues a job run for each matching file modified after its schedule's last slot whose
+    /// size has held for `STABLE_FOR`, and moves the schedule past it.
+    fn fire(
+        &mut self,
+        project: &Project,
+        store: &mut RunStore,
+        now_ms: i64,
+    ) -> Result<(), crate::schedule::ScheduleError> {
+        for schedule in store.schedules()? {
+            let Trigger::File { glob } = serde_json::from_str(&schedule.trigger_json)? else {
+                continue;
+            };
+            if schedule.paused {
+                continue;
+            }
+            let after = schedule.last_slot_ms.unwrap_or(schedule.created_ms);
+            let mut newest = after;
+            let mut fired = Vec::new();
+            for (path, modified_ms, size) in matching_files(&project.root, &glob) {
+                if modified_ms <= after {
+                    continue;
+                }
+                let entry = self
+                    .seen
+                    .entry(path.clone())
+                    .or_insert((size, Instant::now()));
+                if entry.0 != size {
+                    *entry = (size, Instant::now());
+                    continue;
+                }
+                if entry.1.elapsed() < STABLE_FOR {
+                    continue;
+                }
+                newest = newest.max(modified_ms);
+                fired.push(path);
+            }
+            if fired.is_empty() {
+                continue;
+            }
+            let kind =
+                serde_json::from_str::<crate::schedule::job::JobSpec>(&schedule.job_json)?.kind();
+            let shown: Vec<String> = fired
+                .iter()
+                .map(|p| {
+                    p.strip_prefix(&project.root)
+                        .unwrap_or(p)
+                        .display()
+                        .to_string()
+                })
+                .collect();
+            let runs: Vec<NewJobRun<'_>> = shown
+                .iter()
+                .map(|path| NewJobRun {
+                    schedule_id: Some(schedule.id),
+                    schedule_name: Some(&schedule.name),
+                    kind,
+                    job_json: &schedule.job_json,
+                    slot_ms: Some(now_ms),
+                    state: JobState::Queued,
+                    reason: None,
+                    attempt: 1,
+                    not_before_ms: None,
+                    input_path: Some(path),
+                    created_ms: now_ms,
+                })
+                .collect();
+            store.account_slots(schedule.id, newest, &runs)?;
+            log_line(&format!(
+                "{}: {} changed, job run(s) queued",
+                schedule.name,
+                shown.join(", ")
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Files under `root` matching `pattern` (`data/weekly/*.csv`: a folder, then a file name with
+/// `*` and `?`), with their modification time (ms) and size.
+pub fn matching_files(root: &Path, pattern: &str) -> Vec<(PathBuf, i64, u64)> {
+    let (folder, name) = match pattern.rsplit_once('/') {
+        Some((folder, name)) => (root.join(folder), name),
+        None => (root.to_path_buf(), pattern),
+    };
+    let Ok(entries) = fs::read_dir(&folder) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(PathBuf, i64, u64)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| wildcard_match(name, &e.file_name().to_string_lossy()))
+        .filter_map(|e| {
+            let meta = e.metadata().ok()?;
+            if !meta.is_file() {
+                return None;
+            }
+            let modified = meta
+                .modified()
+                .ok()?
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()?
+                .as_millis() as i64;
+            Some((e.path(), modified, meta.len()))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// `*` any run of characters, `?` one character; the rest literally.
+pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+/// The systemd user unit that keeps the daemon running (restarted on failure).
+pub fn systemd_unit(project: &Project, exe: &Path) -> String {
+    let root = fs::canonicalize(&project.root).unwrap_or_else(|_| project.root.clone());
+    format!(
+        "[Unit]\nDescription=Shelfcast daemon for {root}\n\n[Service]\nType=simple\n\
+         ExecStart={exe} --root {root} daemon run\nRestart=on-failure\nRestartSec=5\n\n\
+         [Install]\nWantedBy=default.target\n",
+        root = root.display(),
+        exe = exe.display()
+    )
+}

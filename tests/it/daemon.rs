@@ -1,0 +1,213 @@
+//! The real daemon on loopback time: started detached, a schedule every few seconds and a file
+//! trigger fire without a keystroke (a retrain, a drift report), a second start is refused with
+//! the holder's pid, `kill -9` during a job leaves that job failed with why and retried by its
+//! policy on restart, and `daemon stop` ends it.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::{describe, project, shelfcast};
+use crate::forecast::{random_walks, train_walks};
+
+fn history(root: &std::path::Path) -> Vec<Value> {
+    let output = shelfcast(root, &["schedule", "history", "--json", "--limit", "100"]);
+    assert!(output.status.success(), "{}", describe(&output));
+    serde_json::from_slice(&output.stdout).expect("json")
+}
+
+/// Polls the job history until `done` holds, or panics with it after `timeout`.
+fn wait_for(
+    root: &std::path::Path,
+    what: &str,
+    timeout: Duration,
+    done: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let started = Instant::now();
+    loop {
+        let runs = history(root);
+        if done(&runs) {
+            return runs;
+        }
+        if started.elapsed() > timeout {
+            let log = std::fs::read_to_string(root.join("models/daemon.log")).unwrap_or_default();
+            panic!("timed out waiting for {what}: {runs:#?}\ndaemon log:\n{log}");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn state_of<'a>(runs: &'a [Value], name: &str, state: &str) -> Vec<&'a Value> {
+    runs.iter()
+        .filter(|r| r["schedule_name"] == name && r["state"] == state)
+        .collect()
+}
+
+fn daemon_pid(root: &std::path::Path) -> Option<i64> {
+    let text = std::fs::read_to_string(root.join("models/daemon.lock")).ok()?;
+    serde_json::from_str::<Value>(&text).ok()?["pid"].as_i64()
+}
+
+#[test]
+fn the_daemon_runs_schedules_and_file_triggers_and_survives_kill_9() {
+    let (_tmp, root) = project();
+    std::fs::write(root.join("data/walks.csv"), random_walks(4, 80)).expect("data");
+    train_walks(
+        &root,
+        &[
+            "--split",
+            "time:week:8",
+            "--lags",
+            "1,2",
+            "--param",
+            "rounds=20",
+        ],
+    );
+    let output = shelfcast(
+        &root,
+        &["register", "1", "--model", "walks", "--alias", "champion"],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+    let added = |args: &[&str]| {
+        let mut all = vec!["schedule", "add"];
+        all.extend_from_slice(args);
+        let output = shelfcast(&root, &all);
+        assert!(output.status.success(), "{}", describe(&output));
+        String::from_utf8_lossy(&output.stdout).to_string()
+    };
+    let said = added(&[
+        "often",
+        "--every",
+        "3s",
+        "--catch-up",
+        "skip",
+        "retrain",
+        "--like",
+        "1",
+    ]);
+    assert!(
+        said.contains("added often: every 3s, retrain like run 1"),
+        "{said}"
+    );
+    added(&[
+        "dropped",
+        "--on-file",
+        "data/incoming/*.csv",
+        "drift",
+        "--model",
+        "walks@champion",
+    ]);
+    let output = shelfcast(&root, &["schedule", "list"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        text.matches("  next ").count(),
+        3,
+        "three next fires of the interval: {text}"
+    );
+
+    let output = shelfcast(&root, &["daemon", "start"]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let pid = daemon_pid(&root).expect("the daemon's lock");
+    // A second start is refused with the holder's pid.
+    let output = shelfcast(&root, &["daemon", "start"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "a daemon already runs for this project (pid {pid})"
+        )),
+        "{stderr}"
+    );
+
+    // The interval fires a retrain without a keystroke.
+    let runs = wait_for(&root, "a retrain", Duration::from_secs(60), |runs| {
+        !state_of(runs, "often", "succeeded").is_empty()
+    });
+    let retrain = state_of(&runs, "often", "succeeded")[0];
+    let produced: Value =
+        serde_json::from_str(retrain["produced_json"].as_str().expect("produced")).expect("json");
+    assert!(
+        produced["runs"][0].as_i64().is_some_and(|r| r > 1),
+        "{produced}"
+    );
+    shelfcast(&root, &["schedule", "pause", "often"]);
+
+    // A file dropped into the watched folder fires a drift check once its size holds.
+    std::fs::create_dir_all(root.join("data/incoming")).expect("folder");
+    std::fs::write(root.join("data/incoming/week.csv"), random_walks(4, 90)).expect("file");
+    let runs = wait_for(&root, "a drift report", Duration::from_secs(60), |runs| {
+        !state_of(runs, "dropped", "succeeded").is_empty()
+    });
+    let drift = state_of(&runs, "dropped", "succeeded")[0];
+    assert_eq!(drift["input_path"], "data/incoming/week.csv");
+    let produced: Value =
+        serde_json::from_str(drift["produced_json"].as_str().expect("produced")).expect("json");
+    let report = produced["reports"][0].as_str().expect("a report");
+    assert!(root.join(report).is_file(), "{report}");
+
+    // kill -9 during a job: the job run is failed with why, then retried by its policy.
+    std::fs::write(root.join("data/big.csv"), random_walks(30, 300)).expect("big");
+    added(&[
+        "slow",
+        "--every",
+        "1h",
+        "--retries",
+        "1",
+        "retrain",
+        "--like",
+        "1",
+        "--data",
+        "data/big.csv",
+    ]);
+    let output = shelfcast(&root, &["schedule", "run", "slow"]);
+    assert!(output.status.success(), "{}", describe(&output));
+    wait_for(
+        &root,
+        "the slow job to start",
+        Duration::from_secs(30),
+        |runs| !state_of(runs, "slow", "running").is_empty(),
+    );
+    // SAFETY: kill(2) of the daemon this test started, by the pid its lock holds.
+    unsafe {
+        libc::kill(pid as libc::pid_t, libc::SIGKILL);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let output = shelfcast(&root, &["daemon", "start"]);
+    assert!(
+        output.status.success(),
+        "a stale lock is taken over: {}",
+        describe(&output)
+    );
+    let runs = wait_for(
+        &root,
+        "the killed job failed and retried",
+        Duration::from_secs(90),
+        |runs| {
+            let failed = state_of(runs, "slow", "failed");
+            failed.iter().any(|r| {
+                r["reason"]
+                    .as_str()
+                    .is_some_and(|t| t.contains(&format!("(pid {pid}) ended before the job did")))
+            }) && runs
+                .iter()
+                .any(|r| r["schedule_name"] == "slow" && r["attempt"] == 2)
+        },
+    );
+    let retry = runs
+        .iter()
+        .find(|r| r["schedule_name"] == "slow" && r["attempt"] == 2)
+        .expect("a retry");
+    assert!(
+        retry["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("retry 1 of 1")),
+        "{retry}"
+    );
+    let log = std::fs::read_to_string(root.join("models/daemon.log")).expect("log");
+    assert!(log.contains("took over a stale daemon lock"), "{log}");
+
+    let output = shelfcast(&root, &["daemon", "stop"]);
+    assert!(output.status.success(), "{}", describe(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("stopped"));
+    assert!(!root.join("models/daemon.lock").exists());
+}
