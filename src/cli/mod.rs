@@ -87,6 +87,20 @@ pub enum Command {
         #[command(subcommand)]
         what: schedule::ScheduleCommand,
     },
+    /// Train a challenger like NAME's champion on new data and promote it only if it wins on
+    /// the same hold-out by the margin (and, with --dm, a Diebold-Mariano test).
+    Challenge {
+        name: String,
+        #[arg(long, value_name = "FILE")]
+        data: std::path::PathBuf,
+        /// The relative WAPE improvement required, in percent.
+        #[arg(long, default_value_t = 2.0)]
+        margin: f64,
+        #[arg(long)]
+        dm: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// The project's daemon: start, stop, status, run (foreground), install (systemd).
     Daemon {
         #[command(subcommand)]
@@ -263,6 +277,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Train(args) => train::train(&project, &args),
         Command::Backtest(args) => backtest::backtest(&project, &args),
         Command::Schedule { what } => schedule::schedule(&project, &what),
+        Command::Challenge {
+            name,
+            data,
+            margin,
+            dm,
+            json,
+        } => schedule::challenge(&project, &name, &data, margin, dm, json),
         Command::Daemon { what } => daemon::daemon(&project, &what),
         Command::Cancel { run } => train::cancel(&project, run),
         Command::Wait { run } => train::follow(&project, run),

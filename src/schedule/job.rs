@@ -14,7 +14,7 @@ use crate::ml::train::TrainSpec;
 use crate::project::Project;
 use crate::store::RunStatus;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum JobSpec {
     /// Train again as run `like` was trained, on `data` (or the file a trigger passed, or the
@@ -23,6 +23,16 @@ pub enum JobSpec {
         like: i64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         data: Option<PathBuf>,
+    },
+    /// Train a challenger of `model` on `data` (or the file a trigger passed) and promote it by
+    /// `schedule::challenge`'s policy.
+    Challenge {
+        model: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data: Option<PathBuf>,
+        margin: f64,
+        #[serde(default)]
+        diebold_mariano: bool,
     },
     /// Check `current` (or the file a trigger passed) against `model`'s training data.
     Drift {
@@ -36,6 +46,7 @@ impl JobSpec {
     pub fn kind(&self) -> &'static str {
         match self {
             JobSpec::Retrain { .. } => "retrain",
+            JobSpec::Challenge { .. } => "challenge",
             JobSpec::Drift { .. } => "drift",
         }
     }
@@ -46,6 +57,17 @@ impl JobSpec {
                 Some(data) => format!("retrain like run {like} on {}", data.display()),
                 None => format!("retrain like run {like}"),
             },
+            JobSpec::Challenge {
+                model,
+                data,
+                margin,
+                ..
+            } => format!(
+                "challenge {model}'s champion{} (margin {:.1}%)",
+                data.as_ref()
+                    .map_or(String::new(), |d| format!(" on {}", d.display())),
+                100.0 * margin
+            ),
             JobSpec::Drift { model, current } => match current {
                 Some(current) => format!("drift of {} against {model}", current.display()),
                 None => format!("drift of the triggering file against {model}"),
@@ -63,6 +85,9 @@ pub struct Produced {
     pub reports: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drifted: Option<bool>,
+    /// A challenge's decision, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
 }
 
 /// Runs `job` to its end: `input` is the file a trigger passed. A retrain waits for its worker
@@ -75,7 +100,7 @@ pub fn run_job(
 ) -> Result<Produced, String> {
     match job {
         JobSpec::Retrain { like, data } => {
-            let mut store = project.open_store().map_err(|e| e.to_string())?;
+            let store = project.open_store().map_err(|e| e.to_string())?;
             let spec_json = store
                 .run_spec(*like)
                 .map_err(|e| e.to_string())?
@@ -86,35 +111,33 @@ pub fn run_job(
                 spec.data = project.spec_path(file).map_err(|e| e.to_string())?;
             }
             let run = store.get_run(*like).map_err(|e| e.to_string())?;
-            let request = LaunchRequest {
-                spec,
-                experiment: run.experiment,
-                name: None,
-                tags: vec![
-                    ("launched_from".into(), "daemon".into()),
-                    ("retrained_like".into(), like.to_string()),
-                ],
+            let tags = vec![("retrained_like".to_string(), like.to_string())];
+            let id = train_and_wait(project, spec, &run.experiment, tags, poll)?;
+            Ok(Produced {
+                runs: vec![id],
+                ..Produced::default()
+            })
+        }
+        JobSpec::Challenge {
+            model,
+            data,
+            margin,
+            diebold_mariano,
+        } => {
+            let file = data
+                .as_deref()
+                .or(input)
+                .ok_or("a challenge needs the new data: --data FILE, or a file trigger")?;
+            let policy = super::challenge::Policy {
+                margin: *margin,
+                diebold_mariano: *diebold_mariano,
             };
-            let launched = launch_run(project, &request).map_err(|e| e.to_string())?;
-            let id = launched.run_id;
-            loop {
-                store.reap_dead_runs().map_err(|e| e.to_string())?;
-                let run = store.get_run(id).map_err(|e| e.to_string())?;
-                if run.status.is_terminal() {
-                    return match run.status {
-                        RunStatus::Finished => Ok(Produced {
-                            runs: vec![id],
-                            ..Produced::default()
-                        }),
-                        other => Err(format!(
-                            "run {id} ended {}: {}",
-                            other.as_str(),
-                            run.error.unwrap_or_default()
-                        )),
-                    };
-                }
-                std::thread::sleep(poll);
-            }
+            let decision = super::challenge::challenge(project, model, file, &policy, poll)?;
+            Ok(Produced {
+                runs: vec![decision.challenger_run],
+                decision: Some(decision.why),
+                ..Produced::default()
+            })
         }
         JobSpec::Drift { model, current } => {
             let file = current
@@ -136,5 +159,41 @@ pub fn run_job(
                 ..Produced::default()
             })
         }
+    }
+}
+
+/// Launches a run of `spec` (tagged as the daemon's) and waits for it to finish; its id, or why
+/// it did not finish.
+pub fn train_and_wait(
+    project: &Project,
+    spec: TrainSpec,
+    experiment: &str,
+    mut tags: Vec<(String, String)>,
+    poll: Duration,
+) -> Result<i64, String> {
+    tags.push(("launched_from".into(), "daemon".into()));
+    let request = LaunchRequest {
+        spec,
+        experiment: experiment.to_string(),
+        name: None,
+        tags,
+    };
+    let launched = launch_run(project, &request).map_err(|e| e.to_string())?;
+    let id = launched.run_id;
+    let mut store = project.open_store().map_err(|e| e.to_string())?;
+    loop {
+        store.reap_dead_runs().map_err(|e| e.to_string())?;
+        let run = store.get_run(id).map_err(|e| e.to_string())?;
+        if run.status.is_terminal() {
+            return match run.status {
+                RunStatus::Finished => Ok(id),
+                other => Err(format!(
+                    "run {id} ended {}: {}",
+                    other.as_str(),
+                    run.error.unwrap_or_default()
+                )),
+            };
+        }
+        std::thread::sleep(poll);
     }
 }

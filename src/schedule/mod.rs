@@ -10,7 +10,9 @@
 //! - `tick`: one pass of the scheduler over the store.
 
 pub mod catchup;
+pub mod challenge;
 pub mod clock;
+pub mod dm_test;
 pub mod job;
 pub mod tick;
 pub mod trigger;

@@ -335,6 +335,26 @@ CREATE TABLE job_runs (
 CREATE INDEX job_runs_by_schedule ON job_runs (schedule_id, id);
 CREATE INDEX job_runs_by_state ON job_runs (state, not_before_ms);
 "#,
+    // 11: champion / challenger decisions: both scores on the same hold-out, the margin, the
+    // Diebold-Mariano p-value when asked, and what was decided and why.
+    r#"
+CREATE TABLE promotion_decisions (
+    id                 INTEGER PRIMARY KEY,
+    decided_at         TEXT NOT NULL,
+    model_name         TEXT NOT NULL,
+    champion_version   INTEGER,
+    challenger_run     INTEGER NOT NULL REFERENCES runs (id),
+    challenger_version INTEGER,
+    metric             TEXT NOT NULL,
+    champion_score     REAL,
+    challenger_score   REAL NOT NULL,
+    margin             REAL NOT NULL,
+    p_value            REAL,
+    promoted           INTEGER NOT NULL,
+    why                TEXT NOT NULL
+);
+CREATE INDEX promotion_decisions_by_model ON promotion_decisions (model_name, id);
+"#,
 ];
 
 /// The schema version this build writes and understands.

@@ -11,6 +11,7 @@
 
 mod curves;
 mod datasets;
+mod decisions;
 mod drift;
 mod error;
 mod filter;
@@ -35,6 +36,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use curves::{Curve, lttb_indices};
 pub use datasets::{CachedProfile, DatasetRecord, NewDataset};
+pub use decisions::Decision;
 pub use drift::{DriftReportRow, NewDriftReport};
 pub use error::StoreError;
 pub use filter::{Filter, FilterError, parse_filter};

@@ -2,6 +2,7 @@
 
 mod architecture;
 mod baselines;
+mod challenge;
 mod cli_runs;
 mod common;
 mod compare;
