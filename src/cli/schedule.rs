@@ -71,6 +71,15 @@ pub struct AddArgs {
     /// Attempts after a failure (the delay doubling from 10 s, with jitter).
     #[arg(long, default_value_t = 0)]
     pub retries: u32,
+    /// A command run (sh -c) when a job run fails; SHELFCAST_* variables name the job.
+    #[arg(long, value_name = "CMD")]
+    pub on_failure: Option<String>,
+    /// A command run when a drift job finds drift (SHELFCAST_REPORT is the report).
+    #[arg(long, value_name = "CMD")]
+    pub on_drift: Option<String>,
+    /// A command run when a challenge promotes (SHELFCAST_DECISION says why).
+    #[arg(long, value_name = "CMD")]
+    pub on_promote: Option<String>,
     #[command(subcommand)]
     pub job: JobArgs,
 }
@@ -197,6 +206,14 @@ fn add(project: &Project, args: &AddArgs, now: i64) -> anyhow::Result<()> {
     };
     let trigger_json = serde_json::to_string(&trigger)?;
     let job_json = serde_json::to_string(&job)?;
+    let hooks = crate::schedule::hooks::Hooks {
+        on_failure: args.on_failure.clone(),
+        on_drift: args.on_drift.clone(),
+        on_promote: args.on_promote.clone(),
+    };
+    let hooks_json = (!hooks.is_empty())
+        .then(|| serde_json::to_string(&hooks))
+        .transpose()?;
     let mut store = project.open_store()?;
     store.add_schedule(&NewSchedule {
         name: &args.name,
@@ -206,6 +223,7 @@ fn add(project: &Project, args: &AddArgs, now: i64) -> anyhow::Result<()> {
         retries: args.retries,
         timeout_s: None,
         created_ms: now,
+        hooks_json: hooks_json.as_deref(),
     })?;
     say!(
         "added {}: {}, {} (catch-up {catch_up}, retries {})",

@@ -289,7 +289,39 @@ pub fn tick(
         log_line(&format!(
             "job run {id} {}{}",
             state.as_str(),
-            run.reason.map_or(String::new(), |r| format!(": {r}"))
+            run.reason
+                .as_deref()
+                .map_or(String::new(), |r| format!(": {r}"))
+        ));
+        notify(store, &run)?;
+    }
+    Ok(())
+}
+
+/// Runs the schedule's notification commands the ended job run calls for, logging each status.
+fn notify(
+    store: &RunStore,
+    run: &crate::store::JobRunRow,
+) -> Result<(), crate::schedule::ScheduleError> {
+    let Some(schedule_id) = run.schedule_id else {
+        return Ok(());
+    };
+    let Some(schedule) = store.schedules()?.into_iter().find(|s| s.id == schedule_id) else {
+        return Ok(());
+    };
+    let Some(json) = &schedule.hooks_json else {
+        return Ok(());
+    };
+    let hooks: crate::schedule::hooks::Hooks = serde_json::from_str(json)?;
+    let produced: Option<crate::schedule::job::Produced> = run
+        .produced_json
+        .as_deref()
+        .and_then(|p| serde_json::from_str(p).ok());
+    for (event, command) in hooks.due(run, produced.as_ref()) {
+        let status = crate::schedule::hooks::run_hook(event, command, run, produced.as_ref());
+        log_line(&format!(
+            "on-{event} for job run {}: `{command}` {status}",
+            run.id
         ));
     }
     Ok(())

@@ -13,6 +13,7 @@ pub mod catchup;
 pub mod challenge;
 pub mod clock;
 pub mod dm_test;
+pub mod hooks;
 pub mod job;
 pub mod tick;
 pub mod trigger;

@@ -311,7 +311,8 @@ CREATE TABLE schedules (
     timeout_s     INTEGER,
     paused        INTEGER NOT NULL DEFAULT 0,
     created_ms    INTEGER NOT NULL,
-    last_slot_ms  INTEGER
+    last_slot_ms  INTEGER,
+    hooks_json    TEXT
 );
 CREATE TABLE job_runs (
     id            INTEGER PRIMARY KEY,

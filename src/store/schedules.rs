@@ -21,6 +21,8 @@ pub struct ScheduleRow {
     pub paused: bool,
     pub created_ms: i64,
     pub last_slot_ms: Option<i64>,
+    /// The commands run on failure, drift and promotion (`schedule::hooks`).
+    pub hooks_json: Option<String>,
 }
 
 /// A schedule to add.
@@ -33,6 +35,7 @@ pub struct NewSchedule<'a> {
     pub retries: u32,
     pub timeout_s: Option<u64>,
     pub created_ms: i64,
+    pub hooks_json: Option<&'a str>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -104,7 +107,7 @@ pub struct NewJobRun<'a> {
 }
 
 const SCHEDULE_COLUMNS: &str = "id, name, trigger_json, job_json, catch_up, retries, timeout_s, \
-                                paused, created_ms, last_slot_ms";
+                                paused, created_ms, last_slot_ms, hooks_json";
 const JOB_COLUMNS: &str = "id, schedule_id, schedule_name, kind, job_json, slot_ms, state, \
                            reason, attempt, not_before_ms, input_path, pid, created_ms, \
                            started_ms, ended_ms, produced_json";
@@ -121,6 +124,7 @@ fn schedule_row(row: &Row<'_>) -> rusqlite::Result<ScheduleRow> {
         paused: row.get::<_, i64>(7)? != 0,
         created_ms: row.get(8)?,
         last_slot_ms: row.get(9)?,
+        hooks_json: row.get(10)?,
     })
 }
 
@@ -164,7 +168,8 @@ impl RunStore {
             }
             tx.execute(
                 "INSERT INTO schedules (name, trigger_json, job_json, catch_up, retries, \
-                 timeout_s, paused, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
+                 timeout_s, paused, created_ms, hooks_json) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8)",
                 params![
                     new.name,
                     new.trigger_json,
@@ -172,7 +177,8 @@ impl RunStore {
                     new.catch_up,
                     i64::from(new.retries),
                     new.timeout_s.map(|t| t as i64),
-                    new.created_ms
+                    new.created_ms,
+                    new.hooks_json
                 ],
             )?;
             Ok(tx.last_insert_rowid())

@@ -46,6 +46,7 @@ fn add(
             retries,
             timeout_s: None,
             created_ms: at,
+            hooks_json: None,
         })
         .expect("added");
 }
