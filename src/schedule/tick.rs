@@ -223,3 +223,27 @@ pub fn retry_delay_ms(attempt: u32, job_id: i64) -> i64 {
     let spread = (job_id.wrapping_mul(2_654_435_761) % 41) - 20;
     base + base * spread / 100
 }
+
+/// Queues a failed (or skipped) job run again now, as its next attempt (a retry by hand).
+pub fn retry_now(store: &mut RunStore, id: i64, now_ms: i64) -> Result<i64, ScheduleError> {
+    let run = store.job_run(id)?;
+    if !matches!(run.state, JobState::Failed | JobState::Skipped) {
+        return Err(ScheduleError::Input(format!(
+            "job run {id} is {}; only a failed or skipped one is retried",
+            run.state.as_str()
+        )));
+    }
+    Ok(store.add_job_run(&NewJobRun {
+        schedule_id: run.schedule_id,
+        schedule_name: run.schedule_name.as_deref(),
+        kind: &run.kind,
+        job_json: &run.job_json,
+        slot_ms: run.slot_ms,
+        state: JobState::Queued,
+        reason: Some(&format!("retried by hand after job run {id}")),
+        attempt: run.attempt + 1,
+        not_before_ms: None,
+        input_path: run.input_path.as_deref(),
+        created_ms: now_ms,
+    })?)
+}

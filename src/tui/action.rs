@@ -144,6 +144,8 @@ pub enum Job {
         model: LoadedHandle,
         request: ViewRequest,
     },
+    /// Start the project's daemon detached (`Status`).
+    StartDaemon,
     /// Write a forecast view as CSV and SVG at `stem` (`ForecastExported`).
     ExportForecast {
         view: Box<ForecastView>,
@@ -185,6 +187,13 @@ pub enum StoreWrite {
         model: String,
         name: String,
     },
+    /// Pause (true) or resume a schedule.
+    PauseSchedule(String, bool),
+    RemoveSchedule(String),
+    /// Queue a job run of the schedule now.
+    RunScheduleNow(String),
+    /// Queue a failed job run again, as its next attempt, now.
+    RetryJobRun(i64),
 }
 
 impl StoreWrite {

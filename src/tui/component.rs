@@ -109,6 +109,12 @@ impl Freshness {
         self.read_at = Instant::now();
     }
 
+    /// Read longer ago than `RELOAD_EVERY`: a pane that follows another process's files (not
+    /// only the store) re-reads on this too.
+    pub fn aged(&self) -> bool {
+        self.read_at.elapsed() >= Self::RELOAD_EVERY
+    }
+
     /// Stale, and read long enough ago to read again now.
     pub fn due(&self) -> bool {
         self.stale && self.read_at.elapsed() >= Self::RELOAD_EVERY

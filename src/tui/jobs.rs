@@ -77,6 +77,13 @@ pub fn run(job: Job, ctx: &JobContext, tx: &UnboundedSender<Action>) {
                 result: Box::new(result),
             });
         }
+        Job::StartDaemon => {
+            let text = match crate::jobs::daemon::start_detached(&ctx.project) {
+                Ok(pid) => format!("daemon started (pid {pid})"),
+                Err(e) => format!("the daemon did not start: {e}"),
+            };
+            let _ = tx.send(Action::Status(text));
+        }
         Job::ExportForecast { view, stem, title } => {
             let result = view.export(&stem, &title).map_err(|e| e.to_string());
             let _ = tx.send(Action::ForecastExported(result));

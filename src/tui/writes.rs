@@ -36,6 +36,32 @@ pub fn apply(
             .set_note(*id, (!text.is_empty()).then_some(text.as_str()))
             .map(|()| format!("run {id}: note saved"))
             .map_err(|e| failed(&e)),
+        StoreWrite::PauseSchedule(name, paused) => store
+            .set_schedule_paused(name, *paused)
+            .map(|()| {
+                if *paused {
+                    format!("paused {name}")
+                } else {
+                    format!("resumed {name}")
+                }
+            })
+            .map_err(|e| failed(&e)),
+        StoreWrite::RemoveSchedule(name) => store
+            .remove_schedule(name)
+            .map(|()| format!("removed {name}; its job runs stay in the history"))
+            .map_err(|e| failed(&e)),
+        StoreWrite::RunScheduleNow(name) => {
+            let now = chrono::Utc::now().timestamp_millis();
+            crate::schedule::tick::queue_now(store, name, None, now)
+                .map(|id| format!("job run {id} of {name} queued"))
+                .map_err(|e| failed(&e))
+        }
+        StoreWrite::RetryJobRun(id) => {
+            let now = chrono::Utc::now().timestamp_millis();
+            crate::schedule::tick::retry_now(store, *id, now)
+                .map(|new| format!("job run {id} queued again as job run {new}"))
+                .map_err(|e| failed(&e))
+        }
         StoreWrite::Register { run, model } => {
             registry::register_run(project, store, *run, model, None, None)
                 .map(|version| {

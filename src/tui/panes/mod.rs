@@ -57,4 +57,5 @@ tab_list! {
     Predict => predict::PredictTab,
     Drift => drift::DriftTab,
     Forecast => forecast::ForecastTab,
+    Jobs => jobs::JobsTab,
 }
