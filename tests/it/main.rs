@@ -13,6 +13,7 @@ mod e2e;
 mod e2e_compare;
 mod e2e_drift;
 mod e2e_forecast;
+mod e2e_jobs;
 mod e2e_predict;
 mod e2e_train;
 mod faults;
