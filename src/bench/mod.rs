@@ -5,6 +5,7 @@
 //! frame, the HTTP server) is handed in by the dispatcher as `Faces`, so no face imports
 //! another.
 
+mod daemon;
 mod drift;
 mod forecast;
 mod metrics;
@@ -68,6 +69,19 @@ pub enum BenchCommand {
         /// Runs in the MLflow store searched beside (creating them is slow).
         #[arg(long, default_value_t = 10_000)]
         mlflow_runs: usize,
+    },
+    /// The daemon's resident memory and CPU idle, then how late schedules every second start
+    /// (p50, p99) and its CPU while they run.
+    Daemon {
+        /// Seconds idle (no schedule).
+        #[arg(long, default_value_t = 60)]
+        idle: u64,
+        /// Seconds with the schedules firing.
+        #[arg(long, default_value_t = 60)]
+        busy: u64,
+        /// Schedules, each every second.
+        #[arg(long, default_value_t = 4)]
+        schedules: usize,
     },
     /// POST /predict over loopback with keep-alive connections for a fixed time: requests/s and
     /// p50/p99, beside FastAPI + uvicorn serving the same sample model (when installed).
@@ -142,6 +156,11 @@ pub fn run(_project: &Project, what: BenchCommand, faces: &Faces) -> anyhow::Res
                 horizon: horizon.max(1),
             })
         }
+        BenchCommand::Daemon {
+            idle,
+            busy,
+            schedules,
+        } => daemon::bench_daemon(idle, busy, schedules.max(1)),
         BenchCommand::Serve {
             connections,
             seconds,

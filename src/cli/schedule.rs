@@ -107,6 +107,11 @@ pub enum JobArgs {
         #[arg(long)]
         dm: bool,
     },
+    /// Run a command (sh -c, in the project folder; SHELFCAST_FILE names a triggering file).
+    Command {
+        #[arg(long, value_name = "CMD")]
+        run: String,
+    },
     /// Check a file (default: the one a trigger passed) against a model's training data.
     Drift {
         #[arg(long, value_name = "NAME@ALIAS")]
@@ -196,6 +201,7 @@ fn add(project: &Project, args: &AddArgs, now: i64) -> anyhow::Result<()> {
                 diebold_mariano: *dm,
             }
         }
+        JobArgs::Command { run } => JobSpec::Command { run: run.clone() },
         JobArgs::Drift { model, current } => {
             crate::registry::ModelRef::parse(model)?;
             JobSpec::Drift {

@@ -244,9 +244,32 @@ fn daemon_loop(project: &Project, clock: &dyn Clock, every: Duration) -> Result<
             log_line(&format!("tick failed: {e}"));
         }
         rotate(&log_path(project));
-        std::thread::sleep(every);
+        // Sleep until the next slot of a clock schedule (so it fires within milliseconds of its
+        // time), or a tick at most: file triggers and queued runs are looked at every tick.
+        let wait = next_slot_in(&store, clock.now_ms()).map_or(every, |ms| {
+            Duration::from_millis(ms.max(1) as u64).min(every)
+        });
+        std::thread::sleep(wait);
     }
     Ok(())
+}
+
+/// Milliseconds until the earliest next slot of the unpaused clock schedules.
+fn next_slot_in(store: &RunStore, now: i64) -> Option<i64> {
+    let mut earliest: Option<i64> = None;
+    for s in store.schedules().ok()? {
+        if s.paused {
+            continue;
+        }
+        let Ok(trigger) = serde_json::from_str::<Trigger>(&s.trigger_json) else {
+            continue;
+        };
+        let after = s.last_slot_ms.unwrap_or(s.created_ms);
+        if let Ok(Some(next)) = trigger.next_after(after, s.created_ms) {
+            earliest = Some(earliest.map_or(next, |e| e.min(next)));
+        }
+    }
+    earliest.map(|e| (e - now).max(0))
 }
 
 /// One pass: orphans, clock slots, file triggers, then the first due job.
@@ -284,7 +307,8 @@ pub fn tick(
         let input = run.input_path.as_deref().map(Path::new);
         crate::schedule::job::run_job(project, job, input, Duration::from_millis(250))
     };
-    if let Some((id, state)) = run_next_job(store, now, pid, &mut execute, clock)? {
+    // Every due job, one after another; slots reached meanwhile are accounted between them.
+    while let Some((id, state)) = run_next_job(store, clock.now_ms(), pid, &mut execute, clock)? {
         let run = store.job_run(id)?;
         log_line(&format!(
             "job run {id} {}{}",
@@ -294,6 +318,10 @@ pub fn tick(
                 .map_or(String::new(), |r| format!(": {r}"))
         ));
         notify(store, &run)?;
+        account_due_slots(store, clock.now_ms())?;
+        if STOP.load(Ordering::SeqCst) {
+            break;
+        }
     }
     Ok(())
 }

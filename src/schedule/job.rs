@@ -34,6 +34,9 @@ pub enum JobSpec {
         #[serde(default)]
         diebold_mariano: bool,
     },
+    /// A command of the user's (`sh -c`), with the file a trigger passed as `SHELFCAST_FILE`;
+    /// fails when it exits non-zero.
+    Command { run: String },
     /// Check `current` (or the file a trigger passed) against `model`'s training data.
     Drift {
         model: String,
@@ -47,6 +50,7 @@ impl JobSpec {
         match self {
             JobSpec::Retrain { .. } => "retrain",
             JobSpec::Challenge { .. } => "challenge",
+            JobSpec::Command { .. } => "command",
             JobSpec::Drift { .. } => "drift",
         }
     }
@@ -68,6 +72,7 @@ impl JobSpec {
                     .map_or(String::new(), |d| format!(" on {}", d.display())),
                 100.0 * margin
             ),
+            JobSpec::Command { run } => format!("run `{run}`"),
             JobSpec::Drift { model, current } => match current {
                 Some(current) => format!("drift of {} against {model}", current.display()),
                 None => format!("drift of the triggering file against {model}"),
@@ -138,6 +143,23 @@ pub fn run_job(
                 decision: Some(decision.why),
                 ..Produced::default()
             })
+        }
+        JobSpec::Command { run } => {
+            let status = std::process::Command::new("sh")
+                .args(["-c", run])
+                .current_dir(&project.root)
+                .env(
+                    "SHELFCAST_FILE",
+                    input.map(|p| p.display().to_string()).unwrap_or_default(),
+                )
+                .stdin(std::process::Stdio::null())
+                .status()
+                .map_err(|e| format!("`{run}` could not start: {e}"))?;
+            if status.success() {
+                Ok(Produced::default())
+            } else {
+                Err(format!("`{run}` {status}"))
+            }
         }
         JobSpec::Drift { model, current } => {
             let file = current
