@@ -8,11 +8,11 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use polars::prelude::*;
 
-use crate::data::{DataFormat, changed_since, read_dataset};
-use crate::ml::forecast_future::{Covariates, forecast as forecast_series};
+use crate::data::read_dataset;
+use crate::ml::forecast_future::Covariates;
 use crate::project::Project;
-use crate::registry::{ModelRef, load_version};
-use crate::store::{ForecastValue, NewForecast};
+use crate::registry::ModelRef;
+use crate::registry::forecast_file::{ForecastFile, Written, write_forecast};
 
 #[derive(Debug, clap::Args)]
 pub struct ForecastArgs {
@@ -44,116 +44,33 @@ pub struct ForecastArgs {
 }
 
 pub fn forecast(project: &Project, args: &ForecastArgs) -> anyhow::Result<()> {
-    let format = DataFormat::from_path(&args.output).with_context(|| {
-        format!(
-            "{}: expected a .csv or .parquet output",
-            args.output.display()
-        )
-    })?;
     let mut store = project.open_store()?;
-    let reference = ModelRef::parse(&args.model)?;
-    let (version, loaded) = load_version(project, &store, &reference)?;
     let options = project.read_options()?;
-    let history_path = match &args.history {
-        Some(path) => project.locate(path),
-        None => {
-            let Some(dataset) = version
-                .dataset_id
-                .map(|id| store.dataset(id))
-                .transpose()?
-                .flatten()
-            else {
-                bail!(
-                    "{} version {} has no recorded training data; give --history FILE",
-                    version.model_name,
-                    version.version
-                );
-            };
-            let path = project.locate(std::path::Path::new(&dataset.path));
-            if let Some(changed) = changed_since(&path, &dataset)? {
-                bail!(
-                    "{}: the training data changed since {} version {} was trained (sha256 {} \
-                     then, {} now); give --history FILE",
-                    dataset.path,
-                    version.model_name,
-                    version.version,
-                    changed.then,
-                    changed.now
-                );
-            }
-            path
-        }
+    let request = ForecastFile {
+        model: ModelRef::parse(&args.model)?,
+        horizon: args.horizon,
+        history: args.history.clone(),
+        future: args.future.clone(),
+        covariates: if args.carry_forward {
+            Covariates::CarryForward
+        } else {
+            Covariates::FromFuture
+        },
+        output: args.output.clone(),
     };
-    let history = read_dataset(&history_path, &options)?.frame;
-    let future = match &args.future {
-        Some(path) => Some(read_dataset(&project.locate(path), &options)?.frame),
-        None => None,
-    };
-    let covariates = if args.carry_forward {
-        Covariates::CarryForward
-    } else {
-        Covariates::FromFuture
-    };
-    let rows = forecast_series(&loaded, history, future, args.horizon, covariates)?;
+    let Written {
+        version,
+        loaded,
+        rows,
+        series,
+        forecast_id,
+    } = write_forecast(project, &mut store, &request, &options)?;
     let lags = loaded
         .signature
         .derived
         .as_ref()
         .context("the model has no lags")?;
-    let mut columns: Vec<Column> = Vec::new();
-    for (i, group) in lags.groups.iter().enumerate() {
-        let values: Vec<&str> = rows.iter().map(|r| r.keys[i].as_str()).collect();
-        columns.push(Column::new(group.as_str().into(), values));
-    }
-    let days: Vec<i32> = rows.iter().map(|r| r.day).collect();
-    columns.push(Column::new(lags.date.as_str().into(), days).cast(&DataType::Date)?);
-    let steps: Vec<u32> = rows.iter().map(|r| r.step as u32).collect();
-    columns.push(Column::new("step".into(), steps));
-    let values: Vec<f64> = rows.iter().map(|r| r.value).collect();
-    columns.push(Column::new("forecast".into(), values));
-    let lower: Vec<Option<f64>> = rows.iter().map(|r| r.interval.map(|i| i.0)).collect();
-    let upper: Vec<Option<f64>> = rows.iter().map(|r| r.interval.map(|i| i.1)).collect();
-    columns.push(Column::new("lower".into(), lower));
-    columns.push(Column::new("upper".into(), upper));
     let n = rows.len();
-    columns.push(Column::new(
-        "model".into(),
-        vec![version.model_name.as_str(); n],
-    ));
-    columns.push(Column::new("version".into(), vec![version.version; n]));
-    let mut frame = DataFrame::new(n, columns)?;
-    super::predict::write_atomically(&mut frame, &args.output, format)?;
-    // Recorded so it can be scored when the actuals arrive: the origin is the day before the
-    // earliest step-1 date of any series (the history's end).
-    let day = crate::data::profile::day_text;
-    let origin = rows
-        .iter()
-        .filter(|r| r.step == 1)
-        .map(|r| r.day)
-        .min()
-        .map_or(String::new(), |d| day(d - 1));
-    let values: Vec<ForecastValue> = rows
-        .iter()
-        .map(|r| ForecastValue {
-            series_key: r.keys.join("|"),
-            target_date: day(r.day),
-            step: r.step,
-            value: r.value,
-            lower: r.interval.map(|i| i.0),
-            upper: r.interval.map(|i| i.1),
-        })
-        .collect();
-    let forecast_id = store.record_forecast(
-        &NewForecast {
-            model_version_id: version.id,
-            origin: &origin,
-            horizon: args.horizon,
-            series: n / args.horizon.max(1),
-            output_path: &args.output.display().to_string(),
-        },
-        &values,
-    )?;
-    let series = n / args.horizon.max(1);
     let score = match &args.score {
         Some(path) => {
             let actuals = read_dataset(&project.locate(path), &options)?.frame;

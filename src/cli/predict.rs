@@ -283,20 +283,5 @@ pub(super) fn write_atomically(
     path: &Path,
     format: DataFormat,
 ) -> anyhow::Result<()> {
-    let mut failure = None;
-    let written = crate::files::write_atomically(path, |writer| {
-        let result = match format {
-            DataFormat::Csv => CsvWriter::new(writer).finish(frame),
-            DataFormat::Parquet => ParquetWriter::new(writer).finish(frame).map(|_| ()),
-        };
-        result.map_err(|e| {
-            failure = Some(e.to_string());
-            std::io::Error::other("polars could not write the frame")
-        })
-    });
-    match (written, failure) {
-        (Ok(()), _) => Ok(()),
-        (Err(_), Some(reason)) => bail!("writing {}: {reason}; nothing written", path.display()),
-        (Err(e), None) => bail!("writing {}: {e}; nothing written", path.display()),
-    }
+    crate::data::write_frame(frame, path, format).map_err(|e| anyhow::anyhow!(e))
 }

@@ -107,6 +107,20 @@ pub enum JobArgs {
         #[arg(long)]
         dm: bool,
     },
+    /// Forecast a model's next periods (covariates carried forward) to a file; `{date}` in the
+    /// path is the day it runs.
+    Forecast {
+        #[arg(long, value_name = "NAME@ALIAS")]
+        model: String,
+        #[arg(long)]
+        horizon: usize,
+        #[arg(
+            long,
+            value_name = "PATH",
+            default_value = "reports/forecast-{date}.csv"
+        )]
+        output: String,
+    },
     /// Run a command (sh -c, in the project folder; SHELFCAST_FILE names a triggering file).
     Command {
         #[arg(long, value_name = "CMD")]
@@ -202,6 +216,24 @@ fn add(project: &Project, args: &AddArgs, now: i64) -> anyhow::Result<()> {
             }
         }
         JobArgs::Command { run } => JobSpec::Command { run: run.clone() },
+        JobArgs::Forecast {
+            model,
+            horizon,
+            output,
+        } => {
+            crate::registry::ModelRef::parse(model)?;
+            if *horizon == 0 {
+                anyhow::bail!("--horizon 0: a forecast needs one period or more");
+            }
+            if crate::data::DataFormat::from_path(std::path::Path::new(output)).is_none() {
+                anyhow::bail!("--output {output}: expected a .csv or .parquet path");
+            }
+            JobSpec::Forecast {
+                model: model.clone(),
+                horizon: *horizon,
+                output: output.clone(),
+            }
+        }
         JobArgs::Drift { model, current } => {
             crate::registry::ModelRef::parse(model)?;
             JobSpec::Drift {

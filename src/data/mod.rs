@@ -13,6 +13,7 @@ pub mod read;
 pub mod sample;
 mod sample_rows;
 mod scan;
+mod write;
 
 pub use catalog::{
     FileChanged, ProfileOutcome, ProfileStage, cached_profile, changed_since, compute_profile,
@@ -26,3 +27,4 @@ pub use read::{
     read_dataset, read_dataset_with,
 };
 pub use scan::{ScanSummary, hex, scan_file, sniff_cr_only};
+pub use write::write_frame;

@@ -5,6 +5,8 @@
 //! with every move kept with its time and reason. Core: the CLI, the TUI and the HTTP server
 //! call these functions.
 
+pub mod forecast_file;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 

@@ -3,7 +3,7 @@
 //! data. Each job is run by the core functions the CLI and the TUI use (`jobs::launch_run`,
 //! `drift::run::run_drift`) and says what it produced (runs, reports), for the job run's record.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -34,6 +34,13 @@ pub enum JobSpec {
         #[serde(default)]
         diebold_mariano: bool,
     },
+    /// `model`'s forecast of the next `horizon` periods from its history (or the file a trigger
+    /// passed), covariates carried forward, written to `output` (`{date}` is the day it runs).
+    Forecast {
+        model: String,
+        horizon: usize,
+        output: String,
+    },
     /// A command of the user's (`sh -c`), with the file a trigger passed as `SHELFCAST_FILE`;
     /// fails when it exits non-zero.
     Command { run: String },
@@ -51,6 +58,7 @@ impl JobSpec {
             JobSpec::Retrain { .. } => "retrain",
             JobSpec::Challenge { .. } => "challenge",
             JobSpec::Command { .. } => "command",
+            JobSpec::Forecast { .. } => "forecast",
             JobSpec::Drift { .. } => "drift",
         }
     }
@@ -73,6 +81,11 @@ impl JobSpec {
                 100.0 * margin
             ),
             JobSpec::Command { run } => format!("run `{run}`"),
+            JobSpec::Forecast {
+                model,
+                horizon,
+                output,
+            } => format!("forecast {horizon} periods of {model} to {output}"),
             JobSpec::Drift { model, current } => match current {
                 Some(current) => format!("drift of {} against {model}", current.display()),
                 None => format!("drift of the triggering file against {model}"),
@@ -90,6 +103,9 @@ pub struct Produced {
     pub reports: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drifted: Option<bool>,
+    /// The recorded forecast's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<i64>,
     /// A challenge's decision, in words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<String>,
@@ -141,6 +157,38 @@ pub fn run_job(
             Ok(Produced {
                 runs: vec![decision.challenger_run],
                 decision: Some(decision.why),
+                ..Produced::default()
+            })
+        }
+        JobSpec::Forecast {
+            model,
+            horizon,
+            output,
+        } => {
+            let mut store = project.open_store().map_err(|e| e.to_string())?;
+            let options = project.read_options().map_err(|e| e.to_string())?;
+            let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
+            let output = project.root.join(output.replace("{date}", &date));
+            let request = crate::registry::forecast_file::ForecastFile {
+                model: crate::registry::ModelRef::parse(model).map_err(|e| e.to_string())?,
+                horizon: *horizon,
+                history: input.map(Path::to_path_buf),
+                future: None,
+                covariates: crate::ml::forecast_future::Covariates::CarryForward,
+                output: output.clone(),
+            };
+            let written = crate::registry::forecast_file::write_forecast(
+                project, &mut store, &request, &options,
+            )
+            .map_err(|e| e.to_string())?;
+            let shown = output
+                .strip_prefix(&project.root)
+                .unwrap_or(&output)
+                .display()
+                .to_string();
+            Ok(Produced {
+                reports: vec![shown],
+                forecast: Some(written.forecast_id),
                 ..Produced::default()
             })
         }

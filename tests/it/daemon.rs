@@ -145,6 +145,41 @@ fn the_daemon_runs_schedules_and_file_triggers_and_survives_kill_9() {
     let report = produced["reports"][0].as_str().expect("a report");
     assert!(root.join(report).is_file(), "{report}");
 
+    // A forecast job writes its file under the day's name and records the forecast.
+    added(&[
+        "fc",
+        "--every",
+        "1w",
+        "forecast",
+        "--model",
+        "walks@champion",
+        "--horizon",
+        "4",
+        "--output",
+        "reports/fc-{date}.csv",
+    ]);
+    let output = shelfcast(&root, &["schedule", "run", "fc"]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let runs = wait_for(&root, "a forecast", Duration::from_secs(60), |runs| {
+        !state_of(runs, "fc", "succeeded").is_empty()
+    });
+    let produced: Value = serde_json::from_str(
+        state_of(&runs, "fc", "succeeded")[0]["produced_json"]
+            .as_str()
+            .expect("produced"),
+    )
+    .expect("json");
+    let file = produced["reports"][0].as_str().expect("the file");
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    assert_eq!(file, format!("reports/fc-{today}.csv"));
+    let written = std::fs::read_to_string(root.join(file)).expect("forecast file");
+    assert_eq!(
+        written.lines().count(),
+        1 + 4 * 4,
+        "four stores, four weeks"
+    );
+    assert!(produced["forecast"].as_i64().is_some(), "{produced}");
+
     // kill -9 during a job: the job run is failed with why, then retried by its policy.
     std::fs::write(root.join("data/big.csv"), random_walks(30, 300)).expect("big");
     added(&[

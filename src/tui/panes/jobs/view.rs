@@ -183,6 +183,7 @@ fn outcome(run: &JobRunRow) -> String {
     if let Some(drifted) = produced.drifted {
         parts.push(if drifted { "drift".into() } else { "no drift".into() });
     }
+    parts.extend(produced.forecast.map(|id| format!("forecast {id}")));
     parts.extend(produced.reports.iter().cloned());
     parts.extend(produced.decision.clone());
     parts.join(" · ")
