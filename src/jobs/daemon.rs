@@ -11,9 +11,7 @@
 //! job. SIGTERM (`daemon stop`) ends it between jobs.
 
 use std::fs::{self, OpenOptions};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -129,37 +127,7 @@ pub fn start_detached(project: &Project) -> Result<u32, JobError> {
     fs::create_dir_all(project.models_dir()).map_err(io(&project.models_dir()))?;
     let log = log_path(project);
     rotate(&log);
-    let out = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log)
-        .map_err(io(&log))?;
-    let err = out.try_clone().map_err(io(&log))?;
-    let exe = std::env::current_exe().map_err(io(Path::new("the shelfcast executable")))?;
-    let root = fs::canonicalize(&project.root).unwrap_or_else(|_| project.root.clone());
-    let mut command = Command::new(&exe);
-    command
-        .arg("--root")
-        .arg(&root)
-        .args(["daemon", "run"])
-        .current_dir(&root)
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(out))
-        .stderr(Stdio::from(err));
-    // SAFETY: setsid() is async-signal-safe and touches no memory of the parent; it is the only
-    // call made between fork and exec.
-    unsafe {
-        command.pre_exec(|| {
-            if libc::setsid() == -1 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = command.spawn().map_err(io(&exe))?;
-    let pid = child.id();
-    std::thread::spawn(move || child.wait());
-    Ok(pid)
+    super::launch::spawn_detached(project, &["daemon", "run"], &log)
 }
 
 /// Asks the running daemon to stop (SIGTERM) and waits up to `wait` for it to go; its pid.

@@ -186,32 +186,44 @@ pub fn spawn_worker(project: &Project, store: &mut RunStore, run: RunId) -> Resu
 }
 
 fn start_detached(project: &Project, run: RunId) -> Result<u32, JobError> {
+    let dir = project.run_dir(run);
+    fs::create_dir_all(&dir).map_err(|source| JobError::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let id = run.to_string();
+    spawn_detached(
+        project,
+        &["worker", "--run", id.as_str()],
+        &project.worker_log_path(run),
+    )
+}
+
+/// Starts `shelfcast --root ROOT ARGS…` detached: its own session (so closing the terminal, a
+/// dropped SSH link or a killed tmux server sends it no SIGHUP), stdin from /dev/null, stdout and
+/// stderr appended to `log`. Its pid. The one way workers and the daemon are started.
+pub fn spawn_detached(project: &Project, args: &[&str], log: &Path) -> Result<u32, JobError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| JobError::Io { path, source }
     };
-    let dir = project.run_dir(run);
-    fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let log_path = project.worker_log_path(run);
-    let log = OpenOptions::new()
+    let out = OpenOptions::new()
         .create(true)
         .append(true)
-        .open(&log_path)
-        .map_err(io(&log_path))?;
-    let log_err = log.try_clone().map_err(io(&log_path))?;
+        .open(log)
+        .map_err(io(log))?;
+    let err = out.try_clone().map_err(io(log))?;
     let exe = std::env::current_exe().map_err(io(Path::new("the shelfcast executable")))?;
     let root = fs::canonicalize(&project.root).unwrap_or_else(|_| project.root.clone());
     let mut command = Command::new(&exe);
     command
         .arg("--root")
         .arg(&root)
-        .arg("worker")
-        .arg("--run")
-        .arg(run.to_string())
+        .args(args)
         .current_dir(&root)
         .stdin(Stdio::null())
-        .stdout(Stdio::from(log))
-        .stderr(Stdio::from(log_err));
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::from(err));
     // SAFETY: setsid() is async-signal-safe and touches no memory of the parent; it is the only
     // call made between fork and exec.
     unsafe {
@@ -224,8 +236,8 @@ fn start_detached(project: &Project, run: RunId) -> Result<u32, JobError> {
     }
     let mut child = command.spawn().map_err(io(&exe))?;
     let pid = child.id();
-    // Reap the worker when it ends so it never lingers as a zombie of a long-lived TUI; the
-    // thread dies with a short-lived CLI, and init reaps the worker then.
+    // Reap the child when it ends so it never lingers as a zombie of a long-lived TUI; the
+    // thread dies with a short-lived CLI, and init reaps the child then.
     std::thread::spawn(move || child.wait());
     Ok(pid)
 }

@@ -8,6 +8,8 @@
 //! and the HLN factor is then sqrt((H − 1) / H). The statistic is compared with Student's t on
 //! H − 1 degrees of freedom.
 
+use crate::drift::special::ln_gamma;
+
 /// The test's outcome: the corrected statistic and the one-sided p-value (small when the
 /// challenger is better).
 #[derive(Clone, Debug, PartialEq)]
@@ -98,31 +100,6 @@ fn beta_fraction(a: f64, b: f64, x: f64) -> f64 {
         }
     }
     h
-}
-
-/// ln Γ(x) by Lanczos' approximation (g = 7, nine terms).
-fn ln_gamma(x: f64) -> f64 {
-    const G: [f64; 9] = [
-        0.999_999_999_999_809_9,
-        676.520_368_121_885_1,
-        -1_259.139_216_722_402_8,
-        771.323_428_777_653_1,
-        -176.615_029_162_140_6,
-        12.507_343_278_686_905,
-        -0.138_571_095_265_720_12,
-        9.984_369_578_019_572e-6,
-        1.505_632_735_149_311_6e-7,
-    ];
-    if x < 0.5 {
-        return (std::f64::consts::PI / (std::f64::consts::PI * x).sin()).ln() - ln_gamma(1.0 - x);
-    }
-    let x = x - 1.0;
-    let mut sum = G[0];
-    for (i, g) in G.iter().enumerate().skip(1) {
-        sum += g / (x + i as f64);
-    }
-    let t = x + 7.5;
-    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + sum.ln()
 }
 
 #[cfg(test)]
