@@ -88,8 +88,11 @@ pub struct AddArgs {
 pub enum JobArgs {
     /// Train again like a run (its data, features, model and parameters).
     Retrain {
-        #[arg(long, value_name = "RUN")]
-        like: i64,
+        #[arg(long, value_name = "RUN", required_unless_present = "like_champion")]
+        like: Option<i64>,
+        /// Train like this model's champion's run, whichever it is when the job runs.
+        #[arg(long, value_name = "MODEL", conflicts_with = "like")]
+        like_champion: Option<String>,
         /// Train on this file instead (default: the file a trigger passed, or the run's own).
         #[arg(long, value_name = "FILE")]
         data: Option<PathBuf>,
@@ -188,17 +191,33 @@ fn add(project: &Project, args: &AddArgs, now: i64) -> anyhow::Result<()> {
     };
     let catch_up = CatchUp::parse(&args.catch_up)?;
     let job = match &args.job {
-        JobArgs::Retrain { like, data } => {
+        JobArgs::Retrain {
+            like,
+            like_champion,
+            data,
+        } => {
             let store = project.open_store()?;
-            store.get_run(*like)?;
-            if store.run_spec(*like)?.is_none() {
+            let run = match (like, like_champion) {
+                (Some(run), _) => *run,
+                (None, Some(model)) => {
+                    crate::registry::resolve(
+                        &store,
+                        &crate::registry::ModelRef::Alias(model.clone(), "champion".into()),
+                    )?
+                    .run_id
+                }
+                (None, None) => anyhow::bail!("give --like RUN or --like-champion MODEL"),
+            };
+            store.get_run(run)?;
+            if store.run_spec(run)?.is_none() {
                 anyhow::bail!(
-                    "run {like} has no training spec to train like (it was not launched by train)"
+                    "run {run} has no training spec to train like (it was not launched by train)"
                 );
             }
             JobSpec::Retrain {
-                like: *like,
+                like: run,
                 data: data.clone(),
+                like_champion_of: like_champion.clone(),
             }
         }
         JobArgs::Challenge {

@@ -23,6 +23,9 @@ pub enum JobSpec {
         like: i64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         data: Option<PathBuf>,
+        /// Train like this model's champion's run, as it is when the job runs (`like` unused).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        like_champion_of: Option<String>,
     },
     /// Train a challenger of `model` on `data` (or the file a trigger passed) and promote it by
     /// `schedule::challenge`'s policy.
@@ -65,10 +68,20 @@ impl JobSpec {
 
     pub fn describe(&self) -> String {
         match self {
-            JobSpec::Retrain { like, data } => match data {
-                Some(data) => format!("retrain like run {like} on {}", data.display()),
-                None => format!("retrain like run {like}"),
-            },
+            JobSpec::Retrain {
+                like,
+                data,
+                like_champion_of,
+            } => {
+                let recipe = match like_champion_of {
+                    Some(model) => format!("{model}'s champion's run"),
+                    None => format!("run {like}"),
+                };
+                match data {
+                    Some(data) => format!("retrain like {recipe} on {}", data.display()),
+                    None => format!("retrain like {recipe}"),
+                }
+            }
             JobSpec::Challenge {
                 model,
                 data,
@@ -120,8 +133,23 @@ pub fn run_job(
     poll: Duration,
 ) -> Result<Produced, String> {
     match job {
-        JobSpec::Retrain { like, data } => {
+        JobSpec::Retrain {
+            like,
+            data,
+            like_champion_of,
+        } => {
             let store = project.open_store().map_err(|e| e.to_string())?;
+            let like = &match like_champion_of {
+                Some(model) => {
+                    crate::registry::resolve(
+                        &store,
+                        &crate::registry::ModelRef::Alias(model.clone(), "champion".into()),
+                    )
+                    .map_err(|e| e.to_string())?
+                    .run_id
+                }
+                None => *like,
+            };
             let spec_json = store
                 .run_spec(*like)
                 .map_err(|e| e.to_string())?

@@ -36,6 +36,7 @@ fn add(
     let job = JobSpec::Retrain {
         like: 1,
         data: None,
+        like_champion_of: None,
     };
     store
         .add_schedule(&NewSchedule {
@@ -243,6 +244,7 @@ fn a_failed_job_is_retried_with_doubling_delays_and_an_orphan_is_failed_and_retr
     let job = serde_json::to_string(&JobSpec::Retrain {
         like: 1,
         data: None,
+        like_champion_of: None,
     })
     .expect("json");
     let schedule = store.schedule("flaky").expect("schedule");
