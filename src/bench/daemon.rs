@@ -2,7 +2,8 @@
 //! real daemon process (`shelfcast daemon run`), first with no schedule for `idle` seconds (its
 //! resident memory and CPU, read from /proc), then with `schedules` schedules every second
 //! running `true` for `busy` seconds: how late each job run started after its slot (p50, p99,
-//! max) and the daemon's CPU then.
+//! max) and the daemon's CPU then; beside Prefect (`benches/prefect_schedule.py`: a local server
+//! and served flows on the same interval, when prefect is installed).
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -127,5 +128,40 @@ fn measure(
         percentile(&late, 0.99),
         late.last().copied().unwrap_or(0)
     );
+    match super::run_python(
+        &super::benches_dir().join("prefect_schedule.py"),
+        &[
+            "--seconds",
+            &busy.to_string(),
+            "--schedules",
+            &schedules.to_string(),
+        ],
+    ) {
+        Ok(figures) => {
+            let f = |k: &str| super::figure(&figures, k);
+            say!(
+                "Prefect {} (a local server and {schedules} served flow deployment(s) every \
+                 second, {busy} s): {} flow runs started of {} created; lateness after the \
+                 expected start p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; server {:.0} MB, served \
+                 flows {:.0} MB resident",
+                figures.get("prefect_version").map_or("", String::as_str),
+                f("runs_started"),
+                f("runs_created"),
+                f("late_p50_ms"),
+                f("late_p99_ms"),
+                f("late_max_ms"),
+                f("server_mb"),
+                f("served_mb")
+            );
+            say!(
+                "the daemon's p50 lateness {} ms against Prefect's {:.0} ms; memory {rss_busy:.1} \
+                 MB against {:.0} MB",
+                percentile(&late, 0.5),
+                f("late_p50_ms"),
+                f("server_mb") + f("served_mb")
+            );
+        }
+        Err(why) => say!("SKIP Prefect: {why}"),
+    }
     Ok(())
 }
