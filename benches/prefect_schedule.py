@@ -28,6 +28,42 @@ if __name__ == "__main__":
 """
 
 
+def descendants(pid):
+    """`pid` and every process below it."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+        except (OSError, ValueError, IndexError):
+            continue
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo.extend(children.get(p, []))
+    return found
+
+
+def with_home(home):
+    """The processes whose environment names `home` as PREFECT_HOME."""
+    needle = f"PREFECT_HOME={home}".encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if needle in f.read().split(b"\0"):
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
 def tree_rss_mb(pid):
     """Resident MB of `pid` and every process below it."""
     children = {}
@@ -120,6 +156,13 @@ def main() -> int:
         print(f"served_mb={served_mb:.1f}")
         return 0
     finally:
+        # The runner starts each flow run in a process of its own: every one of them goes too.
+        everyone = [p for top in (served, server) if top is not None for p in descendants(top.pid)]
+        for pid in reversed(everyone):
+            try:
+                os.kill(pid, 15)
+            except OSError:
+                pass
         for process in (served, server):
             if process is not None:
                 process.terminate()
@@ -127,6 +170,17 @@ def main() -> int:
                     process.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     process.kill()
+        # Flow runs started while the rest went down are found by the PREFECT_HOME they carry.
+        for _ in range(3):
+            strays = [p for p in with_home(home) if p != os.getpid()]
+            for pid in strays:
+                try:
+                    os.kill(pid, 9)
+                except OSError:
+                    pass
+            if not strays:
+                break
+            time.sleep(0.5)
 
 
 if __name__ == "__main__":
