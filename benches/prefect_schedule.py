@@ -66,20 +66,8 @@ def with_home(home):
 
 def tree_rss_mb(pid):
     """Resident MB of `pid` and every process below it."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(entry))
-        except (OSError, ValueError, IndexError):
-            continue
-    total, todo = 0.0, [pid]
-    while todo:
-        p = todo.pop()
-        todo.extend(children.get(p, []))
+    total = 0.0
+    for p in descendants(pid):
         try:
             with open(f"/proc/{p}/status") as f:
                 for line in f:

@@ -25,81 +25,17 @@ use super::forecast_future::{Covariates, forecast};
 use super::frame::day_numbers;
 use super::lags::{LagSpec, group_keys, most_common_gap, numbers};
 use super::predict::{FieldIssue, PredictError};
-use super::signature::{FieldKind, Signature};
 use crate::data::profile::day_text;
 
 /// The bundle's file of series tails.
 pub const HISTORY_FILE: &str = "history.parquet";
 
-/// The inputs that mark an event: flags (true / false, or numbers that were only 0 and 1 in
-/// training: a promotion, a display, a holiday).
-pub fn event_flags(signature: &Signature) -> Vec<String> {
-    let number = |v: &Option<Value>| v.as_ref().and_then(Value::as_f64);
-    signature
-        .inputs
-        .iter()
-        .filter(|i| match i.kind {
-            FieldKind::Boolean => true,
-            FieldKind::Number => number(&i.min) == Some(0.0) && number(&i.max) == Some(1.0),
-            FieldKind::Category | FieldKind::Date => false,
-        })
-        .map(|i| i.name.clone())
-        .collect()
-}
+mod batch;
+mod carry;
 
-/// Each flag column of `frame` as numbers (true = 1), for `ordinary_rows`.
-pub(crate) fn flag_values(
-    frame: &DataFrame,
-    flags: &[String],
-) -> Result<Vec<Vec<Option<f64>>>, MlError> {
-    flags
-        .iter()
-        .map(|name| {
-            let column = frame.column(name)?.cast(&DataType::Float64)?;
-            Ok(column.as_materialized_series().f64()?.iter().collect())
-        })
-        .collect()
-}
-
-/// The carry-forward rule: of one series' `rows` (in date order), which are ordinary, every event
-/// flag at the series' most common value (no promotion, no holiday where those are rare).
-/// Covariates are carried forward from the last ordinary row, so one Christmas week or one
-/// promotion week at the end of the history is not repeated over the whole forecast, and the
-/// price and depth carried agree with the flags.
-pub(crate) fn ordinary_rows(flags: &[Vec<Option<f64>>], rows: &[usize]) -> Vec<bool> {
-    let usual: Vec<Option<f64>> = flags
-        .iter()
-        .map(|values| {
-            let mut counts: Vec<(f64, usize)> = Vec::new();
-            for v in rows.iter().filter_map(|&r| values[r]) {
-                match counts.iter_mut().find(|(x, _)| *x == v) {
-                    Some((_, n)) => *n += 1,
-                    None => counts.push((v, 1)),
-                }
-            }
-            counts.into_iter().max_by_key(|(_, n)| *n).map(|(v, _)| v)
-        })
-        .collect();
-    rows.iter()
-        .map(|&r| {
-            flags
-                .iter()
-                .zip(&usual)
-                .all(|(values, usual)| usual.is_none() || values[r] == *usual)
-        })
-        .collect()
-}
-
-/// The row covariates are carried from: the last ordinary one of `rows` (date order), else the
-/// last.
-pub(crate) fn carried_row(rows: &[usize], ordinary: &[bool]) -> Option<usize> {
-    rows.iter()
-        .zip(ordinary)
-        .rev()
-        .find(|(_, o)| **o)
-        .map(|(r, _)| *r)
-        .or_else(|| rows.last().copied())
-}
+pub use batch::{BatchFill, fill_batch};
+pub use carry::event_flags;
+pub(crate) use carry::{carried_row, flag_values, ordinary_rows};
 
 /// Periods of history every series keeps at least, whatever its lags reach: what the Forecast
 /// tab charts before the forecast (a year of weekly data).
@@ -493,99 +429,4 @@ fn json_of(value: AnyValue<'_>) -> Value {
         AnyValue::Float64(v) => Value::from(v),
         other => Value::String(other.to_string()),
     }
-}
-
-/// What filling a batch from the history did, for the batch's report.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct BatchFill {
-    /// Rows whose lags were looked up (or reached through forecasts).
-    pub filled: usize,
-    /// Rows of series the history does not hold: their lags stay missing.
-    pub no_history: usize,
-    /// Rows dated more than one period past their series' history.
-    pub beyond: usize,
-}
-
-/// A conformed batch (`conform_frame`) with each lag or rolling mean it leaves blank looked up
-/// in the bundled history, as `complete_record` does for one record. Covariates stay the file's.
-pub fn fill_batch(
-    loaded: &LoadedModel,
-    frame: DataFrame,
-) -> Result<(DataFrame, BatchFill), MlError> {
-    let (Some(history), Some(lags)) = (&loaded.history, &loaded.signature.derived) else {
-        return Ok((frame, BatchFill::default()));
-    };
-    let names = lags.output_names();
-    let mut given: Vec<Vec<Option<f64>>> = Vec::with_capacity(names.len());
-    for name in &names {
-        let column = frame.column(name)?.cast(&DataType::Float64)?;
-        given.push(column.as_materialized_series().f64()?.iter().collect());
-    }
-    let blank_rows: Vec<usize> = (0..frame.height())
-        .filter(|&r| given.iter().any(|c| c[r].is_none()))
-        .collect();
-    if blank_rows.is_empty() {
-        return Ok((frame, BatchFill::default()));
-    }
-    let days = day_numbers(&frame, &lags.date)?;
-    let keys = group_keys(&frame, &lags.groups)?;
-    // Series reached past their history's end: forecast once, as far as the batch needs.
-    let mut reach: HashMap<&str, usize> = HashMap::new();
-    for &row in &blank_rows {
-        if let Some(s) = history.series.get(&keys[row])
-            && let Some(&last) = s.days.last()
-            && days[row] > last
-        {
-            let h = ((i64::from(days[row]) - i64::from(last)) / i64::from(s.period)) as usize;
-            let entry = reach.entry(keys[row].as_str()).or_insert(1);
-            *entry = (*entry).max(h.min(super::spec_check::MAX_PERIODS));
-        }
-    }
-    let mut extended: HashMap<&str, (Vec<i32>, Vec<Option<f64>>)> = HashMap::new();
-    for (key, h) in &reach {
-        let Some(s) = history.series.get(*key) else {
-            continue;
-        };
-        let (mut d, mut v) = (s.days.clone(), s.values.clone());
-        if *h > 1 {
-            let rows = IdxCa::from_vec("rows".into(), s.rows.clone());
-            let tail = history.frame.take(&rows)?;
-            for f in forecast(loaded, tail, None, h - 1, Covariates::CarryForward)? {
-                d.push(f.day);
-                v.push(Some(f.value));
-            }
-        }
-        extended.insert(key, (d, v));
-    }
-    let mut fill = BatchFill::default();
-    for &row in &blank_rows {
-        let Some(s) = history.series.get(&keys[row]) else {
-            fill.no_history += 1;
-            continue;
-        };
-        let (d, v) = extended
-            .get(keys[row].as_str())
-            .map_or((&s.days, &s.values), |(d, v)| (d, v));
-        if s.days
-            .last()
-            .is_some_and(|&last| days[row] > last + s.period)
-        {
-            fill.beyond += 1;
-        }
-        for (slot, value) in features_at(d, v, s.period, lags, days[row])
-            .into_iter()
-            .enumerate()
-        {
-            if given[slot][row].is_none() {
-                given[slot][row] = value;
-            }
-        }
-        fill.filled += 1;
-    }
-    let mut frame = frame;
-    for (name, values) in names.iter().zip(given) {
-        let column = Float64Chunked::from_iter_options(name.as_str().into(), values.into_iter());
-        frame.with_column(column.into_series().into_column())?;
-    }
-    Ok((frame, fill))
 }
