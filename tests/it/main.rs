@@ -42,6 +42,7 @@ mod tui;
 mod tui_compare;
 mod tui_drift;
 mod tui_forecast;
+mod tui_jobs;
 mod tui_models;
 mod tui_predict;
 mod tui_runs;
