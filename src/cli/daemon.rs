@@ -15,7 +15,10 @@ pub enum DaemonCommand {
     /// Ask the running daemon to stop between jobs.
     Stop,
     /// Whether the daemon runs, since when, its schedules' next fires and running jobs.
-    Status,
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the daemon in the foreground (what `start` runs detached, and systemd runs).
     Run {
         /// Milliseconds between ticks.
@@ -55,7 +58,7 @@ pub fn daemon(project: &Project, command: &DaemonCommand) -> anyhow::Result<()> 
             }
             Ok(())
         }
-        DaemonCommand::Status => status(project),
+        DaemonCommand::Status { json } => status(project, *json),
         DaemonCommand::Run { tick_ms } => {
             daemon::run_daemon(
                 project,
@@ -68,9 +71,30 @@ pub fn daemon(project: &Project, command: &DaemonCommand) -> anyhow::Result<()> 
     }
 }
 
-fn status(project: &Project) -> anyhow::Result<()> {
+fn status(project: &Project, json: bool) -> anyhow::Result<()> {
     let now = chrono::Utc::now().timestamp_millis();
-    match daemon::running(project) {
+    let daemon = daemon::running(project);
+    let store = project.open_store()?;
+    let running: Vec<_> = store
+        .job_runs(None, 200)?
+        .into_iter()
+        .filter(|r| r.state == crate::store::JobState::Running)
+        .collect();
+    let schedules = store.schedules()?;
+    if json {
+        say!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "running": daemon.is_some(),
+                "pid": daemon.as_ref().map(|d| d.pid),
+                "uptime_s": daemon.as_ref().map(|d| ((now - d.started_ms) / 1000).max(0)),
+                "schedules": schedules.len(),
+                "running_jobs": running.iter().map(|r| r.id).collect::<Vec<_>>(),
+            }))?
+        );
+        return Ok(());
+    }
+    match &daemon {
         Some(lock) => say!(
             "the daemon runs: pid {}, up {}",
             lock.pid,
@@ -78,12 +102,6 @@ fn status(project: &Project) -> anyhow::Result<()> {
         ),
         None => say!("no daemon runs for this project: `shelfcast daemon start`"),
     }
-    let store = project.open_store()?;
-    let running: Vec<_> = store
-        .job_runs(None, 200)?
-        .into_iter()
-        .filter(|r| r.state == crate::store::JobState::Running)
-        .collect();
     for r in &running {
         say!(
             "running: job run {} ({}, attempt {})",
@@ -92,7 +110,6 @@ fn status(project: &Project) -> anyhow::Result<()> {
             r.attempt
         );
     }
-    let schedules = store.schedules()?;
     say!(
         "{} schedule(s); `shelfcast schedule list` shows their next fires",
         schedules.len()

@@ -22,7 +22,7 @@ use crate::project::Project;
 use crate::schedule::clock::Clock;
 use crate::schedule::tick::{account_due_slots, recover_orphans, run_next_job};
 use crate::schedule::trigger::Trigger;
-use crate::store::{JobState, NewJobRun, RunStore, is_shelfcast_alive};
+use crate::store::{NewJobRun, RunStore, is_shelfcast_alive};
 
 /// How long a triggering file must keep its size before its job fires.
 pub const STABLE_FOR: Duration = Duration::from_secs(3);
@@ -382,18 +382,14 @@ impl FileWatch {
                 .collect();
             let runs: Vec<NewJobRun<'_>> = shown
                 .iter()
-                .map(|path| NewJobRun {
-                    schedule_id: Some(schedule.id),
-                    schedule_name: Some(&schedule.name),
-                    kind,
-                    job_json: &schedule.job_json,
-                    slot_ms: Some(now_ms),
-                    state: JobState::Queued,
-                    reason: None,
-                    attempt: 1,
-                    not_before_ms: None,
-                    input_path: Some(path),
-                    created_ms: now_ms,
+                .map(|path| {
+                    crate::schedule::tick::first_attempt(
+                        &schedule,
+                        kind,
+                        now_ms,
+                        Some(path),
+                        now_ms,
+                    )
                 })
                 .collect();
             store.account_slots(schedule.id, newest, &runs)?;

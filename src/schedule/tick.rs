@@ -121,19 +121,30 @@ pub fn queue_now(
 ) -> Result<i64, ScheduleError> {
     let schedule = store.schedule(name)?;
     let kind = job_kind(&schedule)?;
-    Ok(store.add_job_run(&NewJobRun {
+    Ok(store.add_job_run(&first_attempt(&schedule, kind, now_ms, input, now_ms))?)
+}
+
+/// The first attempt of `schedule`'s job for `slot_ms`, queued, `input` as its file.
+pub fn first_attempt<'a>(
+    schedule: &'a ScheduleRow,
+    kind: &'a str,
+    slot_ms: i64,
+    input: Option<&'a str>,
+    now_ms: i64,
+) -> NewJobRun<'a> {
+    NewJobRun {
         schedule_id: Some(schedule.id),
         schedule_name: Some(&schedule.name),
         kind,
         job_json: &schedule.job_json,
-        slot_ms: Some(now_ms),
+        slot_ms: Some(slot_ms),
         state: JobState::Queued,
         reason: None,
         attempt: 1,
         not_before_ms: None,
         input_path: input,
         created_ms: now_ms,
-    })?)
+    }
 }
 
 /// Runs the first job run due at `now_ms` with `execute`, as process `pid`; its id and end state.

@@ -246,3 +246,92 @@ fn the_daemon_runs_schedules_and_file_triggers_and_survives_kill_9() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("stopped"));
     assert!(!root.join("models/daemon.lock").exists());
 }
+
+/// What a user mistypes in `schedule add` is refused before anything is stored, saying what was
+/// expected; `daemon status --json` reports no daemon.
+#[test]
+fn schedule_add_refuses_bad_triggers_jobs_and_names() {
+    let (_tmp, root) = project();
+    let refused = |args: &[&str], said: &str| {
+        let mut all = vec!["schedule", "add"];
+        all.extend_from_slice(args);
+        let output = shelfcast(&root, &all);
+        assert!(!output.status.success(), "{args:?} was accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(said), "{args:?}: {stderr}");
+    };
+    refused(
+        &["w", "--cron", "0 0 * *", "command", "--run", "true"],
+        "expected five fields",
+    );
+    refused(
+        &[
+            "w",
+            "--cron",
+            "0 0 * * SUN",
+            "--tz",
+            "Mars/Olympus",
+            "command",
+            "--run",
+            "true",
+        ],
+        "'Mars/Olympus' is not a time zone",
+    );
+    refused(
+        &["w", "--every", "6x", "command", "--run", "true"],
+        "'x' is not a unit; expected s, m, h, d or w",
+    );
+    refused(
+        &[
+            "w",
+            "--every",
+            "1h",
+            "--catch-up",
+            "sometimes",
+            "command",
+            "--run",
+            "true",
+        ],
+        "expected skip, once or backfill:N",
+    );
+    refused(
+        &["w", "--every", "1h", "retrain", "--like", "9"],
+        "no run with id 9",
+    );
+    refused(
+        &[
+            "w",
+            "--every",
+            "1h",
+            "forecast",
+            "--model",
+            "m@champion",
+            "--horizon",
+            "0",
+        ],
+        "a forecast needs one period or more",
+    );
+    let output = shelfcast(
+        &root,
+        &[
+            "schedule", "add", "w", "--every", "1h", "command", "--run", "true",
+        ],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+    refused(
+        &["w", "--every", "2h", "command", "--run", "true"],
+        "a schedule named 'w' exists",
+    );
+    let output = shelfcast(&root, &["schedule", "pause", "nope"]);
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("no schedule named 'nope'; there are w")
+    );
+    let output = shelfcast(&root, &["daemon", "status", "--json"]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let status: Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(
+        (status["running"].clone(), status["schedules"].clone()),
+        (Value::Bool(false), Value::from(1))
+    );
+}
