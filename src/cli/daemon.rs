@@ -25,6 +25,12 @@ pub enum DaemonCommand {
         #[arg(long, default_value_t = 1000, hide = true)]
         tick_ms: u64,
     },
+    /// Run one job run the daemon handed over (the daemon's child; prints its outcome as JSON).
+    #[command(hide = true)]
+    Job {
+        #[arg(long)]
+        run: i64,
+    },
     /// Write a systemd user unit that keeps the daemon running (restarted on failure).
     Install,
 }
@@ -65,6 +71,11 @@ pub fn daemon(project: &Project, command: &DaemonCommand) -> anyhow::Result<()> 
                 &SystemClock,
                 Duration::from_millis((*tick_ms).max(10)),
             )?;
+            Ok(())
+        }
+        DaemonCommand::Job { run } => {
+            let outcome = crate::jobs::job_process::run_job_here(project, *run);
+            say!("{}", serde_json::to_string(&outcome)?);
             Ok(())
         }
         DaemonCommand::Install => install(project),

@@ -71,6 +71,10 @@ pub struct AddArgs {
     /// Attempts after a failure (the delay doubling from 10 s, with jitter).
     #[arg(long, default_value_t = 0)]
     pub retries: u32,
+    /// Stop a job run that takes longer (90s, 30m, 2h): its process group is ended, its training
+    /// runs asked to stop, and it fails (then is retried by --retries).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
     /// A command run (sh -c) when a job run fails; SHELFCAST_* variables name the job.
     #[arg(long, value_name = "CMD")]
     pub on_failure: Option<String>,
@@ -261,6 +265,16 @@ fn add(project: &Project, args: &AddArgs, now: i64) -> anyhow::Result<()> {
             }
         }
     };
+    let timeout_s = match &args.timeout {
+        Some(text) => {
+            let seconds = crate::schedule::trigger::duration_seconds("--timeout", text)?;
+            if seconds == 0 {
+                anyhow::bail!("--timeout '{text}': a timeout must be at least one second");
+            }
+            Some(seconds)
+        }
+        None => None,
+    };
     let trigger_json = serde_json::to_string(&trigger)?;
     let job_json = serde_json::to_string(&job)?;
     let hooks = crate::schedule::hooks::Hooks {
@@ -278,16 +292,17 @@ fn add(project: &Project, args: &AddArgs, now: i64) -> anyhow::Result<()> {
         job_json: &job_json,
         catch_up: &catch_up.to_string(),
         retries: args.retries,
-        timeout_s: None,
+        timeout_s,
         created_ms: now,
         hooks_json: hooks_json.as_deref(),
     })?;
     say!(
-        "added {}: {}, {} (catch-up {catch_up}, retries {})",
+        "added {}: {}, {} (catch-up {catch_up}, retries {}{})",
         args.name,
         trigger.describe(),
         job.describe(),
-        args.retries
+        args.retries,
+        timeout_words(timeout_s)
     );
     for at in next_fires(&trigger, now, now, 3)? {
         say!("  next {at}");
@@ -335,6 +350,7 @@ fn list(project: &Project, json: bool, now: i64) -> anyhow::Result<()> {
             "job": job.describe(),
             "catch_up": s.catch_up,
             "retries": s.retries,
+            "timeout_s": s.timeout_s,
             "paused": s.paused,
             "next": next,
             "last_state": last_run.as_ref().map(|r| r.state.as_str()),
@@ -349,7 +365,7 @@ fn list(project: &Project, json: bool, now: i64) -> anyhow::Result<()> {
     }
     for row in &rows {
         say!(
-            "{}{}: {}, {} (catch-up {}, retries {}); last {}",
+            "{}{}: {}, {} (catch-up {}, retries {}{}); last {}",
             row["name"].as_str().unwrap_or(""),
             if row["paused"] == true {
                 " [paused]"
@@ -360,6 +376,7 @@ fn list(project: &Project, json: bool, now: i64) -> anyhow::Result<()> {
             row["job"].as_str().unwrap_or(""),
             row["catch_up"].as_str().unwrap_or(""),
             row["retries"],
+            timeout_words(row["timeout_s"].as_u64()),
             row["last_state"].as_str().unwrap_or("never run")
         );
         for next in row["next"].as_array().into_iter().flatten() {
@@ -455,4 +472,10 @@ pub fn challenge(
         );
     }
     Ok(())
+}
+
+fn timeout_words(timeout_s: Option<u64>) -> String {
+    timeout_s.map_or(String::new(), |t| {
+        format!(", timeout {}", crate::schedule::trigger::duration_text(t))
+    })
 }

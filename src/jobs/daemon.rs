@@ -8,7 +8,8 @@
 //! daemon left running (and retries them by their policy), accounts for every slot the clock
 //! reached, fires file triggers whose file appeared or changed and has kept its size for a few
 //! seconds (found by polling, which also works on network filesystems), and runs the first due
-//! job. SIGTERM (`daemon stop`) ends it between jobs.
+//! job, in a child process that its schedule's timeout bounds (`job_process`). SIGTERM
+//! (`daemon stop`) ends it between jobs.
 
 use std::fs::{self, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -264,6 +265,7 @@ pub fn tick(
         ));
     }
     files.fire(project, store, now)?;
+    let schedules = store.schedules()?;
     let mut execute = |run: &crate::store::JobRunRow, job: &crate::schedule::job::JobSpec| {
         log_line(&format!(
             "job run {} ({}, attempt {}): {}",
@@ -272,8 +274,12 @@ pub fn tick(
             run.attempt,
             job.describe()
         ));
-        let input = run.input_path.as_deref().map(Path::new);
-        crate::schedule::job::run_job(project, job, input, Duration::from_millis(250))
+        let timeout = run
+            .schedule_id
+            .and_then(|id| schedules.iter().find(|s| s.id == id))
+            .and_then(|s| s.timeout_s)
+            .map(Duration::from_secs);
+        super::job_process::run_in_child(project, run.id, timeout)
     };
     // Every due job, one after another; slots reached meanwhile are accounted between them.
     while let Some((id, state)) = run_next_job(store, clock.now_ms(), pid, &mut execute, clock)? {

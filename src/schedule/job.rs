@@ -229,6 +229,7 @@ pub fn run_job(
                     input.map(|p| p.display().to_string()).unwrap_or_default(),
                 )
                 .stdin(std::process::Stdio::null())
+                .stdout(to_stderr())
                 .status()
                 .map_err(|e| format!("`{run}` could not start: {e}"))?;
             if status.success() {
@@ -293,5 +294,15 @@ pub fn train_and_wait(
             };
         }
         std::thread::sleep(poll);
+    }
+}
+
+/// The process's stderr as a child's stdout: a command job's output goes to the log, and the
+/// job process's stdout carries only its outcome.
+fn to_stderr() -> std::process::Stdio {
+    use std::os::fd::AsFd;
+    match std::io::stderr().as_fd().try_clone_to_owned() {
+        Ok(fd) => std::process::Stdio::from(fd),
+        Err(_) => std::process::Stdio::null(),
     }
 }

@@ -42,32 +42,11 @@ impl Trigger {
 
     /// An interval trigger from text: `90s`, `15m`, `6h`, `1d`, `1w`.
     pub fn every(text: &str) -> Result<Self, ScheduleError> {
-        let text = text.trim();
-        let split = text
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len());
-        let (number, unit) = text.split_at(split);
-        let count: u64 = number.parse().map_err(|_| {
-            ScheduleError::Input(format!(
-                "--every '{text}': expected a number and a unit, such as 90s, 15m, 6h, 1d or 1w"
-            ))
-        })?;
-        let unit_seconds = match unit.trim() {
-            "s" | "sec" | "second" | "seconds" => 1,
-            "m" | "min" | "minute" | "minutes" => 60,
-            "h" | "hour" | "hours" => 3_600,
-            "d" | "day" | "days" => 86_400,
-            "w" | "week" | "weeks" => 604_800,
-            other => {
-                return Err(ScheduleError::Input(format!(
-                    "--every '{text}': '{other}' is not a unit; expected s, m, h, d or w"
-                )));
-            }
-        };
-        let seconds = count.saturating_mul(unit_seconds);
+        let seconds = duration_seconds("--every", text)?;
         if seconds < MIN_EVERY_SECONDS {
             return Err(ScheduleError::Input(format!(
-                "--every '{text}': an interval must be at least one second"
+                "--every '{}': an interval must be at least one second",
+                text.trim()
             )));
         }
         Ok(Trigger::Every { seconds })
@@ -189,4 +168,32 @@ pub fn local_text(ms: i64, tz: &str) -> String {
             .to_string(),
         Err(_) => at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
     }
+}
+
+/// A duration from text (`90s`, `15m`, `6h`, `1d`, `1w`) in seconds; `option` names the flag in
+/// the error (`--every`, `--timeout`).
+pub fn duration_seconds(option: &str, text: &str) -> Result<u64, ScheduleError> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let count: u64 = number.parse().map_err(|_| {
+        ScheduleError::Input(format!(
+            "{option} '{text}': expected a number and a unit, such as 90s, 15m, 6h, 1d or 1w"
+        ))
+    })?;
+    let unit_seconds = match unit.trim() {
+        "s" | "sec" | "second" | "seconds" => 1,
+        "m" | "min" | "minute" | "minutes" => 60,
+        "h" | "hour" | "hours" => 3_600,
+        "d" | "day" | "days" => 86_400,
+        "w" | "week" | "weeks" => 604_800,
+        other => {
+            return Err(ScheduleError::Input(format!(
+                "{option} '{text}': '{other}' is not a unit; expected s, m, h, d or w"
+            )));
+        }
+    };
+    Ok(count.saturating_mul(unit_seconds))
 }

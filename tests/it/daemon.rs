@@ -247,6 +247,118 @@ fn the_daemon_runs_schedules_and_file_triggers_and_survives_kill_9() {
     assert!(!root.join("models/daemon.lock").exists());
 }
 
+/// A schedule's `--timeout` is enforced whatever the job does: a command that sleeps on is ended
+/// with its whole process group, a retrain's training run is asked to stop, and each job run
+/// fails saying so, then is retried by its policy.
+#[test]
+fn a_job_past_its_timeout_is_stopped_and_fails_saying_so() {
+    let (_tmp, root) = project();
+    std::fs::write(root.join("data/walks.csv"), random_walks(4, 80)).expect("data");
+    // Run 1, the recipe of a retrain that cannot finish in a second; cancelled at once.
+    let output = shelfcast(
+        &root,
+        &[
+            "train",
+            "--data",
+            "data/walks.csv",
+            "--target",
+            "units",
+            "--group",
+            "store",
+            "--param",
+            "rounds=100000",
+            "--param",
+            "learning_rate=0.0001",
+        ],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+    shelfcast(&root, &["cancel", "1"]);
+    std::fs::write(root.join("data/big.csv"), random_walks(40, 400)).expect("big");
+    let added = |args: &[&str]| {
+        let mut all = vec!["schedule", "add"];
+        all.extend_from_slice(args);
+        let output = shelfcast(&root, &all);
+        assert!(output.status.success(), "{}", describe(&output));
+        String::from_utf8_lossy(&output.stdout).to_string()
+    };
+    let said = added(&[
+        "stuck",
+        "--every",
+        "1h",
+        "--timeout",
+        "2s",
+        "--retries",
+        "1",
+        "command",
+        "--run",
+        "sleep 47.25; touch late",
+    ]);
+    assert!(said.contains("retries 1, timeout 2s"), "{said}");
+    added(&[
+        "long",
+        "--every",
+        "1h",
+        "--timeout",
+        "4s",
+        "retrain",
+        "--like",
+        "1",
+        "--data",
+        "data/big.csv",
+    ]);
+    for name in ["stuck", "long"] {
+        let output = shelfcast(&root, &["schedule", "run", name]);
+        assert!(output.status.success(), "{}", describe(&output));
+    }
+    let output = shelfcast(&root, &["daemon", "start"]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let runs = wait_for(&root, "both timeouts", Duration::from_secs(90), |runs| {
+        !state_of(runs, "stuck", "failed").is_empty()
+            && !state_of(runs, "long", "failed").is_empty()
+    });
+    let stuck = state_of(&runs, "stuck", "failed")[0];
+    assert!(
+        stuck["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("timed out after 2s: the job was stopped")),
+        "{stuck}"
+    );
+    assert!(
+        runs.iter()
+            .any(|r| r["schedule_name"] == "stuck" && r["attempt"] == 2),
+        "the timed-out job is retried: {runs:#?}"
+    );
+    let long = state_of(&runs, "long", "failed")[0];
+    let reason = long["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("timed out after 4s: the job was stopped and run(s) 2 asked to stop"),
+        "{reason}"
+    );
+    // The command's sleep went with its job's process group; the training run stops too.
+    let sleeping = std::fs::read_dir("/proc")
+        .expect("proc")
+        .filter_map(Result::ok)
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .any(|cmd| String::from_utf8_lossy(&cmd).contains("47.25"));
+    assert!(!sleeping, "the timed-out command still runs");
+    let started = Instant::now();
+    loop {
+        let output = shelfcast(&root, &["run", "show", "2", "--json"]);
+        let run: Value = serde_json::from_slice(&output.stdout).expect("json");
+        if run["run"]["status"] == "killed" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the timed-out job's run did not stop: {run}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(!root.join("late").exists());
+    let output = shelfcast(&root, &["daemon", "stop"]);
+    assert!(output.status.success(), "{}", describe(&output));
+}
+
 /// What a user mistypes in `schedule add` is refused before anything is stored, saying what was
 /// expected; `daemon status --json` reports no daemon.
 #[test]
@@ -293,6 +405,32 @@ fn schedule_add_refuses_bad_triggers_jobs_and_names() {
             "true",
         ],
         "expected skip, once or backfill:N",
+    );
+    refused(
+        &[
+            "w",
+            "--every",
+            "1h",
+            "--timeout",
+            "0s",
+            "command",
+            "--run",
+            "true",
+        ],
+        "a timeout must be at least one second",
+    );
+    refused(
+        &[
+            "w",
+            "--every",
+            "1h",
+            "--timeout",
+            "ten",
+            "command",
+            "--run",
+            "true",
+        ],
+        "--timeout 'ten': expected a number and a unit",
     );
     refused(
         &["w", "--every", "1h", "retrain", "--like", "9"],
