@@ -7,7 +7,7 @@
 //! daemon killed with `kill -9`) is taken over. Each tick the daemon fails the job runs a dead
 //! daemon left running (and retries them by their policy), accounts for every slot the clock
 //! reached, fires file triggers whose file appeared or changed and has kept its size for a few
-//! seconds (found by polling, which also works on network filesystems), and runs the first due
+//! seconds (`file_trigger`: woken by file events, polled as the fallback), and runs the first due
 //! job, in a child process that its schedule's timeout bounds (`job_process`). SIGTERM
 //! (`daemon stop`) ends it between jobs.
 
@@ -18,15 +18,14 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use super::file_trigger::FileWatch;
 use super::launch::JobError;
 use crate::project::Project;
 use crate::schedule::clock::Clock;
 use crate::schedule::tick::{account_due_slots, recover_orphans, run_next_job};
 use crate::schedule::trigger::Trigger;
-use crate::store::{NewJobRun, RunStore, is_shelfcast_alive};
+use crate::store::{RunStore, is_shelfcast_alive};
 
-/// How long a triggering file must keep its size before its job fires.
-pub const STABLE_FOR: Duration = Duration::from_secs(3);
 /// The daemon's log is rotated to `daemon.log.1` past this size.
 const LOG_ROTATE_BYTES: u64 = 5 * 1024 * 1024;
 
@@ -169,7 +168,7 @@ extern "C" fn on_term(_: libc::c_int) {
     STOP.store(true, Ordering::SeqCst);
 }
 
-fn log_line(text: &str) {
+pub(super) fn log_line(text: &str) {
     use std::io::Write;
     let _ = writeln!(
         std::io::stderr(),
@@ -205,7 +204,8 @@ pub fn run_daemon(project: &Project, clock: &dyn Clock, every: Duration) -> Resu
 
 fn daemon_loop(project: &Project, clock: &dyn Clock, every: Duration) -> Result<(), JobError> {
     let mut store = project.open_store()?;
-    let mut files = FileWatch::default();
+    let (wake, woken) = std::sync::mpsc::channel();
+    let mut files = FileWatch::new(wake);
     let pid = std::process::id();
     while !STOP.load(Ordering::SeqCst) {
         // A failed pass (a locked or full disk) is logged and tried again at the next tick.
@@ -215,10 +215,17 @@ fn daemon_loop(project: &Project, clock: &dyn Clock, every: Duration) -> Result<
         rotate(&log_path(project));
         // Sleep until the next slot of a clock schedule (so it fires within milliseconds of its
         // time), or a tick at most: file triggers and queued runs are looked at every tick.
-        let wait = next_slot_in(&store, clock.now_ms()).map_or(every, |ms| {
+        let mut wait = next_slot_in(&store, clock.now_ms()).map_or(every, |ms| {
             Duration::from_millis(ms.max(1) as u64).min(every)
         });
-        std::thread::sleep(wait);
+        if let Some(settles) = files.settles_in() {
+            wait = wait.min(settles + Duration::from_millis(20));
+        }
+        // A file event ends the wait at once; a burst of them (one file copied in) is one wake.
+        if woken.recv_timeout(wait).is_ok() {
+            std::thread::sleep(Duration::from_millis(50));
+            while woken.try_recv().is_ok() {}
+        }
     }
     Ok(())
 }
@@ -327,143 +334,6 @@ fn notify(
         ));
     }
     Ok(())
-}
-
-/// The files file triggers watch, with the size each had when last seen and since when.
-#[derive(Default)]
-pub struct FileWatch {
-    seen: std::collections::HashMap<PathBuf, (u64, Instant)>,
-}
-
-impl FileWatch {
-    /// Queues a job run for each matching file modified after its schedule's last slot whose
-    /// size has held for `STABLE_FOR`, and moves the schedule past it.
-    fn fire(
-        &mut self,
-        project: &Project,
-        store: &mut RunStore,
-        now_ms: i64,
-    ) -> Result<(), crate::schedule::ScheduleError> {
-        for schedule in store.schedules()? {
-            let Trigger::File { glob } = serde_json::from_str(&schedule.trigger_json)? else {
-                continue;
-            };
-            if schedule.paused {
-                continue;
-            }
-            let after = schedule.last_slot_ms.unwrap_or(schedule.created_ms);
-            let mut newest = after;
-            let mut fired = Vec::new();
-            for (path, modified_ms, size) in matching_files(&project.root, &glob) {
-                if modified_ms <= after {
-                    continue;
-                }
-                let entry = self
-                    .seen
-                    .entry(path.clone())
-                    .or_insert((size, Instant::now()));
-                if entry.0 != size {
-                    *entry = (size, Instant::now());
-                    continue;
-                }
-                if entry.1.elapsed() < STABLE_FOR {
-                    continue;
-                }
-                newest = newest.max(modified_ms);
-                fired.push(path);
-            }
-            if fired.is_empty() {
-                continue;
-            }
-            let kind =
-                serde_json::from_str::<crate::schedule::job::JobSpec>(&schedule.job_json)?.kind();
-            let shown: Vec<String> = fired
-                .iter()
-                .map(|p| {
-                    p.strip_prefix(&project.root)
-                        .unwrap_or(p)
-                        .display()
-                        .to_string()
-                })
-                .collect();
-            let runs: Vec<NewJobRun<'_>> = shown
-                .iter()
-                .map(|path| {
-                    crate::schedule::tick::first_attempt(
-                        &schedule,
-                        kind,
-                        now_ms,
-                        Some(path),
-                        now_ms,
-                    )
-                })
-                .collect();
-            store.account_slots(schedule.id, newest, &runs)?;
-            log_line(&format!(
-                "{}: {} changed, job run(s) queued",
-                schedule.name,
-                shown.join(", ")
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// Files under `root` matching `pattern` (`data/weekly/*.csv`: a folder, then a file name with
-/// `*` and `?`), with their modification time (ms) and size.
-pub fn matching_files(root: &Path, pattern: &str) -> Vec<(PathBuf, i64, u64)> {
-    let (folder, name) = match pattern.rsplit_once('/') {
-        Some((folder, name)) => (root.join(folder), name),
-        None => (root.to_path_buf(), pattern),
-    };
-    let Ok(entries) = fs::read_dir(&folder) else {
-        return Vec::new();
-    };
-    let mut found: Vec<(PathBuf, i64, u64)> = entries
-        .filter_map(Result::ok)
-        .filter(|e| wildcard_match(name, &e.file_name().to_string_lossy()))
-        .filter_map(|e| {
-            let meta = e.metadata().ok()?;
-            if !meta.is_file() {
-                return None;
-            }
-            let modified = meta
-                .modified()
-                .ok()?
-                .duration_since(std::time::UNIX_EPOCH)
-                .ok()?
-                .as_millis() as i64;
-            Some((e.path(), modified, meta.len()))
-        })
-        .collect();
-    found.sort();
-    found
-}
-
-/// `*` any run of characters, `?` one character; the rest literally.
-pub fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
 }
 
 /// The systemd user unit that keeps the daemon running (restarted on failure).

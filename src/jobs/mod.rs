@@ -3,6 +3,7 @@
 
 pub mod backtest;
 pub mod daemon;
+pub mod file_trigger;
 pub mod job_process;
 pub mod launch;
 pub mod watcher;

@@ -144,6 +144,8 @@ fn the_daemon_runs_schedules_and_file_triggers_and_survives_kill_9() {
         serde_json::from_str(drift["produced_json"].as_str().expect("produced")).expect("json");
     let report = produced["reports"][0].as_str().expect("a report");
     assert!(root.join(report).is_file(), "{report}");
+    let log = std::fs::read_to_string(root.join("models/daemon.log")).expect("log");
+    assert!(log.contains("data/incoming for file events"), "{log}");
 
     // A forecast job writes its file under the day's name and records the forecast.
     added(&[
@@ -306,16 +308,39 @@ fn a_job_past_its_timeout_is_stopped_and_fails_saying_so() {
         "--data",
         "data/big.csv",
     ]);
+    added(&[
+        "polled",
+        "--on-file",
+        "drop/*.txt",
+        "command",
+        "--run",
+        "true",
+    ]);
     for name in ["stuck", "long"] {
         let output = shelfcast(&root, &["schedule", "run", name]);
         assert!(output.status.success(), "{}", describe(&output));
     }
-    let output = shelfcast(&root, &["daemon", "start"]);
+    // With file events off (as on a network filesystem), polling alone fires the file trigger.
+    let output = std::process::Command::new(crate::common::bin())
+        .args(["--root"])
+        .arg(&root)
+        .args(["daemon", "start"])
+        .env("SHELFCAST_FILE_EVENTS", "off")
+        .output()
+        .expect("daemon start");
     assert!(output.status.success(), "{}", describe(&output));
+    std::fs::create_dir_all(root.join("drop")).expect("folder");
+    std::fs::write(root.join("drop/a.txt"), "a").expect("file");
     let runs = wait_for(&root, "both timeouts", Duration::from_secs(90), |runs| {
         !state_of(runs, "stuck", "failed").is_empty()
             && !state_of(runs, "long", "failed").is_empty()
+            && !state_of(runs, "polled", "succeeded").is_empty()
     });
+    let log = std::fs::read_to_string(root.join("models/daemon.log")).expect("log");
+    assert!(
+        log.contains("file events unavailable (SHELFCAST_FILE_EVENTS=off)"),
+        "{log}"
+    );
     let stuck = state_of(&runs, "stuck", "failed")[0];
     assert!(
         stuck["reason"]
