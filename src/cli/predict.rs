@@ -1,28 +1,17 @@
-//! `shelfcast predict`: one record (`--record JSON`) or a whole file (`--input` / `--output`)
-//! through a registered model. A file is checked against the model's signature first — every bad
-//! row reported with its row number, column and reason — and nothing is written unless it is
-//! clean or `--skip-invalid` drops the bad rows. The output is written to a temporary file and
-//! renamed, so a reader never sees half of it.
+//! `shelfcast predict`: one record (`--record JSON`) or a whole file (`--input` / `--output`,
+//! through `registry::predict_file`, which checks, fills and writes it) by a registered model.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::{Context, bail};
-use polars::prelude::*;
 
-use crate::data::{DataFormat, ReadOptions, read_as_written, read_dataset};
+use crate::data::ReadOptions;
 use crate::ml::artifact::LoadedModel;
-use crate::ml::conform::conform_frame;
-use crate::ml::predict::{
-    predict_frame, predict_record, promotion_columns, uplift_depths, with_lookups,
-};
-use crate::ml::whatif::promotion_predictions;
+use crate::ml::predict::predict_record;
 use crate::project::Project;
-use crate::registry::{ModelRef, load_version};
-
-/// Rows encoded and predicted at a time (bounds memory on large files, paces the progress bar).
-const CHUNK: usize = 100_000;
+use crate::registry::predict_file::{PredictFile, predict_to_file};
+use crate::registry::{ModelRef, RegistryError, load_version};
 
 #[derive(Debug, clap::Args)]
 pub struct PredictArgs {
@@ -119,169 +108,64 @@ fn predict_file(
     uplift: bool,
     skip_invalid: bool,
 ) -> anyhow::Result<()> {
-    let out_format = DataFormat::from_path(output)
-        .with_context(|| format!("{}: expected a .csv or .parquet output", output.display()))?;
-    let started = Instant::now();
-    let frame = read_dataset(input, options)?.frame;
-    // The output repeats the input's cells as written (FALSE stays FALSE), not as parsed.
-    let mut as_written = read_as_written(input)?;
-    anyhow::ensure!(
-        as_written.height() == frame.height(),
-        "{}: read {} rows as text but {} as data",
-        input.display(),
-        as_written.height(),
-        frame.height()
-    );
-    let (frame, mut issues) = conform_frame(&loaded.signature, frame)?;
-    let mut frame = match with_lookups(loaded, &frame, 1) {
-        Ok(joined) => joined,
-        Err(misses) => {
-            issues.extend(misses);
-            frame
-        }
+    let request = PredictFile {
+        input: input.to_path_buf(),
+        output: output.to_path_buf(),
+        uplift,
+        skip_invalid,
     };
-    if !issues.is_empty() {
-        let bad_rows: std::collections::BTreeSet<usize> = issues.iter().map(|i| i.row).collect();
-        // A whole file of bad rows is summarised, not printed line by line.
-        for issue in issues.iter().take(SHOWN_ISSUES) {
-            say_err!("{}: {issue}", input.display());
-        }
-        if issues.len() > SHOWN_ISSUES {
-            say_err!(
-                "{}: … and {} more problem(s) not shown",
-                input.display(),
-                issues.len() - SHOWN_ISSUES
-            );
-        }
-        if !skip_invalid {
-            bail!(
-                "{} bad row(s) in {}; nothing written (--skip-invalid drops them and goes on)",
-                bad_rows.len(),
-                input.display()
-            );
-        }
-        let keep: Vec<bool> = (1..=frame.height())
-            .map(|r| !bad_rows.contains(&r))
-            .collect();
-        let keep = BooleanChunked::from_slice("keep".into(), &keep);
-        frame = frame.filter(&keep)?;
-        as_written = as_written.filter(&keep)?;
-        // The rows left may still miss a lookup only if they were bad; join what remains.
-        if let Ok(joined) = with_lookups(loaded, &frame, 1) {
-            frame = joined;
-        }
-        say_err!("skipping {} bad row(s)", bad_rows.len());
-    }
-    let (frame, fill) = crate::ml::history::fill_batch(loaded, frame)?;
-    if fill.filled > 0 {
-        say_err!(
-            "lags of {} row(s) looked up in the model's history{}",
-            fill.filled,
-            if fill.beyond > 0 {
-                format!(
-                    " ({} dated past it, reached through the model's own forecasts)",
-                    fill.beyond
-                )
-            } else {
-                String::new()
-            }
-        );
-    }
-    if fill.no_history > 0 {
-        say_err!(
-            "{} row(s) of series the model's history does not hold: their lags are missing",
-            fill.no_history
-        );
-    }
-    let rows = frame.height();
-    let promotion = if uplift {
-        let found = promotion_columns(&loaded.signature);
-        if found.is_none() {
-            say_err!("--uplift: the model has no promotion column; no uplift written");
-        }
-        found
-    } else {
-        None
-    };
-    let depths = promotion
-        .as_ref()
-        .map(|p| uplift_depths(&loaded.signature, p))
-        .unwrap_or_default();
-    let mut predictions = Vec::with_capacity(rows);
-    let mut lows = Vec::with_capacity(rows);
-    let mut highs = Vec::with_capacity(rows);
-    let mut off = Vec::new();
-    let mut on: Vec<Vec<f64>> = vec![Vec::new(); depths.len()];
     let tty = std::io::stderr().is_terminal();
-    for start in (0..rows).step_by(CHUNK) {
-        let chunk = frame.slice(start as i64, CHUNK.min(rows - start));
-        for (value, interval) in predict_frame(loaded, &chunk)? {
-            predictions.push(value);
-            lows.push(interval.map(|i| i.0));
-            highs.push(interval.map(|i| i.1));
-        }
-        if let Some(promotion) = &promotion {
-            let (chunk_off, chunk_on) = promotion_predictions(loaded, &chunk, promotion, &depths)?;
-            off.extend(chunk_off);
-            for (all, chunk_on) in on.iter_mut().zip(chunk_on) {
-                all.extend(chunk_on);
-            }
-        }
+    let progress = |done: usize, rows: usize| {
         if tty {
-            let done = (start + CHUNK).min(rows);
             eprint!("\rpredicting: {done} / {rows} rows");
             let _ = std::io::stderr().flush();
         }
-    }
+    };
+    let done = match predict_to_file(loaded, &request, options, &progress) {
+        Ok(done) => done,
+        Err(RegistryError::BadRows {
+            path,
+            count,
+            problems,
+        }) => {
+            show_problems(&problems);
+            bail!(
+                "{count} bad row(s) in {}; nothing written (--skip-invalid drops them and goes on)",
+                path.display()
+            );
+        }
+        Err(e) => return Err(e.into()),
+    };
     if tty {
         say_err!();
     }
-    let mut out = as_written;
-    let column = |name: &str, values: Vec<f64>| Column::new(name.into(), values);
-    out.with_column(column("prediction", predictions))?;
-    if loaded.metrics.conformal.is_some() {
-        let level = loaded.metrics.conformal.as_ref().map_or(0.9, |c| c.level);
-        let percent = (level * 100.0).round();
-        out.with_column(Column::new(
-            format!("prediction_low_{percent}").into(),
-            lows,
-        ))?;
-        out.with_column(Column::new(
-            format!("prediction_high_{percent}").into(),
-            highs,
-        ))?;
+    show_problems(&done.problems);
+    if done.skipped_rows > 0 {
+        say_err!("skipping {} bad row(s)", done.skipped_rows);
     }
-    if promotion.is_some() {
-        out.with_column(column("prediction_promo_off", off.clone()))?;
-        for (depth, values) in depths.iter().zip(on) {
-            let label = depth.map_or("on".to_string(), |d| format!("{d}pct"));
-            let uplift_pct: Vec<Option<f64>> = values
-                .iter()
-                .zip(&off)
-                .map(|(a, b)| (*b != 0.0).then(|| 100.0 * (a - b) / b))
-                .collect();
-            out.with_column(column(&format!("prediction_promo_{label}"), values))?;
-            out.with_column(Column::new(
-                format!("uplift_pct_promo_{label}").into(),
-                uplift_pct,
-            ))?;
-        }
+    for note in &done.notes {
+        say_err!("{note}");
     }
-    write_atomically(&mut out, output, out_format)?;
-    let seconds = started.elapsed().as_secs_f64();
     say!(
-        "{rows} rows predicted in {seconds:.2}s ({:.0} rows/s) → {}",
-        rows as f64 / seconds.max(1e-9),
+        "{} rows predicted in {:.2}s ({:.0} rows/s) → {}",
+        done.rows,
+        done.seconds,
+        done.rows as f64 / done.seconds.max(1e-9),
         output.display()
     );
     Ok(())
 }
 
-/// Through `files::write_atomically`: two predicts to one output leave one complete file.
-pub(super) fn write_atomically(
-    frame: &mut DataFrame,
-    path: &Path,
-    format: DataFormat,
-) -> anyhow::Result<()> {
-    crate::data::write_frame(frame, path, format).map_err(|e| anyhow::anyhow!(e))
+/// The first `SHOWN_ISSUES` problems, then how many more: a whole file of bad rows is
+/// summarised, not printed line by line.
+fn show_problems(problems: &[String]) {
+    for problem in problems.iter().take(SHOWN_ISSUES) {
+        say_err!("{problem}");
+    }
+    if problems.len() > SHOWN_ISSUES {
+        say_err!(
+            "… and {} more problem(s) not shown",
+            problems.len() - SHOWN_ISSUES
+        );
+    }
 }

@@ -128,6 +128,23 @@ pub enum JobArgs {
         )]
         output: String,
     },
+    /// Predict every record of a file (default: the one a trigger passed) to an output file;
+    /// `{date}` in the path is the day it runs, `{name}` the input's name.
+    Predict {
+        #[arg(long, value_name = "NAME@ALIAS")]
+        model: String,
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
+        #[arg(
+            long,
+            value_name = "PATH",
+            default_value = "reports/predictions-{name}-{date}.csv"
+        )]
+        output: String,
+        /// Drop the rows that fail the checks (each reported in the log) instead of failing.
+        #[arg(long)]
+        skip_invalid: bool,
+    },
     /// Run a command (sh -c, in the project folder; SHELFCAST_FILE names a triggering file).
     Command {
         #[arg(long, value_name = "CMD")]
@@ -239,6 +256,26 @@ fn add(project: &Project, args: &AddArgs, now: i64) -> anyhow::Result<()> {
             }
         }
         JobArgs::Command { run } => JobSpec::Command { run: run.clone() },
+        JobArgs::Predict {
+            model,
+            input,
+            output,
+            skip_invalid,
+        } => {
+            crate::registry::ModelRef::parse(model)?;
+            if crate::data::DataFormat::from_path(std::path::Path::new(output)).is_none() {
+                anyhow::bail!("--output {output}: expected a .csv or .parquet path");
+            }
+            if input.is_none() && args.on_file.is_none() {
+                anyhow::bail!("a predict job needs its records: --input FILE, or --on-file GLOB");
+            }
+            JobSpec::Predict {
+                model: model.clone(),
+                input: input.clone(),
+                output: output.clone(),
+                skip_invalid: *skip_invalid,
+            }
+        }
         JobArgs::Forecast {
             model,
             horizon,

@@ -6,6 +6,7 @@
 //! call these functions.
 
 pub mod forecast_file;
+pub mod predict_file;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -52,6 +53,16 @@ pub enum RegistryError {
     Artifact(#[from] ArtifactError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A file with rows the model cannot read; `problems` says each (row, column, why).
+    #[error(
+        "{count} bad row(s) in {}; nothing written (--skip-invalid drops them and goes on)",
+        path.display()
+    )]
+    BadRows {
+        path: PathBuf,
+        count: usize,
+        problems: Vec<String>,
+    },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

@@ -44,6 +44,16 @@ pub enum JobSpec {
         horizon: usize,
         output: String,
     },
+    /// Every record of `input` (or the file a trigger passed) through `model`, written to
+    /// `output` (`{date}` the day it runs, `{name}` the input's file name without extension).
+    Predict {
+        model: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        input: Option<PathBuf>,
+        output: String,
+        #[serde(default)]
+        skip_invalid: bool,
+    },
     /// A command of the user's (`sh -c`), with the file a trigger passed as `SHELFCAST_FILE`;
     /// fails when it exits non-zero.
     Command { run: String },
@@ -62,6 +72,7 @@ impl JobSpec {
             JobSpec::Challenge { .. } => "challenge",
             JobSpec::Command { .. } => "command",
             JobSpec::Forecast { .. } => "forecast",
+            JobSpec::Predict { .. } => "predict",
             JobSpec::Drift { .. } => "drift",
         }
     }
@@ -99,6 +110,19 @@ impl JobSpec {
                 horizon,
                 output,
             } => format!("forecast {horizon} periods of {model} to {output}"),
+            JobSpec::Predict {
+                model,
+                input,
+                output,
+                ..
+            } => format!(
+                "predict {} with {model} to {output}",
+                input
+                    .as_ref()
+                    .map_or("the triggering file".to_string(), |i| i
+                        .display()
+                        .to_string())
+            ),
             JobSpec::Drift { model, current } => match current {
                 Some(current) => format!("drift of {} against {model}", current.display()),
                 None => format!("drift of the triggering file against {model}"),
@@ -195,8 +219,7 @@ pub fn run_job(
         } => {
             let mut store = project.open_store().map_err(|e| e.to_string())?;
             let options = project.read_options().map_err(|e| e.to_string())?;
-            let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
-            let output = project.root.join(output.replace("{date}", &date));
+            let output = project.root.join(output_path(output, None));
             let request = crate::registry::forecast_file::ForecastFile {
                 model: crate::registry::ModelRef::parse(model).map_err(|e| e.to_string())?,
                 horizon: *horizon,
@@ -217,6 +240,56 @@ pub fn run_job(
             Ok(Produced {
                 reports: vec![shown],
                 forecast: Some(written.forecast_id),
+                ..Produced::default()
+            })
+        }
+        JobSpec::Predict {
+            model,
+            input: named,
+            output,
+            skip_invalid,
+        } => {
+            let file = named
+                .as_deref()
+                .or(input)
+                .ok_or("a predict job needs its records: --input FILE, or a file trigger")?;
+            let file = project.locate(file);
+            let store = project.open_store().map_err(|e| e.to_string())?;
+            let options = project.read_options().map_err(|e| e.to_string())?;
+            let reference = crate::registry::ModelRef::parse(model).map_err(|e| e.to_string())?;
+            let (_, loaded) = crate::registry::load_version(project, &store, &reference)
+                .map_err(|e| e.to_string())?;
+            let shown = output_path(output, Some(&file));
+            let request = crate::registry::predict_file::PredictFile {
+                input: file,
+                output: project.root.join(&shown),
+                uplift: false,
+                skip_invalid: *skip_invalid,
+            };
+            let done = crate::registry::predict_file::predict_to_file(
+                &loaded,
+                &request,
+                &options,
+                &|_, _| {},
+            )
+            .map_err(|e| match e {
+                // The log says which rows, as far as three of them.
+                crate::registry::RegistryError::BadRows { ref problems, .. } => {
+                    format!("{e}: {}", problems[..problems.len().min(3)].join("; "))
+                }
+                other => other.to_string(),
+            })?;
+            eprintln!(
+                "{} rows predicted by {model} to {shown}{}",
+                done.rows,
+                if done.skipped_rows > 0 {
+                    format!(", {} bad row(s) skipped", done.skipped_rows)
+                } else {
+                    String::new()
+                }
+            );
+            Ok(Produced {
+                reports: vec![shown],
                 ..Produced::default()
             })
         }
@@ -305,4 +378,15 @@ fn to_stderr() -> std::process::Stdio {
         Ok(fd) => std::process::Stdio::from(fd),
         Err(_) => std::process::Stdio::null(),
     }
+}
+
+/// A job's output path from its template: `{date}` is the day it runs (UTC), `{name}` the input
+/// file's name without its extension.
+pub fn output_path(template: &str, input: Option<&Path>) -> String {
+    let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let name = input
+        .and_then(Path::file_stem)
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    template.replace("{date}", &date).replace("{name}", &name)
 }

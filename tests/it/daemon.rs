@@ -97,6 +97,16 @@ fn the_daemon_runs_schedules_and_file_triggers_and_survives_kill_9() {
         "--model",
         "walks@champion",
     ]);
+    added(&[
+        "scored",
+        "--on-file",
+        "data/incoming/*.csv",
+        "predict",
+        "--model",
+        "walks@champion",
+        "--output",
+        "reports/pred-{name}.csv",
+    ]);
     let output = shelfcast(&root, &["schedule", "list"]);
     let text = String::from_utf8_lossy(&output.stdout);
     assert_eq!(
@@ -146,6 +156,30 @@ fn the_daemon_runs_schedules_and_file_triggers_and_survives_kill_9() {
     assert!(root.join(report).is_file(), "{report}");
     let log = std::fs::read_to_string(root.join("models/daemon.log")).expect("log");
     assert!(log.contains("data/incoming for file events"), "{log}");
+    // The same file is predicted, record by record, to the job's output.
+    let runs = wait_for(&root, "the predictions", Duration::from_secs(60), |runs| {
+        !state_of(runs, "scored", "succeeded").is_empty()
+    });
+    let scored = state_of(&runs, "scored", "succeeded")[0];
+    assert!(
+        scored["produced_json"]
+            .as_str()
+            .is_some_and(|p| p.contains("reports/pred-week.csv")),
+        "{scored}"
+    );
+    let predicted = std::fs::read_to_string(root.join("reports/pred-week.csv")).expect("file");
+    assert!(
+        predicted
+            .lines()
+            .next()
+            .is_some_and(|h| h.contains("prediction")),
+        "{predicted}"
+    );
+    assert_eq!(
+        predicted.lines().count(),
+        1 + 4 * 90,
+        "every record predicted"
+    );
 
     // A forecast job writes its file under the day's name and records the forecast.
     added(&[
