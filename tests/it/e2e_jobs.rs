@@ -133,7 +133,17 @@ fn a_dropped_file_runs_drift_and_a_challenge_by_itself_and_the_jobs_tab_shows_th
     tmux.wait_for("the opened job run", Duration::from_secs(10), |s| {
         s.contains("the daemon's log:")
     });
-    tmux.keys(&["Escape", "q"]);
+    // The Models tab shows the decision on the model's timeline, kept or promoted.
+    tmux.keys(&["Escape", "5"]);
+    tmux.wait_for(
+        "the decision in the Models tab",
+        Duration::from_secs(10),
+        |s| {
+            s.contains("Alias history and decisions of sales")
+                && (s.contains("decision   kept") || s.contains("decision   promoted"))
+        },
+    );
+    tmux.keys(&["q"]);
     let end = tmux.wait_for("the app to exit", Duration::from_secs(10), |s| {
         s.contains("SHELFCAST_EXITED=")
     });

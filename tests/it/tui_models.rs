@@ -64,7 +64,10 @@ fn runs_are_registered_promoted_rolled_back_and_archived_from_the_keyboard() {
         text.contains("promo@champion: version 2 → version 1"),
         "{text}"
     );
-    assert!(text.contains("Alias history of promo"), "{text}");
+    assert!(
+        text.contains("Alias history and decisions of promo"),
+        "{text}"
+    );
     assert!(text.contains("rolled back in the Models tab"), "{text}");
     key(&mut app, KeyCode::Char('a'));
     key(&mut app, KeyCode::Char('y'));
@@ -77,4 +80,36 @@ fn runs_are_registered_promoted_rolled_back_and_archived_from_the_keyboard() {
     key(&mut app, KeyCode::Char('a'));
     key(&mut app, KeyCode::Char('y'));
     assert!(screen(&mut app).contains("version 1 is champion; move the alias"));
+
+    // A challenge that kept the champion moves no alias; its decision still shows, in order.
+    let mut store = RunStore::open(&root.join("runs.db")).expect("store");
+    store
+        .record_decision(&shelfcast::store::Decision {
+            id: 0,
+            decided_at: String::new(),
+            model_name: "promo".into(),
+            champion_version: Some(1),
+            challenger_run: 2,
+            challenger_version: None,
+            metric: "wape".into(),
+            champion_score: Some(0.2),
+            challenger_score: 0.199,
+            margin: 0.02,
+            p_value: None,
+            promoted: false,
+            why: "kept the champion: the challenger is 0.5% better, below the 2.0% margin".into(),
+        })
+        .expect("decision");
+    key(&mut app, KeyCode::Char('j'));
+    let text = screen(&mut app);
+    let decision = text
+        .lines()
+        .position(|l| l.contains("decision   kept  kept the champion: the challenger is 0.5%"));
+    let rollback = text
+        .lines()
+        .position(|l| l.contains("rolled back in the Models tab"));
+    assert!(
+        decision.is_some() && decision < rollback,
+        "the decision, newest, above the roll-back: {text}"
+    );
 }

@@ -49,6 +49,9 @@ key_table! {
 pub struct ModelsTab {
     pub versions: Vec<ModelVersion>,
     pub history: Vec<AliasMove>,
+    /// The selected model's champion/challenger decisions, newest first (a kept champion moves
+    /// no alias, so the alias history alone would not show it).
+    pub decisions: Vec<crate::store::Decision>,
     pub table: TableState,
     /// An alias move or an archive waiting for its yes.
     pub confirm: Option<Confirm<StoreWrite>>,
@@ -62,6 +65,7 @@ impl ModelsTab {
         let mut tab = Self {
             versions: Vec::new(),
             history: Vec::new(),
+            decisions: Vec::new(),
             table: TableState::default(),
             confirm: None,
             fresh: Freshness::default(),
@@ -91,6 +95,10 @@ impl ModelsTab {
         self.history = self
             .selected()
             .map(|v| store.alias_history(&v.model_name).unwrap_or_default())
+            .unwrap_or_default();
+        self.decisions = self
+            .selected()
+            .map(|v| store.decisions(&v.model_name, 50).unwrap_or_default())
             .unwrap_or_default();
     }
 

@@ -101,11 +101,10 @@ impl ModelsTab {
         ]))
         .title(format!("Models ({} versions)", self.versions.len()), true)
         .render(frame, table_area, theme, &mut self.table);
-        let lines: Vec<Line<'_>> = self
+        // Alias moves and decisions on one timeline, newest first.
+        let mut entries: Vec<(&str, Line<'_>)> = self
             .history
             .iter()
-            .rev()
-            .take(history_area.height.saturating_sub(2) as usize)
             .map(|m| {
                 let to = m
                     .version
@@ -113,16 +112,38 @@ impl ModelsTab {
                 let from = m
                     .previous_version
                     .map_or("none".into(), |v| format!("version {v}"));
-                Line::from(format!(
+                let line = Line::from(format!(
                     "{}  {:<10} {from} → {to}  {}",
                     m.moved_at.get(5..16).unwrap_or("").replace('T', " "),
                     m.alias,
                     clean(&m.reason)
-                ))
+                ));
+                (m.moved_at.as_str(), line)
             })
+            .chain(self.decisions.iter().map(|d| {
+                let line = Line::from(vec![
+                    Span::raw(format!(
+                        "{}  {:<10} ",
+                        d.decided_at.get(5..16).unwrap_or("").replace('T', " "),
+                        "decision"
+                    )),
+                    Span::styled(
+                        if d.promoted { "promoted" } else { "kept" },
+                        if d.promoted { theme.ok } else { theme.warning },
+                    ),
+                    Span::raw(format!("  {}", clean(&d.why))),
+                ]);
+                (d.decided_at.as_str(), line)
+            }))
+            .collect();
+        entries.sort_by(|a, b| b.0.cmp(a.0));
+        let lines: Vec<Line<'_>> = entries
+            .into_iter()
+            .map(|(_, line)| line)
+            .take(history_area.height.saturating_sub(2) as usize)
             .collect();
         let title = self.selected().map_or("Alias history".to_string(), |v| {
-            format!("Alias history of {}", v.model_name)
+            format!("Alias history and decisions of {}", v.model_name)
         });
         frame.render_widget(
             Paragraph::new(lines).block(block(&title, false, theme)),
