@@ -92,29 +92,40 @@ pub fn run_in_child(
         text
     });
     let group = child.id() as i32;
-    let mut timed_out = None;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) => {}
-            Err(e) => return Err(format!("waiting for the job process: {e}")),
-        }
-        if let Some(limit) = timeout
-            && timed_out.is_none()
-            && started.elapsed() > limit
-        {
-            // SAFETY: signals a process group this process created; no memory is involved.
-            unsafe { libc::kill(-group, libc::SIGTERM) };
-            timed_out = Some(Instant::now());
-        }
-        if timed_out.is_some_and(|at| at.elapsed() > TERM_GRACE) {
-            // SAFETY: as above.
-            unsafe { libc::kill(-group, libc::SIGKILL) };
-        }
-        std::thread::sleep(Duration::from_millis(50));
+    // A waiting thread owns the child, so its end is heard at once (no polling delay).
+    let (ended, wait) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = ended.send(child.wait());
+    });
+    let signal = |sig: libc::c_int| {
+        // SAFETY: signals the process group this process created; no memory is involved.
+        unsafe { libc::kill(-group, sig) };
+    };
+    let mut timed_out = false;
+    let waited = match timeout {
+        None => wait.recv().ok(),
+        Some(limit) => match wait.recv_timeout(limit.saturating_sub(started.elapsed())) {
+            Ok(status) => Some(status),
+            Err(_) => {
+                timed_out = true;
+                signal(libc::SIGTERM);
+                match wait.recv_timeout(TERM_GRACE) {
+                    Ok(status) => Some(status),
+                    Err(_) => {
+                        signal(libc::SIGKILL);
+                        wait.recv().ok()
+                    }
+                }
+            }
+        },
+    };
+    let status = match waited {
+        Some(Ok(status)) => status,
+        Some(Err(e)) => return Err(format!("waiting for the job process: {e}")),
+        None => return Err("the job process's waiter ended without its status".into()),
     };
     let text = reader.join().unwrap_or_default();
-    if let Some(limit) = timeout.filter(|_| timed_out.is_some()) {
+    if let Some(limit) = timeout.filter(|_| timed_out) {
         let stopped = stop_daemon_runs(project);
         return Err(format!(
             "timed out after {}: the job was stopped{}",
