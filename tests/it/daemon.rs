@@ -43,6 +43,15 @@ fn state_of<'a>(runs: &'a [Value], name: &str, state: &str) -> Vec<&'a Value> {
         .collect()
 }
 
+/// `schedule add ARGS`, which must succeed; what it said.
+fn schedule_add(root: &std::path::Path, args: &[&str]) -> String {
+    let mut all = vec!["schedule", "add"];
+    all.extend_from_slice(args);
+    let output = shelfcast(root, &all);
+    assert!(output.status.success(), "{}", describe(&output));
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
 fn daemon_pid(root: &std::path::Path) -> Option<i64> {
     let text = std::fs::read_to_string(root.join("models/daemon.lock")).ok()?;
     serde_json::from_str::<Value>(&text).ok()?["pid"].as_i64()
@@ -68,13 +77,7 @@ fn the_daemon_runs_schedules_and_file_triggers_and_survives_kill_9() {
         &["register", "1", "--model", "walks", "--alias", "champion"],
     );
     assert!(output.status.success(), "{}", describe(&output));
-    let added = |args: &[&str]| {
-        let mut all = vec!["schedule", "add"];
-        all.extend_from_slice(args);
-        let output = shelfcast(&root, &all);
-        assert!(output.status.success(), "{}", describe(&output));
-        String::from_utf8_lossy(&output.stdout).to_string()
-    };
+    let added = |args: &[&str]| schedule_add(&root, args);
     let said = added(&[
         "often",
         "--every",
@@ -310,13 +313,7 @@ fn a_job_past_its_timeout_is_stopped_and_fails_saying_so() {
     assert!(output.status.success(), "{}", describe(&output));
     shelfcast(&root, &["cancel", "1"]);
     std::fs::write(root.join("data/big.csv"), random_walks(40, 400)).expect("big");
-    let added = |args: &[&str]| {
-        let mut all = vec!["schedule", "add"];
-        all.extend_from_slice(args);
-        let output = shelfcast(&root, &all);
-        assert!(output.status.success(), "{}", describe(&output));
-        String::from_utf8_lossy(&output.stdout).to_string()
-    };
+    let added = |args: &[&str]| schedule_add(&root, args);
     let said = added(&[
         "stuck",
         "--every",
