@@ -2,6 +2,7 @@
 //! JSON on stdout; errors go to stderr with a non-zero exit code.
 
 mod backtest;
+mod challenge;
 mod compare;
 mod daemon;
 mod datasets;
@@ -283,7 +284,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             margin,
             dm,
             json,
-        } => schedule::challenge(&project, &name, &data, margin, dm, json),
+        } => challenge::challenge(&project, &name, &data, margin, dm, json),
         Command::Daemon { what } => daemon::daemon(&project, &what),
         Command::Cancel { run } => train::cancel(&project, run),
         Command::Wait { run } => train::follow(&project, run),

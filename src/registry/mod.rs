@@ -5,6 +5,7 @@
 //! with every move kept with its time and reason. Core: the CLI, the TUI and the HTTP server
 //! call these functions.
 
+mod error;
 pub mod forecast_file;
 pub mod predict_file;
 
@@ -13,7 +14,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::ml::artifact::{ArtifactError, LoadedModel, load_bundle, verify_bundle};
+pub use error::RegistryError;
+
+use crate::ml::artifact::{LoadedModel, load_bundle, verify_bundle};
 use crate::project::Project;
 use crate::store::{
     AdoptedVersion, ModelVersion, NewModelVersion, RunId, RunStatus, RunStore, StoreError,
@@ -21,55 +24,6 @@ use crate::store::{
 
 /// The aliases a model can have; each points at one version.
 pub const ALIASES: [&str; 2] = ["champion", "challenger"];
-
-#[derive(Debug, thiserror::Error)]
-pub enum RegistryError {
-    #[error(
-        "model name '{0}' is not allowed: use letters, digits, '-' and '_' (up to 64), not \
-         starting with '-' or '.', and not 'runs'"
-    )]
-    BadName(String),
-    #[error("alias '{0}' is not one Shelfcast keeps; expected champion or challenger")]
-    BadAlias(String),
-    #[error("'{0}': expected NAME, NAME@champion, NAME@challenger or NAME:VERSION")]
-    BadReference(String),
-    #[error("run {run} cannot be registered: {why}")]
-    RunNotReady { run: RunId, why: String },
-    #[error("{0}")]
-    NotFound(String),
-    #[error("model {model} version {version} is archived; {why}")]
-    Archived {
-        model: String,
-        version: i64,
-        why: String,
-    },
-    #[error("model {model} version {version} is {alias}; move the alias to another version first")]
-    Aliased {
-        model: String,
-        version: i64,
-        alias: String,
-    },
-    #[error(transparent)]
-    Artifact(#[from] ArtifactError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// A file with rows the model cannot read; `problems` says each (row, column, why).
-    #[error(
-        "{count} bad row(s) in {}; nothing written (--skip-invalid drops them and goes on)",
-        path.display()
-    )]
-    BadRows {
-        path: PathBuf,
-        count: usize,
-        problems: Vec<String>,
-    },
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-}
 
 /// A model as named on the command line: `promo`, `promo@champion`, `promo:3`.
 #[derive(Clone, Debug, PartialEq, Eq)]
