@@ -344,6 +344,19 @@ fn add(project: &Project, args: &AddArgs, now: i64) -> anyhow::Result<()> {
     for at in next_fires(&trigger, now, now, 3)? {
         say!("  next {at}");
     }
+    // A model registered later is fine; a user is told the job fails until then.
+    let model = match &job {
+        JobSpec::Forecast { model, .. }
+        | JobSpec::Predict { model, .. }
+        | JobSpec::Drift { model, .. } => crate::registry::ModelRef::parse(model).ok(),
+        JobSpec::Challenge { model, .. } => Some(crate::registry::ModelRef::Latest(model.clone())),
+        _ => None,
+    };
+    if let Some(reference) = model
+        && let Err(e) = crate::registry::resolve(&store, &reference)
+    {
+        say_err!("note: {e}; the job fails until it resolves");
+    }
     if crate::jobs::daemon::running(project).is_none() {
         say_err!("no daemon runs for this project: `shelfcast daemon start` runs the schedules");
     }
