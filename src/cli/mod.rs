@@ -9,6 +9,7 @@ mod datasets;
 mod drift;
 mod forecast;
 mod models;
+mod monitor;
 mod predict;
 mod predictions;
 mod runs;
@@ -102,6 +103,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// What happened: match a file of actuals to what a model predicted.
+    Actuals {
+        #[command(subcommand)]
+        what: monitor::ActualsCommand,
+    },
+    /// A model's error per period (and version, step, segment) against the actuals, beside the
+    /// reference band from its validation, with alerts. Exit code 4 on an alert with
+    /// --fail-on-alert.
+    Monitor(Box<monitor::MonitorArgs>),
     /// The project's daemon: start, stop, status, run (foreground), install (systemd).
     Daemon {
         #[command(subcommand)]
@@ -228,6 +238,10 @@ pub fn main() -> ExitCode {
             say_err!("{error}");
             ExitCode::from(3)
         }
+        Err(error) if error.downcast_ref::<monitor::AlertRaised>().is_some() => {
+            say_err!("{error}");
+            ExitCode::from(4)
+        }
         Err(error) => {
             say_err!("error: {}", error_text(&error));
             ExitCode::FAILURE
@@ -286,6 +300,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             json,
         } => challenge::challenge(&project, &name, &data, margin, dm, json),
         Command::Daemon { what } => daemon::daemon(&project, &what),
+        Command::Actuals { what } => monitor::actuals(&project, &what),
+        Command::Monitor(args) => monitor::monitor_command(&project, &args),
         Command::Cancel { run } => train::cancel(&project, run),
         Command::Wait { run } => train::follow(&project, run),
         Command::Worker { run } => train::worker(&project, run),

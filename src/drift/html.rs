@@ -13,12 +13,7 @@ use super::{ColumnDrift, Distribution, DriftError, DriftReport, DriftTest};
 const REFERENCE: RGBColor = RGBColor(31, 119, 180);
 const CURRENT: RGBColor = RGBColor(255, 127, 14);
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use crate::text::html_escape as escape;
 
 fn score_text(value: f64) -> String {
     format_number(value, Precision::Score)

@@ -133,6 +133,18 @@ pub fn save_bundle(dir: &Path, trained: &Trained) -> Result<Manifest, ArtifactEr
     if let Some(history) = &trained.history {
         files.push((HISTORY_FILE, "history", parquet_bytes(history)?));
     }
+    if let Some(validation) = trained
+        .residuals
+        .as_ref()
+        .and_then(super::validation_rows::validation_frame)
+    {
+        use super::validation_rows::{VALIDATION_FILE, VALIDATION_KIND};
+        files.push((
+            VALIDATION_FILE,
+            VALIDATION_KIND,
+            parquet_bytes(&validation)?,
+        ));
+    }
     let parent = dir.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(io_error(parent))?;
     let name = dir

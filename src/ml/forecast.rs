@@ -78,6 +78,10 @@ pub struct HorizonScores {
 /// The validation rows of a recursive run, row by row.
 #[derive(Clone, Debug, Default)]
 pub struct Residuals {
+    /// The row's series, its key values joined by '|' as forecasts record them.
+    pub series: Vec<String>,
+    /// The row's date (days since the epoch).
+    pub day: Vec<i32>,
     pub step: Vec<usize>,
     pub actual: Vec<f64>,
     pub predicted: Vec<f64>,
@@ -191,7 +195,14 @@ pub fn horizon_scores(
         .map(|&r| season_length(series[series_of[r]].period))
         .max()
         .unwrap_or(1);
+    let keys = super::lags::group_keys(frame, &lags.groups)?;
+    let days = super::frame::day_numbers(frame, &lags.date)?;
     let residuals = Residuals {
+        series: rows
+            .iter()
+            .map(|&r| keys[r].trim_end_matches('|').to_string())
+            .collect(),
+        day: rows.iter().map(|&r| days[r]).collect(),
         step: rows
             .iter()
             .map(|r| step_of.get(r).copied().unwrap_or(0))
@@ -476,6 +487,8 @@ impl Residuals {
 
     /// Appends another window's rows.
     pub fn extend(&mut self, other: &Residuals) {
+        self.series.extend_from_slice(&other.series);
+        self.day.extend_from_slice(&other.day);
         self.step.extend_from_slice(&other.step);
         self.actual.extend_from_slice(&other.actual);
         self.predicted.extend_from_slice(&other.predicted);

@@ -38,6 +38,7 @@ pub mod signature;
 pub mod spec_check;
 pub mod split;
 pub mod train;
+pub mod validation_rows;
 pub mod whatif;
 
 pub use error::MlError;

@@ -356,6 +356,24 @@ CREATE TABLE promotion_decisions (
 );
 CREATE INDEX promotion_decisions_by_model ON promotion_decisions (model_name, id);
 "#,
+    // 12: what happened, to score what was predicted. An actual is one value per model, series and
+    // date (a corrected file updates it; the same file again changes nothing). A served or typed
+    // prediction of a lag model keeps its series and target date so it is scored too.
+    r#"
+CREATE TABLE actuals (
+    model_name  TEXT NOT NULL,
+    series_key  TEXT NOT NULL,
+    target_date TEXT NOT NULL,
+    actual      REAL NOT NULL,
+    source      TEXT NOT NULL,
+    added_at    TEXT NOT NULL,
+    PRIMARY KEY (model_name, series_key, target_date)
+);
+ALTER TABLE predictions ADD COLUMN series_key TEXT;
+ALTER TABLE predictions ADD COLUMN target_date TEXT;
+ALTER TABLE predictions ADD COLUMN prediction REAL;
+CREATE INDEX predictions_by_series ON predictions (series_key, target_date);
+"#,
 ];
 
 /// The schema version this build writes and understands.

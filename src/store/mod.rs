@@ -9,6 +9,7 @@
 //! (`BEGIN IMMEDIATE`) so two writers queue on the busy timeout instead of failing with
 //! "database is locked" when a read transaction tries to upgrade.
 
+mod actuals;
 mod curves;
 mod datasets;
 mod decisions;
@@ -34,6 +35,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
+pub use actuals::{AddedActuals, NewActual, ScoredPair};
 pub use curves::{Curve, lttb_indices};
 pub use datasets::{CachedProfile, DatasetRecord, NewDataset};
 pub use decisions::Decision;

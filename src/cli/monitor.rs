@@ -1,0 +1,289 @@
+//! `shelfcast actuals add FILE` and `shelfcast monitor --model NAME`: a thin face over `monitor`.
+//! Under `--fail-on-alert` an alert exits with code 4 (`main`), after the report is printed and
+//! written.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use crate::monitor::actuals::{ActualsRequest, add_actuals};
+use crate::monitor::score::{Period, Watched};
+use crate::monitor::{MonitorRequest, monitor};
+use crate::project::Project;
+use crate::text::{Precision, format_number};
+
+#[derive(Debug, Subcommand)]
+pub enum ActualsCommand {
+    /// Match a file of actuals to what the model predicted for the same series and dates.
+    Add(ActualsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ActualsArgs {
+    pub file: PathBuf,
+    /// The model whose predictions they score (default: the only registered model).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The series key columns (default: the model's).
+    #[arg(long, value_delimiter = ',')]
+    pub keys: Option<Vec<String>>,
+    /// The date column (default: the model's).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// The actual value's column (default: the model's target).
+    #[arg(long)]
+    pub target: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Periods: day, week (Monday to Sunday) or month.
+    #[arg(long, default_value = "week")]
+    pub by: String,
+    /// A series key column (store_id): scores per value, worst first.
+    #[arg(long)]
+    pub segment: Option<String>,
+    /// Only this value of --segment.
+    #[arg(long, requires = "segment")]
+    pub value: Option<String>,
+    /// The first target date scored (YYYY-MM-DD).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// The score the band and alerts watch: wape, mae or rmse.
+    #[arg(long, default_value = "wape")]
+    pub metric: String,
+    /// The band's half width in standard deviations of the reference periods.
+    #[arg(long, default_value_t = 3.0)]
+    pub sigma: f64,
+    /// Periods in a row above the band that raise an alert.
+    #[arg(long, default_value_t = 2)]
+    pub consecutive: usize,
+    /// An alert when the live WAPE is worse than the validation's by more than this, in percent.
+    #[arg(long, default_value_t = 25.0)]
+    pub degrade: f64,
+    #[arg(long)]
+    pub json: bool,
+    /// Write the standalone HTML report here.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Exit with code 4 when an alert is raised.
+    #[arg(long)]
+    pub fail_on_alert: bool,
+}
+
+/// An alert under `--fail-on-alert`: `main` turns it into exit code 4.
+#[derive(Debug, thiserror::Error)]
+#[error("{count} alert(s) on {model}: {first}")]
+pub struct AlertRaised {
+    pub model: String,
+    pub count: usize,
+    pub first: String,
+}
+
+/// The model named, or the only registered one.
+fn model_name(project: &Project, given: Option<&str>) -> anyhow::Result<String> {
+    if let Some(name) = given {
+        return Ok(name.to_string());
+    }
+    let store = project.open_store()?;
+    let mut names: Vec<String> = store
+        .model_versions(None)?
+        .into_iter()
+        .map(|v| v.model_name)
+        .collect();
+    names.sort();
+    names.dedup();
+    match names.as_slice() {
+        [only] => Ok(only.clone()),
+        [] => anyhow::bail!("no registered model: `shelfcast register RUN --model NAME` makes one"),
+        many => anyhow::bail!("--model NAME: which model? there are {}", many.join(", ")),
+    }
+}
+
+pub fn actuals(project: &Project, command: &ActualsCommand) -> anyhow::Result<()> {
+    let ActualsCommand::Add(args) = command;
+    let mut store = project.open_store()?;
+    let request = ActualsRequest {
+        model: model_name(project, args.model.as_deref())?,
+        file: project.locate(&args.file),
+        keys: args.keys.clone(),
+        date: args.date.clone(),
+        target: args.target.clone(),
+    };
+    let options = project.read_options()?;
+    let report = add_actuals(&mut store, &request, &options)?;
+    if args.json {
+        say!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    say!(
+        "{}: {} rows, {} matched to {}'s predictions ({} new, {} unchanged, {} corrected)",
+        report.file,
+        report.rows,
+        report.matched,
+        request.model,
+        report.stored.inserted,
+        report.stored.unchanged,
+        report.stored.corrected
+    );
+    let not_scored = [
+        (report.bad_rows, "bad row(s)"),
+        (report.unknown_series, "row(s) of series never predicted"),
+        (
+            report.dates_never_predicted,
+            "row(s) of dates never predicted",
+        ),
+        (report.duplicates, "duplicate row(s)"),
+    ];
+    for (count, what) in not_scored {
+        if count > 0 {
+            say_err!("  {count} {what}");
+        }
+    }
+    for example in &report.examples {
+        say_err!("  {example}");
+    }
+    Ok(())
+}
+
+fn number(value: f64) -> String {
+    format_number(value, Precision::Score)
+}
+
+pub fn monitor_command(project: &Project, args: &MonitorArgs) -> anyhow::Result<()> {
+    let store = project.open_store()?;
+    let model = model_name(project, args.model.as_deref())?;
+    if let Some(since) = &args.since
+        && chrono::NaiveDate::parse_from_str(since, "%Y-%m-%d").is_err()
+    {
+        anyhow::bail!("--since {since}: expected a date, YYYY-MM-DD");
+    }
+    if args.sigma.is_nan() || args.sigma <= 0.0 {
+        anyhow::bail!("--sigma {}: expected a positive number", args.sigma);
+    }
+    let request = MonitorRequest {
+        by: Period::parse(&args.by).map_err(anyhow::Error::msg)?,
+        segment: args.segment.clone(),
+        segment_value: args.value.clone(),
+        since: args.since.clone(),
+        metric: Watched::parse(&args.metric).map_err(anyhow::Error::msg)?,
+        sigma: args.sigma,
+        consecutive: args.consecutive.max(1),
+        degrade_pct: args.degrade,
+        ..MonitorRequest::new(&model)
+    };
+    let report = monitor(project, &store, &request)?;
+    if let Some(path) = &args.html {
+        let created = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
+        let html = crate::monitor::html::report_html(&report, &created)?;
+        crate::files::write_bytes_atomically(path, html.as_bytes())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        say_err!("report {}", path.display());
+    }
+    if args.json {
+        say!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report);
+    }
+    if args.fail_on_alert && !report.alerts.is_empty() {
+        return Err(AlertRaised {
+            model,
+            count: report.alerts.len(),
+            first: report.alerts[0].why.clone(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+fn print_report(report: &crate::monitor::MonitorReport) {
+    let metric = report.metric;
+    say!(
+        "{}: {} predictions with actuals; {} {} overall (WAPE {}%, MAE {}, bias {})",
+        report.model,
+        report.pairs,
+        metric.as_str(),
+        metric.of(&report.overall).map_or("-".into(), number),
+        report.overall.wape.map_or("-".into(), number),
+        number(report.overall.mae),
+        number(report.overall.bias)
+    );
+    match &report.band {
+        Some(b) => say!(
+            "reference band ({} validation periods): {} ± {}σ → {} to {} (validation WAPE {}%)",
+            b.periods,
+            number(b.mean),
+            number((b.upper - b.mean) / b.std.max(f64::MIN_POSITIVE)),
+            number(b.lower),
+            number(b.upper),
+            b.overall.wape.map_or("-".into(), number)
+        ),
+        None => say!(
+            "{}",
+            report
+                .band_missing
+                .as_deref()
+                .unwrap_or("no reference band")
+        ),
+    }
+    say!(
+        "{:<12} {:>7} {:>10} {:>10} {:>8} {:>9} {:>8}",
+        report.by.as_str(),
+        "count",
+        "MAE",
+        "RMSE",
+        "WAPE %",
+        "bias",
+        "MAPE %"
+    );
+    for p in &report.periods {
+        let s = &p.score;
+        say!(
+            "{:<12} {:>7} {:>10} {:>10} {:>8} {:>9} {:>8} {}",
+            p.period,
+            s.count,
+            number(s.mae),
+            number(s.rmse),
+            s.wape.map_or("-".into(), number),
+            number(s.bias),
+            s.mape.map_or("-".into(), number),
+            if p.alerted {
+                "ALERT"
+            } else if p.above {
+                "above the band"
+            } else {
+                ""
+            }
+        );
+    }
+    if !report.segments.is_empty() {
+        say!(
+            "by {}, worst first (live {m} − reference {m}):",
+            report.segment.as_deref().unwrap_or(""),
+            m = metric.as_str()
+        );
+        for row in report.segments.iter().take(10) {
+            say!(
+                "  {:<10} {:>7} rows  {} → {}  ({})",
+                row.value,
+                row.live.count,
+                row.reference
+                    .as_ref()
+                    .and_then(|r| metric.of(r))
+                    .map_or("-".into(), number),
+                metric.of(&row.live).map_or("-".into(), number),
+                row.change.map_or("-".into(), |c| format!("{c:+.2}"))
+            );
+        }
+    }
+    if report.alerts.is_empty() {
+        say!("no alert");
+    }
+    for alert in &report.alerts {
+        say!("ALERT ({}): {}", alert.kind, alert.why);
+    }
+}

@@ -1,0 +1,168 @@
+//! Actuals and the predictions they score: each actual is stored once per model, series and date;
+//! the pairs join every recorded forecast value (and every logged prediction with a series and a
+//! date) of the model's versions to its actual.
+
+use std::collections::HashSet;
+
+use rusqlite::params;
+use serde::Serialize;
+
+use super::{RunStore, StoreError, now_text};
+
+/// One actual to add.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewActual {
+    pub series_key: String,
+    pub target_date: String,
+    pub actual: f64,
+}
+
+/// What adding did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AddedActuals {
+    /// New (series, date) values.
+    pub inserted: usize,
+    /// Present already with the same value (the same file again).
+    pub unchanged: usize,
+    /// Present with another value, now replaced (a corrected file).
+    pub corrected: usize,
+}
+
+/// A prediction with its actual.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScoredPair {
+    pub version: i64,
+    /// `forecast` (with its id, origin and step) or `prediction` (served or typed).
+    pub source: &'static str,
+    pub forecast_id: Option<i64>,
+    pub origin: Option<String>,
+    pub step: Option<usize>,
+    pub series_key: String,
+    pub target_date: String,
+    pub predicted: f64,
+    pub actual: f64,
+}
+
+impl RunStore {
+    /// Adds `rows` as actuals of `model`, all in one transaction.
+    pub fn add_actuals(
+        &mut self,
+        model: &str,
+        rows: &[NewActual],
+        source: &str,
+    ) -> Result<AddedActuals, StoreError> {
+        self.write(|tx| {
+            let mut done = AddedActuals::default();
+            let now = now_text();
+            let mut find = tx.prepare_cached(
+                "SELECT actual FROM actuals WHERE model_name = ?1 AND series_key = ?2 \
+                 AND target_date = ?3",
+            )?;
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO actuals (model_name, series_key, target_date, actual, source, \
+                 added_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (model_name, series_key, target_date) DO UPDATE SET \
+                 actual = excluded.actual, source = excluded.source, added_at = excluded.added_at",
+            )?;
+            for row in rows {
+                let before: Option<f64> = find
+                    .query_row(params![model, row.series_key, row.target_date], |r| {
+                        r.get(0)
+                    })
+                    .ok();
+                match before {
+                    Some(value) if value == row.actual => {
+                        done.unchanged += 1;
+                        continue;
+                    }
+                    Some(_) => done.corrected += 1,
+                    None => done.inserted += 1,
+                }
+                upsert.execute(params![
+                    model,
+                    row.series_key,
+                    row.target_date,
+                    row.actual,
+                    source,
+                    now
+                ])?;
+            }
+            Ok(done)
+        })
+    }
+
+    /// The (series, date) pairs `model`'s versions predicted (forecasts and logged predictions).
+    pub fn predicted_keys(&self, model: &str) -> Result<HashSet<(String, String)>, StoreError> {
+        let mut statement = self.conn.prepare(
+            "SELECT DISTINCT v.series_key, v.target_date FROM forecast_values v \
+             JOIN forecasts f ON f.id = v.forecast_id \
+             JOIN model_versions m ON m.id = f.model_version_id WHERE m.model_name = ?1 \
+             UNION SELECT p.series_key, p.target_date FROM predictions p \
+             JOIN model_versions m ON m.id = p.model_version_id \
+             WHERE m.model_name = ?1 AND p.series_key IS NOT NULL AND p.target_date IS NOT NULL",
+        )?;
+        let rows = statement
+            .query_map([model], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<Result<HashSet<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Every prediction of `model` that has its actual, on or after `since` (a date, `YYYY-MM-DD`).
+    pub fn scored_pairs(
+        &self,
+        model: &str,
+        since: Option<&str>,
+    ) -> Result<Vec<ScoredPair>, StoreError> {
+        let since = since.unwrap_or("");
+        let mut statement = self.conn.prepare(
+            "SELECT m.version, f.id, f.origin, v.step, v.series_key, v.target_date, v.value, \
+             a.actual FROM forecast_values v \
+             JOIN forecasts f ON f.id = v.forecast_id \
+             JOIN model_versions m ON m.id = f.model_version_id \
+             JOIN actuals a ON a.model_name = m.model_name AND a.series_key = v.series_key \
+             AND a.target_date = v.target_date \
+             WHERE m.model_name = ?1 AND v.target_date >= ?2 \
+             ORDER BY v.target_date, f.id, v.series_key",
+        )?;
+        let mut pairs = statement
+            .query_map(params![model, since], |row| {
+                Ok(ScoredPair {
+                    version: row.get(0)?,
+                    source: "forecast",
+                    forecast_id: Some(row.get(1)?),
+                    origin: Some(row.get(2)?),
+                    step: Some(row.get::<_, i64>(3)?.max(0) as usize),
+                    series_key: row.get(4)?,
+                    target_date: row.get(5)?,
+                    predicted: row.get(6)?,
+                    actual: row.get(7)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut statement = self.conn.prepare(
+            "SELECT m.version, p.series_key, p.target_date, p.prediction, a.actual \
+             FROM predictions p JOIN model_versions m ON m.id = p.model_version_id \
+             JOIN actuals a ON a.model_name = m.model_name AND a.series_key = p.series_key \
+             AND a.target_date = p.target_date \
+             WHERE m.model_name = ?1 AND p.target_date >= ?2 AND p.prediction IS NOT NULL \
+             ORDER BY p.target_date, p.id",
+        )?;
+        let logged = statement
+            .query_map(params![model, since], |row| {
+                Ok(ScoredPair {
+                    version: row.get(0)?,
+                    source: "prediction",
+                    forecast_id: None,
+                    origin: None,
+                    step: None,
+                    series_key: row.get(1)?,
+                    target_date: row.get(2)?,
+                    predicted: row.get(3)?,
+                    actual: row.get(4)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        pairs.extend(logged);
+        Ok(pairs)
+    }
+}
