@@ -211,3 +211,30 @@ pub fn train_sample(root: &Path, rounds: usize) {
     let output = shelfcast(root, &args);
     assert!(output.status.success(), "{}", describe(&output));
 }
+
+/// A screenshot of `html` by headless Chromium, its size in bytes; `None` (said) where Chromium is
+/// not installed. A blank page compresses to a few KB; tables and charts do not.
+pub fn chromium_screenshot(html: &Path, height: u32) -> Option<u64> {
+    let chromium = Path::new("/usr/bin/chromium");
+    if !chromium.exists() {
+        println!("SKIP html in a browser: /usr/bin/chromium is absent (apt-get install chromium)");
+        return None;
+    }
+    let shot = html.with_extension("png");
+    let status = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            &format!("--screenshot={}", shot.display()),
+            &format!("--window-size=1280,{height}"),
+        ])
+        .arg(format!("file://{}", html.display()))
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("chromium");
+    assert!(status.success());
+    let bytes = std::fs::metadata(&shot).expect("screenshot").len();
+    println!("screenshot {bytes} bytes of {}", html.display());
+    Some(bytes)
+}

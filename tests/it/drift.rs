@@ -526,11 +526,6 @@ fn a_model_is_checked_against_its_training_data_by_fingerprint() {
 /// compresses to a few KB; one with the tables and eleven charts does not.
 #[test]
 fn the_html_report_renders_with_its_charts_in_headless_chromium() {
-    let chromium = std::path::Path::new("/usr/bin/chromium");
-    if !chromium.exists() {
-        println!("SKIP html in a browser: /usr/bin/chromium is absent (apt-get install chromium)");
-        return;
-    }
     let (_tmp, root) = project();
     shelfcast::data::sample::write_sample(&root.join("data"), 42).expect("sample");
     let html = root.join("reports/sample.html");
@@ -547,21 +542,8 @@ fn the_html_report_renders_with_its_charts_in_headless_chromium() {
         ],
     );
     assert!(output.status.success(), "{}", describe(&output));
-    let shot = root.join("shot.png");
-    let status = std::process::Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            &format!("--screenshot={}", shot.display()),
-            "--window-size=1280,2400",
-        ])
-        .arg(format!("file://{}", html.display()))
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("chromium");
-    assert!(status.success());
-    let bytes = std::fs::metadata(&shot).expect("screenshot").len();
-    println!("screenshot {bytes} bytes of {}", html.display());
+    let Some(bytes) = crate::common::chromium_screenshot(&html, 2400) else {
+        return;
+    };
     assert!(bytes > 60_000, "a near-blank screenshot: {bytes} bytes");
 }

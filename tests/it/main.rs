@@ -27,6 +27,7 @@ mod ml_lags;
 mod ml_linear;
 mod ml_metrics;
 mod ml_split;
+mod monitor;
 mod predict;
 mod real_files;
 mod registry;
