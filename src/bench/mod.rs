@@ -9,6 +9,7 @@ mod daemon;
 mod drift;
 mod forecast;
 mod metrics;
+mod monitor;
 mod profile;
 mod serve;
 mod store;
@@ -101,6 +102,9 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         repeat: usize,
     },
+    /// The monitor on the sample's drifted half-year beside NannyML's realized performance on
+    /// the same predictions and weekly chunks (SHELFCAST_NANNYML_PYTHON names its interpreter).
+    Monitor,
     /// The reading process of `bench metrics` (started by it).
     #[command(hide = true)]
     MetricsReader {
@@ -166,6 +170,7 @@ pub fn run(_project: &Project, what: BenchCommand, faces: &Faces) -> anyhow::Res
             seconds,
         } => serve::bench_serve(connections.max(1), seconds.max(1), faces),
         BenchCommand::Drift { data_dir, repeat } => drift::bench_drift(&data_dir, repeat.max(1)),
+        BenchCommand::Monitor => monitor::bench_monitor(),
         BenchCommand::MetricsReader {
             db,
             run,
