@@ -13,7 +13,7 @@ use crate::ml::validation_rows::ValidationRow;
 use crate::store::ScoredPair;
 
 /// What to monitor and how.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct MonitorRequest {
     pub model: String,
     pub by: Period,

@@ -12,6 +12,7 @@ use crate::drift::run::{DriftOutcome, DriftRequest};
 use crate::jobs::{LaunchRequest, Launched};
 use crate::ml::artifact::LoadedModel;
 use crate::ml::forecast_view::{ForecastView, ViewRequest};
+use crate::monitor::{MonitorReport, MonitorRequest};
 use crate::registry::ModelRef;
 use crate::store::{Filter, ModelVersion, RunId};
 
@@ -83,6 +84,12 @@ pub enum Action {
     },
     /// The Forecast tab's export was written: the CSV and SVG paths, or why not.
     ForecastExported(Result<(String, String), String>),
+    /// The Monitor tab's report (its request, to drop a stale answer) and the HTML file written
+    /// when one was asked for.
+    MonitorDone {
+        request: MonitorRequest,
+        result: Box<Result<(MonitorReport, Option<String>), String>>,
+    },
 }
 
 /// A file of `data/`, with its profile once it is ready.
@@ -146,6 +153,11 @@ pub enum Job {
     },
     /// Start the project's daemon detached (`Status`).
     StartDaemon,
+    /// The Monitor tab's report, written as HTML to `html` when given (`MonitorDone`).
+    Monitor {
+        request: MonitorRequest,
+        html: Option<PathBuf>,
+    },
     /// Write a forecast view as CSV and SVG at `stem` (`ForecastExported`).
     ExportForecast {
         view: Box<ForecastView>,

@@ -84,6 +84,13 @@ pub fn run(job: Job, ctx: &JobContext, tx: &UnboundedSender<Action>) {
             };
             let _ = tx.send(Action::Status(text));
         }
+        Job::Monitor { request, html } => {
+            let result = monitor_report(&ctx.project, &ctx.store_path, &request, html.as_deref());
+            let _ = tx.send(Action::MonitorDone {
+                request,
+                result: Box::new(result),
+            });
+        }
         Job::ExportForecast { view, stem, title } => {
             let result = view.export(&stem, &title).map_err(|e| e.to_string());
             let _ = tx.send(Action::ForecastExported(result));
@@ -134,4 +141,31 @@ pub fn load_model(project: &Project, store_path: &Path, reference: ModelRef) -> 
         .map(|(version, loaded)| (version, Arc::new(loaded)))
         .map_err(|e| e.to_string());
     ModelLoad { reference, result }
+}
+
+/// The monitor's report with its own store connection, and its HTML file when asked for.
+fn monitor_report(
+    project: &Project,
+    store_path: &Path,
+    request: &crate::monitor::MonitorRequest,
+    html: Option<&Path>,
+) -> Result<(crate::monitor::MonitorReport, Option<String>), String> {
+    let store = RunStore::open(store_path).map_err(|e| e.to_string())?;
+    let report = crate::monitor::monitor(project, &store, request).map_err(|e| e.to_string())?;
+    let written = match html {
+        Some(path) => {
+            let created = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
+            let page =
+                crate::monitor::html::report_html(&report, &created).map_err(|e| e.to_string())?;
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| format!("{}: {e}", parent.display()))?;
+            }
+            crate::files::write_bytes_atomically(path, page.as_bytes())
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            Some(path.display().to_string())
+        }
+        None => None,
+    };
+    Ok((report, written))
 }

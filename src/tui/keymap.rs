@@ -281,6 +281,7 @@ key_table! {
         tab7: [KeySpec::char('7')] => GlobalCommand::Tab(6), "tab 7";
         tab8: [KeySpec::char('8')] => GlobalCommand::Tab(7), "tab 8";
         tab9: [KeySpec::char('9')] => GlobalCommand::Tab(8), "tab 9";
+        tab10: [KeySpec::char('0')] => GlobalCommand::Tab(9), "tab 10";
         help: [KeySpec::char('?')] => GlobalCommand::ToggleHelp, "show or hide this help";
         close: [KeySpec::plain(KeyCode::Esc)] => GlobalCommand::CloseOverlay, "close the help";
         quit: [KeySpec::char('q'), KeySpec::ctrl('c')] => GlobalCommand::Quit, "quit";

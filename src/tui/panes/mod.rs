@@ -58,4 +58,5 @@ tab_list! {
     Drift => drift::DriftTab,
     Forecast => forecast::ForecastTab,
     Jobs => jobs::JobsTab,
+    Monitor => monitor::MonitorTab,
 }
