@@ -291,9 +291,13 @@ impl App {
             left.push_str(" · ");
             left.push_str(&self.status);
         }
+        // The tenth tab's key is 0.
+        let digits = match Tab::ALL.len() {
+            n if n >= 10 => "0-9".to_string(),
+            n => format!("1-{n}"),
+        };
         let right = format!(
-            "1-{} tabs  {} keys  {} quit ",
-            Tab::ALL.len(),
+            "{digits} tabs  {} keys  {} quit ",
             self.keys.key_for(&GLOBAL_KEYS, GlobalCommand::ToggleHelp),
             self.keys.key_for(&GLOBAL_KEYS, GlobalCommand::Quit)
         );

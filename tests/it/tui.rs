@@ -13,6 +13,7 @@ use shelfcast::tui::panes::datasets::{DATASETS_KEYS, DatasetsTab, EntryState};
 use shelfcast::tui::panes::drift::DriftTab;
 use shelfcast::tui::panes::forecast::ForecastTab;
 use shelfcast::tui::panes::models::ModelsTab;
+use shelfcast::tui::panes::monitor::MonitorTab;
 use shelfcast::tui::panes::predict::PredictTab;
 use shelfcast::tui::panes::runs::RunsTab;
 use shelfcast::tui::panes::train::TrainTab;
@@ -89,6 +90,7 @@ pub(crate) trait Panes {
     fn predict(&mut self) -> &mut PredictTab;
     fn drift(&mut self) -> &mut DriftTab;
     fn forecast(&mut self) -> &mut ForecastTab;
+    fn monitor(&mut self) -> &mut MonitorTab;
 }
 
 impl Panes for App {
@@ -115,6 +117,9 @@ impl Panes for App {
     }
     fn drift(&mut self) -> &mut DriftTab {
         self.pane_mut().expect("the Drift tab")
+    }
+    fn monitor(&mut self) -> &mut MonitorTab {
+        self.pane_mut().expect("the Monitor tab")
     }
 }
 

@@ -14,6 +14,14 @@ pub fn render_tabs(
     titles: &[&str],
     active: usize,
 ) {
+    // Each tab is named by its digit key (the tenth is 0); the gaps between tabs go first when
+    // the bar would not fit the terminal.
+    let width: usize = 12 + titles.iter().map(|t| t.chars().count() + 5).sum::<usize>();
+    let gap = if width <= area.width as usize {
+        " "
+    } else {
+        ""
+    };
     let mut spans = vec![Span::styled(" Shelfcast ", theme.title), Span::raw(" ")];
     for (i, title) in titles.iter().enumerate() {
         let style = if i == active {
@@ -21,8 +29,8 @@ pub fn render_tabs(
         } else {
             theme.tab_inactive
         };
-        spans.push(Span::styled(format!(" {} {title} ", i + 1), style));
-        spans.push(Span::raw(" "));
+        spans.push(Span::styled(format!(" {} {title} ", (i + 1) % 10), style));
+        spans.push(Span::raw(gap));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -194,6 +194,8 @@ impl MonitorTab {
     }
 }
 
+type Points = Vec<(f64, f64)>;
+
 fn bounds(points: &[&[(f64, f64)]]) -> (f64, f64) {
     let top = points
         .iter()
@@ -228,7 +230,7 @@ fn draw_scores(report: &MonitorReport, frame: &mut Frame<'_>, area: Rect, theme:
         .filter_map(|(i, p)| metric.of(&p.score).map(|v| (i as f64, v)))
         .collect();
     let last = report.periods.len().saturating_sub(1).max(1) as f64;
-    let (upper, lower): (Vec<(f64, f64)>, Vec<(f64, f64)>) = match &report.band {
+    let (upper, lower): (Points, Points) = match &report.band {
         Some(b) => (vec![(0.0, b.upper), (last, b.upper)], vec![(0.0, b.lower), (last, b.lower)]),
         None => (Vec::new(), Vec::new()),
     };
