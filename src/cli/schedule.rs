@@ -84,6 +84,9 @@ pub struct AddArgs {
     /// A command run when a challenge promotes (SHELFCAST_DECISION says why).
     #[arg(long, value_name = "CMD")]
     pub on_promote: Option<String>,
+    /// A command run when a monitor job raises an alert (SHELFCAST_ALERTS says which).
+    #[arg(long, value_name = "CMD")]
+    pub on_alert: Option<String>,
     #[command(subcommand)]
     pub job: JobArgs,
 }
@@ -144,6 +147,32 @@ pub enum JobArgs {
         /// Drop the rows that fail the checks (each reported in the log) instead of failing.
         #[arg(long)]
         skip_invalid: bool,
+    },
+    /// Add a file (default: the one a trigger passed) as actuals of a model.
+    Actuals {
+        #[arg(long, value_name = "NAME")]
+        model: String,
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Score a model against its actuals (adding a triggering file's first) and write the
+    /// HTML report; --on-alert hears its alerts.
+    Monitor {
+        #[arg(long, value_name = "NAME")]
+        model: String,
+        /// Add this file as actuals first (a file trigger's file is added anyway).
+        #[arg(long, value_name = "FILE")]
+        actuals: Option<PathBuf>,
+        #[arg(long, default_value = "week")]
+        by: String,
+        #[arg(long, value_name = "COLUMN")]
+        segment: Option<String>,
+        #[arg(
+            long,
+            value_name = "PATH",
+            default_value = "reports/monitor-{date}.html"
+        )]
+        html: String,
     },
     /// Run a command (sh -c, in the project folder; SHELFCAST_FILE names a triggering file).
     Command {
@@ -256,6 +285,28 @@ fn add(project: &Project, args: &AddArgs, now: i64) -> anyhow::Result<()> {
             }
         }
         JobArgs::Command { run } => JobSpec::Command { run: run.clone() },
+        JobArgs::Actuals { model, file } => {
+            if file.is_none() && args.on_file.is_none() {
+                anyhow::bail!("an actuals job needs its file: --file FILE, or --on-file GLOB");
+            }
+            JobSpec::Actuals {
+                model: model.clone(),
+                file: file.clone(),
+            }
+        }
+        JobArgs::Monitor {
+            model,
+            actuals,
+            by,
+            segment,
+            html,
+        } => JobSpec::Monitor {
+            model: model.clone(),
+            actuals: actuals.clone(),
+            by: crate::monitor::score::Period::parse(by).map_err(anyhow::Error::msg)?,
+            segment: segment.clone(),
+            html: html.clone(),
+        },
         JobArgs::Predict {
             model,
             input,
@@ -318,6 +369,7 @@ fn add(project: &Project, args: &AddArgs, now: i64) -> anyhow::Result<()> {
         on_failure: args.on_failure.clone(),
         on_drift: args.on_drift.clone(),
         on_promote: args.on_promote.clone(),
+        on_alert: args.on_alert.clone(),
     };
     let hooks_json = (!hooks.is_empty())
         .then(|| serde_json::to_string(&hooks))

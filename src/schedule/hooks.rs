@@ -1,7 +1,7 @@
 //! Notifications: a command of the user's run when a job run fails, when a drift job finds
-//! drift, or when a challenge promotes. It runs through `sh -c` with environment variables
+//! drift, when a challenge promotes, or when a monitor raises an alert. It runs through `sh -c` with environment variables
 //! naming the job (`SHELFCAST_SCHEDULE`, `SHELFCAST_JOB_RUN`, `SHELFCAST_JOB`, `SHELFCAST_STATE`,
-//! `SHELFCAST_REASON`, `SHELFCAST_REPORT`, `SHELFCAST_DECISION`), is killed after `HOOK_TIMEOUT`,
+//! `SHELFCAST_REASON`, `SHELFCAST_REPORT`, `SHELFCAST_DECISION`, `SHELFCAST_ALERTS`), is killed after `HOOK_TIMEOUT`,
 //! and its exit status is returned for the daemon's log.
 
 use std::process::{Command, Stdio};
@@ -23,11 +23,16 @@ pub struct Hooks {
     pub on_drift: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_promote: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_alert: Option<String>,
 }
 
 impl Hooks {
     pub fn is_empty(&self) -> bool {
-        self.on_failure.is_none() && self.on_drift.is_none() && self.on_promote.is_none()
+        self.on_failure.is_none()
+            && self.on_drift.is_none()
+            && self.on_promote.is_none()
+            && self.on_alert.is_none()
     }
 
     /// The hooks an ended job run calls, with the event's name.
@@ -48,6 +53,12 @@ impl Hooks {
             .is_some_and(|d| d.starts_with("promoted") || d.starts_with("no champion yet: the"));
         if promoted && let Some(cmd) = &self.on_promote {
             due.push(("promote", cmd.as_str()));
+        }
+        let alerted = produced
+            .and_then(|p| p.alerts.as_ref())
+            .is_some_and(|a| !a.is_empty());
+        if alerted && let Some(cmd) = &self.on_alert {
+            due.push(("alert", cmd.as_str()));
         }
         due
     }
@@ -76,6 +87,12 @@ pub fn run_hook(
             produced
                 .and_then(|p| p.reports.first())
                 .map_or("", String::as_str),
+        )
+        .env(
+            "SHELFCAST_ALERTS",
+            produced
+                .and_then(|p| p.alerts.as_ref())
+                .map_or(String::new(), |a| a.join("\n")),
         )
         .env(
             "SHELFCAST_DECISION",

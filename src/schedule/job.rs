@@ -54,6 +54,24 @@ pub enum JobSpec {
         #[serde(default)]
         skip_invalid: bool,
     },
+    /// Add `file` (or the file a trigger passed) as actuals of `model`.
+    Actuals {
+        model: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        file: Option<PathBuf>,
+    },
+    /// Score `model` against its actuals (after adding the file a trigger passed, or `actuals`,
+    /// as actuals), writing the HTML report to `html` (`{date}` the day it runs); its alerts
+    /// call `--on-alert`.
+    Monitor {
+        model: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        actuals: Option<PathBuf>,
+        by: crate::monitor::score::Period,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        segment: Option<String>,
+        html: String,
+    },
     /// A command of the user's (`sh -c`), with the file a trigger passed as `SHELFCAST_FILE`;
     /// fails when it exits non-zero.
     Command { run: String },
@@ -73,6 +91,8 @@ impl JobSpec {
             JobSpec::Command { .. } => "command",
             JobSpec::Forecast { .. } => "forecast",
             JobSpec::Predict { .. } => "predict",
+            JobSpec::Actuals { .. } => "actuals",
+            JobSpec::Monitor { .. } => "monitor",
             JobSpec::Drift { .. } => "drift",
         }
     }
@@ -105,6 +125,17 @@ impl JobSpec {
                 100.0 * margin
             ),
             JobSpec::Command { run } => format!("run `{run}`"),
+            JobSpec::Actuals { model, file } => format!(
+                "add {} as actuals of {model}",
+                file.as_ref()
+                    .map_or("the triggering file".to_string(), |f| f
+                        .display()
+                        .to_string())
+            ),
+            JobSpec::Monitor { model, actuals, .. } => match actuals {
+                Some(file) => format!("monitor {model} after adding {}", file.display()),
+                None => format!("monitor {model} (after adding a triggering file's actuals)"),
+            },
             JobSpec::Forecast {
                 model,
                 horizon,
@@ -143,6 +174,9 @@ pub struct Produced {
     /// The recorded forecast's id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forecast: Option<i64>,
+    /// A monitor's alerts, in words (empty: it raised none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<Vec<String>>,
     /// A challenge's decision, in words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<String>,
@@ -293,6 +327,55 @@ pub fn run_job(
                 ..Produced::default()
             })
         }
+        JobSpec::Actuals { model, file } => {
+            let file = file
+                .as_deref()
+                .or(input)
+                .ok_or("an actuals job needs its file: --file FILE, or a file trigger")?;
+            add_actuals(project, model, file)?;
+            Ok(Produced::default())
+        }
+        JobSpec::Monitor {
+            model,
+            actuals,
+            by,
+            segment,
+            html,
+        } => {
+            let file = actuals.as_deref().or(input);
+            if let Some(file) = file {
+                add_actuals(project, model, file)?;
+            }
+            let store = project.open_store().map_err(|e| e.to_string())?;
+            let request = crate::monitor::MonitorRequest {
+                by: *by,
+                segment: segment.clone(),
+                ..crate::monitor::MonitorRequest::new(model)
+            };
+            let report =
+                crate::monitor::monitor(project, &store, &request).map_err(|e| e.to_string())?;
+            let shown = output_path(html, file);
+            let created = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
+            let page =
+                crate::monitor::html::report_html(&report, &created).map_err(|e| e.to_string())?;
+            let path = project.root.join(&shown);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| format!("{}: {e}", parent.display()))?;
+            }
+            crate::files::write_bytes_atomically(&path, page.as_bytes())
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            eprintln!(
+                "{model}: {} predictions scored, {} alert(s)",
+                report.pairs,
+                report.alerts.len()
+            );
+            Ok(Produced {
+                reports: vec![shown],
+                alerts: Some(report.alerts.iter().map(|a| a.why.clone()).collect()),
+                ..Produced::default()
+            })
+        }
         JobSpec::Command { run } => {
             let status = std::process::Command::new("sh")
                 .args(["-c", run])
@@ -389,4 +472,31 @@ pub fn output_path(template: &str, input: Option<&Path>) -> String {
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_default();
     template.replace("{date}", &date).replace("{name}", &name)
+}
+
+/// Adds `file` as actuals of `model`, saying what matched in the log.
+fn add_actuals(project: &Project, model: &str, file: &Path) -> Result<(), String> {
+    let mut store = project.open_store().map_err(|e| e.to_string())?;
+    let options = project.read_options().map_err(|e| e.to_string())?;
+    let request = crate::monitor::actuals::ActualsRequest {
+        model: model.to_string(),
+        file: project.locate(file),
+        keys: None,
+        date: None,
+        target: None,
+    };
+    let report = crate::monitor::actuals::add_actuals(&mut store, &request, &options)
+        .map_err(|e| e.to_string())?;
+    eprintln!(
+        "{}: {} rows, {} matched to {model}'s predictions ({} new), {} bad, {} of series never          predicted, {} of dates never predicted, {} duplicates",
+        report.file,
+        report.rows,
+        report.matched,
+        report.stored.inserted,
+        report.bad_rows,
+        report.unknown_series,
+        report.dates_never_predicted,
+        report.duplicates
+    );
+    Ok(())
 }

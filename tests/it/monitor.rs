@@ -309,3 +309,86 @@ fn bad_actuals_are_counted_by_why_and_a_broken_file_stores_nothing() {
     let output = shelfcast(&root, &["monitor", "--by", "fortnight"]);
     assert!(String::from_utf8_lossy(&output.stderr).contains("expected day, week or month"));
 }
+
+/// The daemon's monitor job on a file trigger: a dropped file of actuals is added, the model is
+/// scored, the report written, and `--on-alert` hears the alerts.
+#[test]
+fn a_monitor_job_adds_dropped_actuals_scores_and_calls_on_alert() {
+    let (_tmp, root) = project();
+    crate::tui_monitor::monitored_walks(&root);
+    ok(
+        &root,
+        &[
+            "schedule",
+            "add",
+            "weekly",
+            "--on-file",
+            "data/actuals/*.csv",
+            "--on-alert",
+            "printf '%s' \"$SHELFCAST_ALERTS\" > alerted.txt",
+            "monitor",
+            "--model",
+            "walks",
+            "--html",
+            "reports/monitor-{name}.html",
+        ],
+    );
+    ok(&root, &["daemon", "start"]);
+    std::fs::create_dir_all(root.join("data/actuals")).expect("folder");
+    // The same weeks, corrected upwards.
+    let corrected: String = std::fs::read_to_string(root.join("actuals.csv"))
+        .expect("actuals")
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                return format!("{l}\n");
+            }
+            let (head, units) = l.rsplit_once(',').expect("a row");
+            let units: f64 = units.parse().expect("units");
+            format!("{head},{:.1}\n", units * 1.5)
+        })
+        .collect();
+    std::fs::write(root.join("data/actuals/week.csv"), corrected).expect("drop");
+    let started = std::time::Instant::now();
+    let run = loop {
+        let runs: Value =
+            serde_json::from_str(&ok(&root, &["schedule", "history", "--json"])).expect("json");
+        if let Some(run) = runs.as_array().and_then(|r| {
+            r.iter()
+                .find(|r| r["state"] == "succeeded" || r["state"] == "failed")
+        }) {
+            break run.clone();
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no monitor job: {runs}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    ok(&root, &["daemon", "stop"]);
+    assert_eq!(run["state"], "succeeded", "{run}");
+    let produced: Value =
+        serde_json::from_str(run["produced_json"].as_str().expect("produced")).expect("json");
+    assert_eq!(produced["reports"][0], "reports/monitor-week.html");
+    assert!(root.join("reports/monitor-week.html").is_file());
+    let alerts = produced["alerts"].as_array().expect("alerts");
+    assert!(!alerts.is_empty(), "{produced}");
+    let log = std::fs::read_to_string(root.join("models/daemon.log")).expect("log");
+    assert!(
+        log.contains("matched to walks's predictions (0 new)"),
+        "{log}"
+    );
+    // The hook runs after the job; give it a moment.
+    let heard = (0..50).find_map(|_| {
+        let text = std::fs::read_to_string(root.join("alerted.txt")).ok();
+        if text.is_none() {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        text
+    });
+    assert!(
+        heard.is_some_and(|t| t.contains("above the reference band") || t.contains("WAPE")),
+        "{log}"
+    );
+}
