@@ -2,7 +2,7 @@
 //! through `registry::predict_file`, which checks, fills and writes it) by a registered model.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 
@@ -10,7 +10,7 @@ use crate::data::ReadOptions;
 use crate::ml::artifact::LoadedModel;
 use crate::ml::predict::predict_record;
 use crate::project::Project;
-use crate::registry::predict_file::{PredictFile, predict_to_file};
+use crate::registry::predict_file::{PredictFile, log_scorable, predict_to_file};
 use crate::registry::{ModelRef, RegistryError, load_version};
 
 #[derive(Debug, clap::Args)]
@@ -87,14 +87,20 @@ pub fn predict(project: &Project, args: &PredictArgs) -> anyhow::Result<()> {
     // A typed input is found as every typed file is (the working directory, then the project);
     // the output is written where the shell says, as any Unix tool writes.
     let input = project.locate(input);
-    predict_file(
-        &loaded,
-        &input,
-        output,
-        &options,
-        args.uplift,
-        args.skip_invalid,
-    )
+    let request = PredictFile {
+        input,
+        output: output.clone(),
+        uplift: args.uplift,
+        skip_invalid: args.skip_invalid,
+    };
+    let done = predict_file(&loaded, &request, &options)?;
+    let logged = log_scorable(&mut store, version.id, &request.input, &done)?;
+    if logged > 0 {
+        say_err!(
+            "{logged} prediction(s) logged by series and date, to score when the actuals arrive"
+        );
+    }
+    Ok(())
 }
 
 /// Bad-row problems printed before the rest are counted.
@@ -102,18 +108,9 @@ const SHOWN_ISSUES: usize = 50;
 
 fn predict_file(
     loaded: &LoadedModel,
-    input: &Path,
-    output: &Path,
+    request: &PredictFile,
     options: &ReadOptions,
-    uplift: bool,
-    skip_invalid: bool,
-) -> anyhow::Result<()> {
-    let request = PredictFile {
-        input: input.to_path_buf(),
-        output: output.to_path_buf(),
-        uplift,
-        skip_invalid,
-    };
+) -> anyhow::Result<crate::registry::predict_file::PredictedFile> {
     let tty = std::io::stderr().is_terminal();
     let progress = |done: usize, rows: usize| {
         if tty {
@@ -121,7 +118,7 @@ fn predict_file(
             let _ = std::io::stderr().flush();
         }
     };
-    let done = match predict_to_file(loaded, &request, options, &progress) {
+    let done = match predict_to_file(loaded, request, options, &progress) {
         Ok(done) => done,
         Err(RegistryError::BadRows {
             path,
@@ -151,9 +148,9 @@ fn predict_file(
         done.rows,
         done.seconds,
         done.rows as f64 / done.seconds.max(1e-9),
-        output.display()
+        request.output.display()
     );
-    Ok(())
+    Ok(done)
 }
 
 /// The first `SHOWN_ISSUES` problems, then how many more: a whole file of bad rows is

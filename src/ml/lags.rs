@@ -145,6 +145,16 @@ pub(super) fn numbers(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, Ml
 }
 
 /// Each row's group as text ("S01|I003"); one group for all rows when `groups` is empty.
+/// Each row's series key (the group values joined by '|', as forecasts record them) and date
+/// (days since the epoch).
+pub fn series_and_days(df: &DataFrame, lags: &LagSpec) -> Result<(Vec<String>, Vec<i32>), MlError> {
+    let keys = group_keys(df, &lags.groups)?
+        .into_iter()
+        .map(|k| k.trim_end_matches('|').to_string())
+        .collect();
+    Ok((keys, super::frame::day_numbers(df, &lags.date)?))
+}
+
 pub(super) fn group_keys(df: &DataFrame, groups: &[String]) -> Result<Vec<String>, MlError> {
     let mut keys = vec![String::new(); df.height()];
     for name in groups {

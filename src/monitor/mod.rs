@@ -62,3 +62,27 @@ pub fn monitor(
     let reference = crate::ml::validation_rows::load_validation(&dir, &manifest)?;
     report::build_report(request, &keys, &pairs, reference.as_deref())
 }
+
+/// The series key (its values joined by '|', as forecasts record them) and the target date of a
+/// record of a lag model, so a logged prediction can be scored when the actuals arrive; `None`
+/// for a model without lags or a record without its keys and date.
+pub fn series_of_record(
+    signature: &crate::ml::signature::Signature,
+    record: &serde_json::Map<String, serde_json::Value>,
+) -> Option<(String, String)> {
+    let lags = signature.derived.as_ref()?;
+    let text = |value: &serde_json::Value| match value {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    let keys: Option<Vec<String>> = lags
+        .groups
+        .iter()
+        .map(|g| record.get(g).and_then(text))
+        .collect();
+    let date = record.get(&lags.date).and_then(text)?;
+    let day = chrono::NaiveDate::parse_from_str(date.get(..10)?, "%Y-%m-%d").ok()?;
+    Some((keys?.join("|"), day.format("%Y-%m-%d").to_string()))
+}

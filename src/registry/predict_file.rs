@@ -42,6 +42,9 @@ pub struct PredictedFile {
     pub skipped_rows: usize,
     /// Notes on what was filled in or left out.
     pub notes: Vec<String>,
+    /// A lag model's predictions by series and date (key, day, value), to log so the actuals
+    /// score them (`log_scorable`).
+    pub scorable: Vec<(String, i32, f64)>,
 }
 
 fn failed(text: String) -> RegistryError {
@@ -177,6 +180,16 @@ pub fn predict_to_file(
         }
         progress((start + CHUNK).min(rows), rows);
     }
+    if let Some(lags) = &loaded.signature.derived
+        && let Ok((keys, days)) = crate::ml::lags::series_and_days(&frame, lags)
+    {
+        done.scorable = keys
+            .into_iter()
+            .zip(days)
+            .zip(&predictions)
+            .map(|((k, d), v)| (k, d, *v))
+            .collect();
+    }
     let mut out = as_written;
     let mut add = |column: Column| out.with_column(column).map(|_| ()).map_err(&at);
     add(Column::new("prediction".into(), predictions))?;
@@ -214,4 +227,32 @@ pub fn predict_to_file(
     done.rows = rows;
     done.seconds = started.elapsed().as_secs_f64();
     Ok(done)
+}
+
+/// Logs a batch's scorable predictions under `version_id` (each row's input names the file and
+/// its row), so `actuals add` matches them like a forecast's.
+pub fn log_scorable(
+    store: &mut crate::store::RunStore,
+    version_id: i64,
+    input: &Path,
+    done: &PredictedFile,
+) -> Result<usize, RegistryError> {
+    let file = input
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let rows: Vec<crate::store::LoggedPrediction> = done
+        .scorable
+        .iter()
+        .enumerate()
+        .map(|(i, (key, day, value))| crate::store::LoggedPrediction {
+            input: serde_json::json!({ "batch": file, "row": i + 1 }).to_string(),
+            output: serde_json::json!({ "value": value }).to_string(),
+            series_key: Some(key.clone()),
+            target_date: Some(crate::data::profile::day_text(*day)),
+            prediction: Some(*value),
+        })
+        .collect();
+    store.log_predictions(version_id, &rows)?;
+    Ok(rows.len())
 }

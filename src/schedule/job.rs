@@ -288,10 +288,10 @@ pub fn run_job(
                 .or(input)
                 .ok_or("a predict job needs its records: --input FILE, or a file trigger")?;
             let file = project.locate(file);
-            let store = project.open_store().map_err(|e| e.to_string())?;
+            let mut store = project.open_store().map_err(|e| e.to_string())?;
             let options = project.read_options().map_err(|e| e.to_string())?;
             let reference = crate::registry::ModelRef::parse(model).map_err(|e| e.to_string())?;
-            let (_, loaded) = crate::registry::load_version(project, &store, &reference)
+            let (version, loaded) = crate::registry::load_version(project, &store, &reference)
                 .map_err(|e| e.to_string())?;
             let shown = output_path(output, Some(&file));
             let request = crate::registry::predict_file::PredictFile {
@@ -313,6 +313,13 @@ pub fn run_job(
                 }
                 other => other.to_string(),
             })?;
+            crate::registry::predict_file::log_scorable(
+                &mut store,
+                version.id,
+                &request.input,
+                &done,
+            )
+            .map_err(|e| e.to_string())?;
             eprintln!(
                 "{} rows predicted by {model} to {shown}{}",
                 done.rows,

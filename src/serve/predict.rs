@@ -226,7 +226,13 @@ fn answer(served: &Served, body: &[u8], uplift: bool, log: &PredictionLog) -> Re
         return unprocessable(issues);
     }
     for (record, prediction) in records.iter().zip(&predictions) {
-        log.record(served.version.id, &served.log_fields, record, prediction);
+        log.record(
+            served.version.id,
+            &served.log_fields,
+            &served.loaded.signature,
+            record,
+            prediction,
+        );
     }
     // Serialized straight from the answers (a `json!` tree would copy each one first).
     let answer = Answer {

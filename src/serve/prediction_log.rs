@@ -1,5 +1,6 @@
 //! The prediction log of the HTTP endpoint: what a served prediction leaves in the store for
-//! drift monitoring, and how long it stays there.
+//! drift monitoring and, for a lag model, its series and target date with the value, to be
+//! scored when the actuals arrive; and how long it stays there.
 //!
 //! A request never waits on it: records go through a bounded queue with `try_send`, and when the
 //! queue is full (the store slower than the traffic) the record is dropped and counted; the count
@@ -39,8 +40,7 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// One served prediction, ready for the store.
 pub(super) struct Logged {
     version_id: i64,
-    input: String,
-    output: String,
+    row: crate::store::LoggedPrediction,
 }
 
 /// The requests' end of the queue.
@@ -65,6 +65,7 @@ impl PredictionLog {
         &self,
         version_id: i64,
         fields: &[String],
+        signature: &crate::ml::signature::Signature,
         input: &Map<String, Value>,
         prediction: &Prediction,
     ) {
@@ -73,10 +74,16 @@ impl PredictionLog {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
+        let series = crate::monitor::series_of_record(signature, input);
         let logged = Logged {
             version_id,
-            input: logged_input(fields, input),
-            output: logged_output(prediction),
+            row: crate::store::LoggedPrediction {
+                input: logged_input(fields, input),
+                output: logged_output(prediction),
+                prediction: series.is_some().then_some(prediction.value),
+                series_key: series.as_ref().map(|s| s.0.clone()),
+                target_date: series.map(|s| s.1),
+            },
         };
         if self.queue.try_send(logged).is_err() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
@@ -216,9 +223,9 @@ pub(super) async fn write_predictions(
 }
 
 fn write_batch(store: &mut crate::store::RunStore, batch: Vec<Logged>) -> Result<(), ServeError> {
-    let mut by_version: Vec<(i64, Vec<(String, String)>)> = Vec::new();
+    let mut by_version: Vec<(i64, Vec<crate::store::LoggedPrediction>)> = Vec::new();
     for logged in batch {
-        let row = (logged.input, logged.output);
+        let row = logged.row;
         match by_version.iter_mut().find(|(v, _)| *v == logged.version_id) {
             Some((_, rows)) => rows.push(row),
             None => by_version.push((logged.version_id, vec![row])),

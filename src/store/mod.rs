@@ -48,7 +48,7 @@ pub use forms::SavedForm;
 pub use liveness::{HEARTBEAT_EVERY, HEARTBEAT_STALE, QUEUED_GRACE, is_shelfcast_alive};
 pub use metrics::MetricPoint;
 pub use migrations::{MIGRATIONS, latest_version};
-pub use models::{AdoptedVersion, AliasMove, ModelVersion, NewModelVersion};
+pub use models::{AdoptedVersion, AliasMove, LoggedPrediction, ModelVersion, NewModelVersion};
 pub use retention::{Retention, RetentionError, parse_retention};
 pub use run_launch::QueuedRun;
 pub use run_query::{

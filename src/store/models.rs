@@ -31,6 +31,16 @@ pub struct ModelVersion {
     pub aliases: Vec<String>,
 }
 
+/// One prediction to log.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LoggedPrediction {
+    pub input: String,
+    pub output: String,
+    pub series_key: Option<String>,
+    pub target_date: Option<String>,
+    pub prediction: Option<f64>,
+}
+
 #[derive(Clone, Debug)]
 pub struct NewModelVersion<'a> {
     pub model_name: &'a str,
@@ -396,23 +406,32 @@ impl RunStore {
 }
 
 impl RunStore {
-    /// Logs served predictions of one model version in one transaction: (input, output) JSON.
+    /// Logs predictions of one model version in one transaction: the input and output JSON,
+    /// and for a lag model the series and target date with the value, so actuals score them.
     pub fn log_predictions(
         &mut self,
         version_id: i64,
-        rows: &[(String, String)],
+        rows: &[LoggedPrediction],
     ) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
         }
         self.write(|tx| {
             let mut stmt = tx.prepare_cached(
-                "INSERT INTO predictions (model_version_id, created_at, input_json, output_json) \
-                 VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO predictions (model_version_id, created_at, input_json, output_json, \
+                 series_key, target_date, prediction) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
             let now = now_text();
-            for (input, output) in rows {
-                stmt.execute(params![version_id, now, input, output])?;
+            for row in rows {
+                stmt.execute(params![
+                    version_id,
+                    now,
+                    row.input,
+                    row.output,
+                    row.series_key,
+                    row.target_date,
+                    row.prediction
+                ])?;
             }
             Ok(())
         })

@@ -206,6 +206,11 @@ pub enum StoreWrite {
     RunScheduleNow(String),
     /// Queue a failed job run again, as its next attempt, now.
     RetryJobRun(i64),
+    /// A Predict-tab answer of a lag model, kept by series and date to be scored.
+    LogPrediction {
+        version_id: i64,
+        row: crate::store::LoggedPrediction,
+    },
 }
 
 impl StoreWrite {

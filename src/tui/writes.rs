@@ -96,6 +96,16 @@ pub fn apply(
             .save_form(model, name, record)
             .map(|()| format!("form '{name}' saved for {model}"))
             .map_err(|e| format!("saving the form: {e}")),
+        StoreWrite::LogPrediction { version_id, row } => store
+            .log_predictions(*version_id, std::slice::from_ref(row))
+            .map(|()| {
+                format!(
+                    "predicted; logged for {} on {}, to score when the actuals arrive",
+                    row.series_key.as_deref().unwrap_or("-"),
+                    row.target_date.as_deref().unwrap_or("-")
+                )
+            })
+            .map_err(|e| format!("logging the prediction: {e}")),
         StoreWrite::DeleteForm { model, name } => store
             .delete_form(model, name)
             .map(|_| format!("form '{name}' deleted"))

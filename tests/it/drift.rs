@@ -468,12 +468,16 @@ fn a_model_is_checked_against_its_training_data_by_fingerprint() {
         .model_version("promo", 1)
         .expect("query")
         .expect("version");
-    let rows: Vec<(String, String)> = (0..300)
+    let rows: Vec<shelfcast::store::LoggedPrediction> = (0..300)
         .map(|i| {
             let input = serde_json::json!({"week": "2022-11-07", "store": format!("S{}", i % 2),
                 "item": format!("I{}", i % 2), "category": if i % 2 == 0 { "Dairy" } else { "Snacks" },
                 "price": 4.0 + (i % 3) as f64, "promo": i % 4 == 0, "constant": "same"});
-            (input.to_string(), "{\"value\": 10.0}".to_string())
+            shelfcast::store::LoggedPrediction {
+                input: input.to_string(),
+                output: "{\"value\": 10.0}".to_string(),
+                ..Default::default()
+            }
         })
         .collect();
     store.log_predictions(version.id, &rows).expect("log");

@@ -219,4 +219,29 @@ fn the_same_series_and_date_get_the_same_number_from_the_forecast_and_every_pred
         .collect();
     required.sort();
     assert_eq!(required, ["store", "week"]);
+
+    // Each answer for S2 on 2022-10-10 (POST /predict, the Predict tab) was logged by series and
+    // date: once that week's actual is in, they are scored beside the forecast's step 3.
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let mut store = shelfcast::store::RunStore::open(&root.join("runs.db")).expect("store");
+    store
+        .add_actuals(
+            "sales",
+            &[shelfcast::store::NewActual {
+                series_key: "S2".into(),
+                target_date: "2022-10-10".into(),
+                actual: 10.0,
+            }],
+            "test",
+        )
+        .expect("actual");
+    let pairs = store.scored_pairs("sales", None).expect("pairs");
+    let logged: Vec<f64> = pairs
+        .iter()
+        .filter(|p| p.source == "prediction")
+        .map(|p| p.predicted)
+        .collect();
+    assert!(logged.len() >= 2, "the served and the typed answers: {pairs:?}");
+    let expected = forecast_of("S2", "3");
+    assert!(logged.iter().all(|v| *v == expected), "{logged:?} against {expected}");
 }

@@ -266,6 +266,31 @@ fn bad_actuals_are_counted_by_why_and_a_broken_file_stores_nothing() {
     let row: Vec<&str> = forecast.lines().nth(1).expect("a row").split(',').collect();
     let at = |name: &str| row[columns.iter().position(|c| *c == name).expect(name)];
     let (store, week) = (at("store"), at("week"));
+    // A batch file for the same week and store: its prediction is logged to be scored too.
+    std::fs::write(
+        root.join("batch.csv"),
+        format!("week,store,promo\n{week},{store},0\n"),
+    )
+    .expect("batch");
+    let output = shelfcast(
+        &root,
+        &[
+            "predict",
+            "--model",
+            "walks",
+            "--input",
+            root.join("batch.csv").to_str().expect("path"),
+            "--output",
+            root.join("batch-out.csv").to_str().expect("path"),
+        ],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("1 prediction(s) logged by series and date"),
+        "{}",
+        describe(&output)
+    );
     let actuals = format!(
         "week,store,units\n{week},{store},12\n{week},{store},13\n{week},{store},lots\n\
          not-a-date,{store},4\n{week},nowhere,5\n2001-01-01,{store},6\n"
@@ -299,7 +324,10 @@ fn bad_actuals_are_counted_by_why_and_a_broken_file_stores_nothing() {
         "{stderr}"
     );
     let report: Value = serde_json::from_str(&ok(&root, &["monitor", "--json"])).expect("json");
-    assert_eq!(report["pairs"], 1, "only the one matched actual: {report}");
+    assert_eq!(
+        report["pairs"], 2,
+        "the one matched actual scores the forecast and the batch prediction: {report}"
+    );
     let output = shelfcast(&root, &["monitor", "--segment", "region"]);
     assert!(!output.status.success());
     assert!(

@@ -90,6 +90,8 @@ pub struct PredictTab {
     pub focus: usize,
     pub mode: Mode,
     pub outcome: Option<PredictOutcome>,
+    /// The last answer's log write, handed to the bus by the key that asked for it.
+    to_log: Option<StoreWrite>,
     /// (is an error, text) for the line under the form.
     pub message: Option<(bool, String)>,
     pub forms: Vec<SavedForm>,
@@ -110,6 +112,7 @@ impl PredictTab {
             focus: 0,
             mode: Mode::Form,
             outcome: None,
+            to_log: None,
             message: None,
             forms: Vec::new(),
             fresh: Freshness::default(),
@@ -196,6 +199,19 @@ impl PredictTab {
         match predict_record(&loaded.model, &record, true) {
             Ok(prediction) => {
                 self.message = None;
+                // A lag model's answer is logged by series and date, to score when the actuals
+                // arrive.
+                self.to_log = crate::monitor::series_of_record(&loaded.model.signature, &record)
+                    .map(|(series, date)| StoreWrite::LogPrediction {
+                        version_id: loaded.version.id,
+                        row: crate::store::LoggedPrediction {
+                            input: serde_json::Value::Object(record.clone()).to_string(),
+                            output: serde_json::to_string(&prediction).unwrap_or_default(),
+                            series_key: Some(series),
+                            target_date: Some(date),
+                            prediction: Some(prediction.value),
+                        },
+                    });
                 self.outcome = Some(PredictOutcome {
                     model: loaded.version.model_name.clone(),
                     version: loaded.version.version,
@@ -222,7 +238,10 @@ impl Component for PredictTab {
         match std::mem::replace(&mut self.mode, Mode::Form) {
             Mode::Editing(input) => {
                 self.edit_key(key, input, keys);
-                return EventState::Consumed;
+                return match self.to_log.take() {
+                    Some(write) => EventState::action(self.write(write)),
+                    None => EventState::Consumed,
+                };
             }
             Mode::Naming(name) => {
                 return match self.naming_key(key, name, keys) {
@@ -274,7 +293,7 @@ impl Component for PredictTab {
             }
             PredictCommand::Predict => {
                 self.predict();
-                None
+                self.to_log.take().map(|write| self.write(write))
             }
             PredictCommand::Save if self.loaded.is_some() => {
                 let hint = keys.hint(
