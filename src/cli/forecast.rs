@@ -5,8 +5,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
-use polars::prelude::*;
+use anyhow::Context;
 
 use crate::data::read_dataset;
 use crate::ml::forecast_future::Covariates;
@@ -74,7 +73,7 @@ pub fn forecast(project: &Project, args: &ForecastArgs) -> anyhow::Result<()> {
     let score = match &args.score {
         Some(path) => {
             let actuals = read_dataset(&project.locate(path), &options)?.frame;
-            Some(score_against(
+            Some(crate::monitor::forecast_score::score_against(
                 &rows,
                 lags,
                 &loaded.signature.target,
@@ -88,9 +87,9 @@ pub fn forecast(project: &Project, args: &ForecastArgs) -> anyhow::Result<()> {
             "scored against {} actual(s) of {} forecast rows: WAPE {:.2}%, MAE {:.3}, bias {:+.3}",
             s.matched,
             n,
-            s.wape,
-            s.mae,
-            s.bias
+            s.score.wape.unwrap_or(f64::NAN),
+            s.score.mae,
+            s.score.bias
         );
         if s.unforecast > 0 {
             say_err!(
@@ -112,7 +111,7 @@ pub fn forecast(project: &Project, args: &ForecastArgs) -> anyhow::Result<()> {
                 "forecast_id": forecast_id,
                 "output": args.output.display().to_string(),
                 "score": score.as_ref().map(|s| serde_json::json!({
-                    "matched": s.matched, "unforecast": s.unforecast, "wape": s.wape, "mae": s.mae, "bias": s.bias
+                    "matched": s.matched, "unforecast": s.unforecast, "wape": s.score.wape, "mae": s.score.mae, "bias": s.score.bias
                 })),
             })
         );
@@ -127,67 +126,4 @@ pub fn forecast(project: &Project, args: &ForecastArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// The forecast's error against actuals found by series keys and date.
-struct Score {
-    matched: usize,
-    /// Actual rows no forecast row has (a new store or item, a date past the horizon).
-    unforecast: usize,
-    wape: f64,
-    mae: f64,
-    bias: f64,
-}
-
-fn score_against(
-    rows: &[crate::ml::forecast_future::Forecasted],
-    lags: &crate::ml::lags::LagSpec,
-    target: &str,
-    actuals: &DataFrame,
-) -> anyhow::Result<Score> {
-    let mut text: Vec<Vec<String>> = vec![Vec::new(); actuals.height()];
-    for name in lags.groups.iter().chain([&lags.date]) {
-        let column = actuals
-            .column(name)
-            .map_err(|_| anyhow::anyhow!("--score: the actuals have no column '{name}'"))?
-            .cast(&DataType::String)?;
-        for (row, value) in column.as_materialized_series().str()?.iter().enumerate() {
-            text[row].push(value.unwrap_or_default().to_string());
-        }
-    }
-    let values = actuals
-        .column(target)
-        .map_err(|_| anyhow::anyhow!("--score: the actuals have no target column '{target}'"))?
-        .cast(&DataType::Float64)?;
-    let values: Vec<Option<f64>> = values.as_materialized_series().f64()?.iter().collect();
-    let at: std::collections::HashMap<Vec<String>, f64> = text
-        .into_iter()
-        .zip(values)
-        .filter_map(|(k, v)| Some((k, v?)))
-        .collect();
-    let (mut abs, mut total, mut signed, mut matched) = (0.0, 0.0, 0.0, 0usize);
-    for row in rows {
-        let mut key = row.keys.clone();
-        key.push(crate::data::profile::day_text(row.day));
-        if let Some(actual) = at.get(&key) {
-            abs += (row.value - actual).abs();
-            signed += row.value - actual;
-            total += actual.abs();
-            matched += 1;
-        }
-    }
-    if matched == 0 || total == 0.0 {
-        bail!(
-            "--score: no actual matches a forecast row by {} and {}",
-            lags.groups.join(", "),
-            lags.date
-        );
-    }
-    Ok(Score {
-        matched,
-        unforecast: at.len() - matched,
-        wape: 100.0 * abs / total,
-        mae: abs / matched as f64,
-        bias: signed / matched as f64,
-    })
 }

@@ -4,6 +4,7 @@
 //! the CLI, the TUI and the daemon's monitor job call these functions.
 
 pub mod actuals;
+pub mod forecast_score;
 pub mod html;
 pub mod report;
 pub mod score;
