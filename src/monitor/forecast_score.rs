@@ -36,7 +36,11 @@ pub fn score_against(
             .map_err(|_| input(format!("the actuals have no column '{name}'")))?
             .cast(&DataType::String)
             .map_err(input)?;
-        let column = column.as_materialized_series().str().map_err(input)?.clone();
+        let column = column
+            .as_materialized_series()
+            .str()
+            .map_err(input)?
+            .clone();
         for (row, value) in column.iter().enumerate() {
             text[row].push(value.unwrap_or_default().to_string());
         }

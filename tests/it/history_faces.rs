@@ -241,7 +241,13 @@ fn the_same_series_and_date_get_the_same_number_from_the_forecast_and_every_pred
         .filter(|p| p.source == "prediction")
         .map(|p| p.predicted)
         .collect();
-    assert!(logged.len() >= 2, "the served and the typed answers: {pairs:?}");
+    assert!(
+        logged.len() >= 2,
+        "the served and the typed answers: {pairs:?}"
+    );
     let expected = forecast_of("S2", "3");
-    assert!(logged.iter().all(|v| *v == expected), "{logged:?} against {expected}");
+    assert!(
+        logged.iter().all(|v| *v == expected),
+        "{logged:?} against {expected}"
+    );
 }
