@@ -260,6 +260,32 @@ fn print_report(report: &crate::monitor::MonitorReport) {
             }
         );
     }
+    if report.by_version.len() > 1 {
+        let versions: Vec<String> = report
+            .by_version
+            .iter()
+            .map(|(v, s)| {
+                format!(
+                    "v{v} {} ({})",
+                    metric.of(s).map_or("-".into(), number),
+                    s.count
+                )
+            })
+            .collect();
+        say!("by version: {}", versions.join(", "));
+    }
+    if !report.by_step.is_empty() {
+        let steps: Vec<String> = report
+            .by_step
+            .iter()
+            .map(|(h, s)| format!("h{h} {}", metric.of(s).map_or("-".into(), number)))
+            .collect();
+        say!(
+            "by forecast step ({}): {}",
+            metric.as_str(),
+            steps.join(", ")
+        );
+    }
     if !report.segments.is_empty() {
         say!(
             "by {}, worst first (live {m} − reference {m}):",

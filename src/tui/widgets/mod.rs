@@ -7,7 +7,7 @@ pub mod status;
 pub mod table;
 pub mod text_input;
 
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders};
 
 use crate::tui::theme::Theme;
@@ -22,4 +22,18 @@ pub fn pane_block<'a>(title: &str, focused: bool, theme: &Theme) -> Block<'a> {
             theme.border
         })
         .title(Span::styled(format!(" {title} "), theme.title))
+}
+
+/// A pane's bottom line: its last message (an error in the error colour, news in the ok colour),
+/// else the key hint.
+pub fn message_line(
+    message: &Option<(bool, String)>,
+    hint: String,
+    theme: &Theme,
+) -> Line<'static> {
+    match message {
+        Some((true, text)) => Line::styled(text.clone(), theme.error),
+        Some((false, text)) => Line::styled(text.clone(), theme.ok),
+        None => Line::styled(hint, theme.dim),
+    }
 }

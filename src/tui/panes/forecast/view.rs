@@ -55,23 +55,17 @@ impl ForecastTab {
                 );
             }
         }
-        let line = match &self.message {
-            Some((true, text)) => Line::styled(text.clone(), theme.error),
-            Some((false, text)) => Line::styled(text.clone(), theme.ok),
-            None => Line::styled(
-                ctx.keys.hint(
-                    &FORECAST_KEYS,
-                    &[
-                        (ForecastCommand::Filter, "series"),
-                        (ForecastCommand::TogglePromotion, "promotion"),
-                        (ForecastCommand::Longer, ""),
-                        (ForecastCommand::Shorter, "horizon"),
-                        (ForecastCommand::Export, "export"),
-                    ],
-                ),
-                theme.dim,
-            ),
-        };
+        let hint = ctx.keys.hint(
+            &FORECAST_KEYS,
+            &[
+                (ForecastCommand::Filter, "series"),
+                (ForecastCommand::TogglePromotion, "promotion"),
+                (ForecastCommand::Longer, ""),
+                (ForecastCommand::Shorter, "horizon"),
+                (ForecastCommand::Export, "export"),
+            ],
+        );
+        let line = crate::tui::widgets::message_line(&self.message, hint, theme);
         frame.render_widget(Paragraph::new(line), message);
     }
 

@@ -59,26 +59,21 @@ impl MonitorTab {
                      matches a file of actuals to its forecasts."
                         .to_string()
                 };
-                frame.render_widget(Paragraph::new(text).block(block("Monitor", true, theme)), body);
+                let empty = Paragraph::new(text).block(block("Monitor", true, theme));
+                frame.render_widget(empty, body);
             }
         }
-        let line = match &self.message {
-            Some((true, text)) => Line::styled(text.clone(), theme.error),
-            Some((false, text)) => Line::styled(text.clone(), theme.ok),
-            None => Line::styled(
-                ctx.keys.hint(
-                    &MONITOR_KEYS,
-                    &[
-                        (MonitorCommand::Open, "segment"),
-                        (MonitorCommand::NextSegment, "segment by"),
-                        (MonitorCommand::Period, "period"),
-                        (MonitorCommand::NextModel, "model"),
-                        (MonitorCommand::Report, "HTML report"),
-                    ],
-                ),
-                theme.dim,
-            ),
-        };
+        let hint = ctx.keys.hint(
+            &MONITOR_KEYS,
+            &[
+                (MonitorCommand::Open, "segment"),
+                (MonitorCommand::NextSegment, "segment by"),
+                (MonitorCommand::Period, "period"),
+                (MonitorCommand::NextModel, "model"),
+                (MonitorCommand::Report, "HTML report"),
+            ],
+        );
+        let line = crate::tui::widgets::message_line(&self.message, hint, theme);
         frame.render_widget(Paragraph::new(line), message);
     }
 
@@ -254,21 +249,7 @@ fn draw_scores(report: &MonitorReport, frame: &mut Frame<'_>, area: Rect, theme:
             .data(&alerted),
     ];
     let title = format!("{} by {}", metric.as_str(), report.by.as_str());
-    let chart = Chart::new(datasets)
-        .legend_position(Some(ratatui::widgets::LegendPosition::TopLeft))
-        .block(block(&title, false, theme))
-        .x_axis(
-            Axis::default()
-                .style(theme.dim)
-                .bounds([0.0, last])
-                .labels(period_labels(report)),
-        )
-        .y_axis(
-            Axis::default()
-                .style(theme.dim)
-                .bounds([y0, y1])
-                .labels([num_text(y0), num_text(y1)]),
-        );
+    let chart = period_chart(datasets, &title, report, (y0, y1), theme);
     frame.render_widget(chart, area);
 }
 
@@ -286,7 +267,6 @@ fn draw_against_actuals(report: &MonitorReport, frame: &mut Frame<'_>, area: Rec
         .enumerate()
         .map(|(i, p)| (i as f64, p.score.actual_sum))
         .collect();
-    let last = report.periods.len().saturating_sub(1).max(1) as f64;
     let (y0, y1) = bounds(&[&predicted, &actual]);
     let datasets = vec![
         line("forecast", &predicted, theme.bar),
@@ -297,9 +277,22 @@ fn draw_against_actuals(report: &MonitorReport, frame: &mut Frame<'_>, area: Rec
         report.segment.clone().unwrap_or_default(),
         report.segment_value.clone().unwrap_or_default()
     );
-    let chart = Chart::new(datasets)
+    let chart = period_chart(datasets, &title, report, (y0, y1), theme);
+    frame.render_widget(chart, area);
+}
+
+/// A chart over the report's periods (the first and last named under the axis) from 0 to `y`.
+fn period_chart<'a>(
+    datasets: Vec<Dataset<'a>>,
+    title: &str,
+    report: &MonitorReport,
+    (y0, y1): (f64, f64),
+    theme: &Theme,
+) -> Chart<'a> {
+    let last = report.periods.len().saturating_sub(1).max(1) as f64;
+    Chart::new(datasets)
         .legend_position(Some(ratatui::widgets::LegendPosition::TopLeft))
-        .block(block(&title, false, theme))
+        .block(block(title, false, theme))
         .x_axis(
             Axis::default()
                 .style(theme.dim)
@@ -311,6 +304,5 @@ fn draw_against_actuals(report: &MonitorReport, frame: &mut Frame<'_>, area: Rec
                 .style(theme.dim)
                 .bounds([y0, y1])
                 .labels([num_text(y0), num_text(y1)]),
-        );
-    frame.render_widget(chart, area);
+        )
 }
