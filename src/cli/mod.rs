@@ -14,6 +14,7 @@ mod predict;
 mod predictions;
 mod runs;
 mod schedule;
+mod schedule_job;
 mod train;
 
 use std::path::PathBuf;

@@ -15,6 +15,7 @@ pub mod clock;
 pub mod dm_test;
 pub mod hooks;
 pub mod job;
+pub mod job_spec;
 pub mod tick;
 pub mod trigger;
 
