@@ -31,3 +31,4 @@ pub mod serve;
 pub mod store;
 pub mod text;
 pub mod tui;
+pub mod tune;

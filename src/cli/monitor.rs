@@ -33,12 +33,19 @@ pub struct ActualsArgs {
     /// The actual value's column (default: the model's target).
     #[arg(long)]
     pub target: Option<String>,
+    /// Replace actuals already stored with the file's different values (a corrected file);
+    /// without it they are kept and the differences reported.
+    #[arg(long)]
+    pub replace: bool,
+    /// Print the counts and examples as JSON.
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct MonitorArgs {
+    /// NAME (every version's predictions), NAME@champion or NAME:VERSION (that version's);
+    /// default: the only registered model.
     #[arg(long)]
     pub model: Option<String>,
     /// Periods: day, week (Monday to Sunday) or month.
@@ -57,14 +64,15 @@ pub struct MonitorArgs {
     #[arg(long, default_value = "wape")]
     pub metric: String,
     /// The band's half width in standard deviations of the reference periods.
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(long, default_value_t = 3.0, allow_hyphen_values = true)]
     pub sigma: f64,
     /// Periods in a row above the band that raise an alert.
-    #[arg(long, default_value_t = 2)]
-    pub consecutive: usize,
+    #[arg(long, default_value = "2", allow_hyphen_values = true)]
+    pub consecutive: String,
     /// An alert when the live WAPE is worse than the validation's by more than this, in percent.
-    #[arg(long, default_value_t = 25.0)]
+    #[arg(long, default_value_t = 25.0, allow_hyphen_values = true)]
     pub degrade: f64,
+    /// Print the whole report as JSON.
     #[arg(long)]
     pub json: bool,
     /// Write the standalone HTML report here.
@@ -107,12 +115,17 @@ fn model_name(project: &Project, given: Option<&str>) -> anyhow::Result<String> 
 pub fn actuals(project: &Project, command: &ActualsCommand) -> anyhow::Result<()> {
     let ActualsCommand::Add(args) = command;
     let mut store = project.open_store()?;
+    // Actuals belong to the model, whichever version predicted: NAME@champion means NAME.
+    let named = model_name(project, args.model.as_deref())?;
     let request = ActualsRequest {
-        model: model_name(project, args.model.as_deref())?,
+        model: crate::registry::ModelRef::parse(&named)?
+            .model()
+            .to_string(),
         file: project.locate(&args.file),
         keys: args.keys.clone(),
         date: args.date.clone(),
         target: args.target.clone(),
+        replace: args.replace,
     };
     let options = project.read_options()?;
     let report = add_actuals(&mut store, &request, &options)?;
@@ -121,14 +134,16 @@ pub fn actuals(project: &Project, command: &ActualsCommand) -> anyhow::Result<()
         return Ok(());
     }
     say!(
-        "{}: {} rows, {} matched to {}'s predictions ({} new, {} unchanged, {} corrected)",
+        "{}: {} rows, {} matched to {}'s predictions ({} new, {} unchanged, {} corrected, {} kept \
+         against a different value)",
         report.file,
         report.rows,
         report.matched,
         request.model,
         report.stored.inserted,
         report.stored.unchanged,
-        report.stored.corrected
+        report.stored.corrected,
+        report.stored.conflicting
     );
     let not_scored = [
         (report.bad_rows, "bad row(s)"),
@@ -147,6 +162,16 @@ pub fn actuals(project: &Project, command: &ActualsCommand) -> anyhow::Result<()
     for example in &report.examples {
         say_err!("  {example}");
     }
+    if report.stored.conflicting > 0 {
+        say_err!(
+            "  {} actual(s) already stored with another value were kept (--replace takes the \
+             file's):",
+            report.stored.conflicting
+        );
+    }
+    for (series, date, stored, given) in &report.stored.differences {
+        say_err!("  {series} on {date}: stored {stored}, the file has {given}");
+    }
     Ok(())
 }
 
@@ -156,13 +181,46 @@ fn number(value: f64) -> String {
 
 pub fn monitor_command(project: &Project, args: &MonitorArgs) -> anyhow::Result<()> {
     let store = project.open_store()?;
-    let model = model_name(project, args.model.as_deref())?;
+    let named = model_name(project, args.model.as_deref())?;
+    let (model, version) = match crate::registry::ModelRef::parse(&named)? {
+        crate::registry::ModelRef::Latest(name) => (name, None),
+        reference => {
+            let version = crate::registry::resolve(&store, &reference)?;
+            (version.model_name, Some(version.version))
+        }
+    };
+    let consecutive = args
+        .consecutive
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|k| *k >= 1)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--consecutive {}: expected a whole number of periods, 1 or more",
+                args.consecutive
+            )
+        })?;
+    if !args.degrade.is_finite() || args.degrade < 0.0 {
+        anyhow::bail!(
+            "--degrade {}: expected a percentage, 0 or more",
+            args.degrade
+        );
+    }
+    if let Some(path) = &args.html
+        && path.is_dir()
+    {
+        anyhow::bail!(
+            "--html {}: a folder; give the report's file name (report.html)",
+            path.display()
+        );
+    }
     if let Some(since) = &args.since
         && chrono::NaiveDate::parse_from_str(since, "%Y-%m-%d").is_err()
     {
         anyhow::bail!("--since {since}: expected a date, YYYY-MM-DD");
     }
-    if args.sigma.is_nan() || args.sigma <= 0.0 {
+    if !args.sigma.is_finite() || args.sigma <= 0.0 {
         anyhow::bail!("--sigma {}: expected a positive number", args.sigma);
     }
     let request = MonitorRequest {
@@ -172,7 +230,8 @@ pub fn monitor_command(project: &Project, args: &MonitorArgs) -> anyhow::Result<
         since: args.since.clone(),
         metric: Watched::parse(&args.metric).map_err(anyhow::Error::msg)?,
         sigma: args.sigma,
-        consecutive: args.consecutive.max(1),
+        consecutive,
+        version,
         degrade_pct: args.degrade,
         ..MonitorRequest::new(&model)
     };
@@ -191,7 +250,7 @@ pub fn monitor_command(project: &Project, args: &MonitorArgs) -> anyhow::Result<
     }
     if args.fail_on_alert && !report.alerts.is_empty() {
         return Err(AlertRaised {
-            model,
+            model: named,
             count: report.alerts.len(),
             first: report.alerts[0].why.clone(),
         }
@@ -202,9 +261,26 @@ pub fn monitor_command(project: &Project, args: &MonitorArgs) -> anyhow::Result<
 
 fn print_report(report: &crate::monitor::MonitorReport) {
     let metric = report.metric;
+    if report.pairs == 0 {
+        say!(
+            "{}: no prediction has its actual yet{}: `shelfcast actuals add FILE` matches a file \
+             of actuals to its forecasts and logged predictions",
+            report.model,
+            if report.periods.is_empty() {
+                ""
+            } else {
+                " in this range"
+            }
+        );
+        return;
+    }
+    let shown_model = match (&report.segment, &report.segment_value) {
+        (Some(segment), Some(value)) => format!("{} ({segment} = {value})", report.model),
+        _ => report.model.clone(),
+    };
     say!(
         "{}: {} predictions with actuals; {} {} overall (WAPE {}%, MAE {}, bias {})",
-        report.model,
+        shown_model,
         report.pairs,
         metric.as_str(),
         metric.of(&report.overall).map_or("-".into(), number),
@@ -214,13 +290,16 @@ fn print_report(report: &crate::monitor::MonitorReport) {
     );
     match &report.band {
         Some(b) => say!(
-            "reference band ({} validation periods): {} ± {}σ → {} to {} (validation WAPE {}%)",
+            "reference band ({} validation periods): mean {} ± {} (σ {}) → {} to {} (validation \
+             {} {})",
             b.periods,
             number(b.mean),
-            number((b.upper - b.mean) / b.std.max(f64::MIN_POSITIVE)),
+            number(b.upper - b.mean),
+            number(b.std),
             number(b.lower),
             number(b.upper),
-            b.overall.wape.map_or("-".into(), number)
+            metric.as_str(),
+            metric.of(&b.overall).map_or("-".into(), number)
         ),
         None => say!(
             "{}",
@@ -292,7 +371,8 @@ fn print_report(report: &crate::monitor::MonitorReport) {
             report.segment.as_deref().unwrap_or(""),
             m = metric.as_str()
         );
-        for row in report.segments.iter().take(10) {
+        const SHOWN: usize = 10;
+        for row in report.segments.iter().take(SHOWN) {
             say!(
                 "  {:<10} {:>7} rows  {} → {}  ({})",
                 row.value,
@@ -303,6 +383,12 @@ fn print_report(report: &crate::monitor::MonitorReport) {
                     .map_or("-".into(), number),
                 metric.of(&row.live).map_or("-".into(), number),
                 row.change.map_or("-".into(), |c| format!("{c:+.2}"))
+            );
+        }
+        if report.segments.len() > SHOWN {
+            say!(
+                "  … and {} more (--json or --html lists every one)",
+                report.segments.len() - SHOWN
             );
         }
     }

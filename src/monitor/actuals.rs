@@ -23,6 +23,8 @@ pub struct ActualsRequest {
     pub keys: Option<Vec<String>>,
     pub date: Option<String>,
     pub target: Option<String>,
+    /// Replace actuals already stored with other values (a corrected file).
+    pub replace: bool,
 }
 
 /// How many rows of each kind, with a few examples of each kind that was not scored.
@@ -150,12 +152,11 @@ pub fn add_actuals(
             .and_then(|d| chrono::NaiveDate::parse_from_str(d.get(..10)?, "%Y-%m-%d").ok())
         else {
             report.bad_rows += 1;
-            let shown = dates[row].clone().unwrap_or_else(|| "empty".into());
-            example(
-                &mut report,
-                "date",
-                format!("row {line}: {date} '{shown}' is not a date (YYYY-MM-DD)"),
-            );
+            let why = match dates[row].as_deref() {
+                None => format!("row {line}: {date} is missing"),
+                Some(shown) => format!("row {line}: {date} '{shown}' is not a date (YYYY-MM-DD)"),
+            };
+            example(&mut report, "date", why);
             continue;
         };
         let Some(value) = targets[row]
@@ -164,12 +165,11 @@ pub fn add_actuals(
             .filter(|v| v.is_finite())
         else {
             report.bad_rows += 1;
-            let shown = targets[row].clone().unwrap_or_else(|| "empty".into());
-            example(
-                &mut report,
-                "target",
-                format!("row {line}: {target} '{shown}' is not a number"),
-            );
+            let why = match targets[row].as_deref() {
+                None => format!("row {line}: {target} is missing"),
+                Some(shown) => format!("row {line}: {target} '{shown}' is not a number"),
+            };
+            example(&mut report, "target", why);
             continue;
         };
         let series: Vec<String> = key_text
@@ -223,6 +223,22 @@ pub fn add_actuals(
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    report.stored = store.add_actuals(&request.model, &matched, &source)?;
+    if report.matched == 0 && report.rows > 0 {
+        return Err(MonitorError::Input(format!(
+            "{}: no row matches a prediction of {} ({} bad, {} of series never predicted, {} of \
+             dates never predicted, {} repeated){}; nothing stored",
+            file.display(),
+            request.model,
+            report.bad_rows,
+            report.unknown_series,
+            report.dates_never_predicted,
+            report.duplicates,
+            report
+                .examples
+                .first()
+                .map_or(String::new(), |e| format!(": {e}"))
+        )));
+    }
+    report.stored = store.add_actuals(&request.model, &matched, &source, request.replace)?;
     Ok(report)
 }

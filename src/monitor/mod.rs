@@ -38,11 +38,13 @@ pub fn monitor(
         &crate::registry::ModelRef::Latest(request.model.clone()),
     )?;
     let pairs = store.scored_pairs(&request.model, request.since.as_deref())?;
-    let version_number = pairs
-        .iter()
-        .map(|p| p.version)
-        .max()
-        .unwrap_or(newest.version);
+    let version_number = request.version.unwrap_or_else(|| {
+        pairs
+            .iter()
+            .map(|p| p.version)
+            .max()
+            .unwrap_or(newest.version)
+    });
     let version = store
         .model_version(&request.model, version_number)?
         .unwrap_or(newest);

@@ -16,6 +16,8 @@ use crate::store::ScoredPair;
 #[derive(Clone, Debug, PartialEq)]
 pub struct MonitorRequest {
     pub model: String,
+    /// Only this version's predictions (and its band); `None`: every version, the newest's band.
+    pub version: Option<i64>,
     pub by: Period,
     /// A series key column of the model (`store_id`): scores per value of it.
     pub segment: Option<String>,
@@ -33,6 +35,7 @@ impl MonitorRequest {
     pub fn new(model: &str) -> Self {
         MonitorRequest {
             model: model.to_string(),
+            version: None,
             by: Period::Week,
             segment: None,
             segment_value: None,
@@ -141,7 +144,31 @@ pub fn build_report(
         (Some(i), Some(value)) => part(&p.series_key, i).as_deref() == Some(value.as_str()),
         _ => true,
     };
-    let pairs: Vec<&ScoredPair> = pairs.iter().filter(keep_pair).collect();
+    let pairs: Vec<&ScoredPair> = pairs
+        .iter()
+        .filter(|p| request.version.is_none_or(|v| p.version == v))
+        .collect();
+    if let (Some(i), Some(value), Some(segment)) =
+        (segment_at, &request.segment_value, &request.segment)
+        && !pairs.is_empty()
+        && !pairs
+            .iter()
+            .any(|p| part(&p.series_key, i).as_deref() == Some(value.as_str()))
+    {
+        let mut values: Vec<String> = pairs
+            .iter()
+            .filter_map(|p| part(&p.series_key, i))
+            .collect();
+        values.sort();
+        values.dedup();
+        let shown = values.len().min(12);
+        return Err(MonitorError::Input(format!(
+            "--value {value}: no scored prediction has {segment} = {value}; it has {}{}",
+            values[..shown].join(", "),
+            if values.len() > shown { ", …" } else { "" }
+        )));
+    }
+    let pairs: Vec<&ScoredPair> = pairs.into_iter().filter(keep_pair).collect();
     let reference: Vec<&ValidationRow> = reference
         .unwrap_or_default()
         .iter()
@@ -185,7 +212,7 @@ pub fn build_report(
                     alerts.push(Alert {
                         kind: "band",
                         why: format!(
-                            "{} {} period(s) in a row above the reference band ({} above {:.3}): {} to {}",
+                            "{} scored {} period(s) in a row above the reference band ({} above {:.3}): {} to {}",
                             i - start,
                             by.as_str(),
                             metric.as_str(),

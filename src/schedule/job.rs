@@ -346,15 +346,19 @@ fn add_actuals(project: &Project, model: &str, file: &Path) -> Result<(), String
         keys: None,
         date: None,
         target: None,
+        replace: false,
     };
     let report = crate::monitor::actuals::add_actuals(&mut store, &request, &options)
         .map_err(|e| e.to_string())?;
     eprintln!(
-        "{}: {} rows, {} matched to {model}'s predictions ({} new), {} bad, {} of series never          predicted, {} of dates never predicted, {} duplicates",
+        "{}: {} rows, {} matched to {model}'s predictions ({} new, {} kept against a \
+         different value), {} bad, {} of series never predicted, {} of dates never predicted, \
+         {} duplicates",
         report.file,
         report.rows,
         report.matched,
         report.stored.inserted,
+        report.stored.conflicting,
         report.bad_rows,
         report.unknown_series,
         report.dates_never_predicted,

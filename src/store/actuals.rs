@@ -18,14 +18,18 @@ pub struct NewActual {
 }
 
 /// What adding did.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct AddedActuals {
     /// New (series, date) values.
     pub inserted: usize,
     /// Present already with the same value (the same file again).
     pub unchanged: usize,
-    /// Present with another value, now replaced (a corrected file).
+    /// Present with another value, now replaced (a corrected file, with `replace`).
     pub corrected: usize,
+    /// Present with another value and kept, since `replace` was not asked for.
+    pub conflicting: usize,
+    /// A few conflicts or corrections: (series, date, stored, given).
+    pub differences: Vec<(String, String, f64, f64)>,
 }
 
 /// A prediction with its actual.
@@ -44,12 +48,15 @@ pub struct ScoredPair {
 }
 
 impl RunStore {
-    /// Adds `rows` as actuals of `model`, all in one transaction.
+    /// Adds `rows` as actuals of `model`, all in one transaction. A value already stored with
+    /// another value is replaced only when `replace` is set, else kept and counted as a
+    /// conflict: a wrong column never overwrites what is known silently.
     pub fn add_actuals(
         &mut self,
         model: &str,
         rows: &[NewActual],
         source: &str,
+        replace: bool,
     ) -> Result<AddedActuals, StoreError> {
         self.write(|tx| {
             let mut done = AddedActuals::default();
@@ -75,7 +82,21 @@ impl RunStore {
                         done.unchanged += 1;
                         continue;
                     }
-                    Some(_) => done.corrected += 1,
+                    Some(value) => {
+                        if done.differences.len() < 3 {
+                            done.differences.push((
+                                row.series_key.clone(),
+                                row.target_date.clone(),
+                                value,
+                                row.actual,
+                            ));
+                        }
+                        if !replace {
+                            done.conflicting += 1;
+                            continue;
+                        }
+                        done.corrected += 1;
+                    }
                     None => done.inserted += 1,
                 }
                 upsert.execute(params![
@@ -108,6 +129,8 @@ impl RunStore {
     }
 
     /// Every prediction of `model` that has its actual, on or after `since` (a date, `YYYY-MM-DD`).
+    /// A forecast made again from the same origin by the same version counts once (the newest),
+    /// as does a series and date predicted again by the same version.
     pub fn scored_pairs(
         &self,
         model: &str,
@@ -122,6 +145,8 @@ impl RunStore {
              JOIN actuals a ON a.model_name = m.model_name AND a.series_key = v.series_key \
              AND a.target_date = v.target_date \
              WHERE m.model_name = ?1 AND v.target_date >= ?2 \
+             AND f.id = (SELECT MAX(g.id) FROM forecasts g \
+                         WHERE g.model_version_id = f.model_version_id AND g.origin = f.origin) \
              ORDER BY v.target_date, f.id, v.series_key",
         )?;
         let mut pairs = statement
@@ -145,6 +170,9 @@ impl RunStore {
              JOIN actuals a ON a.model_name = m.model_name AND a.series_key = p.series_key \
              AND a.target_date = p.target_date \
              WHERE m.model_name = ?1 AND p.target_date >= ?2 AND p.prediction IS NOT NULL \
+             AND p.id = (SELECT MAX(q.id) FROM predictions q \
+                         WHERE q.model_version_id = p.model_version_id \
+                         AND q.series_key = p.series_key AND q.target_date = p.target_date) \
              ORDER BY p.target_date, p.id",
         )?;
         let logged = statement

@@ -374,6 +374,32 @@ ALTER TABLE predictions ADD COLUMN target_date TEXT;
 ALTER TABLE predictions ADD COLUMN prediction REAL;
 CREATE INDEX predictions_by_series ON predictions (series_key, target_date);
 "#,
+    // 13: tuning studies: the study (its space, sampler, pruner, budget, the spec every trial
+    // trains) and each trial, a child run of the study's run, with its params, state and value.
+    r#"
+CREATE TABLE studies (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    run_id      INTEGER NOT NULL REFERENCES runs (id),
+    created_at  TEXT NOT NULL,
+    config_json TEXT NOT NULL,
+    direction   TEXT NOT NULL CHECK (direction IN ('minimize', 'maximize')),
+    metric      TEXT NOT NULL
+);
+CREATE TABLE study_trials (
+    study_id    INTEGER NOT NULL REFERENCES studies (id) ON DELETE CASCADE,
+    number      INTEGER NOT NULL,
+    run_id      INTEGER REFERENCES runs (id),
+    params_json TEXT NOT NULL,
+    state       TEXT NOT NULL
+                CHECK (state IN ('running', 'complete', 'pruned', 'failed')),
+    value       REAL,
+    reason      TEXT,
+    started_at  TEXT NOT NULL,
+    ended_at    TEXT,
+    PRIMARY KEY (study_id, number)
+);
+"#,
 ];
 
 /// The schema version this build writes and understands.

@@ -29,6 +29,7 @@ mod run_launch;
 mod run_query;
 mod runs;
 mod schedules;
+mod studies;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -56,6 +57,7 @@ pub use run_query::{
 };
 pub use runs::{Artifact, NewArtifact, NewRun, Run, RunFilter, RunId, RunStatus};
 pub use schedules::{JobRunRow, JobState, NewJobRun, NewSchedule, ScheduleRow};
+pub use studies::{StudyRow, TrialRow, TrialState};
 
 /// How long a writer waits for another process's write to finish before giving up. Metric
 /// batches are short (milliseconds), so this is only reached when something is badly stuck.

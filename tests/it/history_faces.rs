@@ -233,6 +233,7 @@ fn the_same_series_and_date_get_the_same_number_from_the_forecast_and_every_pred
                 actual: 10.0,
             }],
             "test",
+            false,
         )
         .expect("actual");
     let pairs = store.scored_pairs("sales", None).expect("pairs");

@@ -336,6 +336,78 @@ fn bad_actuals_are_counted_by_why_and_a_broken_file_stores_nothing() {
     );
     let output = shelfcast(&root, &["monitor", "--by", "fortnight"]);
     assert!(String::from_utf8_lossy(&output.stderr).contains("expected day, week or month"));
+    for (args, said) in [
+        (
+            vec!["monitor", "--consecutive", "0"],
+            "--consecutive 0: expected a whole number of periods, 1 or more",
+        ),
+        (
+            vec!["monitor", "--sigma", "-1"],
+            "--sigma -1: expected a positive number",
+        ),
+        (
+            vec!["monitor", "--degrade", "-5"],
+            "--degrade -5: expected a percentage, 0 or more",
+        ),
+        (
+            vec!["monitor", "--segment", "store", "--value", "S9"],
+            "--value S9: no scored prediction has store = S9; it has",
+        ),
+    ] {
+        let output = shelfcast(&root, &args);
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(said), "{args:?}: {stderr}");
+    }
+
+    // Another value for a stored actual is kept unless --replace says the file is a correction.
+    let changed = format!("week,store,units\n{week},{store},99\n");
+    std::fs::write(root.join("changed.csv"), changed).expect("changed");
+    let report: Value =
+        serde_json::from_str(&ok(&root, &["actuals", "add", "changed.csv", "--json"]))
+            .expect("json");
+    assert_eq!(report["stored"]["conflicting"], 1, "{report}");
+    let report: Value = serde_json::from_str(&ok(
+        &root,
+        &["actuals", "add", "changed.csv", "--replace", "--json"],
+    ))
+    .expect("json");
+    assert_eq!(report["stored"]["corrected"], 1, "{report}");
+    // A file none of whose rows can be scored is an error, and stores nothing.
+    std::fs::write(
+        root.join("none.csv"),
+        format!("week,store,units\n{week},{store},\n"),
+    )
+    .expect("none");
+    let output = shelfcast(&root, &["actuals", "add", "none.csv"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no row matches a prediction of walks (1 bad")
+            && stderr.contains("units is missing"),
+        "{stderr}"
+    );
+    // The same forecast made again counts once; a version's own predictions by NAME:VERSION.
+    ok(
+        &root,
+        &[
+            "forecast",
+            "--model",
+            "walks",
+            "--horizon",
+            "2",
+            "--carry-forward",
+            "--output",
+            root.join("fc2.csv").to_str().expect("path"),
+        ],
+    );
+    let report: Value =
+        serde_json::from_str(&ok(&root, &["monitor", "--model", "walks:1", "--json"]))
+            .expect("json");
+    assert_eq!(
+        report["pairs"], 2,
+        "the forecast once and the batch prediction: {report}"
+    );
 }
 
 /// The daemon's monitor job on a file trigger: a dropped file of actuals is added, the model is
@@ -404,7 +476,7 @@ fn a_monitor_job_adds_dropped_actuals_scores_and_calls_on_alert() {
     assert!(!alerts.is_empty(), "{produced}");
     let log = std::fs::read_to_string(root.join("models/daemon.log")).expect("log");
     assert!(
-        log.contains("matched to walks's predictions (0 new)"),
+        log.contains("matched to walks's predictions (0 new, 24 kept against a different value)"),
         "{log}"
     );
     // The hook runs after the job; give it a moment.

@@ -203,6 +203,10 @@ impl Component for MonitorTab {
                 self.detail = None;
                 Vec::new()
             }
+            MonitorCommand::NextModel if self.models.len() < 2 => {
+                self.message = Some((false, "only one registered model".into()));
+                Vec::new()
+            }
             MonitorCommand::NextModel => {
                 self.read_models(ctx.store);
                 if !self.models.is_empty() {
@@ -218,6 +222,7 @@ impl Component for MonitorTab {
                 if !self.keys.is_empty() {
                     self.segment = (self.segment + 1) % self.keys.len();
                 }
+                self.table.select(Some(0));
                 self.opened = None;
                 self.detail = None;
                 self.rerun(None)

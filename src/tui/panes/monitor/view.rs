@@ -121,18 +121,22 @@ impl MonitorTab {
                     num_text(report.overall.bias)
                 )),
             ]));
-            let alerts = if report.alerts.is_empty() {
-                Span::styled("no alert", theme.ok)
-            } else {
-                Span::styled(
-                    report
-                        .alerts
-                        .iter()
-                        .map(|a| a.why.clone())
-                        .collect::<Vec<_>>()
-                        .join(" · "),
-                    theme.error,
-                )
+            // The first alert whole (the width allowing), and how many more: `h` has them all.
+            let width = area.width.saturating_sub(14) as usize;
+            let alerts = match report.alerts.as_slice() {
+                [] => Span::styled("no alert", theme.ok),
+                [first, rest @ ..] => {
+                    let more = if rest.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (+{} more)", rest.len())
+                    };
+                    let room = width.saturating_sub(more.chars().count());
+                    Span::styled(
+                        format!("{}{more}", crate::text::truncate(&first.why, room)),
+                        theme.error,
+                    )
+                }
             };
             lines.push(Line::from(vec![label("alerts"), alerts]));
         }
@@ -292,6 +296,7 @@ fn period_chart<'a>(
     let last = report.periods.len().saturating_sub(1).max(1) as f64;
     Chart::new(datasets)
         .legend_position(Some(ratatui::widgets::LegendPosition::TopLeft))
+        .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)))
         .block(block(title, false, theme))
         .x_axis(
             Axis::default()
