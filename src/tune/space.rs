@@ -158,7 +158,9 @@ fn parse_range(spec: &str, column: usize) -> Result<Range, SpaceError> {
         return Err(fail(format!("{low}..{high}: LOW must be below HIGH")));
     }
     if log && low <= 0.0 {
-        return Err(fail(format!("log:{low}..{high}: a log range must be above 0")));
+        return Err(fail(format!(
+            "log:{low}..{high}: a log range must be above 0"
+        )));
     }
     if int {
         if low.fract() != 0.0 || high.fract() != 0.0 {

@@ -58,7 +58,8 @@ fn core_modules_import_no_face_and_no_terminal_crate() {
     let mut offenders = Vec::new();
     let mut checked = 0;
     for core in [
-        "store", "data", "jobs", "ml", "compare", "drift", "registry", "schedule", "monitor", "tune",
+        "store", "data", "jobs", "ml", "compare", "drift", "registry", "schedule", "monitor",
+        "tune",
     ] {
         for path in module_files(&src, core) {
             let text = code_of(&path);
