@@ -1,4 +1,8 @@
-//! Tuning studies (in progress): the search space read from `--space` (`space`). The samplers,
-//! pruners and the study runner build on it.
+//! Tuning studies (in progress): the search space read from `--space` (`space`), the samplers
+//! (`tpe`, as Optuna 5 implements it; random; grid) on their own random numbers (`rng`,
+//! `truncnorm`). The pruners and the study runner build on them.
 
+pub mod rng;
 pub mod space;
+pub mod tpe;
+pub mod truncnorm;
