@@ -197,6 +197,7 @@ pub fn bench_serve(connections: usize, seconds: u64, faces: &super::Faces) -> an
             experiment: "bench".into(),
             name: Some("bench-serve".into()),
             tags: Vec::new(),
+            parent_run_id: None,
         },
     )?;
     drop(store);

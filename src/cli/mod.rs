@@ -16,6 +16,7 @@ mod runs;
 mod schedule;
 mod schedule_job;
 mod train;
+mod tune;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -84,6 +85,9 @@ pub enum Command {
     /// A rolling-origin backtest: K refits at successive cut-offs, each a child run scored over
     /// the H periods after it; the backtest pools them (per-step errors and intervals).
     Backtest(Box<backtest::BacktestArgs>),
+    /// A tuning study: the train options with --space, --trials, --parallel, --sampler,
+    /// --pruner; each trial a child run; --resume STUDY goes on after a stop.
+    Tune(Box<tune::TuneArgs>),
     /// The schedules the daemon runs: add (cron, interval or file trigger, and a job), list,
     /// pause, resume, remove, run now, history.
     Schedule {
@@ -292,6 +296,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::SampleData { out, seed } => datasets::sample_data(&project, out, seed),
         Command::Train(args) => train::train(&project, &args),
         Command::Backtest(args) => backtest::backtest(&project, &args),
+        Command::Tune(args) => tune::tune(&project, &args),
         Command::Schedule { what } => schedule::schedule(&project, &what),
         Command::Challenge {
             name,

@@ -135,6 +135,7 @@ impl TrainArgs {
                 .iter()
                 .map(|t| pair(t, "--tag"))
                 .collect::<anyhow::Result<_>>()?,
+            parent_run_id: None,
         })
     }
 }

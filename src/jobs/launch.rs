@@ -32,6 +32,8 @@ pub enum JobError {
     },
     #[error("run {run}: {what}")]
     Run { run: RunId, what: String },
+    #[error("study {study}: {what}")]
+    Study { study: String, what: String },
 }
 
 /// A training request from a face (CLI flags or the Train form).
@@ -42,6 +44,8 @@ pub struct LaunchRequest {
     /// `None`: named after the model and the dataset.
     pub name: Option<String>,
     pub tags: Vec<(String, String)>,
+    /// A study's trial is a child run of the study's run.
+    pub parent_run_id: Option<RunId>,
 }
 
 /// A run that was queued and handed to a worker.
@@ -122,7 +126,7 @@ pub fn queue_run(
             model_kind: prepared.model.kind.as_str().to_string(),
             task: prepared.task().as_str().to_string(),
             dataset_id: Some(dataset_id),
-            parent_run_id: None,
+            parent_run_id: request.parent_run_id,
         },
         params: &prepared.params(),
         tags: &tags,

@@ -6,6 +6,7 @@ pub mod daemon;
 pub mod file_trigger;
 pub mod job_process;
 pub mod launch;
+pub mod study;
 pub mod watcher;
 pub mod worker;
 

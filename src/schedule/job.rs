@@ -294,6 +294,7 @@ pub fn train_and_wait(
         experiment: experiment.to_string(),
         name: None,
         tags,
+        parent_run_id: None,
     };
     let launched = launch_run(project, &request).map_err(|e| e.to_string())?;
     let id = launched.run_id;

@@ -175,6 +175,7 @@ impl TrainTab {
             experiment: self.experiment.value().trim().to_string(),
             name: (!name.is_empty()).then(|| name.to_string()),
             tags: vec![("launched_from".into(), "tui".into())],
+            parent_run_id: None,
         })
     }
 }

@@ -1,0 +1,153 @@
+//! `shelfcast tune`: a study of a training run's hyper-parameters (the `train` options, plus
+//! the space, the budget, the sampler and the pruner), run in this process with its trials
+//! trained by detached workers, `--parallel` at once; `tune --resume STUDY` goes on from the
+//! trials done; `studies` lists them. A thin face over `tune` and `jobs::study`.
+
+use anyhow::Context;
+use clap::Args;
+
+use super::train::TrainArgs;
+use crate::jobs::study::{create_study, run_study};
+use crate::project::Project;
+use crate::tune::pruner::Pruner;
+use crate::tune::sampler::{Sampler, grid_size};
+use crate::tune::space::Space;
+use crate::tune::study::{Direction, StudyConfig};
+
+#[derive(Debug, Args)]
+pub struct TuneArgs {
+    #[command(flatten)]
+    pub train: Option<TrainArgs>,
+    /// The study's name (default: study-<time>).
+    #[arg(long)]
+    pub study: Option<String>,
+    /// Go on with this study from the trials done (its settings are stored with it).
+    #[arg(long, value_name = "STUDY", conflicts_with_all = ["space", "study"])]
+    pub resume: Option<String>,
+    /// The ranges: learning_rate=log:0.01..0.3,max_depth=int:3..10,subsample=0.5..1,
+    /// objective=cat:squared_error|poisson
+    #[arg(long)]
+    pub space: Option<String>,
+    #[arg(long, default_value_t = 30)]
+    pub trials: usize,
+    /// Stop starting trials after this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+    /// Trials trained at once, each by its own worker process.
+    #[arg(long, default_value_t = 1)]
+    pub parallel: usize,
+    /// tpe, random or grid.
+    #[arg(long, default_value = "tpe")]
+    pub sampler: String,
+    /// median, halving or none (on the per-round validation loss).
+    #[arg(long, default_value = "median")]
+    pub pruner: String,
+    /// The study's final metric (default: rmse for regression, the run's headline otherwise).
+    #[arg(long, default_value = "rmse")]
+    pub metric: String,
+    /// minimize or maximize (default: the metric's).
+    #[arg(long)]
+    pub direction: Option<String>,
+}
+
+pub fn tune(project: &Project, args: &TuneArgs) -> anyhow::Result<()> {
+    let name = match (&args.resume, &args.train) {
+        (Some(name), _) => name.clone(),
+        (None, Some(train)) => {
+            let config = config(project, args, train)?;
+            let name = args.study.clone().unwrap_or_else(|| {
+                format!("study-{}", chrono::Local::now().format("%Y%m%d-%H%M%S"))
+            });
+            let study = create_study(project, &name, &config)?;
+            say_err!(
+                "study {name} (run {}): {} trials of {}, {} at once, {} sampler, {} pruner, {} {}",
+                study.run_id,
+                config.trials,
+                config.space.describe(),
+                config.parallel,
+                config.sampler.name(),
+                config.pruner.name(),
+                config.direction.as_str(),
+                config.metric
+            );
+            name
+        }
+        (None, None) => anyhow::bail!(
+            "give the train options (--data FILE --target COLUMN …) with --space, or --resume STUDY"
+        ),
+    };
+    let outcome = run_study(project, &name, &mut |line| say_err!("{line}"))?;
+    let count = |state: crate::store::TrialState| {
+        outcome.trials.iter().filter(|t| t.state == state).count()
+    };
+    use crate::store::TrialState::*;
+    say_err!(
+        "study {name}: {} complete, {} pruned, {} failed",
+        count(Complete),
+        count(Pruned),
+        count(Failed)
+    );
+    match outcome.best {
+        Some((number, value, run)) => {
+            say!("{run}");
+            say_err!(
+                "best: trial {number} (run {run}), {} {value:.6}; `shelfcast register {run} --model NAME` keeps it",
+                outcome.study.metric
+            );
+        }
+        None => say_err!("no trial completed"),
+    }
+    Ok(())
+}
+
+fn config(project: &Project, args: &TuneArgs, train: &TrainArgs) -> anyhow::Result<StudyConfig> {
+    let space_text = args.space.as_deref().context(
+        "--space: the ranges to search (learning_rate=log:0.01..0.3,max_depth=int:3..10)",
+    )?;
+    let space = Space::parse(space_text)?;
+    if args.trials == 0 {
+        anyhow::bail!("--trials 0: a study needs one trial or more");
+    }
+    let sampler = Sampler::parse(&args.sampler).map_err(anyhow::Error::msg)?;
+    let pruner = Pruner::parse(&args.pruner).map_err(anyhow::Error::msg)?;
+    let direction = match args.direction.as_deref() {
+        Some("minimize") => Direction::Minimize,
+        Some("maximize") => Direction::Maximize,
+        Some(other) => anyhow::bail!("--direction {other}: expected minimize or maximize"),
+        None => Direction::of_metric(&args.metric).with_context(|| {
+            format!(
+                "--metric {}: its direction is not known; give --direction minimize or maximize",
+                args.metric
+            )
+        })?,
+    };
+    let request = train.request(project)?;
+    // The space's names must be the model's parameters: checked now, not at trial 1.
+    let mut probe = request.spec.clone();
+    for dim in &space.dimensions {
+        let value = crate::tune::tpe::random_value(&dim.range, &mut crate::tune::rng::Rng::new(0));
+        probe.params.retain(|(k, _)| *k != dim.name);
+        probe
+            .params
+            .push((dim.name.clone(), value.text(&dim.range)));
+    }
+    probe
+        .validate()
+        .map_err(|e| anyhow::anyhow!("--space: {e}"))?;
+    if sampler == Sampler::Grid {
+        say_err!("the grid has {} point(s)", grid_size(&space));
+    }
+    Ok(StudyConfig {
+        space,
+        trials: args.trials,
+        timeout_s: args.timeout,
+        parallel: args.parallel.max(1),
+        sampler,
+        pruner,
+        seed: train.seed,
+        metric: args.metric.clone(),
+        direction,
+        experiment: request.experiment.clone(),
+        spec: request.spec,
+    })
+}

@@ -1,0 +1,296 @@
+//! Running a study: trials proposed by the study's sampler, each trained as a child run of the
+//! study's run by its own detached worker, `parallel` at once (each worker writes its own rows,
+//! the study only short transactions, so no lock errors); the pruner reads each running trial's
+//! per-round validation loss and stops a trial it prunes at once (a cancel, marked `pruned`).
+//! Everything is in the store as it happens, so `kill -9` of the study loses nothing:
+//! `resume` adopts the trials still training, settles those that ended, and goes on.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use super::launch::JobError;
+use super::worker::VALID_LOSS;
+use super::{LaunchRequest, launch_run};
+use crate::project::Project;
+use crate::store::{NewRun, RunId, RunStatus, RunStore, StudyRow, TrialRow, TrialState};
+use crate::tune::pruner::{Curve, should_prune};
+use crate::tune::rng::Rng;
+use crate::tune::study::StudyConfig;
+
+const POLL: Duration = Duration::from_millis(200);
+
+/// What a study came to.
+#[derive(Clone, Debug)]
+pub struct StudyOutcome {
+    pub study: StudyRow,
+    pub trials: Vec<TrialRow>,
+    /// The best complete trial: its number, value and run.
+    pub best: Option<(i64, f64, RunId)>,
+}
+
+fn fail(study: &str, what: String) -> JobError {
+    JobError::Study {
+        study: study.to_string(),
+        what,
+    }
+}
+
+/// Creates the study `name` with `config` and its run; the study.
+pub fn create_study(
+    project: &Project,
+    name: &str,
+    config: &StudyConfig,
+) -> Result<StudyRow, JobError> {
+    let mut store = project.open_store()?;
+    let config_json = serde_json::to_string(config).map_err(crate::store::StoreError::from)?;
+    let run = store.create_run(&NewRun {
+        experiment: config.experiment.clone(),
+        name: format!("study {name}"),
+        model_kind: config.spec.model.as_str().to_string(),
+        task: "study".into(),
+        dataset_id: None,
+        parent_run_id: None,
+    })?;
+    store.set_tags(run, &[("study", name), ("sampler", config.sampler.name())])?;
+    store.create_study(
+        name,
+        run,
+        &config_json,
+        config.direction.as_str(),
+        &config.metric,
+    )?;
+    Ok(store.study(name)?)
+}
+
+/// Runs (or resumes) study `name` to its budget; `say` hears each trial's start and end.
+pub fn run_study(
+    project: &Project,
+    name: &str,
+    say: &mut dyn FnMut(&str),
+) -> Result<StudyOutcome, JobError> {
+    let mut store = project.open_store()?;
+    let study = store.study(name)?;
+    let config: StudyConfig = serde_json::from_str(&study.config_json)
+        .map_err(|e| fail(name, format!("its settings do not read: {e}")))?;
+    store.set_pid(study.run_id, std::process::id())?;
+    store.set_status(study.run_id, RunStatus::Running, None)?;
+    let started = Instant::now();
+    let mut curves: HashMap<i64, Vec<(i64, f64)>> = HashMap::new();
+    let mut launched_any = store.trials(study.id)?.iter().any(|t| t.run_id.is_some());
+    let mut exhausted = false;
+    loop {
+        store.reap_dead_runs()?;
+        let trials = store.trials(study.id)?;
+        // Settle the trials whose runs ended; prune the running ones the pruner stops.
+        for trial in trials.iter().filter(|t| t.state == TrialState::Running) {
+            let Some(run_id) = trial.run_id else { continue };
+            let run = store.get_run(run_id)?;
+            let curve = loss_curve(&store, run_id)?;
+            if run.status.is_terminal() {
+                let (state, value, reason) = match run.status {
+                    RunStatus::Finished => match final_value(&store, run_id, &config.metric)? {
+                        Some(v) => (TrialState::Complete, Some(v), None),
+                        None => (
+                            TrialState::Failed,
+                            None,
+                            Some(format!("run {run_id} recorded no {}", config.metric)),
+                        ),
+                    },
+                    other => (
+                        TrialState::Failed,
+                        None,
+                        Some(format!(
+                            "run {run_id} ended {}: {}",
+                            other.as_str(),
+                            run.error.unwrap_or_default()
+                        )),
+                    ),
+                };
+                store.end_trial(study.id, trial.number, state, value, reason.as_deref())?;
+                say(&format!(
+                    "trial {} {}{}",
+                    trial.number,
+                    state.as_str(),
+                    value.map_or(String::new(), |v| format!(": {} {v:.6}", config.metric))
+                ));
+                curves.insert(trial.number, curve);
+                continue;
+            }
+            let complete: Vec<&Curve> = trials
+                .iter()
+                .filter(|t| t.state == TrialState::Complete)
+                .filter_map(|t| curves.get(&t.number).map(Vec::as_slice))
+                .collect();
+            let others: Vec<&Curve> = curves
+                .iter()
+                .filter(|(n, _)| **n != trial.number)
+                .map(|(_, c)| c.as_slice())
+                .collect();
+            if should_prune(&config.pruner, &curve, &complete, &others) {
+                store.request_cancel(run_id)?;
+                let (step, value) = curve.last().copied().unwrap_or((0, f64::NAN));
+                store.end_trial(
+                    study.id,
+                    trial.number,
+                    TrialState::Pruned,
+                    Some(value),
+                    Some(&format!(
+                        "pruned at step {step} by the {} pruner",
+                        config.pruner.name()
+                    )),
+                )?;
+                say(&format!("trial {} pruned at step {step}", trial.number));
+            }
+            curves.insert(trial.number, curve);
+        }
+        let trials = store.trials(study.id)?;
+        let running = trials
+            .iter()
+            .filter(|t| t.state == TrialState::Running)
+            .count();
+        let timed_out = config
+            .timeout_s
+            .is_some_and(|t| started.elapsed() >= Duration::from_secs(t));
+        let mut room = config.parallel.max(1).saturating_sub(running);
+        while room > 0 && !exhausted && !timed_out {
+            let trials = store.trials(study.id)?;
+            let number = trials.len();
+            if number >= config.trials {
+                break;
+            }
+            let observed = config.observed(&trials, &|t| {
+                curves
+                    .get(&t.number)
+                    .and_then(|c| c.last().copied())
+                    .unwrap_or((0, t.value.unwrap_or(f64::NAN)))
+            });
+            // The trial's own numbers: a resumed study proposes what it would have.
+            let mut rng = Rng::new(config.seed.wrapping_add(number as u64 * 7_919));
+            let Some(values) = config
+                .sampler
+                .propose(&config.space, &observed, number, &mut rng)
+            else {
+                exhausted = true;
+                break;
+            };
+            let params_json =
+                serde_json::to_string(&values).map_err(crate::store::StoreError::from)?;
+            let request = LaunchRequest {
+                spec: config.trial_spec(&values),
+                experiment: config.experiment.clone(),
+                name: Some(format!("{name} trial {number}")),
+                tags: vec![
+                    ("study".into(), name.to_string()),
+                    ("trial".into(), number.to_string()),
+                    ("launched_from".into(), "study".into()),
+                ],
+                parent_run_id: Some(study.run_id),
+            };
+            match launch_run(project, &request) {
+                Ok(launched) => {
+                    launched_any = true;
+                    store.start_trial(
+                        study.id,
+                        number as i64,
+                        Some(launched.run_id),
+                        &params_json,
+                    )?;
+                    say(&format!(
+                        "trial {number} started as run {}: {}",
+                        launched.run_id,
+                        describe(&config, &values)
+                    ));
+                }
+                // A space the model refuses fails before any trial trains; later it is one
+                // trial's failure.
+                Err(e) if !launched_any => return Err(fail(name, e.to_string())),
+                Err(e) => {
+                    store.start_trial(study.id, number as i64, None, &params_json)?;
+                    store.end_trial(
+                        study.id,
+                        number as i64,
+                        TrialState::Failed,
+                        None,
+                        Some(&e.to_string()),
+                    )?;
+                    say(&format!("trial {number} failed to start: {e}"));
+                }
+            }
+            room -= 1;
+        }
+        let trials = store.trials(study.id)?;
+        let running = trials
+            .iter()
+            .filter(|t| t.state == TrialState::Running)
+            .count();
+        let budget_spent = trials.len() >= config.trials || exhausted || timed_out;
+        if running == 0 && budget_spent {
+            return finish(&mut store, study, &config, trials);
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+fn describe(config: &StudyConfig, values: &[crate::tune::space::Value]) -> String {
+    config
+        .space
+        .dimensions
+        .iter()
+        .zip(values)
+        .map(|(d, v)| format!("{}={}", d.name, v.text(&d.range)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The run's per-round validation loss.
+fn loss_curve(store: &RunStore, run: RunId) -> Result<Vec<(i64, f64)>, JobError> {
+    let curve = store.curve(run, VALID_LOSS, None, None, 0)?;
+    Ok(curve
+        .steps
+        .iter()
+        .zip(&curve.values)
+        .map(|(s, v)| (*s as i64, *v))
+        .collect())
+}
+
+/// The run's last value of `metric`.
+fn final_value(store: &RunStore, run: RunId, metric: &str) -> Result<Option<f64>, JobError> {
+    Ok(store
+        .metric_summaries(run)?
+        .into_iter()
+        .find(|m| m.key == metric)
+        .and_then(|m| m.last_value))
+}
+
+/// Records the best trial on the study's run and ends it.
+fn finish(
+    store: &mut RunStore,
+    study: StudyRow,
+    config: &StudyConfig,
+    trials: Vec<TrialRow>,
+) -> Result<StudyOutcome, JobError> {
+    let better = |a: f64, b: f64| config.direction.loss(a) < config.direction.loss(b);
+    let mut best: Option<(i64, f64, RunId)> = None;
+    let mut points = Vec::new();
+    for t in &trials {
+        if let (TrialState::Complete, Some(v), Some(run)) = (t.state, t.value, t.run_id)
+            && best.is_none_or(|(_, b, _)| better(v, b))
+        {
+            best = Some((t.number, v, run));
+        }
+        if let Some((_, b, _)) = best {
+            points.push(crate::store::MetricPoint::now("best_value", t.number, b));
+        }
+    }
+    store.log_metrics(study.run_id, &points)?;
+    if let Some((number, _, run)) = best {
+        let (number, run) = (number.to_string(), run.to_string());
+        store.set_tags(study.run_id, &[("best_trial", &number), ("best_run", &run)])?;
+    }
+    store.set_status(study.run_id, RunStatus::Finished, None)?;
+    Ok(StudyOutcome {
+        study,
+        trials,
+        best,
+    })
+}

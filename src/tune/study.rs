@@ -1,0 +1,112 @@
+//! A study's settings, as stored with it (so `--resume` needs only its name): the space, the
+//! budget, the sampler and pruner, the seed, the metric and its direction, and the training spec
+//! every trial starts from.
+
+use serde::{Deserialize, Serialize};
+
+use super::pruner::Pruner;
+use super::sampler::Sampler;
+use super::space::{Space, Value};
+use super::tpe::{Observation, Observed, internal};
+use crate::ml::train::TrainSpec;
+use crate::store::{TrialRow, TrialState};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Minimize,
+    Maximize,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Minimize => "minimize",
+            Direction::Maximize => "maximize",
+        }
+    }
+
+    /// The direction a metric is better in (`None`: a metric with no known order).
+    pub fn of_metric(metric: &str) -> Option<Direction> {
+        crate::store::higher_is_better(metric).map(|higher| {
+            if higher {
+                Direction::Maximize
+            } else {
+                Direction::Minimize
+            }
+        })
+    }
+
+    /// `value` as TPE minimises it.
+    pub fn loss(self, value: f64) -> f64 {
+        match self {
+            Direction::Minimize => value,
+            Direction::Maximize => -value,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StudyConfig {
+    pub space: Space,
+    pub trials: usize,
+    pub timeout_s: Option<u64>,
+    pub parallel: usize,
+    pub sampler: Sampler,
+    pub pruner: Pruner,
+    pub seed: u64,
+    pub metric: String,
+    pub direction: Direction,
+    pub experiment: String,
+    pub spec: TrainSpec,
+}
+
+impl StudyConfig {
+    /// The trial's training spec: the study's with the trial's parameters set.
+    pub fn trial_spec(&self, values: &[Value]) -> TrainSpec {
+        let mut spec = self.spec.clone();
+        for (dim, value) in self.space.dimensions.iter().zip(values) {
+            spec.params.retain(|(k, _)| *k != dim.name);
+            spec.params.push((dim.name.clone(), value.text(&dim.range)));
+        }
+        spec
+    }
+
+    /// The stored trials as the samplers see them (a failed trial is left out, as Optuna does).
+    pub fn observed(
+        &self,
+        trials: &[TrialRow],
+        last_steps: &dyn Fn(&TrialRow) -> (i64, f64),
+    ) -> Vec<Observed> {
+        trials
+            .iter()
+            .filter_map(|t| {
+                let values: Vec<Value> = serde_json::from_str(&t.params_json).ok()?;
+                let params = self
+                    .space
+                    .dimensions
+                    .iter()
+                    .zip(&values)
+                    .map(|(d, v)| internal(&d.range, v))
+                    .collect();
+                let state = match t.state {
+                    TrialState::Running => Observation::Running,
+                    TrialState::Complete => Observation::Complete(self.direction.loss(t.value?)),
+                    TrialState::Pruned => {
+                        let (step, value) = last_steps(t);
+                        Observation::Pruned {
+                            step,
+                            value: self.direction.loss(value),
+                        }
+                    }
+                    TrialState::Failed => return None,
+                };
+                Some(Observed {
+                    number: t.number as usize,
+                    params,
+                    state,
+                })
+            })
+            .collect()
+    }
+}
