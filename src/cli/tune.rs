@@ -22,7 +22,7 @@ pub struct TuneArgs {
     #[arg(long)]
     pub study: Option<String>,
     /// Go on with this study from the trials done (its settings are stored with it).
-    #[arg(long, value_name = "STUDY", conflicts_with_all = ["space", "study"])]
+    #[arg(long, value_name = "STUDY", exclusive = true)]
     pub resume: Option<String>,
     /// The ranges: learning_rate=log:0.01..0.3,max_depth=int:3..10,subsample=0.5..1,
     /// objective=cat:squared_error|poisson
@@ -133,6 +133,9 @@ fn config(project: &Project, args: &TuneArgs, train: &TrainArgs) -> anyhow::Resu
     }
     probe
         .validate()
+        .map_err(|e| anyhow::anyhow!("--space: {e}"))?;
+    let task = probe.task.unwrap_or(crate::ml::features::Task::Regression);
+    crate::ml::models::ModelSpec::build(probe.model, task, probe.seed, &probe.params)
         .map_err(|e| anyhow::anyhow!("--space: {e}"))?;
     if sampler == Sampler::Grid {
         say_err!("the grid has {} point(s)", grid_size(&space));

@@ -50,3 +50,4 @@ mod tui_monitor;
 mod tui_predict;
 mod tui_runs;
 mod tui_train;
+mod tune;

@@ -1,0 +1,157 @@
+//! Tuning studies through the real binary: a study of a gbdt on random walks, two trials at once,
+//! each a child run of the study's run, the best recorded; `kill -9` of the study process midway
+//! loses nothing and `--resume` finishes the budget without repeating a trial; a bad `--space` is
+//! refused at its column with the rule.
+
+use std::time::{Duration, Instant};
+
+use crate::common::{bin, describe, project, shelfcast};
+use crate::forecast::random_walks;
+
+fn tune_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "tune",
+        "--data",
+        "data/walks.csv",
+        "--target",
+        "units",
+        "--group",
+        "store",
+        "--split",
+        "time:week:8",
+        "--lags",
+        "1,2",
+        "--param",
+        "rounds=400",
+        "--space",
+        "learning_rate=log:0.02..0.3,max_depth=int:2..6,subsample=0.5..1",
+        "--parallel",
+        "2",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+#[test]
+fn a_study_runs_trials_in_parallel_and_resumes_after_kill_9() {
+    let (_tmp, root) = project();
+    std::fs::write(root.join("data/walks.csv"), random_walks(30, 120)).expect("data");
+    // Started in the background, killed once a few trials are done.
+    let mut child = std::process::Command::new(bin())
+        .arg("--root")
+        .arg(&root)
+        .args(tune_args(&[
+            "--trials", "8", "--study", "walk", "--pruner", "none",
+        ]))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("tune");
+    let store_path = root.join("runs.db");
+    let started = Instant::now();
+    loop {
+        let done = shelfcast::store::RunStore::open(&store_path)
+            .ok()
+            .and_then(|s| {
+                let study = s.study("walk").ok()?;
+                Some(
+                    s.trials(study.id)
+                        .ok()?
+                        .iter()
+                        .filter(|t| t.state == shelfcast::store::TrialState::Complete)
+                        .count(),
+                )
+            })
+            .unwrap_or(0);
+        if done >= 2 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no trial completed"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // SAFETY: kill(2) of the study process this test started.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGKILL);
+    }
+    let _ = child.wait();
+    let before = shelfcast::store::RunStore::open(&store_path).expect("store");
+    let study = before.study("walk").expect("study");
+    let done_at_kill = before
+        .trials(study.id)
+        .expect("trials")
+        .iter()
+        .filter(|t| t.state == shelfcast::store::TrialState::Complete)
+        .count();
+    println!("killed with {done_at_kill} of 8 trials complete");
+    assert!(done_at_kill < 8, "the study ended before the kill");
+    drop(before);
+    let output = shelfcast(&root, &["tune", "--resume", "walk"]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let store = shelfcast::store::RunStore::open(&store_path).expect("store");
+    let study = store.study("walk").expect("study");
+    let trials = store.trials(study.id).expect("trials");
+    assert_eq!(trials.len(), 8, "the budget, once: {trials:#?}");
+    let numbers: Vec<i64> = trials.iter().map(|t| t.number).collect();
+    assert_eq!(numbers, (0..8).collect::<Vec<_>>());
+    assert!(
+        trials
+            .iter()
+            .all(|t| t.state == shelfcast::store::TrialState::Complete),
+        "{trials:#?}"
+    );
+    // Every trial a child run of the study's run; the best tagged on it.
+    for t in &trials {
+        let run = store.get_run(t.run_id.expect("a run")).expect("run");
+        assert_eq!(run.parent_run_id, Some(study.run_id));
+    }
+    let tags = store.tags(study.run_id).expect("tags");
+    let best_run: i64 = tags
+        .iter()
+        .find(|(k, _)| k == "best_run")
+        .and_then(|(_, v)| v.parse().ok())
+        .expect("best_run");
+    let best = trials
+        .iter()
+        .filter_map(|t| t.value.map(|v| (v, t.run_id)))
+        .fold((f64::INFINITY, None), |a, b| if b.0 < a.0 { b } else { a });
+    assert_eq!(best.1, Some(best_run));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout.trim(), best_run.to_string());
+}
+
+#[test]
+fn a_bad_space_is_refused_at_its_column_with_the_rule() {
+    let (_tmp, root) = project();
+    std::fs::write(root.join("data/walks.csv"), random_walks(2, 40)).expect("data");
+    let mut args = tune_args(&[]);
+    let at = args.iter().position(|a| *a == "--space").expect("space") + 1;
+    for (space, said) in [
+        (
+            "learning_rate=log:0..0.3",
+            "--space, column 15: log:0..0.3: a log range must be above 0",
+        ),
+        (
+            "max_depth=int:2.5..6",
+            "column 11: int:2.5..6: whole numbers expected",
+        ),
+        (
+            "subsample=1..0.5",
+            "column 11: 1..0.5: LOW must be below HIGH",
+        ),
+        ("objective=cat:poisson", "expected two or more choices"),
+        (
+            "max_depth=2..6,max_depth=3..4",
+            "column 16: 'max_depth' is given twice",
+        ),
+        ("leaves=int:2..6", "--space: parameter leaves"),
+    ] {
+        args[at] = space;
+        let output = shelfcast(&root, &args);
+        assert!(!output.status.success(), "{space} was accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(said), "{space}: {stderr}");
+    }
+}
