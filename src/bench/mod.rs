@@ -14,6 +14,7 @@ mod profile;
 mod serve;
 mod store;
 mod train;
+mod tune;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -105,6 +106,12 @@ pub enum BenchCommand {
     /// The monitor on the sample's drifted half-year beside NannyML's realized performance on
     /// the same predictions and weekly chunks (SHELFCAST_NANNYML_PYTHON names its interpreter).
     Monitor,
+    /// A study's bookkeeping per trial (TPE and runs.db) on a trivial objective, beside Optuna's
+    /// TPE with SQLite storage and in memory (when optuna is installed).
+    Tune {
+        #[arg(long, default_value_t = 1000)]
+        trials: usize,
+    },
     /// The reading process of `bench metrics` (started by it).
     #[command(hide = true)]
     MetricsReader {
@@ -171,6 +178,7 @@ pub fn run(_project: &Project, what: BenchCommand, faces: &Faces) -> anyhow::Res
         } => serve::bench_serve(connections.max(1), seconds.max(1), faces),
         BenchCommand::Drift { data_dir, repeat } => drift::bench_drift(&data_dir, repeat.max(1)),
         BenchCommand::Monitor => monitor::bench_monitor(),
+        BenchCommand::Tune { trials } => tune::bench_tune(trials.max(1)),
         BenchCommand::MetricsReader {
             db,
             run,

@@ -129,6 +129,8 @@ enum Kernels {
         /// An integer range: a value's mass is that of [x − ½, x + ½].
         discrete: bool,
         log: bool,
+        /// Per kernel, ln(Φ(b) − Φ(a)) + ln σ: the truncation's normaliser, the same at every x.
+        norms: Vec<f64>,
     },
     /// Per kernel, each choice's probability (the prior row uniform).
     Categorical { rows: Vec<Vec<f64>> },
@@ -185,6 +187,13 @@ impl Estimator {
                     let mut mus = mus;
                     mus.push(0.5 * (low + high));
                     sigmas.push(high - low);
+                    let norms = mus
+                        .iter()
+                        .zip(&sigmas)
+                        .map(|(mu, s)| {
+                            truncnorm::log_mass((low - mu) / s, (high - mu) / s) + s.ln()
+                        })
+                        .collect();
                     Kernels::Numeric {
                         mus,
                         sigmas,
@@ -192,6 +201,7 @@ impl Estimator {
                         high,
                         discrete: matches!(range, Range::Int { .. }),
                         log,
+                        norms,
                     }
                 }
             })
@@ -245,21 +255,27 @@ impl Estimator {
                             low,
                             high,
                             discrete,
+                            norms,
                             ..
                         } => {
-                            let t = transform(&dim.range, value);
+                            let (mu, s) = (mus[k], sigmas[k]);
                             if *discrete {
                                 let (lo, hi) = (
                                     transform(&dim.range, value - 0.5),
                                     transform(&dim.range, value + 0.5),
                                 );
-                                let (mu, s) = (mus[k], sigmas[k]);
                                 truncnorm::log_mass(
                                     (lo.max(*low) - mu) / s,
                                     (hi.min(*high) - mu) / s,
-                                ) - truncnorm::log_mass((low - mu) / s, (high - mu) / s)
+                                ) - (norms[k] - s.ln())
                             } else {
-                                truncnorm::log_pdf(t, mus[k], sigmas[k], *low, *high)
+                                let t = transform(&dim.range, value);
+                                if t < *low || t > *high {
+                                    f64::NEG_INFINITY
+                                } else {
+                                    let z = (t - mu) / s;
+                                    -0.5 * z * z - truncnorm::LN_SQRT_2PI - norms[k]
+                                }
                             }
                         }
                     };

@@ -4,7 +4,7 @@
 
 use crate::drift::special::erfc;
 
-const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
+pub const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
 
 /// Φ(x).
 pub fn cdf(x: f64) -> f64 {
