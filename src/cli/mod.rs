@@ -88,6 +88,12 @@ pub enum Command {
     /// A tuning study: the train options with --space, --trials, --parallel, --sampler,
     /// --pruner; each trial a child run; --resume STUDY goes on after a stop.
     Tune(Box<tune::TuneArgs>),
+    /// Every tuning study (budget, trials by state, best); with a name, its trials.
+    Studies {
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// The schedules the daemon runs: add (cron, interval or file trigger, and a job), list,
     /// pause, resume, remove, run now, history.
     Schedule {
@@ -297,6 +303,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Train(args) => train::train(&project, &args),
         Command::Backtest(args) => backtest::backtest(&project, &args),
         Command::Tune(args) => tune::tune(&project, &args),
+        Command::Studies { name, json } => tune::studies(&project, name.as_deref(), json),
         Command::Schedule { what } => schedule::schedule(&project, &what),
         Command::Challenge {
             name,

@@ -154,3 +154,118 @@ fn config(project: &Project, args: &TuneArgs, train: &TrainArgs) -> anyhow::Resu
         spec: request.spec,
     })
 }
+
+/// `shelfcast studies [NAME] [--json]`: every study with its budget, trials by state and best;
+/// with a name, its trials one by one.
+pub fn studies(project: &Project, name: Option<&str>, json: bool) -> anyhow::Result<()> {
+    let store = project.open_store()?;
+    let studies = match name {
+        Some(name) => vec![store.study(name)?],
+        None => store.studies()?,
+    };
+    let mut rows = Vec::new();
+    for study in &studies {
+        let config: StudyConfig = serde_json::from_str(&study.config_json)
+            .with_context(|| format!("study {}: its settings do not read", study.name))?;
+        let trials = store.trials(study.id)?;
+        let count =
+            |state: crate::store::TrialState| trials.iter().filter(|t| t.state == state).count();
+        let best = trials
+            .iter()
+            .filter(|t| t.state == crate::store::TrialState::Complete)
+            .filter_map(|t| t.value.map(|v| (t, v)))
+            .min_by(|a, b| {
+                config
+                    .direction
+                    .loss(a.1)
+                    .total_cmp(&config.direction.loss(b.1))
+            });
+        let mut row = serde_json::json!({
+            "name": study.name,
+            "run": study.run_id,
+            "created_at": study.created_at,
+            "space": config.space.describe(),
+            "sampler": config.sampler.name(),
+            "pruner": config.pruner.name(),
+            "metric": study.metric,
+            "direction": study.direction,
+            "budget": config.trials,
+            "complete": count(crate::store::TrialState::Complete),
+            "pruned": count(crate::store::TrialState::Pruned),
+            "failed": count(crate::store::TrialState::Failed),
+            "running": count(crate::store::TrialState::Running),
+            "best": best.map(|(t, v)| serde_json::json!({"trial": t.number, "run": t.run_id, "value": v})),
+        });
+        if name.is_some() {
+            let mut listed = Vec::new();
+            for trial in &trials {
+                let mut value = serde_json::to_value(trial)?;
+                let values: Vec<crate::tune::space::Value> =
+                    serde_json::from_str(&trial.params_json).unwrap_or_default();
+                let params: serde_json::Map<String, serde_json::Value> = config
+                    .space
+                    .dimensions
+                    .iter()
+                    .zip(&values)
+                    .map(|(d, v)| (d.name.clone(), serde_json::Value::String(v.text(&d.range))))
+                    .collect();
+                value["params"] = serde_json::Value::Object(params);
+                listed.push(value);
+            }
+            row["trials"] = serde_json::Value::Array(listed);
+        }
+        rows.push(row);
+    }
+    if json {
+        say!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    if rows.is_empty() {
+        say!(
+            "no study yet: `shelfcast tune --data FILE --target COLUMN --space 'learning_rate=log:0.01..0.3'`"
+        );
+    }
+    for row in &rows {
+        say!(
+            "{} (run {}): {} of {} trials complete, {} pruned, {} failed, {} running; {} {}; best {}",
+            row["name"].as_str().unwrap_or(""),
+            row["run"],
+            row["complete"],
+            row["budget"],
+            row["pruned"],
+            row["failed"],
+            row["running"],
+            row["direction"].as_str().unwrap_or(""),
+            row["metric"].as_str().unwrap_or(""),
+            match &row["best"] {
+                serde_json::Value::Null => "-".to_string(),
+                best => format!(
+                    "trial {} (run {}) {}",
+                    best["trial"], best["run"], best["value"]
+                ),
+            }
+        );
+        say!("  {}", row["space"].as_str().unwrap_or(""));
+        for trial in row["trials"].as_array().into_iter().flatten() {
+            let params: Vec<String> = trial["params"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect();
+            say!(
+                "  trial {:>3} {:<9} {:>12}  {}{}",
+                trial["number"],
+                trial["state"].as_str().unwrap_or(""),
+                trial["value"]
+                    .as_f64()
+                    .map_or("-".into(), |v| format!("{v:.6}")),
+                params.join(" "),
+                trial["reason"]
+                    .as_str()
+                    .map_or(String::new(), |r| format!("  ({r})"))
+            );
+        }
+    }
+    Ok(())
+}

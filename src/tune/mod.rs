@@ -1,6 +1,7 @@
-//! Tuning studies (in progress): the search space read from `--space` (`space`), the samplers
-//! (`tpe`, as Optuna 5 implements it; random; grid) on their own random numbers (`rng`,
-//! `truncnorm`). The pruners and the study runner build on them.
+//! Tuning studies' rules: the search space read from `--space` (`space`), the samplers (`tpe`,
+//! as Optuna 5 implements it; random and grid in `sampler`) on their own random numbers (`rng`,
+//! `truncnorm`), the pruners (`pruner`) and a study's stored settings (`study`). The runner that
+//! trains the trials as worker processes is `jobs::study`.
 
 pub mod pruner;
 pub mod rng;

@@ -120,6 +120,18 @@ fn a_study_runs_trials_in_parallel_and_resumes_after_kill_9() {
     assert_eq!(best.1, Some(best_run));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(stdout.trim(), best_run.to_string());
+    let listed = shelfcast(&root, &["studies", "walk", "--json"]);
+    assert!(listed.status.success(), "{}", describe(&listed));
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("json");
+    assert_eq!(listed[0]["complete"], 8);
+    assert_eq!(listed[0]["best"]["run"], best_run);
+    let first = &listed[0]["trials"][0]["params"];
+    assert!(
+        first["max_depth"]
+            .as_str()
+            .is_some_and(|d| d.parse::<i64>().is_ok()),
+        "an integer parameter reads as one: {first}"
+    );
 }
 
 #[test]
