@@ -115,6 +115,18 @@ impl RunStore {
             .ok_or_else(|| StoreError::NotFound(format!("no study named '{name}'")))
     }
 
+    /// The study whose run is `run_id`, if it is one.
+    pub fn study_of_run(&self, run_id: i64) -> Result<Option<StudyRow>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {STUDY_COLUMNS} FROM studies WHERE run_id = ?1"),
+                [run_id],
+                study_row,
+            )
+            .optional()?)
+    }
+
     pub fn studies(&self) -> Result<Vec<StudyRow>, StoreError> {
         let mut statement = self
             .conn

@@ -167,3 +167,35 @@ fn a_bad_space_is_refused_at_its_column_with_the_rule() {
         assert!(stderr.contains(said), "{space}: {stderr}");
     }
 }
+
+/// A study's run opened in the Runs tab shows the study: its trials, the best so far and each
+/// trial's validation loss.
+#[test]
+fn a_study_run_opens_as_the_study_view() {
+    let (_tmp, root) = project();
+    std::fs::write(root.join("data/walks.csv"), random_walks(4, 60)).expect("data");
+    let mut args = tune_args(&["--trials", "3", "--study", "small", "--seed", "7"]);
+    let rounds = args
+        .iter()
+        .position(|a| *a == "rounds=400")
+        .expect("rounds");
+    args[rounds] = "rounds=20";
+    let output = shelfcast(&root, &args);
+    assert!(output.status.success(), "{}", describe(&output));
+    let mut app = crate::tui::app_for(&root);
+    crate::tui::settle(&mut app);
+    app.switch_to(shelfcast::tui::panes::Tab::Runs);
+    crate::tui::settle(&mut app);
+    use crate::tui::Panes;
+    let store = shelfcast::store::RunStore::open(&root.join("runs.db")).expect("store");
+    app.runs().open_run(&store, 1);
+    let screen = crate::tui::screen_text(&crate::tui::draw(&mut app, 120, 36));
+    for said in [
+        "study small (run 1, finished): 3 of 3 trials complete",
+        "best: trial",
+        "Trials, newest first",
+        "validation loss by round, the newest 3 trials",
+    ] {
+        assert!(screen.contains(said), "{said}: {screen}");
+    }
+}

@@ -27,6 +27,47 @@ pub struct RunDetail {
     pub log_tail: Vec<String>,
     pub metrics: Option<MetricsFile>,
     pub load_error: Option<String>,
+    /// The study, when the run is a study's.
+    pub study: Option<StudyDetail>,
+}
+
+/// A study's run opened: its trials, and the per-round validation loss of the newest ones.
+#[derive(Clone, Debug, Default)]
+pub struct StudyDetail {
+    pub name: String,
+    pub metric: String,
+    pub maximize: bool,
+    pub budget: usize,
+    pub space: String,
+    pub trials: Vec<crate::store::TrialRow>,
+    /// (trial number, state, curve) of the newest `STUDY_CURVES` trials.
+    pub curves: Vec<(i64, crate::store::TrialState, Vec<(f64, f64)>)>,
+}
+
+/// Trials whose intermediate values the study view draws (the newest, running ones included).
+const STUDY_CURVES: usize = 40;
+/// Points per drawn curve at most.
+const CURVE_POINTS: usize = 200;
+
+fn load_study(store: &RunStore, study: crate::store::StudyRow) -> Result<StudyDetail, StoreError> {
+    let config: Option<crate::tune::study::StudyConfig> = serde_json::from_str(&study.config_json).ok();
+    let trials = store.trials(study.id)?;
+    let mut curves = Vec::new();
+    for trial in trials.iter().rev().take(STUDY_CURVES) {
+        let Some(run) = trial.run_id else { continue };
+        let curve = store.curve(run, VALID_LOSS, None, None, CURVE_POINTS)?;
+        let points = curve.steps.iter().copied().zip(curve.values.iter().copied()).collect();
+        curves.push((trial.number, trial.state, points));
+    }
+    Ok(StudyDetail {
+        name: study.name,
+        metric: study.metric,
+        maximize: study.direction == "maximize",
+        budget: config.as_ref().map_or(0, |c| c.trials),
+        space: config.map_or(String::new(), |c| c.space.describe()),
+        trials,
+        curves,
+    })
 }
 
 /// The run's planned steps, from its params: the worker's own count (`ModelSpec`).
@@ -59,6 +100,9 @@ pub fn load_detail(project: &Project, store: &RunStore, id: RunId) -> RunDetail 
             detail.metrics = read_metrics(&project.run_model_dir(id).join("metrics.json"));
         }
         detail.run = Some(run);
+        if let Some(study) = store.study_of_run(id)? {
+            detail.study = Some(load_study(store, study)?);
+        }
         Ok(())
     })();
     if let Err(e) = result {

@@ -13,6 +13,7 @@ mod detail;
 mod input;
 mod keys;
 mod run_view;
+mod study_view;
 mod view;
 
 use std::collections::BTreeSet;

@@ -39,6 +39,10 @@ fn render_detail(
         );
         return;
     };
+    if let Some(study) = &detail.study {
+        super::study_view::render_study(run, study, frame, area, theme);
+        return;
+    }
     let [header_area, middle, gauge_area, bottom] = Layout::vertical([
         Constraint::Length(if run.error.is_some() { 3 } else { 2 }),
         Constraint::Min(8),
