@@ -40,9 +40,12 @@ pub struct StudyDetail {
     pub budget: usize,
     pub space: String,
     pub trials: Vec<crate::store::TrialRow>,
-    /// (trial number, state, curve) of the newest `STUDY_CURVES` trials.
-    pub curves: Vec<(i64, crate::store::TrialState, Vec<(f64, f64)>)>,
+    /// The newest `STUDY_CURVES` trials' curves.
+    pub curves: Vec<TrialCurve>,
 }
+
+/// A trial's number, state and (step, validation loss) points.
+pub type TrialCurve = (i64, crate::store::TrialState, Vec<(f64, f64)>);
 
 /// Trials whose intermediate values the study view draws (the newest, running ones included).
 const STUDY_CURVES: usize = 40;
