@@ -198,4 +198,20 @@ fn a_study_run_opens_as_the_study_view() {
     ] {
         assert!(screen.contains(said), "{said}: {screen}");
     }
+    // M in the study view registers the best trial's run.
+    crate::tui::key(&mut app, crossterm::event::KeyCode::Char('M'));
+    crate::tui::typed(&mut app, "walks");
+    crate::tui::key(&mut app, crossterm::event::KeyCode::Enter);
+    crate::tui::settle(&mut app);
+    let study = store.study("small").expect("study");
+    let best = store
+        .trials(study.id)
+        .expect("trials")
+        .into_iter()
+        .filter_map(|t| Some((t.value?, t.run_id?)))
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .expect("a best trial");
+    let versions = store.model_versions(Some("walks")).expect("versions");
+    assert_eq!(versions.len(), 1, "{versions:?}");
+    assert_eq!(versions[0].run_id, best.1);
 }

@@ -139,7 +139,13 @@ impl RunsTab {
                 }
             }
             RunsCommand::Register => {
-                if let Some(id) = self.focused_id() {
+                // A study's run registers its best trial.
+                let best = self
+                    .open
+                    .and(self.detail.study.as_ref())
+                    .and_then(|s| s.best())
+                    .and_then(|(_, _, run)| run);
+                if let Some(id) = best.or_else(|| self.focused_id()) {
                     self.input = Some(Input::new(InputKind::Register(id), ""));
                 }
             }

@@ -44,6 +44,26 @@ pub struct StudyDetail {
     pub curves: Vec<TrialCurve>,
 }
 
+impl StudyDetail {
+    /// Whether `a` is a better value than `b` in the study's direction.
+    pub fn better(&self, a: f64, b: f64) -> bool {
+        if self.maximize { a > b } else { a < b }
+    }
+
+    /// The best complete trial: its number, value and run.
+    pub fn best(&self) -> Option<(i64, f64, Option<i64>)> {
+        let mut best: Option<(i64, f64, Option<i64>)> = None;
+        for t in &self.trials {
+            if let (crate::store::TrialState::Complete, Some(v)) = (t.state, t.value)
+                && best.is_none_or(|(_, b, _)| self.better(v, b))
+            {
+                best = Some((t.number, v, t.run_id));
+            }
+        }
+        best
+    }
+}
+
 /// A trial's number, state and (step, validation loss) points.
 pub type TrialCurve = (i64, crate::store::TrialState, Vec<(f64, f64)>);
 

@@ -28,7 +28,7 @@ pub(super) fn render_study(
     ])
     .areas(area);
     let count = |state: TrialState| study.trials.iter().filter(|t| t.state == state).count();
-    let best = best_trial(study);
+    let best = study.best();
     let lines = vec![
         Line::from(vec![
             Span::styled(format!("study {} ", study.name), theme.header),
@@ -47,7 +47,7 @@ pub(super) fn render_study(
         Line::from(match best {
             Some((number, value, run)) => Span::styled(
                 format!(
-                    "best: trial {number} (run {}), {} {}",
+                    "best: trial {number} (run {}), {} {}; M registers it",
                     run.map_or("-".into(), |r| r.to_string()),
                     study.metric,
                     num_text(value)
@@ -63,22 +63,6 @@ pub(super) fn render_study(
     render_history(study, frame, history, theme);
     render_trials(study, frame, table, theme);
     render_intermediate(study, frame, bottom, theme);
-}
-
-fn better(study: &StudyDetail, a: f64, b: f64) -> bool {
-    if study.maximize { a > b } else { a < b }
-}
-
-fn best_trial(study: &StudyDetail) -> Option<(i64, f64, Option<i64>)> {
-    let mut best: Option<(i64, f64, Option<i64>)> = None;
-    for t in &study.trials {
-        if let (TrialState::Complete, Some(v)) = (t.state, t.value)
-            && best.is_none_or(|(_, b, _)| better(study, v, b))
-        {
-            best = Some((t.number, v, t.run_id));
-        }
-    }
-    best
 }
 
 fn bounds(points: &[&[(f64, f64)]]) -> (f64, f64, f64, f64) {
@@ -122,7 +106,7 @@ fn render_history(study: &StudyDetail, frame: &mut Frame<'_>, area: Rect, theme:
     for t in &study.trials {
         if let (TrialState::Complete, Some(v)) = (t.state, t.value) {
             values.push((t.number as f64, v));
-            if best.is_none_or(|b| better(study, v, b)) {
+            if best.is_none_or(|b| study.better(v, b)) {
                 best = Some(v);
             }
         }
