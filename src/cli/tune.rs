@@ -9,10 +9,8 @@ use clap::Args;
 use super::train::TrainArgs;
 use crate::jobs::study::{create_study, run_study};
 use crate::project::Project;
-use crate::tune::pruner::Pruner;
 use crate::tune::sampler::{Sampler, grid_size};
-use crate::tune::space::Space;
-use crate::tune::study::{Direction, StudyConfig};
+use crate::tune::study::{StudyAsk, StudyConfig};
 
 #[derive(Debug, Args)]
 pub struct TuneArgs {
@@ -101,58 +99,27 @@ pub fn tune(project: &Project, args: &TuneArgs) -> anyhow::Result<()> {
 }
 
 fn config(project: &Project, args: &TuneArgs, train: &TrainArgs) -> anyhow::Result<StudyConfig> {
-    let space_text = args.space.as_deref().context(
+    let space = args.space.as_deref().context(
         "--space: the ranges to search (learning_rate=log:0.01..0.3,max_depth=int:3..10)",
     )?;
-    let space = Space::parse(space_text)?;
-    if args.trials == 0 {
-        anyhow::bail!("--trials 0: a study needs one trial or more");
-    }
-    let sampler = Sampler::parse(&args.sampler).map_err(anyhow::Error::msg)?;
-    let pruner = Pruner::parse(&args.pruner).map_err(anyhow::Error::msg)?;
-    let direction = match args.direction.as_deref() {
-        Some("minimize") => Direction::Minimize,
-        Some("maximize") => Direction::Maximize,
-        Some(other) => anyhow::bail!("--direction {other}: expected minimize or maximize"),
-        None => Direction::of_metric(&args.metric).with_context(|| {
-            format!(
-                "--metric {}: its direction is not known; give --direction minimize or maximize",
-                args.metric
-            )
-        })?,
-    };
     let request = train.request(project)?;
-    // The space's names must be the model's parameters: checked now, not at trial 1.
-    let mut probe = request.spec.clone();
-    for dim in &space.dimensions {
-        let value = crate::tune::tpe::random_value(&dim.range, &mut crate::tune::rng::Rng::new(0));
-        probe.params.retain(|(k, _)| *k != dim.name);
-        probe
-            .params
-            .push((dim.name.clone(), value.text(&dim.range)));
-    }
-    probe
-        .validate()
-        .map_err(|e| anyhow::anyhow!("--space: {e}"))?;
-    let task = probe.task.unwrap_or(crate::ml::features::Task::Regression);
-    crate::ml::models::ModelSpec::build(probe.model, task, probe.seed, &probe.params)
-        .map_err(|e| anyhow::anyhow!("--space: {e}"))?;
-    if sampler == Sampler::Grid {
-        say_err!("the grid has {} point(s)", grid_size(&space));
-    }
-    Ok(StudyConfig {
+    let config = StudyConfig::check(StudyAsk {
         space,
         trials: args.trials,
         timeout_s: args.timeout,
-        parallel: args.parallel.max(1),
-        sampler,
-        pruner,
-        seed: train.seed,
-        metric: args.metric.clone(),
-        direction,
+        parallel: args.parallel,
+        sampler: &args.sampler,
+        pruner: &args.pruner,
+        metric: &args.metric,
+        direction: args.direction.as_deref(),
         experiment: request.experiment.clone(),
         spec: request.spec,
     })
+    .map_err(anyhow::Error::msg)?;
+    if config.sampler == Sampler::Grid {
+        say_err!("the grid has {} point(s)", grid_size(&config.space));
+    }
+    Ok(config)
 }
 
 /// `shelfcast studies [NAME] [--json]`: every study with its budget, trials by state and best;

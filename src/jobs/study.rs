@@ -62,6 +62,25 @@ pub fn create_study(
     Ok(store.study(name)?)
 }
 
+/// Creates study `name` and starts its runner detached (`shelfcast tune --resume NAME`, its own
+/// session, logging to the study run's worker log), so it outlives the terminal; the study's run.
+pub fn start_detached(
+    project: &Project,
+    name: &str,
+    config: &StudyConfig,
+) -> Result<RunId, JobError> {
+    let study = create_study(project, name, config)?;
+    let log = project.worker_log_path(study.run_id);
+    if let Some(dir) = log.parent() {
+        std::fs::create_dir_all(dir).map_err(|source| JobError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    super::launch::spawn_detached(project, &["tune", "--resume", name], &log)?;
+    Ok(study.run_id)
+}
+
 /// Runs (or resumes) study `name` to its budget; `say` hears each trial's start and end.
 pub fn run_study(
     project: &Project,

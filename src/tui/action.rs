@@ -84,6 +84,8 @@ pub enum Action {
     },
     /// The Forecast tab's export was written: the CSV and SVG paths, or why not.
     ForecastExported(Result<(String, String), String>),
+    /// A study was created and its runner started: its name and run, or why not.
+    StudyStarted(Result<(String, RunId), String>),
     /// The Monitor tab's report (its request, to drop a stale answer) and the HTML file written
     /// when one was asked for.
     MonitorDone {
@@ -153,6 +155,11 @@ pub enum Job {
     },
     /// Start the project's daemon detached (`Status`).
     StartDaemon,
+    /// Create a tuning study and start its runner detached (`StudyStarted`).
+    StartStudy {
+        name: String,
+        config: Box<crate::tune::study::StudyConfig>,
+    },
     /// The Monitor tab's report, written as HTML to `html` when given (`MonitorDone`).
     Monitor {
         request: MonitorRequest,

@@ -84,6 +84,12 @@ pub fn run(job: Job, ctx: &JobContext, tx: &UnboundedSender<Action>) {
             };
             let _ = tx.send(Action::Status(text));
         }
+        Job::StartStudy { name, config } => {
+            let result = crate::jobs::study::start_detached(&ctx.project, &name, &config)
+                .map(|run| (name, run))
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Action::StudyStarted(result));
+        }
         Job::Monitor { request, html } => {
             let result = monitor_report(&ctx.project, &ctx.store_path, &request, html.as_deref());
             let _ = tx.send(Action::MonitorDone {

@@ -61,7 +61,72 @@ pub struct StudyConfig {
     pub spec: TrainSpec,
 }
 
+/// What a face asks a study to be; `StudyConfig::check` turns it into one or says what is wrong.
+#[derive(Clone, Debug)]
+pub struct StudyAsk<'a> {
+    pub space: &'a str,
+    pub trials: usize,
+    pub timeout_s: Option<u64>,
+    pub parallel: usize,
+    pub sampler: &'a str,
+    pub pruner: &'a str,
+    pub metric: &'a str,
+    /// `None`: the metric's own direction.
+    pub direction: Option<&'a str>,
+    pub experiment: String,
+    pub spec: TrainSpec,
+}
+
 impl StudyConfig {
+    /// The study `ask` describes, checked before anything trains: the space parsed, its
+    /// parameters set on the spec and checked against the model's table, the sampler, pruner and
+    /// direction named.
+    pub fn check(ask: StudyAsk<'_>) -> Result<StudyConfig, String> {
+        let space = Space::parse(ask.space).map_err(|e| e.to_string())?;
+        if ask.trials == 0 {
+            return Err("--trials 0: a study needs one trial or more".into());
+        }
+        let sampler = Sampler::parse(ask.sampler)?;
+        let pruner = Pruner::parse(ask.pruner)?;
+        let direction = match ask.direction {
+            Some("minimize") => Direction::Minimize,
+            Some("maximize") => Direction::Maximize,
+            Some(other) => return Err(format!("--direction {other}: expected minimize or maximize")),
+            None => Direction::of_metric(ask.metric).ok_or_else(|| {
+                format!(
+                    "--metric {}: its direction is not known; give --direction minimize or maximize",
+                    ask.metric
+                )
+            })?,
+        };
+        // The space's names must be the model's parameters: checked now, not at trial 1.
+        let mut probe = ask.spec.clone();
+        for dim in &space.dimensions {
+            let value = super::tpe::random_value(&dim.range, &mut super::rng::Rng::new(0));
+            probe.params.retain(|(k, _)| *k != dim.name);
+            probe
+                .params
+                .push((dim.name.clone(), value.text(&dim.range)));
+        }
+        probe.validate().map_err(|e| format!("--space: {e}"))?;
+        let task = probe.task.unwrap_or(crate::ml::features::Task::Regression);
+        crate::ml::models::ModelSpec::build(probe.model, task, probe.seed, &probe.params)
+            .map_err(|e| format!("--space: {e}"))?;
+        Ok(StudyConfig {
+            space,
+            trials: ask.trials,
+            timeout_s: ask.timeout_s,
+            parallel: ask.parallel.max(1),
+            sampler,
+            pruner,
+            seed: ask.spec.seed,
+            metric: ask.metric.to_string(),
+            direction,
+            experiment: ask.experiment,
+            spec: ask.spec,
+        })
+    }
+
     /// The trial's training spec: the study's with the trial's parameters set.
     pub fn trial_spec(&self, values: &[Value]) -> TrainSpec {
         let mut spec = self.spec.clone();

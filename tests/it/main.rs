@@ -17,6 +17,7 @@ mod e2e_jobs;
 mod e2e_monitor;
 mod e2e_predict;
 mod e2e_train;
+mod e2e_tune;
 mod faults;
 mod forecast;
 mod four_faces;

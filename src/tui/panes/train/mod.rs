@@ -101,6 +101,8 @@ pub enum Field {
     Rolling,
     Groups,
     Backtest,
+    Study,
+    StudyTrials,
     Log1p,
     Seed,
     Experiment,
@@ -123,6 +125,8 @@ impl Field {
             Field::Rolling => "Rolling means",
             Field::Groups => "Lag groups",
             Field::Backtest => "Backtest windows",
+            Field::Study => "Study space",
+            Field::StudyTrials => "Study trials",
             Field::Log1p => "log1p target",
             Field::Seed => "Seed",
             Field::Experiment => "Experiment",
@@ -141,6 +145,8 @@ impl Field {
                 | Field::Rolling
                 | Field::Groups
                 | Field::Backtest
+                | Field::Study
+                | Field::StudyTrials
                 | Field::Seed
                 | Field::Experiment
                 | Field::Name
@@ -167,6 +173,10 @@ pub struct TrainTab {
     pub groups: TextField,
     /// Empty: one run; K: a backtest of K windows, each the time split's hold-out long.
     pub backtest: TextField,
+    /// Empty: one run; a search space: a tuning study of the form's run.
+    pub study: TextField,
+    /// `N` trials, or `NxP`: N trials, P at once.
+    pub study_trials: TextField,
     pub log1p: bool,
     pub seed: TextField,
     pub experiment: TextField,
@@ -200,6 +210,8 @@ impl TrainTab {
             rolling: TextField::default(),
             groups: TextField::default(),
             backtest: TextField::default(),
+            study: TextField::default(),
+            study_trials: TextField::new("30x2"),
             log1p: false,
             seed: TextField::new("42"),
             experiment: TextField::new("default"),
@@ -230,6 +242,8 @@ impl TrainTab {
             Field::Rolling,
             Field::Groups,
             Field::Backtest,
+            Field::Study,
+            Field::StudyTrials,
             Field::Log1p,
             Field::Seed,
             Field::Experiment,
@@ -306,6 +320,8 @@ impl TrainTab {
             Field::Rolling => &self.rolling,
             Field::Groups => &self.groups,
             Field::Backtest => &self.backtest,
+            Field::Study => &self.study,
+            Field::StudyTrials => &self.study_trials,
             Field::Seed => &self.seed,
             Field::Experiment => &self.experiment,
             Field::Name => &self.name,
@@ -322,6 +338,8 @@ impl TrainTab {
             Field::Rolling => &mut self.rolling,
             Field::Groups => &mut self.groups,
             Field::Backtest => &mut self.backtest,
+            Field::Study => &mut self.study,
+            Field::StudyTrials => &mut self.study_trials,
             Field::Seed => &mut self.seed,
             Field::Experiment => &mut self.experiment,
             Field::Name => &mut self.name,
@@ -411,6 +429,21 @@ impl Component for TrainTab {
                 _ => {}
             },
             TrainCommand::Launch if self.launching => {}
+            TrainCommand::Launch if !self.study.value().trim().is_empty() => {
+                match self.study_config() {
+                    Ok(config) => {
+                        self.launching = true;
+                        let name =
+                            format!("study-{}", chrono::Local::now().format("%Y%m%d-%H%M%S"));
+                        self.message = Some((false, format!("starting study {name}…")));
+                        return EventState::action(Action::Run(Job::StartStudy {
+                            name,
+                            config: Box::new(config),
+                        }));
+                    }
+                    Err(problem) => self.message = Some((true, problem)),
+                }
+            }
             TrainCommand::Launch => match self.request() {
                 // Launching reads and checks the whole dataset before the worker starts.
                 Ok(request) => {
@@ -428,6 +461,19 @@ impl Component for TrainTab {
     fn update(&mut self, action: &Action, _ctx: &PaneContext<'_>) -> Vec<Action> {
         match action {
             Action::Launched(result) => return self.launched(result),
+            Action::StudyStarted(result) => {
+                self.launching = false;
+                match result {
+                    Ok((name, run)) => {
+                        self.message = Some((
+                            false,
+                            format!("study {name} started (run {run}): its trials train in the background"),
+                        ));
+                        return vec![Action::Open(Target::Run(*run))];
+                    }
+                    Err(e) => self.message = Some((true, e.clone())),
+                }
+            }
             Action::DataFiles(files) => self.take_files(files),
             Action::Open(Target::TrainOn(path)) => self.choose_dataset(path),
             _ => {}

@@ -49,6 +49,11 @@ impl TrainTab {
             field.error = parse_periods(field.value()).err();
         }
         self.backtest.error = self.backtest_spec().err();
+        self.study.error = match self.study.value().trim() {
+            "" => None,
+            text => crate::tune::space::Space::parse(text).err().map(|e| e.to_string()),
+        };
+        self.study_trials.error = study_budget(self.study_trials.value()).err();
         self.groups.error = names(self.groups.value())
             .into_iter()
             .find(|g| kind_of(g).is_none())
@@ -95,6 +100,8 @@ impl TrainTab {
             .or_else(|| named("rolling means", &self.rolling))
             .or_else(|| named("lag groups", &self.groups))
             .or_else(|| named("backtest windows", &self.backtest))
+            .or_else(|| named("study space", &self.study))
+            .or_else(|| named("study trials", &self.study_trials))
             .or_else(|| named("seed", &self.seed))
             .or_else(|| named("experiment", &self.experiment))
     }
@@ -181,6 +188,25 @@ impl TrainTab {
 }
 
 impl TrainTab {
+    /// The study the form asks for, checked as `shelfcast tune` checks it (TPE, the median
+    /// pruner, the model's RMSE).
+    pub fn study_config(&self) -> Result<crate::tune::study::StudyConfig, String> {
+        let request = self.request()?;
+        let (trials, parallel) = study_budget(self.study_trials.value())?;
+        crate::tune::study::StudyConfig::check(crate::tune::study::StudyAsk {
+            space: self.study.value().trim(),
+            trials,
+            timeout_s: None,
+            parallel,
+            sampler: "tpe",
+            pruner: "median",
+            metric: "rmse",
+            direction: None,
+            experiment: request.experiment.clone(),
+            spec: request.spec,
+        })
+    }
+
     /// The backtest the form asks for: none when the field is empty; K windows of the time
     /// split's hold-out (`time:COLUMN:N`), N apart.
     fn backtest_spec(&self) -> Result<Option<crate::ml::backtest::BacktestSpec>, String> {
@@ -251,4 +277,18 @@ pub(super) fn names(text: &str) -> Vec<String> {
         .filter(|n| !n.is_empty())
         .map(String::from)
         .collect()
+}
+
+/// `N` trials one at a time, or `NxP`: N trials, P at once.
+fn study_budget(text: &str) -> Result<(usize, usize), String> {
+    let text = text.trim();
+    let (trials, parallel) = match text.split_once(['x', '×']) {
+        Some((n, p)) => (n.trim(), p.trim()),
+        None => (text, "1"),
+    };
+    let number = |t: &str| t.parse::<usize>().ok().filter(|n| (1..=10_000).contains(n));
+    match (number(trials), number(parallel)) {
+        (Some(n), Some(p)) if p <= 64 => Ok((n, p)),
+        _ => Err(format!("'{text}': expected N trials or NxP (30x2: 30 trials, 2 at once)")),
+    }
 }

@@ -140,6 +140,8 @@ fn value_line(tab: &TrainTab, field: Field, keys: &Keymap) -> (String, Option<St
         Field::Rolling => text(&tab.rolling),
         Field::Groups => text(&tab.groups),
         Field::Backtest => text(&tab.backtest),
+        Field::Study => text(&tab.study),
+        Field::StudyTrials => text(&tab.study_trials),
         Field::Log1p => ((if tab.log1p { "[x]" } else { "[ ]" }).to_string(), None),
         Field::Seed => text(&tab.seed),
         Field::Experiment => text(&tab.experiment),
@@ -374,6 +376,16 @@ fn render_context(tab: &TrainTab, frame: &mut Frame<'_>, area: Rect, ctx: &Rende
                  validated on the time split's N periods after its cut-off, the last ending at \
                  the data's last date; the backtest pools their errors per step, and its \
                  model's intervals come from every window.",
+            ));
+        }
+        Field::Study | Field::StudyTrials => {
+            lines.push(Line::styled("study", theme.header));
+            lines.push(Line::from(
+                "Empty: one run. A search space (learning_rate=log:0.01..0.3,max_depth=int:3..8,\
+                 subsample=0.5..1, objective=cat:squared_error|poisson) tunes the run: TPE \
+                 proposes each trial, a child run of the study, the median pruner stops the \
+                 poor ones early. Trials: N, or NxP for P at once. The study opens in the Runs \
+                 tab as it goes.",
             ));
         }
         Field::Log1p => {
