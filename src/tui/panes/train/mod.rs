@@ -381,28 +381,6 @@ impl TrainTab {
         self.set_datasets(choices);
     }
 
-    fn launched(&mut self, result: &Result<crate::jobs::Launched, String>) -> Vec<Action> {
-        self.launching = false;
-        match result {
-            Ok(launched) => {
-                self.message = Some((
-                    false,
-                    std::iter::once(format!(
-                        "run {} started: {} training, {} validation rows",
-                        launched.run_id, launched.train_rows, launched.valid_rows
-                    ))
-                    .chain(launched.notes.iter().cloned())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                ));
-                vec![Action::Open(Target::Run(launched.run_id))]
-            }
-            Err(error) => {
-                self.message = Some((true, error.clone()));
-                Vec::new()
-            }
-        }
-    }
 }
 
 impl Component for TrainTab {

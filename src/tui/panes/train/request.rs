@@ -2,6 +2,7 @@
 //! against the model's parameter ranges and the dataset's profile as the user types, and a
 //! request is built only from a form without errors.
 
+use crate::tui::action::{Action, Target};
 use super::{TextField, TrainTab};
 use crate::data::ColumnKind;
 use crate::jobs::LaunchRequest;
@@ -188,6 +189,30 @@ impl TrainTab {
 }
 
 impl TrainTab {
+    /// A launch ended: the run opens in the Runs tab, or the form says why not.
+    pub(super) fn launched(&mut self, result: &Result<crate::jobs::Launched, String>) -> Vec<Action> {
+        self.launching = false;
+        match result {
+            Ok(launched) => {
+                self.message = Some((
+                    false,
+                    std::iter::once(format!(
+                        "run {} started: {} training, {} validation rows",
+                        launched.run_id, launched.train_rows, launched.valid_rows
+                    ))
+                    .chain(launched.notes.iter().cloned())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                ));
+                vec![Action::Open(Target::Run(launched.run_id))]
+            }
+            Err(error) => {
+                self.message = Some((true, error.clone()));
+                Vec::new()
+            }
+        }
+    }
+
     /// The study the form asks for, checked as `shelfcast tune` checks it (TPE, the median
     /// pruner, the model's RMSE).
     pub fn study_config(&self) -> Result<crate::tune::study::StudyConfig, String> {
