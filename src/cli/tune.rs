@@ -162,6 +162,12 @@ pub fn studies(project: &Project, name: Option<&str>, json: bool) -> anyhow::Res
             "failed": count(crate::store::TrialState::Failed),
             "running": count(crate::store::TrialState::Running),
             "best": best.map(|(t, v)| serde_json::json!({"trial": t.number, "run": t.run_id, "value": v})),
+            "importance": config.importances(&trials).map(|named| {
+                named
+                    .into_iter()
+                    .map(|(k, v)| (k, serde_json::json!(v)))
+                    .collect::<serde_json::Map<String, serde_json::Value>>()
+            }),
         });
         if name.is_some() {
             let mut listed = Vec::new();

@@ -3,6 +3,7 @@
 //! `truncnorm`), the pruners (`pruner`) and a study's stored settings (`study`). The runner that
 //! trains the trials as worker processes is `jobs::study`.
 
+pub mod importance;
 pub mod pruner;
 pub mod rng;
 pub mod sampler;

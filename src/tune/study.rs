@@ -137,6 +137,36 @@ impl StudyConfig {
         spec
     }
 
+    /// Each parameter's importance (PED-ANOVA, `importance`) over the complete trials, most
+    /// important first; `None` with fewer than 10.
+    pub fn importances(&self, trials: &[TrialRow]) -> Option<Vec<(String, f64)>> {
+        let complete: Vec<(Vec<f64>, f64)> = trials
+            .iter()
+            .filter(|t| t.state == TrialState::Complete)
+            .filter_map(|t| {
+                let values: Vec<Value> = serde_json::from_str(&t.params_json).ok()?;
+                let params = self
+                    .space
+                    .dimensions
+                    .iter()
+                    .zip(&values)
+                    .map(|(d, v)| internal(&d.range, v))
+                    .collect();
+                Some((params, self.direction.loss(t.value?)))
+            })
+            .collect();
+        let scores = super::importance::importances(&self.space, &complete)?;
+        let mut named: Vec<(String, f64)> = self
+            .space
+            .dimensions
+            .iter()
+            .map(|d| d.name.clone())
+            .zip(scores)
+            .collect();
+        named.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Some(named)
+    }
+
     /// The stored trials as the samplers see them (a failed trial is left out, as Optuna does).
     pub fn observed(
         &self,

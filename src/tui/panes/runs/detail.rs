@@ -42,6 +42,8 @@ pub struct StudyDetail {
     pub trials: Vec<crate::store::TrialRow>,
     /// The newest `STUDY_CURVES` trials' curves.
     pub curves: Vec<TrialCurve>,
+    /// Each parameter's importance, most important first (from 10 complete trials).
+    pub importances: Vec<(String, f64)>,
 }
 
 impl StudyDetail {
@@ -82,7 +84,12 @@ fn load_study(store: &RunStore, study: crate::store::StudyRow) -> Result<StudyDe
         let points = curve.steps.iter().copied().zip(curve.values.iter().copied()).collect();
         curves.push((trial.number, trial.state, points));
     }
+    let importances = config
+        .as_ref()
+        .and_then(|c| c.importances(&trials))
+        .unwrap_or_default();
     Ok(StudyDetail {
+        importances,
         name: study.name,
         metric: study.metric,
         maximize: study.direction == "maximize",

@@ -43,7 +43,22 @@ pub(super) fn render_study(
                 count(TrialState::Running)
             )),
         ]),
-        Line::styled(study.space.clone(), theme.dim),
+        Line::from(vec![
+            Span::styled(study.space.clone(), theme.dim),
+            Span::raw(if study.importances.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "   importance (PED-ANOVA): {}",
+                    study
+                        .importances
+                        .iter()
+                        .map(|(name, v)| format!("{name} {v:.2}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }),
+        ]),
         Line::from(match best {
             Some((number, value, run)) => Span::styled(
                 format!(
