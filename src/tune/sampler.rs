@@ -74,7 +74,12 @@ pub fn grid_values(range: &Range) -> Vec<Value> {
             let mut values: Vec<Value> = (0..GRID_POINTS)
                 .map(|i| {
                     let t = i as f64 / (GRID_POINTS - 1) as f64;
-                    let x = if log {
+                    // The ends exactly as written (exp(ln x) is not always x).
+                    let x = if i == 0 {
+                        low
+                    } else if i == GRID_POINTS - 1 {
+                        high
+                    } else if log {
                         (low.ln() + t * (high.ln() - low.ln())).exp()
                     } else {
                         low + t * (high - low)
@@ -111,4 +116,30 @@ fn grid_point(space: &Space, number: usize) -> Option<Vec<Value>> {
     }
     point.reverse();
     Some(point)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grid_walks_every_point_once_then_stops() {
+        let space = Space::parse("n=int:1..3,kind=cat:a|b,lr=log:0.001..0.1").expect("space");
+        // 3 integers × 2 choices × 5 log-spaced points.
+        assert_eq!(grid_size(&space), 30);
+        let mut rng = Rng::new(0);
+        let points: Vec<Vec<Value>> = (0..30)
+            .map(|n| {
+                Sampler::Grid
+                    .propose(&space, &[], n, &mut rng)
+                    .expect("a point")
+            })
+            .collect();
+        let mut unique = points.clone();
+        unique.dedup();
+        assert_eq!(unique.len(), 30);
+        assert_eq!(points[0][2], Value::Number(0.001));
+        assert!(matches!(points[4][2], Value::Number(v) if (v - 0.1).abs() < 1e-12));
+        assert!(Sampler::Grid.propose(&space, &[], 30, &mut rng).is_none());
+    }
 }
