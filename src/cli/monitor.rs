@@ -237,10 +237,7 @@ pub fn monitor_command(project: &Project, args: &MonitorArgs) -> anyhow::Result<
     };
     let report = monitor(project, &store, &request)?;
     if let Some(path) = &args.html {
-        let created = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
-        let html = crate::monitor::html::report_html(&report, &created)?;
-        crate::files::write_bytes_atomically(path, html.as_bytes())
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        crate::monitor::html::write_report(&report, path)?;
         say_err!("report {}", path.display());
     }
     if args.json {

@@ -207,3 +207,17 @@ pub fn report_html(report: &MonitorReport, created_at: &str) -> Result<String, M
     html.push_str("</body></html>\n");
     Ok(html)
 }
+
+/// Writes `report` as its HTML page to `path` (its folder made if missing), atomically: the one
+/// way every face writes it.
+pub fn write_report(report: &MonitorReport, path: &std::path::Path) -> Result<(), MonitorError> {
+    let created = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
+    let page = report_html(report, &created)?;
+    let failed = |p: &std::path::Path, e: std::io::Error| {
+        MonitorError::Input(format!("{}: {e}", p.display()))
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| failed(parent, e))?;
+    }
+    crate::files::write_bytes_atomically(path, page.as_bytes()).map_err(|e| failed(path, e))
+}

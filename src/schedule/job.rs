@@ -217,16 +217,8 @@ pub fn run_job(
             let report =
                 crate::monitor::monitor(project, &store, &request).map_err(|e| e.to_string())?;
             let shown = output_path(html, file);
-            let created = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
-            let page =
-                crate::monitor::html::report_html(&report, &created).map_err(|e| e.to_string())?;
-            let path = project.root.join(&shown);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| format!("{}: {e}", parent.display()))?;
-            }
-            crate::files::write_bytes_atomically(&path, page.as_bytes())
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            crate::monitor::html::write_report(&report, &project.root.join(&shown))
+                .map_err(|e| e.to_string())?;
             eprintln!(
                 "{model}: {} predictions scored, {} alert(s)",
                 report.pairs,

@@ -160,15 +160,7 @@ fn monitor_report(
     let report = crate::monitor::monitor(project, &store, request).map_err(|e| e.to_string())?;
     let written = match html {
         Some(path) => {
-            let created = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
-            let page =
-                crate::monitor::html::report_html(&report, &created).map_err(|e| e.to_string())?;
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| format!("{}: {e}", parent.display()))?;
-            }
-            crate::files::write_bytes_atomically(path, page.as_bytes())
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            crate::monitor::html::write_report(&report, path).map_err(|e| e.to_string())?;
             Some(path.display().to_string())
         }
         None => None,

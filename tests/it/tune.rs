@@ -166,6 +166,18 @@ fn a_bad_space_is_refused_at_its_column_with_the_rule() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(said), "{space}: {stderr}");
     }
+    // No study was half made by a refusal; an unknown one is named.
+    let listed = shelfcast(&root, &["studies", "--json"]);
+    assert_eq!(String::from_utf8_lossy(&listed.stdout).trim(), "[]");
+    for (args, said) in [
+        (vec!["studies", "nope"], "no study named 'nope'"),
+        (vec!["tune", "--resume", "nope"], "no study named 'nope'"),
+    ] {
+        let output = shelfcast(&root, &args);
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(said), "{args:?}: {stderr}");
+    }
 }
 
 /// A study's run opened in the Runs tab shows the study: its trials, the best so far and each
