@@ -125,3 +125,17 @@ pub fn clean_stale_partials(folder: &Path) -> usize {
     }
     removed
 }
+
+/// `name` as a safe part of a file name: letters, digits, `-`, `_` and `.` kept, anything else
+/// (a slash, a space) written `_`.
+pub fn safe_file_stem(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}

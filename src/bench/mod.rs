@@ -15,6 +15,7 @@ mod serve;
 mod store;
 mod train;
 mod tune;
+mod tune_study;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -107,10 +108,13 @@ pub enum BenchCommand {
     /// the same predictions and weekly chunks (SHELFCAST_NANNYML_PYTHON names its interpreter).
     Monitor,
     /// A study's bookkeeping per trial (TPE and runs.db) on a trivial objective, beside Optuna's
-    /// TPE with SQLite storage and in memory (when optuna is installed).
+    /// TPE with SQLite storage and in memory; then a real 50-trial study of gradient boosting on
+    /// 200,000 Rossmann rows beside Optuna + LightGBM (when they are installed).
     Tune {
         #[arg(long, default_value_t = 1000)]
         trials: usize,
+        #[command(flatten)]
+        study: tune_study::StudyBench,
     },
     /// The reading process of `bench metrics` (started by it).
     #[command(hide = true)]
@@ -178,7 +182,10 @@ pub fn run(_project: &Project, what: BenchCommand, faces: &Faces) -> anyhow::Res
         } => serve::bench_serve(connections.max(1), seconds.max(1), faces),
         BenchCommand::Drift { data_dir, repeat } => drift::bench_drift(&data_dir, repeat.max(1)),
         BenchCommand::Monitor => monitor::bench_monitor(),
-        BenchCommand::Tune { trials } => tune::bench_tune(trials.max(1)),
+        BenchCommand::Tune { trials, study } => {
+            tune::bench_tune(trials.max(1))?;
+            tune_study::bench_study(&study)
+        }
         BenchCommand::MetricsReader {
             db,
             run,

@@ -353,7 +353,7 @@ fn run_case(spec: &TrainSpec, lgb_task: &str, lgb_objective: &str) -> anyhow::Re
 }
 
 /// The encoded rows of both sides with `label` and `is_valid`, as Parquet.
-fn export_matrix(
+pub(super) fn export_matrix(
     path: &Path,
     train_x: &Matrix,
     train_y: &[f64],

@@ -93,6 +93,10 @@ pub enum Command {
         name: Option<String>,
         #[arg(long)]
         json: bool,
+        /// With a study's name: write its charts (best so far, parallel coordinates, a slice
+        /// per parameter) to this SVG file.
+        #[arg(long, value_name = "FILE", requires = "name")]
+        svg: Option<std::path::PathBuf>,
     },
     /// The schedules the daemon runs: add (cron, interval or file trigger, and a job), list,
     /// pause, resume, remove, run now, history.
@@ -303,7 +307,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Train(args) => train::train(&project, &args),
         Command::Backtest(args) => backtest::backtest(&project, &args),
         Command::Tune(args) => tune::tune(&project, &args),
-        Command::Studies { name, json } => tune::studies(&project, name.as_deref(), json),
+        Command::Studies { name, json, svg } => {
+            tune::studies(&project, name.as_deref(), json, svg.as_deref())
+        }
         Command::Schedule { what } => schedule::schedule(&project, &what),
         Command::Challenge {
             name,

@@ -124,7 +124,12 @@ fn config(project: &Project, args: &TuneArgs, train: &TrainArgs) -> anyhow::Resu
 
 /// `shelfcast studies [NAME] [--json]`: every study with its budget, trials by state and best;
 /// with a name, its trials one by one.
-pub fn studies(project: &Project, name: Option<&str>, json: bool) -> anyhow::Result<()> {
+pub fn studies(
+    project: &Project,
+    name: Option<&str>,
+    json: bool,
+    svg: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
     let store = project.open_store()?;
     let studies = match name {
         Some(name) => vec![store.study(name)?],
@@ -135,6 +140,15 @@ pub fn studies(project: &Project, name: Option<&str>, json: bool) -> anyhow::Res
         let config: StudyConfig = serde_json::from_str(&study.config_json)
             .with_context(|| format!("study {}: its settings do not read", study.name))?;
         let trials = store.trials(study.id)?;
+        if let Some(path) = svg {
+            let plot = crate::tune::plot::StudyPlot::new(
+                &config.space,
+                &trials,
+                study.direction == "maximize",
+            );
+            crate::tune::svg::write_study_svg(path, &study.name, &study.metric, &plot)?;
+            say_err!("wrote {}", path.display());
+        }
         let count =
             |state: crate::store::TrialState| trials.iter().filter(|t| t.state == state).count();
         let best = trials

@@ -87,6 +87,18 @@ pub fn queue_run(
     if let Some(backtest) = &spec.backtest {
         check_backtest(&project.root, &spec, &prepared, backtest)?;
     }
+    let run_id = record_queued(project, store, request, &spec, &prepared)?;
+    Ok((run_id, prepared))
+}
+
+/// Records a checked request as a queued run: its dataset files, tags, name and spec.
+fn record_queued(
+    project: &Project,
+    store: &mut RunStore,
+    request: &LaunchRequest,
+    spec: &TrainSpec,
+    prepared: &Prepared,
+) -> Result<RunId, JobError> {
     let data_path = project.resolve(&request.spec.data);
     let (dataset_id, sha256) = record_dataset_file(project, store, &data_path)?;
     let mut tags: Vec<(String, String)> = vec![
@@ -132,7 +144,67 @@ pub fn queue_run(
         tags: &tags,
         spec_json: Some(&spec_json),
     })?;
-    Ok((run_id, prepared))
+    Ok(run_id)
+}
+
+/// Launches the trials of one study. Trials differ from each other in their model's parameters
+/// alone, so the data are loaded, joined and checked for the first trial only; each later one
+/// has its parameters checked, and its worker prepares the data as any run's does. Without this
+/// the study process read the whole dataset once more per trial, in series with the trials.
+#[derive(Default)]
+pub struct TrialLauncher {
+    checked: Option<Prepared>,
+}
+
+impl TrialLauncher {
+    pub fn launch(
+        &mut self,
+        project: &Project,
+        request: &LaunchRequest,
+    ) -> Result<Launched, JobError> {
+        let reusable = self.checked.as_ref().is_some_and(|p| {
+            p.baseline_column.is_none()
+                && request.spec.backtest.is_none()
+                && p.spec.params_free_eq(&request.spec)
+        });
+        let Some(prepared) = self.checked.as_mut().filter(|_| reusable) else {
+            let mut store = project.open_store()?;
+            let (run_id, prepared) = queue_run(project, &mut store, request)?;
+            let launched = started(project, &mut store, run_id, &prepared)?;
+            self.checked = Some(prepared);
+            return Ok(launched);
+        };
+        let mut spec = request.spec.clone();
+        spec.read = prepared.spec.read.clone();
+        prepared.model = crate::ml::models::ModelSpec::build(
+            prepared.model.kind,
+            prepared.task(),
+            spec.seed,
+            &spec.params,
+        )
+        .map_err(TrainError::from)?;
+        prepared.spec = spec.clone();
+        let mut store = project.open_store()?;
+        let run_id = record_queued(project, &mut store, request, &spec, prepared)?;
+        started(project, &mut store, run_id, prepared)
+    }
+}
+
+fn started(
+    project: &Project,
+    store: &mut RunStore,
+    run_id: RunId,
+    prepared: &Prepared,
+) -> Result<Launched, JobError> {
+    let pid = spawn_worker(project, store, run_id)?;
+    Ok(Launched {
+        run_id,
+        pid,
+        log_path: project.worker_log_path(run_id),
+        train_rows: prepared.split.train.len(),
+        valid_rows: prepared.split.validation.len(),
+        notes: prepared.notes.clone(),
+    })
 }
 
 /// A backtest is refused at launch when its windows do not fit the data or its model makes no
@@ -250,13 +322,5 @@ pub fn spawn_detached(project: &Project, args: &[&str], log: &Path) -> Result<u3
 pub fn launch_run(project: &Project, request: &LaunchRequest) -> Result<Launched, JobError> {
     let mut store = project.open_store()?;
     let (run_id, prepared) = queue_run(project, &mut store, request)?;
-    let pid = spawn_worker(project, &mut store, run_id)?;
-    Ok(Launched {
-        run_id,
-        pid,
-        log_path: project.worker_log_path(run_id),
-        train_rows: prepared.split.train.len(),
-        valid_rows: prepared.split.validation.len(),
-        notes: prepared.notes.clone(),
-    })
+    started(project, &mut store, run_id, &prepared)
 }

@@ -8,9 +8,10 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use super::LaunchRequest;
 use super::launch::JobError;
+use super::launch::TrialLauncher;
 use super::worker::VALID_LOSS;
-use super::{LaunchRequest, launch_run};
 use crate::project::Project;
 use crate::store::{NewRun, RunId, RunStatus, RunStore, StudyRow, TrialRow, TrialState};
 use crate::tune::pruner::{Curve, should_prune};
@@ -97,6 +98,7 @@ pub fn run_study(
     let mut curves: HashMap<i64, Vec<(i64, f64)>> = HashMap::new();
     let mut launched_any = store.trials(study.id)?.iter().any(|t| t.run_id.is_some());
     let mut exhausted = false;
+    let mut launcher = TrialLauncher::default();
     loop {
         store.reap_dead_runs()?;
         let trials = store.trials(study.id)?;
@@ -205,7 +207,7 @@ pub fn run_study(
                 ],
                 parent_run_id: Some(study.run_id),
             };
-            match launch_run(project, &request) {
+            match launcher.launch(project, &request) {
                 Ok(launched) => {
                     launched_any = true;
                     store.start_trial(
@@ -246,8 +248,22 @@ pub fn run_study(
         if running == 0 && budget_spent {
             return finish(&mut store, study, &config, trials);
         }
-        std::thread::sleep(POLL);
+        wait_for_change(&store, POLL)?;
     }
+}
+
+/// Sleeps until another process commits to the store (a trial's run ended or logged a round)
+/// or `at_most` passes: a trial that ends is followed by the next at once, not a poll later.
+fn wait_for_change(store: &RunStore, at_most: Duration) -> Result<(), JobError> {
+    let version = store.data_version()?;
+    let until = Instant::now() + at_most;
+    while Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(10));
+        if store.data_version()? != version {
+            break;
+        }
+    }
+    Ok(())
 }
 
 fn describe(config: &StudyConfig, values: &[crate::tune::space::Value]) -> String {

@@ -52,11 +52,13 @@ const SEASON: ParamInfo = ParamInfo {
     name: "season",
     range: "a whole number of periods from 1 to 10000, or 0 for the date column's own",
     description: "periods in a season (0: 52 weekly, 7 daily, 12 monthly)",
+    search: None,
 };
 const WINDOW: ParamInfo = ParamInfo {
     name: "window",
     range: "a whole number of periods from 1 to 10000",
     description: "periods averaged",
+    search: Some("int:2..13"),
 };
 const SEASONAL_PARAMS: &[ParamInfo] = &[SEASON];
 const WINDOW_PARAMS: &[ParamInfo] = &[WINDOW];

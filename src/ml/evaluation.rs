@@ -97,10 +97,19 @@ pub fn evaluate(
     x: &Matrix,
     y: &[f64],
 ) -> Result<Evaluation, MlError> {
-    let predicted = predict_target(pipeline, model, x)?;
+    score(pipeline, &predict_target(pipeline, model, x)?, y)
+}
+
+/// The metrics of predictions already made (`predict_target`'s) against targets `y`: a caller
+/// that needs the predictions too (validation's intervals) predicts once.
+pub fn score(
+    pipeline: &FeaturePipeline,
+    predicted: &[f64],
+    y: &[f64],
+) -> Result<Evaluation, MlError> {
     Ok(match pipeline.target.task {
         Task::Regression => {
-            Evaluation::Regression(regression_metrics(&target_scale(pipeline, y), &predicted)?)
+            Evaluation::Regression(regression_metrics(&target_scale(pipeline, y), predicted)?)
         }
         Task::BinaryClassification => {
             let labels: Vec<bool> = y.iter().map(|&v| v > 0.5).collect();

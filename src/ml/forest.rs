@@ -47,31 +47,37 @@ pub const FOREST_PARAMS: &[ParamInfo] = &[
         name: "trees",
         range: "1 to 5000",
         description: "trees in the forest",
+        search: None,
     },
     ParamInfo {
         name: "max_depth",
         range: "0 (unlimited) to 64",
         description: "depth of each tree",
+        search: Some("int:4..24"),
     },
     ParamInfo {
         name: "min_samples_leaf",
         range: "1 to 100000",
         description: "fewest training rows in a leaf",
+        search: Some("intlog:1..50"),
     },
     ParamInfo {
         name: "min_samples_split",
         range: "2 to 100000",
         description: "fewest rows a node needs to split",
+        search: None,
     },
     ParamInfo {
         name: "max_features",
         range: "0 (automatic) to 100000",
         description: "features tried at each split",
+        search: Some("int:1..12"),
     },
     ParamInfo {
         name: "seed",
         range: "a whole number",
         description: "random seed",
+        search: None,
     },
 ];
 

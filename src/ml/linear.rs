@@ -52,11 +52,13 @@ const LINEAR_PARAMS: &[ParamInfo] = &[
         name: "alpha",
         range: "above 0, at most 1000000",
         description: "penalty strength",
+        search: Some("log:0.0001..100"),
     },
     ParamInfo {
         name: "l1_ratio",
         range: "0 to 1",
         description: "share of L1 in the penalty",
+        search: Some("0..1"),
     },
 ];
 
@@ -64,6 +66,7 @@ const LOGISTIC_PARAMS: &[ParamInfo] = &[ParamInfo {
     name: "alpha",
     range: "0 to 1000000",
     description: "L2 penalty strength",
+    search: Some("log:0.0001..100"),
 }];
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

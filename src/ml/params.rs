@@ -10,6 +10,9 @@ pub struct ParamInfo {
     pub name: &'static str,
     pub range: &'static str,
     pub description: &'static str,
+    /// The range a tuning study searches by default, in `--space` syntax (`log:0.01..0.3`);
+    /// `None` for a parameter not worth tuning (the seed, the threads, the rounds).
+    pub search: Option<&'static str>,
 }
 
 /// One `key = value` being set against a model's parameter table.

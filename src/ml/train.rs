@@ -164,6 +164,19 @@ impl Prepared {
     }
 }
 
+impl TrainSpec {
+    /// Whether `other` asks for the same data, features, split and model as this spec, with
+    /// other parameters at most (and files read the same way or by the project's default).
+    pub fn params_free_eq(&self, other: &TrainSpec) -> bool {
+        let bare = |spec: &TrainSpec| TrainSpec {
+            params: Vec::new(),
+            read: Default::default(),
+            ..spec.clone()
+        };
+        bare(self) == bare(other)
+    }
+}
+
 /// Loads a dataset file as the profile and the TUI see it: the same structural checks, the
 /// same missing-value tokens, the same errors.
 pub fn load_frame(path: &Path, options: &ReadOptions) -> Result<DataFrame, TrainError> {
@@ -403,7 +416,8 @@ pub fn train(
     )?;
     log(&format!("evaluating after {steps} step(s)"));
     let train_metrics = evaluate(&m.pipeline, model.as_ref(), &m.train_x, &m.train_y)?;
-    let mut valid_metrics = evaluate(&m.pipeline, model.as_ref(), &m.valid_x, &m.valid_y)?;
+    let valid_predicted = predict_target(&m.pipeline, model.as_ref(), &m.valid_x)?;
+    let mut valid_metrics = super::evaluation::score(&m.pipeline, &valid_predicted, &m.valid_y)?;
     // With lags and a time split, validation is what the forecast will be: recursive from the
     // cut-off. The one-step score (lags from the actuals) is kept beside it, labelled.
     let time_split = !matches!(prepared.split_spec, SplitSpec::Random { .. });
@@ -430,7 +444,7 @@ pub fn train(
         Task::Regression => {
             let predicted = match &horizon {
                 Some(h) => h.predicted.clone(),
-                None => predict_target(&m.pipeline, model.as_ref(), &m.valid_x)?,
+                None => valid_predicted,
             };
             let actual = target_scale(&m.pipeline, &m.valid_y);
             conformal_half_width(

@@ -20,9 +20,24 @@ pub struct Theme {
     pub gauge: Style,
     pub bar: Style,
     pub key: Style,
+    /// Whether charts may colour by value (no under `NO_COLOR`).
+    pub colour: bool,
 }
 
 impl Theme {
+    /// A study's trial by its objective's rank (0 best, 1 worst): green to red, the same scale
+    /// as the exported SVG's; monochrome marks the best quarter bold.
+    pub fn objective(&self, rank: f64) -> Style {
+        if self.colour {
+            let (r, g, b) = crate::tune::svg::rank_colour(rank);
+            Style::default().fg(Color::Rgb(r, g, b))
+        } else if rank <= 0.25 {
+            Style::default().add_modifier(Modifier::BOLD)
+        } else {
+            Style::default()
+        }
+    }
+
     pub fn from_env() -> Self {
         if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
             Self::monochrome()
@@ -49,6 +64,7 @@ impl Theme {
             gauge: plain,
             bar: plain,
             key: plain.add_modifier(Modifier::BOLD),
+            colour: false,
         }
     }
 }
@@ -72,6 +88,7 @@ impl Default for Theme {
             gauge: plain.fg(Color::Cyan).bg(Color::Black),
             bar: plain.fg(Color::Cyan),
             key: plain.fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            colour: true,
         }
     }
 }

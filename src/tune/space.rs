@@ -57,7 +57,24 @@ pub struct SpaceError {
 const RULE: &str = "expected NAME=LOW..HIGH, NAME=log:LOW..HIGH, NAME=int:LOW..HIGH, \
                     NAME=intlog:LOW..HIGH or NAME=cat:A|B";
 
+/// Whether a parameter's text is a range to search (`0.5..1`, `log:0.01..0.3`, `cat:a|b`)
+/// rather than one value: how the Train form tells a study's parameters from fixed ones.
+pub fn is_range(text: &str) -> bool {
+    let text = text.trim();
+    text.contains("..") || text.starts_with("cat:")
+}
+
 impl Space {
+    /// The space of the named ranges, in order: `(name, range text)` as the Train form's
+    /// parameter fields hold them.
+    pub fn from_ranges(ranges: &[(&str, &str)]) -> Result<Space, SpaceError> {
+        let text: Vec<String> = ranges
+            .iter()
+            .map(|(name, range)| format!("{name}={}", range.trim()))
+            .collect();
+        Space::parse(&text.join(","))
+    }
+
     pub fn parse(text: &str) -> Result<Space, SpaceError> {
         let mut dimensions: Vec<Dimension> = Vec::new();
         let mut column = 1;

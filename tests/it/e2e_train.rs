@@ -37,14 +37,16 @@ fn tui_trains_gradient_boosting_on_the_sample_live_registers_it_and_predicts_the
     tmux.wait_for("the Train form", Duration::from_secs(10), |s| {
         s.contains("‹ sales_weekly.csv ›") && s.contains("‹ units_sold › numeric")
     });
-    // objective (row 14) = poisson, split (row 16) = the last 26 weeks.
-    for _ in 0..13 {
+    // objective (row 16) = poisson, split (row 18) = the last 26 weeks.
+    for _ in 0..15 {
         tmux.keys(&["j"]);
     }
     tmux.keys(&["e", "C-u", "poisson", "Enter"]);
     tmux.keys(&["j", "j", "e", "C-u", "time:week_start:26", "Enter"]);
     tmux.wait_for("the typed values", Duration::from_secs(10), |s| {
-        s.contains("objective        poisson") && s.contains("time:week_start:26")
+        s.lines()
+            .any(|l| l.contains("objective") && l.contains("poisson"))
+            && s.contains("time:week_start:26")
     });
     tmux.keys(&["Enter"]);
 

@@ -23,19 +23,22 @@ fn a_study_starts_from_the_train_form_is_watched_live_and_its_best_trial_registe
     tmux.wait_for("the Train form", Duration::from_secs(10), |s| {
         s.contains("‹ walks.csv ›") && s.contains("Study space")
     });
-    // rounds (row 7) = 40; the study space (row 21) and 8 trials, 2 at once (row 22).
+    // rounds (row 7) = 40; learning_rate and max_depth given as ranges make the form a study;
+    // 8 trials, 2 at once, in Study trials (after the other 8 parameters and 6 fields).
     for _ in 0..6 {
         tmux.keys(&["j"]);
     }
-    tmux.keys(&["e", "C-u", "40", "Enter"]);
-    for _ in 0..14 {
+    tmux.keys(&["e", "C-u", "40", "Enter", "j", "e", "C-u"]);
+    tmux.type_text("log:0.02..0.3");
+    tmux.keys(&["Enter", "j", "e", "C-u"]);
+    tmux.type_text("int:2..6");
+    tmux.keys(&["Enter"]);
+    for _ in 0..15 {
         tmux.keys(&["j"]);
     }
-    tmux.keys(&["e", "C-u"]);
-    tmux.type_text("learning_rate=log:0.02..0.3,max_depth=int:2..6");
-    tmux.keys(&["Enter", "j", "e", "C-u", "8x2", "Enter"]);
+    tmux.keys(&["e", "C-u", "8x2", "Enter"]);
     tmux.wait_for("the study fields", Duration::from_secs(10), |s| {
-        s.contains("learning_rate=log:0.02..0.3,max_depth=int:2..6") && s.contains("8x2")
+        s.contains("2 tuned: learning_rate, max_depth") && s.contains("8x2")
     });
     tmux.keys(&["Enter"]);
     tmux.wait_for("trials training live", Duration::from_secs(60), |s| {
@@ -50,7 +53,11 @@ fn a_study_starts_from_the_train_form_is_watched_live_and_its_best_trial_registe
             .find(|l| l.contains("trials complete"))
             .unwrap_or_default()
     );
-    tmux.keys(&["M"]);
+    tmux.keys(&["p"]);
+    tmux.wait_for("the parallel coordinates", Duration::from_secs(10), |s| {
+        s.contains("parallel coordinates, 8 trials")
+    });
+    tmux.keys(&["r"]);
     tmux.type_text("walks");
     tmux.keys(&["Enter"]);
     tmux.wait_for("the best trial registered", Duration::from_secs(30), |s| {

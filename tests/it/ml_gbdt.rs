@@ -251,6 +251,8 @@ fn out_of_range_parameters_are_refused_naming_the_range() {
     for (key, value, expected) in [
         ("learning_rate", "2", "above 0, at most 1"),
         ("max_depth", "0", "1 to 32"),
+        ("num_leaves", "1", "0 (depth-wise trees) or 2 to 131072"),
+        ("early_stopping", "-3", "0 (off) to 100000"),
         ("rounds", "lots", "1 to 100000"),
         ("objective", "huber", "squared_error, poisson, tweedie"),
         (
@@ -270,4 +272,62 @@ fn out_of_range_parameters_are_refused_naming_the_range() {
         .check(Task::Regression)
         .expect_err("logistic regression");
     assert!(error.to_string().contains("for regression"), "{error}");
+}
+
+/// LightGBM's way: leaf-wise trees of at most `num_leaves` leaves, and early stopping that ends
+/// training once the validation loss has not improved for that many rounds, keeping the best.
+#[test]
+fn leaf_wise_trees_and_early_stopping_keep_the_best_round() {
+    let (_tmp, p) = prepare();
+    let mut params = params();
+    for (k, v) in [
+        ("rounds", "2000"),
+        ("learning_rate", "0.5"),
+        ("num_leaves", "31"),
+        ("early_stopping", "5"),
+    ] {
+        params.set(k, v).expect(k);
+    }
+    let mut valid_losses = Vec::new();
+    let model = train_gbdt(
+        &params,
+        Task::Regression,
+        &p.train_x,
+        &p.train_y,
+        Some((&p.valid_x, &p.valid_y)),
+        &mut |e: &StepEvent| {
+            valid_losses.extend(e.valid_loss);
+            true
+        },
+    )
+    .expect("train");
+    let ran = valid_losses.len();
+    assert!(
+        ran < 2000,
+        "early stopping ended training, after {ran} rounds"
+    );
+    let best = valid_losses
+        .iter()
+        .enumerate()
+        .min_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(i, _)| i)
+        .expect("losses");
+    assert_eq!(
+        best + 5 + 1,
+        ran,
+        "stopped 5 rounds after the best: {valid_losses:?}"
+    );
+    // The saved model predicts with the rounds up to its best.
+    let bytes = model.to_bytes().expect("save");
+    let loaded =
+        GbdtModel::from_bytes(&bytes, model.feature_names.clone(), Task::Regression).expect("load");
+    assert_eq!(
+        loaded.predict(&p.valid_x).expect("a"),
+        model.predict(&p.valid_x).expect("b")
+    );
+    let pairs = params.pairs();
+    assert!(
+        pairs.contains(&("num_leaves", "31".to_string())),
+        "{pairs:?}"
+    );
 }

@@ -402,3 +402,64 @@ fn an_open_tui_notices_a_vanished_worker_within_a_second() {
         app.status
     );
 }
+
+/// A study from the form: S gives each parameter the model tunes its declared search range,
+/// a range typed into a parameter is checked as typed (its ends against the model's range),
+/// Enter starts a study of those ranges, and S again goes back to one run.
+#[test]
+fn parameters_given_as_ranges_make_the_form_a_study() {
+    let (_tmp, root) = sales_fixture();
+    let mut app = app_for(&root);
+    key(&mut app, KeyCode::Char('2'));
+    let screen = text(&draw(&mut app));
+    assert!(
+        screen.contains("none (a range in a parameter, or S)"),
+        "{screen}"
+    );
+    key(&mut app, KeyCode::Char('S'));
+    let space = app.train().study_space_text().expect("a study");
+    assert_eq!(
+        space,
+        "learning_rate=log:0.01..0.3,max_depth=int:3..10,min_child_weight=log:0.5..50,\
+         subsample=0.5..1,colsample_bytree=0.5..1,lambda=log:0.01..10"
+    );
+    insta::assert_snapshot!("train_form_study", draw(&mut app).backend());
+    // learning_rate (row 8) with a range whose high end the model refuses.
+    for _ in 0..7 {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    key(&mut app, KeyCode::Char('e'));
+    app.handle_key(&KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    keys(&mut app, "log:0.01..3");
+    key(&mut app, KeyCode::Enter);
+    let screen = text(&draw(&mut app));
+    assert!(screen.contains("3 is out of range"), "{screen}");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.take_jobs().is_empty(), "a bad range launches nothing");
+    key(&mut app, KeyCode::Char('e'));
+    app.handle_key(&KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    keys(&mut app, "log:0.01..0.2");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    let jobs = app.take_jobs();
+    let Some(shelfcast::tui::action::Job::StartStudy { config, .. }) = jobs.first() else {
+        panic!("a study, not {jobs:?}");
+    };
+    assert_eq!(config.space.dimensions.len(), 6);
+    assert!(
+        config
+            .space
+            .describe()
+            .starts_with("learning_rate=log:0.01..0.2,"),
+        "{}",
+        config.space.describe()
+    );
+    assert!(
+        !config.spec.params.iter().any(|(k, _)| k == "learning_rate"),
+        "a tuned parameter is the trials' to set: {:?}",
+        config.spec.params
+    );
+    // S again: every range back to the model's default, one run.
+    key(&mut app, KeyCode::Char('S'));
+    assert_eq!(app.train().study_space_text(), None);
+}

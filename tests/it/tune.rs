@@ -210,8 +210,55 @@ fn a_study_run_opens_as_the_study_view() {
     ] {
         assert!(screen.contains(said), "{said}: {screen}");
     }
-    // M in the study view registers the best trial's run.
-    crate::tui::key(&mut app, crossterm::event::KeyCode::Char('M'));
+    // p steps through the charts: parallel coordinates of the three parameters and the
+    // objective, then a slice per parameter, then back to the history.
+    crate::tui::key(&mut app, crossterm::event::KeyCode::Char('p'));
+    let screen = crate::tui::screen_text(&crate::tui::draw(&mut app, 120, 36));
+    assert!(
+        screen.contains("parallel coordinates, 3 trials, green best"),
+        "{screen}"
+    );
+    for axis in ["learning_rate", "max_depth", "subsample", "objective"] {
+        assert!(screen.contains(axis), "{axis}: {screen}");
+    }
+    crate::tui::key(&mut app, crossterm::event::KeyCode::Char('p'));
+    let screen = crate::tui::screen_text(&crate::tui::draw(&mut app, 120, 36));
+    assert!(
+        screen.contains("slice: rmse against learning_rate (log10)"),
+        "{screen}"
+    );
+    crate::tui::key(&mut app, crossterm::event::KeyCode::Char('p'));
+    let screen = crate::tui::screen_text(&crate::tui::draw(&mut app, 120, 36));
+    assert!(screen.contains("slice: rmse against max_depth"), "{screen}");
+    // e writes the charts as SVG under reports/.
+    crate::tui::key(&mut app, crossterm::event::KeyCode::Char('e'));
+    let reports: Vec<_> = std::fs::read_dir(root.join("reports"))
+        .expect("reports/")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "svg"))
+        .collect();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let svg = std::fs::read_to_string(&reports[0]).expect("svg");
+    for said in [
+        "<svg",
+        "parallel coordinates",
+        "slice: subsample",
+        "best rmse so far",
+    ] {
+        assert!(svg.contains(said), "{said} in the exported SVG");
+    }
+    // The CLI writes the same charts.
+    let cli_svg = root.join("small.svg");
+    let output = shelfcast(
+        &root,
+        &["studies", "small", "--svg", &cli_svg.display().to_string()],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+    let written = std::fs::read_to_string(&cli_svg).expect("studies --svg");
+    assert!(written.contains("slice: max_depth"), "{written}");
+    // r in the study view registers the best trial's run.
+    crate::tui::key(&mut app, crossterm::event::KeyCode::Char('r'));
     crate::tui::typed(&mut app, "walks");
     crate::tui::key(&mut app, crossterm::event::KeyCode::Enter);
     crate::tui::settle(&mut app);

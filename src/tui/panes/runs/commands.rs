@@ -154,6 +154,41 @@ impl RunsTab {
         EventState::Consumed
     }
 
+    /// A key of a study's run view.
+    pub(super) fn study_command(&mut self, command: StudyCommand) -> EventState {
+        let Some(study) = self.detail.study.as_ref() else {
+            return EventState::NotConsumed;
+        };
+        let charts = super::study_view::chart_count(study);
+        match command {
+            StudyCommand::NextChart => self.study_chart = (self.study_chart + 1) % charts,
+            StudyCommand::PreviousChart => {
+                self.study_chart = (self.study_chart % charts + charts - 1) % charts
+            }
+            StudyCommand::RegisterBest => match study.best().and_then(|(_, _, run)| run) {
+                Some(id) => self.input = Some(Input::new(InputKind::Register(id), "")),
+                None => self.message = Some("no trial is complete yet: nothing to register".into()),
+            },
+            StudyCommand::Export => {
+                let path = self.project.reports_dir().join(format!(
+                    "study-{}-{}.svg",
+                    crate::files::safe_file_stem(&study.name),
+                    chrono::Local::now().format("%Y%m%d-%H%M%S")
+                ));
+                self.message = Some(
+                    match crate::tune::svg::write_study_svg(&path, &study.name, &study.metric, &study.plot) {
+                        Ok(()) => format!(
+                            "wrote {}",
+                            path.strip_prefix(&self.project.root).unwrap_or(&path).display()
+                        ),
+                        Err(e) => format!("export failed: {e}"),
+                    },
+                );
+            }
+        }
+        EventState::Consumed
+    }
+
     pub(super) fn ask(&mut self, keys: &Keymap, question: String, write: StoreWrite) {
         let confirm = Confirm::new(question, write);
         self.message = Some(confirm.prompt(keys));

@@ -44,6 +44,8 @@ pub struct StudyDetail {
     pub curves: Vec<TrialCurve>,
     /// Each parameter's importance, most important first (from 10 complete trials).
     pub importances: Vec<(String, f64)>,
+    /// The charts' points: best so far, parallel coordinates, slices.
+    pub plot: crate::tune::plot::StudyPlot,
 }
 
 impl StudyDetail {
@@ -88,11 +90,17 @@ fn load_study(store: &RunStore, study: crate::store::StudyRow) -> Result<StudyDe
         .as_ref()
         .and_then(|c| c.importances(&trials))
         .unwrap_or_default();
+    let maximize = study.direction == "maximize";
+    let plot = config
+        .as_ref()
+        .map(|c| crate::tune::plot::StudyPlot::new(&c.space, &trials, maximize))
+        .unwrap_or_default();
     Ok(StudyDetail {
         importances,
+        plot,
         name: study.name,
         metric: study.metric,
-        maximize: study.direction == "maximize",
+        maximize,
         budget: config.as_ref().map_or(0, |c| c.trials),
         space: config.map_or(String::new(), |c| c.space.describe()),
         trials,

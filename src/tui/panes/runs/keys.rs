@@ -52,3 +52,21 @@ key_table! {
         register: [KeySpec::char('M')] => RunsCommand::Register, "register the run's model as a new version of a named model";
     }
 }
+
+/// Keys of a study's run view, looked up before the Runs table's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StudyCommand {
+    NextChart,
+    PreviousChart,
+    RegisterBest,
+    Export,
+}
+
+key_table! {
+    pub STUDY_KEYS: StudyCommand = "study" {
+        next_chart: [KeySpec::char('p')] => StudyCommand::NextChart, "next chart: best so far, parallel coordinates, a slice per parameter";
+        previous_chart: [KeySpec::char('P')] => StudyCommand::PreviousChart, "previous chart";
+        register_best: [KeySpec::char('r')] => StudyCommand::RegisterBest, "register the best trial's model as a new version of a named model";
+        export: [KeySpec::char('e')] => StudyCommand::Export, "export the study's charts as SVG (reports/)";
+    }
+}

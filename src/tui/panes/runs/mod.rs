@@ -13,6 +13,7 @@ mod detail;
 mod input;
 mod keys;
 mod run_view;
+mod study_charts;
 mod study_view;
 mod view;
 
@@ -23,7 +24,7 @@ use ratatui::layout::Rect;
 use ratatui::widgets::TableState;
 
 pub use detail::{RunDetail, load_detail, log_tail, planned_steps};
-pub use keys::{RUNS_KEYS, RunsCommand};
+pub use keys::{RUNS_KEYS, RunsCommand, STUDY_KEYS, StudyCommand};
 use crate::project::Project;
 use crate::store::{
     Filter, FilterError, MetricValue, RunId, RunQuery, RunRow, RunSort, RunStore, SortKey,
@@ -38,7 +39,7 @@ use crate::tui::widgets::confirm::{CONFIRM_KEYS, Confirm};
 use crate::tui::widgets::table::{CursorMove, move_cursor};
 use crate::tui::widgets::text_input::{INPUT_KEYS, InputOutcome, TextInput};
 
-pub const KEY_SECTIONS: &[&dyn KeySection] = &[&RUNS_KEYS];
+pub const KEY_SECTIONS: &[&dyn KeySection] = &[&RUNS_KEYS, &STUDY_KEYS];
 
 /// Metric columns the table offers first, when runs have them.
 const PREFERRED_METRICS: [&str; 5] = ["rmse", "r2", "roc_auc", "log_loss", "valid_loss"];
@@ -111,6 +112,8 @@ pub struct RunsTab {
     /// The run open in the run view.
     pub open: Option<RunId>,
     pub detail: RunDetail,
+    /// The study view's chart (`p` steps through them).
+    pub study_chart: usize,
     pub message: Option<String>,
     /// Whether another process committed since the pane read the store.
     fresh: Freshness,
@@ -136,6 +139,7 @@ impl RunsTab {
             confirm: None,
             open: None,
             detail: RunDetail::default(),
+            study_chart: 0,
             message: None,
             fresh: Freshness::default(),
         };
@@ -273,6 +277,12 @@ impl Component for RunsTab {
                 }
             };
         }
+        if self.open.is_some()
+            && self.detail.study.is_some()
+            && let Some(command) = ctx.keys.lookup(&STUDY_KEYS, key)
+        {
+            return self.study_command(command);
+        }
         match ctx.keys.lookup(&RUNS_KEYS, key) {
             Some(command) => self.run_command(command, ctx),
             None => EventState::NotConsumed,
@@ -336,6 +346,10 @@ impl Component for RunsTab {
             keys.help(&INPUT_KEYS)
         } else if self.confirm.is_some() {
             keys.help(&CONFIRM_KEYS)
+        } else if self.open.is_some() && self.detail.study.is_some() {
+            let mut help = keys.help(&STUDY_KEYS);
+            help.extend(keys.help(&RUNS_KEYS));
+            help
         } else {
             keys.help(&RUNS_KEYS)
         }

@@ -16,8 +16,15 @@ use crate::text::{clean, num_text, truncate};
 use crate::tui::theme::Theme;
 
 impl RunDetail {
-    pub(super) fn draw(&self, frame: &mut Frame<'_>, area: Rect, theme: &Theme, spin: char) {
-        render_detail(self, frame, area, theme, spin);
+    pub(super) fn draw(
+        &self,
+        frame: &mut Frame<'_>,
+        area: Rect,
+        theme: &Theme,
+        spin: char,
+        study_chart: usize,
+    ) {
+        render_detail(self, frame, area, theme, spin, study_chart);
     }
 }
 
@@ -27,6 +34,7 @@ fn render_detail(
     area: Rect,
     theme: &Theme,
     spin: char,
+    study_chart: usize,
 ) {
     let Some(run) = &detail.run else {
         let text = detail
@@ -40,7 +48,7 @@ fn render_detail(
         return;
     };
     if let Some(study) = &detail.study {
-        super::study_view::render_study(run, study, frame, area, theme);
+        super::study_view::render_study(run, study, study_chart, frame, area, theme);
         return;
     }
     let [header_area, middle, gauge_area, bottom] = Layout::vertical([

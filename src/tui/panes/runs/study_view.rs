@@ -1,22 +1,32 @@
-//! Drawing a study's run: the best value so far by trial (each complete trial a point), the
-//! trials with their state, value and parameters, and the per-round validation loss of the
-//! newest trials — running ones bright, pruned ones in the warning colour where they stopped.
+//! Drawing a study's run: one chart of the study's (the best value so far by trial; parallel
+//! coordinates of the parameters coloured by objective; a slice per parameter — `p` steps
+//! through them), the trials with their state, value and parameters, and the per-round
+//! validation loss of the newest trials — running ones bright, pruned ones in the warning colour
+//! where they stopped.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Cell, Chart, Dataset, GraphType, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Dataset, GraphType, Paragraph, Row, Table};
 
 use super::detail::StudyDetail;
+use super::study_charts::{bounds, chart, render_parallel, render_slice};
 use crate::store::{Run, TrialState};
 use crate::text::num_text;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::pane_block as block;
 
+/// The charts `p` steps through: the history, the parallel coordinates, then one slice per
+/// parameter.
+pub(super) fn chart_count(study: &StudyDetail) -> usize {
+    2 + study.plot.axes.len().saturating_sub(1)
+}
+
 pub(super) fn render_study(
     run: &Run,
     study: &StudyDetail,
+    chart: usize,
     frame: &mut Frame<'_>,
     area: Rect,
     theme: &Theme,
@@ -62,7 +72,8 @@ pub(super) fn render_study(
         Line::from(match best {
             Some((number, value, run)) => Span::styled(
                 format!(
-                    "best: trial {number} (run {}), {} {}; M registers it",
+                    "best: trial {number} (run {}), {} {}; r registers it, p the next chart, e \
+                     exports the charts as SVG",
                     run.map_or("-".into(), |r| r.to_string()),
                     study.metric,
                     num_text(value)
@@ -75,42 +86,13 @@ pub(super) fn render_study(
     frame.render_widget(Paragraph::new(lines).block(block("Study", true, theme)), head);
     let [history, table] =
         Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(middle);
-    render_history(study, frame, history, theme);
+    match chart % chart_count(study) {
+        0 => render_history(study, frame, history, theme),
+        1 => render_parallel(study, frame, history, theme),
+        i => render_slice(study, i - 2, frame, history, theme),
+    }
     render_trials(study, frame, table, theme);
     render_intermediate(study, frame, bottom, theme);
-}
-
-fn bounds(points: &[&[(f64, f64)]]) -> (f64, f64, f64, f64) {
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for (x, y) in points.iter().flat_map(|p| p.iter()) {
-        x0 = x0.min(*x);
-        x1 = x1.max(*x);
-        y0 = y0.min(*y);
-        y1 = y1.max(*y);
-    }
-    if x0 > x1 {
-        return (0.0, 1.0, 0.0, 1.0);
-    }
-    let pad = ((y1 - y0) * 0.05).max(1e-9);
-    (x0, x1.max(x0 + 1.0), y0 - pad, y1 + pad)
-}
-
-fn chart<'a>(datasets: Vec<Dataset<'a>>, title: &str, b: (f64, f64, f64, f64), theme: &Theme) -> Chart<'a> {
-    let (x0, x1, y0, y1) = b;
-    Chart::new(datasets)
-        .block(block(title, false, theme))
-        .x_axis(
-            Axis::default()
-                .style(theme.dim)
-                .bounds([x0, x1])
-                .labels([num_text(x0), num_text(x1)]),
-        )
-        .y_axis(
-            Axis::default()
-                .style(theme.dim)
-                .bounds([y0, y1])
-                .labels([num_text(y0), num_text(y1)]),
-        )
 }
 
 /// The best value so far by trial number, and each complete trial.

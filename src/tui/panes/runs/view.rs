@@ -29,7 +29,7 @@ fn render(tab: &mut RunsTab, frame: &mut Frame<'_>, area: Rect, ctx: &RenderCont
     let [body, message_area] =
         Layout::vertical([Constraint::Min(5), Constraint::Length(1)]).areas(area);
     if tab.open.is_some() {
-        tab.detail.draw(frame, body, theme, spin);
+        tab.detail.draw(frame, body, theme, spin, tab.study_chart);
     } else {
         render_list(tab, frame, body, ctx);
     }

@@ -36,7 +36,6 @@ impl TrainTab {
         self.rolling = TextField::default();
         self.groups = TextField::default();
         self.backtest = TextField::default();
-        self.study = TextField::default();
         self.log1p = false;
         self.ensure_model_fits();
         self.reset_params();

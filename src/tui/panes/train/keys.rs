@@ -15,6 +15,7 @@ pub enum TrainCommand {
     Toggle,
     Launch,
     Reset,
+    Study,
 }
 
 key_table! {
@@ -27,6 +28,7 @@ key_table! {
         toggle: [KeySpec::char(' ')] => TrainCommand::Toggle, "toggle; on Features, pick the columns";
         launch: [KeySpec::plain(KeyCode::Enter)] => TrainCommand::Launch, "launch the run";
         reset: [KeySpec::char('R')] => TrainCommand::Reset, "reset the form to the dataset's defaults";
+        study: [KeySpec::char('S')] => TrainCommand::Study, "study: give each parameter the model tunes its search range (again: back to one run)";
     }
 }
 

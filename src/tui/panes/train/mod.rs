@@ -145,7 +145,6 @@ impl Field {
                 | Field::Rolling
                 | Field::Groups
                 | Field::Backtest
-                | Field::Study
                 | Field::StudyTrials
                 | Field::Seed
                 | Field::Experiment
@@ -173,8 +172,6 @@ pub struct TrainTab {
     pub groups: TextField,
     /// Empty: one run; K: a backtest of K windows, each the time split's hold-out long.
     pub backtest: TextField,
-    /// Empty: one run; a search space: a tuning study of the form's run.
-    pub study: TextField,
     /// `N` trials, or `NxP`: N trials, P at once.
     pub study_trials: TextField,
     pub log1p: bool,
@@ -210,7 +207,6 @@ impl TrainTab {
             rolling: TextField::default(),
             groups: TextField::default(),
             backtest: TextField::default(),
-            study: TextField::default(),
             study_trials: TextField::new("30x2"),
             log1p: false,
             seed: TextField::new("42"),
@@ -320,7 +316,6 @@ impl TrainTab {
             Field::Rolling => &self.rolling,
             Field::Groups => &self.groups,
             Field::Backtest => &self.backtest,
-            Field::Study => &self.study,
             Field::StudyTrials => &self.study_trials,
             Field::Seed => &self.seed,
             Field::Experiment => &self.experiment,
@@ -338,7 +333,6 @@ impl TrainTab {
             Field::Rolling => &mut self.rolling,
             Field::Groups => &mut self.groups,
             Field::Backtest => &mut self.backtest,
-            Field::Study => &mut self.study,
             Field::StudyTrials => &mut self.study_trials,
             Field::Seed => &mut self.seed,
             Field::Experiment => &mut self.experiment,
@@ -407,7 +401,8 @@ impl Component for TrainTab {
                 _ => {}
             },
             TrainCommand::Launch if self.launching => {}
-            TrainCommand::Launch if !self.study.value().trim().is_empty() => {
+            TrainCommand::Study => self.toggle_study_ranges(),
+            TrainCommand::Launch if self.is_study() => {
                 match self.study_config() {
                     Ok(config) => {
                         self.launching = true;

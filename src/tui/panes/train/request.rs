@@ -11,6 +11,7 @@ use crate::ml::models::ModelSpec;
 use crate::ml::spec_check::{lag_spec, parse_periods};
 use crate::ml::split::SplitSpec;
 use crate::ml::train::TrainSpec;
+use crate::tune::space::{Range, Space, is_range};
 
 impl TrainTab {
     pub fn validate(&mut self) {
@@ -18,13 +19,18 @@ impl TrainTab {
         let mut spec = ModelSpec::defaults(self.model, task, self.seed_value());
         for (name, _, field) in &mut self.params {
             // Beside the field its name is already shown: keep what was expected.
-            field.error = spec.set(name, field.value()).err().map(|e| {
+            let expected = |e: crate::ml::MlError| {
                 let text = e.to_string();
                 match text.split_once("; ") {
                     Some((_, expected)) => expected.to_string(),
                     None => text,
                 }
-            });
+            };
+            field.error = if is_range(field.value()) {
+                range_error(&mut spec, name, field.value()).map(|e| e.replace("; ", ": "))
+            } else {
+                spec.set(name, field.value()).err().map(expected)
+            };
         }
         let columns: Vec<(String, ColumnKind)> = self
             .profile()
@@ -50,10 +56,6 @@ impl TrainTab {
             field.error = parse_periods(field.value()).err();
         }
         self.backtest.error = self.backtest_spec().err();
-        self.study.error = match self.study.value().trim() {
-            "" => None,
-            text => crate::tune::space::Space::parse(text).err().map(|e| e.to_string()),
-        };
         self.study_trials.error = study_budget(self.study_trials.value()).err();
         self.groups.error = names(self.groups.value())
             .into_iter()
@@ -101,7 +103,6 @@ impl TrainTab {
             .or_else(|| named("rolling means", &self.rolling))
             .or_else(|| named("lag groups", &self.groups))
             .or_else(|| named("backtest windows", &self.backtest))
-            .or_else(|| named("study space", &self.study))
             .or_else(|| named("study trials", &self.study_trials))
             .or_else(|| named("seed", &self.seed))
             .or_else(|| named("experiment", &self.experiment))
@@ -166,9 +167,11 @@ impl TrainTab {
             lags: lag_spec,
             log1p: self.log1p,
             model: self.model,
+            // A parameter given as a range is the study's to set, trial by trial.
             params: self
                 .params
                 .iter()
+                .filter(|(_, _, f)| !is_range(f.value()))
                 .map(|(k, _, f)| (k.to_string(), f.value().trim().to_string()))
                 .collect(),
             split: self.split.value().trim().to_string(),
@@ -218,8 +221,11 @@ impl TrainTab {
     pub fn study_config(&self) -> Result<crate::tune::study::StudyConfig, String> {
         let request = self.request()?;
         let (trials, parallel) = study_budget(self.study_trials.value())?;
+        let space = self
+            .study_space_text()
+            .ok_or("no parameter is a range: nothing to tune")?;
         crate::tune::study::StudyConfig::check(crate::tune::study::StudyAsk {
-            space: self.study.value().trim(),
+            space: &space,
             trials,
             timeout_s: None,
             parallel,
@@ -315,5 +321,65 @@ fn study_budget(text: &str) -> Result<(usize, usize), String> {
     match (number(trials), number(parallel)) {
         (Some(n), Some(p)) if p <= 64 => Ok((n, p)),
         _ => Err(format!("'{text}': expected N trials or NxP (30x2: 30 trials, 2 at once)")),
+    }
+}
+
+/// What is wrong with `text` as the search range of parameter `name`, if anything: its syntax
+/// (the `--space` rule), or an end the model refuses.
+fn range_error(spec: &mut ModelSpec, name: &str, text: &str) -> Option<String> {
+    let space = match Space::from_ranges(&[(name, text)]) {
+        Ok(space) => space,
+        Err(e) => return Some(e.what),
+    };
+    let ends: Vec<String> = match &space.dimensions.first()?.range {
+        Range::Float { low, high, .. } => vec![low.to_string(), high.to_string()],
+        Range::Int { low, high, .. } => vec![low.to_string(), high.to_string()],
+        Range::Categorical { choices } => choices.clone(),
+    };
+    ends.iter().find_map(|end| {
+        spec.set(name, end)
+            .err()
+            .map(|e| format!("{end} is out of range: {e}"))
+    })
+}
+
+impl TrainTab {
+    /// The study's space from the parameters given as ranges, in the form's order; `None` when
+    /// every parameter holds one value (the form trains one run).
+    pub fn study_space_text(&self) -> Option<String> {
+        let ranges: Vec<String> = self
+            .params
+            .iter()
+            .filter(|(_, _, f)| is_range(f.value()))
+            .map(|(name, _, f)| format!("{name}={}", f.value().trim()))
+            .collect();
+        (!ranges.is_empty()).then(|| ranges.join(","))
+    }
+
+    pub fn is_study(&self) -> bool {
+        self.study_space_text().is_some()
+    }
+
+    /// `S`: every parameter the model declares a search range for takes it; when some already
+    /// hold ranges, they all go back to their defaults (one run).
+    pub(super) fn toggle_study_ranges(&mut self) {
+        let defaults = ModelSpec::defaults(self.model, self.task(), self.seed_value());
+        let values = defaults.pairs();
+        let tuning = self.is_study();
+        for (name, _, field) in &mut self.params {
+            let info = defaults.info().iter().find(|i| i.name == *name);
+            let default = values
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            match (tuning, info.and_then(|i| i.search)) {
+                (true, _) if is_range(field.value()) => *field = TextField::new(default),
+                (false, Some(range)) => *field = TextField::new(range),
+                _ => {}
+            }
+        }
+        self.message = None;
+        self.validate();
     }
 }

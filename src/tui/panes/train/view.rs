@@ -140,7 +140,21 @@ fn value_line(tab: &TrainTab, field: Field, keys: &Keymap) -> (String, Option<St
         Field::Rolling => text(&tab.rolling),
         Field::Groups => text(&tab.groups),
         Field::Backtest => text(&tab.backtest),
-        Field::Study => text(&tab.study),
+        Field::Study => match tab.study_space_text() {
+            Some(_) => {
+                let tuned: Vec<&str> = tab
+                    .params
+                    .iter()
+                    .filter(|(_, _, f)| crate::tune::space::is_range(f.value()))
+                    .map(|(name, _, _)| *name)
+                    .collect();
+                (format!("{} tuned: {}", tuned.len(), tuned.join(", ")), None)
+            }
+            None => (
+                "none (a range in a parameter, or S)".to_string(),
+                None,
+            ),
+        },
         Field::StudyTrials => text(&tab.study_trials),
         Field::Log1p => ((if tab.log1p { "[x]" } else { "[ ]" }).to_string(), None),
         Field::Seed => text(&tab.seed),
@@ -334,6 +348,16 @@ fn render_context(tab: &TrainTab, frame: &mut Frame<'_>, area: Rect, ctx: &Rende
                 lines.push(Line::styled(info.name, theme.header));
                 lines.push(Line::from(info.description));
                 lines.push(Line::from(format!("range: {}", info.range)));
+                lines.push(Line::styled(
+                    match info.search {
+                        Some(search) => format!(
+                            "a range instead of a value tunes it in a study (S fills {search})"
+                        ),
+                        None => "a range instead of a value (LOW..HIGH) tunes it in a study"
+                            .to_string(),
+                    },
+                    theme.dim,
+                ));
             }
         }
         Field::Split => {
@@ -380,12 +404,13 @@ fn render_context(tab: &TrainTab, frame: &mut Frame<'_>, area: Rect, ctx: &Rende
         }
         Field::Study | Field::StudyTrials => {
             lines.push(Line::styled("study", theme.header));
-            lines.push(Line::from(
-                "Empty: one run. A search space (learning_rate=log:0.01..0.3,max_depth=int:3..8,\
-                 subsample=0.5..1, objective=cat:squared_error|poisson) tunes the run: TPE \
-                 proposes each trial, a child run of the study, the median pruner stops the \
-                 poor ones early. Trials: N, or NxP for P at once. The study opens in the Runs \
-                 tab as it goes.",
+lines.push(Line::from(
+                "A parameter given as a range instead of a value is tuned: LOW..HIGH, \
+                 log:LOW..HIGH, int:LOW..HIGH, intlog:LOW..HIGH or cat:A|B. S gives every \
+                 parameter the model tunes its search range (S again: one run). TPE proposes \
+                 each trial, a child run of the study; the median pruner stops the poor ones \
+                 early. Trials: N, or NxP for P at once. The study opens in the Runs tab as it \
+                 goes.",
             ));
         }
         Field::Log1p => {
