@@ -142,6 +142,10 @@ pub struct Faces {
     /// Opens the TUI on `project`'s store, shows the Runs tab and draws one 160×45 frame, as
     /// the TUI does at start; returns how many runs the table lists.
     pub runs_first_frame: fn(&Project) -> anyhow::Result<usize>,
+    /// Opens a study's run in the Runs tab on a 160×45 screen: the open and first frame, and
+    /// the median redraw of each of its charts (redrawn N times).
+    pub study_view_frames:
+        fn(&Project, crate::store::RunId, usize) -> anyhow::Result<(Duration, Vec<Duration>)>,
     /// `shelfcast serve --model sales@champion` with its default settings.
     pub serve_model: StartServer,
     /// The same stack answering a fixed body with no model (the project is not used).
@@ -183,7 +187,7 @@ pub fn run(_project: &Project, what: BenchCommand, faces: &Faces) -> anyhow::Res
         BenchCommand::Drift { data_dir, repeat } => drift::bench_drift(&data_dir, repeat.max(1)),
         BenchCommand::Monitor => monitor::bench_monitor(),
         BenchCommand::Tune { trials, study } => {
-            tune::bench_tune(trials.max(1))?;
+            tune::bench_tune(trials.max(1), faces)?;
             tune_study::bench_study(&study)
         }
         BenchCommand::MetricsReader {

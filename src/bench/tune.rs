@@ -10,6 +10,7 @@ use crate::store::{NewRun, TrialState};
 use crate::tune::rng::Rng;
 use crate::tune::sampler::Sampler;
 use crate::tune::space::{Space, Value};
+use crate::tune::study::{Direction, StudyConfig};
 use crate::tune::tpe::{Observation, Observed, internal};
 
 fn number(v: &Value) -> f64 {
@@ -19,7 +20,7 @@ fn number(v: &Value) -> f64 {
     }
 }
 
-pub fn bench_tune(trials: usize) -> anyhow::Result<()> {
+pub fn bench_tune(trials: usize, faces: &super::Faces) -> anyhow::Result<()> {
     let dir = super::tempfile_dir()?;
     let project = Project::new(&dir);
     let mut store = project.open_store()?;
@@ -31,8 +32,43 @@ pub fn bench_tune(trials: usize) -> anyhow::Result<()> {
         dataset_id: None,
         parent_run_id: None,
     })?;
-    let study = store.create_study("bench", run, "{}", "minimize", "value")?;
     let space = Space::parse("x=-10..10,y=-10..10")?;
+    // Settings as a study's, so the study view can draw its charts.
+    let config = StudyConfig {
+        space: space.clone(),
+        trials,
+        timeout_s: None,
+        parallel: 1,
+        sampler: Sampler::Tpe,
+        pruner: crate::tune::pruner::Pruner::None,
+        seed: 1,
+        metric: "value".into(),
+        direction: Direction::Minimize,
+        experiment: "bench".into(),
+        spec: crate::ml::train::TrainSpec {
+            data: "objective".into(),
+            lookups: Vec::new(),
+            read: Default::default(),
+            target: "value".into(),
+            task: None,
+            features: Vec::new(),
+            lags: None,
+            log1p: false,
+            model: crate::ml::models::ModelKind::Gbdt,
+            params: Vec::new(),
+            split: "random:0.2".into(),
+            seed: 1,
+            until: None,
+            backtest: None,
+        },
+    };
+    let study = store.create_study(
+        "bench",
+        run,
+        &serde_json::to_string(&config)?,
+        "minimize",
+        "value",
+    )?;
     let mut observed: Vec<Observed> = Vec::with_capacity(trials);
     let mut best = f64::INFINITY;
     let started = Instant::now();
@@ -60,6 +96,19 @@ pub fn bench_tune(trials: usize) -> anyhow::Result<()> {
     say!(
         "Shelfcast: {trials} trials of a trivial objective by TPE, each recorded in runs.db: \
          {ours:.3} ms per trial (best {best:.4})"
+    );
+    let (opened, charts) = (faces.study_view_frames)(&project, run, 20)?;
+    let names = ["best so far", "parallel coordinates", "slice x", "slice y"];
+    say!(
+        "the study view at {trials} trials (160x45): opened and drawn in {}; each redraw, median \
+         of 20: {}",
+        super::ms(opened),
+        charts
+            .iter()
+            .zip(names)
+            .map(|(d, name)| format!("{name} {}", super::ms(*d)))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let sqlite = dir.join("optuna.db");
     match super::run_python(

@@ -145,6 +145,7 @@ pub fn studies(
                 &config.space,
                 &trials,
                 study.direction == "maximize",
+                &study.metric,
             );
             crate::tune::svg::write_study_svg(path, &study.name, &study.metric, &plot)?;
             say_err!("wrote {}", path.display());

@@ -137,14 +137,24 @@ pub fn run_study(
                 curves.insert(trial.number, curve);
                 continue;
             }
+            // Curves are comparable only under one loss: a trial is judged against the trials
+            // of its own objective when the space tunes the objective (Poisson's deviance and
+            // squared error are on different scales).
+            let loss_of = |number: i64| {
+                trials
+                    .iter()
+                    .find(|t| t.number == number)
+                    .map(|t| loss_key(&config, t))
+            };
+            let own = loss_key(&config, trial);
             let complete: Vec<&Curve> = trials
                 .iter()
-                .filter(|t| t.state == TrialState::Complete)
+                .filter(|t| t.state == TrialState::Complete && loss_key(&config, t) == own)
                 .filter_map(|t| curves.get(&t.number).map(Vec::as_slice))
                 .collect();
             let others: Vec<&Curve> = curves
                 .iter()
-                .filter(|(n, _)| **n != trial.number)
+                .filter(|(n, _)| **n != trial.number && loss_of(**n).as_ref() == Some(&own))
                 .map(|(_, c)| c.as_slice())
                 .collect();
             if should_prune(&config.pruner, &curve, &complete, &others) {
@@ -264,6 +274,23 @@ fn wait_for_change(store: &RunStore, at_most: Duration) -> Result<(), JobError> 
         }
     }
     Ok(())
+}
+
+/// The trial's loss, when the space tunes it (its `objective`); empty otherwise.
+fn loss_key(config: &StudyConfig, trial: &TrialRow) -> String {
+    let Some(index) = config
+        .space
+        .dimensions
+        .iter()
+        .position(|d| d.name == "objective")
+    else {
+        return String::new();
+    };
+    serde_json::from_str::<Vec<crate::tune::space::Value>>(&trial.params_json)
+        .ok()
+        .and_then(|values| values.get(index).cloned())
+        .map(|v| v.text(&config.space.dimensions[index].range))
+        .unwrap_or_default()
 }
 
 fn describe(config: &StudyConfig, values: &[crate::tune::space::Value]) -> String {

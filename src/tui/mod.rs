@@ -188,6 +188,50 @@ pub fn print_keys(json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A study's run opened in the Runs tab and drawn on a 160×45 screen, as `bench tune` times it:
+/// (the open — the study's trials, curves, importances and charts read from the store — and the
+/// first frame, then the median frame of each chart redrawn `redraws` times, in chart order).
+pub fn study_view_frames(
+    project: &Project,
+    run: crate::store::RunId,
+    redraws: usize,
+) -> anyhow::Result<(std::time::Duration, Vec<std::time::Duration>)> {
+    use std::time::Instant;
+    let store = RunStore::open(&project.store_path())?;
+    let mut app = App::new(project, store, Theme::default());
+    app.switch_to(panes::Tab::Runs);
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 45))?;
+    let started = Instant::now();
+    {
+        let store = RunStore::open(&project.store_path())?;
+        app.pane_mut::<panes::runs::RunsTab>()
+            .context("the Runs tab is missing")?
+            .open_run(&store, run);
+    }
+    terminal.draw(|frame| app.render(frame))?;
+    let opened = started.elapsed();
+    let charts = app
+        .pane::<panes::runs::RunsTab>()
+        .and_then(|runs| runs.detail.study.as_ref())
+        .map(panes::runs::study_chart_count)
+        .context("the run is not a study's")?;
+    let mut medians = Vec::new();
+    for chart in 0..charts {
+        if let Some(runs) = app.pane_mut::<panes::runs::RunsTab>() {
+            runs.study_chart = chart;
+        }
+        let mut times = Vec::with_capacity(redraws);
+        for _ in 0..redraws.max(1) {
+            let started = Instant::now();
+            terminal.draw(|frame| app.render(frame))?;
+            times.push(started.elapsed());
+        }
+        times.sort();
+        medians.push(times[times.len() / 2]);
+    }
+    Ok((opened, medians))
+}
+
 /// The Runs tab's first frame of `project`, as the TUI draws it at start (opening the store with
 /// its dead-run check, the runs query, the table on a 160×45 screen): `bench store` times it.
 /// Returns how many runs the table lists.

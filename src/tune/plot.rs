@@ -33,7 +33,7 @@ pub struct PlotTrial {
 /// Everything the study's charts draw.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StudyPlot {
-    /// The parameters' axes, then the objective's.
+    /// The parameters' axes, then the objective's (named by its metric).
     pub axes: Vec<PlotAxis>,
     pub trials: Vec<PlotTrial>,
     /// (trial number, best value so far) from the first complete trial on.
@@ -43,7 +43,8 @@ pub struct StudyPlot {
 }
 
 impl StudyPlot {
-    pub fn new(space: &Space, trials: &[TrialRow], maximize: bool) -> Self {
+    /// The charts of a study of `space` whose objective is `metric`.
+    pub fn new(space: &Space, trials: &[TrialRow], maximize: bool, metric: &str) -> Self {
         let better = |a: f64, b: f64| if maximize { a > b } else { a < b };
         let mut best_so_far = Vec::new();
         let mut best: Option<f64> = None;
@@ -125,7 +126,7 @@ impl StudyPlot {
             .collect();
         let text = crate::text::num_text;
         axes.push(PlotAxis {
-            name: "objective".into(),
+            name: metric.to_string(),
             low_label: if low.is_finite() {
                 text(low)
             } else {
@@ -245,7 +246,7 @@ mod tests {
             trial(1, 1.0, r#"[0.01, 2, "a"]"#),
             trial(2, 2.0, r#"[1.0, 10, "b"]"#),
         ];
-        let plot = StudyPlot::new(&space, &trials, false);
+        let plot = StudyPlot::new(&space, &trials, false, "rmse");
         assert_eq!(plot.axes.len(), 4);
         let first = &plot.trials[0];
         // 0.1 is halfway between 0.01 and 1 on a log scale; 6 halfway from 2 to 10; c is last.

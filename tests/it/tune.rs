@@ -218,7 +218,7 @@ fn a_study_run_opens_as_the_study_view() {
         screen.contains("parallel coordinates, 3 trials, green best"),
         "{screen}"
     );
-    for axis in ["learning_rate", "max_depth", "subsample", "objective"] {
+    for axis in ["learning_rate", "max_depth", "subsample", "rmse"] {
         assert!(screen.contains(axis), "{axis}: {screen}");
     }
     crate::tui::key(&mut app, crossterm::event::KeyCode::Char('p'));

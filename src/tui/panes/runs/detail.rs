@@ -93,7 +93,7 @@ fn load_study(store: &RunStore, study: crate::store::StudyRow) -> Result<StudyDe
     let maximize = study.direction == "maximize";
     let plot = config
         .as_ref()
-        .map(|c| crate::tune::plot::StudyPlot::new(&c.space, &trials, maximize))
+        .map(|c| crate::tune::plot::StudyPlot::new(&c.space, &trials, maximize, &study.metric))
         .unwrap_or_default();
     Ok(StudyDetail {
         importances,

@@ -25,6 +25,7 @@ use ratatui::widgets::TableState;
 
 pub use detail::{RunDetail, load_detail, log_tail, planned_steps};
 pub use keys::{RUNS_KEYS, RunsCommand, STUDY_KEYS, StudyCommand};
+pub use study_view::chart_count as study_chart_count;
 use crate::project::Project;
 use crate::store::{
     Filter, FilterError, MetricValue, RunId, RunQuery, RunRow, RunSort, RunStore, SortKey,

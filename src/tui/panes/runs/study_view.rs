@@ -19,7 +19,7 @@ use crate::tui::widgets::pane_block as block;
 
 /// The charts `p` steps through: the history, the parallel coordinates, then one slice per
 /// parameter.
-pub(super) fn chart_count(study: &StudyDetail) -> usize {
+pub fn chart_count(study: &StudyDetail) -> usize {
     2 + study.plot.axes.len().saturating_sub(1)
 }
 
