@@ -136,6 +136,10 @@ pub enum BenchCommand {
 pub type StartServer =
     fn(Project, SocketAddr, usize, Box<dyn FnOnce(SocketAddr) + Send>) -> anyhow::Result<()>;
 
+/// A study view's open and first frame, and the median redraw of each of its charts.
+pub type StudyViewFrames =
+    fn(&Project, crate::store::RunId, usize) -> anyhow::Result<(Duration, Vec<Duration>)>;
+
 /// The other faces' entry points the benchmarks time, given by the dispatcher.
 #[derive(Clone, Copy)]
 pub struct Faces {
@@ -144,8 +148,7 @@ pub struct Faces {
     pub runs_first_frame: fn(&Project) -> anyhow::Result<usize>,
     /// Opens a study's run in the Runs tab on a 160×45 screen: the open and first frame, and
     /// the median redraw of each of its charts (redrawn N times).
-    pub study_view_frames:
-        fn(&Project, crate::store::RunId, usize) -> anyhow::Result<(Duration, Vec<Duration>)>,
+    pub study_view_frames: StudyViewFrames,
     /// `shelfcast serve --model sales@champion` with its default settings.
     pub serve_model: StartServer,
     /// The same stack answering a fixed body with no model (the project is not used).
