@@ -356,3 +356,58 @@ fn finish(
         best,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trial(number: i64, params: &str) -> TrialRow {
+        TrialRow {
+            number,
+            run_id: None,
+            params_json: params.into(),
+            state: TrialState::Running,
+            value: None,
+            reason: None,
+            started_at: String::new(),
+            ended_at: None,
+        }
+    }
+
+    /// Trials of different losses are never compared: the key is the tuned objective.
+    #[test]
+    fn a_trial_s_loss_key_is_its_tuned_objective() {
+        let config = |space: &str| {
+            let mut spec: crate::ml::train::TrainSpec = serde_json::from_value(serde_json::json!({
+                "data": "d.csv", "target": "y", "model": "gbdt", "split": "random:0.2",
+                "seed": 1, "features": [], "params": [], "log1p": false
+            }))
+            .expect("spec");
+            spec.task = None;
+            StudyConfig {
+                space: crate::tune::space::Space::parse(space).expect("space"),
+                trials: 4,
+                timeout_s: None,
+                parallel: 1,
+                sampler: crate::tune::sampler::Sampler::Tpe,
+                pruner: crate::tune::pruner::Pruner::None,
+                seed: 1,
+                metric: "rmse".into(),
+                direction: crate::tune::study::Direction::Minimize,
+                experiment: "e".into(),
+                spec,
+            }
+        };
+        let tuned = config("learning_rate=0.01..0.3,objective=cat:squared_error|poisson");
+        assert_eq!(
+            loss_key(&tuned, &trial(0, r#"[0.1, "poisson"]"#)),
+            "poisson"
+        );
+        assert_eq!(
+            loss_key(&tuned, &trial(1, r#"[0.2, "squared_error"]"#)),
+            "squared_error"
+        );
+        let fixed = config("learning_rate=0.01..0.3");
+        assert_eq!(loss_key(&fixed, &trial(2, "[0.1]")), "");
+    }
+}

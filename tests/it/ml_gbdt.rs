@@ -236,13 +236,7 @@ fn a_cancel_stops_training_between_rounds_and_a_saved_model_predicts_the_same() 
         10,
         "rounds 0..=9 ran, then the cancel was honoured"
     );
-    let bytes = model.to_bytes().expect("save");
-    let loaded =
-        GbdtModel::from_bytes(&bytes, model.feature_names.clone(), Task::Regression).expect("load");
-    assert_eq!(
-        loaded.predict(&p.valid_x).expect("a"),
-        model.predict(&p.valid_x).expect("b")
-    );
+    assert_saved_model_predicts_the_same(&model, &p.valid_x);
 }
 
 #[test]
@@ -318,16 +312,21 @@ fn leaf_wise_trees_and_early_stopping_keep_the_best_round() {
         "stopped 5 rounds after the best: {valid_losses:?}"
     );
     // The saved model predicts with the rounds up to its best.
-    let bytes = model.to_bytes().expect("save");
-    let loaded =
-        GbdtModel::from_bytes(&bytes, model.feature_names.clone(), Task::Regression).expect("load");
-    assert_eq!(
-        loaded.predict(&p.valid_x).expect("a"),
-        model.predict(&p.valid_x).expect("b")
-    );
+    assert_saved_model_predicts_the_same(&model, &p.valid_x);
     let pairs = params.pairs();
     assert!(
         pairs.contains(&("num_leaves", "31".to_string())),
         "{pairs:?}"
+    );
+}
+
+/// The model saved and read back predicts `rows` exactly as it did.
+fn assert_saved_model_predicts_the_same(model: &GbdtModel, rows: &Matrix) {
+    let bytes = model.to_bytes().expect("save");
+    let loaded =
+        GbdtModel::from_bytes(&bytes, model.feature_names.clone(), Task::Regression).expect("load");
+    assert_eq!(
+        loaded.predict(rows).expect("a"),
+        model.predict(rows).expect("b")
     );
 }
