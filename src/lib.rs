@@ -23,6 +23,7 @@ pub mod drift;
 pub mod files;
 pub mod jobs;
 pub mod ml;
+pub mod mlflow;
 pub mod monitor;
 pub mod project;
 pub mod registry;

@@ -8,6 +8,7 @@ mod daemon;
 mod datasets;
 mod drift;
 mod forecast;
+mod mlflow;
 mod models;
 mod monitor;
 mod predict;
@@ -117,6 +118,11 @@ pub enum Command {
         dm: bool,
         #[arg(long)]
         json: bool,
+    },
+    /// Bring another tracker's history in: `import mlflow SOURCE`.
+    Import {
+        #[command(subcommand)]
+        what: mlflow::ImportCommand,
     },
     /// What happened: match a file of actuals to what a model predicted.
     Actuals {
@@ -319,6 +325,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             json,
         } => challenge::challenge(&project, &name, &data, margin, dm, json),
         Command::Daemon { what } => daemon::daemon(&project, &what),
+        Command::Import { what } => mlflow::import(&project, &what),
         Command::Actuals { what } => monitor::actuals(&project, &what),
         Command::Monitor(args) => monitor::monitor_command(&project, &args),
         Command::Cancel { run } => train::cancel(&project, run),

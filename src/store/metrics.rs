@@ -35,31 +35,7 @@ impl RunStore {
         if points.is_empty() {
             return Ok(());
         }
-        self.write(|tx| {
-            let series = series_ids(tx, id, points)?;
-            let series_of = |point: &MetricPoint| {
-                series
-                    .iter()
-                    .find(|(key, _)| *key == point.key)
-                    .map_or(0, |(_, series_id)| *series_id)
-            };
-            let mut chunks = points.chunks_exact(METRIC_ROWS_PER_INSERT);
-            let mut wide = tx.prepare_cached(&metric_insert_sql(METRIC_ROWS_PER_INSERT))?;
-            for chunk in &mut chunks {
-                bind_metric_rows(&mut wide, chunk, series_of)?;
-                wide.raw_execute()?;
-            }
-            let rest = chunks.remainder();
-            if !rest.is_empty() {
-                let mut narrow = tx.prepare_cached(&metric_insert_sql(1))?;
-                for point in rest {
-                    bind_metric_rows(&mut narrow, std::slice::from_ref(point), series_of)?;
-                    narrow.raw_execute()?;
-                }
-            }
-            update_summaries(tx, &series, points)?;
-            Ok(())
-        })
+        self.write(|tx| write_metrics(tx, id, points))
     }
 
     /// Every point of one metric of one run, in step order.
@@ -108,6 +84,40 @@ impl RunStore {
         let rows = stmt.query_map([id], |row| row.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// Writes `points` of run `id` inside `tx`: the series, the points and their summaries.
+pub(super) fn write_metrics(
+    tx: &rusqlite::Transaction<'_>,
+    id: RunId,
+    points: &[MetricPoint],
+) -> Result<(), StoreError> {
+    if points.is_empty() {
+        return Ok(());
+    }
+    let series = series_ids(tx, id, points)?;
+    let series_of = |point: &MetricPoint| {
+        series
+            .iter()
+            .find(|(key, _)| *key == point.key)
+            .map_or(0, |(_, series_id)| *series_id)
+    };
+    let mut chunks = points.chunks_exact(METRIC_ROWS_PER_INSERT);
+    let mut wide = tx.prepare_cached(&metric_insert_sql(METRIC_ROWS_PER_INSERT))?;
+    for chunk in &mut chunks {
+        bind_metric_rows(&mut wide, chunk, series_of)?;
+        wide.raw_execute()?;
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut narrow = tx.prepare_cached(&metric_insert_sql(1))?;
+        for point in rest {
+            bind_metric_rows(&mut narrow, std::slice::from_ref(point), series_of)?;
+            narrow.raw_execute()?;
+        }
+    }
+    update_summaries(tx, &series, points)?;
+    Ok(())
 }
 
 const METRIC_ROWS_PER_INSERT: usize = 256;

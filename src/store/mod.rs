@@ -20,9 +20,11 @@ mod filter_keys;
 mod filter_lex;
 mod forecasts;
 mod forms;
+mod imported;
 mod liveness;
 mod metrics;
 mod migrations;
+mod mlflow_db;
 mod models;
 mod retention;
 mod run_launch;
@@ -46,9 +48,14 @@ pub use filter::{Filter, FilterError, parse_filter};
 pub use filter_keys::UnknownKey;
 pub use forecasts::{ForecastRecord, ForecastValue, NewForecast};
 pub use forms::SavedForm;
+pub use imported::{FINGERPRINT_TAG, ImportOutcome, ImportedRun};
 pub use liveness::{HEARTBEAT_EVERY, HEARTBEAT_STALE, QUEUED_GRACE, is_shelfcast_alive};
 pub use metrics::MetricPoint;
 pub use migrations::{MIGRATIONS, latest_version};
+pub use mlflow_db::{
+    MlflowAlias, MlflowDb, MlflowExperiment, MlflowMetric, MlflowModelVersion, MlflowRun,
+    TESTED_MLFLOW_REVISIONS,
+};
 pub use models::{AdoptedVersion, AliasMove, LoggedPrediction, ModelVersion, NewModelVersion};
 pub use retention::{Retention, RetentionError, parse_retention};
 pub use run_launch::QueuedRun;

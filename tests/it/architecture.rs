@@ -59,7 +59,7 @@ fn core_modules_import_no_face_and_no_terminal_crate() {
     let mut checked = 0;
     for core in [
         "store", "data", "jobs", "ml", "compare", "drift", "registry", "schedule", "monitor",
-        "tune",
+        "tune", "mlflow",
     ] {
         for path in module_files(&src, core) {
             let text = code_of(&path);
