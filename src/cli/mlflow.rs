@@ -1,9 +1,10 @@
-//! `shelfcast import mlflow SOURCE`: a team's MLflow store (an SQLite `mlflow.db` or an
-//! `mlruns/` folder) into this project's `runs.db`, with a progress bar on stderr.
+//! `shelfcast import mlflow SOURCE` (a team's MLflow store, an SQLite `mlflow.db` or an `mlruns/`
+//! folder, into this project's `runs.db`) and `shelfcast export mlflow --tracking-uri URI` (this
+//! project's runs and registry onto an MLflow server), with a progress bar on stderr.
 
 use std::io::IsTerminal;
 
-use crate::mlflow::{ImportOptions, import_mlflow, open_source};
+use crate::mlflow::{ExportOptions, ImportOptions, export_mlflow, import_mlflow, open_source};
 use crate::project::Project;
 
 #[derive(Debug, clap::Subcommand)]
@@ -23,6 +24,130 @@ pub enum ImportCommand {
     },
 }
 
+#[derive(Debug, clap::Subcommand)]
+pub enum ExportCommand {
+    /// Runs (and with --models the registry) onto an MLflow tracking server over its REST API.
+    /// Exporting again updates, never duplicates. Authenticates as MLflow's client does
+    /// (MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD;
+    /// MLFLOW_TRACKING_SERVER_CERT_PATH for a custom CA).
+    Mlflow {
+        /// The server, http(s)://HOST:PORT (default: MLFLOW_TRACKING_URI).
+        #[arg(long)]
+        tracking_uri: Option<String>,
+        /// Every run into this experiment (default: each run's own experiment).
+        #[arg(long)]
+        experiment: Option<String>,
+        /// Only the runs this filter keeps (the Runs tab's language).
+        #[arg(long)]
+        filter: Option<String>,
+        /// Registered models too: versions with their files, and the aliases.
+        #[arg(long)]
+        models: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A progress bar on stderr when it is a terminal, redrawn at most every 100 ms.
+fn progress_bar(what: &'static str) -> impl FnMut(usize, usize) {
+    let draw = std::io::stderr().is_terminal();
+    let mut last_drawn = std::time::Instant::now();
+    move |done, total| {
+        if draw && (done == total || last_drawn.elapsed().as_millis() >= 100) {
+            last_drawn = std::time::Instant::now();
+            let width = 30;
+            let filled = (done * width).checked_div(total).unwrap_or(width);
+            eprint!(
+                "\r[{}{}] {done}/{total} {what}",
+                "#".repeat(filled),
+                "-".repeat(width - filled)
+            );
+            if done == total {
+                eprintln!();
+            }
+        }
+    }
+}
+
+pub fn export(project: &Project, what: &ExportCommand) -> anyhow::Result<()> {
+    let ExportCommand::Mlflow {
+        tracking_uri,
+        experiment,
+        filter,
+        models,
+        json,
+    } = what;
+    let uri = tracking_uri
+        .clone()
+        .or_else(|| std::env::var("MLFLOW_TRACKING_URI").ok())
+        .ok_or_else(|| {
+            anyhow::anyhow!("--tracking-uri http(s)://HOST:PORT (or MLFLOW_TRACKING_URI)")
+        })?;
+    let filter = match filter {
+        Some(text) => {
+            crate::store::parse_filter(text).map_err(|e| anyhow::anyhow!("--filter: {e}"))?
+        }
+        None => None,
+    };
+    let started = std::time::Instant::now();
+    let report = export_mlflow(
+        project,
+        &ExportOptions {
+            tracking_uri: uri.clone(),
+            experiment: experiment.clone(),
+            filter,
+            models: *models,
+        },
+        &mut progress_bar("runs"),
+    )?;
+    let seconds = started.elapsed().as_secs_f64();
+    if *json {
+        say!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "tracking_uri": uri,
+                "runs_created": report.created,
+                "runs_updated": report.updated,
+                "runs_unchanged": report.unchanged,
+                "params": report.params,
+                "tags": report.tags,
+                "points": report.points,
+                "calls": report.calls,
+                "versions_created": report.versions_created,
+                "versions_present": report.versions_present,
+                "aliases_set": report.aliases_set,
+                "files_uploaded": report.files_uploaded,
+                "seconds": seconds,
+                "notes": report.notes,
+            }))?
+        );
+        return Ok(());
+    }
+    say!(
+        "{uri}: {} run(s) created, {} updated, {} unchanged; {} params, {} metric points, {} calls \
+         in {seconds:.1} s",
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.params,
+        report.points,
+        report.calls
+    );
+    if *models {
+        say!(
+            "model versions: {} created ({} files uploaded), {} already there; {} alias(es) set",
+            report.versions_created,
+            report.files_uploaded,
+            report.versions_present,
+            report.aliases_set
+        );
+    }
+    for note in &report.notes {
+        say!("note: {note}");
+    }
+    Ok(())
+}
+
 pub fn import(project: &Project, what: &ImportCommand) -> anyhow::Result<()> {
     let ImportCommand::Mlflow {
         source,
@@ -31,29 +156,13 @@ pub fn import(project: &Project, what: &ImportCommand) -> anyhow::Result<()> {
     } = what;
     let opened = open_source(source)?;
     let started = std::time::Instant::now();
-    let draw = std::io::stderr().is_terminal();
-    let mut last_drawn = std::time::Instant::now();
     let report = import_mlflow(
         project,
         opened.as_ref(),
         &ImportOptions {
             copy_artifacts: *copy_artifacts,
         },
-        &mut |done, total| {
-            if draw && (done == total || last_drawn.elapsed().as_millis() >= 100) {
-                last_drawn = std::time::Instant::now();
-                let width = 30;
-                let filled = (done * width).checked_div(total).unwrap_or(width);
-                eprint!(
-                    "\r[{}{}] {done}/{total} runs",
-                    "#".repeat(filled),
-                    "-".repeat(width - filled)
-                );
-                if done == total {
-                    eprintln!();
-                }
-            }
-        },
+        &mut progress_bar("runs"),
     )?;
     let seconds = started.elapsed().as_secs_f64();
     if *json {

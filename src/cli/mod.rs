@@ -124,6 +124,11 @@ pub enum Command {
         #[command(subcommand)]
         what: mlflow::ImportCommand,
     },
+    /// Send this project's history to another tracker: `export mlflow --tracking-uri URI`.
+    Export {
+        #[command(subcommand)]
+        what: mlflow::ExportCommand,
+    },
     /// What happened: match a file of actuals to what a model predicted.
     Actuals {
         #[command(subcommand)]
@@ -326,6 +331,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         } => challenge::challenge(&project, &name, &data, margin, dm, json),
         Command::Daemon { what } => daemon::daemon(&project, &what),
         Command::Import { what } => mlflow::import(&project, &what),
+        Command::Export { what } => mlflow::export(&project, &what),
         Command::Actuals { what } => monitor::actuals(&project, &what),
         Command::Monitor(args) => monitor::monitor_command(&project, &args),
         Command::Cancel { run } => train::cancel(&project, run),

@@ -67,13 +67,16 @@ fn time_text(ms: i64) -> String {
 }
 
 /// FNV-1a over everything imported of a run: equal exactly when nothing changed.
-struct Fingerprint(u64);
+pub(super) struct Fingerprint(u64);
 
 impl Fingerprint {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self(0xcbf2_9ce4_8422_2325)
     }
-    fn add(&mut self, bytes: &[u8]) {
+    pub(super) fn hex(&self) -> String {
+        format!("{:016x}", self.0)
+    }
+    pub(super) fn add(&mut self, bytes: &[u8]) {
         for b in bytes {
             self.0 ^= u64::from(*b);
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
@@ -188,7 +191,7 @@ fn import_one(
                 .map(|(_, v)| v.clone())
         })
         .unwrap_or_else(|| run.uuid.chars().take(8).collect());
-    let fingerprint = format!("{:016x}", fingerprint.0);
+    let fingerprint = fingerprint.hex();
     Ok(store.import_run(
         &ImportedRun {
             id_tag: MLFLOW_RUN_TAG,

@@ -2,11 +2,15 @@
 //! (`mlflow.db`, read by `store::MlflowDb`) or a legacy `mlruns/` folder (`mlruns`) — into
 //! `runs.db`: experiments, runs with their names, status and times, params, every metric point,
 //! tags, and registered models with their versions and aliases. The MLflow run id is kept as the
-//! tag `mlflow.run_id`, so importing again changes nothing unless MLflow's run changed.
+//! tag `mlflow.run_id`, so importing again changes nothing unless MLflow's run changed. `export`
+//! writes runs and the registry to a team's MLflow server over its REST API (`client`).
 
+pub mod client;
+pub mod export;
 pub mod import;
 pub mod mlruns;
 
+pub use export::{ExportOptions, ExportReport, export_mlflow};
 pub use import::{ImportOptions, ImportReport, import_mlflow};
 
 use crate::store::{MlflowAlias, MlflowExperiment, MlflowMetric, MlflowModelVersion, MlflowRun};

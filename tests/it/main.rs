@@ -29,6 +29,7 @@ mod ml_lags;
 mod ml_linear;
 mod ml_metrics;
 mod ml_split;
+mod mlflow_export;
 mod mlflow_import;
 mod monitor;
 mod predict;

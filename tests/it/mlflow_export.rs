@@ -1,0 +1,261 @@
+//! `shelfcast export mlflow` against a real MLflow tracking server on loopback (`mlflow server`
+//! with an SQLite backend and served artifacts): the sample's runs and registry go over MLflow's
+//! REST API and MLflow's own Python client reads them back — every param, every metric point
+//! with its step and time, every tag, the versions with their files, the aliases. Exporting
+//! again changes nothing. Skips, saying why, when mlflow is not installed.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{describe, project, shelfcast};
+use shelfcast::store::RunStore;
+
+fn python() -> String {
+    std::env::var("SHELFCAST_MLFLOW_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// A `mlflow server` process group, killed when dropped.
+struct Server {
+    child: Child,
+    uri: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // SAFETY: kill() on the server's own process group (it was started as its leader).
+        unsafe {
+            libc::kill(-(self.child.id() as i32), libc::SIGTERM);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(dir: &Path) -> Option<Server> {
+    let has_mlflow = Command::new(python())
+        .args(["-c", "import mlflow"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_mlflow {
+        println!(
+            "SKIP the MLflow export test: {} cannot import mlflow; pip install mlflow",
+            python()
+        );
+        return None;
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    use std::os::unix::process::CommandExt;
+    let child = Command::new(python())
+        .args([
+            "-m",
+            "mlflow",
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+        ])
+        .arg("--backend-store-uri")
+        .arg(format!("sqlite:///{}", dir.join("mlflow.db").display()))
+        .args(["--serve-artifacts", "--workers", "1"])
+        .arg("--artifacts-destination")
+        .arg(dir.join("artifacts"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(
+            std::fs::File::create(dir.join("server.log")).expect("log"),
+        ))
+        .process_group(0)
+        .spawn()
+        .expect("mlflow server");
+    let server = Server {
+        child,
+        uri: format!("http://127.0.0.1:{port}"),
+    };
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(120) {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            std::thread::sleep(Duration::from_millis(500));
+            return Some(server);
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!(
+        "mlflow server did not listen within 120 s: {}",
+        std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
+    );
+}
+
+fn read_back(uri: &str, out: &Path) -> serde_json::Value {
+    let script = crate::common::fixtures().join("mlflow/read_back.py");
+    let output = Command::new(python())
+        .arg(&script)
+        .args([uri, &out.display().to_string()])
+        .output()
+        .expect("read_back.py");
+    assert!(
+        output.status.success(),
+        "read_back.py: {}",
+        describe(&output)
+    );
+    serde_json::from_slice(&std::fs::read(out).expect("read back")).expect("json")
+}
+
+fn export(root: &Path, uri: &str) -> serde_json::Value {
+    let output = shelfcast(
+        root,
+        &[
+            "export",
+            "mlflow",
+            "--tracking-uri",
+            uri,
+            "--models",
+            "--json",
+        ],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+    serde_json::from_slice(&output.stdout).expect("export --json")
+}
+
+#[test]
+fn runs_and_the_registry_reach_a_real_mlflow_server_and_read_back_equal() {
+    let (tmp, root) = project();
+    let Some(server) = start_server(tmp.path()) else {
+        return;
+    };
+    std::fs::write(
+        root.join("data/walks.csv"),
+        crate::forecast::random_walks(3, 40),
+    )
+    .expect("data");
+    for rounds in ["rounds=20", "rounds=30"] {
+        let output = shelfcast(
+            &root,
+            &[
+                "train",
+                "--data",
+                "data/walks.csv",
+                "--target",
+                "units",
+                "--features",
+                "store",
+                "--param",
+                rounds,
+                "--wait",
+            ],
+        );
+        assert!(output.status.success(), "{}", describe(&output));
+    }
+    for args in [
+        &["register", "1", "--model", "walks"][..],
+        &["register", "2", "--model", "walks"],
+        &["alias", "walks", "champion", "2"],
+        &["alias", "walks", "challenger", "1"],
+    ] {
+        let output = shelfcast(&root, args);
+        assert!(output.status.success(), "{}", describe(&output));
+    }
+    let first = export(&root, &server.uri);
+    assert_eq!(first["runs_created"], 2, "{first}");
+    assert_eq!(first["versions_created"], 2, "{first}");
+    assert_eq!(first["aliases_set"], 2, "{first}");
+    let seen = read_back(&server.uri, &tmp.path().join("first.json"));
+
+    let store = RunStore::open(&root.join("runs.db")).expect("store");
+    let runs = seen["runs"].as_object().expect("runs");
+    assert_eq!(runs.len(), 2);
+    let mut mlflow_run_of: HashMap<i64, String> = HashMap::new();
+    for (mlflow_id, run) in runs {
+        let id: i64 = run["tags"]["shelfcast.run_id"]
+            .as_str()
+            .expect("tag")
+            .parse()
+            .expect("id");
+        mlflow_run_of.insert(id, mlflow_id.clone());
+        let ours = store.get_run(id).expect("run");
+        assert_eq!(run["name"], ours.name.as_str());
+        assert_eq!(run["status"], "FINISHED");
+        for (k, v) in store.params(id).expect("params") {
+            assert_eq!(run["params"][&k].as_str(), Some(v.as_str()), "param {k}");
+        }
+        assert_eq!(
+            run["params"].as_object().map(|p| p.len()),
+            Some(store.params(id).expect("p").len())
+        );
+        for (k, v) in store.tags(id).expect("tags") {
+            if !k.starts_with("mlflow.") {
+                assert_eq!(run["tags"][&k].as_str(), Some(v.as_str()), "tag {k}");
+            }
+        }
+        for key in store.metric_keys(id).expect("keys") {
+            let mut ours: Vec<(i64, i64, f64)> = store
+                .metric_history(id, &key)
+                .expect("history")
+                .into_iter()
+                .map(|p| (p.step, p.timestamp_ms, p.value))
+                .collect();
+            ours.sort_by(|a, b| a.partial_cmp(b).expect("numbers"));
+            let theirs: Vec<(i64, i64, f64)> = run["metrics"][&key]
+                .as_array()
+                .unwrap_or_else(|| panic!("metric {key} in MLflow"))
+                .iter()
+                .map(|p| {
+                    (
+                        p[0].as_i64().expect("step"),
+                        p[1].as_i64().expect("ts"),
+                        p[2].as_f64().expect("v"),
+                    )
+                })
+                .collect();
+            assert_eq!(ours, theirs, "every point of {key}");
+        }
+    }
+    let model = &seen["models"]["walks"];
+    let versions = model["versions"].as_array().expect("versions");
+    assert_eq!(versions.len(), 2);
+    for v in versions {
+        let ours: i64 = v["tags"]["shelfcast.version"]
+            .as_str()
+            .expect("tag")
+            .parse()
+            .expect("n");
+        let version = store
+            .model_version("walks", ours)
+            .expect("v")
+            .expect("present");
+        assert_eq!(
+            v["run_id"].as_str(),
+            mlflow_run_of.get(&version.run_id).map(String::as_str)
+        );
+        assert!(
+            v["files"]
+                .as_array()
+                .expect("files")
+                .iter()
+                .any(|f| f == "model/manifest.json"),
+            "the bundle's files are the run's model/ artifacts: {v}"
+        );
+    }
+    let version_of = |ours: i64| {
+        versions
+            .iter()
+            .find(|v| v["tags"]["shelfcast.version"] == ours.to_string().as_str())
+            .and_then(|v| v["version"].as_i64())
+    };
+    assert_eq!(model["aliases"]["champion"].as_i64(), version_of(2));
+    assert_eq!(model["aliases"]["challenger"].as_i64(), version_of(1));
+
+    // Exporting again changes nothing.
+    let second = export(&root, &server.uri);
+    assert_eq!(second["runs_created"], 0, "{second}");
+    assert_eq!(second["runs_updated"], 0, "{second}");
+    assert_eq!(second["runs_unchanged"], 2, "{second}");
+    assert_eq!(second["versions_created"], 0, "{second}");
+    assert_eq!(second["aliases_set"], 0, "{second}");
+    let again = read_back(&server.uri, &tmp.path().join("second.json"));
+    assert_eq!(seen, again, "the server holds exactly what it held");
+}
