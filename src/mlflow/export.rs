@@ -71,6 +71,9 @@ struct Exporter<'a> {
     store: &'a RunStore,
     store_id: String,
     experiments: HashMap<String, String>,
+    /// Per MLflow experiment, its runs from this store, by Shelfcast run id: read once (a page
+    /// of 1,000 runs a call), not searched run by run.
+    existing: HashMap<String, HashMap<String, Value>>,
     report: ExportReport,
 }
 
@@ -90,6 +93,7 @@ pub fn export_mlflow(
         store: &store,
         store_id: root.display().to_string(),
         experiments: HashMap::new(),
+        existing: HashMap::new(),
         report: ExportReport::default(),
     };
     let mut exported: HashMap<i64, (String, String)> = HashMap::new();
@@ -168,6 +172,46 @@ impl Exporter<'_> {
         Ok(id)
     }
 
+    /// The runs of MLflow experiment `experiment_id` exported from this store, by Shelfcast id.
+    fn exported_runs(
+        &mut self,
+        experiment_id: &str,
+    ) -> Result<&HashMap<String, Value>, MlflowError> {
+        if !self.existing.contains_key(experiment_id) {
+            let filter = format!(
+                "tags.`{STORE_TAG}` = '{}'",
+                self.store_id.replace('\'', "\\'")
+            );
+            let mut runs = HashMap::new();
+            let mut token: Option<String> = None;
+            loop {
+                let mut body = json!({"experiment_ids": [experiment_id], "filter": filter,
+                                      "max_results": 1000});
+                if let Some(t) = &token {
+                    body["page_token"] = json!(t);
+                }
+                let page = self.call("POST", "runs/search", &body)?;
+                for run in page["runs"].as_array().into_iter().flatten() {
+                    let id = run["data"]["tags"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .find(|t| t["key"] == RUN_TAG)
+                        .and_then(|t| t["value"].as_str());
+                    if let Some(id) = id {
+                        runs.insert(id.to_string(), run.clone());
+                    }
+                }
+                token = page["next_page_token"].as_str().map(str::to_string);
+                if token.is_none() {
+                    break;
+                }
+            }
+            self.existing.insert(experiment_id.to_string(), runs);
+        }
+        Ok(&self.existing[experiment_id])
+    }
+
     /// Exports one run; its MLflow (experiment id, run id).
     fn run(&mut self, run: &Run, experiment: &str) -> Result<(String, String), MlflowError> {
         let experiment_id = self.experiment_id(experiment)?;
@@ -196,20 +240,14 @@ impl Exporter<'_> {
         tags.push((RUN_TAG.into(), run.id.to_string()));
         tags.push((STORE_TAG.into(), self.store_id.clone()));
         tags.push(("shelfcast.model_kind".into(), run.model_kind.clone()));
+        tags.push((FINGERPRINT_TAG.into(), fingerprint.clone()));
         if let Some(parent) = run.parent_run_id {
             tags.push(("shelfcast.parent_run_id".into(), parent.to_string()));
         }
-        let filter = format!(
-            "tags.`{RUN_TAG}` = '{}' and tags.`{STORE_TAG}` = '{}'",
-            run.id,
-            self.store_id.replace('\'', "\\'")
-        );
-        let found = self.call(
-            "POST",
-            "runs/search",
-            &json!({"experiment_ids": [experiment_id], "filter": filter, "max_results": 2}),
-        )?;
-        let existing = found["runs"].as_array().and_then(|r| r.first()).cloned();
+        let existing = self
+            .exported_runs(&experiment_id)?
+            .get(&run.id.to_string())
+            .cloned();
         let (run_id, have_params, have_points) = match existing {
             Some(mlflow_run) => {
                 let run_id = mlflow_run["info"]["run_id"]
@@ -223,7 +261,11 @@ impl Exporter<'_> {
                     .find(|t| t["key"] == FINGERPRINT_TAG)
                     .and_then(|t| t["value"].as_str())
                     .map(str::to_string);
-                if stored.as_deref() == Some(fingerprint.as_str()) {
+                // `runs/update` comes last: a run whose status and end are not yet ours was cut
+                // off midway, whatever its fingerprint says.
+                let finished = mlflow_run["info"]["status"] == mlflow_status(run.status)
+                    && mlflow_run["info"]["end_time"].as_i64() == ms(run.ended_at.as_deref());
+                if finished && stored.as_deref() == Some(fingerprint.as_str()) {
                     self.report.unchanged += 1;
                     return Ok((experiment_id, run_id));
                 }
@@ -315,12 +357,6 @@ impl Exporter<'_> {
                 "run_name": run.name,
             }),
         )?;
-        // Last, so a run cut off midway is finished by the next export.
-        self.call(
-            "POST",
-            "runs/set-tag",
-            &json!({"run_id": run_id, "key": FINGERPRINT_TAG, "value": fingerprint}),
-        )?;
         Ok((experiment_id, run_id))
     }
 
@@ -366,6 +402,15 @@ impl Exporter<'_> {
         let mut made_models: HashSet<String> = HashSet::new();
         for version in versions.iter().filter(|v| exported.contains_key(&v.run_id)) {
             let (_, run_id) = &exported[&version.run_id];
+            if !project.root.join(&version.artifact_path).is_dir() {
+                // A version imported from MLflow: its files are where that MLflow keeps them.
+                self.report.notes.push(format!(
+                    "{} version {}: its files are not in this project (it was imported from {}), \
+                     so it is not exported; its run is",
+                    version.model_name, version.version, version.artifact_path
+                ));
+                continue;
+            }
             if made_models.insert(version.model_name.clone()) {
                 self.report.calls += 1;
                 match self.client.call(
@@ -409,12 +454,13 @@ impl Exporter<'_> {
                 }
                 None => {
                     self.upload_bundle(project, run_id, &version.artifact_path)?;
+                    let source = format!("runs:/{run_id}/model");
                     let made = self.call(
                         "POST",
                         "model-versions/create",
                         &json!({
                             "name": version.model_name,
-                            "source": format!("runs:/{run_id}/model"),
+                            "source": source,
                             "run_id": run_id,
                             "description": version.description.clone().unwrap_or_default(),
                             "tags": [{"key": VERSION_TAG, "value": ours}],
