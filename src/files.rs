@@ -139,3 +139,21 @@ pub fn safe_file_stem(name: &str) -> String {
         })
         .collect()
 }
+
+/// Every file under `dir` (not the folders), as (path relative to `dir`, full path), sorted.
+pub fn files_under(dir: &Path) -> std::io::Result<Vec<(PathBuf, PathBuf)>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in fs::read_dir(&folder)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(rel) = path.strip_prefix(dir) {
+                out.push((rel.to_path_buf(), path.clone()));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}

@@ -523,33 +523,22 @@ impl Exporter<'_> {
             return Ok(());
         };
         let folder = project.root.join(artifact_path);
-        let mut stack = vec![folder.clone()];
-        while let Some(dir) = stack.pop() {
-            let entries = std::fs::read_dir(&dir).map_err(|source| MlflowError::Io {
-                path: dir.display().to_string(),
+        let files = crate::files::files_under(&folder).map_err(|source| MlflowError::Io {
+            path: folder.display().to_string(),
+            source,
+        })?;
+        for (rel, path) in files {
+            let bytes = std::fs::read(&path).map_err(|source| MlflowError::Io {
+                path: path.display().to_string(),
                 source,
             })?;
-            for entry in entries.filter_map(|e| e.ok()) {
-                let path = entry.path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let Ok(rel) = path.strip_prefix(&folder) else {
-                    continue;
-                };
-                let bytes = std::fs::read(&path).map_err(|source| MlflowError::Io {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-                let target = format!(
-                    "{}/model/{}",
-                    location.trim_start_matches('/').trim_end_matches('/'),
-                    rel.display()
-                );
-                self.client.upload_artifact(&target, &bytes)?;
-                self.report.files_uploaded += 1;
-            }
+            let target = format!(
+                "{}/model/{}",
+                location.trim_start_matches('/').trim_end_matches('/'),
+                rel.display()
+            );
+            self.client.upload_artifact(&target, &bytes)?;
+            self.report.files_uploaded += 1;
         }
         Ok(())
     }

@@ -309,31 +309,19 @@ fn copy_artifacts(
         return Ok(0);
     }
     let to = project.run_dir(id).join("mlflow");
-    let mut copied = 0;
-    let mut stack = vec![from.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|source| MlflowError::Io {
-            path: dir.display().to_string(),
+    let files = crate::files::files_under(from).map_err(|source| MlflowError::Io {
+        path: from.display().to_string(),
+        source,
+    })?;
+    let copied = files.len();
+    for (rel, path) in files {
+        let target = to.join(rel);
+        let io = |source| MlflowError::Io {
+            path: target.display().to_string(),
             source,
-        })?;
-        for entry in entries.filter_map(|e| e.ok()) {
-            let path = entry.path();
-            let Ok(rel) = path.strip_prefix(from) else {
-                continue;
-            };
-            if path.is_dir() {
-                stack.push(path.clone());
-                continue;
-            }
-            let target = to.join(rel);
-            let io = |source| MlflowError::Io {
-                path: target.display().to_string(),
-                source,
-            };
-            let bytes = std::fs::read(&path).map_err(io)?;
-            crate::files::write_bytes_atomically(&target, &bytes).map_err(io)?;
-            copied += 1;
-        }
+        };
+        let bytes = std::fs::read(&path).map_err(io)?;
+        crate::files::write_bytes_atomically(&target, &bytes).map_err(io)?;
     }
     Ok(copied)
 }

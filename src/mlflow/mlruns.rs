@@ -100,25 +100,16 @@ fn status_name(code: &str) -> String {
     .to_string()
 }
 
-/// Every file under `dir` as (key relative to `dir`, path).
+/// Every file under `dir` as (key relative to `dir`, path); none when there is no `dir`.
 fn keyed_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, MlflowError> {
-    let mut out = Vec::new();
     if !dir.is_dir() {
-        return Ok(out);
+        return Ok(Vec::new());
     }
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(folder) = stack.pop() {
-        for entry in std::fs::read_dir(&folder).map_err(io(&folder))? {
-            let path = entry.map_err(io(&folder))?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if let Ok(rel) = path.strip_prefix(dir) {
-                out.push((rel.to_string_lossy().into_owned(), path.clone()));
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
+    Ok(crate::files::files_under(dir)
+        .map_err(io(dir))?
+        .into_iter()
+        .map(|(rel, path)| (rel.to_string_lossy().into_owned(), path))
+        .collect())
 }
 
 impl MlrunsFolder {

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, ToSql, params};
 
 use super::metrics::write_metrics;
 use super::runs::{RunId, RunStatus, experiment_id_in};
@@ -83,23 +83,26 @@ impl RunStore {
         }
         self.write(|tx| {
             let experiment_id = experiment_id_in(tx, run.experiment)?;
+            let status = run.status.as_str();
+            let fields: [&dyn ToSql; 8] = [
+                &experiment_id,
+                &run.name,
+                &status,
+                &run.model_kind,
+                &run.error,
+                &run.created_at,
+                &run.started_at,
+                &run.ended_at,
+            ];
             let id = match existing {
                 Some(id) => {
                     tx.execute(
-                        "UPDATE runs SET experiment_id = ?2, name = ?3, status = ?4, \
-                         model_kind = ?5, error = ?6, created_at = ?7, started_at = ?8, \
-                         ended_at = ?9 WHERE id = ?1",
-                        params![
-                            id,
-                            experiment_id,
-                            run.name,
-                            run.status.as_str(),
-                            run.model_kind,
-                            run.error,
-                            run.created_at,
-                            run.started_at,
-                            run.ended_at
-                        ],
+                        "UPDATE runs SET experiment_id = ?1, name = ?2, status = ?3, \
+                         model_kind = ?4, error = ?5, created_at = ?6, started_at = ?7, \
+                         ended_at = ?8 WHERE id = ?9",
+                        rusqlite::params_from_iter(
+                            fields.iter().copied().chain([&id as &dyn ToSql]),
+                        ),
                     )?;
                     for table in ["params", "tags"] {
                         tx.execute(&format!("DELETE FROM {table} WHERE run_id = ?1"), [id])?;
@@ -114,19 +117,10 @@ impl RunStore {
                 }
                 None => {
                     tx.execute(
-                        "INSERT INTO runs (experiment_id, name, status, model_kind, task, \
-                         error, created_at, started_at, ended_at) \
-                         VALUES (?1, ?2, ?3, ?4, 'imported', ?5, ?6, ?7, ?8)",
-                        params![
-                            experiment_id,
-                            run.name,
-                            run.status.as_str(),
-                            run.model_kind,
-                            run.error,
-                            run.created_at,
-                            run.started_at,
-                            run.ended_at
-                        ],
+                        "INSERT INTO runs (experiment_id, name, status, model_kind, error, \
+                         created_at, started_at, ended_at, task) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'imported')",
+                        rusqlite::params_from_iter(fields.iter()),
                     )?;
                     tx.last_insert_rowid()
                 }
