@@ -230,6 +230,19 @@ fn an_mlflow_sqlite_store_imports_whole_and_a_second_import_changes_nothing() {
         figures["mlflow_version"],
         figures["log_seconds"]
     );
+    // The filter language reaches imported runs like any other.
+    let output = shelfcast(
+        &root,
+        &[
+            "runs",
+            "--filter",
+            "tags.source = \"mlflow\" and params.model = \"gbdt\"",
+            "--json",
+        ],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+    let listed: serde_json::Value = serde_json::from_slice(&output.stdout).expect("runs --json");
+    assert_eq!(listed.as_array().map(Vec::len), Some(200), "{listed}");
     let second = import_json(&root, &db.display().to_string());
     assert_eq!(second["runs_created"], 0, "{second}");
     assert_eq!(second["runs_updated"], 0, "{second}");
