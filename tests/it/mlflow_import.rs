@@ -278,6 +278,34 @@ fn a_legacy_mlruns_folder_imports_the_same_way() {
     check_equal(&root, &expected);
     let second = import_json(&root, &folder.display().to_string());
     assert_eq!(second["runs_unchanged"], 12, "{second}");
+    // --copy-artifacts brings a run's local artifacts into its run folder, once the run changed
+    // or is new: a fresh project.
+    let (_tmp2, copy_root) = project();
+    let output = shelfcast(
+        &copy_root,
+        &[
+            "import",
+            "mlflow",
+            &folder.display().to_string(),
+            "--copy-artifacts",
+            "--json",
+        ],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+    let copied: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(copied["artifacts_copied"], 1, "{copied}");
+    let store = RunStore::open(&copy_root.join("runs.db")).expect("store");
+    let first_run = store
+        .runs_by_tag("mlflow.run_id")
+        .expect("tags")
+        .into_values()
+        .find(|id| store.get_run(*id).is_ok_and(|r| r.name == "run-000"))
+        .expect("run-000");
+    let text = std::fs::read_to_string(
+        copy_root.join(format!("models/runs/{first_run}/mlflow/notes/readme.txt")),
+    )
+    .expect("the copied artifact");
+    assert_eq!(text, "weekly sales notes");
 }
 
 #[test]
