@@ -238,6 +238,81 @@ impl MlflowClient {
 
 #[cfg(test)]
 mod tests {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
+    /// A server on loopback that answers 503 twice, then 200, recording each request's head.
+    fn flaky_server() -> (String, std::thread::JoinHandle<Vec<String>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let handle = std::thread::spawn(move || {
+            let mut heads = Vec::new();
+            for (i, stream) in listener.incoming().take(3).enumerate() {
+                let mut stream = stream.expect("connection");
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut head = String::new();
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).expect("line");
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    if line == "\r\n" || line.is_empty() {
+                        break;
+                    }
+                    head.push_str(&line);
+                }
+                let mut body = vec![0; length];
+                std::io::Read::read_exact(&mut reader, &mut body).expect("body");
+                heads.push(head);
+                let (status, body) = if i < 2 {
+                    ("503 Service Unavailable", "busy")
+                } else {
+                    ("200 OK", "{\"experiment_id\": \"7\"}")
+                };
+                write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .expect("answer");
+            }
+            heads
+        });
+        (format!("http://{addr}"), handle)
+    }
+
+    /// 5xx answers are retried with backoff until one succeeds; the credentials go on every
+    /// attempt.
+    #[test]
+    fn a_busy_server_is_retried_and_each_attempt_carries_the_credentials() {
+        let (uri, server) = flaky_server();
+        let mut client = super::MlflowClient::new(&uri).expect("client");
+        client.auth = Some(format!("Basic {}", super::base64(b"ana:secret")));
+        let answer = client
+            .ok(
+                "POST",
+                "experiments/create",
+                &serde_json::json!({"name": "sales"}),
+            )
+            .expect("the third attempt succeeds");
+        assert_eq!(answer["experiment_id"], "7");
+        let heads = server.join().expect("server");
+        assert_eq!(heads.len(), 3);
+        for head in &heads {
+            assert!(
+                head.starts_with("POST /api/2.0/mlflow/experiments/create"),
+                "{head}"
+            );
+            assert!(
+                head.contains("authorization: Basic YW5hOnNlY3JldA==")
+                    || head.contains("Authorization: Basic YW5hOnNlY3JldA=="),
+                "{head}"
+            );
+        }
+    }
+
     #[test]
     fn basic_auth_is_standard_base64() {
         assert_eq!(super::base64(b"user:pass"), "dXNlcjpwYXNz");
