@@ -122,3 +122,16 @@ impl TrainSpec {
         Ok(())
     }
 }
+
+impl super::train::TrainSpec {
+    /// Whether `other` asks for the same data, features, split and model as this spec, with
+    /// other parameters at most (and files read the same way or by the project's default).
+    pub fn params_free_eq(&self, other: &super::train::TrainSpec) -> bool {
+        let bare = |spec: &super::train::TrainSpec| super::train::TrainSpec {
+            params: Vec::new(),
+            read: Default::default(),
+            ..spec.clone()
+        };
+        bare(self) == bare(other)
+    }
+}

@@ -164,19 +164,6 @@ impl Prepared {
     }
 }
 
-impl TrainSpec {
-    /// Whether `other` asks for the same data, features, split and model as this spec, with
-    /// other parameters at most (and files read the same way or by the project's default).
-    pub fn params_free_eq(&self, other: &TrainSpec) -> bool {
-        let bare = |spec: &TrainSpec| TrainSpec {
-            params: Vec::new(),
-            read: Default::default(),
-            ..spec.clone()
-        };
-        bare(self) == bare(other)
-    }
-}
-
 /// Loads a dataset file as the profile and the TUI see it: the same structural checks, the
 /// same missing-value tokens, the same errors.
 pub fn load_frame(path: &Path, options: &ReadOptions) -> Result<DataFrame, TrainError> {

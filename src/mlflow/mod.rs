@@ -7,6 +7,7 @@
 
 pub mod client;
 pub mod export;
+mod export_models;
 pub mod import;
 pub mod mlruns;
 

@@ -7,6 +7,7 @@
 //! State and keys live here; the key tables in `keys.rs`, the checks and the launch request in
 //! `request.rs`, drawing in `view.rs`.
 
+mod about;
 mod defaults;
 mod editing;
 mod keys;
