@@ -9,6 +9,7 @@ mod daemon;
 mod drift;
 mod forecast;
 mod metrics;
+mod mlflow;
 mod monitor;
 mod profile;
 mod serve;
@@ -116,6 +117,12 @@ pub enum BenchCommand {
         #[command(flatten)]
         study: tune_study::StudyBench,
     },
+    /// The MLflow bridge: import and export rates beside MLflow's own client logging the same
+    /// runs with log_batch (SHELFCAST_MLFLOW_PYTHON names its interpreter).
+    Mlflow {
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+    },
     /// The reading process of `bench metrics` (started by it).
     #[command(hide = true)]
     MetricsReader {
@@ -193,6 +200,7 @@ pub fn run(_project: &Project, what: BenchCommand, faces: &Faces) -> anyhow::Res
             tune::bench_tune(trials.max(1), faces)?;
             tune_study::bench_study(&study)
         }
+        BenchCommand::Mlflow { runs } => mlflow::bench_mlflow(runs.max(1)),
         BenchCommand::MetricsReader {
             db,
             run,

@@ -1,5 +1,5 @@
 //! `shelfcast import mlflow` against stores written by MLflow's own client
-//! (`tests/fixtures/mlflow/make_store.py`): 200 runs over two experiments, three with a
+//! (`benches/mlflow_log_runs.py`, also the anchor of `bench mlflow`): 200 runs over two experiments, three with a
 //! 25,000-step metric, failed, killed and still-running ones, a registered model with champion,
 //! challenger and another alias. What MLflow's client reads back is what runs.db holds; a second
 //! import changes nothing. Skips, saying why, when mlflow is not installed.
@@ -23,7 +23,8 @@ fn make_store(
     long: usize,
     expected: &Path,
 ) -> Option<HashMap<String, String>> {
-    let script = crate::common::fixtures().join("mlflow/make_store.py");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/mlflow_log_runs.py");
     let output = Command::new(python())
         .arg(&script)
         .args([
@@ -50,7 +51,7 @@ fn make_store(
     }
     assert!(
         output.status.success(),
-        "make_store.py: {}",
+        "mlflow_log_runs.py: {}",
         describe(&output)
     );
     Some(
@@ -278,6 +279,30 @@ fn a_legacy_mlruns_folder_imports_the_same_way() {
     check_equal(&root, &expected);
     let second = import_json(&root, &folder.display().to_string());
     assert_eq!(second["runs_unchanged"], 12, "{second}");
+    // An imported run opens in the Runs tab with its own curves and last values.
+    let mut app = crate::tui::app_for(&root);
+    crate::tui::settle(&mut app);
+    app.switch_to(shelfcast::tui::panes::Tab::Runs);
+    crate::tui::settle(&mut app);
+    use crate::tui::Panes;
+    let store = RunStore::open(&root.join("runs.db")).expect("store");
+    let long_run = store
+        .runs_by_tag("mlflow.run_id")
+        .expect("tags")
+        .into_values()
+        .find(|id| store.get_run(*id).is_ok_and(|r| r.name == "run-000"))
+        .expect("run-000");
+    app.runs().open_run(&store, long_run);
+    let screen = crate::tui::screen_text(&crate::tui::draw(&mut app, 140, 36));
+    for said in [
+        "mlflow · imported",
+        "loss and val_loss per step",
+        "imported: each metric's last value",
+        "val_loss",
+    ] {
+        assert!(screen.contains(said), "{said}: {screen}");
+    }
+    drop(store);
     // --copy-artifacts brings a run's local artifacts into its run folder, once the run changed
     // or is new: a fresh project.
     let (_tmp2, copy_root) = project();

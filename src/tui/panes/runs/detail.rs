@@ -29,6 +29,8 @@ pub struct RunDetail {
     pub load_error: Option<String>,
     /// The study, when the run is a study's.
     pub study: Option<StudyDetail>,
+    /// An imported run's metrics (no Shelfcast model, so no metrics file): key and last value.
+    pub imported_metrics: Vec<(String, f64)>,
 }
 
 /// A study's run opened: its trials, and the per-round validation loss of the newest ones.
@@ -134,6 +136,9 @@ pub fn load_detail(project: &Project, store: &RunStore, id: RunId) -> RunDetail 
             _ => None,
         };
         detail.loss_name = loss_name(&detail.params);
+        if run.task == "imported" {
+            imported_curves(store, id, &mut detail)?;
+        }
         if run.status.is_terminal() {
             detail.metrics = read_metrics(&project.run_model_dir(id).join("metrics.json"));
         }
@@ -148,6 +153,46 @@ pub fn load_detail(project: &Project, store: &RunStore, id: RunId) -> RunDetail 
     }
     detail.log_tail = log_tail(&project.run_dir(id).join("worker.log"));
     detail
+}
+
+/// An imported run logged its own names, not Shelfcast's losses: its curves are the series with
+/// more than one point (one with `val` in its name as the validation curve), its final metrics
+/// the last value of each series, and it plans no steps.
+fn imported_curves(store: &RunStore, id: RunId, detail: &mut RunDetail) -> Result<(), StoreError> {
+    detail.planned_steps = None;
+    let summaries = store.metric_summaries(id)?;
+    detail.imported_metrics = summaries
+        .iter()
+        .filter_map(|m| Some((m.key.clone(), m.last_value?)))
+        .collect();
+    if !detail.train_curve.is_empty() || !detail.valid_curve.is_empty() {
+        return Ok(());
+    }
+    let series: Vec<&str> = summaries
+        .iter()
+        .filter(|m| m.points > 1)
+        .map(|m| m.key.as_str())
+        .collect();
+    let valid = series.iter().find(|k| k.contains("val")).copied();
+    let train = series.iter().find(|k| Some(**k) != valid).copied();
+    let curve = |key: Option<&str>| -> Result<Vec<(f64, f64)>, StoreError> {
+        Ok(match key {
+            Some(key) => store
+                .metric_history(id, key)?
+                .iter()
+                .map(|p| (p.step as f64 + 1.0, p.value))
+                .collect(),
+            None => Vec::new(),
+        })
+    };
+    detail.train_curve = curve(train)?;
+    detail.valid_curve = curve(valid)?;
+    detail.loss_name = [train, valid]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" and ");
+    Ok(())
 }
 
 fn loss_name(params: &[(String, String)]) -> String {

@@ -255,14 +255,25 @@ fn render_metrics(detail: &RunDetail, frame: &mut Frame<'_>, area: Rect, theme: 
             )));
             lines.push(Line::from(""));
             let ended = detail.run.as_ref().is_some_and(|r| r.status.is_terminal());
-            lines.push(Line::styled(
-                if ended {
-                    "No final metrics: the run ended before its model was saved."
-                } else {
-                    "Final metrics and importances appear when the run ends."
-                },
-                theme.dim,
-            ));
+            if !detail.imported_metrics.is_empty() {
+                lines.push(Line::styled("imported: each metric's last value", theme.header));
+                for (key, value) in &detail.imported_metrics {
+                    lines.push(Line::from(format!(
+                        "{:<14} {}",
+                        truncate(key, 14),
+                        num_text(*value)
+                    )));
+                }
+            } else {
+                lines.push(Line::styled(
+                    if ended {
+                        "No final metrics: the run ended before its model was saved."
+                    } else {
+                        "Final metrics and importances appear when the run ends."
+                    },
+                    theme.dim,
+                ));
+            }
         }
     }
     frame.render_widget(

@@ -105,6 +105,10 @@ pub fn duration_text(run: &Run) -> String {
     let Some(start) = run.started_at.as_deref().and_then(parse_time) else {
         return "-".into();
     };
+    // An ended run without an end time (imported from a tracker that had none) has no duration.
+    if run.ended_at.is_none() && run.status.is_terminal() {
+        return "-".into();
+    }
     let end = run
         .ended_at
         .as_deref()
