@@ -33,15 +33,30 @@ impl Drop for Server {
     }
 }
 
+/// The admin password of the authenticating server (MLflow wants 12 characters or more).
+const ADMIN_PASSWORD: &str = "shelfcast-admin-1";
+
 fn start_server(dir: &Path) -> Option<Server> {
+    start_server_with(dir, false)
+}
+
+/// `mlflow server` on a free loopback port; with `auth`, its basic-auth app (admin's password
+/// ADMIN_PASSWORD). `None` after saying why when mlflow (or its auth extra) is not installed.
+fn start_server_with(dir: &Path, auth: bool) -> Option<Server> {
+    let module = if auth {
+        "import mlflow, flask_wtf"
+    } else {
+        "import mlflow"
+    };
     let has_mlflow = Command::new(python())
-        .args(["-c", "import mlflow"])
+        .args(["-c", module])
         .output()
         .is_ok_and(|o| o.status.success());
     if !has_mlflow {
         println!(
-            "SKIP the MLflow export test: {} cannot import mlflow; pip install mlflow",
-            python()
+            "SKIP the MLflow export test: {} cannot {module}; pip install {}",
+            python(),
+            if auth { "'mlflow[auth]'" } else { "mlflow" }
         );
         return None;
     }
@@ -50,16 +65,17 @@ fn start_server(dir: &Path) -> Option<Server> {
         .expect("a free port")
         .port();
     use std::os::unix::process::CommandExt;
-    let child = Command::new(python())
-        .args([
-            "-m",
-            "mlflow",
-            "server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-        ])
+    let mut command = Command::new(python());
+    if auth {
+        command
+            .args(["-m", "mlflow", "server", "--app-name", "basic-auth"])
+            .env("MLFLOW_AUTH_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("MLFLOW_FLASK_SERVER_SECRET_KEY", "shelfcast-test");
+    } else {
+        command.args(["-m", "mlflow", "server"]);
+    }
+    let child = command
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
         .arg("--backend-store-uri")
         .arg(format!("sqlite:///{}", dir.join("mlflow.db").display()))
         .args(["--serve-artifacts", "--workers", "1"])
@@ -258,4 +274,59 @@ fn runs_and_the_registry_reach_a_real_mlflow_server_and_read_back_equal() {
     assert_eq!(second["aliases_set"], 0, "{second}");
     let again = read_back(&server.uri, &tmp.path().join("second.json"));
     assert_eq!(seen, again, "the server holds exactly what it held");
+}
+
+/// Credentials as MLflow's client reads them (MLFLOW_TRACKING_USERNAME / PASSWORD) get through
+/// an authenticating server (MLflow's basic-auth app); a wrong password is refused naming the
+/// call.
+#[test]
+fn credentials_from_the_environment_reach_an_authenticating_server() {
+    let (tmp, root) = project();
+    let Some(server) = start_server_with(tmp.path(), true) else {
+        return;
+    };
+    std::fs::write(
+        root.join("data/walks.csv"),
+        crate::forecast::random_walks(2, 30),
+    )
+    .expect("data");
+    let output = shelfcast(
+        &root,
+        &[
+            "train",
+            "--data",
+            "data/walks.csv",
+            "--target",
+            "units",
+            "--features",
+            "store",
+            "--param",
+            "rounds=10",
+            "--wait",
+        ],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+    let export = |password: &str| {
+        Command::new(crate::common::bin())
+            .args(["--root", &root.display().to_string()])
+            .args(["export", "mlflow", "--tracking-uri", &server.uri, "--json"])
+            .env("MLFLOW_TRACKING_USERNAME", "admin")
+            .env("MLFLOW_TRACKING_PASSWORD", password)
+            .env_remove("MLFLOW_TRACKING_TOKEN")
+            .output()
+            .expect("export")
+    };
+    let refused = export("not-the-password");
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("exporting run 1")
+            && err.contains("experiments/get-by-name")
+            && err.contains("HTTP 401"),
+        "{err}"
+    );
+    let output = export(ADMIN_PASSWORD);
+    assert!(output.status.success(), "{}", describe(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(report["runs_created"], 1, "{report}");
 }
