@@ -178,7 +178,19 @@ impl MlflowClient {
                         }));
                     }
                 }
-                Err(e) => last = e.to_string(),
+                Err(e) => {
+                    last = e.to_string();
+                    // A certificate the client does not trust will not become trusted.
+                    if last.contains("certificate") {
+                        return Err(failed(
+                            &name,
+                            format!(
+                                "{last} (a server signed by your own CA: \
+                                 MLFLOW_TRACKING_SERVER_CERT_PATH=CA.pem)"
+                            ),
+                        ));
+                    }
+                }
             }
             if attempt < ATTEMPTS {
                 std::thread::sleep(delay);

@@ -37,12 +37,13 @@ impl Drop for Server {
 const ADMIN_PASSWORD: &str = "shelfcast-admin-1";
 
 fn start_server(dir: &Path) -> Option<Server> {
-    start_server_with(dir, false)
+    start_server_with(dir, false, None)
 }
 
 /// `mlflow server` on a free loopback port; with `auth`, its basic-auth app (admin's password
 /// ADMIN_PASSWORD). `None` after saying why when mlflow (or its auth extra) is not installed.
-fn start_server_with(dir: &Path, auth: bool) -> Option<Server> {
+/// With `tls` (key, certificate), it serves https.
+fn start_server_with(dir: &Path, auth: bool, tls: Option<(&Path, &Path)>) -> Option<Server> {
     let module = if auth {
         "import mlflow, flask_wtf"
     } else {
@@ -74,6 +75,13 @@ fn start_server_with(dir: &Path, auth: bool) -> Option<Server> {
     } else {
         command.args(["-m", "mlflow", "server"]);
     }
+    if let Some((key, cert)) = tls {
+        command.arg("--uvicorn-opts").arg(format!(
+            "--ssl-keyfile {} --ssl-certfile {}",
+            key.display(),
+            cert.display()
+        ));
+    }
     let child = command
         .args(["--host", "127.0.0.1", "--port", &port.to_string()])
         .arg("--backend-store-uri")
@@ -90,7 +98,10 @@ fn start_server_with(dir: &Path, auth: bool) -> Option<Server> {
         .expect("mlflow server");
     let server = Server {
         child,
-        uri: format!("http://127.0.0.1:{port}"),
+        uri: format!(
+            "{}://127.0.0.1:{port}",
+            if tls.is_some() { "https" } else { "http" }
+        ),
     };
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(120) {
@@ -282,7 +293,7 @@ fn runs_and_the_registry_reach_a_real_mlflow_server_and_read_back_equal() {
 #[test]
 fn credentials_from_the_environment_reach_an_authenticating_server() {
     let (tmp, root) = project();
-    let Some(server) = start_server_with(tmp.path(), true) else {
+    let Some(server) = start_server_with(tmp.path(), true, None) else {
         return;
     };
     std::fs::write(
@@ -326,6 +337,139 @@ fn credentials_from_the_environment_reach_an_authenticating_server() {
         "{err}"
     );
     let output = export(ADMIN_PASSWORD);
+    assert!(output.status.success(), "{}", describe(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(report["runs_created"], 1, "{report}");
+}
+
+/// A CA and a certificate for 127.0.0.1 signed by it, made with openssl; `None` after saying why
+/// when openssl is missing.
+fn make_certificates(dir: &Path) -> Option<()> {
+    let run = |args: &[&str]| {
+        Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("ext");
+    let made = run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Shelfcast test CA",
+    ]) && run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]) && run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    if !made {
+        println!("SKIP the https export test: openssl could not make a CA and a certificate");
+        return None;
+    }
+    Some(())
+}
+
+/// https to a server whose certificate a team's own CA signed: trusted through
+/// MLFLOW_TRACKING_SERVER_CERT_PATH as MLflow's client reads it, refused at once without it.
+#[test]
+fn https_with_a_custom_ca_is_trusted_through_the_cert_path() {
+    let (tmp, root) = project();
+    if make_certificates(tmp.path()).is_none() {
+        return;
+    }
+    let Some(server) = start_server_with(
+        tmp.path(),
+        false,
+        Some((
+            &tmp.path().join("server.key"),
+            &tmp.path().join("server.pem"),
+        )),
+    ) else {
+        return;
+    };
+    std::fs::write(
+        root.join("data/walks.csv"),
+        crate::forecast::random_walks(2, 30),
+    )
+    .expect("data");
+    let output = shelfcast(
+        &root,
+        &[
+            "train",
+            "--data",
+            "data/walks.csv",
+            "--target",
+            "units",
+            "--features",
+            "store",
+            "--param",
+            "rounds=10",
+            "--wait",
+        ],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+    let export = |ca: Option<&Path>| {
+        let mut command = Command::new(crate::common::bin());
+        command
+            .args(["--root", &root.display().to_string()])
+            .args(["export", "mlflow", "--tracking-uri", &server.uri, "--json"])
+            .env_remove("MLFLOW_TRACKING_SERVER_CERT_PATH")
+            .env_remove("MLFLOW_TRACKING_INSECURE_TLS");
+        if let Some(ca) = ca {
+            command.env("MLFLOW_TRACKING_SERVER_CERT_PATH", ca);
+        }
+        command.output().expect("export")
+    };
+    let started = std::time::Instant::now();
+    let refused = export(None);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("certificate") && err.contains("MLFLOW_TRACKING_SERVER_CERT_PATH"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "an untrusted certificate is not retried"
+    );
+    let output = export(Some(&tmp.path().join("ca.pem")));
     assert!(output.status.success(), "{}", describe(&output));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
     assert_eq!(report["runs_created"], 1, "{report}");
