@@ -296,27 +296,7 @@ fn credentials_from_the_environment_reach_an_authenticating_server() {
     let Some(server) = start_server_with(tmp.path(), true, None) else {
         return;
     };
-    std::fs::write(
-        root.join("data/walks.csv"),
-        crate::forecast::random_walks(2, 30),
-    )
-    .expect("data");
-    let output = shelfcast(
-        &root,
-        &[
-            "train",
-            "--data",
-            "data/walks.csv",
-            "--target",
-            "units",
-            "--features",
-            "store",
-            "--param",
-            "rounds=10",
-            "--wait",
-        ],
-    );
-    assert!(output.status.success(), "{}", describe(&output));
+    train_one_run(&root);
     let export = |password: &str| {
         Command::new(crate::common::bin())
             .args(["--root", &root.display().to_string()])
@@ -424,27 +404,7 @@ fn https_with_a_custom_ca_is_trusted_through_the_cert_path() {
     ) else {
         return;
     };
-    std::fs::write(
-        root.join("data/walks.csv"),
-        crate::forecast::random_walks(2, 30),
-    )
-    .expect("data");
-    let output = shelfcast(
-        &root,
-        &[
-            "train",
-            "--data",
-            "data/walks.csv",
-            "--target",
-            "units",
-            "--features",
-            "store",
-            "--param",
-            "rounds=10",
-            "--wait",
-        ],
-    );
-    assert!(output.status.success(), "{}", describe(&output));
+    train_one_run(&root);
     let export = |ca: Option<&Path>| {
         let mut command = Command::new(crate::common::bin());
         command
@@ -473,4 +433,29 @@ fn https_with_a_custom_ca_is_trusted_through_the_cert_path() {
     assert!(output.status.success(), "{}", describe(&output));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
     assert_eq!(report["runs_created"], 1, "{report}");
+}
+
+/// One small gbdt run of random walks in `root`, finished.
+fn train_one_run(root: &Path) {
+    std::fs::write(
+        root.join("data/walks.csv"),
+        crate::forecast::random_walks(2, 30),
+    )
+    .expect("data");
+    let output = shelfcast(
+        root,
+        &[
+            "train",
+            "--data",
+            "data/walks.csv",
+            "--target",
+            "units",
+            "--features",
+            "store",
+            "--param",
+            "rounds=10",
+            "--wait",
+        ],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
 }
