@@ -285,6 +285,51 @@ fn runs_and_the_registry_reach_a_real_mlflow_server_and_read_back_equal() {
     assert_eq!(second["aliases_set"], 0, "{second}");
     let again = read_back(&server.uri, &tmp.path().join("second.json"));
     assert_eq!(seen, again, "the server holds exactly what it held");
+
+    // --filter keeps the runs it names, --experiment puts them in another experiment.
+    let output = shelfcast(
+        &root,
+        &[
+            "export",
+            "mlflow",
+            "--tracking-uri",
+            &server.uri,
+            "--experiment",
+            "team-review",
+            "--filter",
+            "params.model.rounds = 20",
+            "--json",
+        ],
+    );
+    assert!(output.status.success(), "{}", describe(&output));
+    let filtered: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(filtered["runs_created"], 1, "{filtered}");
+    let after = read_back(&server.uri, &tmp.path().join("third.json"));
+    let in_review: Vec<&serde_json::Value> = after["runs"]
+        .as_object()
+        .expect("runs")
+        .values()
+        .filter(|r| r["experiment"] == "team-review")
+        .collect();
+    assert_eq!(in_review.len(), 1, "{after}");
+    assert_eq!(in_review[0]["params"]["model.rounds"], "20");
+    let output = shelfcast(
+        &root,
+        &[
+            "export",
+            "mlflow",
+            "--tracking-uri",
+            &server.uri,
+            "--filter",
+            "params.model.rounds >",
+        ],
+    );
+    assert!(!output.status.success(), "a bad filter is refused");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--filter"),
+        "{}",
+        describe(&output)
+    );
 }
 
 /// Credentials as MLflow's client reads them (MLFLOW_TRACKING_USERNAME / PASSWORD) get through
