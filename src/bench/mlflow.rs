@@ -4,79 +4,13 @@
 //! imports it again); then Shelfcast exports the imported runs to one `mlflow server` on loopback
 //! while MLflow's client logs the same runs to another. Skips, saying why, without mlflow.
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+use super::mlflow_server::{MlflowServer, python};
 
 use crate::mlflow::{ExportOptions, ImportOptions, export_mlflow, import_mlflow, open_source};
 use crate::project::Project;
-
-/// The interpreter with mlflow: SHELFCAST_MLFLOW_PYTHON, else python3.
-fn python() -> String {
-    std::env::var("SHELFCAST_MLFLOW_PYTHON").unwrap_or_else(|_| "python3".into())
-}
-
-/// A `mlflow server` process group on loopback, stopped when dropped.
-struct Server {
-    child: Child,
-    uri: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // SAFETY: kill() on the server's own process group (started as its leader).
-        unsafe {
-            libc::kill(-(self.child.id() as i32), libc::SIGTERM);
-        }
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server(dir: &Path) -> anyhow::Result<Server> {
-    use std::os::unix::process::CommandExt;
-    std::fs::create_dir_all(dir)?;
-    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let child = Command::new(python())
-        .args([
-            "-m",
-            "mlflow",
-            "server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-        ])
-        .arg("--backend-store-uri")
-        .arg(format!("sqlite:///{}", dir.join("mlflow.db").display()))
-        .args([
-            "--serve-artifacts",
-            "--workers",
-            "1",
-            "--artifacts-destination",
-        ])
-        .arg(dir.join("artifacts"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(std::fs::File::create(dir.join("server.log"))?))
-        .process_group(0)
-        .spawn()?;
-    let server = Server {
-        child,
-        uri: format!("http://127.0.0.1:{port}"),
-    };
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(120) {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            std::thread::sleep(Duration::from_millis(500));
-            return Ok(server);
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    anyhow::bail!(
-        "mlflow server did not listen within 120 s: {}",
-        std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
-    )
-}
 
 fn log_runs(uri: &str, runs: usize, dir: &Path) -> Result<f64, String> {
     let figures = super::run_python_with(
@@ -138,29 +72,23 @@ pub fn bench_mlflow(runs: usize) -> anyhow::Result<()> {
         n / logged_sqlite,
         points / logged_sqlite
     );
-    let ours = start_server(&dir.join("server-a"))?;
-    let started = Instant::now();
-    let exported = export_mlflow(
-        &project,
-        &ExportOptions {
-            tracking_uri: ours.uri.clone(),
-            ..ExportOptions::default()
-        },
-        &mut |_, _| {},
-    )?;
-    let export_s = started.elapsed().as_secs_f64();
-    let started = Instant::now();
-    export_mlflow(
-        &project,
-        &ExportOptions {
-            tracking_uri: ours.uri.clone(),
-            ..ExportOptions::default()
-        },
-        &mut |_, _| {},
-    )?;
-    let reexport_s = started.elapsed().as_secs_f64();
+    let ours = MlflowServer::start(&dir.join("server-a"), None, None)?;
+    let export = || {
+        let started = Instant::now();
+        let report = export_mlflow(
+            &project,
+            &ExportOptions {
+                tracking_uri: ours.uri.clone(),
+                ..ExportOptions::default()
+            },
+            &mut |_, _| {},
+        )?;
+        anyhow::Ok((report, started.elapsed().as_secs_f64()))
+    };
+    let (exported, export_s) = export()?;
+    let (_, reexport_s) = export()?;
     drop(ours);
-    let theirs = start_server(&dir.join("server-b"))?;
+    let theirs = MlflowServer::start(&dir.join("server-b"), None, None)?;
     let logged_rest = log_runs(&theirs.uri, runs, &dir).map_err(anyhow::Error::msg)?;
     drop(theirs);
     say!(

@@ -10,6 +10,7 @@ mod drift;
 mod forecast;
 mod metrics;
 mod mlflow;
+pub mod mlflow_server;
 mod monitor;
 mod profile;
 mod serve;

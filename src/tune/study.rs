@@ -137,6 +137,20 @@ impl StudyConfig {
         spec
     }
 
+    /// A trial's parameters as the samplers and importances read them (each on its internal
+    /// scale); `None` when they do not read.
+    fn internal_params(&self, trial: &TrialRow) -> Option<Vec<f64>> {
+        let values: Vec<Value> = serde_json::from_str(&trial.params_json).ok()?;
+        Some(
+            self.space
+                .dimensions
+                .iter()
+                .zip(&values)
+                .map(|(d, v)| internal(&d.range, v))
+                .collect(),
+        )
+    }
+
     /// Each parameter's importance (PED-ANOVA, `importance`) over the complete trials, most
     /// important first; `None` with fewer than 10.
     pub fn importances(&self, trials: &[TrialRow]) -> Option<Vec<(String, f64)>> {
@@ -144,14 +158,7 @@ impl StudyConfig {
             .iter()
             .filter(|t| t.state == TrialState::Complete)
             .filter_map(|t| {
-                let values: Vec<Value> = serde_json::from_str(&t.params_json).ok()?;
-                let params = self
-                    .space
-                    .dimensions
-                    .iter()
-                    .zip(&values)
-                    .map(|(d, v)| internal(&d.range, v))
-                    .collect();
+                let params = self.internal_params(t)?;
                 Some((params, self.direction.loss(t.value?)))
             })
             .collect();
@@ -176,14 +183,7 @@ impl StudyConfig {
         trials
             .iter()
             .filter_map(|t| {
-                let values: Vec<Value> = serde_json::from_str(&t.params_json).ok()?;
-                let params = self
-                    .space
-                    .dimensions
-                    .iter()
-                    .zip(&values)
-                    .map(|(d, v)| internal(&d.range, v))
-                    .collect();
+                let params = self.internal_params(t)?;
                 let state = match t.state {
                     TrialState::Running => Observation::Running,
                     TrialState::Complete => Observation::Complete(self.direction.loss(t.value?)),

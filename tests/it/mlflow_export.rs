@@ -5,116 +5,33 @@
 //! again changes nothing. Skips, saying why, when mlflow is not installed.
 
 use std::collections::HashMap;
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use crate::common::{describe, project, shelfcast};
+use shelfcast::bench::mlflow_server::MlflowServer;
 use shelfcast::store::RunStore;
 
 fn python() -> String {
-    std::env::var("SHELFCAST_MLFLOW_PYTHON").unwrap_or_else(|_| "python3".into())
-}
-
-/// A `mlflow server` process group, killed when dropped.
-struct Server {
-    child: Child,
-    uri: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // SAFETY: kill() on the server's own process group (it was started as its leader).
-        unsafe {
-            libc::kill(-(self.child.id() as i32), libc::SIGTERM);
-        }
-        let _ = self.child.wait();
-    }
+    shelfcast::bench::mlflow_server::python()
 }
 
 /// The admin password of the authenticating server (MLflow wants 12 characters or more).
 const ADMIN_PASSWORD: &str = "shelfcast-admin-1";
 
-fn start_server(dir: &Path) -> Option<Server> {
+fn start_server(dir: &Path) -> Option<MlflowServer> {
     start_server_with(dir, false, None)
 }
 
-/// `mlflow server` on a free loopback port; with `auth`, its basic-auth app (admin's password
-/// ADMIN_PASSWORD). `None` after saying why when mlflow (or its auth extra) is not installed.
-/// With `tls` (key, certificate), it serves https.
-fn start_server_with(dir: &Path, auth: bool, tls: Option<(&Path, &Path)>) -> Option<Server> {
-    let module = if auth {
-        "import mlflow, flask_wtf"
-    } else {
-        "import mlflow"
-    };
-    let has_mlflow = Command::new(python())
-        .args(["-c", module])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_mlflow {
-        println!(
-            "SKIP the MLflow export test: {} cannot {module}; pip install {}",
-            python(),
-            if auth { "'mlflow[auth]'" } else { "mlflow" }
-        );
+/// A real server (with `auth`, its basic-auth app; with `tls`, https); `None` after saying why
+/// when mlflow (or its auth extra) is not installed.
+fn start_server_with(dir: &Path, auth: bool, tls: Option<(&Path, &Path)>) -> Option<MlflowServer> {
+    if let Some(why) = shelfcast::bench::mlflow_server::missing(auth) {
+        println!("SKIP the MLflow export test: {why}");
         return None;
     }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    use std::os::unix::process::CommandExt;
-    let mut command = Command::new(python());
-    if auth {
-        command
-            .args(["-m", "mlflow", "server", "--app-name", "basic-auth"])
-            .env("MLFLOW_AUTH_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("MLFLOW_FLASK_SERVER_SECRET_KEY", "shelfcast-test");
-    } else {
-        command.args(["-m", "mlflow", "server"]);
-    }
-    if let Some((key, cert)) = tls {
-        command.arg("--uvicorn-opts").arg(format!(
-            "--ssl-keyfile {} --ssl-certfile {}",
-            key.display(),
-            cert.display()
-        ));
-    }
-    let child = command
-        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-        .arg("--backend-store-uri")
-        .arg(format!("sqlite:///{}", dir.join("mlflow.db").display()))
-        .args(["--serve-artifacts", "--workers", "1"])
-        .arg("--artifacts-destination")
-        .arg(dir.join("artifacts"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(
-            std::fs::File::create(dir.join("server.log")).expect("log"),
-        ))
-        .process_group(0)
-        .spawn()
-        .expect("mlflow server");
-    let server = Server {
-        child,
-        uri: format!(
-            "{}://127.0.0.1:{port}",
-            if tls.is_some() { "https" } else { "http" }
-        ),
-    };
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(120) {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            std::thread::sleep(Duration::from_millis(500));
-            return Some(server);
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    panic!(
-        "mlflow server did not listen within 120 s: {}",
-        std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
-    );
+    Some(MlflowServer::start(dir, auth.then_some(ADMIN_PASSWORD), tls).expect("mlflow server"))
 }
 
 fn read_back(uri: &str, out: &Path) -> serde_json::Value {
