@@ -108,7 +108,7 @@ pub fn bench_forecast(bench: &ForecastBench) -> anyhow::Result<()> {
         );
     };
     row(
-        "Shelfcast (hessboost)",
+        "Shelfcast (its booster)",
         ours.fit,
         ours.forecast,
         ours.scores,

@@ -144,7 +144,7 @@ fn store_item_case(bench: &TrainBench, path: &Path) -> anyhow::Result<()> {
     );
     say!(
         "{:<26} {:>9.2}s {:>9.0} MB {:>12.4}",
-        "Shelfcast (hessboost)",
+        "Shelfcast (its booster)",
         outcome.fit_seconds,
         outcome.peak_mb.unwrap_or(f64::NAN),
         ours_rmse

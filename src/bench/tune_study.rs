@@ -177,7 +177,7 @@ pub fn bench_study(bench: &StudyBench) -> anyhow::Result<()> {
     );
     say!(
         "{:<28} {:>9.1}s {:>12.2} {:>10}",
-        "Shelfcast (hessboost)",
+        "Shelfcast (its booster)",
         ours_seconds,
         ours_rmse,
         format!("{complete} done")

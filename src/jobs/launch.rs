@@ -162,28 +162,18 @@ impl TrialLauncher {
         project: &Project,
         request: &LaunchRequest,
     ) -> Result<Launched, JobError> {
-        let reusable = self.checked.as_ref().is_some_and(|p| {
-            p.baseline_column.is_none()
-                && request.spec.backtest.is_none()
-                && p.spec.params_free_eq(&request.spec)
-        });
-        let Some(prepared) = self.checked.as_mut().filter(|_| reusable) else {
+        let reused = match self.checked.as_mut() {
+            Some(prepared) => prepared.reuse_for(&request.spec)?,
+            None => false,
+        };
+        let Some(prepared) = self.checked.as_ref().filter(|_| reused) else {
             let mut store = project.open_store()?;
             let (run_id, prepared) = queue_run(project, &mut store, request)?;
             let launched = started(project, &mut store, run_id, &prepared)?;
             self.checked = Some(prepared);
             return Ok(launched);
         };
-        let mut spec = request.spec.clone();
-        spec.read = prepared.spec.read.clone();
-        prepared.model = crate::ml::models::ModelSpec::build(
-            prepared.model.kind,
-            prepared.task(),
-            spec.seed,
-            &spec.params,
-        )
-        .map_err(TrainError::from)?;
-        prepared.spec = spec.clone();
+        let spec = prepared.spec.clone();
         let mut store = project.open_store()?;
         let run_id = record_queued(project, &mut store, request, &spec, prepared)?;
         started(project, &mut store, run_id, prepared)
@@ -247,7 +237,9 @@ pub fn spawn_worker(project: &Project, store: &mut RunStore, run: RunId) -> Resu
     let result = start_detached(project, run);
     match result {
         Ok(pid) => {
-            store.set_pid(run, pid)?;
+            // Only while queued: a study's warm worker may have taken the run already, and its
+            // pid is the one a watcher must check.
+            store.set_queued_pid(run, pid)?;
             Ok(pid)
         }
         Err(error) => {

@@ -6,7 +6,9 @@ pub mod daemon;
 pub mod file_trigger;
 pub mod job_process;
 pub mod launch;
+mod outcome;
 pub mod study;
+mod warm;
 pub mod watcher;
 pub mod worker;
 

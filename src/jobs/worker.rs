@@ -14,12 +14,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 use super::launch::JobError;
+pub(super) use super::outcome::{horizon_line, save_outcome};
 use crate::data::changed_since;
-use crate::ml::artifact::save_bundle;
 use crate::ml::models::StepEvent;
-use crate::ml::train::{TrainSpec, Trained, prepare, train};
+use crate::ml::train::{Prepared, TrainSpec, Trained, prepare, train};
 use crate::project::Project;
-use crate::store::{HEARTBEAT_EVERY, MetricPoint, NewArtifact, RunId, RunStatus, RunStore};
+use crate::store::{HEARTBEAT_EVERY, MetricPoint, RunId, RunStatus, RunStore};
 
 /// The longest a step waits in memory before its batch is written.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(250);
@@ -136,19 +136,49 @@ pub(super) fn record_end(
 const END_RETRIES: usize = 5;
 
 /// Trains run `run` to the end and records the outcome. Errors are returned only when the store
-/// itself cannot be written; anything wrong with the run ends as its `failed` status.
+/// itself cannot be written; anything wrong with the run ends as its `failed` status. A study's
+/// trial worker then stays for the study's next trials (`warm`), training them on the data it
+/// has already read.
 pub fn run_worker(project: &Project, run: RunId) -> Result<WorkerReport, JobError> {
     let mut store = project.open_store()?;
     if !store.claim_run(run, std::process::id())? {
-        let status = store.get_run(run)?.status;
+        let record = store.get_run(run)?;
+        if record.status == RunStatus::Running
+            && record.pid.is_some_and(crate::store::is_shelfcast_alive)
+        {
+            // A study's warm worker took the trial first: nothing left to do.
+            log_line(&format!(
+                "run {run} is being trained by worker {}",
+                record.pid.unwrap_or_default()
+            ));
+            return Ok(WorkerReport {
+                status: RunStatus::Running,
+                steps: 0,
+                metric_transactions: 0,
+            });
+        }
         return Err(JobError::Run {
             run,
             what: format!(
                 "it is {}, not queued; a worker only starts a queued run",
-                status.as_str()
+                record.status.as_str()
             ),
         });
     }
+    let mut cache = None;
+    let report = run_claimed(project, &mut store, run, &mut cache)?;
+    super::warm::train_next_trials(project, &mut store, run, &mut cache)?;
+    Ok(report)
+}
+
+/// Trains a run this worker has claimed. `cache` holds the data of the worker's last run and
+/// is left holding this one's.
+pub(super) fn run_claimed(
+    project: &Project,
+    store: &mut RunStore,
+    run: RunId,
+    cache: &mut Option<Prepared>,
+) -> Result<WorkerReport, JobError> {
     log_line(&format!("worker {} took run {run}", std::process::id()));
     if store.cancel_requested(run)? {
         store.set_status(run, RunStatus::Killed, Some("cancelled before it started"))?;
@@ -159,11 +189,12 @@ pub fn run_worker(project: &Project, run: RunId) -> Result<WorkerReport, JobErro
         });
     }
     let heartbeat = Heartbeat::start(project, run);
-    let outcome = catch_unwind(AssertUnwindSafe(|| train_run(project, &mut store, run)));
+    let outcome = catch_unwind(AssertUnwindSafe(|| train_run(project, store, run, cache)));
     heartbeat.stop();
     let result = match outcome {
         Ok(result) => result,
         Err(panic) => {
+            *cache = None;
             let what = panic
                 .downcast_ref::<String>()
                 .cloned()
@@ -180,7 +211,7 @@ pub fn run_worker(project: &Project, run: RunId) -> Result<WorkerReport, JobErro
         Err(error) => {
             let reason = error.to_string();
             log_line(&format!("failed: {reason}"));
-            record_end(&mut store, run, RunStatus::Failed, Some(&reason))?;
+            record_end(store, run, RunStatus::Failed, Some(&reason))?;
             Ok(WorkerReport {
                 status: RunStatus::Failed,
                 steps: 0,
@@ -232,6 +263,7 @@ fn train_run(
     project: &Project,
     store: &mut RunStore,
     run: RunId,
+    cache: &mut Option<Prepared>,
 ) -> Result<WorkerReport, JobError> {
     let spec_json = store.run_spec(run)?.ok_or_else(|| JobError::Run {
         run,
@@ -242,12 +274,29 @@ fn train_run(
         what: format!("its training spec cannot be read: {e}"),
     })?;
     check_fingerprint(project, store, run, &spec)?;
-    log_line(&format!("loading {}", spec.data.display()));
     if let Some(backtest) = &spec.backtest {
+        log_line(&format!("loading {}", spec.data.display()));
         return super::backtest::run_backtest(project, store, run, &spec, backtest);
     }
-    let prepared = prepare(&project.root, &spec)?;
-    Ok(train_prepared(project, store, run, &prepared)?.0)
+    let reused = match cache.take() {
+        Some(mut cached) if cached.spec.read == spec.read => {
+            cached.reuse_for(&spec)?.then_some(cached)
+        }
+        _ => None,
+    };
+    let prepared = match reused {
+        Some(cached) => {
+            log_line("the data are those of this worker's last trial, already read and checked");
+            cached
+        }
+        None => {
+            log_line(&format!("loading {}", spec.data.display()));
+            prepare(&project.root, &spec)?
+        }
+    };
+    let result = train_prepared(project, store, run, &prepared);
+    *cache = Some(prepared);
+    Ok(result?.0)
 }
 
 /// Trains a prepared run, saves its outcome and records its end; the report and what was
@@ -319,34 +368,6 @@ pub(super) fn train_prepared(
     ))
 }
 
-/// The horizon-aware validation in one line: the recursive and the one-step WAPE, and the skill
-/// against seasonal naive on the same rows.
-pub(super) fn horizon_line(trained: &Trained) -> Option<String> {
-    let horizon = trained.horizon.as_ref()?;
-    let wape = |e: &crate::ml::evaluation::Evaluation| match e {
-        crate::ml::evaluation::Evaluation::Regression(m) => m.wape,
-        crate::ml::evaluation::Evaluation::BinaryClassification(_) => None,
-    };
-    let text = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}%"));
-    let mut line = format!(
-        "validation over {} period(s) from the cut-off, predicted recursively: WAPE {} \
-         (one step ahead, lags from the actuals: {})",
-        horizon.horizon,
-        text(wape(&trained.valid_metrics)),
-        text(trained.one_step.as_ref().and_then(wape)),
-    );
-    if let Some(b) = &horizon.baseline {
-        line.push_str(&format!(
-            "; seasonal naive ({} periods) WAPE {} on the same rows, skill {}",
-            b.season,
-            text(b.wape),
-            b.skill
-                .map_or("-".to_string(), |s| format!("{:+.1}%", 100.0 * s))
-        ));
-    }
-    Some(line)
-}
-
 fn loss_text(value: Option<f64>) -> String {
     value.map_or_else(|| "-".to_string(), |v| format!("{v:.5}"))
 }
@@ -377,86 +398,5 @@ fn check_fingerprint(
             ),
         });
     }
-    Ok(())
-}
-
-/// Final metrics (validation as `rmse`, training as `train_rmse`, at the last step), the model
-/// bundle, and an artifact row per saved file.
-pub(super) fn save_outcome(
-    project: &Project,
-    store: &mut RunStore,
-    run: RunId,
-    trained: &Trained,
-) -> Result<(), JobError> {
-    let last_step = trained.steps.saturating_sub(1) as i64;
-    let mut points = Vec::new();
-    for (name, value) in trained.valid_metrics.pairs() {
-        points.push(MetricPoint::now(name, last_step, value));
-    }
-    for (name, value) in trained.train_metrics.pairs() {
-        points.push(MetricPoint::now(&format!("train_{name}"), last_step, value));
-    }
-    if let Some(one_step) = &trained.one_step {
-        for (name, value) in one_step.pairs() {
-            points.push(MetricPoint::now(
-                &format!("one_step_{name}"),
-                last_step,
-                value,
-            ));
-        }
-    }
-    if let Some(horizon) = &trained.horizon {
-        // The error per step after the cut-off, as a series over h = 1..H.
-        for step in &horizon.by_step {
-            let h = step.step as i64;
-            points.push(MetricPoint::now("h_step_mae", h, step.mae));
-            if let Some(wape) = step.wape {
-                points.push(MetricPoint::now("h_step_wape", h, wape));
-            }
-        }
-        points.push(MetricPoint::now(
-            "horizon",
-            last_step,
-            horizon.horizon as f64,
-        ));
-        if let Some(baseline) = &horizon.baseline {
-            if let Some(wape) = baseline.wape {
-                points.push(MetricPoint::now("seasonal_naive_wape", last_step, wape));
-            }
-            if let Some(skill) = baseline.skill {
-                points.push(MetricPoint::now(
-                    "skill_vs_seasonal_naive",
-                    last_step,
-                    skill,
-                ));
-            }
-        }
-    }
-    points.retain(|p| p.value.is_finite());
-    store.log_metrics(run, &points)?;
-    let dir = project.run_model_dir(run);
-    let manifest = save_bundle(&dir, trained).map_err(|e| JobError::Run {
-        run,
-        what: format!("saving the model: {e}"),
-    })?;
-    let relative = |name: &str| {
-        let full = dir.join(name);
-        full.strip_prefix(&project.root)
-            .unwrap_or(&full)
-            .display()
-            .to_string()
-    };
-    for file in &manifest.files {
-        store.add_artifact(
-            run,
-            &NewArtifact {
-                path: relative(&file.name),
-                kind: file.kind.clone(),
-                sha256: file.sha256.clone(),
-                bytes: file.bytes,
-            },
-        )?;
-    }
-    log_line(&format!("saved the model to {}", dir.display()));
     Ok(())
 }

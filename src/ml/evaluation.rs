@@ -81,12 +81,16 @@ pub fn predict_target(
     model: &dyn Model,
     x: &Matrix,
 ) -> Result<Vec<f64>, MlError> {
-    let raw = model.predict(x)?;
-    Ok(if pipeline.target.log1p {
+    Ok(target_from_model(pipeline, model.predict(x)?))
+}
+
+/// A model's predictions in the target's scale (log1p undone).
+pub fn target_from_model(pipeline: &FeaturePipeline, raw: Vec<f64>) -> Vec<f64> {
+    if pipeline.target.log1p {
         raw.into_iter().map(f64::exp_m1).collect()
     } else {
         raw
-    })
+    }
 }
 
 /// The metrics of `model` on encoded rows `x` against targets `y` (in the pipeline's target

@@ -5,13 +5,12 @@
 //! refused before a run starts, naming the parameter and its range. Every boosting round reports
 //! its training and validation loss through a callback that can also stop training (a cancel).
 
-use std::ops::ControlFlow;
+use std::sync::OnceLock;
 
-use hessboost::config::GrowPolicy;
-use hessboost::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::MlError;
+use super::boost::{self, BoostConfig, Ensemble, Loss};
 use super::features::{Matrix, Task};
 use super::models::StepEvent;
 use super::params::{ParamInfo, ParamSetter};
@@ -240,91 +239,76 @@ impl GbdtParams {
         ]
     }
 
-    fn backend(&self) -> Result<TrainingParams, MlError> {
-        let objective = match self.objective {
-            GbdtObjective::SquaredError => Objective::SquaredError(RegLoss::default()),
-            GbdtObjective::Poisson => Objective::Poisson,
-            GbdtObjective::Tweedie => Objective::Tweedie(hessboost::objective::Tweedie::default()),
-            GbdtObjective::Logistic => Objective::BinaryLogistic(RegLoss::default()),
-        };
-        let builder = TrainingParams::builder()
-            .objective(objective)
-            .tree_method(TreeMethod::Hist)
-            .eta(self.learning_rate)
-            .min_child_weight(self.min_child_weight)
-            .subsample(self.subsample)
-            .colsample_bytree(self.colsample_bytree)
-            .lambda(self.lambda)
-            .seed(self.seed);
-        let builder = if self.num_leaves > 0 {
-            builder
-                .grow_policy(GrowPolicy::LossGuide)
-                .max_leaves(self.num_leaves)
-                .unlimited_depth()
-        } else {
-            builder.max_depth(self.max_depth)
-        };
-        let builder = if self.threads > 0 {
-            builder.nthread(self.threads)
-        } else {
-            builder
-        };
-        builder.build().map_err(backend_error)
+    fn config(&self) -> BoostConfig {
+        BoostConfig {
+            rounds: self.rounds,
+            learning_rate: self.learning_rate,
+            // Leaf-wise trees have no depth limit, as LightGBM's num_leaves with max_depth -1.
+            max_depth: if self.num_leaves > 0 {
+                0
+            } else {
+                self.max_depth
+            },
+            max_leaves: self.num_leaves,
+            min_child_weight: self.min_child_weight,
+            lambda: self.lambda,
+            subsample: self.subsample,
+            colsample_bytree: self.colsample_bytree,
+            early_stopping_rounds: self.early_stopping_rounds,
+            loss: match self.objective {
+                GbdtObjective::SquaredError => Loss::SquaredError,
+                GbdtObjective::Poisson => Loss::Poisson,
+                GbdtObjective::Tweedie => Loss::Tweedie,
+                GbdtObjective::Logistic => Loss::Logistic,
+            },
+            seed: self.seed,
+            threads: self.threads,
+        }
     }
+}
+
+/// The trees: Shelfcast's own booster, or a model the earlier backend (hessboost, pinned) saved,
+/// which still loads and predicts so registered models keep serving.
+enum Trees {
+    Native(Ensemble),
+    Hessboost(Box<hessboost::prelude::BoostedModel>),
 }
 
 pub struct GbdtModel {
-    model: BoostedModel,
+    trees: Trees,
     pub feature_names: Vec<String>,
     pub task: Task,
+    /// The predictions of the training and validation rows the model was fitted on, in the
+    /// target's scale, which training computed anyway; `take_fitted` hands them to evaluation.
+    fitted: Option<(Vec<f64>, Option<Vec<f64>>)>,
 }
 
-fn backend_error(error: HessboostError) -> MlError {
+fn hessboost_error(error: hessboost::prelude::HessboostError) -> MlError {
     MlError::Model(error.to_string())
 }
 
-fn dmatrix(x: &Matrix, y: Option<&[f64]>) -> Result<DMatrix, MlError> {
-    // The booster works in f32; NaN marks a missing value.
-    let values: Vec<f32> = x.values.iter().map(|&v| v as f32).collect();
-    let matrix = DMatrix::from_dense_vec(values, x.rows, x.cols()).map_err(backend_error)?;
-    match y {
-        Some(y) => {
-            let labels: Vec<f32> = y.iter().map(|&v| v as f32).collect();
-            matrix.with_labels(&labels).map_err(backend_error)
-        }
-        None => Ok(matrix),
-    }
-}
-
-/// Rows the per-round training loss is measured on. The booster scores an eval set by routing
-/// every row through each new tree: on 730,000 training rows that cost as much as a third of the
-/// fit, and at 65,536 rows still a tenth of a 200-round study trial on 152,000 Rossmann rows. An
-/// evenly spaced sample of this many rows gives the curve's shape (what the live chart is for;
-/// the mean loss of 16,384 rows is within a percent or two of the whole set's). Smaller training
-/// sets are scored whole, and the final training metrics are always computed on every row.
-pub const TRAIN_LOSS_SAMPLE_ROWS: usize = 16_384;
-
-/// Evenly spaced rows of `x` (every row when there are at most `limit`).
-fn spaced_sample(x: &Matrix, y: &[f64], limit: usize) -> Option<(Matrix, Vec<f64>)> {
-    if x.rows <= limit {
-        return None;
-    }
-    let rows: Vec<polars::prelude::IdxSize> = (0..limit)
-        .map(|i| (i * x.rows / limit) as polars::prelude::IdxSize)
-        .collect();
-    let sample_y = rows.iter().map(|&r| y[r as usize]).collect();
-    Some((x.select_rows(&rows), sample_y))
-}
-
 /// Trains on (`x`, `y`), watching `valid` when given. `on_step` sees every round and returns
-/// `false` to stop (the model keeps the rounds done). The training loss of each round is measured
-/// on at most `TRAIN_LOSS_SAMPLE_ROWS` evenly spaced training rows.
+/// `false` to stop (the model keeps the rounds done).
 pub fn train_gbdt(
     params: &GbdtParams,
     task: Task,
     x: &Matrix,
     y: &[f64],
     valid: Option<(&Matrix, &[f64])>,
+    on_step: &mut (dyn FnMut(&StepEvent) -> bool + Send),
+) -> Result<GbdtModel, MlError> {
+    train_gbdt_binned(params, task, x, y, valid, &OnceLock::new(), on_step)
+}
+
+/// `train_gbdt` keeping the binned rows in `bins` for the next fit on the same matrices (a
+/// study's next trial).
+pub fn train_gbdt_binned(
+    params: &GbdtParams,
+    task: Task,
+    x: &Matrix,
+    y: &[f64],
+    valid: Option<(&Matrix, &[f64])>,
+    bins: &OnceLock<boost::Binned>,
     on_step: &mut (dyn FnMut(&StepEvent) -> bool + Send),
 ) -> Result<GbdtModel, MlError> {
     params.check(task)?;
@@ -335,54 +319,43 @@ pub fn train_gbdt(
             predicted: x.rows,
         });
     }
-    let backend = params.backend()?;
-    let train = dmatrix(x, Some(y))?;
-    let valid_matrix = match valid {
-        Some((vx, vy)) => Some(dmatrix(vx, Some(vy))?),
-        None => None,
-    };
-    let sample = match spaced_sample(x, y, TRAIN_LOSS_SAMPLE_ROWS) {
-        Some((sx, sy)) => Some(dmatrix(&sx, Some(&sy))?),
-        None => None,
-    };
-    let train_eval = sample.as_ref().unwrap_or(&train);
-    let mut trainer = Trainer::new(&backend, &train, params.rounds).eval(train_eval, "train");
-    if let Some(valid) = &valid_matrix {
-        // The last eval set is the one early stopping watches.
-        trainer = trainer.eval(valid, "valid");
-        if let Some(rounds) = std::num::NonZeroUsize::new(params.early_stopping_rounds) {
-            trainer = trainer.early_stopping_rounds(rounds);
-        }
-    }
-    let result = trainer
-        .on_round(|round| {
-            let mut scores = round.scores();
-            let train = scores.next();
-            let valid = scores.next();
-            let event = StepEvent {
-                step: round.iteration(),
-                metric: train.map(|(_, m, _)| m.to_string()).unwrap_or_default(),
-                train_loss: train.map(|(_, _, v)| v),
-                valid_loss: valid.map(|(_, _, v)| v),
-            };
-            if on_step(&event) {
-                ControlFlow::Continue(())
-            } else {
-                ControlFlow::Break(())
-            }
+    let config = params.config();
+    let fitted = boost::fit(&config, x, y, valid, bins, &mut |round| {
+        on_step(&StepEvent {
+            step: round.round,
+            metric: round.metric.to_string(),
+            train_loss: Some(round.train),
+            valid_loss: round.valid,
         })
-        .train()
-        .map_err(backend_error)?;
+    })
+    .map_err(MlError::Model)?;
+    let scale = |scores: Vec<f64>| -> Vec<f64> {
+        scores
+            .into_iter()
+            .map(|s| config.loss.transform(s))
+            .collect()
+    };
+    let train = scale(fitted.train_scores);
+    let valid = fitted.valid_scores.map(scale);
     Ok(GbdtModel {
-        model: result.model,
+        trees: Trees::Native(fitted.ensemble),
         feature_names: x.names.clone(),
         task,
+        fitted: Some((train, valid)),
     })
 }
 
 impl GbdtModel {
     pub fn rounds(&self) -> usize {
-        self.model.num_boost_rounds()
+        match &self.trees {
+            Trees::Native(e) => e.trees.len(),
+            Trees::Hessboost(m) => m.num_boost_rounds(),
+        }
+    }
+
+    /// The predictions of the rows the model was just fitted on, once: (training, validation).
+    pub fn take_fitted(&mut self) -> Option<(Vec<f64>, Option<Vec<f64>>)> {
+        self.fitted.take()
     }
 
     /// Predictions in the target's scale: expected values for regression, the positive class's
@@ -394,23 +367,43 @@ impl GbdtModel {
                 x.names, self.feature_names
             )));
         }
-        let predictions = self
-            .model
-            .predict(&dmatrix(x, None)?, Iterations::Best)
-            .map_err(backend_error)?;
-        Ok(predictions
-            .as_slice()
-            .iter()
-            .map(|&v| f64::from(v))
-            .collect())
+        match &self.trees {
+            Trees::Native(e) => Ok(e
+                .raw_scores(&x.values)
+                .into_iter()
+                .map(|s| e.loss.transform(s))
+                .collect()),
+            Trees::Hessboost(model) => {
+                use hessboost::prelude::{DMatrix, Iterations};
+                // The booster works in f32; NaN marks a missing value.
+                let values: Vec<f32> = x.values.iter().map(|&v| v as f32).collect();
+                let rows =
+                    DMatrix::from_dense_vec(values, x.rows, x.cols()).map_err(hessboost_error)?;
+                let predictions = model
+                    .predict(&rows, Iterations::Best)
+                    .map_err(hessboost_error)?;
+                Ok(predictions
+                    .as_slice()
+                    .iter()
+                    .map(|&v| f64::from(v))
+                    .collect())
+            }
+        }
     }
 
     /// Total gain per feature, as shares summing to 1, largest first.
     pub fn importance(&self) -> Vec<(String, f64)> {
-        let gains = self.model.feature_importance(ImportanceType::TotalGain);
-        let total: f64 = gains.values().sum();
+        let gains: Vec<(usize, f64)> = match &self.trees {
+            Trees::Native(e) => e.gains().into_iter().enumerate().collect(),
+            Trees::Hessboost(m) => m
+                .feature_importance(hessboost::prelude::ImportanceType::TotalGain)
+                .into_iter()
+                .collect(),
+        };
+        let total: f64 = gains.iter().map(|(_, g)| g).sum();
         let mut shares: Vec<(String, f64)> = gains
             .into_iter()
+            .filter(|(_, g)| *g > 0.0)
             .filter_map(|(i, g)| {
                 let name = self.feature_names.get(i)?.clone();
                 Some((name, if total > 0.0 { g / total } else { 0.0 }))
@@ -420,22 +413,54 @@ impl GbdtModel {
         shares
     }
 
-    /// The model as bytes (the backend's stable binary format), for the run's artifact.
-    pub fn to_bytes(&self) -> Result<Vec<u8>, MlError> {
-        self.model
-            .encode(ModelFormat::Binary)
-            .map_err(backend_error)
+    /// The file name and bytes of the model, for the run's artifact.
+    pub fn encode(&self) -> Result<(&'static str, Vec<u8>), MlError> {
+        match &self.trees {
+            Trees::Native(e) => Ok(("model.gbdt", e.encode())),
+            Trees::Hessboost(m) => Ok((
+                "model.hessboost",
+                m.encode(hessboost::prelude::ModelFormat::Binary)
+                    .map_err(hessboost_error)?,
+            )),
+        }
     }
 
+    pub fn to_bytes(&self) -> Result<Vec<u8>, MlError> {
+        Ok(self.encode()?.1)
+    }
+
+    /// Reads a model this booster saved, or one the earlier backend saved (told apart by the
+    /// first bytes).
     pub fn from_bytes(
         bytes: &[u8],
         feature_names: Vec<String>,
         task: Task,
     ) -> Result<Self, MlError> {
+        let trees = if bytes.starts_with(boost::MAGIC) {
+            let ensemble = Ensemble::decode(bytes).map_err(MlError::Model)?;
+            if ensemble.features != feature_names.len() {
+                return Err(MlError::Model(format!(
+                    "the model has {} features, its pipeline names {}",
+                    ensemble.features,
+                    feature_names.len()
+                )));
+            }
+            Trees::Native(ensemble)
+        } else {
+            use hessboost::prelude::{BoostedModel, ModelFormat};
+            Trees::Hessboost(Box::new(
+                BoostedModel::decode(bytes, ModelFormat::Binary).map_err(hessboost_error)?,
+            ))
+        };
         Ok(Self {
-            model: BoostedModel::decode(bytes, ModelFormat::Binary).map_err(backend_error)?,
+            trees,
             feature_names,
             task,
+            fitted: None,
         })
     }
 }
+
+#[cfg(test)]
+#[path = "gbdt_tests.rs"]
+mod tests;

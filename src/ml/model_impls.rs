@@ -1,4 +1,4 @@
-//! Each backend's fitted model behind the `Model` trait: gradient boosting (hessboost), linear
+//! Each backend's fitted model behind the `Model` trait: gradient boosting (ml::boost), linear
 //! models and trees (smartcore), and the forecasting baselines. Split from `models` so the zoo's
 //! kinds and specs and the backends' adapters each stay one screenful.
 
@@ -26,7 +26,10 @@ impl Model for GbdtModel {
         "total gain"
     }
     fn encode(&self) -> Result<(&'static str, Vec<u8>), MlError> {
-        Ok(("model.hessboost", self.to_bytes()?))
+        GbdtModel::encode(self)
+    }
+    fn take_fitted(&mut self) -> Option<(Vec<f64>, Option<Vec<f64>>)> {
+        GbdtModel::take_fitted(self)
     }
 }
 

@@ -1,5 +1,5 @@
 //! The model zoo behind one trait, so training, the worker, the registry and prediction never
-//! name a backend: gradient-boosted trees (hessboost), linear and logistic models and trees /
+//! name a backend: gradient-boosted trees (`boost`), linear and logistic models and trees /
 //! forests (smartcore). Swapping a backend touches its own file and this one only.
 
 use std::fmt;
@@ -10,7 +10,7 @@ use super::MlError;
 use super::baseline::{BaselineKind, BaselineModel, BaselineParams};
 use super::features::{Matrix, Task};
 use super::forest::{FOREST_PARAMS, ForestModel, TreeParams, train_forest, tree_params};
-use super::gbdt::{GBDT_PARAMS, GbdtModel, GbdtParams, train_gbdt};
+use super::gbdt::{GBDT_PARAMS, GbdtModel, GbdtParams, train_gbdt_binned};
 use super::linear::{LinearKind, LinearModel, LinearParams, train_linear};
 use super::model_impls::from_json;
 use super::params::ParamInfo;
@@ -299,6 +299,12 @@ pub trait Model: Send + Sync {
     fn importance_kind(&self) -> &'static str;
     /// The fitted model as bytes, and the file name it is saved under.
     fn encode(&self) -> Result<(&'static str, Vec<u8>), MlError>;
+    /// The predictions of the training and validation rows the model was just fitted on, when
+    /// fitting computed them anyway (gradient boosting keeps every row's score), handed over
+    /// once so evaluation does not predict the same rows again.
+    fn take_fitted(&mut self) -> Option<(Vec<f64>, Option<Vec<f64>>)> {
+        None
+    }
 }
 
 /// Fits `spec` on (`x`, `y`), watching `valid`. `on_step` sees every step and returns `false`
@@ -313,9 +319,39 @@ pub fn fit_model(
     baseline_column: Option<&str>,
     on_step: &mut (dyn FnMut(&StepEvent) -> bool + Send),
 ) -> Result<Box<dyn Model>, MlError> {
+    let fresh = FitReuse::default();
+    fit_model_reusing(spec, task, x, y, valid, baseline_column, &fresh, on_step)
+}
+
+/// What a fit can keep for the next fit on the same matrices: gradient boosting's binned rows.
+#[derive(Default)]
+pub struct FitReuse {
+    gbdt_bins: std::sync::OnceLock<super::boost::Binned>,
+}
+
+/// `fit_model` keeping in `reuse` what the next fit on the same matrices can use again.
+#[allow(clippy::too_many_arguments)]
+pub fn fit_model_reusing(
+    spec: &ModelSpec,
+    task: Task,
+    x: &Matrix,
+    y: &[f64],
+    valid: Option<(&Matrix, &[f64])>,
+    baseline_column: Option<&str>,
+    reuse: &FitReuse,
+    on_step: &mut (dyn FnMut(&StepEvent) -> bool + Send),
+) -> Result<Box<dyn Model>, MlError> {
     spec.kind.check(task)?;
     match &spec.params {
-        ModelParams::Gbdt(params) => Ok(Box::new(train_gbdt(params, task, x, y, valid, on_step)?)),
+        ModelParams::Gbdt(params) => Ok(Box::new(train_gbdt_binned(
+            params,
+            task,
+            x,
+            y,
+            valid,
+            &reuse.gbdt_bins,
+            on_step,
+        )?)),
         ModelParams::Linear(params) => {
             let model = train_linear(params, x, y)?;
             report_one_step(task, x, y, valid, on_step, &|mx| model.predict(mx))?;

@@ -12,14 +12,16 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::MlError;
-use super::evaluation::target_scale;
 pub use super::evaluation::{Evaluation, evaluate, predict_target};
+use super::evaluation::{target_from_model, target_scale};
 use super::features::{FeaturePipeline, Matrix, TargetSpec, Task, target_spec};
 use super::frame::column;
 use super::lags::{LagSpec, add_lag_features};
 use super::lookup::{BundledLookup, LookupError, prepare_lookup};
 pub use super::lookup::{LookupSpec, PreparedLookup};
-use super::models::{Model, ModelKind, ModelParams, ModelSpec, StepEvent, fit_model};
+use super::models::{
+    FitReuse, Model, ModelKind, ModelParams, ModelSpec, StepEvent, fit_model_reusing,
+};
 use super::signature::{Signature, signature};
 use super::split::{Split, SplitSpec, split};
 use crate::data::{DataError, ReadOptions, read_dataset};
@@ -93,75 +95,8 @@ pub struct Prepared {
     /// What preparing found worth saying (unmatched lookup rows, casts), for the launch
     /// message and the run's log.
     pub notes: Vec<String>,
-}
-
-impl Prepared {
-    pub fn task(&self) -> Task {
-        self.target.task
-    }
-
-    /// Every setting the run trained with, as (key, value) text for the run's params: the
-    /// model's hyper-parameters with defaults filled in, and the data choices.
-    pub fn params(&self) -> Vec<(String, String)> {
-        let mut pairs: Vec<(String, String)> = vec![
-            ("model".into(), self.model.kind.as_str().into()),
-            ("target".into(), self.target.column.clone()),
-            ("task".into(), self.task().as_str().into()),
-            ("split".into(), self.split_spec.to_string()),
-            ("seed".into(), self.spec.seed.to_string()),
-            ("features".into(), self.features.join(",")),
-            ("log1p".into(), self.target.log1p.to_string()),
-            ("train_rows".into(), self.split.train.len().to_string()),
-            ("valid_rows".into(), self.split.validation.len().to_string()),
-        ];
-        if let Some(lags) = &self.spec.lags {
-            pairs.push((
-                "lags".into(),
-                format!(
-                    "{} by {} on {}: lags {:?}, means {:?}",
-                    lags.value,
-                    lags.groups.join("+"),
-                    lags.date,
-                    lags.lags,
-                    lags.rolling_means
-                ),
-            ));
-        }
-        if let Some(backtest) = &self.spec.backtest {
-            pairs.push(("backtest.windows".into(), backtest.windows.to_string()));
-            pairs.push(("backtest.horizon".into(), backtest.horizon.to_string()));
-            pairs.push(("backtest.step".into(), backtest.step.to_string()));
-        }
-        if let Some(until) = &self.spec.until {
-            pairs.push(("until".into(), until.clone()));
-        }
-        for (i, lookup) in self.spec.lookups.iter().enumerate() {
-            let key = if i == 0 {
-                "lookup".to_string()
-            } else {
-                format!("lookup{}", i + 1)
-            };
-            pairs.push((
-                key,
-                format!("{} on {}", lookup.path.display(), lookup.keys.join(",")),
-            ));
-        }
-        if self.model.kind == ModelKind::Gbdt {
-            let rows = self
-                .split
-                .train
-                .len()
-                .min(super::gbdt::TRAIN_LOSS_SAMPLE_ROWS);
-            pairs.push(("train_loss_rows".into(), rows.to_string()));
-        }
-        for (key, value) in self.model.pairs() {
-            // The run's seed is recorded once, above.
-            if key != "seed" {
-                pairs.push((format!("model.{key}"), value));
-            }
-        }
-        pairs
-    }
+    /// The encoded matrices, made once: a study's trials on these data share them.
+    pub encoded: std::sync::OnceLock<Matrices>,
 }
 
 /// Loads a dataset file as the profile and the TUI see it: the same structural checks, the
@@ -286,6 +221,7 @@ pub fn prepare(root: &Path, spec: &TrainSpec) -> Result<Prepared, TrainError> {
         lookups,
         baseline_column,
         notes,
+        encoded: std::sync::OnceLock::new(),
     })
 }
 
@@ -339,6 +275,8 @@ pub use super::conformal::{Conformal, INTERVAL_LEVEL, conformal_half_width};
 
 /// The matrices of a prepared job: all rows encoded by a pipeline fitted on the training rows.
 pub struct Matrices {
+    /// What fits on these matrices keep for the next one (a study's trials).
+    pub reuse: FitReuse,
     pub pipeline: FeaturePipeline,
     pub train_x: Matrix,
     pub train_y: Vec<f64>,
@@ -357,6 +295,7 @@ pub fn matrices(prepared: &Prepared) -> Result<Matrices, TrainError> {
     let y = pipeline.target_values(&prepared.frame)?;
     let pick = |rows: &[IdxSize]| rows.iter().map(|&r| y[r as usize]).collect::<Vec<f64>>();
     Ok(Matrices {
+        reuse: FitReuse::default(),
         train_x: x.select_rows(&prepared.split.train),
         train_y: pick(&prepared.split.train),
         valid_x: x.select_rows(&prepared.split.validation),
@@ -372,13 +311,15 @@ pub fn train(
     on_step: &mut (dyn FnMut(&StepEvent) -> bool + Send),
     log: &mut dyn FnMut(&str),
 ) -> Result<Trained, TrainError> {
-    log(&format!(
-        "encoding {} features for {} training and {} validation rows",
-        prepared.features.len(),
-        prepared.split.train.len(),
-        prepared.split.validation.len()
-    ));
-    let m = matrices(prepared)?;
+    if prepared.encoded.get().is_none() {
+        log(&format!(
+            "encoding {} features for {} training and {} validation rows",
+            prepared.features.len(),
+            prepared.split.train.len(),
+            prepared.split.validation.len()
+        ));
+    }
+    let m = prepared.encoded()?;
     log(&format!(
         "training {} on {} encoded columns",
         prepared.model.kind,
@@ -387,13 +328,14 @@ pub fn train(
     let task = prepared.task();
     let mut steps = 0;
     let mut stopped = false;
-    let model = fit_model(
+    let mut model = fit_model_reusing(
         &prepared.model,
         task,
         &m.train_x,
         &m.train_y,
         Some((&m.valid_x, &m.valid_y)),
         prepared.baseline_column.as_deref(),
+        &m.reuse,
         &mut |event| {
             steps = event.step + 1;
             let go_on = on_step(event);
@@ -402,8 +344,17 @@ pub fn train(
         },
     )?;
     log(&format!("evaluating after {steps} step(s)"));
-    let train_metrics = evaluate(&m.pipeline, model.as_ref(), &m.train_x, &m.train_y)?;
-    let valid_predicted = predict_target(&m.pipeline, model.as_ref(), &m.valid_x)?;
+    let (train_predicted, valid_predicted) = match model.take_fitted() {
+        Some((train, Some(valid))) if valid.len() == m.valid_x.rows => (
+            target_from_model(&m.pipeline, train),
+            target_from_model(&m.pipeline, valid),
+        ),
+        _ => (
+            predict_target(&m.pipeline, model.as_ref(), &m.train_x)?,
+            predict_target(&m.pipeline, model.as_ref(), &m.valid_x)?,
+        ),
+    };
+    let train_metrics = super::evaluation::score(&m.pipeline, &train_predicted, &m.train_y)?;
     let mut valid_metrics = super::evaluation::score(&m.pipeline, &valid_predicted, &m.valid_y)?;
     // With lags and a time split, validation is what the forecast will be: recursive from the
     // cut-off. The one-step score (lags from the actuals) is kept beside it, labelled.
@@ -481,7 +432,7 @@ pub fn train(
     };
     Ok(Trained {
         history,
-        pipeline: m.pipeline,
+        pipeline: m.pipeline.clone(),
         model,
         signature,
         train_metrics,

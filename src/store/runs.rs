@@ -235,6 +235,32 @@ impl RunStore {
         })
     }
 
+    /// Records the pid of the worker started for a queued run; a run some worker has claimed
+    /// already keeps its claimer's pid.
+    pub fn set_queued_pid(&mut self, id: RunId, pid: u32) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE runs SET pid = ?2 WHERE id = ?1 AND status = 'queued'",
+                params![id, i64::from(pid)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The oldest queued child run of `parent` (a study's next trial), if any.
+    pub fn next_queued_child(&self, parent: RunId) -> Result<Option<RunId>, StoreError> {
+        let id: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM runs WHERE parent_run_id = ?1 AND status = 'queued' \
+                 AND deleted_at IS NULL ORDER BY id LIMIT 1",
+                params![parent],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(id)
+    }
+
     /// Asks the run's worker to stop at its next step boundary. A queued run that no live
     /// worker holds (its launcher died, or its worker has not started) is killed at once, since
     /// nobody would ever read the request.

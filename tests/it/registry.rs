@@ -40,7 +40,7 @@ fn register_promote_roll_back_and_archive_with_history() {
     assert_eq!(v2.artifact_path, "models/promo/2");
     for file in [
         "manifest.json",
-        "model.hessboost",
+        "model.gbdt",
         "pipeline.json",
         "signature.json",
         "metrics.json",

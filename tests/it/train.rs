@@ -379,7 +379,7 @@ fn a_detached_run_finishes_with_params_metrics_and_a_checked_model() {
     assert!(log.contains("finished: validation rmse"), "{log}");
 
     // A changed byte in the model file: the bundle is refused, naming the file.
-    let model_file = root.join("models/runs/1/model/model.hessboost");
+    let model_file = root.join("models/runs/1/model/model.gbdt");
     let mut bytes = std::fs::read(&model_file).expect("read");
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x01;
@@ -389,7 +389,7 @@ fn a_detached_run_finishes_with_params_metrics_and_a_checked_model() {
         .expect("refused")
         .to_string();
     assert!(
-        error.contains("model.hessboost") && error.contains("checksum does not match"),
+        error.contains("model.gbdt") && error.contains("checksum does not match"),
         "{error}"
     );
 }

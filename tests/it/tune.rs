@@ -274,3 +274,48 @@ fn a_study_run_opens_as_the_study_view() {
     assert_eq!(versions.len(), 1, "{versions:?}");
     assert_eq!(versions[0].run_id, best.1);
 }
+
+/// One trial at a time, the first trial's worker stays and trains the next trials on the data
+/// it read already: one worker pid for every trial, each trial with its own log saying so.
+#[test]
+fn a_sequential_study_keeps_one_warm_worker_for_its_trials() {
+    let (_tmp, root) = project();
+    std::fs::write(root.join("data/walks.csv"), random_walks(4, 60)).expect("data");
+    let mut args = tune_args(&["--trials", "4", "--study", "warm", "--pruner", "none"]);
+    let rounds = args
+        .iter()
+        .position(|a| *a == "rounds=400")
+        .expect("rounds");
+    args[rounds] = "rounds=20";
+    let parallel = args.iter().position(|a| *a == "2").expect("parallel");
+    args[parallel] = "1";
+    let output = shelfcast(&root, &args);
+    assert!(output.status.success(), "{}", describe(&output));
+    let store = shelfcast::store::RunStore::open(&root.join("runs.db")).expect("store");
+    let study = store.study("warm").expect("study");
+    let trials = store.trials(study.id).expect("trials");
+    assert_eq!(trials.len(), 4);
+    let runs: Vec<i64> = trials.iter().filter_map(|t| t.run_id).collect();
+    let pids: Vec<Option<i64>> = runs
+        .iter()
+        .map(|&r| store.get_run(r).expect("run").pid)
+        .collect();
+    assert!(
+        pids.iter().all(|p| p.is_some() && *p == pids[0]),
+        "one worker trained every trial: {pids:?}"
+    );
+    for (i, &run) in runs.iter().enumerate() {
+        let log = std::fs::read_to_string(root.join(format!("models/runs/{run}/worker.log")))
+            .expect("log");
+        assert!(log.contains(&format!("took run {run}")), "{log}");
+        assert!(log.contains("finished: validation rmse"), "{log}");
+        let warm = log.contains("the data are those of this worker's last trial");
+        assert_eq!(warm, i > 0, "trial {i}: {log}");
+        for other in runs.iter().filter(|&&o| o != run) {
+            assert!(
+                !log.contains(&format!("took run {other}\n")),
+                "run {run}'s log holds run {other}'s lines: {log}"
+            );
+        }
+    }
+}

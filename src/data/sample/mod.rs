@@ -15,7 +15,7 @@ mod calendar;
 mod coupons;
 mod pricing;
 mod retail;
-mod rng;
+pub mod rng;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

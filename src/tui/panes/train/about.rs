@@ -68,8 +68,8 @@ pub(super) fn render_context(tab: &TrainTab, frame: &mut Frame<'_>, area: Rect, 
             lines.push(Line::from(
                 match tab.model {
                     crate::ml::models::ModelKind::Gbdt => {
-                        "Gradient-boosted trees (hessboost): the forecaster's model. Poisson or \
-                         Tweedie objectives suit unit sales."
+                        "Gradient-boosted trees (histograms, leaf- or depth-wise): the forecaster's \
+                         model. Poisson or Tweedie objectives suit unit sales."
                     }
                     crate::ml::models::ModelKind::RandomForest => {
                         "Random forest (smartcore), grown ten trees per step."

@@ -1,0 +1,233 @@
+//! A fitted tree and the ensemble: traversal on raw values (prediction) and on bins (training's
+//! own rows), and a small versioned binary format.
+
+use super::loss::Loss;
+
+/// A node: a split (`feature` below `LEAF`) or a leaf holding `value`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Node {
+    pub feature: u32,
+    /// Values at most this go left (raw traversal).
+    pub threshold: f64,
+    /// The same threshold as a bin (traversal of binned rows).
+    pub bin: u8,
+    pub missing_left: bool,
+    pub left: u32,
+    pub right: u32,
+    /// The leaf's output, already shrunk by the learning rate.
+    pub value: f64,
+    /// The split's gain (importance).
+    pub gain: f64,
+}
+
+pub const LEAF: u32 = u32::MAX;
+
+impl Node {
+    pub fn leaf(value: f64) -> Self {
+        Self {
+            feature: LEAF,
+            threshold: 0.0,
+            bin: 0,
+            missing_left: false,
+            left: 0,
+            right: 0,
+            value,
+            gain: 0.0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tree {
+    pub nodes: Vec<Node>,
+}
+
+impl Tree {
+    #[inline]
+    pub fn predict_row(&self, row: &[f64]) -> f64 {
+        let mut i = 0usize;
+        loop {
+            let node = &self.nodes[i];
+            if node.feature == LEAF {
+                return node.value;
+            }
+            let v = row[node.feature as usize];
+            let left = if v.is_nan() {
+                node.missing_left
+            } else {
+                v <= node.threshold
+            };
+            i = if left { node.left } else { node.right } as usize;
+        }
+    }
+
+    #[inline]
+    pub fn predict_bins(&self, row: &[u8]) -> f64 {
+        self.predict_binned(|f| row[f])
+    }
+
+    /// The output for a row whose bin of feature `f` is `bin_of(f)`.
+    #[inline]
+    pub fn predict_binned(&self, bin_of: impl Fn(usize) -> u8) -> f64 {
+        let mut i = 0usize;
+        loop {
+            let node = &self.nodes[i];
+            if node.feature == LEAF {
+                return node.value;
+            }
+            let b = bin_of(node.feature as usize);
+            let left = if b == 0 {
+                node.missing_left
+            } else {
+                b <= node.bin
+            };
+            i = if left { node.left } else { node.right } as usize;
+        }
+    }
+}
+
+/// The boosted trees on top of a base score.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ensemble {
+    pub loss: Loss,
+    pub features: usize,
+    pub base_score: f64,
+    pub trees: Vec<Tree>,
+}
+
+/// The first bytes of every model file this booster writes.
+pub const MAGIC: &[u8; 8] = b"SCGBDT01";
+
+impl Ensemble {
+    /// Raw scores of row-major `values` with `self.features` columns, tree by tree over blocks of
+    /// rows so a tree's nodes stay in cache.
+    pub fn raw_scores(&self, values: &[f64]) -> Vec<f64> {
+        let cols = self.features.max(1);
+        let rows = values.len() / cols;
+        let mut scores = vec![self.base_score; rows];
+        const BLOCK: usize = 256;
+        for (block, out) in values.chunks(BLOCK * cols).zip(scores.chunks_mut(BLOCK)) {
+            for tree in &self.trees {
+                for (row, score) in block.chunks_exact(cols).zip(out.iter_mut()) {
+                    *score += tree.predict_row(row);
+                }
+            }
+        }
+        scores
+    }
+
+    /// Total gain per feature.
+    pub fn gains(&self) -> Vec<f64> {
+        let mut gains = vec![0.0; self.features];
+        for node in self.trees.iter().flat_map(|t| &t.nodes) {
+            if node.feature != LEAF {
+                gains[node.feature as usize] += node.gain;
+            }
+        }
+        gains
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let nodes: usize = self.trees.iter().map(|t| t.nodes.len()).sum();
+        let mut out = Vec::with_capacity(32 + nodes * 38);
+        out.extend_from_slice(MAGIC);
+        out.push(self.loss.code());
+        out.extend_from_slice(&(self.features as u32).to_le_bytes());
+        out.extend_from_slice(&self.base_score.to_le_bytes());
+        out.extend_from_slice(&(self.trees.len() as u32).to_le_bytes());
+        for tree in &self.trees {
+            out.extend_from_slice(&(tree.nodes.len() as u32).to_le_bytes());
+            for n in &tree.nodes {
+                out.extend_from_slice(&n.feature.to_le_bytes());
+                out.extend_from_slice(&n.threshold.to_le_bytes());
+                out.push(n.bin);
+                out.push(u8::from(n.missing_left));
+                out.extend_from_slice(&n.left.to_le_bytes());
+                out.extend_from_slice(&n.right.to_le_bytes());
+                out.extend_from_slice(&n.value.to_le_bytes());
+                out.extend_from_slice(&n.gain.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    /// Reads `encode`'s bytes, refusing a truncated or inconsistent file (a child pointing
+    /// outside its tree, or back up it) rather than looping or panicking on it later.
+    pub fn decode(bytes: &[u8]) -> Result<Self, String> {
+        let mut r = Reader { bytes, at: 0 };
+        if r.take(8)? != MAGIC {
+            return Err("not a Shelfcast gradient-boosting model".into());
+        }
+        let loss = Loss::from_code(r.u8()?).ok_or("unknown loss code")?;
+        let features = r.u32()? as usize;
+        let base_score = r.f64()?;
+        let count = r.u32()? as usize;
+        let mut trees = Vec::with_capacity(count.min(1 << 20));
+        for t in 0..count {
+            let len = r.u32()? as usize;
+            if len == 0 {
+                return Err(format!("tree {t} has no nodes"));
+            }
+            let mut nodes = Vec::with_capacity(len.min(1 << 20));
+            for i in 0..len {
+                let node = Node {
+                    feature: r.u32()?,
+                    threshold: r.f64()?,
+                    bin: r.u8()?,
+                    missing_left: r.u8()? != 0,
+                    left: r.u32()?,
+                    right: r.u32()?,
+                    value: r.f64()?,
+                    gain: r.f64()?,
+                };
+                if node.feature != LEAF {
+                    let children_ok = [node.left, node.right]
+                        .iter()
+                        .all(|&c| (c as usize) > i && (c as usize) < len);
+                    if node.feature as usize >= features || !children_ok {
+                        return Err(format!("tree {t} node {i} is inconsistent"));
+                    }
+                }
+                nodes.push(node);
+            }
+            trees.push(Tree { nodes });
+        }
+        if r.at != bytes.len() {
+            return Err(format!("{} trailing bytes", bytes.len() - r.at));
+        }
+        Ok(Self {
+            loss,
+            features,
+            base_score,
+            trees,
+        })
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len());
+        let end = end.ok_or_else(|| format!("truncated at byte {}", self.at))?;
+        let out = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(out)
+    }
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Result<u32, String> {
+        let mut b = [0u8; 4];
+        b.copy_from_slice(self.take(4)?);
+        Ok(u32::from_le_bytes(b))
+    }
+    fn f64(&mut self) -> Result<f64, String> {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(self.take(8)?);
+        Ok(f64::from_le_bytes(b))
+    }
+}
