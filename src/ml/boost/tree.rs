@@ -1,6 +1,10 @@
 //! A fitted tree and the ensemble: traversal on raw values (prediction) and on bins (training's
 //! own rows), and a small versioned binary format.
 
+use std::sync::OnceLock;
+
+use rayon::prelude::*;
+
 use super::loss::Loss;
 
 /// A node: a split (`feature` below `LEAF`) or a leaf holding `value`.
@@ -52,12 +56,9 @@ impl Tree {
                 return node.value;
             }
             let v = row[node.feature as usize];
-            let left = if v.is_nan() {
-                node.missing_left
-            } else {
-                v <= node.threshold
-            };
-            i = if left { node.left } else { node.right } as usize;
+            // Branch-free: the direction is data, so there is no guess to get wrong.
+            let left = (v <= node.threshold) | (v.is_nan() & node.missing_left);
+            i = [node.right, node.left][usize::from(left)] as usize;
         }
     }
 
@@ -76,12 +77,9 @@ impl Tree {
                 return node.value;
             }
             let b = bin_of(node.feature as usize);
-            let left = if b == 0 {
-                node.missing_left
-            } else {
-                b <= node.bin
-            };
-            i = if left { node.left } else { node.right } as usize;
+            // As `Split::goes_left`: bin 0 wraps above every threshold.
+            let left = (b.wrapping_sub(1) < node.bin) | ((b == 0) & node.missing_left);
+            i = [node.right, node.left][usize::from(left)] as usize;
         }
     }
 }
@@ -93,6 +91,85 @@ pub struct Ensemble {
     pub features: usize,
     pub base_score: f64,
     pub trees: Vec<Tree>,
+    /// The trees laid out for prediction, made at the first prediction.
+    pub flat: OnceLock<Vec<FlatTree>>,
+}
+
+/// Rows scored together, tree by tree, so a tree's nodes stay in cache.
+const SCORE_BLOCK: usize = 256;
+/// Trees at most this deep are walked level by level over a block of rows (every row one step
+/// per level, leaves stepping onto themselves): no branch to mispredict and every row's step
+/// independent of the others'. A deeper tree (leaf-wise, a few long paths) is walked row by row.
+const LEVEL_WALK_DEPTH: usize = 12;
+
+/// A tree for prediction: a leaf's children are itself, so a walk of `depth` steps ends on a
+/// leaf from any path.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlatTree {
+    nodes: Vec<FlatNode>,
+    values: Vec<f64>,
+    depth: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct FlatNode {
+    threshold: f64,
+    feature: u32,
+    left: u32,
+    right: u32,
+    missing_left: bool,
+}
+
+impl FlatTree {
+    fn new(tree: &Tree) -> Self {
+        let mut depths = vec![0usize; tree.nodes.len()];
+        let mut nodes = Vec::with_capacity(tree.nodes.len());
+        for (i, node) in tree.nodes.iter().enumerate() {
+            if node.feature == LEAF {
+                nodes.push(FlatNode {
+                    threshold: 0.0,
+                    feature: 0,
+                    left: i as u32,
+                    right: i as u32,
+                    missing_left: false,
+                });
+            } else {
+                // Children come after their parent (checked when a model is read).
+                let below = depths[i] + 1;
+                for child in [node.left, node.right] {
+                    if let Some(d) = depths.get_mut(child as usize) {
+                        *d = below;
+                    }
+                }
+                nodes.push(FlatNode {
+                    threshold: node.threshold,
+                    feature: node.feature,
+                    left: node.left,
+                    right: node.right,
+                    missing_left: node.missing_left,
+                });
+            }
+        }
+        Self {
+            nodes,
+            values: tree.nodes.iter().map(|n| n.value).collect(),
+            depth: depths.into_iter().max().unwrap_or(0),
+        }
+    }
+
+    /// Walks every row of `block` (`cols` values each) to its leaf, into `at`.
+    #[inline]
+    fn walk(&self, block: &[f64], cols: usize, at: &mut [u32]) {
+        at.fill(0);
+        for _ in 0..self.depth {
+            for (r, node_at) in at.iter_mut().enumerate() {
+                let node = &self.nodes[*node_at as usize];
+                let v = block[r * cols + node.feature as usize];
+                let left = (v <= node.threshold) | (v.is_nan() & node.missing_left);
+                *node_at = [node.right, node.left][usize::from(left)];
+            }
+        }
+    }
 }
 
 /// The first bytes of every model file this booster writes.
@@ -105,13 +182,36 @@ impl Ensemble {
         let cols = self.features.max(1);
         let rows = values.len() / cols;
         let mut scores = vec![self.base_score; rows];
-        const BLOCK: usize = 256;
-        for (block, out) in values.chunks(BLOCK * cols).zip(scores.chunks_mut(BLOCK)) {
-            for tree in &self.trees {
-                for (row, score) in block.chunks_exact(cols).zip(out.iter_mut()) {
-                    *score += tree.predict_row(row);
+        let flat = self
+            .flat
+            .get_or_init(|| self.trees.iter().map(FlatTree::new).collect());
+        let score_block = |(block, out): (&[f64], &mut [f64])| {
+            let mut at = [0u32; SCORE_BLOCK];
+            for (tree, flat) in self.trees.iter().zip(flat) {
+                if flat.depth > LEVEL_WALK_DEPTH {
+                    for (row, score) in block.chunks_exact(cols).zip(out.iter_mut()) {
+                        *score += tree.predict_row(row);
+                    }
+                } else {
+                    flat.walk(block, cols, &mut at[..out.len()]);
+                    for (node, score) in at.iter().zip(out.iter_mut()) {
+                        *score += flat.values[*node as usize];
+                    }
                 }
             }
+        };
+        // A batch of many blocks (a file predicted at once) spreads them over the cores; a
+        // request of a few rows stays on its thread.
+        if rows > 4 * SCORE_BLOCK {
+            values
+                .par_chunks(SCORE_BLOCK * cols)
+                .zip(scores.par_chunks_mut(SCORE_BLOCK))
+                .for_each(score_block);
+        } else {
+            values
+                .chunks(SCORE_BLOCK * cols)
+                .zip(scores.chunks_mut(SCORE_BLOCK))
+                .for_each(score_block);
         }
         scores
     }
@@ -200,6 +300,7 @@ impl Ensemble {
             features,
             base_score,
             trees,
+            flat: OnceLock::new(),
         })
     }
 }
