@@ -345,6 +345,11 @@ mod tests {
                     "row {r}: {kept} kept, {walk} walked"
                 );
                 assert!((by_row - walk).abs() < 1e-9, "row {r}: {by_row} by row");
+                if r < 50 {
+                    // A request's single row takes the few-rows walk.
+                    let alone = fitted.ensemble.raw_scores(x.row(r))[0];
+                    assert!((alone - walk).abs() < 1e-9, "row {r}: {alone} alone");
+                }
             }
             let rmse = Loss::SquaredError.metric(&walked, &y, 0.0);
             assert!(rmse < 1.5, "the trees learn the function: rmse {rmse}");
