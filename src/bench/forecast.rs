@@ -12,7 +12,7 @@ use super::train::{TrainBench, store_item_spec};
 use super::{benches_dir, figure, run_python};
 use crate::ml::features::Task;
 use crate::ml::forecast::{Residuals, horizon_scores};
-use crate::ml::models::fit_model;
+use crate::ml::models::{FitReuse, fit_model};
 use crate::ml::train::{matrices, prepare};
 
 pub struct ForecastBench {
@@ -196,6 +196,7 @@ fn shelfcast_side(bench: &ForecastBench, path: &Path) -> anyhow::Result<Side> {
         &m.train_y,
         None,
         None,
+        &FitReuse::default(),
         &mut |_| true,
     )?;
     let fit = started.elapsed().as_secs_f64();

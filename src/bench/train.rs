@@ -17,7 +17,7 @@ use polars::prelude::*;
 use super::{benches_dir, figure, peak_memory_mb, run_python, tempfile_dir};
 use crate::ml::features::{Matrix, Task};
 use crate::ml::lags::LagSpec;
-use crate::ml::models::{ModelKind, ModelParams, fit_model};
+use crate::ml::models::{FitReuse, ModelKind, ModelParams, fit_model};
 use crate::ml::train::{Evaluation, TrainSpec, evaluate, matrices, prepare};
 
 /// Gradient boosting as both sides of a benchmark fit it.
@@ -303,6 +303,7 @@ fn run_case(spec: &TrainSpec, lgb_task: &str, lgb_objective: &str) -> anyhow::Re
         &m.train_y,
         Some((&m.valid_x, &m.valid_y)),
         prepared.baseline_column.as_deref(),
+        &FitReuse::default(),
         &mut |_| true,
     )?;
     let fit_seconds = fit_started.elapsed().as_secs_f64();

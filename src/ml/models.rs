@@ -307,31 +307,18 @@ pub trait Model: Send + Sync {
     }
 }
 
-/// Fits `spec` on (`x`, `y`), watching `valid`. `on_step` sees every step and returns `false`
-/// to stop early (a cancel); the model keeps what it learned so far. A baseline repeats the
-/// encoded column `baseline_column` (the past value training derived for it).
-pub fn fit_model(
-    spec: &ModelSpec,
-    task: Task,
-    x: &Matrix,
-    y: &[f64],
-    valid: Option<(&Matrix, &[f64])>,
-    baseline_column: Option<&str>,
-    on_step: &mut (dyn FnMut(&StepEvent) -> bool + Send),
-) -> Result<Box<dyn Model>, MlError> {
-    let fresh = FitReuse::default();
-    fit_model_reusing(spec, task, x, y, valid, baseline_column, &fresh, on_step)
-}
-
 /// What a fit can keep for the next fit on the same matrices: gradient boosting's binned rows.
 #[derive(Default)]
 pub struct FitReuse {
     gbdt_bins: std::sync::OnceLock<super::boost::Binned>,
 }
 
-/// `fit_model` keeping in `reuse` what the next fit on the same matrices can use again.
+/// Fits `spec` on (`x`, `y`), watching `valid`. `on_step` sees every step and returns `false`
+/// to stop early (a cancel); the model keeps what it learned so far. A baseline repeats the
+/// encoded column `baseline_column` (the past value training derived for it). `reuse` keeps
+/// what the next fit on the same matrices can use again (a fresh one for other matrices).
 #[allow(clippy::too_many_arguments)]
-pub fn fit_model_reusing(
+pub fn fit_model(
     spec: &ModelSpec,
     task: Task,
     x: &Matrix,

@@ -19,9 +19,7 @@ use super::frame::column;
 use super::lags::{LagSpec, add_lag_features};
 use super::lookup::{BundledLookup, LookupError, prepare_lookup};
 pub use super::lookup::{LookupSpec, PreparedLookup};
-use super::models::{
-    FitReuse, Model, ModelKind, ModelParams, ModelSpec, StepEvent, fit_model_reusing,
-};
+use super::models::{FitReuse, Model, ModelKind, ModelParams, ModelSpec, StepEvent, fit_model};
 use super::signature::{Signature, signature};
 use super::split::{Split, SplitSpec, split};
 use crate::data::{DataError, ReadOptions, read_dataset};
@@ -328,7 +326,7 @@ pub fn train(
     let task = prepared.task();
     let mut steps = 0;
     let mut stopped = false;
-    let mut model = fit_model_reusing(
+    let mut model = fit_model(
         &prepared.model,
         task,
         &m.train_x,

@@ -32,6 +32,14 @@ fn tune_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     args
 }
 
+/// `args` with 20 rounds a trial instead of 400.
+fn short_rounds(mut args: Vec<&str>) -> Vec<&str> {
+    if let Some(rounds) = args.iter().position(|a| *a == "rounds=400") {
+        args[rounds] = "rounds=20";
+    }
+    args
+}
+
 #[test]
 fn a_study_runs_trials_in_parallel_and_resumes_after_kill_9() {
     let (_tmp, root) = project();
@@ -186,12 +194,9 @@ fn a_bad_space_is_refused_at_its_column_with_the_rule() {
 fn a_study_run_opens_as_the_study_view() {
     let (_tmp, root) = project();
     std::fs::write(root.join("data/walks.csv"), random_walks(4, 60)).expect("data");
-    let mut args = tune_args(&["--trials", "3", "--study", "small", "--seed", "7"]);
-    let rounds = args
-        .iter()
-        .position(|a| *a == "rounds=400")
-        .expect("rounds");
-    args[rounds] = "rounds=20";
+    let args = short_rounds(tune_args(&[
+        "--trials", "3", "--study", "small", "--seed", "7",
+    ]));
     let output = shelfcast(&root, &args);
     assert!(output.status.success(), "{}", describe(&output));
     let mut app = crate::tui::app_for(&root);
@@ -281,12 +286,9 @@ fn a_study_run_opens_as_the_study_view() {
 fn a_sequential_study_keeps_one_warm_worker_for_its_trials() {
     let (_tmp, root) = project();
     std::fs::write(root.join("data/walks.csv"), random_walks(4, 60)).expect("data");
-    let mut args = tune_args(&["--trials", "4", "--study", "warm", "--pruner", "none"]);
-    let rounds = args
-        .iter()
-        .position(|a| *a == "rounds=400")
-        .expect("rounds");
-    args[rounds] = "rounds=20";
+    let mut args = short_rounds(tune_args(&[
+        "--trials", "4", "--study", "warm", "--pruner", "none",
+    ]));
     let parallel = args.iter().position(|a| *a == "2").expect("parallel");
     args[parallel] = "1";
     let output = shelfcast(&root, &args);
