@@ -8,6 +8,7 @@ pub mod job_process;
 pub mod launch;
 mod outcome;
 pub mod study;
+pub mod sysmetrics;
 mod warm;
 pub mod watcher;
 pub mod worker;

@@ -89,6 +89,15 @@ pub(super) fn save_outcome(
             }
         }
     }
+    if super::sysmetrics::enabled()
+        && let Some(peak) = super::sysmetrics::peak_rss_mb()
+    {
+        points.push(MetricPoint::now(
+            super::sysmetrics::PEAK_RSS_MB,
+            last_step,
+            peak,
+        ));
+    }
     points.retain(|p| p.value.is_finite());
     store.log_metrics(run, &points)?;
     let dir = project.run_model_dir(run);

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::launch::JobError;
 pub(super) use super::outcome::{horizon_line, save_outcome};
+use super::sysmetrics::SystemSampler;
 use crate::data::changed_since;
 use crate::ml::models::StepEvent;
 use crate::ml::train::{Prepared, TrainSpec, Trained, prepare, train};
@@ -223,7 +224,7 @@ pub(super) fn run_claimed(
 
 /// A thread with its own store connection that writes the run's heartbeat every
 /// `HEARTBEAT_EVERY`, so a watcher tells a worker busy in a long step (reading a large file,
-/// one slow boosting round) from a vanished one.
+/// one slow boosting round) from a vanished one; with each beat, the run's system metrics.
 pub(super) struct Heartbeat {
     stop: std::sync::mpsc::Sender<()>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -237,12 +238,16 @@ impl Heartbeat {
             let Ok(mut store) = project.open_store() else {
                 return;
             };
+            // The run's system series ride on the beat, in its transaction: no write of their
+            // own (a run shorter than a beat has only its peak memory, a final metric).
+            let mut sampler = super::sysmetrics::enabled().then(SystemSampler::start);
             while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
                 stopped.recv_timeout(HEARTBEAT_EVERY)
             {
+                let points = sampler.as_mut().map(|s| s.sample()).unwrap_or_default();
                 // A failed beat (a locked or full disk) is retried at the next one; watchers
-                // only give up after `HEARTBEAT_STALE`.
-                let _ = store.heartbeat(run);
+                // only give up after `HEARTBEAT_STALE`. Its lost samples are a gap in a chart.
+                let _ = store.heartbeat_with(run, &points);
             }
         });
         Self {

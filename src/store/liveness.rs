@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use rusqlite::params;
 
+use super::metrics::MetricPoint;
 use super::runs::{RunId, RunStatus};
 use super::{RunStore, StoreError, now_ms, now_text};
 
@@ -78,11 +79,19 @@ fn death(
 impl RunStore {
     /// The worker's sign of life, every `HEARTBEAT_EVERY` while it trains.
     pub fn heartbeat(&mut self, id: RunId) -> Result<(), StoreError> {
+        self.heartbeat_with(id, &[])
+    }
+
+    /// The heartbeat and `points` (the run's system metrics) in one transaction.
+    pub fn heartbeat_with(&mut self, id: RunId, points: &[MetricPoint]) -> Result<(), StoreError> {
         self.write(|tx| {
             tx.execute(
                 "UPDATE runs SET heartbeat_ms = ?2 WHERE id = ?1 AND status = 'running'",
                 params![id, now_ms()],
             )?;
+            if !points.is_empty() {
+                super::metrics::write_metrics(tx, id, points)?;
+            }
             Ok(())
         })
     }

@@ -358,6 +358,12 @@ fn a_detached_run_finishes_with_params_metrics_and_a_checked_model() {
         store.metric_history(1, "valid_loss").expect("curve").len(),
         60
     );
+    // What the run cost the box: its peak memory (its system series come with its heartbeats,
+    // every 2 s: `jobs::sysmetrics` tests the sampling).
+    if cfg!(target_os = "linux") {
+        let peak = store.metric_history(1, "sys.peak_rss_mb").expect("peak");
+        assert!(peak.last().is_some_and(|p| p.value > 1.0), "{peak:?}");
+    }
     assert!(!store.metric_history(1, "rmse").expect("final").is_empty());
     assert!(
         !store
