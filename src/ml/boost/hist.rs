@@ -203,8 +203,7 @@ pub struct Split {
 impl Split {
     #[inline]
     pub fn goes_left(&self, bin: u8) -> bool {
-        // Bin 0 wraps to 255, above every threshold (the last value bin is never one).
-        (bin.wrapping_sub(1) < self.bin) | ((bin == 0) & self.missing_left)
+        super::tree::bin_goes_left(bin, self.bin, self.missing_left)
     }
 }
 

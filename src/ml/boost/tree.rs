@@ -26,6 +26,21 @@ pub struct Node {
 
 pub const LEAF: u32 = u32::MAX;
 
+/// Whether a raw value goes left of a split at `threshold`: at most the threshold, or missing
+/// when missing values go left. Branch-free: the direction is data, so there is no guess for the
+/// predictor to get wrong.
+#[inline(always)]
+pub fn value_goes_left(value: f64, threshold: f64, missing_left: bool) -> bool {
+    (value <= threshold) | (value.is_nan() & missing_left)
+}
+
+/// The same rule on bins: bins 1..=`threshold` go left, bin 0 (missing) as `missing_left`. Bin 0
+/// wraps to 255, above every threshold (the last value bin is never one).
+#[inline(always)]
+pub fn bin_goes_left(bin: u8, threshold: u8, missing_left: bool) -> bool {
+    (bin.wrapping_sub(1) < threshold) | ((bin == 0) & missing_left)
+}
+
 impl Node {
     pub fn leaf(value: f64) -> Self {
         Self {
@@ -56,8 +71,7 @@ impl Tree {
                 return node.value;
             }
             let v = row[node.feature as usize];
-            // Branch-free: the direction is data, so there is no guess to get wrong.
-            let left = (v <= node.threshold) | (v.is_nan() & node.missing_left);
+            let left = value_goes_left(v, node.threshold, node.missing_left);
             i = [node.right, node.left][usize::from(left)] as usize;
         }
     }
@@ -77,8 +91,7 @@ impl Tree {
                 return node.value;
             }
             let b = bin_of(node.feature as usize);
-            // As `Split::goes_left`: bin 0 wraps above every threshold.
-            let left = (b.wrapping_sub(1) < node.bin) | ((b == 0) & node.missing_left);
+            let left = bin_goes_left(b, node.bin, node.missing_left);
             i = [node.right, node.left][usize::from(left)] as usize;
         }
     }
@@ -123,7 +136,7 @@ fn walk_trees(trees: &[Tree], flats: &[FlatTree], row: &[f64]) -> f64 {
         for (flat, node_at) in flats.iter().zip(at.iter_mut()) {
             let node = &flat.nodes[*node_at as usize];
             let v = row[node.feature as usize];
-            let left = (v <= node.threshold) | (v.is_nan() & node.missing_left);
+            let left = value_goes_left(v, node.threshold, node.missing_left);
             *node_at = [node.right, node.left][usize::from(left)];
         }
     }
@@ -198,7 +211,7 @@ impl FlatTree {
             for (r, node_at) in at.iter_mut().enumerate() {
                 let node = &self.nodes[*node_at as usize];
                 let v = block[r * cols + node.feature as usize];
-                let left = (v <= node.threshold) | (v.is_nan() & node.missing_left);
+                let left = value_goes_left(v, node.threshold, node.missing_left);
                 *node_at = [node.right, node.left][usize::from(left)];
             }
         }
