@@ -18,6 +18,27 @@ use crate::ml::train::Prepared;
 use crate::project::Project;
 use crate::store::{RunId, RunStatus, RunStore};
 
+/// The data a worker holds from its last run, and the fingerprints of the files they were read
+/// from as that run recorded them.
+pub(super) struct WarmData {
+    pub prepared: Prepared,
+    pub fingerprints: Vec<(String, String)>,
+}
+
+/// The sha256 tags a run was queued with: its dataset's and each lookup table's.
+pub(super) fn data_fingerprints(
+    store: &RunStore,
+    run: RunId,
+) -> Result<Vec<(String, String)>, JobError> {
+    let mut tags: Vec<(String, String)> = store
+        .tags(run)?
+        .into_iter()
+        .filter(|(key, _)| key.ends_with(".sha256"))
+        .collect();
+    tags.sort();
+    Ok(tags)
+}
+
 /// How long a worker waits for the study's next trial: the study queues it within
 /// milliseconds of the last one's end, unless the study is done or stopped.
 const WAIT_FOR_NEXT: Duration = Duration::from_millis(1500);
@@ -29,7 +50,7 @@ pub(super) fn train_next_trials(
     project: &Project,
     store: &mut RunStore,
     first: RunId,
-    cache: &mut Option<Prepared>,
+    cache: &mut Option<WarmData>,
 ) -> Result<(), JobError> {
     let Some(study_run) = store.get_run(first)?.parent_run_id else {
         return Ok(());

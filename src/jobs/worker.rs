@@ -16,9 +16,10 @@ use std::time::{Duration, Instant};
 use super::launch::JobError;
 pub(super) use super::outcome::{horizon_line, save_outcome};
 use super::sysmetrics::SystemSampler;
+use super::warm::WarmData;
 use crate::data::changed_since;
 use crate::ml::models::StepEvent;
-use crate::ml::train::{Prepared, TrainSpec, Trained, prepare, train};
+use crate::ml::train::{TrainSpec, Trained, prepare, train};
 use crate::project::Project;
 use crate::store::{HEARTBEAT_EVERY, MetricPoint, RunId, RunStatus, RunStore};
 
@@ -178,7 +179,7 @@ pub(super) fn run_claimed(
     project: &Project,
     store: &mut RunStore,
     run: RunId,
-    cache: &mut Option<Prepared>,
+    cache: &mut Option<WarmData>,
 ) -> Result<WorkerReport, JobError> {
     log_line(&format!("worker {} took run {run}", std::process::id()));
     if store.cancel_requested(run)? {
@@ -268,7 +269,7 @@ fn train_run(
     project: &Project,
     store: &mut RunStore,
     run: RunId,
-    cache: &mut Option<Prepared>,
+    cache: &mut Option<WarmData>,
 ) -> Result<WorkerReport, JobError> {
     let spec_json = store.run_spec(run)?.ok_or_else(|| JobError::Run {
         run,
@@ -283,8 +284,12 @@ fn train_run(
         log_line(&format!("loading {}", spec.data.display()));
         return super::backtest::run_backtest(project, store, run, &spec, backtest);
     }
+    // The data held are used again only when this run was queued on the very same bytes: the
+    // same files by their fingerprints (a file changed mid-study is read afresh).
+    let fingerprints = super::warm::data_fingerprints(store, run)?;
     let reused = match cache.take() {
-        Some(mut cached) if cached.spec.read == spec.read => {
+        Some(held) if held.fingerprints == fingerprints && held.prepared.spec.read == spec.read => {
+            let mut cached = held.prepared;
             cached.reuse_for(&spec)?.then_some(cached)
         }
         _ => None,
@@ -300,7 +305,10 @@ fn train_run(
         }
     };
     let result = train_prepared(project, store, run, &prepared);
-    *cache = Some(prepared);
+    *cache = Some(WarmData {
+        prepared,
+        fingerprints,
+    });
     Ok(result?.0)
 }
 
