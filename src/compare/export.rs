@@ -20,6 +20,8 @@ pub enum ExportError {
     },
     #[error("drawing the chart: {0}")]
     Chart(String),
+    #[error("reading the runs: {0}")]
+    Store(#[from] crate::store::StoreError),
 }
 
 /// The files one export wrote.

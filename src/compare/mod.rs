@@ -8,6 +8,7 @@
 
 use serde::Serialize;
 
+pub mod chart;
 pub mod export;
 
 pub use export::{ExportError, ExportFiles, export_comparison};
@@ -249,4 +250,16 @@ pub fn smooth(values: &[f64], alpha: f64) -> Vec<f64> {
         last = Some(next);
     }
     out
+}
+
+/// A value against the pinned baseline's: `Δ +0.12, +3.9%` (no percentage against a zero).
+pub fn delta_text(value: f64, base: f64) -> String {
+    let delta = value - base;
+    let sign = if delta > 0.0 { "+" } else { "" };
+    let percent = if base != 0.0 && base.is_finite() {
+        format!(", {:+.1}%", 100.0 * delta / base.abs())
+    } else {
+        String::new()
+    };
+    format!("Δ {sign}{}{percent}", crate::text::num_text(delta))
 }

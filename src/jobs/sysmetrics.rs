@@ -16,6 +16,16 @@ pub const LOAD_1M: &str = "sys.load_1m";
 pub const MEM_AVAILABLE_MB: &str = "sys.mem_available_mb";
 pub const PEAK_RSS_MB: &str = "sys.peak_rss_mb";
 
+/// The system series in the order charts show them: what the run costs first, the box after.
+pub const CHART_ORDER: [&str; 6] = [
+    CPU_PERCENT,
+    RSS_MB,
+    THREADS,
+    MEM_AVAILABLE_MB,
+    LOAD_1M,
+    ELAPSED_S,
+];
+
 /// Whether workers sample their system metrics: on unless `SHELFCAST_SYSTEM_METRICS=0` (how the
 /// sampler's cost is measured, by training with it off).
 pub fn enabled() -> bool {

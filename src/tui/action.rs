@@ -33,6 +33,8 @@ pub enum Action {
     Status(String),
     /// Bring `Tab` to the front.
     ShowTab(Tab),
+    /// The run pinned as the reference in every chart and table (`None`: unpinned).
+    Pin(Option<RunId>),
     /// Bring a tab to the front with something to show: the tab is the target's.
     Open(Target),
     /// Blocking work for `tui::jobs`, off the UI task.

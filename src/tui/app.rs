@@ -148,6 +148,12 @@ impl App {
             Some(GlobalCommand::Quit) => self.should_quit = true,
             Some(GlobalCommand::ToggleHelp) => self.show_help = !self.show_help,
             Some(GlobalCommand::CloseOverlay) => self.show_help = false,
+            Some(GlobalCommand::Resize { wider })
+                if !self.panes[self.active.index()].resize(wider) =>
+            {
+                self.status = "nothing to resize here, or it is at its limit".into();
+            }
+            Some(GlobalCommand::Resize { .. }) => {}
             Some(GlobalCommand::Tab(index)) => {
                 if let Some(tab) = Tab::ALL.get(index) {
                     self.show_help = false;

@@ -167,6 +167,12 @@ pub trait Component: AsAny {
     fn status(&self, _spinner: char) -> Vec<StatusNote> {
         Vec::new()
     }
+
+    /// `<` `>`: widen (or narrow) the pane's first area; false when it has no split to move or
+    /// the split is at its limit.
+    fn resize(&mut self, _wider: bool) -> bool {
+        false
+    }
 }
 
 /// Lets tests and the benchmark read a pane's state by its type (`App::pane::<RunsTab>()`),

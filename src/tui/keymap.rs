@@ -245,6 +245,32 @@ impl Keymap {
             .unwrap_or_default()
     }
 
+    /// The first key of `command` that `shadow` (a table looked up first) does not take, for a
+    /// hint where both tables are live: the run view's grid takes `c`, so cancel shows as `K`.
+    pub fn key_for_beside<C: Copy + PartialEq, D: Copy>(
+        &self,
+        table: &KeyTable<C>,
+        command: C,
+        shadow: &KeyTable<D>,
+    ) -> String {
+        let taken: Vec<KeySpec> = shadow
+            .bindings
+            .iter()
+            .flat_map(|b| self.keys_of(shadow, b))
+            .collect();
+        table
+            .bindings
+            .iter()
+            .find(|b| b.command == command)
+            .and_then(|b| {
+                self.keys_of(table, b)
+                    .into_iter()
+                    .find(|k| !taken.contains(k))
+                    .map(|k| k.label())
+            })
+            .unwrap_or_default()
+    }
+
     /// A footer hint from the live keys: `Enter predicts · p promote`, each command's first key
     /// and the words given for it. A command with no words shares the next one's: `← → choose`.
     pub fn hint<C: Copy + PartialEq>(&self, table: &KeyTable<C>, items: &[(C, &str)]) -> String {
@@ -268,6 +294,10 @@ pub enum GlobalCommand {
     CloseOverlay,
     /// Show the tab at this index.
     Tab(usize),
+    /// Move the split of the tab in front.
+    Resize {
+        wider: bool,
+    },
 }
 
 key_table! {
@@ -282,6 +312,8 @@ key_table! {
         tab8: [KeySpec::char('8')] => GlobalCommand::Tab(7), "tab 8";
         tab9: [KeySpec::char('9')] => GlobalCommand::Tab(8), "tab 9";
         tab10: [KeySpec::char('0')] => GlobalCommand::Tab(9), "tab 10";
+        narrower: [KeySpec::char('<')] => GlobalCommand::Resize { wider: false }, "narrow the left pane of the tab (each tab keeps its own)";
+        wider: [KeySpec::char('>')] => GlobalCommand::Resize { wider: true }, "widen the left pane of the tab";
         help: [KeySpec::char('?')] => GlobalCommand::ToggleHelp, "show or hide this help";
         close: [KeySpec::plain(KeyCode::Esc)] => GlobalCommand::CloseOverlay, "close the help";
         quit: [KeySpec::char('q'), KeySpec::ctrl('c')] => GlobalCommand::Quit, "quit";

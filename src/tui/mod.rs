@@ -160,6 +160,7 @@ pub fn key_sections() -> Vec<&'static dyn KeySection> {
         &keymap::GLOBAL_KEYS,
         &widgets::text_input::INPUT_KEYS,
         &widgets::confirm::CONFIRM_KEYS,
+        &widgets::chart_grid::GRID_KEYS,
     ];
     sections.extend(panes::key_sections());
     sections

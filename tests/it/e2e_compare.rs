@@ -60,7 +60,7 @@ fn three_runs_are_filtered_marked_compared_and_exported_from_the_tui() {
     );
     tmux.keys(&["Tab", "Tab"]);
     tmux.wait_for("the curves", Duration::from_secs(20), |s| {
-        s.contains("valid_loss by step")
+        s.contains("valid_loss") && s.contains("charts") && s.contains("x: step")
     });
     tmux.keys(&["e"]);
     let screen = tmux.wait_for("the export", Duration::from_secs(20), |s| {

@@ -37,24 +37,36 @@ fn compare_sections_show_params_metrics_curves_importance_and_scatter_and_export
     insta::assert_snapshot!("compare_metrics", draw(&mut app).backend());
     key(&mut app, KeyCode::Tab);
     insta::assert_snapshot!("compare_curves", draw(&mut app).backend());
-    // Zoom and smoothing change what is drawn, never crash; the running run's partial curve
-    // is there (25 of its steps).
+    // The grid: a chart per metric, a line per run; zoom and smoothing change what is drawn and
+    // say so; the running run's partial curve is there.
+    let grid = crate::tui::screen_text(&draw(&mut app));
+    assert!(
+        grid.contains("valid_loss") && grid.contains("train_loss"),
+        "{grid}"
+    );
     key(&mut app, KeyCode::Char('z'));
     key(&mut app, KeyCode::Char('s'));
-    key(&mut app, KeyCode::Char('t'));
     let zoomed = crate::tui::screen_text(&draw(&mut app));
     assert!(
-        zoomed.contains("valid_loss by seconds since start, smoothed · steps 9–30"),
+        zoomed.contains("zoomed to") && zoomed.contains("· smoothed"),
         "{zoomed}"
+    );
+    key(&mut app, KeyCode::Char('t'));
+    let timed = crate::tui::screen_text(&draw(&mut app));
+    assert!(
+        timed.contains("x: seconds") && !timed.contains("zoomed to"),
+        "{timed}"
     );
     assert_eq!(
         app.compare()
-            .curves
+            .series
             .iter()
-            .map(|c| c.total_points)
+            .map(|s| s.series.get("valid_loss").map_or(0, |c| c.steps.len()))
             .collect::<Vec<_>>(),
-        [22, 3, 16]
+        [40, 12, 25]
     );
+    key(&mut app, KeyCode::Char('t'));
+    key(&mut app, KeyCode::Char('s'));
     key(&mut app, KeyCode::Char('Z'));
     key(&mut app, KeyCode::Tab);
     insta::assert_snapshot!("compare_importance", draw(&mut app).backend());

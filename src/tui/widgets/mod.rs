@@ -1,8 +1,11 @@
-//! Widgets every pane shares: the one text input, the one confirmation, the one table, the help
-//! overlay, the tab and status bars, and the bordered box a pane draws in.
+//! Widgets every pane shares: the one text input, the one confirmation, the one table, the one
+//! metrics grid, the resizable split, the help overlay, the tab and status bars, and the
+//! bordered box a pane draws in.
 
+pub mod chart_grid;
 pub mod confirm;
 pub mod help;
+pub mod split;
 pub mod status;
 pub mod table;
 pub mod text_input;

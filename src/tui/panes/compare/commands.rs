@@ -1,5 +1,5 @@
-//! What each key of the Compare tab does: sections, metrics and params, the chart's modes, and
-//! the export.
+//! What each key of the Compare tab does: sections, metrics and params, and the export (the
+//! curves' modes are the grid's keys).
 
 use super::*;
 
@@ -34,11 +34,21 @@ impl CompareTab {
                     {
                         self.scatter.metric = m;
                     }
-                } else if let Some(k) = Self::cycle(&self.curve_keys, &self.curve_key, forward) {
-                    self.curve_key = k;
-                    self.zoom = None;
+                    reload = true;
+                } else if self.section == Section::Curves {
+                    let mut grid = std::mem::take(&mut self.grid);
+                    let panels = self.panels(&crate::tui::theme::Theme::monochrome());
+                    grid.command(
+                        if forward {
+                            crate::tui::widgets::chart_grid::GridCommand::NextChart
+                        } else {
+                            crate::tui::widgets::chart_grid::GridCommand::PreviousChart
+                        },
+                        &panels,
+                    );
+                    drop(panels);
+                    self.grid = grid;
                 }
-                reload = true;
             }
             CompareCommand::NextParam => {
                 if let Some(p) = Self::cycle(&self.scatter_params, &self.scatter.param, true) {
@@ -46,28 +56,7 @@ impl CompareTab {
                     reload = true;
                 }
             }
-            CompareCommand::TimeAxis => self.time_axis = !self.time_axis,
-            CompareCommand::Smooth => self.smoothed = !self.smoothed,
-            CompareCommand::ZoomIn => {
-                let (low, high) = self.zoom.unwrap_or_else(|| {
-                    let last = self
-                        .curves
-                        .iter()
-                        .filter_map(|c| c.steps.last())
-                        .fold(0.0f64, |a, b| a.max(*b)) as i64;
-                    (0, last)
-                });
-                let quarter = (high - low) / 4;
-                if quarter >= 1 {
-                    self.zoom = Some((low + quarter, high - quarter));
-                    reload = true;
-                }
-            }
-            CompareCommand::ZoomReset => {
-                self.zoom = None;
-                reload = true;
-            }
-            CompareCommand::Export => self.export_now(),
+            CompareCommand::Export => self.export_now(store),
             CompareCommand::Register => {
                 self.register = self.comparison.as_ref().map(open_prompt);
             }
@@ -93,8 +82,8 @@ impl CompareTab {
     }
 
     /// Writes the curves and tables under `reports/`; the message says where.
-    pub(super) fn export_now(&mut self) {
-        self.message = Some(match self.export() {
+    pub(super) fn export_now(&mut self, store: &RunStore) {
+        self.message = Some(match self.export(store) {
             Ok(files) => {
                 let short = |p: &std::path::Path| {
                     p.strip_prefix(&self.project.root)
@@ -113,7 +102,11 @@ impl CompareTab {
         });
     }
 
-    pub(super) fn export(&self) -> Result<crate::compare::ExportFiles, crate::compare::ExportError> {
+    /// The focused chart's metric (valid_loss before a chart is focused), in the grid's zoom.
+    pub(super) fn export(
+        &self,
+        store: &RunStore,
+    ) -> Result<crate::compare::ExportFiles, crate::compare::ExportError> {
         let Some(comparison) = &self.comparison else {
             return Err(crate::compare::ExportError::Chart(
                 "nothing to export".into(),
@@ -125,13 +118,25 @@ impl CompareTab {
             ids.join("-"),
             chrono::Local::now().format("%Y%m%d-%H%M%S")
         );
+        let panels = self.panels(&crate::tui::theme::Theme::monochrome());
+        let key = self
+            .grid
+            .focused(&panels)
+            .and_then(|i| panels.get(i))
+            .map_or(crate::compare::DEFAULT_CURVE.to_string(), |p| p.name.clone());
+        // The SVG counts steps from 0, as the store does; the grid from 1.
+        let zoom = self.grid.zoom.filter(|_| self.grid.axis == crate::compare::chart::XAxis::Step);
+        let steps = zoom.map_or((None, None), |(a, b)| {
+            (Some(a.ceil() as i64 - 1), Some(b.floor() as i64 - 1))
+        });
+        let curves = compare_curves(store, &self.ids, &key, steps, CURVE_POINTS)?;
         export_comparison(
             &self.project.reports_dir(),
             &stem,
             comparison,
-            &self.curves,
-            &self.curve_key,
-            self.smoothed,
+            &curves,
+            &key,
+            self.grid.smoothed,
         )
     }
 }

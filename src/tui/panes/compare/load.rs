@@ -1,43 +1,29 @@
-//! Reading the compared runs: the comparison, the curves of the chosen metric, and the scatter
-//! over every run the Runs tab's filter matches.
+//! Reading the compared runs: the comparison, every series of each run (only what was logged
+//! since, while they train), and the scatter over every run the Runs tab's filter matches.
 
 use super::*;
 
 impl CompareTab {
     pub(super) fn load(&mut self, store: &RunStore) -> Result<(), crate::store::StoreError> {
         let comparison = compare_runs(&self.project, store, &self.ids)?;
-        let mut curve_keys = Vec::new();
         let mut finals = Vec::new();
         for &id in &self.ids {
             for summary in store.metric_summaries(id)? {
-                let list = if summary.points > 1 {
-                    &mut curve_keys
-                } else {
-                    &mut finals
-                };
-                if !list.contains(&summary.key) {
-                    list.push(summary.key);
+                if summary.points <= 1 && !finals.contains(&summary.key) {
+                    finals.push(summary.key);
                 }
             }
         }
-        curve_keys.sort();
         finals.sort();
-        if !curve_keys.contains(&self.curve_key) {
-            self.curve_key = curve_keys
-                .iter()
-                .find(|k| *k == DEFAULT_CURVE)
-                .or(curve_keys.first())
-                .cloned()
-                .unwrap_or_else(|| DEFAULT_CURVE.to_string());
+        let mut held = std::mem::take(&mut self.series);
+        for &id in &self.ids {
+            let mut series = match held.iter().position(|s| s.run == id) {
+                Some(at) => held.swap_remove(at),
+                None => RunSeries::new(id),
+            };
+            series.refresh(store)?;
+            self.series.push(series);
         }
-        self.curve_keys = curve_keys;
-        self.curves = compare_curves(
-            store,
-            &self.ids,
-            &self.curve_key,
-            self.zoom.map_or((None, None), |(a, b)| (Some(a), Some(b))),
-            CURVE_POINTS,
-        )?;
         // Scatter: a final metric against a param that differs among the compared runs.
         if !finals.contains(&self.scatter.metric) {
             self.scatter.metric = ["rmse", "roc_auc", "log_loss"]

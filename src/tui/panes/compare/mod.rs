@@ -1,12 +1,15 @@
 //! The Compare tab: two or more runs side by side, in sections — params (differences
-//! highlighted, or only the differences), final metrics (the best per row marked), overlaid
-//! curves of a chosen metric (by step or wall time, smoothed or not, zoomed to a step range,
-//! downsampled with LTTB), feature importances, and a scatter of a metric against a param over
-//! every run the Runs tab's filter matches. `e` exports the curves as SVG and the tables as
-//! Markdown and CSV under `reports/`.
+//! highlighted, or only the differences), final metrics (the best per row marked; with a pinned
+//! run, each value's Δ and % against it), the curves as the shared metrics grid (a chart per
+//! metric, system series included, a line per run: which run used less memory), feature
+//! importances, and a scatter of a metric against a param over every run the Runs tab's filter
+//! matches. A run pinned in the Runs tab comes first everywhere as the baseline. `e` exports the
+//! focused chart's curves as SVG and the tables as Markdown and CSV under `reports/`.
 //!
-//! State and keys live here; the register prompt in `register.rs`; drawing in `view.rs`.
+//! State and keys live here; reading in `load.rs`; the grid's charts in `charts.rs`; the
+//! register prompt in `register.rs`; drawing in `view.rs`.
 
+mod charts;
 mod commands;
 mod load;
 mod register;
@@ -18,19 +21,21 @@ use ratatui::layout::Rect;
 
 pub use register::RegisterPrompt;
 use register::{PromptOutcome, open_prompt, prompt_key};
-use crate::compare::{Comparison, DEFAULT_CURVE, compare_curves, compare_runs, export_comparison};
+use crate::compare::chart::RunSeries;
+use crate::compare::{Comparison, compare_curves, compare_runs, export_comparison};
 use crate::project::Project;
-use crate::store::{Curve, Filter, RunId, RunQuery, RunStore};
+use crate::store::{Filter, RunId, RunQuery, RunStore};
 use crate::tui::action::{written_text, Action, StoreWrite, Target};
 use crate::tui::component::{Component, Freshness, EventState, PaneContext, RenderContext, Tick};
 use crate::tui::keymap::{KeyHelp, KeySpec, Keymap, key_table};
 use crate::tui::keymap_file::KeySection;
 use crate::tui::panes::Tab;
+use crate::tui::widgets::chart_grid::{ChartGrid, GridOutcome};
 use crate::tui::widgets::text_input::INPUT_KEYS;
 
 pub const KEY_SECTIONS: &[&dyn KeySection] = &[&COMPARE_KEYS, &register::REGISTER_KEYS];
 
-/// Points per curve drawn: about two per braille column of a wide terminal.
+/// Points per exported curve: about two per pixel column of the SVG.
 const CURVE_POINTS: usize = 400;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,10 +77,6 @@ pub enum CompareCommand {
     NextMetric,
     PreviousMetric,
     NextParam,
-    TimeAxis,
-    Smooth,
-    ZoomIn,
-    ZoomReset,
     Export,
     Register,
     Back,
@@ -88,15 +89,11 @@ key_table! {
         down: [KeySpec::char('j'), KeySpec::plain(KeyCode::Down)] => CompareCommand::Down, "scroll down";
         up: [KeySpec::char('k'), KeySpec::plain(KeyCode::Up)] => CompareCommand::Up, "scroll up";
         only_differences: [KeySpec::char('d')] => CompareCommand::OnlyDifferences, "params: only the differences, or all";
-        next_metric: [KeySpec::char('m')] => CompareCommand::NextMetric, "curves / scatter: next metric";
-        previous_metric: [KeySpec::char('M')] => CompareCommand::PreviousMetric, "curves / scatter: previous metric";
+        next_metric: [KeySpec::char('m')] => CompareCommand::NextMetric, "curves: next chart; scatter: next metric";
+        previous_metric: [KeySpec::char('M')] => CompareCommand::PreviousMetric, "curves: previous chart; scatter: previous metric";
         next_param: [KeySpec::char('p')] => CompareCommand::NextParam, "scatter: next param";
-        time_axis: [KeySpec::char('t')] => CompareCommand::TimeAxis, "curves: x axis by step or by wall time";
-        smooth: [KeySpec::char('s')] => CompareCommand::Smooth, "curves: smoothing on or off";
-        zoom_in: [KeySpec::char('z')] => CompareCommand::ZoomIn, "curves: zoom to the middle half of the steps";
-        zoom_reset: [KeySpec::char('Z')] => CompareCommand::ZoomReset, "curves: every step again";
-        export: [KeySpec::char('e')] => CompareCommand::Export, "export: curves as SVG, tables as Markdown and CSV (reports/)";
-        register: [KeySpec::char('r')] => CompareCommand::Register, "register a run as a model version (the best first; Tab another)";
+        export: [KeySpec::char('e')] => CompareCommand::Export, "export: the focused chart's curves as SVG, tables as Markdown and CSV (reports/)";
+        register: [KeySpec::char('r'), KeySpec::char('R')] => CompareCommand::Register, "register a run as a model version (the best first; Tab another; R in the curves, where r sets the grid)";
         back: [KeySpec::plain(KeyCode::Esc)] => CompareCommand::Back, "back to the Runs tab";
     }
 }
@@ -120,14 +117,14 @@ pub struct CompareTab {
     pub section: Section,
     pub only_differences: bool,
     pub scroll: usize,
-    /// Metrics with a curve (more than one point in some run), for the curves section.
-    pub curve_keys: Vec<String>,
-    pub curve_key: String,
-    pub curves: Vec<Curve>,
-    pub time_axis: bool,
-    pub smoothed: bool,
-    /// The step range shown (`None`: every step).
-    pub zoom: Option<(i64, i64)>,
+    /// The runs as the Runs tab asked; `ids` has the pinned run first beside them.
+    pub asked: Vec<RunId>,
+    /// The run pinned as the reference: first in every table, the baseline of Δ and %.
+    pub pinned: Option<RunId>,
+    /// Every series of each compared run (in `ids` order), topped up while they train.
+    pub series: Vec<RunSeries>,
+    /// The curves section's grid: a chart per metric, a line per run.
+    pub grid: ChartGrid,
     /// Final metrics, for the scatter.
     pub scatter_metrics: Vec<String>,
     pub scatter_params: Vec<String>,
@@ -150,12 +147,10 @@ impl CompareTab {
             section: Section::Params,
             only_differences: false,
             scroll: 0,
-            curve_keys: Vec::new(),
-            curve_key: DEFAULT_CURVE.to_string(),
-            curves: Vec::new(),
-            time_axis: false,
-            smoothed: false,
-            zoom: None,
+            asked: Vec::new(),
+            pinned: None,
+            series: Vec::new(),
+            grid: ChartGrid::default(),
             scatter_metrics: Vec::new(),
             scatter_params: Vec::new(),
             scatter: Scatter::default(),
@@ -168,12 +163,19 @@ impl CompareTab {
 
     /// Compares `ids`; the scatter ranges over the runs `filter` matches.
     pub fn open(&mut self, store: &RunStore, ids: Vec<RunId>, filter: Option<Filter>) {
-        self.ids = ids;
+        self.asked = ids;
+        self.ids = with_baseline(&self.asked, self.pinned);
         self.filter = filter;
         self.scroll = 0;
-        self.zoom = None;
+        self.grid.zoom = None;
+        self.grid.cursor = None;
         self.message = None;
         self.reload(store);
+    }
+
+    /// Whether the first run is the pinned baseline the others are measured against.
+    pub fn has_baseline(&self) -> bool {
+        self.pinned.is_some() && self.ids.first() == self.pinned.as_ref()
     }
 
     /// Re-reads everything (a run still training adds points).
@@ -205,6 +207,16 @@ impl Component for CompareTab {
             }
             return EventState::Consumed;
         }
+        if self.section == Section::Curves && self.comparison.is_some() {
+            let mut grid = std::mem::take(&mut self.grid);
+            let panels = self.panels(&crate::tui::theme::Theme::monochrome());
+            let outcome = grid.handle_key(key, ctx.keys, &panels);
+            drop(panels);
+            self.grid = grid;
+            if outcome == GridOutcome::Consumed {
+                return EventState::Consumed;
+            }
+        }
         match ctx.keys.lookup(&COMPARE_KEYS, key) {
             Some(command) => match self.run_command(command, ctx.store) {
                 Some(action) => EventState::action(action),
@@ -220,6 +232,13 @@ impl Component for CompareTab {
                 self.open(ctx.store, runs.clone(), filter.clone())
             }
             Action::StoreChanged => self.fresh.mark_stale(),
+            Action::Pin(pinned) => {
+                self.pinned = *pinned;
+                if !self.asked.is_empty() {
+                    self.ids = with_baseline(&self.asked, self.pinned);
+                    self.reload(ctx.store);
+                }
+            }
             Action::Written {
                 asked_by: Tab::Compare,
                 result,
@@ -257,6 +276,12 @@ impl Component for CompareTab {
             let mut help = keys.help(&register::REGISTER_KEYS);
             help.extend(keys.help(&INPUT_KEYS));
             help
+        } else if self.section == Section::Curves {
+            let mut help = self.grid.help(keys);
+            if !self.grid.captures_text() {
+                help.extend(keys.help(&COMPARE_KEYS));
+            }
+            help
         } else {
             keys.help(&COMPARE_KEYS)
         }
@@ -267,6 +292,13 @@ impl Component for CompareTab {
     }
 
     fn captures_text(&self) -> bool {
-        self.register.is_some()
+        self.register.is_some() || (self.section == Section::Curves && self.grid.captures_text())
     }
+}
+
+/// The runs asked, with the pinned run first (added when it was not among them).
+fn with_baseline(asked: &[RunId], pinned: Option<RunId>) -> Vec<RunId> {
+    let mut ids: Vec<RunId> = pinned.into_iter().collect();
+    ids.extend(asked.iter().copied().filter(|id| Some(*id) != pinned));
+    ids
 }

@@ -12,8 +12,9 @@ use super::register::prompt_text;
 use super::{COMPARE_KEYS, CompareCommand, CompareTab, Section};
 use crate::tui::component::RenderContext;
 use crate::tui::widgets::pane_block as block;
+use crate::tui::widgets::chart_grid::GRID_KEYS;
 use crate::tui::widgets::table::DataTable;
-use crate::compare::{Comparison, smooth};
+use crate::compare::Comparison;
 use crate::text::{clean, num_text, truncate};
 use crate::tui::theme::Theme;
 
@@ -29,7 +30,7 @@ const RUN_COLOURS: [Color; 8] = [
     Color::LightYellow,
 ];
 
-fn run_style(index: usize) -> Style {
+pub(super) fn run_style(index: usize) -> Style {
     Style::default().fg(RUN_COLOURS[index % RUN_COLOURS.len()])
 }
 
@@ -85,13 +86,18 @@ fn render(tab: &mut CompareTab, frame: &mut Frame<'_>, area: Rect, ctx: &RenderC
         } else {
             ""
         };
+        let (mark, style) = if index == 0 && tab.has_baseline() {
+            ("◆ baseline", theme.dim)
+        } else {
+            ("■", run_style(index))
+        };
         legend_spans.push(Span::styled(
             format!(
-                "■ {} {}{live}{deleted}  ",
+                "{mark} {} {}{live}{deleted}  ",
                 run.id,
                 truncate(&clean(&run.name), 24)
             ),
-            run_style(index),
+            style,
         ));
     }
     frame.render_widget(Paragraph::new(Line::from(legend_spans)), legend);
@@ -107,15 +113,21 @@ fn render(tab: &mut CompareTab, frame: &mut Frame<'_>, area: Rect, ctx: &RenderC
         .as_ref()
         .map(|p| prompt_text(p, &comparison, keys));
     let text = prompt.or_else(|| tab.message.clone()).unwrap_or_else(|| {
+        if tab.section == Section::Curves {
+            return format!(
+                "{} sections · {} export · {} register · {}",
+                keys.key_for_beside(&COMPARE_KEYS, CompareCommand::NextSection, &GRID_KEYS),
+                keys.key_for_beside(&COMPARE_KEYS, CompareCommand::Export, &GRID_KEYS),
+                keys.key_for_beside(&COMPARE_KEYS, CompareCommand::Register, &GRID_KEYS),
+                tab.grid.hint(keys)
+            );
+        }
         keys.hint(
             &COMPARE_KEYS,
             &[
                 (CompareCommand::NextSection, "sections"),
                 (CompareCommand::OnlyDifferences, "only differences"),
                 (CompareCommand::NextMetric, "metric"),
-                (CompareCommand::TimeAxis, "time"),
-                (CompareCommand::Smooth, "smooth"),
-                (CompareCommand::ZoomIn, "zoom"),
                 (CompareCommand::Export, "export"),
                 (CompareCommand::Register, "register"),
             ],
@@ -205,10 +217,14 @@ fn render_metrics(
                 crate::compare::Best::NearestZero => "0",
             };
             let mut cells = vec![Cell::from(format!("{direction} {}", clean(&m.key)))];
+            let base = m.values.first().copied().flatten().filter(|_| tab.has_baseline());
             cells.extend(m.values.iter().enumerate().map(|(i, v)| {
-                let text = v.map_or("-".to_string(), |v| {
+                let mut text = v.map_or("-".to_string(), |v| {
                     crate::compare::metric_words(&m.key, v).unwrap_or_else(|| num_text(v))
                 });
+                if let (Some(base), Some(value), true) = (base, v, i > 0) {
+                    text.push_str(&format!(" ({})", crate::compare::delta_text(*value, base)));
+                }
                 if m.best_run == Some(i) {
                     Cell::from(Span::styled(format!("{text} ◀ best"), theme.ok))
                 } else {
@@ -222,7 +238,11 @@ fn render_metrics(
         rows,
         comparison,
         "metric (↓ lower, ↑ higher)",
-        "Metrics — last value, the best marked",
+        if tab.has_baseline() {
+            "Metrics — last value, the best marked; Δ and % against the pinned baseline"
+        } else {
+            "Metrics — last value, the best marked"
+        },
         frame,
         area,
         theme,
@@ -230,86 +250,15 @@ fn render_metrics(
 }
 
 fn render_curves(tab: &CompareTab, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let x_label = if tab.time_axis {
-        "seconds since start"
-    } else {
-        "step"
-    };
-    let mut series: Vec<Vec<(f64, f64)>> = Vec::new();
-    for curve in &tab.curves {
-        let values = if tab.smoothed {
-            smooth(&curve.values, 0.3)
-        } else {
-            curve.values.clone()
-        };
-        let xs: Vec<f64> = if tab.time_axis {
-            let start = curve.timestamps_ms.first().copied().unwrap_or(0);
-            curve
-                .timestamps_ms
-                .iter()
-                .map(|t| (t - start) as f64 / 1000.0)
-                .collect()
-        } else {
-            curve.steps.clone()
-        };
-        series.push(xs.into_iter().zip(values).collect());
-    }
-    let (x_min, x_max, y_min, y_max) = extent(series.iter().flatten());
-    let total: usize = tab.curves.iter().map(|c| c.total_points).sum();
-    let drawn: usize = tab.curves.iter().map(|c| c.steps.len()).sum();
-    let zoom = tab
-        .zoom
-        .map_or(String::new(), |(a, b)| format!(" · steps {a}–{b} (Z: all)"));
-    let title = format!(
-        "{} by {x_label}{}{zoom} · {drawn} of {total} points drawn · m: {} metric(s)",
-        tab.curve_key,
-        if tab.smoothed { ", smoothed" } else { "" },
-        tab.curve_keys.len()
+    let panels = tab.panels(theme);
+    tab.grid.render(
+        frame,
+        area,
+        &panels,
+        None,
+        "No compared run has logged a metric more than once yet.",
+        theme,
     );
-    if !x_min.is_finite() {
-        frame.render_widget(
-            Paragraph::new(format!("No run has points of {}.", tab.curve_key))
-                .block(block(&title, true, theme)),
-            area,
-        );
-        return;
-    }
-    let pad = ((y_max - y_min) * 0.05).max(1e-9);
-    let datasets: Vec<Dataset<'_>> = series
-        .iter()
-        .enumerate()
-        .map(|(index, data)| {
-            let name = tab
-                .comparison
-                .as_ref()
-                .and_then(|c| c.runs.get(index))
-                .map_or(String::new(), |r| {
-                    format!("{} {}", r.id, truncate(&r.name, 18))
-                });
-            Dataset::default()
-                .name(name)
-                .marker(Marker::Braille)
-                .graph_type(GraphType::Line)
-                .style(run_style(index))
-                .data(data)
-        })
-        .collect();
-    let chart = Chart::new(datasets)
-        .block(block(&title, true, theme))
-        .x_axis(
-            Axis::default()
-                .title(x_label)
-                .style(theme.dim)
-                .bounds([x_min, x_max.max(x_min + 1.0)])
-                .labels([num_text(x_min), num_text(x_max)]),
-        )
-        .y_axis(
-            Axis::default()
-                .style(theme.dim)
-                .bounds([y_min - pad, y_max + pad])
-                .labels([num_text(y_min - pad), num_text(y_max + pad)]),
-        );
-    frame.render_widget(chart, area);
 }
 
 fn render_importance(

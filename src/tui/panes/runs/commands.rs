@@ -14,9 +14,7 @@ impl RunsTab {
             RunsCommand::Bottom if in_list => self.move_selection(CursorMove::Bottom),
             RunsCommand::Open if in_list => {
                 if let Some(id) = self.selected().map(|r| r.run.id) {
-                    self.open = Some(id);
-                    self.detail = RunDetail::default();
-                    self.reload(store);
+                    self.open_run(store, id);
                 }
             }
             RunsCommand::Back if !in_list => self.open = None,
@@ -137,6 +135,14 @@ impl RunsTab {
                     }
                     None => {}
                 }
+            }
+            RunsCommand::Pin => {
+                let pin = self.focused_id().filter(|id| self.pinned != Some(*id));
+                self.message = Some(match pin {
+                    Some(id) => format!("run {id} pinned: the reference in every chart and table"),
+                    None => "unpinned".to_string(),
+                });
+                return EventState::action(Action::Pin(pin));
             }
             RunsCommand::Register => {
                 // A study's run registers its best trial.

@@ -5,6 +5,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use crate::jobs::worker::{TRAIN_LOSS, VALID_LOSS};
+use crate::compare::chart::RunSeries;
 use crate::ml::artifact::MetricsFile;
 use crate::ml::models::ModelSpec;
 use crate::project::Project;
@@ -19,8 +20,10 @@ pub struct RunDetail {
     pub run: Option<Run>,
     pub params: Vec<(String, String)>,
     pub loss_name: String,
-    pub train_curve: Vec<(f64, f64)>,
-    pub valid_curve: Vec<(f64, f64)>,
+    /// Steps logged so far (the validation loss's last step), and the last losses.
+    pub steps_done: usize,
+    pub last_train: Option<f64>,
+    pub last_valid: Option<f64>,
     pub planned_steps: Option<usize>,
     /// Milliseconds between the first and last logged step, for the ETA.
     pub step_span_ms: Option<i64>,
@@ -115,29 +118,37 @@ pub fn planned_steps(params: &[(String, String)]) -> Option<usize> {
     ModelSpec::from_run_params(params).map(|spec| spec.planned_steps())
 }
 
+impl RunDetail {
+    /// The progress the gauge and the "so far" lines show, from the run's series.
+    pub fn follow(&mut self, series: &RunSeries) {
+        let valid = series.series.get(VALID_LOSS);
+        self.steps_done = valid
+            .and_then(|c| c.steps.last())
+            .map_or(0, |s| *s as usize + 1);
+        self.step_span_ms = valid.and_then(|c| match (c.timestamps_ms.first(), c.timestamps_ms.last()) {
+            (Some(a), Some(b)) if c.timestamps_ms.len() > 1 => Some(b - a),
+            _ => None,
+        });
+        self.last_train = series.last(TRAIN_LOSS);
+        self.last_valid = series.last(VALID_LOSS);
+    }
+}
+
 pub fn load_detail(project: &Project, store: &RunStore, id: RunId) -> RunDetail {
     let mut detail = RunDetail::default();
     let result = (|| -> Result<(), StoreError> {
         let run = store.get_run(id)?;
         detail.params = store.params(id)?;
         detail.planned_steps = planned_steps(&detail.params);
-        let train = store.metric_history(id, TRAIN_LOSS)?;
-        let valid = store.metric_history(id, VALID_LOSS)?;
-        let curve = |points: &[crate::store::MetricPoint]| {
-            points
-                .iter()
-                .map(|p| (p.step as f64 + 1.0, p.value))
-                .collect::<Vec<_>>()
-        };
-        detail.train_curve = curve(&train);
-        detail.valid_curve = curve(&valid);
-        detail.step_span_ms = match (valid.first(), valid.last()) {
-            (Some(a), Some(b)) if valid.len() > 1 => Some(b.timestamp_ms - a.timestamp_ms),
-            _ => None,
-        };
         detail.loss_name = loss_name(&detail.params);
         if run.task == "imported" {
-            imported_curves(store, id, &mut detail)?;
+            detail.planned_steps = None;
+            detail.loss_name = String::new();
+            detail.imported_metrics = store
+                .metric_summaries(id)?
+                .iter()
+                .filter_map(|m| Some((m.key.clone(), m.last_value?)))
+                .collect();
         }
         if run.status.is_terminal() {
             detail.metrics = read_metrics(&project.run_model_dir(id).join("metrics.json"));
@@ -153,46 +164,6 @@ pub fn load_detail(project: &Project, store: &RunStore, id: RunId) -> RunDetail 
     }
     detail.log_tail = log_tail(&project.run_dir(id).join("worker.log"));
     detail
-}
-
-/// An imported run logged its own names, not Shelfcast's losses: its curves are the series with
-/// more than one point (one with `val` in its name as the validation curve), its final metrics
-/// the last value of each series, and it plans no steps.
-fn imported_curves(store: &RunStore, id: RunId, detail: &mut RunDetail) -> Result<(), StoreError> {
-    detail.planned_steps = None;
-    let summaries = store.metric_summaries(id)?;
-    detail.imported_metrics = summaries
-        .iter()
-        .filter_map(|m| Some((m.key.clone(), m.last_value?)))
-        .collect();
-    if !detail.train_curve.is_empty() || !detail.valid_curve.is_empty() {
-        return Ok(());
-    }
-    let series: Vec<&str> = summaries
-        .iter()
-        .filter(|m| m.points > 1)
-        .map(|m| m.key.as_str())
-        .collect();
-    let valid = series.iter().find(|k| k.contains("val")).copied();
-    let train = series.iter().find(|k| Some(**k) != valid).copied();
-    let curve = |key: Option<&str>| -> Result<Vec<(f64, f64)>, StoreError> {
-        Ok(match key {
-            Some(key) => store
-                .metric_history(id, key)?
-                .iter()
-                .map(|p| (p.step as f64 + 1.0, p.value))
-                .collect(),
-            None => Vec::new(),
-        })
-    };
-    detail.train_curve = curve(train)?;
-    detail.valid_curve = curve(valid)?;
-    detail.loss_name = [train, valid]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" and ");
-    Ok(())
 }
 
 fn loss_name(params: &[(String, String)]) -> String {

@@ -26,6 +26,7 @@ pub enum RunsCommand {
     Delete,
     Cancel,
     Register,
+    Pin,
 }
 
 key_table! {
@@ -48,7 +49,8 @@ key_table! {
         tag: [KeySpec::char('T')] => RunsCommand::Tag, "tag the run (KEY=VALUE)";
         note: [KeySpec::char('N')] => RunsCommand::Note, "write a note on the run";
         delete: [KeySpec::char('D'), KeySpec::plain(KeyCode::Delete)] => RunsCommand::Delete, "delete the marked (or selected) runs, after a yes";
-        cancel: [KeySpec::char('c')] => RunsCommand::Cancel, "cancel the run (asks first)";
+        cancel: [KeySpec::char('c'), KeySpec::char('K')] => RunsCommand::Cancel, "cancel the run (asks first; K in the run view, where c sets the grid)";
+        pin: [KeySpec::char('p')] => RunsCommand::Pin, "pin the run as the reference in every chart and table (again: unpin)";
         register: [KeySpec::char('M')] => RunsCommand::Register, "register the run's model as a new version of a named model";
     }
 }

@@ -8,6 +8,7 @@
 //! State and keys live here (key tables in `keys.rs`); the run view's data in `detail.rs`;
 //! drawing in `view.rs` and `run_view.rs`.
 
+mod charts;
 mod commands;
 mod detail;
 mod input;
@@ -26,6 +27,7 @@ use ratatui::widgets::TableState;
 pub use detail::{RunDetail, load_detail, log_tail, planned_steps};
 pub use keys::{RUNS_KEYS, RunsCommand, STUDY_KEYS, StudyCommand};
 pub use study_view::chart_count as study_chart_count;
+use crate::compare::chart::RunSeries;
 use crate::project::Project;
 use crate::store::{
     Filter, FilterError, MetricValue, RunId, RunQuery, RunRow, RunSort, RunStore, SortKey,
@@ -36,7 +38,9 @@ use crate::tui::component::{Component, Freshness, EventState, PaneContext, Rende
 use crate::tui::keymap::{KeyHelp, Keymap};
 use crate::tui::keymap_file::KeySection;
 use crate::tui::panes::Tab;
+use crate::tui::widgets::chart_grid::ChartGrid;
 use crate::tui::widgets::confirm::{CONFIRM_KEYS, Confirm};
+use crate::tui::widgets::split::Split;
 use crate::tui::widgets::table::{CursorMove, move_cursor};
 use crate::tui::widgets::text_input::{INPUT_KEYS, InputOutcome, TextInput};
 
@@ -115,6 +119,15 @@ pub struct RunsTab {
     pub detail: RunDetail,
     /// The study view's chart (`p` steps through them).
     pub study_chart: usize,
+    /// Every series of the open run, topped up as its worker logs.
+    pub series: Option<RunSeries>,
+    /// The run pinned as the reference (`p`): drawn in every chart, first in the table.
+    pub pinned: Option<RunId>,
+    pub pinned_series: Option<RunSeries>,
+    /// The run view's metrics grid and its modes.
+    pub grid: ChartGrid,
+    /// The run view's split between the charts and the metrics (`<` `>`).
+    pub split: Split,
     pub message: Option<String>,
     /// Whether another process committed since the pane read the store.
     fresh: Freshness,
@@ -141,6 +154,11 @@ impl RunsTab {
             open: None,
             detail: RunDetail::default(),
             study_chart: 0,
+            series: None,
+            pinned: None,
+            pinned_series: None,
+            grid: ChartGrid::default(),
+            split: Split::new(65),
             message: None,
             fresh: Freshness::default(),
         };
@@ -160,7 +178,31 @@ impl RunsTab {
         }
         if let Some(id) = self.open {
             self.detail = load_detail(&self.project, store, id);
+            if let Err(e) = self.refresh_series(store, id) {
+                self.detail.load_error = Some(format!("reading the run's series: {e}"));
+            }
         }
+    }
+
+    /// Tops up the open run's series (and the pinned run's) with what was logged since.
+    fn refresh_series(&mut self, store: &RunStore, id: RunId) -> Result<(), crate::store::StoreError> {
+        let series = match self.series.take() {
+            Some(series) if series.run == id => self.series.insert(series),
+            _ => self.series.insert(RunSeries::new(id)),
+        };
+        series.refresh(store)?;
+        self.detail.follow(series);
+        match self.pinned.filter(|pinned| *pinned != id) {
+            Some(pinned) => {
+                let series = match self.pinned_series.take() {
+                    Some(series) if series.run == pinned => self.pinned_series.insert(series),
+                    _ => self.pinned_series.insert(RunSeries::new(pinned)),
+                };
+                series.refresh(store)?;
+            }
+            None => self.pinned_series = None,
+        }
+        Ok(())
     }
 
     fn load(&mut self, store: &RunStore) -> Result<(), crate::store::StoreError> {
@@ -201,6 +243,14 @@ impl RunsTab {
             metric_value: self.metric_value,
             params: Vec::new(),
         })?;
+        // The pinned reference leads the table, whatever the sort.
+        if let Some(at) = self
+            .pinned
+            .and_then(|pinned| self.rows.iter().position(|r| r.run.id == pinned))
+        {
+            let row = self.rows.remove(at);
+            self.rows.insert(0, row);
+        }
         let index = selected
             .and_then(|id| self.rows.iter().position(|r| r.run.id == id))
             .or((!self.rows.is_empty()).then_some(0));
@@ -211,6 +261,10 @@ impl RunsTab {
     /// Opens `run` in the run view.
     pub fn open_run(&mut self, store: &RunStore, run: RunId) {
         self.open = Some(run);
+        self.detail = RunDetail::default();
+        // A cursor or a zoom belongs to the run it was set on; the grid's shape and modes stay.
+        self.grid.cursor = None;
+        self.grid.zoom = None;
         self.reload(store);
         if let Some(index) = self.rows.iter().position(|r| r.run.id == run) {
             self.table.select(Some(index));
@@ -284,6 +338,9 @@ impl Component for RunsTab {
         {
             return self.study_command(command);
         }
+        if let Some(state) = self.grid_key(key, ctx) {
+            return state;
+        }
         match ctx.keys.lookup(&RUNS_KEYS, key) {
             Some(command) => self.run_command(command, ctx),
             None => EventState::NotConsumed,
@@ -293,6 +350,10 @@ impl Component for RunsTab {
     fn update(&mut self, action: &Action, ctx: &PaneContext<'_>) -> Vec<Action> {
         match action {
             Action::Open(Target::Run(id)) => self.open_run(ctx.store, *id),
+            Action::Pin(pinned) => {
+                self.pinned = *pinned;
+                self.reload(ctx.store);
+            }
             Action::StoreChanged => self.fresh.mark_stale(),
             Action::Written {
                 write,
@@ -351,6 +412,12 @@ impl Component for RunsTab {
             let mut help = keys.help(&STUDY_KEYS);
             help.extend(keys.help(&RUNS_KEYS));
             help
+        } else if self.open.is_some() {
+            let mut help = self.grid.help(keys);
+            if !self.grid.captures_text() {
+                help.extend(keys.help(&RUNS_KEYS));
+            }
+            help
         } else {
             keys.help(&RUNS_KEYS)
         }
@@ -361,7 +428,11 @@ impl Component for RunsTab {
     }
 
     fn captures_text(&self) -> bool {
-        self.input.is_some()
+        self.input.is_some() || (self.open.is_some() && self.grid.captures_text())
+    }
+
+    fn resize(&mut self, wider: bool) -> bool {
+        self.open.is_some() && self.split.resize(wider)
     }
 
     fn is_busy(&self) -> bool {

@@ -1,73 +1,66 @@
-//! Drawing one run's live view: loss chart, progress gauge with ETA, log tail, final metrics
-//! and importances.
+//! Drawing one run's live view: the metrics grid, progress gauge with ETA, log tail, final
+//! metrics with what the run cost the box, and importances.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Chart, Dataset, Gauge, GraphType, Paragraph, Wrap};
+use ratatui::widgets::{Gauge, Paragraph, Wrap};
 
-use super::RunDetail;
 use super::view::{duration_text, seconds_text, status_style};
+use super::{RunDetail, RunsTab};
+use crate::compare::chart::RunSeries;
+use crate::jobs::sysmetrics::{CPU_PERCENT, PEAK_RSS_MB, RSS_MB};
+use crate::tui::component::RenderContext;
 use crate::tui::widgets::pane_block as block;
 use crate::ml::train::Evaluation;
 use crate::store::{Run, RunStatus};
 use crate::text::{clean, num_text, truncate};
 use crate::tui::theme::Theme;
 
-impl RunDetail {
-    pub(super) fn draw(
-        &self,
-        frame: &mut Frame<'_>,
-        area: Rect,
-        theme: &Theme,
-        spin: char,
-        study_chart: usize,
-    ) {
-        render_detail(self, frame, area, theme, spin, study_chart);
+impl RunsTab {
+    /// The open run: its study view, or the run view with the metrics grid.
+    pub(super) fn draw_run(&self, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
+        let (theme, spin) = (ctx.theme, ctx.spinner);
+        let detail = &self.detail;
+        let Some(run) = &detail.run else {
+            let text = detail
+                .load_error
+                .clone()
+                .unwrap_or_else(|| format!("{spin} loading…"));
+            frame.render_widget(
+                Paragraph::new(Line::styled(text, theme.error)).block(block("Run", true, theme)),
+                area,
+            );
+            return;
+        };
+        if let Some(study) = &detail.study {
+            super::study_view::render_study(run, study, self.study_chart, frame, area, theme);
+            return;
+        }
+        let [header_area, middle, gauge_area, bottom] = Layout::vertical([
+            Constraint::Length(if run.error.is_some() { 3 } else { 2 }),
+            Constraint::Min(8),
+            Constraint::Length(1),
+            Constraint::Length(9),
+        ])
+        .areas(area);
+        render_header(run, detail, frame, header_area, theme, spin);
+        let [chart_area, side_area] = self.split.areas(middle);
+        let empty = match run.status {
+            status if status.is_terminal() => {
+                format!("no step was logged: the run {}", status.as_str())
+            }
+            _ => "waiting for the first step…".to_string(),
+        };
+        let planned = detail.planned_steps.map(|p| p as f64);
+        self.grid
+            .render(frame, chart_area, &self.panels(theme), planned, &empty, theme);
+        render_metrics(detail, self.series.as_ref(), frame, side_area, theme);
+        render_gauge(run, detail, frame, gauge_area, theme);
+        let [log_area, importance_area] = self.split.areas(bottom);
+        render_log(detail, frame, log_area, theme);
+        render_importance(detail, frame, importance_area, theme);
     }
-}
-
-fn render_detail(
-    detail: &RunDetail,
-    frame: &mut Frame<'_>,
-    area: Rect,
-    theme: &Theme,
-    spin: char,
-    study_chart: usize,
-) {
-    let Some(run) = &detail.run else {
-        let text = detail
-            .load_error
-            .clone()
-            .unwrap_or_else(|| format!("{spin} loading…"));
-        frame.render_widget(
-            Paragraph::new(Line::styled(text, theme.error)).block(block("Run", true, theme)),
-            area,
-        );
-        return;
-    };
-    if let Some(study) = &detail.study {
-        super::study_view::render_study(run, study, study_chart, frame, area, theme);
-        return;
-    }
-    let [header_area, middle, gauge_area, bottom] = Layout::vertical([
-        Constraint::Length(if run.error.is_some() { 3 } else { 2 }),
-        Constraint::Min(8),
-        Constraint::Length(1),
-        Constraint::Length(9),
-    ])
-    .areas(area);
-    render_header(run, detail, frame, header_area, theme, spin);
-    let [chart_area, side_area] =
-        Layout::horizontal([Constraint::Percentage(65), Constraint::Percentage(35)]).areas(middle);
-    render_chart(detail, frame, chart_area, theme);
-    render_metrics(detail, frame, side_area, theme);
-    render_gauge(run, detail, frame, gauge_area, theme);
-    let [log_area, importance_area] =
-        Layout::horizontal([Constraint::Percentage(65), Constraint::Percentage(35)]).areas(bottom);
-    render_log(detail, frame, log_area, theme);
-    render_importance(detail, frame, importance_area, theme);
 }
 
 fn param<'a>(detail: &'a RunDetail, key: &str) -> &'a str {
@@ -125,84 +118,17 @@ fn render_header(
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn bounds(points: &[&[(f64, f64)]]) -> Option<(f64, f64, f64)> {
-    let mut max_x = 0.0f64;
-    let mut low = f64::INFINITY;
-    let mut high = f64::NEG_INFINITY;
-    for (x, y) in points.iter().flat_map(|p| p.iter()) {
-        max_x = max_x.max(*x);
-        low = low.min(*y);
-        high = high.max(*y);
-    }
-    low.is_finite().then_some((max_x, low, high))
-}
-
-fn render_chart(detail: &RunDetail, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let title = format!("{} per step — train ▪ validation", detail.loss_name);
-    let Some((max_x, low, high)) = bounds(&[&detail.train_curve, &detail.valid_curve]) else {
-        // A run that ended before its first step has no curve to wait for.
-        let text = match detail.run.as_ref().map(|r| r.status) {
-            Some(status) if status.is_terminal() => {
-                format!("no step was logged: the run {}", status.as_str())
-            }
-            _ => "waiting for the first step…".to_string(),
-        };
-        frame.render_widget(
-            Paragraph::new(text).block(block(&title, false, theme)),
-            area,
-        );
-        return;
-    };
-    let x_max = detail
-        .planned_steps
-        .map_or(max_x, |p| (p as f64).max(max_x))
-        .max(2.0);
-    let pad = ((high - low) * 0.05).max(1e-9);
-    let (y_low, y_high) = (low - pad, high + pad);
-    let mut datasets = Vec::new();
-    if !detail.train_curve.is_empty() {
-        datasets.push(
-            Dataset::default()
-                .name("train")
-                .marker(Marker::Braille)
-                .graph_type(GraphType::Line)
-                .style(theme.bar)
-                .data(&detail.train_curve),
-        );
-    }
-    if !detail.valid_curve.is_empty() {
-        datasets.push(
-            Dataset::default()
-                .name("validation")
-                .marker(Marker::Braille)
-                .graph_type(GraphType::Line)
-                .style(theme.warning)
-                .data(&detail.valid_curve),
-        );
-    }
-    let chart = Chart::new(datasets)
-        .block(block(&title, false, theme))
-        .x_axis(
-            Axis::default()
-                .title("step")
-                .style(theme.dim)
-                .bounds([1.0, x_max])
-                .labels(["1".to_string(), format!("{}", x_max as u64)]),
-        )
-        .y_axis(
-            Axis::default()
-                .style(theme.dim)
-                .bounds([y_low, y_high])
-                .labels([num_text(y_low), num_text(y_high)]),
-        );
-    frame.render_widget(chart, area);
-}
-
 fn evaluation_rows(evaluation: &Evaluation) -> Vec<(&'static str, f64)> {
     evaluation.pairs()
 }
 
-fn render_metrics(detail: &RunDetail, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+fn render_metrics(
+    detail: &RunDetail,
+    series: Option<&RunSeries>,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    theme: &Theme,
+) {
     let mut lines = Vec::new();
     match &detail.metrics {
         Some(metrics) => {
@@ -243,16 +169,10 @@ fn render_metrics(detail: &RunDetail, frame: &mut Frame<'_>, area: Rect, theme: 
             lines.extend(horizon_lines(metrics, theme));
         }
         None => {
-            let last = |curve: &[(f64, f64)]| curve.last().map_or("-".into(), |p| num_text(p.1));
+            let last = |value: Option<f64>| value.map_or("-".into(), num_text);
             lines.push(Line::styled("so far", theme.header));
-            lines.push(Line::from(format!(
-                "train      {}",
-                last(&detail.train_curve)
-            )));
-            lines.push(Line::from(format!(
-                "validation {}",
-                last(&detail.valid_curve)
-            )));
+            lines.push(Line::from(format!("train      {}", last(detail.last_train))));
+            lines.push(Line::from(format!("validation {}", last(detail.last_valid))));
             lines.push(Line::from(""));
             let ended = detail.run.as_ref().is_some_and(|r| r.status.is_terminal());
             if !detail.imported_metrics.is_empty() {
@@ -276,6 +196,7 @@ fn render_metrics(detail: &RunDetail, frame: &mut Frame<'_>, area: Rect, theme: 
             }
         }
     }
+    lines.extend(system_lines(series, theme));
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
@@ -285,7 +206,7 @@ fn render_metrics(detail: &RunDetail, frame: &mut Frame<'_>, area: Rect, theme: 
 }
 
 fn render_gauge(run: &Run, detail: &RunDetail, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let done = detail.valid_curve.last().map_or(0, |p| p.0 as usize);
+    let done = detail.steps_done;
     let planned = detail.planned_steps.unwrap_or(done.max(1)).max(1);
     let ratio = if run.status == RunStatus::Finished {
         1.0
@@ -424,4 +345,30 @@ fn horizon_lines<'a>(metrics: &crate::ml::artifact::MetricsFile, theme: &Theme) 
         ));
     }
     lines
+}
+
+/// What the run costs the box: memory now and at its peak, CPU now (of one core).
+fn system_lines<'a>(series: Option<&RunSeries>, theme: &Theme) -> Vec<Line<'a>> {
+    let Some(series) = series else {
+        return Vec::new();
+    };
+    let value = |key: &str| series.last(key);
+    let mut parts = Vec::new();
+    if let Some(rss) = value(RSS_MB) {
+        parts.push(format!("RSS {rss:.0} MB"));
+    }
+    if let Some(peak) = value(PEAK_RSS_MB) {
+        parts.push(format!("peak {peak:.0} MB"));
+    }
+    if let Some(cpu) = value(CPU_PERCENT) {
+        parts.push(format!("CPU {cpu:.0}%"));
+    }
+    if parts.is_empty() {
+        return Vec::new();
+    }
+    vec![
+        Line::from(""),
+        Line::styled("system", theme.header),
+        Line::styled(parts.join(" · "), theme.dim),
+    ]
 }

@@ -12,6 +12,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
 use super::{InputKind, RUNS_KEYS, RunsCommand, RunsTab};
 use crate::tui::component::RenderContext;
 use crate::tui::widgets::pane_block as block;
+use crate::tui::widgets::chart_grid::GRID_KEYS;
 use crate::tui::widgets::table::DataTable;
 use crate::tui::widgets::text_input::{INPUT_KEYS, InputCommand};
 use crate::store::{MetricValue, Run, RunStatus, SortKey};
@@ -25,11 +26,11 @@ impl RunsTab {
 }
 
 fn render(tab: &mut RunsTab, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
-    let (theme, spin, keys) = (ctx.theme, ctx.spinner, ctx.keys);
+    let (theme, keys) = (ctx.theme, ctx.keys);
     let [body, message_area] =
         Layout::vertical([Constraint::Min(5), Constraint::Length(1)]).areas(area);
     if tab.open.is_some() {
-        tab.detail.draw(frame, body, theme, spin, tab.study_chart);
+        tab.draw_run(frame, body, ctx);
     } else {
         render_list(tab, frame, body, ctx);
     }
@@ -51,7 +52,16 @@ fn render(tab: &mut RunsTab, frame: &mut Frame<'_>, area: Rect, ctx: &RenderCont
         }
         None => Line::styled(
             clean(&tab.message.clone().unwrap_or_else(|| {
-                if tab.open.is_some() {
+                if tab.open.is_some() && tab.detail.study.is_none() {
+                    let beside = |command| keys.key_for_beside(&RUNS_KEYS, command, &GRID_KEYS);
+                    format!(
+                        "{} back · {} cancel · {} pin · {} · ? all keys",
+                        keys.key_for(&RUNS_KEYS, RunsCommand::Back),
+                        beside(RunsCommand::Cancel),
+                        beside(RunsCommand::Pin),
+                        tab.grid.hint(keys)
+                    )
+                } else if tab.open.is_some() {
                     keys.hint(
                         &RUNS_KEYS,
                         &[
@@ -161,8 +171,10 @@ fn filter_lines(tab: &RunsTab, theme: &Theme) -> Vec<Line<'static>> {
     }
     first.push(Span::styled(
         format!(
-            "   {experiment} · {} marked · metrics: {}",
+            "   {experiment} · {} marked{} · metrics: {}",
             tab.marked.len(),
+            tab.pinned
+                .map_or(String::new(), |id| format!(" · ◆ run {id} pinned")),
             match tab.metric_value {
                 MetricValue::Last => "last value".to_string(),
                 MetricValue::Best => "best value".to_string(),
@@ -239,10 +251,11 @@ fn render_list(tab: &mut RunsTab, frame: &mut Frame<'_>, area: Rect, ctx: &Rende
             } else {
                 format!("{spin} {}", run.status.as_str())
             };
-            let mark = if tab.marked.contains(&run.id) {
-                "●"
-            } else {
-                " "
+            let mark = match (tab.marked.contains(&run.id), tab.pinned == Some(run.id)) {
+                (true, true) => "◈",
+                (false, true) => "◆",
+                (true, false) => "●",
+                (false, false) => " ",
             };
             let mut cells = vec![
                 Cell::from(Span::styled(mark, theme.key)),
