@@ -5,6 +5,7 @@
 //! frame, the HTTP server) is handed in by the dispatcher as `Faces`, so no face imports
 //! another.
 
+mod charts;
 mod daemon;
 mod drift;
 mod forecast;
@@ -109,6 +110,12 @@ pub enum BenchCommand {
     /// The monitor on the sample's drifted half-year beside NannyML's realized performance on
     /// the same predictions and weekly chunks (SHELFCAST_NANNYML_PYTHON names its interpreter).
     Monitor,
+    /// The run view's metrics grid on a live 25,000-step run of 20 series: the frame time of
+    /// each way of drawing it and of a live update (target: under 20 ms).
+    Charts {
+        #[arg(long, default_value_t = 25_000)]
+        steps: usize,
+    },
     /// A study's bookkeeping per trial (TPE and runs.db) on a trivial objective, beside Optuna's
     /// TPE with SQLite storage and in memory; then a real 50-trial study of gradient boosting on
     /// 200,000 Rossmann rows beside Optuna + LightGBM (when they are installed).
@@ -145,6 +152,17 @@ pub type StartServer =
     fn(Project, SocketAddr, usize, Box<dyn FnOnce(SocketAddr) + Send>) -> anyhow::Result<()>;
 
 /// A study view's open and first frame, and the median redraw of each of its charts.
+pub type RunViewFrames = fn(
+    &Project,
+    crate::store::RunId,
+    usize,
+    &mut dyn FnMut() -> anyhow::Result<()>,
+) -> anyhow::Result<ChartFrames>;
+
+/// The open and first frame, the charts a 4 × 4 grid holds, and each way of drawing (its name
+/// and its frame times, sorted).
+pub type ChartFrames = (Duration, usize, Vec<(&'static str, Vec<Duration>)>);
+
 pub type StudyViewFrames =
     fn(&Project, crate::store::RunId, usize) -> anyhow::Result<(Duration, Vec<Duration>)>;
 
@@ -157,6 +175,8 @@ pub struct Faces {
     /// Opens a study's run in the Runs tab on a 160×45 screen: the open and first frame, and
     /// the median redraw of each of its charts (redrawn N times).
     pub study_view_frames: StudyViewFrames,
+    /// Opens a run in the run view on a 160×45 screen and times its metrics grid's frames.
+    pub run_view_frames: RunViewFrames,
     /// `shelfcast serve --model sales@champion` with its default settings.
     pub serve_model: StartServer,
     /// The same stack answering a fixed body with no model (the project is not used).
@@ -197,6 +217,7 @@ pub fn run(_project: &Project, what: BenchCommand, faces: &Faces) -> anyhow::Res
         } => serve::bench_serve(connections.max(1), seconds.max(1), faces),
         BenchCommand::Drift { data_dir, repeat } => drift::bench_drift(&data_dir, repeat.max(1)),
         BenchCommand::Monitor => monitor::bench_monitor(),
+        BenchCommand::Charts { steps } => charts::bench_charts(steps.max(10), faces),
         BenchCommand::Tune { trials, study } => {
             tune::bench_tune(trials.max(1), faces)?;
             tune_study::bench_study(&study)

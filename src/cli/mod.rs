@@ -432,6 +432,7 @@ fn bench_faces() -> crate::bench::Faces {
     crate::bench::Faces {
         runs_first_frame: crate::tui::runs_first_frame,
         study_view_frames: crate::tui::study_view_frames,
+        run_view_frames: crate::tui::timing::run_view_frames,
         serve_model: |project, addr, body_limit, on_ready| {
             let options = crate::serve::ServeOptions {
                 model: crate::registry::ModelRef::Alias("sales".into(), "champion".into()),

@@ -12,6 +12,7 @@ pub mod keymap;
 pub mod keymap_file;
 pub mod panes;
 pub mod theme;
+pub mod timing;
 pub mod widgets;
 mod writes;
 

@@ -44,6 +44,7 @@ mod store;
 mod store_query;
 mod train;
 mod tui;
+mod tui_charts;
 mod tui_compare;
 mod tui_drift;
 mod tui_forecast;

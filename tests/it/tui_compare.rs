@@ -48,7 +48,7 @@ fn compare_sections_show_params_metrics_curves_importance_and_scatter_and_export
     key(&mut app, KeyCode::Char('s'));
     let zoomed = crate::tui::screen_text(&draw(&mut app));
     assert!(
-        zoomed.contains("zoomed to") && zoomed.contains("· smoothed"),
+        zoomed.contains("zoomed to") && zoomed.contains("smoothed · "),
         "{zoomed}"
     );
     key(&mut app, KeyCode::Char('t'));

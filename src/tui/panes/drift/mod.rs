@@ -70,6 +70,8 @@ pub const TRAINING_DATA: &str = "the model's training data";
 pub const LOGGED: &str = "the model's logged predictions";
 
 pub struct DriftTab {
+    /// The split between its two areas (`<` `>`), kept while the TUI runs.
+    pub split: crate::tui::widgets::split::Split,
     /// Data files, relative to the project (`data/x.csv`).
     pub files: Vec<String>,
     /// Registered model references (`NAME@champion`, ...); the choice 0 is none.
@@ -96,6 +98,7 @@ pub struct DriftTab {
 impl DriftTab {
     pub fn new(_ctx: &PaneContext<'_>) -> Self {
         Self {
+            split: crate::tui::widgets::split::Split::new(58),
             files: Vec::new(),
             models: Vec::new(),
             model: 0,
@@ -367,6 +370,10 @@ impl Component for DriftTab {
 
     fn render(&mut self, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
         self.draw(frame, area, ctx);
+    }
+
+    fn resize(&mut self, wider: bool) -> bool {
+        self.split.resize(wider)
     }
 
     fn help(&self, keys: &Keymap) -> Vec<KeyHelp> {

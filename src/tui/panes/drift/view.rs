@@ -83,8 +83,7 @@ fn render(tab: &mut DriftTab, frame: &mut Frame<'_>, area: Rect, ctx: &RenderCon
         }
     };
     frame.render_widget(Paragraph::new(banner_line), banner);
-    let [table_area, chart_area] =
-        Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(body);
+    let [table_area, chart_area] = tab.split.areas(body);
     render_table(tab, frame, table_area, theme);
     render_chart(tab, frame, chart_area, theme);
     render_past(tab, frame, past, theme);

@@ -67,6 +67,8 @@ pub const MAX_HORIZON: usize = 520;
 const HISTORY_PERIODS: usize = crate::ml::history::CHART_PERIODS;
 
 pub struct ForecastTab {
+    /// The split between its two areas (`<` `>`), kept while the TUI runs.
+    pub split: crate::tui::widgets::split::Split,
     /// Registered model references (`NAME@alias`, `NAME:VERSION`).
     pub models: Vec<String>,
     pub model: usize,
@@ -88,6 +90,7 @@ pub struct ForecastTab {
 impl ForecastTab {
     pub fn new(_ctx: &PaneContext<'_>) -> Self {
         Self {
+            split: crate::tui::widgets::split::Split::new(50),
             models: Vec::new(),
             model: 0,
             asked: None,
@@ -461,6 +464,10 @@ impl Component for ForecastTab {
 
     fn render(&mut self, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
         self.draw(frame, area, ctx);
+    }
+
+    fn resize(&mut self, wider: bool) -> bool {
+        self.split.resize(wider)
     }
 
     fn help(&self, keys: &Keymap) -> Vec<KeyHelp> {

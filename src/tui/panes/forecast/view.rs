@@ -26,9 +26,7 @@ impl ForecastTab {
         ])
         .areas(area);
         self.draw_head(frame, head, ctx);
-        let [chart, table] =
-            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
-                .areas(body);
+        let [chart, table] = self.split.areas(body);
         match &self.view {
             Some(view) => {
                 draw_chart(view, frame, chart, theme);

@@ -70,6 +70,8 @@ pub struct ScheduleLine {
 }
 
 pub struct JobsTab {
+    /// The split between its two areas (`<` `>`), kept while the TUI runs.
+    pub split: crate::tui::widgets::split::Split,
     pub daemon: Option<DaemonLock>,
     pub schedules: Vec<ScheduleLine>,
     pub runs: Vec<JobRunRow>,
@@ -88,6 +90,7 @@ pub struct JobsTab {
 impl JobsTab {
     pub fn new(ctx: &PaneContext<'_>) -> Self {
         let mut tab = Self {
+            split: crate::tui::widgets::split::Split::new(40),
             daemon: None,
             schedules: Vec::new(),
             runs: Vec::new(),
@@ -319,6 +322,10 @@ impl Component for JobsTab {
 
     fn render(&mut self, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
         self.draw(frame, area, ctx);
+    }
+
+    fn resize(&mut self, wider: bool) -> bool {
+        self.split.resize(wider)
     }
 
     fn help(&self, keys: &Keymap) -> Vec<KeyHelp> {

@@ -46,9 +46,7 @@ impl JobsTab {
         if let Some((run, lines)) = &self.opened {
             draw_opened(run, lines, frame, body, theme);
         } else {
-            let [top, bottom] =
-                Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(60)])
-                    .areas(body);
+            let [top, bottom] = self.split.areas_vertical(body);
             self.draw_schedules(frame, top, theme);
             self.draw_runs(frame, bottom, theme);
         }

@@ -55,6 +55,8 @@ key_table! {
 }
 
 pub struct MonitorTab {
+    /// The split between its two areas (`<` `>`), kept while the TUI runs.
+    pub split: crate::tui::widgets::split::Split,
     /// Registered model names.
     pub models: Vec<String>,
     pub model: usize,
@@ -76,6 +78,7 @@ pub struct MonitorTab {
 impl MonitorTab {
     pub fn new(_ctx: &PaneContext<'_>) -> Self {
         Self {
+            split: crate::tui::widgets::split::Split::new(55),
             models: Vec::new(),
             model: 0,
             keys: Vec::new(),
@@ -286,6 +289,10 @@ impl Component for MonitorTab {
 
     fn render(&mut self, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {
         self.draw(frame, area, ctx);
+    }
+
+    fn resize(&mut self, wider: bool) -> bool {
+        self.split.resize(wider)
     }
 
     fn help(&self, keys: &Keymap) -> Vec<KeyHelp> {

@@ -37,9 +37,7 @@ impl MonitorTab {
         self.draw_head(frame, head, ctx, shown);
         match shown {
             Some(report) if report.pairs > 0 => {
-                let [chart, below] =
-                    Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)])
-                        .areas(body);
+                let [chart, below] = self.split.areas_vertical(body);
                 draw_scores(report, frame, chart, theme);
                 if self.opened.is_some() {
                     draw_against_actuals(report, frame, below, theme);

@@ -9,7 +9,7 @@ use crate::tui::widgets::chart_grid::{ChartLine, ChartPanel, GridOutcome};
 
 impl RunsTab {
     /// The open run's charts, with the pinned run's line in each where it has the series.
-    pub(super) fn panels<'a>(&'a self, theme: &Theme) -> Vec<ChartPanel<'a>> {
+    pub fn panels<'a>(&'a self, theme: &Theme) -> Vec<ChartPanel<'a>> {
         let Some(series) = self.series.as_ref() else {
             return Vec::new();
         };
@@ -43,7 +43,7 @@ pub fn run_panels<'a>(
             lines.push(ChartLine {
                 runs: pinned,
                 key,
-                label: format!("pinned run {} {}", pinned.run, short_name(key)),
+                label: format!("◆ run {} {}", pinned.run, short_name(key)),
                 style: theme.dim,
                 reference: true,
             });

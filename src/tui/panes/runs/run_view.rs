@@ -45,6 +45,9 @@ impl RunsTab {
         ])
         .areas(area);
         render_header(run, detail, frame, header_area, theme, spin);
+        // The readout line spans the width: a run and its pinned reference, each value with its best.
+        let [middle, readout_area] =
+            Layout::vertical([Constraint::Min(7), Constraint::Length(1)]).areas(middle);
         let [chart_area, side_area] = self.split.areas(middle);
         let empty = match run.status {
             status if status.is_terminal() => {
@@ -53,8 +56,15 @@ impl RunsTab {
             _ => "waiting for the first step…".to_string(),
         };
         let planned = detail.planned_steps.map(|p| p as f64);
-        self.grid
-            .render(frame, chart_area, &self.panels(theme), planned, &empty, theme);
+        self.grid.render_in(
+            frame,
+            chart_area,
+            readout_area,
+            &self.panels(theme),
+            planned,
+            &empty,
+            theme,
+        );
         render_metrics(detail, self.series.as_ref(), frame, side_area, theme);
         render_gauge(run, detail, frame, gauge_area, theme);
         let [log_area, importance_area] = self.split.areas(bottom);

@@ -41,8 +41,9 @@ impl ChartGrid {
         (columns, rows)
     }
 
-    /// Draws `panels` in `area`; `x_end` is where the x axis ends at least (a live run's planned
-    /// steps, so the chart does not rescale with every step); `empty` says why there is no chart.
+    /// Draws `panels` in `area`, the readout line at its foot; `x_end` is where the x axis ends
+    /// at least (a live run's planned steps, so the chart does not rescale with every step);
+    /// `empty` says why there is no chart.
     pub fn render(
         &self,
         frame: &mut Frame<'_>,
@@ -54,6 +55,21 @@ impl ChartGrid {
     ) {
         let [grid_area, line_area] =
             Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
+        self.render_in(frame, grid_area, line_area, panels, x_end, empty, theme);
+    }
+
+    /// As `render`, with the readout line in an area of its own (wider than the grid).
+    #[allow(clippy::too_many_arguments)]
+    pub fn render_in(
+        &self,
+        frame: &mut Frame<'_>,
+        grid_area: Rect,
+        line_area: Rect,
+        panels: &[ChartPanel<'_>],
+        x_end: Option<f64>,
+        empty: &str,
+        theme: &Theme,
+    ) {
         let visible = self.visible(panels);
         if visible.is_empty() {
             let text = if panels.is_empty() {
@@ -152,13 +168,15 @@ impl ChartGrid {
         theme: &Theme,
     ) {
         let log_y = self.is_log(panel);
-        let mut title = clean(&panel.title);
+        // The modes first: a narrow chart cuts its title from the right.
+        let mut title = String::new();
         if log_y {
-            title.push_str(" · log");
+            title.push_str("log · ");
         }
         if self.smoothed {
-            title.push_str(" · smoothed");
+            title.push_str("smoothed · ");
         }
+        title.push_str(&clean(&panel.title));
         let block = pane_block(&title, focused, theme);
         let (low, high) = lines
             .iter()
@@ -294,16 +312,18 @@ impl ChartGrid {
             XAxis::Time => format!("{} s", num_text(x)),
         };
         let mut spans = vec![Span::styled(format!("{at} "), theme.key)];
-        spans.push(Span::styled(
-            format!("{} ", truncate(&clean(&panel.name), 24)),
-            theme.dim,
-        ));
         for line in &panel.lines {
             let text = match readout_at(line.runs, line.key, self.axis, self.smoothed, x) {
                 Some(r) => format!(
-                    "│ {} {} ({} {}) ",
+                    "│ {} {}{} {} {} ",
                     truncate(&clean(&line.label), 20),
                     num_text(r.value),
+                    // A line that ended before the cursor reads its last point: say where.
+                    if r.x < x {
+                        format!(" (at {})", num_text(r.x))
+                    } else {
+                        String::new()
+                    },
                     r.best_word,
                     num_text(r.best_so_far)
                 ),
