@@ -10,6 +10,7 @@ mod daemon;
 mod data;
 mod drift;
 mod e2e;
+mod e2e_charts;
 mod e2e_compare;
 mod e2e_drift;
 mod e2e_forecast;
