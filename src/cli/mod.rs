@@ -430,8 +430,8 @@ fn serve(project: Project, options: crate::serve::ServeOptions) -> anyhow::Resul
 /// one place that names every face.
 fn bench_faces() -> crate::bench::Faces {
     crate::bench::Faces {
-        runs_first_frame: crate::tui::runs_first_frame,
-        study_view_frames: crate::tui::study_view_frames,
+        runs_first_frame: crate::tui::timing::runs_first_frame,
+        study_view_frames: crate::tui::timing::study_view_frames,
         run_view_frames: crate::tui::timing::run_view_frames,
         serve_model: |project, addr, body_limit, on_ready| {
             let options = crate::serve::ServeOptions {

@@ -1,4 +1,5 @@
-//! What `shelfcast bench charts` times, drawn exactly as the TUI draws: a run opened in the run
+//! What the benchmarks time of the TUI, drawn exactly as it draws: the Runs tab's first frame
+//! (`bench store`), a study's view (`bench tune`), and for `bench charts` a run opened in the run
 //! view on a 160×45 screen, its metrics grid redrawn as it fits the screen, as a 4 × 4 grid
 //! with every mode on (log-Y on each chart, smoothing, the readout cursor), one chart big, and
 //! live: the worker's new points read (only what is new) and drawn.
@@ -38,16 +39,7 @@ pub fn run_view_frames(
     runs_tab(&mut app)?.open_run(&store, run);
     terminal.draw(|frame| app.render(frame))?;
     let opened = started.elapsed();
-    let mut time = |app: &mut App| {
-        let mut times = Vec::with_capacity(redraws);
-        for _ in 0..redraws.max(1) {
-            let started = Instant::now();
-            terminal.draw(|frame| app.render(frame))?;
-            times.push(started.elapsed());
-        }
-        times.sort();
-        anyhow::Ok(times)
-    };
+    let mut time = |app: &mut App| redraw_times(&mut terminal, app, redraws);
     let mut modes = Vec::new();
     modes.push(("as the screen fits", time(&mut app)?));
     let panels = {
@@ -81,6 +73,73 @@ pub fn run_view_frames(
     read_and_draw.sort();
     modes.push(("live: read the new points and draw", read_and_draw));
     Ok((opened, panels.min(16), modes))
+}
+
+/// `redraws` frames of `app` as it stands, their times sorted.
+fn redraw_times(
+    terminal: &mut ratatui::Terminal<ratatui::backend::TestBackend>,
+    app: &mut App,
+    redraws: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let mut times = Vec::with_capacity(redraws);
+    for _ in 0..redraws.max(1) {
+        let started = Instant::now();
+        terminal.draw(|frame| app.render(frame))?;
+        times.push(started.elapsed());
+    }
+    times.sort();
+    Ok(times)
+}
+
+/// A study's run opened in the Runs tab and drawn on a 160×45 screen, as `bench tune` times it:
+/// (the open — the study's trials, curves, importances and charts read from the store — and the
+/// first frame, then the median frame of each chart redrawn `redraws` times, in chart order).
+pub fn study_view_frames(
+    project: &Project,
+    run: crate::store::RunId,
+    redraws: usize,
+) -> anyhow::Result<(std::time::Duration, Vec<std::time::Duration>)> {
+    let store = RunStore::open(&project.store_path())?;
+    let mut app = App::new(project, store, Theme::default());
+    app.switch_to(Tab::Runs);
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 45))?;
+    let started = Instant::now();
+    {
+        let store = RunStore::open(&project.store_path())?;
+        app.pane_mut::<RunsTab>()
+            .context("the Runs tab is missing")?
+            .open_run(&store, run);
+    }
+    terminal.draw(|frame| app.render(frame))?;
+    let opened = started.elapsed();
+    let charts = app
+        .pane::<RunsTab>()
+        .and_then(|runs| runs.detail.study.as_ref())
+        .map(crate::tui::panes::runs::study_chart_count)
+        .context("the run is not a study's")?;
+    let mut medians = Vec::new();
+    for chart in 0..charts {
+        if let Some(runs) = app.pane_mut::<RunsTab>() {
+            runs.study_chart = chart;
+        }
+        let times = redraw_times(&mut terminal, &mut app, redraws)?;
+        medians.push(times[times.len() / 2]);
+    }
+    Ok((opened, medians))
+}
+
+/// The Runs tab's first frame of `project`, as the TUI draws it at start (opening the store with
+/// its dead-run check, the runs query, the table on a 160×45 screen): `bench store` times it.
+/// Returns how many runs the table lists.
+pub fn runs_first_frame(project: &Project) -> anyhow::Result<usize> {
+    let store = RunStore::open(&project.store_path())?;
+    let mut app = App::new(project, store, Theme::default());
+    app.switch_to(Tab::Runs);
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 45))?;
+    terminal.draw(|frame| app.render(frame))?;
+    app.pane::<RunsTab>()
+        .map(|runs| runs.rows.len())
+        .context("the Runs tab is missing")
 }
 
 fn runs_tab(app: &mut App) -> anyhow::Result<&mut RunsTab> {

@@ -296,7 +296,9 @@ fn a_legacy_mlruns_folder_imports_the_same_way() {
     let screen = crate::tui::screen_text(&crate::tui::draw(&mut app, 140, 36));
     for said in [
         "mlflow · imported",
-        "loss and val_loss per step",
+        "┌ loss ",
+        "┌ val_loss ",
+        "step 25000 of 25000",
         "imported: each metric's last value",
         "val_loss",
     ] {

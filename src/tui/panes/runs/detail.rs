@@ -122,9 +122,19 @@ impl RunDetail {
     /// The progress the gauge and the "so far" lines show, from the run's series.
     pub fn follow(&mut self, series: &RunSeries) {
         let valid = series.series.get(VALID_LOSS);
+        // A run imported from another tracker logs its own names: its furthest step.
+        let furthest = || {
+            series
+                .series
+                .iter()
+                .filter(|(key, _)| !crate::compare::chart::is_sampled(key))
+                .filter_map(|(_, c)| c.steps.last().copied())
+                .reduce(f64::max)
+        };
         self.steps_done = valid
-            .and_then(|c| c.steps.last())
-            .map_or(0, |s| *s as usize + 1);
+            .and_then(|c| c.steps.last().copied())
+            .or_else(furthest)
+            .map_or(0, |s| s as usize + 1);
         self.step_span_ms = valid.and_then(|c| match (c.timestamps_ms.first(), c.timestamps_ms.last()) {
             (Some(a), Some(b)) if c.timestamps_ms.len() > 1 => Some(b - a),
             _ => None,

@@ -180,10 +180,12 @@ fn render_metrics(
         }
         None => {
             let last = |value: Option<f64>| value.map_or("-".into(), num_text);
-            lines.push(Line::styled("so far", theme.header));
-            lines.push(Line::from(format!("train      {}", last(detail.last_train))));
-            lines.push(Line::from(format!("validation {}", last(detail.last_valid))));
-            lines.push(Line::from(""));
+            if detail.imported_metrics.is_empty() {
+                lines.push(Line::styled("so far", theme.header));
+                lines.push(Line::from(format!("train      {}", last(detail.last_train))));
+                lines.push(Line::from(format!("validation {}", last(detail.last_valid))));
+                lines.push(Line::from(""));
+            }
             let ended = detail.run.as_ref().is_some_and(|r| r.status.is_terminal());
             if !detail.imported_metrics.is_empty() {
                 lines.push(Line::styled("imported: each metric's last value", theme.header));
