@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use super::{Best, smooth};
-use crate::jobs::sysmetrics::CHART_ORDER;
+use crate::jobs::sysmetrics::{CHART_ORDER, PEAK_RSS_MB};
 use crate::jobs::worker::{TRAIN_LOSS, VALID_LOSS};
 use crate::store::{Curve, RunId, RunStore, StoreError, lttb_indices};
 
@@ -115,6 +115,8 @@ impl RunSeries {
         let mut keys: Vec<&str> = self
             .series
             .iter()
+            // The peak is a final metric, logged again only when it grew after the outcome.
+            .filter(|(k, _)| k.as_str() != PEAK_RSS_MB)
             .filter(|(k, c)| c.steps.len() > 1 || (is_loss(k) && !c.steps.is_empty()))
             .map(|(k, _)| k.as_str())
             .collect();
@@ -294,35 +296,57 @@ pub fn readout_at(
     })
 }
 
-/// The cursor moved one point along `key` (forward or back) from `from`, staying in `zoom`;
-/// with no cursor yet it starts at the last point in range.
+/// How far the cursor moves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CursorMove {
+    /// This many points on (positive) or back (negative).
+    Points(isize),
+    First,
+    Last,
+}
+
+/// The cursor moved along `key` from `from`, staying in `zoom`; with no cursor yet it starts at
+/// the last point in range.
 pub fn step_cursor(
     runs: &RunSeries,
     key: &str,
     axis: XAxis,
     zoom: Option<(f64, f64)>,
     from: Option<f64>,
-    forward: bool,
+    by: CursorMove,
 ) -> Option<f64> {
     let xs: Vec<f64> = runs
         .xs(key, axis)
         .into_iter()
         .filter(|x| zoom.is_none_or(|(a, b)| *x >= a && *x <= b))
         .collect();
-    let last = *xs.last()?;
-    let Some(from) = from else {
-        return Some(last);
+    let last = xs.len().checked_sub(1)?;
+    let at = match (from, by) {
+        (_, CursorMove::First) => 0,
+        (None, _) | (_, CursorMove::Last) => last,
+        (Some(from), CursorMove::Points(n)) => {
+            // The first point at or past the cursor; moving on starts from the one at or before.
+            let past = xs.partition_point(|x| *x < from);
+            if n >= 0 {
+                let here = if xs.get(past).is_some_and(|x| *x > from) {
+                    past.saturating_sub(1)
+                } else {
+                    past
+                };
+                (here + n.unsigned_abs()).min(last)
+            } else {
+                past.saturating_sub(n.unsigned_abs())
+            }
+        }
     };
-    let next = if forward {
-        xs.iter().copied().find(|x| *x > from).unwrap_or(last)
-    } else {
-        xs.iter()
-            .rev()
-            .copied()
-            .find(|x| *x < from)
-            .unwrap_or(xs[0])
-    };
-    Some(next)
+    xs.get(at).copied()
+}
+
+/// A tenth of `key`'s points, at least one: how far Page Up / Page Down move the cursor.
+pub fn page_points(runs: &RunSeries, key: &str) -> isize {
+    runs.series
+        .get(key)
+        .map_or(1, |c| (c.steps.len() / 10).max(1)) as isize
 }
 
 /// The x range of `key` (first and last x), for zooming.
@@ -331,16 +355,24 @@ pub fn x_range(runs: &RunSeries, key: &str, axis: XAxis) -> Option<(f64, f64)> {
     Some((*xs.first()?, *xs.last()?))
 }
 
-/// Half of `range` about `centre` (the middle when there is no cursor), kept inside `range`.
-pub fn zoom_in(range: (f64, f64), centre: Option<f64>) -> Option<(f64, f64)> {
+/// Half of `range` about `centre` (the middle when there is no cursor), kept inside `range`;
+/// whole steps on the step axis, down to 4 steps (or a second).
+pub fn zoom_in(range: (f64, f64), centre: Option<f64>, axis: XAxis) -> Option<(f64, f64)> {
     let (low, high) = range;
     let half = (high - low) / 2.0;
-    if half < 2.0 {
+    let narrowest = match axis {
+        XAxis::Step => 4.0,
+        XAxis::Time => 1.0,
+    };
+    if half < narrowest {
         return None;
     }
     let centre = centre.unwrap_or((low + high) / 2.0).clamp(low, high);
     let start = (centre - half / 2.0).clamp(low, high - half);
-    Some((start, start + half))
+    Some(match axis {
+        XAxis::Step => (start.round(), (start + half).round()),
+        XAxis::Time => (start, start + half),
+    })
 }
 
 /// Three labels of a y axis from `low` to `high`; on a log scale the bounds are log10 and the
@@ -449,10 +481,18 @@ mod tests {
             (3.0, 4.0, 3.0)
         );
         assert!(readout_at(&runs, "valid_loss", XAxis::Step, false, 0.5).is_none());
-        let start = step_cursor(&runs, "valid_loss", XAxis::Step, None, None, false);
+        let step = |from, by| step_cursor(&runs, "valid_loss", XAxis::Step, None, from, by);
+        let start = step(None, CursorMove::Points(-1));
         assert_eq!(start, Some(3.0));
-        let back = step_cursor(&runs, "valid_loss", XAxis::Step, None, start, false);
-        assert_eq!(back, Some(2.0));
-        assert_eq!(zoom_in((1.0, 101.0), Some(100.0)), Some((51.0, 101.0)));
+        assert_eq!(step(start, CursorMove::Points(-1)), Some(2.0));
+        assert_eq!(step(Some(2.0), CursorMove::Points(5)), Some(3.0));
+        assert_eq!(step(Some(2.5), CursorMove::Points(-1)), Some(2.0));
+        assert_eq!(step(Some(2.5), CursorMove::Points(1)), Some(3.0));
+        assert_eq!(step(start, CursorMove::First), Some(1.0));
+        assert_eq!(
+            zoom_in((1.0, 101.0), Some(100.0), XAxis::Step),
+            Some((51.0, 101.0))
+        );
+        assert_eq!(zoom_in((1.0, 8.0), None, XAxis::Step), None);
     }
 }

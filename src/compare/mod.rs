@@ -78,7 +78,11 @@ pub fn is_training_metric(key: &str) -> bool {
 /// Figures that are no score of the run's own model: counts (the horizon, the windows) and the
 /// seasonal naive baseline's error, which a comparison shows but never ranks.
 pub fn is_unranked(key: &str) -> bool {
-    matches!(key, "horizon" | "windows") || key.contains("seasonal_naive_wape")
+    matches!(key, "horizon" | "windows")
+        || key.contains("seasonal_naive_wape")
+        // What a run cost the box at its last sample is no score; its peak memory is ranked
+        // (lower is better: which run used less memory).
+        || (key.starts_with("sys.") && key != crate::jobs::sysmetrics::PEAK_RSS_MB)
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -250,6 +250,11 @@ impl Heartbeat {
                 // only give up after `HEARTBEAT_STALE`. Its lost samples are a gap in a chart.
                 let _ = store.heartbeat_with(run, &points);
             }
+            // The peak logged with the outcome is the peak until then; saving the model can
+            // grow the process after it. Whatever came after is added as the peak's last value.
+            if sampler.is_some() {
+                record_later_peak(&mut store, run);
+            }
         });
         Self {
             stop,
@@ -262,6 +267,24 @@ impl Heartbeat {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+/// Logs the process's peak memory again when it grew past the one the outcome logged.
+fn record_later_peak(store: &mut RunStore, run: RunId) {
+    use super::sysmetrics::{PEAK_RSS_MB, peak_rss_mb};
+    let Some(peak) = peak_rss_mb() else { return };
+    let logged = store.metric_summaries(run).ok().and_then(|summaries| {
+        summaries
+            .into_iter()
+            .find(|s| s.key == PEAK_RSS_MB)
+            .map(|s| (s.last_step.unwrap_or(0), s.last_value.unwrap_or(0.0)))
+    });
+    // Only a run that finished has its peak logged; a megabyte is noise.
+    if let Some((step, value)) = logged
+        && peak > value + 1.0
+    {
+        let _ = store.log_metrics(run, &[MetricPoint::now(PEAK_RSS_MB, step, peak)]);
     }
 }
 

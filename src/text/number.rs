@@ -75,9 +75,12 @@ fn cell(v: f64) -> String {
         format!("{v:.1}")
     } else if abs >= 1.0 {
         format!("{v:.2}")
+    } else if abs < 1e-3 {
+        // Four decimals would print -0.0000015 as "-0.": a tiny value is scientific.
+        format!("{v:.1e}")
     } else {
         let text = format!("{v:.4}");
-        text.trim_end_matches('0').to_string()
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }
 
@@ -90,6 +93,8 @@ mod tests {
         assert_eq!(num_text(5773.819), "5773.8");
         assert_eq!(num_text(0.066), "0.066");
         assert_eq!(num_text(0.99), "0.99");
+        assert_eq!(num_text(-0.0000146), "-1.5e-5");
+        assert_eq!(num_text(0.0005), "5.0e-4");
         assert_eq!(num_text(-12.0), "-12");
         assert_eq!(num_text(2_500_000.0), "2.50M");
         assert_eq!(

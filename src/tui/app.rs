@@ -153,7 +153,8 @@ impl App {
             {
                 self.status = "nothing to resize here, or it is at its limit".into();
             }
-            Some(GlobalCommand::Resize { .. }) => {}
+            // A note from an earlier refusal would linger beside the moved split.
+            Some(GlobalCommand::Resize { .. }) => self.status.clear(),
             Some(GlobalCommand::Tab(index)) => {
                 if let Some(tab) = Tab::ALL.get(index) {
                     self.show_help = false;

@@ -226,6 +226,36 @@ impl Keymap {
             .collect()
     }
 
+    /// `table`'s bindings for the help overlay without the keys `shadow` (a table looked up
+    /// first) takes; a binding left with no key is not listed.
+    pub fn help_beside<C: Copy, D: Copy>(
+        &self,
+        table: &KeyTable<C>,
+        shadow: &KeyTable<D>,
+    ) -> Vec<KeyHelp> {
+        let taken: Vec<KeySpec> = shadow
+            .bindings
+            .iter()
+            .flat_map(|b| self.keys_of(shadow, b))
+            .collect();
+        table
+            .bindings
+            .iter()
+            .filter_map(|b| {
+                let free: Vec<String> = self
+                    .keys_of(table, b)
+                    .iter()
+                    .filter(|k| !taken.contains(k))
+                    .map(KeySpec::label)
+                    .collect();
+                (!free.is_empty()).then(|| KeyHelp {
+                    keys: free.join(" / "),
+                    desc: b.desc,
+                })
+            })
+            .collect()
+    }
+
     /// How a binding's keys show: `j / ↓`.
     pub fn label<C: Copy>(&self, table: &KeyTable<C>, binding: &Binding<C>) -> String {
         self.keys_of(table, binding)

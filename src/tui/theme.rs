@@ -20,6 +20,8 @@ pub struct Theme {
     pub gauge: Style,
     pub bar: Style,
     pub key: Style,
+    /// The pinned reference run's lines in charts.
+    pub reference: Style,
     /// Whether charts may colour by value (no under `NO_COLOR`).
     pub colour: bool,
 }
@@ -64,6 +66,7 @@ impl Theme {
             gauge: plain,
             bar: plain,
             key: plain.add_modifier(Modifier::BOLD),
+            reference: plain,
             colour: false,
         }
     }
@@ -88,6 +91,7 @@ impl Default for Theme {
             gauge: plain.fg(Color::Cyan).bg(Color::Black),
             bar: plain.fg(Color::Cyan),
             key: plain.fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            reference: plain.fg(Color::LightMagenta),
             colour: true,
         }
     }

@@ -27,7 +27,11 @@ impl CompareTab {
                             runs,
                             key,
                             label: format!("{}run {}", if reference { "◆ " } else { "" }, runs.run),
-                            style: if reference { theme.dim } else { run_style(index) },
+                            style: if reference {
+                                theme.reference
+                            } else {
+                                run_style(index)
+                            },
                             reference,
                         }
                     })

@@ -30,7 +30,7 @@ use crate::tui::component::{Component, Freshness, EventState, PaneContext, Rende
 use crate::tui::keymap::{KeyHelp, KeySpec, Keymap, key_table};
 use crate::tui::keymap_file::KeySection;
 use crate::tui::panes::Tab;
-use crate::tui::widgets::chart_grid::{ChartGrid, GridOutcome};
+use crate::tui::widgets::chart_grid::{ChartGrid, GRID_KEYS, GridOutcome};
 use crate::tui::widgets::text_input::INPUT_KEYS;
 
 pub const KEY_SECTIONS: &[&dyn KeySection] = &[&COMPARE_KEYS, &register::REGISTER_KEYS];
@@ -279,7 +279,7 @@ impl Component for CompareTab {
         } else if self.section == Section::Curves {
             let mut help = self.grid.help(keys);
             if !self.grid.captures_text() {
-                help.extend(keys.help(&COMPARE_KEYS));
+                help.extend(keys.help_beside(&COMPARE_KEYS, &GRID_KEYS));
             }
             help
         } else {

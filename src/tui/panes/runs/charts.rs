@@ -44,7 +44,7 @@ pub fn run_panels<'a>(
                 runs: pinned,
                 key,
                 label: format!("◆ run {} {}", pinned.run, short_name(key)),
-                style: theme.dim,
+                style: theme.reference,
                 reference: true,
             });
         }

@@ -265,6 +265,10 @@ impl RunsTab {
         // A cursor or a zoom belongs to the run it was set on; the grid's shape and modes stay.
         self.grid.cursor = None;
         self.grid.zoom = None;
+        self.grid.filter.clear();
+        self.grid.filter_input = None;
+        self.grid.big = false;
+        self.grid.focus = 0;
         self.reload(store);
         if let Some(index) = self.rows.iter().position(|r| r.run.id == run) {
             self.table.select(Some(index));
@@ -415,7 +419,7 @@ impl Component for RunsTab {
         } else if self.open.is_some() {
             let mut help = self.grid.help(keys);
             if !self.grid.captures_text() {
-                help.extend(keys.help(&RUNS_KEYS));
+                help.extend(keys.help_beside(&RUNS_KEYS, &crate::tui::widgets::chart_grid::GRID_KEYS));
             }
             help
         } else {

@@ -194,8 +194,21 @@ impl ChartGrid {
             frame.render_widget(Paragraph::new(text).block(block), area);
             return;
         }
-        let pad = ((high - low) * 0.05).max(if log_y { 0.01 } else { 1e-9 });
-        let (y_low, y_high) = (low - pad, high + pad);
+        // A flat line gets a band about it; a series that never goes below zero (memory, time)
+        // keeps its axis at or above zero.
+        let pad = if high - low > 1e-12 {
+            (high - low) * 0.05
+        } else if log_y {
+            0.05
+        } else {
+            (high.abs() * 0.05).max(0.5)
+        };
+        let y_low = if !log_y && low >= 0.0 {
+            (low - pad).max(0.0)
+        } else {
+            low - pad
+        };
+        let y_high = high + pad;
         // The best marks and the cursor need points that outlive the datasets.
         let bests: Vec<[(f64, f64); 1]> = lines
             .iter()
@@ -208,11 +221,7 @@ impl ChartGrid {
         order.sort_by_key(|&i| !lines[i].1.reference);
         for &i in &order {
             let (plot, line) = &lines[i];
-            let style = if line.reference {
-                theme.dim
-            } else {
-                line.style
-            };
+            let style = line.style;
             datasets.push(
                 Dataset::default()
                     .name(line.label.clone())
@@ -224,11 +233,12 @@ impl ChartGrid {
         }
         for (i, best) in bests.iter().enumerate() {
             if best[0].0.is_finite() && !lines[i].1.reference {
+                // In the line's own colour, so several runs' bests tell apart.
                 datasets.push(
                     Dataset::default()
                         .marker(Marker::Dot)
                         .graph_type(GraphType::Scatter)
-                        .style(theme.ok)
+                        .style(lines[i].1.style)
                         .data(best),
                 );
             }
@@ -288,7 +298,16 @@ impl ChartGrid {
         if let (Some(x), Some(panel)) = (self.cursor, focused) {
             return Paragraph::new(self.readout(panel, x, theme));
         }
+        let per_page = usize::from(columns * rows).max(1);
         let mut parts = vec![format!("{} of {} charts", visible.len(), panels.len())];
+        if visible.len() > per_page {
+            let page = self.focus.min(visible.len().saturating_sub(1)) / per_page;
+            parts.push(format!(
+                "page {} of {} (] for the next)",
+                page + 1,
+                visible.len().div_ceil(per_page)
+            ));
+        }
         if !self.filter.is_empty() {
             parts.push(format!("name holds \"{}\"", clean(&self.filter)));
         }
@@ -329,11 +348,7 @@ impl ChartGrid {
                 ),
                 None => format!("│ {} - ", truncate(&clean(&line.label), 20)),
             };
-            let style = if line.reference {
-                theme.dim
-            } else {
-                line.style
-            };
+            let style = line.style;
             spans.push(Span::styled(text, style));
         }
         Line::from(spans)

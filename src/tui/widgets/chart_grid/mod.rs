@@ -16,7 +16,9 @@ use std::collections::BTreeSet;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::style::Style;
 
-use crate::compare::chart::{RunSeries, XAxis, step_cursor, x_range, zoom_in};
+use crate::compare::chart::{
+    CursorMove, RunSeries, XAxis, page_points, step_cursor, x_range, zoom_in,
+};
 use crate::tui::keymap::{KeyHelp, KeySpec, Keymap, key_table};
 use crate::tui::widgets::text_input::{INPUT_KEYS, InputOutcome, TextInput};
 
@@ -36,6 +38,10 @@ pub enum GridCommand {
     TimeAxis,
     CursorLeft,
     CursorRight,
+    CursorPageLeft,
+    CursorPageRight,
+    CursorFirst,
+    CursorLast,
     ZoomIn,
     ZoomReset,
     Leave,
@@ -54,6 +60,10 @@ key_table! {
         time_axis: [KeySpec::char('t')] => GridCommand::TimeAxis, "charts: x axis by step or by wall time";
         cursor_left: [KeySpec::plain(KeyCode::Left)] => GridCommand::CursorLeft, "charts: readout cursor one point back";
         cursor_right: [KeySpec::plain(KeyCode::Right)] => GridCommand::CursorRight, "charts: readout cursor one point on";
+        cursor_page_left: [KeySpec::plain(KeyCode::PageUp)] => GridCommand::CursorPageLeft, "charts: readout cursor a tenth of the points back";
+        cursor_page_right: [KeySpec::plain(KeyCode::PageDown)] => GridCommand::CursorPageRight, "charts: readout cursor a tenth of the points on";
+        cursor_first: [KeySpec::plain(KeyCode::Home)] => GridCommand::CursorFirst, "charts: readout cursor at the first point";
+        cursor_last: [KeySpec::plain(KeyCode::End)] => GridCommand::CursorLast, "charts: readout cursor at the last point";
         zoom_in: [KeySpec::char('z')] => GridCommand::ZoomIn, "charts: zoom to half the range, about the cursor";
         zoom_reset: [KeySpec::char('Z')] => GridCommand::ZoomReset, "charts: the whole range again";
         leave: [KeySpec::plain(KeyCode::Esc)] => GridCommand::Leave, "charts: drop the cursor, then the big chart";
@@ -180,15 +190,21 @@ impl ChartGrid {
         self.note = None;
         let count = self.visible(panels).len();
         let focused = self.focused(panels).and_then(|i| panels.get(i));
-        // The focused chart's first line leads the cursor: the run's own, not the reference.
-        let lead = focused.and_then(|p| p.lines.iter().find(|l| !l.reference).or(p.lines.first()));
+        // The focused chart's longest line leads the cursor and the zoom (in Compare, the run
+        // that went furthest).
+        let lead = focused.and_then(|p| {
+            p.lines
+                .iter()
+                .max_by_key(|l| l.runs.series.get(l.key).map_or(0, |c| c.steps.len()))
+        });
         match command {
             GridCommand::NextChart if count > 0 => self.focus = (self.focus + 1) % count,
             GridCommand::PreviousChart if count > 0 => {
                 self.focus = (self.focus.min(count - 1) + count - 1) % count
             }
             GridCommand::NextChart | GridCommand::PreviousChart => {}
-            GridCommand::Big => self.big = !self.big,
+            GridCommand::Big if count > 0 => self.big = !self.big,
+            GridCommand::Big => {}
             GridCommand::Columns => self.columns = next_count(self.columns),
             GridCommand::Rows => self.rows = next_count(self.rows),
             GridCommand::Filter => self.filter_input = Some(TextInput::new(self.filter.clone())),
@@ -208,17 +224,24 @@ impl ChartGrid {
                 self.zoom = None;
                 self.cursor = None;
             }
-            GridCommand::CursorLeft | GridCommand::CursorRight => match lead {
+            GridCommand::CursorLeft
+            | GridCommand::CursorRight
+            | GridCommand::CursorPageLeft
+            | GridCommand::CursorPageRight
+            | GridCommand::CursorFirst
+            | GridCommand::CursorLast => match lead {
                 Some(line) => {
-                    let forward = command == GridCommand::CursorRight;
-                    self.cursor = step_cursor(
-                        line.runs,
-                        line.key,
-                        self.axis,
-                        self.zoom,
-                        self.cursor,
-                        forward,
-                    );
+                    let page = page_points(line.runs, line.key);
+                    let by = match command {
+                        GridCommand::CursorLeft => CursorMove::Points(-1),
+                        GridCommand::CursorRight => CursorMove::Points(1),
+                        GridCommand::CursorPageLeft => CursorMove::Points(-page),
+                        GridCommand::CursorPageRight => CursorMove::Points(page),
+                        GridCommand::CursorFirst => CursorMove::First,
+                        _ => CursorMove::Last,
+                    };
+                    self.cursor =
+                        step_cursor(line.runs, line.key, self.axis, self.zoom, self.cursor, by);
                 }
                 None => self.note = Some("no chart to read".into()),
             },
@@ -226,7 +249,7 @@ impl ChartGrid {
                 let range = self
                     .zoom
                     .or_else(|| lead.and_then(|l| x_range(l.runs, l.key, self.axis)));
-                match range.and_then(|r| zoom_in(r, self.cursor)) {
+                match range.and_then(|r| zoom_in(r, self.cursor, self.axis)) {
                     Some(zoom) => self.zoom = Some(zoom),
                     None => self.note = Some("zoomed in as far as it goes".into()),
                 }
