@@ -233,11 +233,7 @@ impl Keymap {
         table: &KeyTable<C>,
         shadow: &KeyTable<D>,
     ) -> Vec<KeyHelp> {
-        let taken: Vec<KeySpec> = shadow
-            .bindings
-            .iter()
-            .flat_map(|b| self.keys_of(shadow, b))
-            .collect();
+        let taken = self.keys_in(shadow);
         table
             .bindings
             .iter()
@@ -275,6 +271,15 @@ impl Keymap {
             .unwrap_or_default()
     }
 
+    /// Every key `table` binds now.
+    fn keys_in<D: Copy>(&self, table: &KeyTable<D>) -> Vec<KeySpec> {
+        table
+            .bindings
+            .iter()
+            .flat_map(|b| self.keys_of(table, b))
+            .collect()
+    }
+
     /// The first key of `command` that `shadow` (a table looked up first) does not take, for a
     /// hint where both tables are live: the run view's grid takes `c`, so cancel shows as `K`.
     pub fn key_for_beside<C: Copy + PartialEq, D: Copy>(
@@ -283,11 +288,7 @@ impl Keymap {
         command: C,
         shadow: &KeyTable<D>,
     ) -> String {
-        let taken: Vec<KeySpec> = shadow
-            .bindings
-            .iter()
-            .flat_map(|b| self.keys_of(shadow, b))
-            .collect();
+        let taken = self.keys_in(shadow);
         table
             .bindings
             .iter()
