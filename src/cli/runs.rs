@@ -322,6 +322,13 @@ pub fn run_command(project: &Project, command: RunCommand) -> anyhow::Result<()>
                 ("error", record.error.clone()),
                 ("note", record.note.clone()),
                 ("deleted", record.deleted_at.clone()),
+                (
+                    "by",
+                    crate::store::Launcher::describe(
+                        record.launched_by.as_deref(),
+                        record.launched_on.as_deref(),
+                    ),
+                ),
             ] {
                 if let Some(value) = value {
                     say!("  {label:<8} {value}");

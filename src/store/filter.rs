@@ -50,6 +50,8 @@ pub enum Attribute {
     Task,
     Experiment,
     Created,
+    LaunchedBy,
+    LaunchedOn,
 }
 
 impl Attribute {
@@ -62,6 +64,8 @@ impl Attribute {
             "task" => Attribute::Task,
             "experiment" => Attribute::Experiment,
             "created" | "start_time" | "created_at" => Attribute::Created,
+            "user" | "launched_by" => Attribute::LaunchedBy,
+            "host" | "launched_on" => Attribute::LaunchedOn,
             _ => return None,
         })
     }
@@ -75,6 +79,8 @@ impl Attribute {
             Attribute::Task => "r.task",
             Attribute::Experiment => "e.name",
             Attribute::Created => "r.created_at",
+            Attribute::LaunchedBy => "r.launched_by",
+            Attribute::LaunchedOn => "r.launched_on",
         }
     }
 }
@@ -294,7 +300,7 @@ impl Parser {
                 None => {
                     return self.error(format!(
                         "unknown field '{word}'; expected metrics.NAME, params.NAME, tags.NAME, \
-                         or status, name, model, task, experiment, id, created"
+                         or status, name, model, task, experiment, id, created, user, host"
                     ))
                     .map_err(|mut e| {
                         // Say what is unknown, not what was found (the same word).

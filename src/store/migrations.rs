@@ -400,6 +400,13 @@ CREATE TABLE study_trials (
     PRIMARY KEY (study_id, number)
 );
 "#,
+    // 14: who launched a run and where, so a store shared by several analysts and machines can
+    // tell their runs apart (and the Runs tab filter by them).
+    r#"
+ALTER TABLE runs ADD COLUMN launched_by TEXT;
+ALTER TABLE runs ADD COLUMN launched_on TEXT;
+CREATE INDEX runs_by_launcher ON runs (launched_by, launched_on);
+"#,
 ];
 
 /// The schema version this build writes and understands.

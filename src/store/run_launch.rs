@@ -18,13 +18,14 @@ pub struct QueuedRun<'a> {
 impl RunStore {
     /// Records a queued run with its params, tags and spec, all or nothing.
     pub fn create_queued_run(&mut self, queued: &QueuedRun<'_>) -> Result<RunId, StoreError> {
+        let launcher = super::Launcher::current();
         self.write(|tx| {
             let new = queued.run;
             let experiment_id = experiment_id_in(tx, &new.experiment)?;
             tx.execute(
                 "INSERT INTO runs (experiment_id, name, status, model_kind, task, dataset_id, \
-                 parent_run_id, created_at, spec_json) \
-                 VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8)",
+                 parent_run_id, created_at, spec_json, launched_by, launched_on) \
+                 VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     experiment_id,
                     new.name,
@@ -33,7 +34,9 @@ impl RunStore {
                     new.dataset_id,
                     new.parent_run_id,
                     now_text(),
-                    queued.spec_json
+                    queued.spec_json,
+                    launcher.user,
+                    launcher.host
                 ],
             )?;
             let id = tx.last_insert_rowid();

@@ -77,6 +77,10 @@ pub struct Run {
     pub note: Option<String>,
     /// Set when the run was deleted (softly: it stays until purged).
     pub deleted_at: Option<String>,
+    /// The OS user and the host that launched the run (none for runs from before they were
+    /// recorded, or imported without them).
+    pub launched_by: Option<String>,
+    pub launched_on: Option<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -108,7 +112,7 @@ pub struct Artifact {
 
 pub(super) const RUN_COLUMNS: &str = "r.id, e.name, r.name, r.status, r.model_kind, r.task, \
      r.dataset_id, r.parent_run_id, r.pid, r.cancel_requested, r.created_at, r.started_at, \
-     r.ended_at, r.error, r.note, r.deleted_at";
+     r.ended_at, r.error, r.note, r.deleted_at, r.launched_by, r.launched_on";
 
 pub(super) fn run_from_row(row: &Row<'_>) -> rusqlite::Result<(Run, String)> {
     let status_text: String = row.get(3)?;
@@ -130,6 +134,8 @@ pub(super) fn run_from_row(row: &Row<'_>) -> rusqlite::Result<(Run, String)> {
             error: row.get(13)?,
             note: row.get(14)?,
             deleted_at: row.get(15)?,
+            launched_by: row.get(16)?,
+            launched_on: row.get(17)?,
         },
         status_text,
     ))

@@ -294,3 +294,29 @@ fn summaries_follow_every_batch_and_deleted_runs_hide_until_purged() {
     );
     assert!(store.rename_run(9999, "x").is_err());
 }
+
+#[test]
+fn runs_record_who_launched_them_and_where_and_filter_by_it() {
+    let (store, ids) = seeded();
+    let launcher = shelfcast::store::Launcher::current();
+    let (user, host) = (
+        launcher.user.clone().expect("an OS user"),
+        launcher.host.clone().expect("a host name"),
+    );
+    let run = store.get_run(ids[0]).expect("run");
+    assert_eq!(run.launched_by.as_deref(), Some(user.as_str()));
+    assert_eq!(run.launched_on.as_deref(), Some(host.as_str()));
+    let both = format!("user = '{user}' and host = '{host}' and name like 'promo-0%'");
+    assert_eq!(names(&store, &both, RunSort::default()).len(), 10);
+    assert!(
+        names(
+            &store,
+            "attributes.launched_by = 'nobody-here'",
+            RunSort::default()
+        )
+        .is_empty()
+    );
+    let (column, message) = error_of("hots = 'x'");
+    assert_eq!(column, 1);
+    assert!(message.contains("user, host"), "{message}");
+}

@@ -203,7 +203,7 @@ pub(crate) fn seed_runs(root: &std::path::Path) {
     let db = rusqlite::Connection::open(root.join("runs.db")).expect("sqlite");
     db.execute_batch(
         "UPDATE runs SET created_at = '2026-11-20T09:00:00.000Z', \
-         started_at = '2026-11-20T09:00:01.000Z';
+         started_at = '2026-11-20T09:00:01.000Z', launched_by = 'ana', launched_on = 'box1';
          UPDATE runs SET ended_at = '2026-11-20T09:00:05.500Z' WHERE id IN (1, 2);",
     )
     .expect("pin times");

@@ -89,6 +89,8 @@ fn render_header(
     theme: &Theme,
     spin: char,
 ) {
+    let by = crate::store::Launcher::describe(run.launched_by.as_deref(), run.launched_on.as_deref())
+        .map_or(String::new(), |who| format!("  by {}", clean(&who)));
     let live = if run.status.is_terminal() {
         String::new()
     } else {
@@ -103,7 +105,7 @@ fn render_header(
                 format!("{live}{}", run.status.as_str()),
                 status_style(run.status, theme),
             ),
-            Span::styled(format!("  {}", duration_text(run)), theme.dim),
+            Span::styled(format!("  {}{by}", duration_text(run)), theme.dim),
         ]),
         Line::styled(
             format!(
