@@ -33,6 +33,7 @@ mod ml_split;
 mod mlflow_export;
 mod mlflow_import;
 mod monitor;
+mod pg_cluster;
 mod predict;
 mod real_files;
 mod registry;

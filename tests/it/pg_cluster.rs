@@ -1,0 +1,165 @@
+//! A throwaway PostgreSQL cluster for the store's PostgreSQL backend tests: `initdb` in a
+//! temporary folder, `pg_ctl start` on a free loopback port, torn down (`pg_ctl stop -m
+//! immediate`) when dropped. PostgreSQL refuses to run as root, so under root the cluster is
+//! made and run as `nobody` (`runuser`). Without PostgreSQL's binaries a test skips, saying why.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub(crate) struct PgCluster {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    pub port: u16,
+}
+
+/// Where `initdb` and `pg_ctl` are: on the PATH, else Debian's versioned folder.
+fn pg_bin() -> Option<PathBuf> {
+    let on_path = Command::new("sh")
+        .args(["-c", "command -v pg_ctl"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    let dir = on_path
+        .and_then(|p| std::fs::canonicalize(p).ok())
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .or_else(|| {
+            let versions = std::fs::read_dir("/usr/lib/postgresql").ok()?;
+            let mut found: Vec<PathBuf> = versions
+                .filter_map(|e| Some(e.ok()?.path().join("bin")))
+                .filter(|p| p.join("initdb").is_file())
+                .collect();
+            found.sort();
+            found.pop()
+        })?;
+    (dir.join("initdb").is_file() && dir.join("pg_ctl").is_file()).then_some(dir)
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid only reads the process's credentials.
+    unsafe { libc::geteuid() == 0 }
+}
+
+impl PgCluster {
+    /// A running cluster, or `None` (printed as a skip for `test`) without PostgreSQL.
+    pub(crate) fn start(test: &str) -> Option<Self> {
+        let Some(bin) = pg_bin() else {
+            println!("SKIP {test}: PostgreSQL (initdb, pg_ctl) is not installed");
+            return None;
+        };
+        let dir = tempfile::tempdir().expect("temp dir");
+        if is_root() {
+            // nobody's uid and gid on Debian; the folder must be theirs.
+            std::os::unix::fs::chown(dir.path(), Some(65534), Some(65534)).expect("chown");
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let cluster = Self { dir, bin, port };
+        let data = cluster.data_dir();
+        cluster.run(
+            "initdb",
+            &[
+                "-D",
+                &data.display().to_string(),
+                "-U",
+                "shelfcast",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+        );
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            cluster.dir.path().display()
+        );
+        let log = cluster.dir.path().join("server.log");
+        cluster.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &data.display().to_string(),
+                "-o",
+                &options,
+                "-l",
+                &log.display().to_string(),
+                "-w",
+                "start",
+            ],
+        );
+        Some(cluster)
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// The connection URL of the cluster's `postgres` database.
+    pub(crate) fn url(&self) -> String {
+        format!("postgres://shelfcast@127.0.0.1:{}/postgres", self.port)
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let path = self.bin.join(program);
+        if is_root() {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "nobody", "--"]).arg(path);
+            command
+        } else {
+            Command::new(path)
+        }
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let output = self.command(program).args(args).output().expect(program);
+        assert!(
+            output.status.success(),
+            "{program} failed: {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    /// `sql` through psql, its output.
+    pub(crate) fn psql(&self, sql: &str) -> String {
+        let output = Command::new(self.bin.join("psql"))
+            .args([&self.url(), "-At", "-c", sql])
+            .output()
+            .expect("psql");
+        assert!(
+            output.status.success(),
+            "psql: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    }
+}
+
+impl Drop for PgCluster {
+    fn drop(&mut self) {
+        let data = self.data_dir().display().to_string();
+        let _ = self
+            .command("pg_ctl")
+            .args(["-D", &data, "-m", "immediate", "-w", "stop"])
+            .output();
+    }
+}
+
+#[test]
+fn a_throwaway_postgresql_cluster_starts_answers_and_is_torn_down() {
+    let Some(cluster) = PgCluster::start("postgres_cluster") else {
+        return;
+    };
+    let version = cluster.psql("SHOW server_version_num");
+    let number: u32 = version.parse().expect("a version number");
+    assert!(number >= 150_000, "PostgreSQL 15 or newer: {version}");
+    cluster.psql("CREATE TABLE probe (id BIGSERIAL PRIMARY KEY, key TEXT NOT NULL)");
+    cluster.psql("INSERT INTO probe (key) VALUES ('a'), ('b')");
+    assert_eq!(cluster.psql("SELECT count(*) FROM probe"), "2");
+    let port = cluster.port;
+    drop(cluster);
+    // Torn down: nothing answers on its port.
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+}
