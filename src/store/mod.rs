@@ -13,6 +13,7 @@ mod actuals;
 mod curves;
 mod datasets;
 mod decisions;
+mod dialect;
 mod drift;
 mod error;
 mod filter;
@@ -27,6 +28,7 @@ mod metrics;
 mod migrations;
 mod mlflow_db;
 mod models;
+mod pg;
 mod retention;
 mod run_launch;
 mod run_query;
@@ -59,6 +61,7 @@ pub use mlflow_db::{
     TESTED_MLFLOW_REVISIONS,
 };
 pub use models::{AdoptedVersion, AliasMove, LoggedPrediction, ModelVersion, NewModelVersion};
+pub use pg::PgStore;
 pub use retention::{Retention, RetentionError, parse_retention};
 pub use run_launch::QueuedRun;
 pub use run_query::{

@@ -163,3 +163,71 @@ fn a_throwaway_postgresql_cluster_starts_answers_and_is_torn_down() {
     // Torn down: nothing answers on its port.
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
 }
+
+#[test]
+fn the_store_schema_migrates_on_postgresql_once_and_a_newer_one_is_refused() {
+    let Some(cluster) = PgCluster::start("postgres_schema") else {
+        return;
+    };
+    let latest = shelfcast::store::latest_version();
+    // Three processes' worth of connections open the fresh database at once: one migrates it.
+    let url = cluster.url();
+    let openers: Vec<_> = (0..3)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let mut store = shelfcast::store::PgStore::open(&url).expect("open on PostgreSQL");
+                store.schema_version().expect("version")
+            })
+        })
+        .collect();
+    for opener in openers {
+        assert_eq!(opener.join().expect("opener"), latest);
+    }
+    assert_eq!(cluster.psql("SELECT count(*) FROM shelfcast_schema"), "1");
+    // Every table of the schema is there, with SQLite's 64-bit integers and 8-byte reals.
+    let tables = cluster.psql(
+        "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables \
+         WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+    );
+    for table in [
+        "runs",
+        "metric_series",
+        "metric_points",
+        "model_versions",
+        "studies",
+        "study_trials",
+    ] {
+        assert!(tables.split(',').any(|t| t == table), "{table} in {tables}");
+    }
+    let types = cluster.psql(
+        "SELECT data_type FROM information_schema.columns WHERE table_name = 'metric_points' \
+         ORDER BY ordinal_position",
+    );
+    assert_eq!(types, "bigint\nbigint\nbigint\ndouble precision");
+    assert_eq!(
+        cluster.psql("SELECT column_name FROM information_schema.columns WHERE table_name = 'runs' AND column_name LIKE 'launched%' ORDER BY 1"),
+        "launched_by\nlaunched_on"
+    );
+    // Opening again migrates nothing; a database from a newer Shelfcast is refused, untouched.
+    let mut again = shelfcast::store::PgStore::open(&cluster.url()).expect("reopen");
+    assert_eq!(again.schema_version().expect("version"), latest);
+    drop(again);
+    cluster.psql(&format!(
+        "UPDATE shelfcast_schema SET version = {}",
+        latest + 1
+    ));
+    let error = shelfcast::store::PgStore::open(&cluster.url())
+        .err()
+        .expect("a newer schema is refused")
+        .to_string();
+    assert!(error.contains("written by a newer Shelfcast"), "{error}");
+    assert!(
+        error.contains(&format!("schema version {}", latest + 1)),
+        "{error}"
+    );
+    assert_eq!(
+        cluster.psql("SELECT version FROM shelfcast_schema"),
+        (latest + 1).to_string()
+    );
+}
