@@ -84,7 +84,16 @@ impl RunStore {
         self.write(|tx| {
             let experiment_id = experiment_id_in(tx, run.experiment)?;
             let status = run.status.as_str();
-            let fields: [&dyn ToSql; 8] = [
+            // Who logged the run, as the other tracker recorded it (MLflow's run owner, kept as
+            // the `mlflow.user_id` tag; else its `mlflow.user` tag).
+            let tag = |key: &str| {
+                run.tags
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, v)| v.as_str())
+            };
+            let user = tag("mlflow.user_id").or_else(|| tag("mlflow.user"));
+            let fields: [&dyn ToSql; 9] = [
                 &experiment_id,
                 &run.name,
                 &status,
@@ -93,13 +102,14 @@ impl RunStore {
                 &run.created_at,
                 &run.started_at,
                 &run.ended_at,
+                &user,
             ];
             let id = match existing {
                 Some(id) => {
                     tx.execute(
                         "UPDATE runs SET experiment_id = ?1, name = ?2, status = ?3, \
                          model_kind = ?4, error = ?5, created_at = ?6, started_at = ?7, \
-                         ended_at = ?8 WHERE id = ?9",
+                         ended_at = ?8, launched_by = ?9 WHERE id = ?10",
                         rusqlite::params_from_iter(
                             fields.iter().copied().chain([&id as &dyn ToSql]),
                         ),
@@ -118,8 +128,8 @@ impl RunStore {
                 None => {
                     tx.execute(
                         "INSERT INTO runs (experiment_id, name, status, model_kind, error, \
-                         created_at, started_at, ended_at, task) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'imported')",
+                         created_at, started_at, ended_at, launched_by, task) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'imported')",
                         rusqlite::params_from_iter(fields.iter()),
                     )?;
                     tx.last_insert_rowid()

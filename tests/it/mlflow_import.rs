@@ -76,9 +76,15 @@ fn check_equal(root: &Path, expected: &serde_json::Value) {
     let imported = store.runs_by_tag("mlflow.run_id").expect("tags");
     let runs = expected["runs"].as_object().expect("runs");
     assert_eq!(imported.len(), runs.len(), "every run imported once");
+    let mut with_user = 0;
     for (uuid, want) in runs {
         let id = imported[uuid];
         let run = store.get_run(id).expect("run");
+        // Who logged it, as MLflow recorded it (its run's user_id): `user = ...` finds it.
+        let tags: HashMap<String, String> = store.tags(id).expect("tags").into_iter().collect();
+        let user = tags.get("mlflow.user_id").map(String::as_str);
+        assert_eq!(run.launched_by.as_deref(), user, "{uuid} user");
+        with_user += usize::from(user.is_some());
         assert_eq!(run.name, want["name"].as_str().expect("name"), "{uuid}");
         let status = match want["status"].as_str().expect("status") {
             "FINISHED" => "finished",
@@ -194,6 +200,10 @@ fn check_equal(root: &Path, expected: &serde_json::Value) {
             );
         }
     }
+    assert!(
+        with_user > 0,
+        "MLflow's client records the user of its runs"
+    );
 }
 
 #[test]
