@@ -42,7 +42,7 @@ key_table! {
         reverse: [KeySpec::char('S')] => RunsCommand::Reverse, "reverse the sort";
         experiment: [KeySpec::char('x')] => RunsCommand::Experiment, "next experiment (all, then each)";
         metric_view: [KeySpec::char('v')] => RunsCommand::MetricView, "metric columns: last value, best value, value at a step";
-        mark: [KeySpec::char(' ')] => RunsCommand::Mark, "mark the run (for compare, delete)";
+        mark: [KeySpec::char(' ')] => RunsCommand::Mark, "mark the run (for compare, delete) and move to the next";
         unmark: [KeySpec::char('u')] => RunsCommand::Unmark, "unmark every run";
         compare: [KeySpec::char('C')] => RunsCommand::Compare, "compare the marked runs (tab 4)";
         rename: [KeySpec::char('R')] => RunsCommand::Rename, "rename the run";

@@ -446,7 +446,12 @@ impl Component for RunsTab {
     fn status(&self, spinner: char) -> Vec<StatusNote> {
         let mut notes = vec![StatusNote {
             rank: 1,
-            text: format!("{} runs", self.rows.len()),
+            // A filtered table is not the store: say so, not "1 runs" for the project.
+            text: if self.filter.is_some() || self.experiment.is_some() {
+                format!("{} runs shown", self.rows.len())
+            } else {
+                format!("{} runs", self.rows.len())
+            },
         }];
         let running = self
             .rows
