@@ -374,12 +374,21 @@ fn health_answers_while_big_batches_are_predicted() {
         )
         .status
     };
-    // A batch that takes about two seconds on this machine and build, measured, not guessed.
-    let probe = 200;
-    let started = Instant::now();
-    assert_eq!(post_batch(&server.addr, batch(probe).as_str()), 200);
-    let per_record = started.elapsed().as_secs_f64() / probe as f64;
-    let size = ((2.0 / per_record) as usize).clamp(probe, 200_000);
+    // A batch that takes about two seconds on this machine and build, measured, not guessed: a
+    // probe grown until it takes half a second, so the request's fixed cost does not pass for
+    // per-record time (a small probe made the batches too short, and they ended before /health
+    // was asked).
+    let mut probe = 200;
+    let per_record = loop {
+        let started = Instant::now();
+        assert_eq!(post_batch(&server.addr, batch(probe).as_str()), 200);
+        let took = started.elapsed().as_secs_f64();
+        if took >= 0.5 || probe >= 200_000 {
+            break took / probe as f64;
+        }
+        probe *= 4;
+    };
+    let size = ((2.0 / per_record) as usize).clamp(200, 200_000);
     let big = Arc::new(batch(size));
 
     // More batches than cores: before the fix they held every executor thread.
