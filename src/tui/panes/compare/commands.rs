@@ -36,18 +36,13 @@ impl CompareTab {
                     }
                     reload = true;
                 } else if self.section == Section::Curves {
-                    let mut grid = std::mem::take(&mut self.grid);
-                    let panels = self.panels(&crate::tui::theme::Theme::monochrome());
-                    grid.command(
-                        if forward {
-                            crate::tui::widgets::chart_grid::GridCommand::NextChart
-                        } else {
-                            crate::tui::widgets::chart_grid::GridCommand::PreviousChart
-                        },
-                        &panels,
-                    );
-                    drop(panels);
-                    self.grid = grid;
+                    use crate::tui::widgets::chart_grid::GridCommand;
+                    let command = if forward {
+                        GridCommand::NextChart
+                    } else {
+                        GridCommand::PreviousChart
+                    };
+                    self.with_grid(|grid, panels| grid.command(command, panels));
                 }
             }
             CompareCommand::NextParam => {

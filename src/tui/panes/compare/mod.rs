@@ -208,11 +208,7 @@ impl Component for CompareTab {
             return EventState::Consumed;
         }
         if self.section == Section::Curves && self.comparison.is_some() {
-            let mut grid = std::mem::take(&mut self.grid);
-            let panels = self.panels(&crate::tui::theme::Theme::monochrome());
-            let outcome = grid.handle_key(key, ctx.keys, &panels);
-            drop(panels);
-            self.grid = grid;
+            let outcome = self.with_grid(|grid, panels| grid.handle_key(key, ctx.keys, panels));
             if outcome == GridOutcome::Consumed {
                 return EventState::Consumed;
             }

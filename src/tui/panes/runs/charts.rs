@@ -21,6 +21,7 @@ impl RunsTab {
         if self.open.is_none() || self.detail.study.is_some() {
             return None;
         }
+        // A key needs which series a chart holds, not its colours: a plain theme.
         let theme = Theme::monochrome();
         let mut grid = std::mem::take(&mut self.grid);
         let outcome = grid.handle_key(key, ctx.keys, &self.panels(&theme));
