@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::data::{self, DataError, ReadOptions, sample};
-use crate::store::{RunId, RunStore, StoreError};
+use crate::store::{RunId, RunStore, StoreError, StoreLocation};
+
+/// The environment variable that names the run store (a URL), over the config file's.
+pub const STORE_ENV: &str = "SHELFCAST_STORE";
 
 /// The project's config file, beside `runs.db`.
 pub const CONFIG_FILE: &str = "shelfcast.toml";
@@ -16,6 +19,8 @@ pub struct Project {
     pub root: PathBuf,
     /// `--na-values` for this command, over the config file's.
     read_override: Option<ReadOptions>,
+    /// `--store` for this command, over `SHELFCAST_STORE` and the config file's.
+    store_override: Option<String>,
 }
 
 /// `shelfcast.toml`. Sections other issues add (`[store]`, `[daemon]`…) are their own structs.
@@ -24,6 +29,16 @@ pub struct Project {
 pub struct ProjectConfig {
     #[serde(default)]
     pub data: DataConfig,
+    #[serde(default)]
+    pub store: StoreConfig,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// The run store: `postgres://user@host/database` for one shared by a team, or
+    /// `sqlite:PATH` (default: the project's `runs.db`).
+    pub url: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -64,7 +79,14 @@ impl Project {
         Self {
             root: root.to_path_buf(),
             read_override: None,
+            store_override: None,
         }
+    }
+
+    /// The same project, its runs kept in the store at `url` (`--store`).
+    pub fn with_store(mut self, url: &str) -> Self {
+        self.store_override = Some(url.to_string());
+        self
     }
 
     /// The same project, reading files with `options` instead of its config's.
@@ -131,8 +153,37 @@ impl Project {
             .unwrap_or(absolute))
     }
 
+    /// The project's own SQLite file (the store unless another is named).
     pub fn store_path(&self) -> PathBuf {
         self.root.join("runs.db")
+    }
+
+    /// The `--store` a child process must be handed (in `SHELFCAST_STORE`, which keeps a
+    /// password out of `ps`); `None` when the child finds the store as this process did.
+    pub fn store_override(&self) -> Option<&str> {
+        self.store_override.as_deref()
+    }
+
+    /// Where the run store is: `--store`, else `$SHELFCAST_STORE`, else the config's
+    /// `[store] url`, else the project's `runs.db`. The one rule for every face and for the
+    /// workers they start (which are handed the same URL).
+    pub fn store_location(&self) -> Result<StoreLocation, StoreError> {
+        let from_env = std::env::var(STORE_ENV)
+            .ok()
+            .filter(|v| !v.trim().is_empty());
+        let named = match self.store_override.clone().or(from_env) {
+            Some(url) => Some(url),
+            None => {
+                self.config()
+                    .map_err(|e| StoreError::Refused(e.to_string()))?
+                    .store
+                    .url
+            }
+        };
+        match named {
+            Some(url) => StoreLocation::parse(&url, &self.root),
+            None => Ok(StoreLocation::Sqlite(self.store_path())),
+        }
     }
 
     pub fn config_path(&self) -> PathBuf {
@@ -140,18 +191,23 @@ impl Project {
     }
 
     pub fn open_store(&self) -> Result<RunStore, StoreError> {
-        RunStore::open(&self.store_path())
+        self.store_location()?.open()
     }
 
     /// The store for commands and views that only read. Opened for writing when it can be (a
     /// dead run is then reaped as anywhere), else read-only, so browsing works on a full disk
     /// and in a folder the user may not write. A store from a newer Shelfcast stays refused.
     pub fn open_store_for_reading(&self) -> Result<(RunStore, Option<String>), StoreError> {
-        match RunStore::open(&self.store_path()) {
+        let location = self.store_location()?;
+        match location.open() {
             Ok(store) => Ok((store, None)),
-            Err(error @ (StoreError::TooNew { .. } | StoreError::NotFound(_))) => Err(error),
+            Err(
+                error @ (StoreError::TooNew { .. }
+                | StoreError::NotFound(_)
+                | StoreError::Refused(_)),
+            ) => Err(error),
             Err(error) => {
-                let store = RunStore::open_read_only(&self.store_path())?;
+                let store = location.open_read_only()?;
                 Ok((store, Some(format!("read-only: {error}"))))
             }
         }

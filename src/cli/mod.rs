@@ -41,6 +41,10 @@ pub struct Cli {
     /// else pandas' list: NA, N/A, NULL, null, NaN, #N/A, …). The empty cell is always missing.
     #[arg(long, global = true, value_name = "TOKENS")]
     pub na_values: Option<String>,
+    /// The run store: postgres://user@host/database (one shared by a team) or sqlite:PATH
+    /// (default: $SHELFCAST_STORE, else shelfcast.toml's [store] url, else DIR/runs.db).
+    #[arg(long, global = true, value_name = "URL")]
+    pub store: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -304,6 +308,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     let mut project = Project::new(&cli.root);
     if let Some(tokens) = &cli.na_values {
         project = project.with_read_options(crate::data::ReadOptions::from_list(tokens));
+    }
+    if let Some(url) = &cli.store {
+        project = project.with_store(url);
     }
     match cli.command.unwrap_or(Command::Tui) {
         Command::Tui => crate::tui::run(project),

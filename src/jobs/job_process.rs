@@ -65,6 +65,9 @@ pub fn run_in_child(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
+    if let Some(url) = project.store_override() {
+        command.env(crate::project::STORE_ENV, url);
+    }
     // SAFETY: setpgid and prctl are async-signal-safe and touch no memory of the parent; they
     // are the only calls made between fork and exec.
     unsafe {

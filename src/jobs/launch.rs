@@ -292,6 +292,9 @@ pub fn spawn_detached(project: &Project, args: &[&str], log: &Path) -> Result<u3
         .stdin(Stdio::null())
         .stdout(Stdio::from(out))
         .stderr(Stdio::from(err));
+    if let Some(url) = project.store_override() {
+        command.env(crate::project::STORE_ENV, url);
+    }
     // SAFETY: setsid() is async-signal-safe and touches no memory of the parent; it is the only
     // call made between fork and exec.
     unsafe {

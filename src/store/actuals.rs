@@ -61,22 +61,13 @@ impl RunStore {
         self.write(|tx| {
             let mut done = AddedActuals::default();
             let now = now_text();
-            let mut find = tx.prepare_cached(
-                "SELECT actual FROM actuals WHERE model_name = ?1 AND series_key = ?2 \
-                 AND target_date = ?3",
-            )?;
-            let mut upsert = tx.prepare_cached(
-                "INSERT INTO actuals (model_name, series_key, target_date, actual, source, \
-                 added_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-                 ON CONFLICT (model_name, series_key, target_date) DO UPDATE SET \
-                 actual = excluded.actual, source = excluded.source, added_at = excluded.added_at",
-            )?;
             for row in rows {
-                let before: Option<f64> = find
-                    .query_row(params![model, row.series_key, row.target_date], |r| {
-                        r.get(0)
-                    })
-                    .ok();
+                let before: Option<f64> = tx.query_opt(
+                    "SELECT actual FROM actuals WHERE model_name = ?1 AND series_key = ?2 \
+                     AND target_date = ?3",
+                    params![model, row.series_key, row.target_date],
+                    |r| r.get(0),
+                )?;
                 match before {
                     Some(value) if value == row.actual => {
                         done.unchanged += 1;
@@ -99,14 +90,21 @@ impl RunStore {
                     }
                     None => done.inserted += 1,
                 }
-                upsert.execute(params![
-                    model,
-                    row.series_key,
-                    row.target_date,
-                    row.actual,
-                    source,
-                    now
-                ])?;
+                tx.execute(
+                    "INSERT INTO actuals (model_name, series_key, target_date, actual, source, \
+                     added_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                     ON CONFLICT (model_name, series_key, target_date) DO UPDATE SET \
+                     actual = excluded.actual, source = excluded.source, \
+                     added_at = excluded.added_at",
+                    params![
+                        model,
+                        row.series_key,
+                        row.target_date,
+                        row.actual,
+                        source,
+                        now
+                    ],
+                )?;
             }
             Ok(done)
         })
@@ -114,18 +112,17 @@ impl RunStore {
 
     /// The (series, date) pairs `model`'s versions predicted (forecasts and logged predictions).
     pub fn predicted_keys(&self, model: &str) -> Result<HashSet<(String, String)>, StoreError> {
-        let mut statement = self.conn.prepare(
+        let rows: Vec<(String, String)> = self.db.query_map(
             "SELECT DISTINCT v.series_key, v.target_date FROM forecast_values v \
              JOIN forecasts f ON f.id = v.forecast_id \
              JOIN model_versions m ON m.id = f.model_version_id WHERE m.model_name = ?1 \
              UNION SELECT p.series_key, p.target_date FROM predictions p \
              JOIN model_versions m ON m.id = p.model_version_id \
              WHERE m.model_name = ?1 AND p.series_key IS NOT NULL AND p.target_date IS NOT NULL",
+            params![model],
+            |row| Ok((row.get(0)?, row.get(1)?)),
         )?;
-        let rows = statement
-            .query_map([model], |row| Ok((row.get(0)?, row.get(1)?)))?
-            .collect::<Result<HashSet<_>, _>>()?;
-        Ok(rows)
+        Ok(rows.into_iter().collect())
     }
 
     /// Every prediction of `model` that has its actual, on or after `since` (a date, `YYYY-MM-DD`).
@@ -137,7 +134,7 @@ impl RunStore {
         since: Option<&str>,
     ) -> Result<Vec<ScoredPair>, StoreError> {
         let since = since.unwrap_or("");
-        let mut statement = self.conn.prepare(
+        let mut pairs = self.db.query_map(
             "SELECT m.version, f.id, f.origin, v.step, v.series_key, v.target_date, v.value, \
              a.actual FROM forecast_values v \
              JOIN forecasts f ON f.id = v.forecast_id \
@@ -148,9 +145,8 @@ impl RunStore {
              AND f.id = (SELECT MAX(g.id) FROM forecasts g \
                          WHERE g.model_version_id = f.model_version_id AND g.origin = f.origin) \
              ORDER BY v.target_date, f.id, v.series_key",
-        )?;
-        let mut pairs = statement
-            .query_map(params![model, since], |row| {
+            params![model, since],
+            |row| {
                 Ok(ScoredPair {
                     version: row.get(0)?,
                     source: "forecast",
@@ -162,9 +158,9 @@ impl RunStore {
                     predicted: row.get(6)?,
                     actual: row.get(7)?,
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut statement = self.conn.prepare(
+            },
+        )?;
+        let logged = self.db.query_map(
             "SELECT m.version, p.series_key, p.target_date, p.prediction, a.actual \
              FROM predictions p JOIN model_versions m ON m.id = p.model_version_id \
              JOIN actuals a ON a.model_name = m.model_name AND a.series_key = p.series_key \
@@ -174,9 +170,8 @@ impl RunStore {
                          WHERE q.model_version_id = p.model_version_id \
                          AND q.series_key = p.series_key AND q.target_date = p.target_date) \
              ORDER BY p.target_date, p.id",
-        )?;
-        let logged = statement
-            .query_map(params![model, since], |row| {
+            params![model, since],
+            |row| {
                 Ok(ScoredPair {
                     version: row.get(0)?,
                     source: "prediction",
@@ -188,8 +183,8 @@ impl RunStore {
                     predicted: row.get(3)?,
                     actual: row.get(4)?,
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+            },
+        )?;
         pairs.extend(logged);
         Ok(pairs)
     }

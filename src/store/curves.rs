@@ -28,26 +28,21 @@ impl RunStore {
         to: Option<i64>,
         max_points: usize,
     ) -> Result<Curve, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        let points: Vec<(i64, f64, i64)> = self.db.query_map(
             "SELECT p.step, p.value, p.timestamp_ms FROM metric_series s \
              JOIN metric_points p ON p.series_id = s.id \
              WHERE s.run_id = ?1 AND s.key = ?2 AND p.step >= ?3 AND p.step <= ?4 \
              ORDER BY p.step, p.timestamp_ms",
+            params![id, key, from.unwrap_or(i64::MIN), to.unwrap_or(i64::MAX)],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
         )?;
-        let mut steps = Vec::new();
-        let mut values = Vec::new();
-        let mut timestamps_ms = Vec::new();
-        let mut rows = stmt.query(params![
-            id,
-            key,
-            from.unwrap_or(i64::MIN),
-            to.unwrap_or(i64::MAX)
-        ])?;
-        while let Some(row) = rows.next()? {
-            let step: i64 = row.get(0)?;
+        let mut steps = Vec::with_capacity(points.len());
+        let mut values = Vec::with_capacity(points.len());
+        let mut timestamps_ms = Vec::with_capacity(points.len());
+        for (step, value, timestamp_ms) in points {
             steps.push(step as f64);
-            values.push(row.get(1)?);
-            timestamps_ms.push(row.get(2)?);
+            values.push(value);
+            timestamps_ms.push(timestamp_ms);
         }
         let total_points = steps.len();
         let keep = lttb_indices(&steps, &values, max_points);

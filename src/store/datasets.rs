@@ -1,8 +1,9 @@
 //! Dataset records (a path with given bytes) and the profile cache keyed by content hash.
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::params;
 use serde::Serialize;
 
+use super::db::{Db, Row};
 use super::{RunStore, StoreError, now_text};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -42,30 +43,30 @@ impl RunStore {
         bytes: u64,
         modified_ns: i64,
     ) -> Result<Option<DatasetRecord>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        self.db.query_opt(
             "SELECT id, path, sha256, bytes, modified_ns, format FROM datasets \
              WHERE path = ?1 AND bytes = ?2 AND modified_ns = ?3 ORDER BY last_seen DESC LIMIT 1",
-        )?;
-        Ok(stmt
-            .query_row(params![path, bytes as i64, modified_ns], record_from_row)
-            .optional()?)
+            params![path, bytes as i64, modified_ns],
+            record_from_row,
+        )
     }
 
     /// Fingerprints of recorded files of exactly this size: candidates for a copy or a rename
     /// of a file profiled before.
     pub fn fingerprints_of_size(&self, bytes: u64) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT DISTINCT sha256 FROM datasets WHERE bytes = ?1")?;
-        let rows = stmt.query_map([bytes as i64], |row| row.get(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db.query_map(
+            "SELECT DISTINCT sha256 FROM datasets WHERE bytes = ?1",
+            params![bytes as i64],
+            |row| row.get(0),
+        )
     }
 
     pub fn dataset(&self, id: i64) -> Result<Option<DatasetRecord>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        self.db.query_opt(
             "SELECT id, path, sha256, bytes, modified_ns, format FROM datasets WHERE id = ?1",
-        )?;
-        Ok(stmt.query_row([id], record_from_row).optional()?)
+            params![id],
+            record_from_row,
+        )
     }
 
     /// Records that `path` holds the bytes with this fingerprint (insert or refresh).
@@ -92,27 +93,23 @@ impl RunStore {
         sha256: &str,
         profile_version: i64,
     ) -> Result<Option<CachedProfile>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        self.db.query_opt(
             "SELECT rows, columns, schema_json, profile_json FROM dataset_profiles \
              WHERE sha256 = ?1 AND profile_version = ?2",
-        )?;
-        Ok(stmt
-            .query_row(params![sha256, profile_version], |row| {
+            params![sha256, profile_version],
+            |row| {
                 Ok(CachedProfile {
                     rows: row.get::<_, i64>(0)? as u64,
                     columns: row.get::<_, i64>(1)? as u64,
                     schema_json: row.get(2)?,
                     profile_json: row.get(3)?,
                 })
-            })
-            .optional()?)
+            },
+        )
     }
 }
 
-fn record_dataset_in(
-    tx: &Transaction<'_>,
-    new: &NewDataset<'_>,
-) -> Result<DatasetRecord, StoreError> {
+fn record_dataset_in(tx: &Db, new: &NewDataset<'_>) -> Result<DatasetRecord, StoreError> {
     let now = now_text();
     tx.execute(
         "INSERT INTO datasets (path, sha256, bytes, modified_ns, format, first_seen, last_seen) \
@@ -128,16 +125,16 @@ fn record_dataset_in(
             now
         ],
     )?;
-    Ok(tx.query_row(
+    tx.query_row(
         "SELECT id, path, sha256, bytes, modified_ns, format FROM datasets \
          WHERE path = ?1 AND sha256 = ?2",
         params![new.path, new.sha256],
         record_from_row,
-    )?)
+    )
 }
 
 fn save_profile_in(
-    tx: &Transaction<'_>,
+    tx: &Db,
     sha256: &str,
     profile_version: i64,
     profile: &CachedProfile,
@@ -161,7 +158,7 @@ fn save_profile_in(
     Ok(())
 }
 
-fn record_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<DatasetRecord> {
+fn record_from_row(row: &Row<'_>) -> rusqlite::Result<DatasetRecord> {
     Ok(DatasetRecord {
         id: row.get(0)?,
         path: row.get(1)?,

@@ -28,7 +28,7 @@ impl RunStore {
     /// Records a decision; its id (`id` and `decided_at` of `decision` are ignored).
     pub fn record_decision(&mut self, decision: &Decision) -> Result<i64, StoreError> {
         self.write(|tx| {
-            tx.execute(
+            tx.insert(
                 "INSERT INTO promotion_decisions (decided_at, model_name, champion_version, \
                  challenger_run, challenger_version, metric, champion_score, challenger_score, \
                  margin, p_value, promoted, why) \
@@ -47,21 +47,19 @@ impl RunStore {
                     i64::from(decision.promoted),
                     decision.why
                 ],
-            )?;
-            Ok(tx.last_insert_rowid())
+            )
         })
     }
 
     /// A model's decisions, newest first.
     pub fn decisions(&self, model: &str, limit: usize) -> Result<Vec<Decision>, StoreError> {
-        let mut statement = self.conn.prepare(
+        self.db.query_map(
             "SELECT id, decided_at, model_name, champion_version, challenger_run, \
              challenger_version, metric, champion_score, challenger_score, margin, p_value, \
              promoted, why FROM promotion_decisions WHERE model_name = ?1 ORDER BY id DESC \
              LIMIT ?2",
-        )?;
-        let rows = statement
-            .query_map(params![model, limit as i64], |row| {
+            params![model, limit as i64],
+            |row| {
                 Ok(Decision {
                     id: row.get(0)?,
                     decided_at: row.get(1)?,
@@ -77,8 +75,7 @@ impl RunStore {
                     promoted: row.get::<_, i64>(11)? != 0,
                     why: row.get(12)?,
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+            },
+        )
     }
 }

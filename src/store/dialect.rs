@@ -1,7 +1,76 @@
-//! The SQL dialects the store speaks. Statements are written once, in SQLite's dialect; where
-//! PostgreSQL's differs, this is the one place that says how: types (SQLite's INTEGER is 64-bit
-//! and REAL 8 bytes, PostgreSQL's `integer` and `real` are not), identity keys for SQLite's
-//! rowid aliases, no `WITHOUT ROWID`, and `INSERT OR REPLACE` of the migrations' data copies.
+//! The SQL dialects the store speaks. Statements are written once, in SQLite's dialect, and
+//! portably where that costs nothing (`lower()` rather than `COLLATE NOCASE`, `string_agg`,
+//! `IS NOT DISTINCT FROM`); where PostgreSQL's differs, this is the one place that says how:
+//! parameters (`?N` becomes `$N`), the migrations' types (SQLite's INTEGER is 64-bit and REAL 8
+//! bytes, PostgreSQL's `integer` and `real` are not), identity keys for SQLite's rowid aliases,
+//! no `WITHOUT ROWID`, `INSERT OR REPLACE` of the migrations' data copies, and the fragments
+//! with no common spelling (`Dialect`'s methods).
+
+/// Which SQL the connection speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// `expr` (text) as a number when it reads as one, else NULL. In a `CASE`, so PostgreSQL
+    /// never casts text that is not a number (its casts fail where SQLite's give 0).
+    pub fn number_or_null(self, expr: &str) -> String {
+        match self {
+            Dialect::Sqlite => {
+                format!("(CASE WHEN {expr} GLOB '[-+0-9.]*' THEN CAST({expr} AS REAL) END)")
+            }
+            Dialect::Postgres => format!(
+                "(CASE WHEN {expr} ~ '^ *[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)? *$' \
+                 THEN CAST({expr} AS DOUBLE PRECISION) END)"
+            ),
+        }
+    }
+
+    /// Days from `start` to `end`, both RFC 3339 text.
+    pub fn days_between(self, start: &str, end: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("(julianday({end}) - julianday({start}))"),
+            Dialect::Postgres => format!(
+                "(EXTRACT(EPOCH FROM (CAST({end} AS TIMESTAMPTZ) - CAST({start} AS TIMESTAMPTZ))) \
+                 / 86400.0)"
+            ),
+        }
+    }
+
+    /// A statement written for SQLite as PostgreSQL takes it: `?N` and bare `?` parameters
+    /// become `$N` (outside quoted text).
+    pub fn postgres_statement(sql: &str) -> String {
+        let mut out = String::with_capacity(sql.len() + 16);
+        let mut chars = sql.chars().peekable();
+        let mut quoted = false;
+        let mut next_bare = 0;
+        while let Some(c) = chars.next() {
+            if c == '\'' {
+                quoted = !quoted;
+                out.push(c);
+                continue;
+            }
+            if c != '?' || quoted {
+                out.push(c);
+                continue;
+            }
+            let mut number = String::new();
+            while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                number.push(*d);
+                chars.next();
+            }
+            if number.is_empty() {
+                next_bare += 1;
+                number = next_bare.to_string();
+            }
+            out.push('$');
+            out.push_str(&number);
+        }
+        out
+    }
+}
 
 /// `sql` (a migration, in SQLite's dialect) as PostgreSQL runs it.
 pub fn postgres_ddl(sql: &str) -> String {
@@ -68,5 +137,17 @@ mod tests {
              INSERT INTO t (n) SELECT n FROM u ON CONFLICT DO NOTHING;"
         );
         assert_eq!(replace_words("REALLY REAL", "REAL", "X"), "REALLY X");
+    }
+
+    #[test]
+    fn parameters_are_numbered_for_postgresql_outside_quoted_text() {
+        assert_eq!(
+            Dialect::postgres_statement("SELECT ?1, ?12 FROM t WHERE a = '?' AND b = ?1"),
+            "SELECT $1, $12 FROM t WHERE a = '?' AND b = $1"
+        );
+        assert_eq!(
+            Dialect::postgres_statement("INSERT INTO t VALUES (?,?),(?,?)"),
+            "INSERT INTO t VALUES ($1,$2),($3,$4)"
+        );
     }
 }

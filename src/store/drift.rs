@@ -1,9 +1,10 @@
 //! Drift reports in the store: each check's verdict, its two sides and the whole report (JSON),
 //! with the HTML file written for it, so the TUI lists past reports and reopens them.
 
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::params;
 use serde::Serialize;
 
+use super::db::Row;
 use super::{RunStore, StoreError, now_text};
 
 #[derive(Clone, Debug)]
@@ -51,7 +52,7 @@ fn row_of(row: &Row<'_>) -> rusqlite::Result<DriftReportRow> {
 impl RunStore {
     pub fn add_drift_report(&mut self, report: &NewDriftReport<'_>) -> Result<i64, StoreError> {
         self.write(|tx| {
-            tx.execute(
+            tx.insert(
                 "INSERT INTO drift_reports (created_at, reference_label, current_label, \
                  model_version_id, dataset_drift, drifted_columns, tested_columns, report_json, \
                  html_path) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -66,29 +67,25 @@ impl RunStore {
                     report.report_json,
                     report.html_path
                 ],
-            )?;
-            Ok(tx.last_insert_rowid())
+            )
         })
     }
 
     /// The newest `limit` reports, newest first.
     pub fn drift_reports(&self, limit: usize) -> Result<Vec<DriftReportRow>, StoreError> {
-        let mut statement = self.conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM drift_reports ORDER BY id DESC LIMIT ?1"
-        ))?;
-        let rows = statement.query_map([limit as i64], row_of)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db.query_map(
+            &format!("SELECT {COLUMNS} FROM drift_reports ORDER BY id DESC LIMIT ?1"),
+            params![limit as i64],
+            row_of,
+        )
     }
 
     /// A report's JSON.
     pub fn drift_report_json(&self, id: i64) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT report_json FROM drift_reports WHERE id = ?1",
-                [id],
-                |row| row.get(0),
-            )
-            .optional()?)
+        self.db.query_opt(
+            "SELECT report_json FROM drift_reports WHERE id = ?1",
+            params![id],
+            |row| row.get(0),
+        )
     }
 }

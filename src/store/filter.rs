@@ -24,6 +24,8 @@ use std::fmt;
 
 use rusqlite::types::Value;
 
+use super::dialect::Dialect;
+
 use super::filter_lex::{Token, tokenize};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -349,21 +351,27 @@ pub fn parse_filter(text: &str) -> Result<Option<Filter>, FilterError> {
 }
 
 impl Filter {
-    /// An SQL condition over `runs r JOIN experiments e`, appending its values to `values`.
-    pub fn to_sql(&self, values: &mut Vec<Value>) -> String {
+    /// An SQL condition over `runs r JOIN experiments e` in `dialect`, appending its values to
+    /// `values`.
+    pub fn to_sql(&self, dialect: Dialect, values: &mut Vec<Value>) -> String {
         match self {
-            Filter::And(a, b) => format!("({} AND {})", a.to_sql(values), b.to_sql(values)),
-            Filter::Or(a, b) => format!("({} OR {})", a.to_sql(values), b.to_sql(values)),
-            Filter::Not(inner) => format!("NOT ({})", inner.to_sql(values)),
+            Filter::And(a, b) => format!(
+                "({} AND {})",
+                a.to_sql(dialect, values),
+                b.to_sql(dialect, values)
+            ),
+            Filter::Or(a, b) => format!(
+                "({} OR {})",
+                a.to_sql(dialect, values),
+                b.to_sql(dialect, values)
+            ),
+            Filter::Not(inner) => format!("NOT ({})", inner.to_sql(dialect, values)),
             Filter::Compare(field, op, literal) => exists(field, values, |column, values| {
                 values.push(literal_value(literal));
                 let text_column = matches!(field, Field::Param(_) | Field::Tag(_));
                 if text_column && matches!(literal, Literal::Number(_)) {
                     // Params and tags are text: compare as numbers only those that look like one.
-                    format!(
-                        "({column} GLOB '[-+0-9.]*' AND CAST({column} AS REAL) {} ?)",
-                        op.sql()
-                    )
+                    format!("{} {} ?", dialect.number_or_null(column), op.sql())
                 } else {
                     format!("{column} {} ?", op.sql())
                 }
@@ -376,7 +384,9 @@ impl Filter {
                 let not = if *negated { "NOT " } else { "" };
                 exists(field, values, |column, values| {
                     values.push(Value::Text(pattern.clone()));
-                    format!("{column} {not}LIKE ?")
+                    // Case is ignored on both backends (SQLite's LIKE ignores ASCII case,
+                    // PostgreSQL's does not).
+                    format!("lower({column}) {not}LIKE lower(?)")
                 })
             }
             Filter::In {

@@ -2,6 +2,8 @@
 //! has a param `modl`, and the analyst should be told so (with `params.model` suggested) rather
 //! than shown an empty list.
 
+use rusqlite::params;
+
 use super::filter::{Field, Filter};
 use super::{RunStore, StoreError};
 
@@ -56,20 +58,19 @@ impl RunStore {
             if unknown.iter().any(|u: &UnknownKey| u.name == name) {
                 continue;
             }
-            let exists: bool = self.conn.query_row(
+            let exists: bool = self.db.query_row(
                 &format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE key = ?1)"),
-                [key],
+                params![key],
                 |row| row.get(0),
             )?;
             if exists {
                 continue;
             }
-            let mut stmt = self
-                .conn
-                .prepare_cached(&format!("SELECT DISTINCT key FROM {table}"))?;
-            let keys: Vec<String> = stmt
-                .query_map([], |row| row.get(0))?
-                .collect::<Result<_, _>>()?;
+            let keys: Vec<String> =
+                self.db
+                    .query_map(&format!("SELECT DISTINCT key FROM {table}"), &[], |row| {
+                        row.get(0)
+                    })?;
             let suggestion = crate::text::nearest(key, keys.iter().map(String::as_str))
                 .map(|k| format!("{prefix}.{k}"));
             unknown.push(UnknownKey { name, suggestion });

@@ -49,7 +49,7 @@ impl RunStore {
         values: &[ForecastValue],
     ) -> Result<i64, StoreError> {
         self.write(|tx| {
-            tx.execute(
+            let id = tx.insert(
                 "INSERT INTO forecasts (created_at, model_version_id, origin, horizon, series, \
                  output_path) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
@@ -61,21 +61,20 @@ impl RunStore {
                     forecast.output_path
                 ],
             )?;
-            let id = tx.last_insert_rowid();
-            let mut insert = tx.prepare(
-                "INSERT INTO forecast_values (forecast_id, series_key, target_date, step, value, \
-                 lower, upper) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
             for v in values {
-                insert.execute(params![
-                    id,
-                    v.series_key,
-                    v.target_date,
-                    v.step as i64,
-                    v.value,
-                    v.lower,
-                    v.upper
-                ])?;
+                tx.execute(
+                    "INSERT INTO forecast_values (forecast_id, series_key, target_date, step, \
+                     value, lower, upper) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        id,
+                        v.series_key,
+                        v.target_date,
+                        v.step as i64,
+                        v.value,
+                        v.lower,
+                        v.upper
+                    ],
+                )?;
             }
             Ok(id)
         })
@@ -83,13 +82,12 @@ impl RunStore {
 
     /// The recorded forecasts, newest first, with how many values each holds.
     pub fn forecasts(&self, limit: usize) -> Result<Vec<ForecastRecord>, StoreError> {
-        let mut statement = self.conn.prepare(
+        self.db.query_map(
             "SELECT f.id, f.created_at, f.model_version_id, f.origin, f.horizon, f.series, \
              f.output_path, (SELECT COUNT(*) FROM forecast_values v WHERE v.forecast_id = f.id) \
              FROM forecasts f ORDER BY f.id DESC LIMIT ?1",
-        )?;
-        let rows = statement
-            .query_map([limit as i64], |row| {
+            params![limit as i64],
+            |row| {
                 Ok(ForecastRecord {
                     id: row.get(0)?,
                     created_at: row.get(1)?,
@@ -100,8 +98,7 @@ impl RunStore {
                     output_path: row.get(6)?,
                     values: row.get::<_, i64>(7)? as usize,
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+            },
+        )
     }
 }

@@ -2,9 +2,10 @@
 //! recalled form shows exactly what was entered, mistakes included, and can be run against any
 //! version of the model.
 
-use rusqlite::{Row, params};
+use rusqlite::params;
 use serde::Serialize;
 
+use super::db::Row;
 use super::{RunStore, StoreError, now_text};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -43,13 +44,12 @@ impl RunStore {
 
     /// The forms saved for `model`, newest first.
     pub fn saved_forms(&self, model: &str) -> Result<Vec<SavedForm>, StoreError> {
-        let mut statement = self.conn.prepare(
+        let rows = self.db.query_map(
             "SELECT model_name, name, record_json, saved_at FROM saved_forms \
              WHERE model_name = ?1 ORDER BY saved_at DESC, id DESC",
+            params![model],
+            form_from_row,
         )?;
-        let rows = statement
-            .query_map([model], form_from_row)?
-            .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter()
             .map(|(model_name, name, json, saved_at)| {
                 let record = match serde_json::from_str(&json) {

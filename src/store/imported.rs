@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{OptionalExtension, ToSql, params};
+use rusqlite::{ToSql, params};
 
 use super::metrics::write_metrics;
 use super::runs::{RunId, RunStatus, experiment_id_in};
@@ -54,11 +54,12 @@ pub const FINGERPRINT_TAG: &str = "import.fingerprint";
 impl RunStore {
     /// Every run carrying tag `key`, by its value: the runs a source's ids name.
     pub fn runs_by_tag(&self, key: &str) -> Result<HashMap<String, RunId>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT value, run_id FROM tags WHERE key = ?1")?;
-        let rows = stmt.query_map([key], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let rows: Vec<(String, RunId)> = self.db.query_map(
+            "SELECT value, run_id FROM tags WHERE key = ?1",
+            params![key],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(rows.into_iter().collect())
     }
 
     /// Records `run`, or finds it recorded (`existing`, from `runs_by_tag`) and rewrites it only
@@ -69,14 +70,11 @@ impl RunStore {
         existing: Option<RunId>,
     ) -> Result<ImportOutcome, StoreError> {
         if let Some(id) = existing {
-            let stored: Option<String> = self
-                .conn
-                .query_row(
-                    "SELECT value FROM tags WHERE run_id = ?1 AND key = ?2",
-                    params![id, FINGERPRINT_TAG],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let stored: Option<String> = self.db.query_opt(
+                "SELECT value FROM tags WHERE run_id = ?1 AND key = ?2",
+                params![id, FINGERPRINT_TAG],
+                |r| r.get(0),
+            )?;
             if stored.as_deref() == Some(run.fingerprint) {
                 return Ok(ImportOutcome::Unchanged(id));
             }
@@ -106,34 +104,34 @@ impl RunStore {
             ];
             let id = match existing {
                 Some(id) => {
+                    let mut update_args: Vec<&dyn ToSql> = fields.to_vec();
+                    update_args.push(&id);
                     tx.execute(
                         "UPDATE runs SET experiment_id = ?1, name = ?2, status = ?3, \
                          model_kind = ?4, error = ?5, created_at = ?6, started_at = ?7, \
                          ended_at = ?8, launched_by = ?9 WHERE id = ?10",
-                        rusqlite::params_from_iter(
-                            fields.iter().copied().chain([&id as &dyn ToSql]),
-                        ),
+                        &update_args,
                     )?;
                     for table in ["params", "tags"] {
-                        tx.execute(&format!("DELETE FROM {table} WHERE run_id = ?1"), [id])?;
+                        tx.execute(
+                            &format!("DELETE FROM {table} WHERE run_id = ?1"),
+                            params![id],
+                        )?;
                     }
                     tx.execute(
                         "DELETE FROM metric_points WHERE series_id IN \
                          (SELECT id FROM metric_series WHERE run_id = ?1)",
-                        [id],
+                        params![id],
                     )?;
-                    tx.execute("DELETE FROM metric_series WHERE run_id = ?1", [id])?;
+                    tx.execute("DELETE FROM metric_series WHERE run_id = ?1", params![id])?;
                     id
                 }
-                None => {
-                    tx.execute(
-                        "INSERT INTO runs (experiment_id, name, status, model_kind, error, \
-                         created_at, started_at, ended_at, launched_by, task) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'imported')",
-                        rusqlite::params_from_iter(fields.iter()),
-                    )?;
-                    tx.last_insert_rowid()
-                }
+                None => tx.insert(
+                    "INSERT INTO runs (experiment_id, name, status, model_kind, error, \
+                     created_at, started_at, ended_at, launched_by, task) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'imported')",
+                    &fields,
+                )?,
             };
             let mut tags: Vec<(&str, &str)> = run
                 .tags
@@ -152,12 +150,12 @@ impl RunStore {
                 ),
                 ("tags", tags),
             ] {
-                let mut stmt = tx.prepare_cached(&format!(
+                let sql = format!(
                     "INSERT INTO {table} (run_id, key, value) VALUES (?1, ?2, ?3) \
                      ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value"
-                ))?;
+                );
                 for (key, value) in pairs {
-                    stmt.execute(params![id, key, value])?;
+                    tx.execute(&sql, params![id, key, value])?;
                 }
             }
             write_metrics(tx, id, run.metrics)?;
@@ -179,14 +177,11 @@ impl RunStore {
         created_at: &str,
         description: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let present: Option<RunId> = self
-            .conn
-            .query_row(
-                "SELECT run_id FROM model_versions WHERE model_name = ?1 AND version = ?2",
-                params![model, version],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let present: Option<RunId> = self.db.query_opt(
+            "SELECT run_id FROM model_versions WHERE model_name = ?1 AND version = ?2",
+            params![model, version],
+            |r| r.get(0),
+        )?;
         match present {
             Some(existing) if existing == run => return Ok(false),
             Some(existing) => {

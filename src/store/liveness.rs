@@ -112,12 +112,11 @@ impl RunStore {
             Option<i64>,
             Option<String>,
         );
-        let candidates: Vec<Candidate> = {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT id, pid, cancel_requested, status, heartbeat_ms, created_at FROM runs \
-                 WHERE status IN ('running', 'queued')",
-            )?;
-            let rows = stmt.query_map([], |row| {
+        let candidates: Vec<Candidate> = self.db.query_map(
+            "SELECT id, pid, cancel_requested, status, heartbeat_ms, created_at FROM runs \
+             WHERE status IN ('running', 'queued')",
+            &[],
+            |row| {
                 Ok((
                     row.get(0)?,
                     row.get(1)?,
@@ -126,9 +125,8 @@ impl RunStore {
                     row.get(4)?,
                     row.get(5)?,
                 ))
-            })?;
-            rows.collect::<Result<_, _>>()?
-        };
+            },
+        )?;
         let now = now_ms();
         let dead: Vec<(RunId, Option<i64>, bool, String)> = candidates
             .into_iter()
@@ -149,7 +147,7 @@ impl RunStore {
                 let last_step: Option<i64> = tx.query_row(
                     "SELECT max(p.step) FROM metric_series s \
                      JOIN metric_points p ON p.series_id = s.id WHERE s.run_id = ?1",
-                    [id],
+                    params![id],
                     |row| row.get(0),
                 )?;
                 let logged = match last_step {
@@ -165,7 +163,7 @@ impl RunStore {
                 // meanwhile, so the row must still be as it was read.
                 let changed = tx.execute(
                     "UPDATE runs SET status = ?2, ended_at = ?3, error = ?4 \
-                     WHERE id = ?1 AND status IN ('running', 'queued') AND pid IS ?5",
+                     WHERE id = ?1 AND status IN ('running', 'queued') AND pid IS NOT DISTINCT FROM ?5",
                     params![id, status.as_str(), now_text(), reason, pid],
                 )?;
                 if changed > 0 {

@@ -1,9 +1,13 @@
 //! Metric points: batches written in one transaction with each series' summary kept current,
 //! whole curves read through the (series, step) key, and the last point of a series.
 
-use rusqlite::{OptionalExtension, params};
+use std::collections::HashMap;
+
+use rusqlite::params;
+use rusqlite::types::ToSql;
 use serde::{Deserialize, Serialize};
 
+use super::db::Db;
 use super::runs::RunId;
 use super::{RunStore, StoreError, now_ms};
 
@@ -40,58 +44,54 @@ impl RunStore {
 
     /// Every point of one metric of one run, in step order.
     pub fn metric_history(&self, id: RunId, key: &str) -> Result<Vec<MetricPoint>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        self.db.query_map(
             "SELECT p.step, p.value, p.timestamp_ms FROM metric_series s \
              JOIN metric_points p ON p.series_id = s.id \
              WHERE s.run_id = ?1 AND s.key = ?2 ORDER BY p.step, p.timestamp_ms",
-        )?;
-        let rows = stmt.query_map(params![id, key], |row| {
-            Ok(MetricPoint {
-                key: key.to_string(),
-                step: row.get(0)?,
-                value: row.get(1)?,
-                timestamp_ms: row.get(2)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// The point with the highest step of one metric of one run: one index seek, however long
-    /// the curve.
-    pub fn last_metric(&self, id: RunId, key: &str) -> Result<Option<MetricPoint>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT p.step, p.value, p.timestamp_ms FROM metric_series s \
-             JOIN metric_points p ON p.series_id = s.id \
-             WHERE s.run_id = ?1 AND s.key = ?2 ORDER BY p.step DESC, p.timestamp_ms DESC LIMIT 1",
-        )?;
-        Ok(stmt
-            .query_row(params![id, key], |row| {
+            params![id, key],
+            |row| {
                 Ok(MetricPoint {
                     key: key.to_string(),
                     step: row.get(0)?,
                     value: row.get(1)?,
                     timestamp_ms: row.get(2)?,
                 })
-            })
-            .optional()?)
+            },
+        )
+    }
+
+    /// The point with the highest step of one metric of one run: one index seek, however long
+    /// the curve.
+    pub fn last_metric(&self, id: RunId, key: &str) -> Result<Option<MetricPoint>, StoreError> {
+        self.db.query_opt(
+            "SELECT p.step, p.value, p.timestamp_ms FROM metric_series s \
+             JOIN metric_points p ON p.series_id = s.id \
+             WHERE s.run_id = ?1 AND s.key = ?2 ORDER BY p.step DESC, p.timestamp_ms DESC LIMIT 1",
+            params![id, key],
+            |row| {
+                Ok(MetricPoint {
+                    key: key.to_string(),
+                    step: row.get(0)?,
+                    value: row.get(1)?,
+                    timestamp_ms: row.get(2)?,
+                })
+            },
+        )
     }
 
     /// The names of the metrics a run has logged.
     pub fn metric_keys(&self, id: RunId) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT key FROM metric_series WHERE run_id = ?1 ORDER BY key")?;
-        let rows = stmt.query_map([id], |row| row.get(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db.query_map(
+            "SELECT key FROM metric_series WHERE run_id = ?1 ORDER BY key",
+            params![id],
+            |row| row.get(0),
+        )
     }
 }
 
-/// Writes `points` of run `id` inside `tx`: the series, the points and their summaries.
-pub(super) fn write_metrics(
-    tx: &rusqlite::Transaction<'_>,
-    id: RunId,
-    points: &[MetricPoint],
-) -> Result<(), StoreError> {
+/// Writes `points` of run `id` inside `tx`: the series, the points and their summaries. A point
+/// logged twice (same key, step and time) keeps its last value, within a batch as across them.
+pub(super) fn write_metrics(tx: &Db, id: RunId, points: &[MetricPoint]) -> Result<(), StoreError> {
     if points.is_empty() {
         return Ok(());
     }
@@ -102,19 +102,15 @@ pub(super) fn write_metrics(
             .find(|(key, _)| *key == point.key)
             .map_or(0, |(_, series_id)| *series_id)
     };
-    let mut chunks = points.chunks_exact(METRIC_ROWS_PER_INSERT);
-    let mut wide = tx.prepare_cached(&metric_insert_sql(METRIC_ROWS_PER_INSERT))?;
+    let rows = distinct_rows(points, series_of);
+    let mut chunks = rows.chunks_exact(METRIC_ROWS_PER_INSERT);
+    let wide = metric_insert_sql(METRIC_ROWS_PER_INSERT);
     for chunk in &mut chunks {
-        bind_metric_rows(&mut wide, chunk, series_of)?;
-        wide.raw_execute()?;
+        tx.execute(&wide, &row_args(chunk))?;
     }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut narrow = tx.prepare_cached(&metric_insert_sql(1))?;
-        for point in rest {
-            bind_metric_rows(&mut narrow, std::slice::from_ref(point), series_of)?;
-            narrow.raw_execute()?;
-        }
+    let narrow = metric_insert_sql(1);
+    for row in chunks.remainder() {
+        tx.execute(&narrow, &row_args(std::slice::from_ref(row)))?;
     }
     update_summaries(tx, &series, points)?;
     Ok(())
@@ -122,60 +118,97 @@ pub(super) fn write_metrics(
 
 const METRIC_ROWS_PER_INSERT: usize = 256;
 
+/// One point as its row: series id, step, time, value.
+type PointRow = (i64, i64, i64, f64);
+
+/// The rows of `points`, a repeated (series, step, time) keeping its last value: one statement
+/// may not change a row twice on PostgreSQL, and the last write is what SQLite would keep.
+fn distinct_rows(points: &[MetricPoint], series_of: impl Fn(&MetricPoint) -> i64) -> Vec<PointRow> {
+    let mut rows: Vec<PointRow> = Vec::with_capacity(points.len());
+    let mut at: HashMap<(i64, i64, i64), usize> = HashMap::with_capacity(points.len());
+    for point in points {
+        let row = (
+            series_of(point),
+            point.step,
+            point.timestamp_ms,
+            point.value,
+        );
+        match at.entry((row.0, row.1, row.2)) {
+            std::collections::hash_map::Entry::Occupied(seen) => rows[*seen.get()] = row,
+            std::collections::hash_map::Entry::Vacant(free) => {
+                free.insert(rows.len());
+                rows.push(row);
+            }
+        }
+    }
+    rows
+}
+
+fn row_args(rows: &[PointRow]) -> Vec<&dyn ToSql> {
+    let mut args: Vec<&dyn ToSql> = Vec::with_capacity(rows.len() * 4);
+    for (series, step, time, value) in rows {
+        args.extend([series as &dyn ToSql, step, time, value]);
+    }
+    args
+}
+
 fn metric_insert_sql(rows: usize) -> String {
-    let mut sql = String::from(
-        "INSERT OR REPLACE INTO metric_points (series_id, step, timestamp_ms, value) VALUES ",
-    );
+    let mut sql =
+        String::from("INSERT INTO metric_points (series_id, step, timestamp_ms, value) VALUES ");
     for row in 0..rows {
         if row > 0 {
             sql.push(',');
         }
         sql.push_str("(?,?,?,?)");
     }
+    sql.push_str(
+        " ON CONFLICT (series_id, step, timestamp_ms) DO UPDATE SET value = excluded.value",
+    );
     sql
 }
 
 /// The series id of every key in `points`, creating series on first use. A run logs a handful
 /// of keys, so a short list beats a map.
 fn series_ids(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Db,
     id: RunId,
     points: &[MetricPoint],
 ) -> Result<Vec<(String, i64)>, StoreError> {
     let mut ids: Vec<(String, i64)> = Vec::new();
-    let mut create = tx.prepare_cached(
-        "INSERT INTO metric_series (run_id, key) VALUES (?1, ?2) ON CONFLICT (run_id, key) \
-         DO NOTHING",
-    )?;
-    let mut find =
-        tx.prepare_cached("SELECT id FROM metric_series WHERE run_id = ?1 AND key = ?2")?;
     for point in points {
         if ids.iter().any(|(key, _)| *key == point.key) {
             continue;
         }
-        create.execute(params![id, point.key])?;
-        let series_id: i64 = find.query_row(params![id, point.key], |row| row.get(0))?;
+        tx.execute(
+            "INSERT INTO metric_series (run_id, key) VALUES (?1, ?2) ON CONFLICT (run_id, key) \
+             DO NOTHING",
+            params![id, point.key],
+        )?;
+        let series_id: i64 = tx.query_row(
+            "SELECT id FROM metric_series WHERE run_id = ?1 AND key = ?2",
+            params![id, point.key],
+            |row| row.get(0),
+        )?;
         ids.push((point.key.clone(), series_id));
     }
     Ok(ids)
 }
 
-/// Folds a batch into each series' summary (last, min, max, count). SQLite evaluates every SET
-/// expression on the old row, so `last_value` is compared with the old `last_step`.
+/// Folds a batch into each series' summary (last, min, max, count). SQLite and PostgreSQL both
+/// evaluate every SET expression on the old row, so `last_value` is compared with the old
+/// `last_step`.
 fn update_summaries(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Db,
     series: &[(String, i64)],
     points: &[MetricPoint],
 ) -> Result<(), StoreError> {
-    let mut update = tx.prepare_cached(
-        "UPDATE metric_series SET \
+    let update = "UPDATE metric_series SET \
            points = points + ?2, \
            min_value = CASE WHEN min_value IS NULL OR ?3 < min_value THEN ?3 ELSE min_value END, \
            max_value = CASE WHEN max_value IS NULL OR ?4 > max_value THEN ?4 ELSE max_value END, \
            last_value = CASE WHEN last_step IS NULL OR ?5 >= last_step THEN ?6 ELSE last_value END, \
            last_step = CASE WHEN last_step IS NULL OR ?5 >= last_step THEN ?5 ELSE last_step END \
-         WHERE id = ?1",
-    )?;
+         WHERE id = ?1";
     for (key, series_id) in series {
         let mut count = 0i64;
         let mut min = f64::INFINITY;
@@ -192,23 +225,11 @@ fn update_summaries(
             }
         }
         if let Some(last) = last {
-            update.execute(params![series_id, count, min, max, last.step, last.value])?;
+            tx.execute(
+                update,
+                params![series_id, count, min, max, last.step, last.value],
+            )?;
         }
-    }
-    Ok(())
-}
-
-fn bind_metric_rows(
-    stmt: &mut rusqlite::CachedStatement<'_>,
-    points: &[MetricPoint],
-    series_of: impl Fn(&MetricPoint) -> i64,
-) -> rusqlite::Result<()> {
-    for (row, point) in points.iter().enumerate() {
-        let base = row * 4;
-        stmt.raw_bind_parameter(base + 1, series_of(point))?;
-        stmt.raw_bind_parameter(base + 2, point.step)?;
-        stmt.raw_bind_parameter(base + 3, point.timestamp_ms)?;
-        stmt.raw_bind_parameter(base + 4, point.value)?;
     }
     Ok(())
 }

@@ -12,6 +12,7 @@
 mod actuals;
 mod curves;
 mod datasets;
+mod db;
 mod decisions;
 mod dialect;
 mod drift;
@@ -24,11 +25,13 @@ mod forms;
 mod imported;
 mod launcher;
 mod liveness;
+mod location;
 mod metrics;
 mod migrations;
 mod mlflow_db;
 mod models;
 mod pg;
+mod pg_value;
 mod retention;
 mod run_launch;
 mod run_query;
@@ -39,7 +42,9 @@ mod studies;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use db::Db;
 
 pub use actuals::{AddedActuals, NewActual, ScoredPair};
 pub use curves::{Curve, lttb_indices};
@@ -54,6 +59,7 @@ pub use forms::SavedForm;
 pub use imported::{FINGERPRINT_TAG, ImportOutcome, ImportedRun};
 pub use launcher::Launcher;
 pub use liveness::{HEARTBEAT_EVERY, HEARTBEAT_STALE, QUEUED_GRACE, is_shelfcast_alive};
+pub use location::StoreLocation;
 pub use metrics::MetricPoint;
 pub use migrations::{MIGRATIONS, latest_version};
 pub use mlflow_db::{
@@ -61,7 +67,6 @@ pub use mlflow_db::{
     TESTED_MLFLOW_REVISIONS,
 };
 pub use models::{AdoptedVersion, AliasMove, LoggedPrediction, ModelVersion, NewModelVersion};
-pub use pg::PgStore;
 pub use retention::{Retention, RetentionError, parse_retention};
 pub use run_launch::QueuedRun;
 pub use run_query::{
@@ -76,8 +81,11 @@ pub use studies::{StudyRow, TrialRow, TrialState};
 const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
 
 pub struct RunStore {
-    conn: Connection,
+    db: Db,
+    /// The SQLite file, or the PostgreSQL URL without its password (for messages).
     path: PathBuf,
+    /// Where another connection to the same store is opened (the TUI's background jobs).
+    location: StoreLocation,
     /// Opened by `open_read_only`: nothing is reaped or migrated.
     read_only: bool,
 }
@@ -140,7 +148,8 @@ impl RunStore {
         conn.pragma_update(None, "query_only", "ON")
             .map_err(open_err)?;
         Ok(Self {
-            conn,
+            db: Db::sqlite(conn),
+            location: StoreLocation::Sqlite(path.to_path_buf()),
             path: path.to_path_buf(),
             read_only: true,
         })
@@ -191,7 +200,8 @@ impl RunStore {
             .map_err(open_err)?;
         migrate(&mut conn, &path)?;
         let mut store = Self {
-            conn,
+            db: Db::sqlite(conn),
+            location: StoreLocation::Sqlite(path.clone()),
             path,
             read_only: false,
         };
@@ -204,36 +214,32 @@ impl RunStore {
         &self.path
     }
 
+    /// Where this store is, to open another connection to it.
+    pub fn location(&self) -> &StoreLocation {
+        &self.location
+    }
+
     pub fn is_read_only(&self) -> bool {
         self.read_only
     }
 
-    /// The schema version of the open file.
+    /// The schema version of the open store.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
-        Ok(self
-            .conn
-            .pragma_query_value(None, "user_version", |row| row.get(0))?)
+        match self.db.sqlite_connection() {
+            Some(conn) => Ok(conn.pragma_query_value(None, "user_version", |row| row.get(0))?),
+            None => pg::schema_version(&self.db),
+        }
     }
 
-    /// A counter that changes whenever another connection commits to the file. Cheap: the TUI
+    /// A counter that changes whenever another connection commits to the store. Cheap: the TUI
     /// polls it on its tick to know when to reload, instead of re-querying everything.
     pub fn data_version(&self) -> Result<i64, StoreError> {
-        Ok(self
-            .conn
-            .pragma_query_value(None, "data_version", |row| row.get(0))?)
+        self.db.data_version()
     }
 
     /// Runs `f` in a write transaction that holds the write lock from its first statement.
-    fn write<T>(
-        &mut self,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = f(&tx)?;
-        tx.commit()?;
-        Ok(value)
+    fn write<T>(&mut self, f: impl FnOnce(&Db) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.db.write(f)
     }
 }
 

@@ -3,9 +3,10 @@
 //! The files of a version live under `models/<model>/<version>/` (see `registry`).
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::params;
 use serde::Serialize;
 
+use super::db::{Db, Row};
 use super::runs::RunId;
 use super::{RunStore, StoreError, now_text};
 
@@ -76,7 +77,7 @@ pub struct AliasMove {
 
 const VERSION_COLUMNS: &str = "v.id, v.model_name, v.version, v.run_id, v.status, v.created_at, \
      v.metrics_json, v.signature_json, v.artifact_path, v.dataset_id, v.description, \
-     (SELECT group_concat(a.alias, ',') FROM model_aliases a WHERE a.version_id = v.id)";
+     (SELECT string_agg(a.alias, ',') FROM model_aliases a WHERE a.version_id = v.id)";
 
 fn version_from_row(row: &Row<'_>) -> rusqlite::Result<ModelVersion> {
     let aliases: Option<String> = row.get(11)?;
@@ -100,13 +101,9 @@ fn version_from_row(row: &Row<'_>) -> rusqlite::Result<ModelVersion> {
     })
 }
 
-/// The one INSERT of a version row.
-fn insert_version(
-    tx: &rusqlite::Transaction<'_>,
-    version: i64,
-    new: &NewModelVersion<'_>,
-) -> Result<(), StoreError> {
-    tx.execute(
+/// The one INSERT of a version row; the new row's id.
+fn insert_version(tx: &Db, version: i64, new: &NewModelVersion<'_>) -> Result<i64, StoreError> {
+    tx.insert(
         "INSERT INTO model_versions (model_name, version, run_id, created_at, \
          metrics_json, signature_json, artifact_path, dataset_id, description) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -121,18 +118,17 @@ fn insert_version(
             new.dataset_id,
             new.description
         ],
-    )?;
-    Ok(())
+    )
 }
 
 impl RunStore {
     /// The next version number of `model` (1 for a new model).
     pub fn next_model_version(&self, model: &str) -> Result<i64, StoreError> {
-        Ok(self.conn.query_row(
+        self.db.query_row(
             "SELECT COALESCE(max(version), 0) + 1 FROM model_versions WHERE model_name = ?1",
-            [model],
+            params![model],
             |row| row.get(0),
-        )?)
+        )
     }
 
     /// Records the next version of `new.model_name`, numbered under the store's write lock so
@@ -146,26 +142,21 @@ impl RunStore {
         new: &NewModelVersion<'_>,
         place_files: impl FnOnce(i64) -> Result<String, E>,
     ) -> Result<ModelVersion, E> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(StoreError::from)?;
-        let version: i64 = tx
-            .query_row(
+        let id = self.db.write(|tx| -> Result<i64, E> {
+            let version: i64 = tx.query_row(
                 "SELECT COALESCE(max(version), 0) + 1 FROM model_versions WHERE model_name = ?1",
-                [new.model_name],
+                params![new.model_name],
                 |row| row.get(0),
-            )
-            .map_err(StoreError::from)?;
-        let artifact_path = place_files(version)?;
-        let placed = NewModelVersion {
-            artifact_path: &artifact_path,
-            ..new.clone()
-        };
-        insert_version(&tx, version, &placed)?;
-        let id = tx.last_insert_rowid();
-        crate::files::failpoint("register:before-commit");
-        tx.commit().map_err(StoreError::from)?;
+            )?;
+            let artifact_path = place_files(version)?;
+            let placed = NewModelVersion {
+                artifact_path: &artifact_path,
+                ..new.clone()
+            };
+            let id = insert_version(tx, version, &placed)?;
+            crate::files::failpoint("register:before-commit");
+            Ok(id)
+        })?;
         Ok(self.model_version_by_id(id)?)
     }
 
@@ -178,36 +169,29 @@ impl RunStore {
         model: &str,
         decide: impl FnOnce(&[i64]) -> Result<Vec<AdoptedVersion>, E>,
     ) -> Result<Vec<i64>, E> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(StoreError::from)?;
-        let known: Vec<i64> = {
-            let mut stmt = tx
-                .prepare("SELECT version FROM model_versions WHERE model_name = ?1")
-                .map_err(StoreError::from)?;
-            let rows = stmt
-                .query_map([model], |row| row.get(0))
-                .map_err(StoreError::from)?;
-            rows.collect::<Result<_, _>>().map_err(StoreError::from)?
-        };
-        let adopted = decide(&known)?;
-        let mut versions = Vec::new();
-        for version in adopted {
-            let new = NewModelVersion {
-                model_name: model,
-                run_id: version.run_id,
-                metrics_json: &version.metrics_json,
-                signature_json: &version.signature_json,
-                artifact_path: &version.artifact_path,
-                dataset_id: version.dataset_id,
-                description: None,
-            };
-            insert_version(&tx, version.version, &new)?;
-            versions.push(version.version);
-        }
-        tx.commit().map_err(StoreError::from)?;
-        Ok(versions)
+        self.db.write(|tx| -> Result<Vec<i64>, E> {
+            let known: Vec<i64> = tx.query_map(
+                "SELECT version FROM model_versions WHERE model_name = ?1",
+                params![model],
+                |row| row.get(0),
+            )?;
+            let adopted = decide(&known)?;
+            let mut versions = Vec::new();
+            for version in adopted {
+                let new = NewModelVersion {
+                    model_name: model,
+                    run_id: version.run_id,
+                    metrics_json: &version.metrics_json,
+                    signature_json: &version.signature_json,
+                    artifact_path: &version.artifact_path,
+                    dataset_id: version.dataset_id,
+                    description: None,
+                };
+                insert_version(tx, version.version, &new)?;
+                versions.push(version.version);
+            }
+            Ok(versions)
+        })
     }
 
     /// Records version `version` of a model (its files are already in place).
@@ -216,18 +200,14 @@ impl RunStore {
         version: i64,
         new: &NewModelVersion<'_>,
     ) -> Result<ModelVersion, StoreError> {
-        let id = self.write(|tx| {
-            insert_version(tx, version, new)?;
-            Ok(tx.last_insert_rowid())
-        })?;
+        let id = self.write(|tx| insert_version(tx, version, new))?;
         self.model_version_by_id(id)
     }
 
     fn model_version_by_id(&self, id: i64) -> Result<ModelVersion, StoreError> {
         let sql = format!("SELECT {VERSION_COLUMNS} FROM model_versions v WHERE v.id = ?1");
-        self.conn
-            .query_row(&sql, [id], version_from_row)
-            .optional()?
+        self.db
+            .query_opt(&sql, params![id], version_from_row)?
             .ok_or_else(|| StoreError::Corrupt {
                 what: format!("model version {id}"),
                 detail: "it is not in the store".into(),
@@ -244,10 +224,8 @@ impl RunStore {
             "SELECT {VERSION_COLUMNS} FROM model_versions v \
              WHERE v.model_name = ?1 AND v.version = ?2"
         );
-        Ok(self
-            .conn
-            .query_row(&sql, params![model, version], version_from_row)
-            .optional()?)
+        self.db
+            .query_opt(&sql, params![model, version], version_from_row)
     }
 
     /// The version `alias` points at, if any.
@@ -260,21 +238,17 @@ impl RunStore {
             "SELECT {VERSION_COLUMNS} FROM model_versions v JOIN model_aliases a \
              ON a.version_id = v.id WHERE a.model_name = ?1 AND a.alias = ?2"
         );
-        Ok(self
-            .conn
-            .query_row(&sql, params![model, alias], version_from_row)
-            .optional()?)
+        self.db
+            .query_opt(&sql, params![model, alias], version_from_row)
     }
 
     /// Every version of every model (or of `model`), by model then version.
     pub fn model_versions(&self, model: Option<&str>) -> Result<Vec<ModelVersion>, StoreError> {
         let sql = format!(
             "SELECT {VERSION_COLUMNS} FROM model_versions v \
-             WHERE (?1 IS NULL OR v.model_name = ?1) ORDER BY v.model_name, v.version"
+             WHERE (CAST(?1 AS TEXT) IS NULL OR v.model_name = ?1) ORDER BY v.model_name, v.version"
         );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map([model], version_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db.query_map(&sql, params![model], version_from_row)
     }
 
     /// Points `alias` of `model` at `version` (or removes it with `None`), keeping the move and
@@ -288,22 +262,19 @@ impl RunStore {
         reason: &str,
     ) -> Result<Option<i64>, StoreError> {
         self.write(|tx| {
-            let previous: Option<(i64, i64)> = tx
-                .query_row(
-                    "SELECT v.id, v.version FROM model_aliases a JOIN model_versions v \
-                     ON v.id = a.version_id WHERE a.model_name = ?1 AND a.alias = ?2",
-                    params![model, alias],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
-                )
-                .optional()?;
+            let previous: Option<(i64, i64)> = tx.query_opt(
+                "SELECT v.id, v.version FROM model_aliases a JOIN model_versions v \
+                 ON v.id = a.version_id WHERE a.model_name = ?1 AND a.alias = ?2",
+                params![model, alias],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?;
             let target: Option<i64> = match version {
                 Some(version) => Some(
-                    tx.query_row(
+                    tx.query_opt(
                         "SELECT id FROM model_versions WHERE model_name = ?1 AND version = ?2",
                         params![model, version],
                         |row| row.get(0),
-                    )
-                    .optional()?
+                    )?
                     .ok_or_else(|| {
                         StoreError::NotFound(format!("model {model} has no version {version}"))
                     })?,
@@ -314,13 +285,11 @@ impl RunStore {
             match target {
                 Some(version_id) => {
                     // The version gives up any other alias it held.
-                    let others: Vec<String> = {
-                        let mut stmt = tx.prepare(
-                            "SELECT alias FROM model_aliases WHERE version_id = ?1 AND alias != ?2",
-                        )?;
-                        let rows = stmt.query_map(params![version_id, alias], |row| row.get(0))?;
-                        rows.collect::<Result<_, _>>()?
-                    };
+                    let others: Vec<String> = tx.query_map(
+                        "SELECT alias FROM model_aliases WHERE version_id = ?1 AND alias != ?2",
+                        params![version_id, alias],
+                        |row| row.get(0),
+                    )?;
                     for other in others {
                         tx.execute(
                             "DELETE FROM model_aliases WHERE model_name = ?1 AND alias = ?2",
@@ -363,24 +332,24 @@ impl RunStore {
 
     /// Every alias move of `model`, oldest first.
     pub fn alias_history(&self, model: &str) -> Result<Vec<AliasMove>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        self.db.query_map(
             "SELECT h.model_name, h.alias, v.version, p.version, h.moved_at, h.reason \
              FROM model_alias_history h \
              LEFT JOIN model_versions v ON v.id = h.version_id \
              LEFT JOIN model_versions p ON p.id = h.previous_version_id \
              WHERE h.model_name = ?1 ORDER BY h.id",
-        )?;
-        let rows = stmt.query_map([model], |row| {
-            Ok(AliasMove {
-                model_name: row.get(0)?,
-                alias: row.get(1)?,
-                version: row.get(2)?,
-                previous_version: row.get(3)?,
-                moved_at: row.get(4)?,
-                reason: row.get(5)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            params![model],
+            |row| {
+                Ok(AliasMove {
+                    model_name: row.get(0)?,
+                    alias: row.get(1)?,
+                    version: row.get(2)?,
+                    previous_version: row.get(3)?,
+                    moved_at: row.get(4)?,
+                    reason: row.get(5)?,
+                })
+            },
+        )
     }
 
     /// Marks a version archived (or active again).
@@ -417,21 +386,22 @@ impl RunStore {
             return Ok(());
         }
         self.write(|tx| {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO predictions (model_version_id, created_at, input_json, output_json, \
-                 series_key, target_date, prediction) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
             let now = now_text();
             for row in rows {
-                stmt.execute(params![
-                    version_id,
-                    now,
-                    row.input,
-                    row.output,
-                    row.series_key,
-                    row.target_date,
-                    row.prediction
-                ])?;
+                tx.execute(
+                    "INSERT INTO predictions (model_version_id, created_at, input_json, \
+                     output_json, series_key, target_date, prediction) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        version_id,
+                        now,
+                        row.input,
+                        row.output,
+                        row.series_key,
+                        row.target_date,
+                        row.prediction
+                    ],
+                )?;
             }
             Ok(())
         })
@@ -446,11 +416,11 @@ impl RunStore {
         let mut deleted = 0;
         loop {
             let chunk = self.write(|tx| {
-                Ok(tx.execute(
+                tx.execute(
                     "DELETE FROM predictions WHERE id IN \
                      (SELECT id FROM predictions WHERE created_at < ?1 LIMIT ?2)",
                     params![before, PRUNE_CHUNK],
-                )?)
+                )
             })?;
             deleted += chunk;
             if (chunk as i64) < PRUNE_CHUNK {
@@ -467,27 +437,23 @@ impl RunStore {
         since: Option<&str>,
     ) -> Result<Vec<String>, StoreError> {
         let mut inputs = Vec::new();
-        let mut statement = self.conn.prepare(
-            "SELECT input_json FROM predictions WHERE model_version_id = ?1 \
-             AND created_at >= ?2 ORDER BY id",
-        )?;
         for version in versions {
-            let rows = statement.query_map(params![version, since.unwrap_or("")], |row| {
-                row.get::<_, String>(0)
-            })?;
-            for row in rows {
-                inputs.push(row?);
-            }
+            inputs.extend(self.db.query_map(
+                "SELECT input_json FROM predictions WHERE model_version_id = ?1 \
+                 AND created_at >= ?2 ORDER BY id",
+                params![version, since.unwrap_or("")],
+                |row| row.get::<_, String>(0),
+            )?);
         }
         Ok(inputs)
     }
 
     /// How many predictions were logged for a model version.
     pub fn prediction_count(&self, version_id: i64) -> Result<i64, StoreError> {
-        Ok(self.conn.query_row(
+        self.db.query_row(
             "SELECT count(*) FROM predictions WHERE model_version_id = ?1",
-            [version_id],
+            params![version_id],
             |row| row.get(0),
-        )?)
+        )
     }
 }

@@ -3,43 +3,96 @@
 //! in its own transaction (PostgreSQL's DDL is transactional) under an advisory lock so two
 //! processes opening a fresh database migrate it once; the version is kept in
 //! `shelfcast_schema`, and a database written by a newer Shelfcast is refused as a newer
-//! `runs.db` is. The typed API over this connection is the next step of the backend.
+//! `runs.db` is. The typed API is `RunStore`'s, over `db::Db`.
 
 use std::path::PathBuf;
 
 use postgres::{Client, NoTls};
 
-use super::StoreError;
+use super::db::Db;
 use super::dialect::postgres_ddl;
 use super::migrations::{MIGRATIONS, latest_version};
+use super::{RunStore, StoreError};
 
 /// The advisory lock the migrations take (any fixed number; "SHELFCST" in ASCII).
 const MIGRATION_LOCK: i64 = 0x5348_454C_4643_5354;
 
-/// A connection to a PostgreSQL run store.
-pub struct PgStore {
-    client: Client,
-    /// The URL without its password, for messages.
-    shown: String,
-}
+impl RunStore {
+    /// Connects to the PostgreSQL store at `url`
+    /// (`postgres://user[:password]@host[:port]/database`), brings its schema to this build's
+    /// version and reaps the runs whose workers died, as `open` does for a file.
+    pub fn open_postgres(url: &str) -> Result<Self, StoreError> {
+        let mut store = Self::connect_postgres(url, false)?;
+        store.reap_dead_runs()?;
+        Ok(store)
+    }
 
-impl PgStore {
-    /// Connects to `url` (`postgres://user[:password]@host[:port]/database`) and brings its
-    /// schema to this build's version.
-    pub fn open(url: &str) -> Result<Self, StoreError> {
+    /// The PostgreSQL store at `url` for reading only: nothing is migrated or reaped, and the
+    /// session refuses writes.
+    pub fn open_postgres_read_only(url: &str) -> Result<Self, StoreError> {
+        Self::connect_postgres(url, true)
+    }
+
+    fn connect_postgres(url: &str, read_only: bool) -> Result<Self, StoreError> {
         let shown = without_password(url);
         let client = Client::connect(url, NoTls).map_err(|e| {
             StoreError::NotFound(format!(
                 "cannot reach the PostgreSQL run store {shown}: {e}"
             ))
         })?;
-        let mut store = Self { client, shown };
-        store.migrate()?;
-        Ok(store)
+        let mut schema = Schema { client, shown };
+        if read_only {
+            let found = schema.version()?;
+            if found > latest_version() {
+                return Err(schema.too_new(found));
+            }
+            if found < latest_version() {
+                return Err(StoreError::NeedsMigration {
+                    path: PathBuf::from(&schema.shown),
+                    found,
+                    supported: latest_version(),
+                });
+            }
+            schema
+                .client
+                .batch_execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")?;
+        } else {
+            schema.migrate()?;
+        }
+        Ok(Self {
+            db: Db::postgres(schema.client)?,
+            path: PathBuf::from(schema.shown),
+            location: super::StoreLocation::Postgres(url.to_string()),
+            read_only,
+        })
     }
+}
 
-    /// The schema version the database is at.
-    pub fn schema_version(&mut self) -> Result<i64, StoreError> {
+/// The schema version of a PostgreSQL store (0 before its first migration).
+pub(super) fn schema_version(db: &Db) -> Result<i64, StoreError> {
+    Ok(db
+        .query_opt("SELECT version FROM shelfcast_schema", &[], |row| {
+            row.get(0)
+        })?
+        .unwrap_or(0))
+}
+
+/// A fresh connection, before it is the store's: reads and migrates the schema.
+struct Schema {
+    client: Client,
+    /// The URL without its password, for messages.
+    shown: String,
+}
+
+impl Schema {
+    fn version(&mut self) -> Result<i64, StoreError> {
+        let exists: bool = self
+            .client
+            .query_one("SELECT to_regclass('shelfcast_schema') IS NOT NULL", &[])?
+            .get(0);
+        if !exists {
+            return Ok(0);
+        }
         let row = self
             .client
             .query_opt("SELECT version FROM shelfcast_schema", &[])?;
@@ -65,7 +118,7 @@ impl PgStore {
         )?;
         tx.commit()?;
         let latest = latest_version();
-        let current = self.schema_version()?;
+        let current = self.version()?;
         if current > latest {
             return Err(self.too_new(current));
         }

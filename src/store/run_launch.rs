@@ -1,7 +1,7 @@
 //! A run's life from the outside: created whole (row, params, tags and spec in one
 //! transaction, so a run is never half-made), claimed by exactly one worker, and asked to stop.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::runs::{NewRun, RunId, experiment_id_in};
 use super::{RunStore, StoreError, now_text};
@@ -22,7 +22,7 @@ impl RunStore {
         self.write(|tx| {
             let new = queued.run;
             let experiment_id = experiment_id_in(tx, &new.experiment)?;
-            tx.execute(
+            let id = tx.insert(
                 "INSERT INTO runs (experiment_id, name, status, model_kind, task, dataset_id, \
                  parent_run_id, created_at, spec_json, launched_by, launched_on) \
                  VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -39,14 +39,13 @@ impl RunStore {
                     launcher.host
                 ],
             )?;
-            let id = tx.last_insert_rowid();
             for (table, pairs) in [("params", queued.params), ("tags", queued.tags)] {
-                let mut stmt = tx.prepare_cached(&format!(
+                let sql = format!(
                     "INSERT INTO {table} (run_id, key, value) VALUES (?1, ?2, ?3) \
                      ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value"
-                ))?;
+                );
                 for (key, value) in pairs {
-                    stmt.execute(params![id, key, value])?;
+                    tx.execute(&sql, params![id, key, value])?;
                 }
             }
             Ok(id)
@@ -55,12 +54,11 @@ impl RunStore {
 
     /// The spec JSON a run was queued with (`None` for runs logged some other way).
     pub fn run_spec(&self, id: RunId) -> Result<Option<String>, StoreError> {
-        let spec: Option<Option<String>> = self
-            .conn
-            .query_row("SELECT spec_json FROM runs WHERE id = ?1", [id], |row| {
-                row.get(0)
-            })
-            .optional()?;
+        let spec: Option<Option<String>> = self.db.query_opt(
+            "SELECT spec_json FROM runs WHERE id = ?1",
+            params![id],
+            |row| row.get(0),
+        )?;
         spec.ok_or(StoreError::RunNotFound(id))
     }
 
@@ -79,14 +77,11 @@ impl RunStore {
 
     /// Whether someone asked the run to stop: one indexed read, cheap enough for every batch.
     pub fn cancel_requested(&self, id: RunId) -> Result<bool, StoreError> {
-        let flag: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT cancel_requested FROM runs WHERE id = ?1",
-                [id],
-                |row| row.get(0),
-            )
-            .optional()?;
+        let flag: Option<i64> = self.db.query_opt(
+            "SELECT cancel_requested FROM runs WHERE id = ?1",
+            params![id],
+            |row| row.get(0),
+        )?;
         flag.map(|f| f != 0).ok_or(StoreError::RunNotFound(id))
     }
 }

@@ -2,10 +2,12 @@
 //! the chosen metrics' last values read from the series summaries (never from the points); plus
 //! what the table lets an analyst change: rename, note, soft delete, restore and purge.
 
-use rusqlite::params_from_iter;
+use rusqlite::params;
 use rusqlite::types::Value;
 use serde::Serialize;
 
+use super::db::value_args;
+use super::dialect::Dialect;
 use super::filter::Filter;
 use super::runs::{RUN_COLUMNS, Run, RunId, run_from_row, with_status};
 use super::{RunStore, StoreError, now_text};
@@ -117,31 +119,60 @@ pub struct MetricSummary {
     pub points: i64,
 }
 
-fn sort_sql(sort: &RunSort, values: &mut Vec<Value>) -> String {
+/// The ORDER BY of `sort`, its values appended to `values`.
+fn sort_sql(sort: &RunSort, dialect: Dialect, values: &mut Vec<Value>) -> String {
     let direction = if sort.descending { "DESC" } else { "ASC" };
-    let expression = match &sort.key {
-        SortKey::Id => "r.id".to_string(),
-        SortKey::Name => "r.name COLLATE NOCASE".to_string(),
-        SortKey::Status => "r.status".to_string(),
-        SortKey::Model => "r.model_kind".to_string(),
-        SortKey::Experiment => "e.name COLLATE NOCASE".to_string(),
-        SortKey::Created => "r.created_at".to_string(),
-        SortKey::Duration => "(julianday(r.ended_at) - julianday(r.started_at))".to_string(),
-        SortKey::Metric(key) => {
-            values.push(Value::Text(key.clone()));
-            "(SELECT x.last_value FROM metric_series x WHERE x.run_id = r.id AND x.key = ?)"
-                .to_string()
-        }
-        SortKey::Param(key) => {
-            values.push(Value::Text(key.clone()));
-            // Numbers sort as numbers, before text.
-            "(SELECT CASE WHEN x.value GLOB '[-+0-9.]*' THEN CAST(x.value AS REAL) \
-             ELSE x.value END FROM params x WHERE x.run_id = r.id AND x.key = ?)"
-                .to_string()
-        }
+    let lookup = |select: &str, table: &str| {
+        format!("(SELECT {select} FROM {table} x WHERE x.run_id = r.id AND x.key = ?)")
+    };
+    let (terms, key): (Vec<String>, Option<&String>) = match &sort.key {
+        SortKey::Id => (vec!["r.id".into()], None),
+        SortKey::Name => (vec!["lower(r.name)".into()], None),
+        SortKey::Status => (vec!["r.status".into()], None),
+        SortKey::Model => (vec!["r.model_kind".into()], None),
+        SortKey::Experiment => (vec!["lower(e.name)".into()], None),
+        SortKey::Created => (vec!["r.created_at".into()], None),
+        SortKey::Duration => (
+            vec![dialect.days_between("r.started_at", "r.ended_at")],
+            None,
+        ),
+        SortKey::Metric(key) => (vec![lookup("x.last_value", "metric_series")], Some(key)),
+        // Numbers sort as numbers, before text. SQLite orders a column of both so; PostgreSQL
+        // is told: text or not first, then the number, then the text.
+        SortKey::Param(key) => match dialect {
+            Dialect::Sqlite => (
+                vec![lookup(
+                    "CASE WHEN x.value GLOB '[-+0-9.]*' THEN CAST(x.value AS REAL) \
+                     ELSE x.value END",
+                    "params",
+                )],
+                Some(key),
+            ),
+            Dialect::Postgres => {
+                let number = dialect.number_or_null("x.value");
+                (
+                    vec![
+                        lookup(&format!("{number} IS NULL"), "params"),
+                        lookup(&number, "params"),
+                        lookup("x.value", "params"),
+                    ],
+                    Some(key),
+                )
+            }
+        },
     };
     // Runs without the value go last whichever the direction; ties keep newest first.
-    format!("{expression} IS NULL, {expression} {direction}, r.id DESC")
+    let mut order = format!("{} IS NULL", terms[0]);
+    for term in &terms {
+        order.push_str(&format!(", {term} {direction}"));
+    }
+    order.push_str(", r.id DESC");
+    if let Some(key) = key {
+        for _ in 0..order.matches('?').count() {
+            values.push(Value::Text(key.clone()));
+        }
+    }
+    order
 }
 
 impl RunStore {
@@ -177,7 +208,8 @@ impl RunStore {
         }
         columns.push_str(", (SELECT max(x.last_step) FROM metric_series x WHERE x.run_id = r.id)");
         columns.push_str(", (SELECT d.path FROM datasets d WHERE d.id = r.dataset_id)");
-        let mut conditions = vec!["1".to_string()];
+        let dialect = self.db.dialect();
+        let mut conditions = vec!["1 = 1".to_string()];
         if !query.include_deleted {
             conditions.push("r.deleted_at IS NULL".into());
         }
@@ -186,25 +218,18 @@ impl RunStore {
             values.push(Value::Text(experiment.clone()));
         }
         if let Some(filter) = &query.filter {
-            conditions.push(filter.to_sql(&mut values));
+            conditions.push(filter.to_sql(dialect, &mut values));
         }
         let where_sql = conditions.join(" AND ");
-        // The sort expression appears twice (IS NULL, then the value): bind its key twice.
-        let mut sort_values = Vec::new();
-        let order = sort_sql(&query.sort, &mut sort_values);
-        for value in &sort_values {
-            values.push(value.clone());
-            values.push(value.clone());
-        }
+        let order = sort_sql(&query.sort, dialect, &mut values);
         let sql = format!(
             "SELECT {RUN_COLUMNS}{columns} FROM runs r JOIN experiments e ON e.id = r.experiment_id \
              WHERE {where_sql} ORDER BY {order}"
         );
-        let mut stmt = self.conn.prepare(&sql)?;
         let base = RUN_COLUMNS.split(',').count();
         let metric_count = query.metrics.len();
         let param_count = query.params.len();
-        let rows = stmt.query_map(params_from_iter(values.iter()), |row| {
+        let rows = self.db.query_map(&sql, &value_args(&values), |row| {
             let run = run_from_row(row)?;
             let mut metrics = Vec::with_capacity(metric_count);
             for i in 0..metric_count {
@@ -224,54 +249,54 @@ impl RunStore {
                 });
             Ok((run, metrics, params, last_step, dataset))
         })?;
-        rows.map(|row| {
-            let (run, metrics, params, last_step, dataset) = row?;
-            Ok(RunRow {
-                run: with_status(run)?,
-                metrics,
-                params,
-                last_step,
-                dataset,
+        rows.into_iter()
+            .map(|(run, metrics, params, last_step, dataset)| {
+                Ok(RunRow {
+                    run: with_status(run)?,
+                    metrics,
+                    params,
+                    last_step,
+                    dataset,
+                })
             })
-        })
-        .collect()
+            .collect()
     }
 
     /// Every metric series of a run with its summary, by key.
     pub fn metric_summaries(&self, id: RunId) -> Result<Vec<MetricSummary>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        self.db.query_map(
             "SELECT key, last_step, last_value, min_value, max_value, points FROM metric_series \
              WHERE run_id = ?1 ORDER BY key",
-        )?;
-        let rows = stmt.query_map([id], |row| {
-            Ok(MetricSummary {
-                key: row.get(0)?,
-                last_step: row.get(1)?,
-                last_value: row.get(2)?,
-                min_value: row.get(3)?,
-                max_value: row.get(4)?,
-                points: row.get(5)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            params![id],
+            |row| {
+                Ok(MetricSummary {
+                    key: row.get(0)?,
+                    last_step: row.get(1)?,
+                    last_value: row.get(2)?,
+                    min_value: row.get(3)?,
+                    max_value: row.get(4)?,
+                    points: row.get(5)?,
+                })
+            },
+        )
     }
 
     /// Every metric key any run has logged (through the `(key, run_id)` index).
     pub fn metric_key_names(&self) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT DISTINCT key FROM metric_series ORDER BY key")?;
-        let rows = stmt.query_map([], |row| row.get(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db.query_map(
+            "SELECT DISTINCT key FROM metric_series ORDER BY key",
+            &[],
+            |row| row.get(0),
+        )
     }
 
     /// Every experiment's name, alphabetically.
     pub fn experiment_names(&self) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT name FROM experiments ORDER BY name COLLATE NOCASE")?;
-        let rows = stmt.query_map([], |row| row.get(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db.query_map(
+            "SELECT name FROM experiments ORDER BY lower(name)",
+            &[],
+            |row| row.get(0),
+        )
     }
 
     pub fn rename_run(&mut self, id: RunId, name: &str) -> Result<(), StoreError> {
@@ -296,7 +321,7 @@ impl RunStore {
     pub fn restore_run(&mut self, id: RunId) -> Result<(), StoreError> {
         self.update_run(
             id,
-            "UPDATE runs SET deleted_at = NULL WHERE id = ?1 AND ?2 IS NULL",
+            "UPDATE runs SET deleted_at = NULL WHERE id = ?1 AND CAST(?2 AS TEXT) IS NULL",
             None,
         )
     }
@@ -305,25 +330,26 @@ impl RunStore {
     /// (not registered model versions: a run that backs one is kept). Returns the purged ids.
     pub fn purge_deleted(&mut self) -> Result<Vec<RunId>, StoreError> {
         self.write(|tx| {
-            let ids: Vec<RunId> = {
-                let mut stmt = tx.prepare(
-                    "SELECT id FROM runs WHERE deleted_at IS NOT NULL AND id NOT IN \
-                     (SELECT run_id FROM model_versions) AND id NOT IN \
-                     (SELECT parent_run_id FROM runs WHERE parent_run_id IS NOT NULL)",
-                )?;
-                let rows = stmt.query_map([], |row| row.get(0))?;
-                rows.collect::<Result<_, _>>()?
-            };
+            let ids: Vec<RunId> = tx.query_map(
+                "SELECT id FROM runs WHERE deleted_at IS NOT NULL AND id NOT IN \
+                 (SELECT run_id FROM model_versions) AND id NOT IN \
+                 (SELECT parent_run_id FROM runs WHERE parent_run_id IS NOT NULL)",
+                &[],
+                |row| row.get(0),
+            )?;
             for id in &ids {
                 tx.execute(
                     "DELETE FROM metric_points WHERE series_id IN \
                      (SELECT id FROM metric_series WHERE run_id = ?1)",
-                    [id],
+                    params![id],
                 )?;
                 for table in ["metric_series", "params", "tags", "artifacts"] {
-                    tx.execute(&format!("DELETE FROM {table} WHERE run_id = ?1"), [id])?;
+                    tx.execute(
+                        &format!("DELETE FROM {table} WHERE run_id = ?1"),
+                        params![id],
+                    )?;
                 }
-                tx.execute("DELETE FROM runs WHERE id = ?1", [id])?;
+                tx.execute("DELETE FROM runs WHERE id = ?1", params![id])?;
             }
             Ok(ids)
         })
@@ -331,14 +357,15 @@ impl RunStore {
 
     fn update_run(&mut self, id: RunId, sql: &str, value: Option<&str>) -> Result<(), StoreError> {
         self.write(|tx| {
-            let exists: bool =
-                tx.query_row("SELECT count(*) > 0 FROM runs WHERE id = ?1", [id], |row| {
-                    row.get(0)
-                })?;
+            let exists: bool = tx.query_row(
+                "SELECT count(*) > 0 FROM runs WHERE id = ?1",
+                params![id],
+                |row| row.get(0),
+            )?;
             if !exists {
                 return Err(StoreError::RunNotFound(id));
             }
-            tx.execute(sql, rusqlite::params![id, value])?;
+            tx.execute(sql, params![id, value])?;
             Ok(())
         })
     }

@@ -1,8 +1,9 @@
 //! Runs and what hangs off them: params, metric points, tags, artifacts.
 
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
+use super::db::{Db, Row};
 use super::{RunStore, StoreError, now_text};
 
 pub type RunId = i64;
@@ -171,9 +172,8 @@ impl RunStore {
              WHERE r.id = ?1"
         );
         let row = self
-            .conn
-            .query_row(&sql, [id], run_from_row)
-            .optional()?
+            .db
+            .query_opt(&sql, params![id], run_from_row)?
             .ok_or(StoreError::RunNotFound(id))?;
         with_status(row)
     }
@@ -182,12 +182,14 @@ impl RunStore {
     pub fn list_runs(&self, filter: &RunFilter) -> Result<Vec<Run>, StoreError> {
         let sql = format!(
             "SELECT {RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id \
-             WHERE (?1 IS NULL OR e.name = ?1) AND (?2 IS NULL OR r.status = ?2) \
-             AND (?3 IS NULL OR r.parent_run_id = ?3) AND (?4 OR r.deleted_at IS NULL) \
+             WHERE (CAST(?1 AS TEXT) IS NULL OR e.name = ?1) \
+             AND (CAST(?2 AS TEXT) IS NULL OR r.status = ?2) \
+             AND (CAST(?3 AS BIGINT) IS NULL OR r.parent_run_id = ?3) \
+             AND (?4 OR r.deleted_at IS NULL) \
              ORDER BY r.id DESC"
         );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(
+        let rows = self.db.query_map(
+            &sql,
             params![
                 filter.experiment,
                 filter.status.map(RunStatus::as_str),
@@ -196,7 +198,7 @@ impl RunStore {
             ],
             run_from_row,
         )?;
-        rows.map(|row| with_status(row?)).collect()
+        rows.into_iter().map(with_status).collect()
     }
 
     /// Moves a run to `status`. Entering `running` stamps the start time and the worker's pid;
@@ -255,15 +257,12 @@ impl RunStore {
 
     /// The oldest queued child run of `parent` (a study's next trial), if any.
     pub fn next_queued_child(&self, parent: RunId) -> Result<Option<RunId>, StoreError> {
-        let id: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT id FROM runs WHERE parent_run_id = ?1 AND status = 'queued' \
-                 AND deleted_at IS NULL ORDER BY id LIMIT 1",
-                params![parent],
-                |row| row.get(0),
-            )
-            .optional()?;
+        let id: Option<i64> = self.db.query_opt(
+            "SELECT id FROM runs WHERE parent_run_id = ?1 AND status = 'queued' \
+             AND deleted_at IS NULL ORDER BY id LIMIT 1",
+            params![parent],
+            |row| row.get(0),
+        )?;
         Ok(id)
     }
 
@@ -272,13 +271,11 @@ impl RunStore {
     /// nobody would ever read the request.
     pub fn request_cancel(&mut self, id: RunId) -> Result<(), StoreError> {
         self.write(|tx| {
-            let row: Option<(String, Option<i64>)> = tx
-                .query_row(
-                    "SELECT status, pid FROM runs WHERE id = ?1",
-                    params![id],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
-                )
-                .optional()?;
+            let row: Option<(String, Option<i64>)> = tx.query_opt(
+                "SELECT status, pid FROM runs WHERE id = ?1",
+                params![id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?;
             let Some((status, pid)) = row else {
                 return Err(StoreError::RunNotFound(id));
             };
@@ -298,7 +295,6 @@ impl RunStore {
         })
     }
 
-    /// Logs (or overwrites) parameters, all in one transaction.
     /// Logs (or overwrites) parameters, all in one transaction.
     pub fn log_params(&mut self, id: RunId, params: &[(&str, &str)]) -> Result<(), StoreError> {
         self.write_pairs(PairTable::Params, id, params)
@@ -323,25 +319,25 @@ impl RunStore {
         pairs: &[(&str, &str)],
     ) -> Result<(), StoreError> {
         self.write(|tx| {
-            let mut stmt = tx.prepare_cached(&format!(
+            let sql = format!(
                 "INSERT INTO {} (run_id, key, value) VALUES (?1, ?2, ?3) \
                  ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
                 table.name()
-            ))?;
+            );
             for (key, value) in pairs {
-                stmt.execute(params![id, key, value])?;
+                tx.execute(&sql, params![id, key, value])?;
             }
             Ok(())
         })
     }
 
     fn read_pairs(&self, table: PairTable, id: RunId) -> Result<Vec<(String, String)>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
+        let sql = format!(
             "SELECT key, value FROM {} WHERE run_id = ?1 ORDER BY key",
             table.name()
-        ))?;
-        let rows = stmt.query_map([id], |row| Ok((row.get(0)?, row.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        );
+        self.db
+            .query_map(&sql, params![id], |row| Ok((row.get(0)?, row.get(1)?)))
     }
 
     pub fn add_artifact(&mut self, id: RunId, artifact: &NewArtifact) -> Result<i64, StoreError> {
@@ -359,31 +355,31 @@ impl RunStore {
                     now_text()
                 ],
             )?;
-            Ok(tx.query_row(
+            tx.query_row(
                 "SELECT id FROM artifacts WHERE run_id = ?1 AND path = ?2",
                 params![id, artifact.path],
                 |row| row.get(0),
-            )?)
+            )
         })
     }
 
     pub fn artifacts(&self, id: RunId) -> Result<Vec<Artifact>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        self.db.query_map(
             "SELECT id, run_id, path, kind, sha256, bytes, created_at FROM artifacts \
              WHERE run_id = ?1 ORDER BY path",
-        )?;
-        let rows = stmt.query_map([id], |row| {
-            Ok(Artifact {
-                id: row.get(0)?,
-                run_id: row.get(1)?,
-                path: row.get(2)?,
-                kind: row.get(3)?,
-                sha256: row.get(4)?,
-                bytes: row.get::<_, i64>(5)? as u64,
-                created_at: row.get(6)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            params![id],
+            |row| {
+                Ok(Artifact {
+                    id: row.get(0)?,
+                    run_id: row.get(1)?,
+                    path: row.get(2)?,
+                    kind: row.get(3)?,
+                    sha256: row.get(4)?,
+                    bytes: row.get::<_, i64>(5)? as u64,
+                    created_at: row.get(6)?,
+                })
+            },
+        )
     }
 }
 
@@ -404,17 +400,14 @@ impl PairTable {
     }
 }
 
-pub(super) fn experiment_id_in(
-    tx: &rusqlite::Transaction<'_>,
-    name: &str,
-) -> Result<i64, StoreError> {
+pub(super) fn experiment_id_in(tx: &Db, name: &str) -> Result<i64, StoreError> {
     tx.execute(
         "INSERT INTO experiments (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
         params![name, now_text()],
     )?;
-    Ok(tx.query_row(
+    tx.query_row(
         "SELECT id FROM experiments WHERE name = ?1",
-        [name],
+        params![name],
         |row| row.get(0),
-    )?)
+    )
 }

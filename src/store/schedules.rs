@@ -4,9 +4,10 @@
 //! or failed, or skipped with why (a slot missed while the daemon was down, under the catch-up
 //! rule). Times are milliseconds since the epoch, UTC.
 
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::params;
 use serde::Serialize;
 
+use super::db::{Db, Row};
 use super::{RunStore, StoreError};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -153,20 +154,18 @@ impl RunStore {
     /// Adds a schedule; a name already taken is refused by name.
     pub fn add_schedule(&mut self, new: &NewSchedule<'_>) -> Result<i64, StoreError> {
         self.write(|tx| {
-            let taken: Option<i64> = tx
-                .query_row(
-                    "SELECT id FROM schedules WHERE name = ?1",
-                    [new.name],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let taken: Option<i64> = tx.query_opt(
+                "SELECT id FROM schedules WHERE name = ?1",
+                params![new.name],
+                |r| r.get(0),
+            )?;
             if taken.is_some() {
                 return Err(StoreError::Refused(format!(
                     "a schedule named '{}' exists; remove it first or choose another name",
                     new.name
                 )));
             }
-            tx.execute(
+            tx.insert(
                 "INSERT INTO schedules (name, trigger_json, job_json, catch_up, retries, \
                  timeout_s, paused, created_ms, hooks_json) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8)",
@@ -180,31 +179,25 @@ impl RunStore {
                     new.created_ms,
                     new.hooks_json
                 ],
-            )?;
-            Ok(tx.last_insert_rowid())
+            )
         })
     }
 
     pub fn schedules(&self) -> Result<Vec<ScheduleRow>, StoreError> {
-        let mut statement = self.conn.prepare(&format!(
-            "SELECT {SCHEDULE_COLUMNS} FROM schedules ORDER BY name"
-        ))?;
-        let rows = statement
-            .query_map([], schedule_row)?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+        self.db.query_map(
+            &format!("SELECT {SCHEDULE_COLUMNS} FROM schedules ORDER BY name"),
+            &[],
+            schedule_row,
+        )
     }
 
     /// The schedule named `name`, or an error that lists the names there are.
     pub fn schedule(&self, name: &str) -> Result<ScheduleRow, StoreError> {
-        let found = self
-            .conn
-            .query_row(
-                &format!("SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE name = ?1"),
-                [name],
-                schedule_row,
-            )
-            .optional()?;
+        let found = self.db.query_opt(
+            &format!("SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE name = ?1"),
+            params![name],
+            schedule_row,
+        )?;
         match found {
             Some(row) => Ok(row),
             None => {
@@ -233,7 +226,7 @@ impl RunStore {
     pub fn remove_schedule(&mut self, name: &str) -> Result<(), StoreError> {
         let id = self.schedule(name)?.id;
         self.write(|tx| {
-            tx.execute("DELETE FROM schedules WHERE id = ?1", [id])?;
+            tx.execute("DELETE FROM schedules WHERE id = ?1", params![id])?;
             Ok(())
         })
     }
@@ -270,40 +263,36 @@ impl RunStore {
         schedule_id: Option<i64>,
         limit: usize,
     ) -> Result<Vec<JobRunRow>, StoreError> {
-        let mut statement = self.conn.prepare(&format!(
-            "SELECT {JOB_COLUMNS} FROM job_runs WHERE (?1 IS NULL OR schedule_id = ?1) \
-             ORDER BY id DESC LIMIT ?2"
-        ))?;
-        let rows = statement
-            .query_map(params![schedule_id, limit as i64], job_row)?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+        self.db.query_map(
+            &format!(
+                "SELECT {JOB_COLUMNS} FROM job_runs WHERE (CAST(?1 AS BIGINT) IS NULL OR schedule_id = ?1) \
+                 ORDER BY id DESC LIMIT ?2"
+            ),
+            params![schedule_id, limit as i64],
+            job_row,
+        )
     }
 
     pub fn job_run(&self, id: i64) -> Result<JobRunRow, StoreError> {
-        self.conn
-            .query_row(
+        self.db
+            .query_opt(
                 &format!("SELECT {JOB_COLUMNS} FROM job_runs WHERE id = ?1"),
-                [id],
+                params![id],
                 job_row,
-            )
-            .optional()?
+            )?
             .ok_or_else(|| StoreError::NotFound(format!("no job run {id}")))
     }
 
     /// The queued job run that is due first at `now_ms`, if any.
     pub fn next_due_job(&self, now_ms: i64) -> Result<Option<JobRunRow>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!(
-                    "SELECT {JOB_COLUMNS} FROM job_runs WHERE state = 'queued' AND \
-                     (not_before_ms IS NULL OR not_before_ms <= ?1) ORDER BY id LIMIT 1"
-                ),
-                [now_ms],
-                job_row,
-            )
-            .optional()?)
+        self.db.query_opt(
+            &format!(
+                "SELECT {JOB_COLUMNS} FROM job_runs WHERE state = 'queued' AND \
+                 (not_before_ms IS NULL OR not_before_ms <= ?1) ORDER BY id LIMIT 1"
+            ),
+            params![now_ms],
+            job_row,
+        )
     }
 
     /// Takes a queued job run for process `pid`; false when another took it first.
@@ -344,14 +333,11 @@ impl RunStore {
         alive: &dyn Fn(i64) -> bool,
         now_ms: i64,
     ) -> Result<Vec<JobRunRow>, StoreError> {
-        let running: Vec<JobRunRow> = {
-            let mut statement = self.conn.prepare(&format!(
-                "SELECT {JOB_COLUMNS} FROM job_runs WHERE state = 'running'"
-            ))?;
-            statement
-                .query_map([], job_row)?
-                .collect::<Result<Vec<_>, _>>()?
-        };
+        let running: Vec<JobRunRow> = self.db.query_map(
+            &format!("SELECT {JOB_COLUMNS} FROM job_runs WHERE state = 'running'"),
+            &[],
+            job_row,
+        )?;
         let mut orphaned = Vec::new();
         for run in running {
             if run.pid.is_some_and(alive) {
@@ -373,9 +359,9 @@ impl RunStore {
     }
 }
 
-fn insert_job_run(tx: &rusqlite::Transaction<'_>, run: &NewJobRun<'_>) -> Result<i64, StoreError> {
+fn insert_job_run(tx: &Db, run: &NewJobRun<'_>) -> Result<i64, StoreError> {
     let ended = matches!(run.state, JobState::Skipped).then_some(run.created_ms);
-    tx.execute(
+    tx.insert(
         "INSERT INTO job_runs (schedule_id, schedule_name, kind, job_json, slot_ms, state, \
          reason, attempt, not_before_ms, input_path, created_ms, ended_ms) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -393,6 +379,5 @@ fn insert_job_run(tx: &rusqlite::Transaction<'_>, run: &NewJobRun<'_>) -> Result
             run.created_ms,
             ended
         ],
-    )?;
-    Ok(tx.last_insert_rowid())
+    )
 }

@@ -2,9 +2,10 @@
 //! study's run; its state moves running → complete, pruned or failed, with the value of the
 //! study's metric (a pruned trial keeps its last intermediate value).
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::Serialize;
 
+use super::db::Row;
 use super::{RunStore, StoreError, now_text};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -61,7 +62,7 @@ pub struct TrialRow {
 
 const STUDY_COLUMNS: &str = "id, name, run_id, created_at, config_json, direction, metric";
 
-fn study_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StudyRow> {
+fn study_row(row: &Row<'_>) -> rusqlite::Result<StudyRow> {
     Ok(StudyRow {
         id: row.get(0)?,
         name: row.get(1)?,
@@ -85,56 +86,49 @@ impl RunStore {
         metric: &str,
     ) -> Result<i64, StoreError> {
         self.write(|tx| {
-            let taken: Option<i64> = tx
-                .query_row("SELECT id FROM studies WHERE name = ?1", [name], |r| {
-                    r.get(0)
-                })
-                .optional()?;
+            let taken: Option<i64> = tx.query_opt(
+                "SELECT id FROM studies WHERE name = ?1",
+                params![name],
+                |r| r.get(0),
+            )?;
             if taken.is_some() {
                 return Err(StoreError::Refused(format!(
                     "a study named '{name}' exists: --resume {name} goes on with it"
                 )));
             }
-            tx.execute(
+            tx.insert(
                 "INSERT INTO studies (name, run_id, created_at, config_json, direction, metric) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![name, run_id, now_text(), config_json, direction, metric],
-            )?;
-            Ok(tx.last_insert_rowid())
+            )
         })
     }
 
     pub fn study(&self, name: &str) -> Result<StudyRow, StoreError> {
-        self.conn
-            .query_row(
+        self.db
+            .query_opt(
                 &format!("SELECT {STUDY_COLUMNS} FROM studies WHERE name = ?1"),
-                [name],
+                params![name],
                 study_row,
-            )
-            .optional()?
+            )?
             .ok_or_else(|| StoreError::NotFound(format!("no study named '{name}'")))
     }
 
     /// The study whose run is `run_id`, if it is one.
     pub fn study_of_run(&self, run_id: i64) -> Result<Option<StudyRow>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!("SELECT {STUDY_COLUMNS} FROM studies WHERE run_id = ?1"),
-                [run_id],
-                study_row,
-            )
-            .optional()?)
+        self.db.query_opt(
+            &format!("SELECT {STUDY_COLUMNS} FROM studies WHERE run_id = ?1"),
+            params![run_id],
+            study_row,
+        )
     }
 
     pub fn studies(&self) -> Result<Vec<StudyRow>, StoreError> {
-        let mut statement = self
-            .conn
-            .prepare(&format!("SELECT {STUDY_COLUMNS} FROM studies ORDER BY id"))?;
-        let rows = statement
-            .query_map([], study_row)?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+        self.db.query_map(
+            &format!("SELECT {STUDY_COLUMNS} FROM studies ORDER BY id"),
+            &[],
+            study_row,
+        )
     }
 
     /// Starts trial `number` of `study` (its run and params).
@@ -176,12 +170,11 @@ impl RunStore {
 
     /// The study's trials by number.
     pub fn trials(&self, study: i64) -> Result<Vec<TrialRow>, StoreError> {
-        let mut statement = self.conn.prepare(
+        self.db.query_map(
             "SELECT number, run_id, params_json, state, value, reason, started_at, ended_at \
              FROM study_trials WHERE study_id = ?1 ORDER BY number",
-        )?;
-        let rows = statement
-            .query_map([study], |row| {
+            params![study],
+            |row| {
                 Ok(TrialRow {
                     number: row.get(0)?,
                     run_id: row.get(1)?,
@@ -192,8 +185,7 @@ impl RunStore {
                     started_at: row.get(6)?,
                     ended_at: row.get(7)?,
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+            },
+        )
     }
 }

@@ -4,7 +4,7 @@
 //! `Job` to `spawn` (tokio's blocking pool); tests call `run` inline. Every job opens its own
 //! store connection and answers only with actions — progress as it goes, the outcome last.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedSender;
@@ -14,13 +14,13 @@ use crate::data::{self, DatasetFile};
 use crate::jobs::launch_run;
 use crate::project::Project;
 use crate::registry::{self, ModelRef};
-use crate::store::RunStore;
+use crate::store::StoreLocation;
 
 /// What a job needs besides its own input.
 #[derive(Clone, Debug)]
 pub struct JobContext {
     pub project: Project,
-    pub store_path: PathBuf,
+    pub store: StoreLocation,
 }
 
 /// Runs `job` on the blocking pool, off the UI task.
@@ -37,13 +37,15 @@ pub fn run(job: Job, ctx: &JobContext, tx: &UnboundedSender<Action>) {
             file,
             options,
             use_cache,
-        } => profile(&ctx.store_path, file, &options, use_cache, tx),
+        } => profile(&ctx.store, file, &options, use_cache, tx),
         Job::Launch(request) => {
             let result = launch_run(&ctx.project, &request).map_err(|e| e.to_string());
             let _ = tx.send(Action::Launched(result));
         }
         Job::Drift(request) => {
-            let result = RunStore::open(&ctx.store_path)
+            let result = ctx
+                .store
+                .open()
                 .map_err(|e| e.to_string())
                 .and_then(|mut store| {
                     crate::drift::run::run_drift(
@@ -63,7 +65,7 @@ pub fn run(job: Job, ctx: &JobContext, tx: &UnboundedSender<Action>) {
             let _ = tx.send(Action::DriftDone(Box::new(result)));
         }
         Job::LoadModel(reference) => {
-            let load = load_model(&ctx.project, &ctx.store_path, reference);
+            let load = load_model(&ctx.project, &ctx.store, reference);
             let _ = tx.send(Action::ModelLoaded(load));
         }
         Job::Forecast { model, request } => {
@@ -91,7 +93,7 @@ pub fn run(job: Job, ctx: &JobContext, tx: &UnboundedSender<Action>) {
             let _ = tx.send(Action::StudyStarted(result));
         }
         Job::Monitor { request, html } => {
-            let result = monitor_report(&ctx.project, &ctx.store_path, &request, html.as_deref());
+            let result = monitor_report(&ctx.project, &ctx.store, &request, html.as_deref());
             let _ = tx.send(Action::MonitorDone {
                 request,
                 result: Box::new(result),
@@ -102,7 +104,9 @@ pub fn run(job: Job, ctx: &JobContext, tx: &UnboundedSender<Action>) {
             let _ = tx.send(Action::ForecastExported(result));
         }
         Job::Write { write, asked_by } => {
-            let result = RunStore::open(&ctx.store_path)
+            let result = ctx
+                .store
+                .open()
                 .map_err(|e| format!("could not change the store: {e}"))
                 .and_then(|mut store| super::writes::apply(&write, &ctx.project, &mut store));
             let _ = tx.send(Action::Written {
@@ -116,14 +120,15 @@ pub fn run(job: Job, ctx: &JobContext, tx: &UnboundedSender<Action>) {
 
 /// Profiles one file with its own store connection.
 fn profile(
-    store_path: &Path,
+    store: &StoreLocation,
     file: DatasetFile,
     options: &data::ReadOptions,
     use_cache: bool,
     tx: &UnboundedSender<Action>,
 ) {
     let path = file.path.clone();
-    let result = RunStore::open(store_path)
+    let result = store
+        .open()
         .map_err(data::DataError::from)
         .and_then(|mut store| {
             data::profile_dataset(&mut store, &file, options, use_cache, &|stage| {
@@ -140,8 +145,9 @@ fn profile(
 }
 
 /// Loads `reference` with its own store connection, every file's checksum verified.
-pub fn load_model(project: &Project, store_path: &Path, reference: ModelRef) -> ModelLoad {
-    let result = RunStore::open(store_path)
+pub fn load_model(project: &Project, store: &StoreLocation, reference: ModelRef) -> ModelLoad {
+    let result = store
+        .open()
         .map_err(registry::RegistryError::from)
         .and_then(|store| registry::load_version(project, &store, &reference))
         .map(|(version, loaded)| (version, Arc::new(loaded)))
@@ -152,11 +158,11 @@ pub fn load_model(project: &Project, store_path: &Path, reference: ModelRef) -> 
 /// The monitor's report with its own store connection, and its HTML file when asked for.
 fn monitor_report(
     project: &Project,
-    store_path: &Path,
+    store: &StoreLocation,
     request: &crate::monitor::MonitorRequest,
     html: Option<&Path>,
 ) -> Result<(crate::monitor::MonitorReport, Option<String>), String> {
-    let store = RunStore::open(store_path).map_err(|e| e.to_string())?;
+    let store = store.open().map_err(|e| e.to_string())?;
     let report = crate::monitor::monitor(project, &store, request).map_err(|e| e.to_string())?;
     let written = match html {
         Some(path) => {

@@ -46,9 +46,10 @@ pub fn run(project: Project) -> anyhow::Result<()> {
         Err(e) => Some(format!("could not write the sample data: {e}")),
     };
     // Browsing needs no write: a full disk or a read-only folder still opens, read-only.
+    let location = project.store_location()?;
     let (store, read_only) = project
         .open_store_for_reading()
-        .with_context(|| format!("opening {}", project.store_path().display()))?;
+        .with_context(|| format!("opening {location}"))?;
     let note = match (note, read_only) {
         (Some(a), Some(b)) => Some(format!("{a}; {b}")),
         (a, b) => a.or(b),
@@ -93,7 +94,7 @@ async fn run_app(project: &Project, store: RunStore, note: Option<String>) -> an
     let mut terminal = ratatui::try_init().context("the terminal UI needs a terminal")?;
     let jobs = JobContext {
         project: project.clone(),
-        store_path: app.store.path().to_path_buf(),
+        store: app.store.location().clone(),
     };
     let result = event_loop(&mut terminal, &jobs, &mut app, &tx, &mut rx).await;
     ratatui::try_restore().context("restoring the terminal")?;

@@ -10,7 +10,7 @@ use anyhow::Context;
 
 use crate::compare::chart::XAxis;
 use crate::project::Project;
-use crate::store::{RunId, RunStore};
+use crate::store::RunId;
 use crate::tui::app::App;
 use crate::tui::panes::{Tab, runs::RunsTab};
 use crate::tui::theme::Theme;
@@ -27,12 +27,8 @@ pub fn run_view_frames(
     redraws: usize,
     log_more: &mut dyn FnMut() -> anyhow::Result<()>,
 ) -> anyhow::Result<ChartFrames> {
-    let store = RunStore::open(&project.store_path())?;
-    let mut app = App::new(
-        project,
-        RunStore::open(&project.store_path())?,
-        Theme::default(),
-    );
+    let store = project.open_store()?;
+    let mut app = App::new(project, project.open_store()?, Theme::default());
     app.switch_to(Tab::Runs);
     let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 45))?;
     let started = Instant::now();
@@ -99,13 +95,13 @@ pub fn study_view_frames(
     run: crate::store::RunId,
     redraws: usize,
 ) -> anyhow::Result<(std::time::Duration, Vec<std::time::Duration>)> {
-    let store = RunStore::open(&project.store_path())?;
+    let store = project.open_store()?;
     let mut app = App::new(project, store, Theme::default());
     app.switch_to(Tab::Runs);
     let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 45))?;
     let started = Instant::now();
     {
-        let store = RunStore::open(&project.store_path())?;
+        let store = project.open_store()?;
         app.pane_mut::<RunsTab>()
             .context("the Runs tab is missing")?
             .open_run(&store, run);
@@ -132,7 +128,7 @@ pub fn study_view_frames(
 /// its dead-run check, the runs query, the table on a 160×45 screen): `bench store` times it.
 /// Returns how many runs the table lists.
 pub fn runs_first_frame(project: &Project) -> anyhow::Result<usize> {
-    let store = RunStore::open(&project.store_path())?;
+    let store = project.open_store()?;
     let mut app = App::new(project, store, Theme::default());
     app.switch_to(Tab::Runs);
     let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 45))?;

@@ -176,7 +176,8 @@ fn the_store_schema_migrates_on_postgresql_once_and_a_newer_one_is_refused() {
         .map(|_| {
             let url = url.clone();
             std::thread::spawn(move || {
-                let mut store = shelfcast::store::PgStore::open(&url).expect("open on PostgreSQL");
+                let store =
+                    shelfcast::store::RunStore::open_postgres(&url).expect("open on PostgreSQL");
                 store.schema_version().expect("version")
             })
         })
@@ -210,14 +211,14 @@ fn the_store_schema_migrates_on_postgresql_once_and_a_newer_one_is_refused() {
         "launched_by\nlaunched_on"
     );
     // Opening again migrates nothing; a database from a newer Shelfcast is refused, untouched.
-    let mut again = shelfcast::store::PgStore::open(&cluster.url()).expect("reopen");
+    let again = shelfcast::store::RunStore::open_postgres(&cluster.url()).expect("reopen");
     assert_eq!(again.schema_version().expect("version"), latest);
     drop(again);
     cluster.psql(&format!(
         "UPDATE shelfcast_schema SET version = {}",
         latest + 1
     ));
-    let error = shelfcast::store::PgStore::open(&cluster.url())
+    let error = shelfcast::store::RunStore::open_postgres(&cluster.url())
         .err()
         .expect("a newer schema is refused")
         .to_string();

@@ -38,7 +38,7 @@ pub(crate) fn settle(app: &mut App) {
     let (tx, mut rx) = unbounded_channel();
     let ctx = JobContext {
         project: app.project.clone(),
-        store_path: app.store.path().to_path_buf(),
+        store: app.store.location().clone(),
     };
     loop {
         let jobs = app.take_jobs();
@@ -67,7 +67,7 @@ pub(crate) fn take_job(
             let (tx, mut rx) = unbounded_channel();
             let ctx = JobContext {
                 project: app.project.clone(),
-                store_path: app.store.path().to_path_buf(),
+                store: app.store.location().clone(),
             };
             shelfcast::tui::jobs::run(job, &ctx, &tx);
             while let Ok(action) = rx.try_recv() {
