@@ -39,6 +39,19 @@ impl Dialect {
         }
     }
 
+    /// The `?` parameters in `sql` (outside quoted text).
+    pub fn placeholders(sql: &str) -> usize {
+        let mut quoted = false;
+        sql.chars()
+            .filter(|&c| {
+                if c == '\'' {
+                    quoted = !quoted;
+                }
+                c == '?' && !quoted
+            })
+            .count()
+    }
+
     /// A statement written for SQLite as PostgreSQL takes it: `?N` and bare `?` parameters
     /// become `$N` (outside quoted text).
     pub fn postgres_statement(sql: &str) -> String {
@@ -149,5 +162,10 @@ mod tests {
             Dialect::postgres_statement("INSERT INTO t VALUES (?,?),(?,?)"),
             "INSERT INTO t VALUES ($1,$2),($3,$4)"
         );
+        assert_eq!(
+            Dialect::placeholders(&Dialect::Postgres.number_or_null("x.value")),
+            0
+        );
+        assert_eq!(Dialect::placeholders("a = ? AND b ~ '^x?$' AND c = ?"), 2);
     }
 }

@@ -168,7 +168,7 @@ fn sort_sql(sort: &RunSort, dialect: Dialect, values: &mut Vec<Value>) -> String
     }
     order.push_str(", r.id DESC");
     if let Some(key) = key {
-        for _ in 0..order.matches('?').count() {
+        for _ in 0..Dialect::placeholders(&order) {
             values.push(Value::Text(key.clone()));
         }
     }

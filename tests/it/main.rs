@@ -1,6 +1,7 @@
 //! Shelfcast's integration tests, in one binary so the crate is linked once.
 
 mod architecture;
+mod backends;
 mod baselines;
 mod challenge;
 mod cli_runs;

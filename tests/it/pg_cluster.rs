@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub(crate) struct PgCluster {
     dir: tempfile::TempDir,
@@ -41,12 +43,81 @@ fn is_root() -> bool {
 }
 
 impl PgCluster {
+    /// The cluster every backend test of this test binary shares (each in its own database,
+    /// `fresh_database`), started on first use. Statics are never dropped, so a watchdog stops
+    /// it and removes its folder when the test process ends, however it ends.
+    pub(crate) fn shared(test: &str) -> Option<&'static PgCluster> {
+        static SHARED: OnceLock<Option<PgCluster>> = OnceLock::new();
+        let cluster = SHARED
+            .get_or_init(|| {
+                let cluster = PgCluster::start_quietly()?;
+                cluster.stop_when_this_process_ends();
+                Some(cluster)
+            })
+            .as_ref();
+        if cluster.is_none() {
+            println!("SKIP {test}: PostgreSQL (initdb, pg_ctl) is not installed");
+        }
+        cluster
+    }
+
+    /// A new empty database on the cluster, named after `test`; its URL.
+    pub(crate) fn fresh_database(&self, test: &str) -> String {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let name: String = test
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .take(40)
+            .collect();
+        let name = format!("t{}_{name}", NEXT.fetch_add(1, Ordering::Relaxed));
+        self.psql(&format!("CREATE DATABASE {name}"));
+        format!("postgres://shelfcast@127.0.0.1:{}/{name}", self.port)
+    }
+
+    fn stop_when_this_process_ends(&self) {
+        let pg_ctl = self.command_line("pg_ctl");
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+             {pg_ctl} -D '{data}' -m immediate -w stop >/dev/null 2>&1; rm -rf '{dir}'",
+            pid = std::process::id(),
+            data = self.data_dir().display(),
+            dir = self.dir.path().display(),
+        );
+        let _ = Command::new("setsid")
+            .args(["sh", "-c", &script])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+    }
+
+    /// `program` as a shell command line, run as `nobody` under root.
+    fn command_line(&self, program: &str) -> String {
+        let path = self.bin.join(program).display().to_string();
+        if is_root() {
+            format!("runuser -u nobody -- {path}")
+        } else {
+            path
+        }
+    }
+
     /// A running cluster, or `None` (printed as a skip for `test`) without PostgreSQL.
     pub(crate) fn start(test: &str) -> Option<Self> {
-        let Some(bin) = pg_bin() else {
+        let cluster = Self::start_quietly();
+        if cluster.is_none() {
             println!("SKIP {test}: PostgreSQL (initdb, pg_ctl) is not installed");
-            return None;
-        };
+        }
+        cluster
+    }
+
+    fn start_quietly() -> Option<Self> {
+        let bin = pg_bin()?;
         let dir = tempfile::tempdir().expect("temp dir");
         if is_root() {
             // nobody's uid and gid on Debian; the folder must be theirs.
@@ -68,6 +139,8 @@ impl PgCluster {
                 "--auth=trust",
                 "-E",
                 "UTF8",
+                // Text sorts bytewise, as in SQLite, so both backends list in one order.
+                "--no-locale",
                 "--no-sync",
             ],
         );

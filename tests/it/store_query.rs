@@ -1,6 +1,7 @@
 //! The runs table at scale: the filter language (parse, errors with their column, SQL), sorting,
 //! metric summaries kept by every batch, and soft delete / purge.
 
+use crate::backends::{TestStore, on_both_backends};
 use shelfcast::store::{
     MetricPoint, MetricValue, NewRun, RunQuery, RunSort, RunStatus, RunStore, SortKey, parse_filter,
 };
@@ -79,8 +80,8 @@ fn point(key: &str, step: i64, value: f64) -> MetricPoint {
 
 /// 30 runs: rmse = 10 + i, model gbdt for even i and ridge for odd, rounds 100 * i, team fresh
 /// for i < 10; run 29 has no rmse; run 7 is killed.
-fn seeded() -> (RunStore, Vec<i64>) {
-    let mut store = RunStore::open_in_memory().expect("store");
+fn seeded(backend: &TestStore) -> (RunStore, Vec<i64>) {
+    let mut store = backend.open();
     let mut ids = Vec::new();
     for i in 0..30 {
         let id = run(
@@ -125,9 +126,10 @@ fn names(store: &RunStore, filter: &str, sort: RunSort) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn filters_select_the_same_runs_as_their_meaning_and_sorting_puts_missing_values_last() {
-    let (store, _) = seeded();
+fn filters_select_the_same_runs_as_their_meaning_and_sorting_puts_missing_values_last(
+    backend: &TestStore,
+) {
+    let (store, _) = seeded(backend);
     let by_id = RunSort::default();
     assert_eq!(names(&store, "", by_id.clone()).len(), 30);
     assert_eq!(
@@ -210,9 +212,8 @@ fn filters_select_the_same_runs_as_their_meaning_and_sorting_puts_missing_values
     );
 }
 
-#[test]
-fn summaries_follow_every_batch_and_deleted_runs_hide_until_purged() {
-    let (mut store, ids) = seeded();
+fn summaries_follow_every_batch_and_deleted_runs_hide_until_purged(backend: &TestStore) {
+    let (mut store, ids) = seeded(backend);
     let id = ids[3];
     store
         .log_metrics(
@@ -295,9 +296,8 @@ fn summaries_follow_every_batch_and_deleted_runs_hide_until_purged() {
     assert!(store.rename_run(9999, "x").is_err());
 }
 
-#[test]
-fn runs_record_who_launched_them_and_where_and_filter_by_it() {
-    let (store, ids) = seeded();
+fn runs_record_who_launched_them_and_where_and_filter_by_it(backend: &TestStore) {
+    let (store, ids) = seeded(backend);
     let launcher = shelfcast::store::Launcher::current();
     let (user, host) = (
         launcher.user.clone().expect("an OS user"),
@@ -320,3 +320,9 @@ fn runs_record_who_launched_them_and_where_and_filter_by_it() {
     assert_eq!(column, 1);
     assert!(message.contains("user, host"), "{message}");
 }
+
+on_both_backends!(
+    filters_select_the_same_runs_as_their_meaning_and_sorting_puts_missing_values_last,
+    summaries_follow_every_batch_and_deleted_runs_hide_until_purged,
+    runs_record_who_launched_them_and_where_and_filter_by_it,
+);
