@@ -2,8 +2,6 @@
 //! folder, into this project's `runs.db`) and `shelfcast export mlflow --tracking-uri URI` (this
 //! project's runs and registry onto an MLflow server), with a progress bar on stderr.
 
-use std::io::IsTerminal;
-
 use crate::mlflow::{ExportOptions, ImportOptions, export_mlflow, import_mlflow, open_source};
 use crate::project::Project;
 
@@ -48,27 +46,6 @@ pub enum ExportCommand {
     },
 }
 
-/// A progress bar on stderr when it is a terminal, redrawn at most every 100 ms.
-fn progress_bar(what: &'static str) -> impl FnMut(usize, usize) {
-    let draw = std::io::stderr().is_terminal();
-    let mut last_drawn = std::time::Instant::now();
-    move |done, total| {
-        if draw && (done == total || last_drawn.elapsed().as_millis() >= 100) {
-            last_drawn = std::time::Instant::now();
-            let width = 30;
-            let filled = (done * width).checked_div(total).unwrap_or(width);
-            eprint!(
-                "\r[{}{}] {done}/{total} {what}",
-                "#".repeat(filled),
-                "-".repeat(width - filled)
-            );
-            if done == total {
-                eprintln!();
-            }
-        }
-    }
-}
-
 pub fn export(project: &Project, what: &ExportCommand) -> anyhow::Result<()> {
     let ExportCommand::Mlflow {
         tracking_uri,
@@ -98,7 +75,7 @@ pub fn export(project: &Project, what: &ExportCommand) -> anyhow::Result<()> {
             filter,
             models: *models,
         },
-        &mut progress_bar("runs"),
+        &mut super::progress::bar("runs"),
     )?;
     let seconds = started.elapsed().as_secs_f64();
     if *json {
@@ -162,7 +139,7 @@ pub fn import(project: &Project, what: &ImportCommand) -> anyhow::Result<()> {
         &ImportOptions {
             copy_artifacts: *copy_artifacts,
         },
-        &mut progress_bar("runs"),
+        &mut super::progress::bar("runs"),
     )?;
     let seconds = started.elapsed().as_secs_f64();
     if *json {

@@ -13,9 +13,11 @@ mod models;
 mod monitor;
 mod predict;
 mod predictions;
+mod progress;
 mod runs;
 mod schedule;
 mod schedule_job;
+mod store;
 mod train;
 mod tune;
 
@@ -142,6 +144,12 @@ pub enum Command {
     /// reference band from its validation, with alerts. Exit code 4 on an alert with
     /// --fail-on-alert.
     Monitor(Box<monitor::MonitorArgs>),
+    /// The run store itself: `store copy --from URL --to URL` moves a history between SQLite
+    /// and PostgreSQL.
+    Store {
+        #[command(subcommand)]
+        what: store::StoreCommand,
+    },
     /// The project's daemon: start, stop, status, run (foreground), install (systemd).
     Daemon {
         #[command(subcommand)]
@@ -337,6 +345,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             json,
         } => challenge::challenge(&project, &name, &data, margin, dm, json),
         Command::Daemon { what } => daemon::daemon(&project, &what),
+        Command::Store { what } => store::store(&project, &what),
         Command::Import { what } => mlflow::import(&project, &what),
         Command::Export { what } => mlflow::export(&project, &what),
         Command::Actuals { what } => monitor::actuals(&project, &what),

@@ -11,6 +11,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use rusqlite::params;
 use rusqlite::types::{FromSql, ToSql, Value};
 
 use super::StoreError;
@@ -200,6 +201,70 @@ impl Db {
                 Ok(out)
             }
         }
+    }
+
+    /// Every row of a query handed to `each` as it arrives, never all held at once (a store
+    /// copy reads millions of metric points this way).
+    pub fn for_each_row(
+        &self,
+        sql: &str,
+        args: &Args<'_>,
+        mut each: impl FnMut(&Row<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        match &self.conn {
+            Conn::Sqlite(conn) => {
+                let mut statement = conn.prepare_cached(sql)?;
+                let mut rows = statement.query(args)?;
+                while let Some(row) = rows.next()? {
+                    each(&Row::Sqlite(row))?;
+                }
+                Ok(())
+            }
+            Conn::Postgres(pg) => {
+                use postgres::fallible_iterator::FallibleIterator;
+                let mut pg = pg.borrow_mut();
+                let values = pg_args(args)?;
+                let statement = pg.statement(sql)?;
+                let mut rows = pg.client.query_raw(&statement, values.iter())?;
+                while let Some(row) = rows.next()? {
+                    each(&Row::Postgres(&row))?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The columns of `table`, in their order.
+    pub fn columns(&self, table: &str) -> Result<Vec<String>, StoreError> {
+        match self.dialect() {
+            Dialect::Sqlite => self.query_map(
+                "SELECT name FROM pragma_table_info(?1) ORDER BY cid",
+                params![table],
+                |row| row.get(0),
+            ),
+            Dialect::Postgres => self.query_map(
+                "SELECT CAST(column_name AS TEXT) FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = ?1 \
+                 ORDER BY ordinal_position",
+                params![table],
+                |row| row.get(0),
+            ),
+        }
+    }
+
+    /// After rows were written with their own ids: PostgreSQL's identity of `table` moves past
+    /// them, so the next insert does not collide (SQLite takes max(id) + 1 by itself).
+    pub fn ids_written(&self, table: &str) -> Result<(), StoreError> {
+        if self.dialect() == Dialect::Postgres {
+            self.execute(
+                &format!(
+                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                     (SELECT COALESCE(max(id), 0) + 1 FROM {table}), false)"
+                ),
+                &[],
+            )?;
+        }
+        Ok(())
     }
 
     /// The first row of a query, or `None`.

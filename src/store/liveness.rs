@@ -45,16 +45,27 @@ pub fn is_shelfcast_alive(pid: i64) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether the worker `pid` on `host` may be alive. A pid on another machine (a store shared
+/// by several) cannot be looked up here: it counts as alive, and its heartbeat alone tells.
+pub(super) fn worker_may_live(pid: i64, host: Option<&str>) -> bool {
+    let here = super::Launcher::current().host.as_deref();
+    match (host, here) {
+        (Some(there), Some(here)) if there != here => true,
+        _ => is_shelfcast_alive(pid),
+    }
+}
+
 /// Why a candidate run is dead, or `None` while its worker lives.
 fn death(
     pid: Option<i64>,
+    host: Option<&str>,
     status: &str,
     heartbeat_ms: Option<i64>,
     created_ms: Option<i64>,
     now: i64,
 ) -> Option<String> {
     match pid {
-        Some(pid) if !is_shelfcast_alive(pid) => Some(format!(
+        Some(pid) if !worker_may_live(pid, host) => Some(format!(
             "the worker (pid {pid}) ended without finishing: it crashed or was killed"
         )),
         Some(pid) => heartbeat_ms
@@ -111,10 +122,11 @@ impl RunStore {
             String,
             Option<i64>,
             Option<String>,
+            Option<String>,
         );
         let candidates: Vec<Candidate> = self.db.query_map(
-            "SELECT id, pid, cancel_requested, status, heartbeat_ms, created_at FROM runs \
-             WHERE status IN ('running', 'queued')",
+            "SELECT id, pid, cancel_requested, status, heartbeat_ms, created_at, worker_host \
+             FROM runs WHERE status IN ('running', 'queued')",
             &[],
             |row| {
                 Ok((
@@ -124,18 +136,20 @@ impl RunStore {
                     row.get(3)?,
                     row.get(4)?,
                     row.get(5)?,
+                    row.get(6)?,
                 ))
             },
         )?;
         let now = now_ms();
         let dead: Vec<(RunId, Option<i64>, bool, String)> = candidates
             .into_iter()
-            .filter_map(|(id, pid, cancelled, status, beat, created)| {
+            .filter_map(|(id, pid, cancelled, status, beat, created, host)| {
                 let created_ms = created
                     .as_deref()
                     .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
                     .map(|t| t.timestamp_millis());
-                death(pid, &status, beat, created_ms, now).map(|why| (id, pid, cancelled, why))
+                death(pid, host.as_deref(), &status, beat, created_ms, now)
+                    .map(|why| (id, pid, cancelled, why))
             })
             .collect();
         if dead.is_empty() {

@@ -407,6 +407,11 @@ ALTER TABLE runs ADD COLUMN launched_by TEXT;
 ALTER TABLE runs ADD COLUMN launched_on TEXT;
 CREATE INDEX runs_by_launcher ON runs (launched_by, launched_on);
 "#,
+    // 15: the host a run's worker runs on, beside its pid: on a store shared by several
+    // machines a pid says something only on its own host.
+    r#"
+ALTER TABLE runs ADD COLUMN worker_host TEXT;
+"#,
 ];
 
 /// The schema version this build writes and understands.

@@ -10,6 +10,7 @@
 //! "database is locked" when a read transaction tries to upgrade.
 
 mod actuals;
+mod copy;
 mod curves;
 mod datasets;
 mod db;
@@ -47,6 +48,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use db::Db;
 
 pub use actuals::{AddedActuals, NewActual, ScoredPair};
+pub use copy::{COPY_ORDER, CopyProgress, CopyReport};
 pub use curves::{Curve, lttb_indices};
 pub use datasets::{CachedProfile, DatasetRecord, NewDataset};
 pub use decisions::Decision;

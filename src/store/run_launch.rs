@@ -67,9 +67,15 @@ impl RunStore {
     pub fn claim_run(&mut self, id: RunId, pid: u32) -> Result<bool, StoreError> {
         self.write(|tx| {
             let changed = tx.execute(
-                "UPDATE runs SET status = 'running', pid = ?2, started_at = ?3, heartbeat_ms = ?4 \
-                 WHERE id = ?1 AND status = 'queued'",
-                params![id, i64::from(pid), now_text(), super::now_ms()],
+                "UPDATE runs SET status = 'running', pid = ?2, started_at = ?3, heartbeat_ms = ?4, \
+                 worker_host = ?5 WHERE id = ?1 AND status = 'queued'",
+                params![
+                    id,
+                    i64::from(pid),
+                    now_text(),
+                    super::now_ms(),
+                    super::Launcher::current().host
+                ],
             )?;
             Ok(changed == 1)
         })

@@ -236,8 +236,8 @@ impl RunStore {
     pub fn set_pid(&mut self, id: RunId, pid: u32) -> Result<(), StoreError> {
         self.write(|tx| {
             tx.execute(
-                "UPDATE runs SET pid = ?2 WHERE id = ?1",
-                params![id, i64::from(pid)],
+                "UPDATE runs SET pid = ?2, worker_host = ?3 WHERE id = ?1",
+                params![id, i64::from(pid), super::Launcher::current().host],
             )?;
             Ok(())
         })
@@ -248,8 +248,8 @@ impl RunStore {
     pub fn set_queued_pid(&mut self, id: RunId, pid: u32) -> Result<(), StoreError> {
         self.write(|tx| {
             tx.execute(
-                "UPDATE runs SET pid = ?2 WHERE id = ?1 AND status = 'queued'",
-                params![id, i64::from(pid)],
+                "UPDATE runs SET pid = ?2, worker_host = ?3 WHERE id = ?1 AND status = 'queued'",
+                params![id, i64::from(pid), super::Launcher::current().host],
             )?;
             Ok(())
         })
@@ -271,19 +271,21 @@ impl RunStore {
     /// nobody would ever read the request.
     pub fn request_cancel(&mut self, id: RunId) -> Result<(), StoreError> {
         self.write(|tx| {
-            let row: Option<(String, Option<i64>)> = tx.query_opt(
-                "SELECT status, pid FROM runs WHERE id = ?1",
+            let row: Option<(String, Option<i64>, Option<String>)> = tx.query_opt(
+                "SELECT status, pid, worker_host FROM runs WHERE id = ?1",
                 params![id],
-                |row| Ok((row.get(0)?, row.get(1)?)),
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )?;
-            let Some((status, pid)) = row else {
+            let Some((status, pid, host)) = row else {
                 return Err(StoreError::RunNotFound(id));
             };
             tx.execute(
                 "UPDATE runs SET cancel_requested = 1 WHERE id = ?1",
                 params![id],
             )?;
-            if status == "queued" && !pid.is_some_and(super::is_shelfcast_alive) {
+            let held =
+                pid.is_some_and(|pid| super::liveness::worker_may_live(pid, host.as_deref()));
+            if status == "queued" && !held {
                 tx.execute(
                     "UPDATE runs SET status = 'killed', ended_at = ?2, \
                      error = 'cancelled before a worker started it' \
