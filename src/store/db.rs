@@ -32,7 +32,8 @@ enum Conn {
 }
 
 pub(crate) struct PgConn {
-    client: postgres::Client,
+    /// Dropped outside any runtime (`Drop`): closing it blocks on the client's own runtime.
+    client: std::mem::ManuallyDrop<postgres::Client>,
     statements: HashMap<String, postgres::Statement>,
     /// This connection's server process, whose own change notices are not news to it.
     own_pid: i32,
@@ -47,6 +48,9 @@ pub(crate) const CHANGES_CHANNEL: &str = "shelfcast_changes";
 /// the other as SQLite's `BEGIN IMMEDIATE` makes them, so read-then-write steps (the next model
 /// version, a run's state check) mean the same on both backends.
 const WRITE_LOCK: i64 = 0x5348_454C_4657_5254;
+
+/// How long `data_version` lets the PostgreSQL client read change notices off the socket.
+const NOTICE_READ_WAIT: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 128;
@@ -114,11 +118,14 @@ impl Db {
 
     /// A PostgreSQL connection that listens for other connections' change notices.
     pub fn postgres(mut client: postgres::Client) -> Result<Self, StoreError> {
-        let own_pid: i32 = client.query_one("SELECT pg_backend_pid()", &[])?.get(0);
-        client.batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))?;
+        let own_pid: i32 = outside_runtime(|| -> Result<i32, StoreError> {
+            let own_pid = client.query_one("SELECT pg_backend_pid()", &[])?.get(0);
+            client.batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))?;
+            Ok(own_pid)
+        })?;
         Ok(Self {
             conn: Conn::Postgres(Box::new(RefCell::new(PgConn {
-                client,
+                client: std::mem::ManuallyDrop::new(client),
                 statements: HashMap::new(),
                 own_pid,
                 changes_seen: 0,
@@ -145,13 +152,13 @@ impl Db {
     pub fn execute(&self, sql: &str, args: &Args<'_>) -> Result<usize, StoreError> {
         match &self.conn {
             Conn::Sqlite(conn) => Ok(conn.prepare_cached(sql)?.execute(args)?),
-            Conn::Postgres(pg) => {
+            Conn::Postgres(pg) => outside_runtime(|| {
                 let mut pg = pg.borrow_mut();
                 let values = pg_args(args)?;
                 let statement = pg.statement(sql)?;
                 let refs = arg_refs(&values);
                 Ok(pg.client.execute(&statement, &refs)? as usize)
-            }
+            }),
         }
     }
 
@@ -186,7 +193,7 @@ impl Db {
                 }
                 Ok(out)
             }
-            Conn::Postgres(pg) => {
+            Conn::Postgres(pg) => outside_runtime(|| {
                 let rows = {
                     let mut pg = pg.borrow_mut();
                     let values = pg_args(args)?;
@@ -199,7 +206,7 @@ impl Db {
                     out.push(read(&Row::Postgres(row))?);
                 }
                 Ok(out)
-            }
+            }),
         }
     }
 
@@ -220,7 +227,7 @@ impl Db {
                 }
                 Ok(())
             }
-            Conn::Postgres(pg) => {
+            Conn::Postgres(pg) => outside_runtime(|| {
                 use postgres::fallible_iterator::FallibleIterator;
                 let mut pg = pg.borrow_mut();
                 let values = pg_args(args)?;
@@ -230,7 +237,7 @@ impl Db {
                     each(&Row::Postgres(&row))?;
                 }
                 Ok(())
-            }
+            }),
         }
     }
 
@@ -284,7 +291,7 @@ impl Db {
                     first = Some(read(&Row::Sqlite(row))?);
                 }
             }
-            Conn::Postgres(pg) => {
+            Conn::Postgres(pg) => outside_runtime(|| {
                 let row = {
                     let mut pg = pg.borrow_mut();
                     let values = pg_args(args)?;
@@ -295,7 +302,8 @@ impl Db {
                 if let (Some(row), Some(read)) = (row, read.take()) {
                     first = Some(read(&Row::Postgres(&row))?);
                 }
-            }
+                Ok::<(), StoreError>(())
+            })?,
         }
         Ok(first)
     }
@@ -315,7 +323,9 @@ impl Db {
     pub fn batch(&self, sql: &str) -> Result<(), StoreError> {
         match &self.conn {
             Conn::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
-            Conn::Postgres(pg) => Ok(pg.borrow_mut().client.batch_execute(sql)?),
+            Conn::Postgres(pg) => {
+                outside_runtime(|| Ok(pg.borrow_mut().client.batch_execute(sql)?))
+            }
         }
     }
 
@@ -353,14 +363,17 @@ impl Db {
             Conn::Sqlite(conn) => {
                 Ok(conn.pragma_query_value(None, "data_version", |row| row.get(0))?)
             }
-            Conn::Postgres(pg) => {
+            Conn::Postgres(pg) => outside_runtime(|| {
                 use postgres::fallible_iterator::FallibleIterator;
                 let mut pg = pg.borrow_mut();
                 let own_pid = pg.own_pid;
                 let mut seen = 0;
                 {
+                    // Not `iter()`: it only hands over notices already read off the socket,
+                    // and nothing reads it between statements. A wait this short lets the
+                    // client read what has arrived.
                     let mut notifications = pg.client.notifications();
-                    let mut pending = notifications.iter();
+                    let mut pending = notifications.timeout_iter(NOTICE_READ_WAIT);
                     while let Some(notice) = pending.next()? {
                         if notice.process_id() != own_pid {
                             seen += 1;
@@ -369,8 +382,20 @@ impl Db {
                 }
                 pg.changes_seen += seen;
                 Ok(pg.changes_seen)
-            }
+            }),
         }
+    }
+}
+
+/// Runs `f`, a call of the synchronous PostgreSQL client, where that client may block: it drives
+/// a small runtime of its own, which tokio refuses to start inside the TUI's or the server's
+/// runtime, so a call from there first steps out of it (the runtime's other tasks go on).
+pub(crate) fn outside_runtime<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
     }
 }
 
@@ -384,6 +409,16 @@ impl Drop for RollbackGuard<'_> {
         // The error that brought us here is what the caller reports; a failed rollback leaves
         // the transaction to end with the connection.
         let _ = self.db.batch("ROLLBACK");
+    }
+}
+
+impl Drop for PgConn {
+    fn drop(&mut self) {
+        self.statements.clear();
+        // SAFETY: `client` is taken once, here, and never used again: the struct is being
+        // dropped.
+        let client = unsafe { std::mem::ManuallyDrop::take(&mut self.client) };
+        outside_runtime(move || drop(client));
     }
 }
 

@@ -34,6 +34,10 @@ impl RunStore {
     }
 
     fn connect_postgres(url: &str, read_only: bool) -> Result<Self, StoreError> {
+        super::db::outside_runtime(|| Self::connect_postgres_here(url, read_only))
+    }
+
+    fn connect_postgres_here(url: &str, read_only: bool) -> Result<Self, StoreError> {
         let shown = without_password(url);
         let client = Client::connect(url, NoTls).map_err(|e| {
             StoreError::NotFound(format!(

@@ -18,6 +18,7 @@ mod e2e_forecast;
 mod e2e_jobs;
 mod e2e_monitor;
 mod e2e_predict;
+mod e2e_shared_store;
 mod e2e_train;
 mod e2e_tune;
 mod faults;
