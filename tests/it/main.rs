@@ -45,6 +45,7 @@ mod serve;
 mod shared_data;
 mod shared_train;
 mod store;
+mod store_backends;
 mod store_query;
 mod train;
 mod tui;
