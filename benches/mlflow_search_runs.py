@@ -1,5 +1,6 @@
 """MLflow's side of `shelfcast bench store`: the query MLflow's UI runs for its runs table,
-`search_runs` with a filter and an order, on an MLflow SQLite tracking store holding the same
+`search_runs` with a filter and an order, on an MLflow tracking store (SQLite, `--db`, or a
+PostgreSQL backend store, `--backend-uri postgresql://…`, which needs psycopg2) holding the same
 number of runs as Shelfcast's (each with 12 params, 4 final metrics and 2 tags, like Shelfcast's
 synthetic runs; the long curves are left out, which only makes MLflow's store smaller).
 
@@ -20,7 +21,9 @@ PAGE = 100  # the MLflow UI's page of runs
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--db", required=True)
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--db")
+    where.add_argument("--backend-uri")
     parser.add_argument("--runs", type=int, default=10_000)
     args = parser.parse_args()
     try:
@@ -31,7 +34,16 @@ def main() -> int:
         print(f"SKIP mlflow is not installed ({error}); pip install mlflow")
         return 0
 
-    client = MlflowClient(tracking_uri=f"sqlite:///{args.db}")
+    if args.backend_uri:
+        try:
+            import psycopg2  # noqa: F401  (MLflow's SQLAlchemy store needs a PostgreSQL driver)
+        except ImportError as error:
+            print(f"SKIP psycopg2 is not installed ({error}); pip install psycopg2-binary")
+            return 0
+        uri = args.backend_uri
+    else:
+        uri = f"sqlite:///{args.db}"
+    client = MlflowClient(tracking_uri=uri)
     experiments = [client.create_experiment(f"experiment-{e}") for e in range(5)]
     models = ["gbdt", "ridge", "random_forest", "lasso"]
     teams = ["fresh", "ambient", "frozen"]

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::data::{self, DataError, ReadOptions, sample};
+use crate::jobs::slurm::{Dispatch, SlurmOptions};
 use crate::store::{RunId, RunStore, StoreError, StoreLocation};
 
 /// The environment variable that names the run store (a URL), over the config file's.
@@ -21,6 +22,8 @@ pub struct Project {
     read_override: Option<ReadOptions>,
     /// `--store` for this command, over `SHELFCAST_STORE` and the config file's.
     store_override: Option<String>,
+    /// `--on slurm …` for this command, over what a parent process handed down.
+    dispatch_override: Option<Dispatch>,
 }
 
 /// `shelfcast.toml`. Sections other issues add (`[store]`, `[daemon]`…) are their own structs.
@@ -31,6 +34,9 @@ pub struct ProjectConfig {
     pub data: DataConfig,
     #[serde(default)]
     pub store: StoreConfig,
+    /// Defaults of `--on slurm` (partition, time, cpus, mem, account).
+    #[serde(default)]
+    pub slurm: SlurmOptions,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -80,7 +86,28 @@ impl Project {
             root: root.to_path_buf(),
             read_override: None,
             store_override: None,
+            dispatch_override: None,
         }
+    }
+
+    /// The same project, its workers dispatched by `dispatch` (`--on`).
+    pub fn with_dispatch(mut self, dispatch: Dispatch) -> Self {
+        self.dispatch_override = Some(dispatch);
+        self
+    }
+
+    /// Where this command's workers run: `--on`, else what the parent process handed down
+    /// (`SHELFCAST_SLURM`), else here.
+    pub fn dispatch(&self) -> Result<Dispatch, ConfigError> {
+        if let Some(dispatch) = &self.dispatch_override {
+            return Ok(dispatch.clone());
+        }
+        Dispatch::from_env()
+            .map(Option::unwrap_or_default)
+            .map_err(|reason| ConfigError::Parse {
+                path: PathBuf::from(crate::jobs::slurm::SLURM_ENV),
+                reason,
+            })
     }
 
     /// The same project, its runs kept in the store at `url` (`--store`).

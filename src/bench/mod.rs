@@ -67,6 +67,8 @@ pub enum BenchCommand {
     },
     /// A synthetic store of many runs and points: first frame of the Runs tab, a filter over all
     /// runs, ten long curves downsampled; beside MLflow's search_runs when mlflow is installed.
+    /// With `--store postgres://…` (an empty database) the same runs are copied there and timed
+    /// beside SQLite's, and MLflow's PostgreSQL backend store beside that.
     Store {
         #[arg(long, default_value_t = 10_000)]
         runs: usize,
@@ -183,7 +185,7 @@ pub struct Faces {
     pub serve_floor: StartServer,
 }
 
-pub fn run(_project: &Project, what: BenchCommand, faces: &Faces) -> anyhow::Result<()> {
+pub fn run(project: &Project, what: BenchCommand, faces: &Faces) -> anyhow::Result<()> {
     if cfg!(debug_assertions) {
         say_err!("warning: this is a debug build; run `cargo run --release -- bench ...`");
     }
@@ -199,7 +201,19 @@ pub fn run(_project: &Project, what: BenchCommand, faces: &Faces) -> anyhow::Res
             runs,
             points,
             mlflow_runs,
-        } => store::bench_store(runs.max(11), points, mlflow_runs, faces),
+        } => {
+            let postgres = match project.store_location()? {
+                crate::store::StoreLocation::Postgres(url) => Some(url),
+                crate::store::StoreLocation::Sqlite(_) => None,
+            };
+            store::bench_store(
+                runs.max(11),
+                points,
+                mlflow_runs,
+                postgres.as_deref(),
+                faces,
+            )
+        }
         BenchCommand::Forecast { gbdt, horizon } => {
             forecast::bench_forecast(&forecast::ForecastBench {
                 gbdt: gbdt.checked(),

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use super::{benches_dir, ms, run_python, tempfile_dir};
 use crate::project::Project;
 use crate::store::{
-    MetricPoint, NewRun, QueuedRun, RunQuery, RunSort, RunStatus, RunStore, SortKey, parse_filter,
+    MetricPoint, NewRun, QueuedRun, RunQuery, RunSort, RunStatus, RunStore, SortKey, StoreLocation,
+    parse_filter,
 };
 
 /// The filter timed on both sides.
@@ -21,10 +22,20 @@ const LONG_STEPS: usize = 25_000;
 /// Points a compare chart draws per curve.
 const DISPLAY_POINTS: usize = 600;
 
+/// What the Runs tab and Compare live by, timed on one store (medians of five).
+struct StoreTimes {
+    first_frame: Duration,
+    filter: Duration,
+    matched: usize,
+    curves: Duration,
+    drawn: usize,
+}
+
 pub fn bench_store(
     runs: usize,
     points: usize,
     mlflow_runs: usize,
+    postgres: Option<&str>,
     faces: &super::Faces,
 ) -> anyhow::Result<()> {
     let scratch = tempfile_dir()?;
@@ -41,19 +52,119 @@ pub fn bench_store(
         started.elapsed().as_secs_f64(),
         size as f64 / 1e6
     );
+    let sqlite = time_store(&project, runs, faces)?;
+    say!(
+        "first frame of the Runs tab ({runs} runs): {} (target < 150 ms)",
+        ms(sqlite.first_frame)
+    );
+    say!(
+        "filter over all runs, sorted by rmse ({} match): {} (target < 50 ms)\n  {BENCH_FILTER}",
+        sqlite.matched,
+        ms(sqlite.filter)
+    );
+    say!(
+        "{LONG_CURVES} curves of {LONG_STEPS} steps loaded and downsampled to {} points: {} \
+         (target < 50 ms)",
+        sqlite.drawn,
+        ms(sqlite.curves)
+    );
+    let mlflow_db = scratch.join("mlflow.db").display().to_string();
+    mlflow_search("SQLite", &["--db", &mlflow_db], mlflow_runs);
+    if let Some(url) = postgres {
+        bench_postgres(&project, url, runs, mlflow_runs, &sqlite, faces)?;
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
+}
 
+/// The same runs copied into the (empty) PostgreSQL store at `url` and timed there, beside
+/// SQLite's; then MLflow on a PostgreSQL backend store beside that.
+fn bench_postgres(
+    sqlite_project: &Project,
+    url: &str,
+    runs: usize,
+    mlflow_runs: usize,
+    sqlite: &StoreTimes,
+    faces: &super::Faces,
+) -> anyhow::Result<()> {
+    let location = StoreLocation::Postgres(url.to_string());
+    let mut target = location.open()?;
+    let there = target
+        .list_runs(&crate::store::RunFilter {
+            include_deleted: true,
+            ..Default::default()
+        })?
+        .len();
+    if there > 0 {
+        anyhow::bail!(
+            "{location} holds {there} run(s); bench store fills an empty PostgreSQL database"
+        );
+    }
+    let clock = Instant::now();
+    let report = sqlite_project
+        .open_store()?
+        .copy_into(&mut target, &mut |_| {})?;
+    say!(
+        "on PostgreSQL ({location}): copied {} rows with store copy in {:.1}s",
+        report.rows,
+        clock.elapsed().as_secs_f64()
+    );
+    drop(target);
+    let project = Project::new(&sqlite_project.root).with_store(url);
+    let pg = time_store(&project, runs, faces)?;
+    let beside = |what: &str, pg: Duration, sqlite: Duration| {
+        say!(
+            "on PostgreSQL, {what}: {} (SQLite {}, {:.1}x)",
+            ms(pg),
+            ms(sqlite),
+            pg.as_secs_f64() / sqlite.as_secs_f64().max(1e-9)
+        );
+    };
+    beside(
+        &format!("first frame of the Runs tab ({runs} runs)"),
+        pg.first_frame,
+        sqlite.first_frame,
+    );
+    beside(
+        &format!("filter over all runs ({} match)", pg.matched),
+        pg.filter,
+        sqlite.filter,
+    );
+    beside(
+        &format!("{LONG_CURVES} long curves to {} points", pg.drawn),
+        pg.curves,
+        sqlite.curves,
+    );
+    anyhow::ensure!(
+        pg.matched == sqlite.matched,
+        "the filter matched {} runs on PostgreSQL and {} on SQLite",
+        pg.matched,
+        sqlite.matched
+    );
+    match crate::store::database_beside(url, "mlflow") {
+        Ok(mlflow_url) => {
+            // SQLAlchemy names the scheme postgresql.
+            let uri = mlflow_url.replacen("postgres://", "postgresql://", 1);
+            mlflow_search("PostgreSQL", &["--backend-uri", &uri], mlflow_runs);
+        }
+        Err(why) => say!("SKIP MLflow on PostgreSQL: no database beside the store: {why}"),
+    }
+    Ok(())
+}
+
+fn time_store(project: &Project, runs: usize, faces: &super::Faces) -> anyhow::Result<StoreTimes> {
     // The Runs tab's first frame: open the store (with its dead-run check), query every run
     // with its headline metrics, draw the table — the TUI's own code.
     let mut first_frames = Vec::new();
     for _ in 0..5 {
         let clock = Instant::now();
-        let listed = (faces.runs_first_frame)(&project)?;
+        let listed = (faces.runs_first_frame)(project)?;
         first_frames.push(clock.elapsed());
         if listed != runs {
             anyhow::bail!("the Runs tab listed {listed} runs of {runs}");
         }
     }
-    let store = RunStore::open(&db)?;
+    let store = project.open_store()?;
     let filter = parse_filter(BENCH_FILTER)?;
     let mut filters = Vec::new();
     let mut matched = 0;
@@ -85,35 +196,28 @@ pub fn bench_store(
         }
         curves.push(clock.elapsed());
     }
-    let median = |v: &mut Vec<Duration>| super::median(v);
-    say!(
-        "first frame of the Runs tab ({runs} runs): {} (target < 150 ms)",
-        ms(median(&mut first_frames))
-    );
-    say!(
-        "filter over all runs, sorted by rmse ({matched} match): {} (target < 50 ms)\n  {BENCH_FILTER}",
-        ms(median(&mut filters))
-    );
-    say!(
-        "{LONG_CURVES} curves of {LONG_STEPS} steps loaded and downsampled to {drawn} points: {} \
-         (target < 50 ms)",
-        ms(median(&mut curves))
-    );
-    match run_python(
-        &benches_dir().join("mlflow_search_runs.py"),
-        &[
-            "--db",
-            &scratch.join("mlflow.db").display().to_string(),
-            "--runs",
-            &mlflow_runs.to_string(),
-        ],
-    ) {
+    Ok(StoreTimes {
+        first_frame: super::median(&mut first_frames),
+        filter: super::median(&mut filters),
+        matched,
+        curves: super::median(&mut curves),
+        drawn,
+    })
+}
+
+/// MLflow's `search_runs` on its store `where` (`--db FILE` or `--backend-uri URI`).
+fn mlflow_search(backend: &str, place: &[&str], mlflow_runs: usize) {
+    let runs = mlflow_runs.to_string();
+    let mut args = place.to_vec();
+    args.extend(["--runs", &runs]);
+    match run_python(&benches_dir().join("mlflow_search_runs.py"), &args) {
         Ok(figures) => {
             let get = |k: &str| figures.get(k).map_or("?", String::as_str);
             say!(
-                "MLflow {} search_runs on {} runs (filter + order by rmse, first page of {}): \
-                 {} ms; {} ms for every match ({} runs)",
+                "MLflow {} search_runs on {} ({} runs; filter + order by rmse, first page of \
+                 {}): {} ms; {} ms for every match ({} runs)",
                 get("mlflow_version"),
+                backend,
                 get("runs"),
                 get("page"),
                 get("page_ms"),
@@ -121,10 +225,8 @@ pub fn bench_store(
                 get("matched")
             );
         }
-        Err(why) => say!("SKIP MLflow search_runs: {why}"),
+        Err(why) => say!("SKIP MLflow search_runs on {backend}: {why}"),
     }
-    let _ = std::fs::remove_dir_all(&scratch);
-    Ok(())
 }
 
 /// Runs like a team's: five experiments, a dozen params, two tags, final metrics, and train /

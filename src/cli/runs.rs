@@ -99,8 +99,18 @@ pub fn parse_sort(text: &str) -> anyhow::Result<RunSort> {
     Ok(RunSort { key, descending })
 }
 
+/// The store for reading, with the runs whose Slurm jobs ended badly ended first (when the
+/// store can be written), so what is listed is what the scheduler says.
+fn open_with_slurm_news(project: &Project) -> anyhow::Result<crate::store::RunStore> {
+    let (mut store, _) = project.open_store_for_reading()?;
+    if !store.is_read_only() {
+        crate::jobs::slurm::reconcile(project, &mut store)?;
+    }
+    Ok(store)
+}
+
 pub fn list(project: &Project, args: &RunsArgs) -> anyhow::Result<()> {
-    let (store, _) = project.open_store_for_reading()?;
+    let store = open_with_slurm_news(project)?;
     let filter = match &args.filter {
         Some(text) => parse_filter(text).map_err(|e| {
             // Point at the mistake under the filter as typed.
@@ -299,7 +309,7 @@ pub fn run_json(project: &Project, store: &RunStore, id: RunId) -> anyhow::Resul
 pub fn run_command(project: &Project, command: RunCommand) -> anyhow::Result<()> {
     match command {
         RunCommand::Show { run, json } => {
-            let (store, _) = project.open_store_for_reading()?;
+            let store = open_with_slurm_news(project)?;
             let value = run_json(project, &store, run)?;
             if json {
                 say!("{}", serde_json::to_string_pretty(&value)?);
@@ -322,6 +332,19 @@ pub fn run_command(project: &Project, command: RunCommand) -> anyhow::Result<()>
                 ("error", record.error.clone()),
                 ("note", record.note.clone()),
                 ("deleted", record.deleted_at.clone()),
+                (
+                    "slurm",
+                    record.slurm_job_id.as_ref().map(|job| {
+                        if record.status.is_terminal() {
+                            format!("job {job}")
+                        } else {
+                            match crate::jobs::slurm::queue_state(job) {
+                                Ok(state) => format!("job {job}: {}", state.describe()),
+                                Err(why) => format!("job {job}: {why}"),
+                            }
+                        }
+                    }),
+                ),
                 (
                     "by",
                     crate::store::Launcher::describe(

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use clap::Args;
 
+use crate::jobs::slurm::{Dispatch, SlurmOptions};
 use crate::jobs::worker::{TRAIN_LOSS, VALID_LOSS, run_worker};
 use crate::jobs::{LaunchRequest, launch_run};
 use crate::ml::features::Task;
@@ -74,6 +75,54 @@ pub struct TrainArgs {
     /// Follow the run with a progress bar and print its final metrics.
     #[arg(long)]
     pub wait: bool,
+    #[command(flatten)]
+    pub dispatch: DispatchArgs,
+}
+
+/// Where the worker runs: `--on slurm` and what to ask the scheduler (each over shelfcast.toml's
+/// `[slurm]` defaults).
+#[derive(Debug, Args)]
+pub struct DispatchArgs {
+    /// local (a detached process here) or slurm (a batch job on the cluster).
+    #[arg(long, value_name = "WHERE", default_value = "local", value_parser = ["local", "slurm"])]
+    pub on: String,
+    /// The Slurm partition (with --on slurm).
+    #[arg(long, value_name = "P")]
+    pub partition: Option<String>,
+    /// The job's wall-time limit, HH:MM:SS (with --on slurm).
+    #[arg(long, value_name = "HH:MM:SS")]
+    pub time: Option<String>,
+    /// CPUs per task (with --on slurm).
+    #[arg(long, value_name = "N")]
+    pub cpus: Option<u32>,
+    /// Memory per node, 500M or 4G (with --on slurm).
+    #[arg(long, value_name = "SIZE")]
+    pub mem: Option<String>,
+    /// The Slurm account to charge (with --on slurm).
+    #[arg(long, value_name = "A")]
+    pub account: Option<String>,
+}
+
+impl DispatchArgs {
+    /// `project`, dispatching its workers as these flags (and the config's defaults) say.
+    pub fn apply(&self, project: &Project) -> anyhow::Result<Project> {
+        let asked = SlurmOptions {
+            partition: self.partition.clone(),
+            time: self.time.clone(),
+            cpus: self.cpus,
+            mem: self.mem.clone(),
+            account: self.account.clone(),
+        };
+        if self.on != "slurm" {
+            if asked != SlurmOptions::default() {
+                bail!("--partition, --time, --cpus, --mem and --account need --on slurm");
+            }
+            return Ok(project.clone());
+        }
+        let options = asked.or(&project.config()?.slurm);
+        options.check().map_err(|e| anyhow::anyhow!(e))?;
+        Ok(project.clone().with_dispatch(Dispatch::Slurm(options)))
+    }
 }
 
 fn parse_task(text: &str) -> Result<Task, String> {
@@ -141,6 +190,7 @@ impl TrainArgs {
 }
 
 pub fn train(project: &Project, args: &TrainArgs) -> anyhow::Result<()> {
+    let project = &args.dispatch.apply(project)?;
     let request = args.request(project)?;
     let launched = launch_run(project, &request)?;
     let what = format!(
@@ -160,10 +210,14 @@ pub(super) fn announce(
     wait: bool,
 ) -> anyhow::Result<()> {
     say!("{}", launched.run_id);
+    let worker = match (&launched.slurm_job, launched.pid) {
+        (Some(job), _) => format!("Slurm job {job}"),
+        (None, Some(pid)) => format!("worker pid {pid}"),
+        (None, None) => "worker".to_string(),
+    };
     say_err!(
-        "{kind} {} queued: {what}; worker pid {}, log {}",
+        "{kind} {} queued: {what}; {worker}, log {}",
         launched.run_id,
-        launched.pid,
         launched.log_path.display()
     );
     for note in &launched.notes {
@@ -203,6 +257,7 @@ pub fn follow(project: &Project, run: RunId) -> anyhow::Result<()> {
         // A worker that vanished (kill -9, the box's OOM killer) is noticed here, not only by
         // the next process that opens the store.
         store.reap_dead_runs()?;
+        crate::jobs::slurm::reconcile(project, &mut store)?;
         let status = store.get_run(run)?.status;
         let last = store.last_metric(run, progress_key)?;
         if let Some(point) = last.as_ref().filter(|p| p.step != last_step && tty) {
@@ -322,7 +377,7 @@ pub fn cancel(project: &Project, run: RunId) -> anyhow::Result<()> {
     if record.status.is_terminal() {
         bail!("run {run} is already {}", record.status.as_str());
     }
-    store.request_cancel(run)?;
+    crate::jobs::slurm::cancel_run(&mut store, run)?;
     match store.get_run(run)?.status {
         RunStatus::Killed => say!("run {run} was still queued: killed before it started"),
         _ => say!("asked run {run} to stop; it stops at its next step"),

@@ -49,6 +49,11 @@ pub struct TuneArgs {
 }
 
 pub fn tune(project: &Project, args: &TuneArgs) -> anyhow::Result<()> {
+    let dispatched = match &args.train {
+        Some(train) => train.dispatch.apply(project)?,
+        None => project.clone(),
+    };
+    let project = &dispatched;
     let name = match (&args.resume, &args.train) {
         (Some(name), _) => name.clone(),
         (None, Some(train)) => {

@@ -11,6 +11,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use super::slurm::Dispatch;
 use crate::data::{DataError, DatasetFile, profile_dataset};
 use crate::ml::train::{Prepared, TrainError, TrainSpec, prepare};
 use crate::project::Project;
@@ -52,7 +53,10 @@ pub struct LaunchRequest {
 #[derive(Clone, Debug)]
 pub struct Launched {
     pub run_id: RunId,
-    pub pid: u32,
+    /// The worker's pid, when it runs here; `None` when it went to Slurm.
+    pub pid: Option<u32>,
+    /// The Slurm job the worker was submitted as (`--on slurm`).
+    pub slurm_job: Option<String>,
     pub log_path: PathBuf,
     pub train_rows: usize,
     pub valid_rows: usize,
@@ -186,10 +190,14 @@ fn started(
     run_id: RunId,
     prepared: &Prepared,
 ) -> Result<Launched, JobError> {
-    let pid = spawn_worker(project, store, run_id)?;
+    let (pid, slurm_job) = match spawn_worker(project, store, run_id)? {
+        Dispatched::Here(pid) => (Some(pid), None),
+        Dispatched::Slurm(job) => (None, Some(job)),
+    };
     Ok(Launched {
         run_id,
         pid,
+        slurm_job,
         log_path: project.worker_log_path(run_id),
         train_rows: prepared.split.train.len(),
         valid_rows: prepared.split.validation.len(),
@@ -231,16 +239,40 @@ fn check_backtest(
     Ok(())
 }
 
-/// Starts the detached worker for a queued run and records its pid. When the process cannot be
-/// started the run is marked failed with the reason, never left queued.
-pub fn spawn_worker(project: &Project, store: &mut RunStore, run: RunId) -> Result<u32, JobError> {
-    let result = start_detached(project, run);
+/// Where a queued run's worker went: a pid here, or a Slurm job.
+pub enum Dispatched {
+    Here(u32),
+    Slurm(String),
+}
+
+/// Starts the worker for a queued run (a detached process here, or a Slurm batch job, as the
+/// project dispatches) and records its pid or job. When it cannot be started the run is marked
+/// failed with the reason, never left queued.
+pub fn spawn_worker(
+    project: &Project,
+    store: &mut RunStore,
+    run: RunId,
+) -> Result<Dispatched, JobError> {
+    let dispatch = project.dispatch().map_err(|e| JobError::Run {
+        run,
+        what: e.to_string(),
+    })?;
+    let result = match &dispatch {
+        Dispatch::Local => start_detached(project, run).map(Dispatched::Here),
+        Dispatch::Slurm(options) => {
+            super::slurm::submit(project, run, options).map(Dispatched::Slurm)
+        }
+    };
     match result {
-        Ok(pid) => {
+        Ok(Dispatched::Here(pid)) => {
             // Only while queued: a study's warm worker may have taken the run already, and its
             // pid is the one a watcher must check.
             store.set_queued_pid(run, pid)?;
-            Ok(pid)
+            Ok(Dispatched::Here(pid))
+        }
+        Ok(Dispatched::Slurm(job)) => {
+            store.set_slurm_job(run, &job)?;
+            Ok(Dispatched::Slurm(job))
         }
         Err(error) => {
             store.set_status(
@@ -294,6 +326,9 @@ pub fn spawn_detached(project: &Project, args: &[&str], log: &Path) -> Result<u3
         .stderr(Stdio::from(err));
     if let Some(url) = project.store_override() {
         command.env(crate::project::STORE_ENV, url);
+    }
+    if let Ok(Some((name, value))) = project.dispatch().map(|d| d.to_env()) {
+        command.env(name, value);
     }
     // SAFETY: setsid() is async-signal-safe and touches no memory of the parent; it is the only
     // call made between fork and exec.

@@ -7,6 +7,7 @@ pub mod file_trigger;
 pub mod job_process;
 pub mod launch;
 mod outcome;
+pub mod slurm;
 pub mod study;
 pub mod sysmetrics;
 mod warm;

@@ -59,11 +59,17 @@ pub(super) fn worker_may_live(pid: i64, host: Option<&str>) -> bool {
 fn death(
     pid: Option<i64>,
     host: Option<&str>,
+    on_slurm: bool,
     status: &str,
     heartbeat_ms: Option<i64>,
     created_ms: Option<i64>,
     now: i64,
 ) -> Option<String> {
+    // On Slurm the scheduler says how a job ended (over its time, out of memory, its node
+    // lost), which a dead pid cannot: `jobs::slurm::reconcile` ends those runs.
+    if on_slurm {
+        return None;
+    }
     match pid {
         Some(pid) if !worker_may_live(pid, host) => Some(format!(
             "the worker (pid {pid}) ended without finishing: it crashed or was killed"
@@ -123,10 +129,11 @@ impl RunStore {
             Option<i64>,
             Option<String>,
             Option<String>,
+            bool,
         );
         let candidates: Vec<Candidate> = self.db.query_map(
-            "SELECT id, pid, cancel_requested, status, heartbeat_ms, created_at, worker_host \
-             FROM runs WHERE status IN ('running', 'queued')",
+            "SELECT id, pid, cancel_requested, status, heartbeat_ms, created_at, worker_host, \
+             slurm_job_id IS NOT NULL FROM runs WHERE status IN ('running', 'queued')",
             &[],
             |row| {
                 Ok((
@@ -137,20 +144,31 @@ impl RunStore {
                     row.get(4)?,
                     row.get(5)?,
                     row.get(6)?,
+                    row.get(7)?,
                 ))
             },
         )?;
         let now = now_ms();
         let dead: Vec<(RunId, Option<i64>, bool, String)> = candidates
             .into_iter()
-            .filter_map(|(id, pid, cancelled, status, beat, created, host)| {
-                let created_ms = created
-                    .as_deref()
-                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                    .map(|t| t.timestamp_millis());
-                death(pid, host.as_deref(), &status, beat, created_ms, now)
+            .filter_map(
+                |(id, pid, cancelled, status, beat, created, host, on_slurm)| {
+                    let created_ms = created
+                        .as_deref()
+                        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                        .map(|t| t.timestamp_millis());
+                    death(
+                        pid,
+                        host.as_deref(),
+                        on_slurm,
+                        &status,
+                        beat,
+                        created_ms,
+                        now,
+                    )
                     .map(|why| (id, pid, cancelled, why))
-            })
+                },
+            )
             .collect();
         if dead.is_empty() {
             return Ok(Vec::new());

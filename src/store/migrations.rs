@@ -412,6 +412,10 @@ CREATE INDEX runs_by_launcher ON runs (launched_by, launched_on);
     r#"
 ALTER TABLE runs ADD COLUMN worker_host TEXT;
 "#,
+    // 16: the Slurm job a run's worker was submitted as, when it went to a cluster.
+    r#"
+ALTER TABLE runs ADD COLUMN slurm_job_id TEXT;
+"#,
 ];
 
 /// The schema version this build writes and understands.

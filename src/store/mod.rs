@@ -69,6 +69,7 @@ pub use mlflow_db::{
     TESTED_MLFLOW_REVISIONS,
 };
 pub use models::{AdoptedVersion, AliasMove, LoggedPrediction, ModelVersion, NewModelVersion};
+pub use pg::database_beside;
 pub use retention::{Retention, RetentionError, parse_retention};
 pub use run_launch::QueuedRun;
 pub use run_query::{

@@ -155,6 +155,35 @@ impl Schema {
     }
 }
 
+/// A database beside the one `url` names (`NAME_suffix` on the same server, created when
+/// missing), its URL: where a benchmark puts another tool's store next to Shelfcast's.
+pub fn database_beside(url: &str, suffix: &str) -> Result<String, StoreError> {
+    super::db::outside_runtime(|| {
+        let shown = without_password(url);
+        let mut client = Client::connect(url, NoTls)
+            .map_err(|e| StoreError::NotFound(format!("cannot reach {shown}: {e}")))?;
+        let current: String = client.query_one("SELECT current_database()", &[])?.get(0);
+        let name = format!("{current}_{suffix}");
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(StoreError::Refused(format!(
+                "{name}: a database name this benchmark will not quote"
+            )));
+        }
+        let exists = client
+            .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])?
+            .is_some();
+        if !exists {
+            client.batch_execute(&format!("CREATE DATABASE {name}"))?;
+        }
+        let (head, tail) = url.split_once("://").unwrap_or(("postgres", url));
+        let (authority, _) = tail.split_once('/').unwrap_or((tail, ""));
+        let query = tail
+            .split_once('?')
+            .map_or(String::new(), |(_, q)| format!("?{q}"));
+        Ok(format!("{head}://{authority}/{name}{query}"))
+    })
+}
+
 /// `url` with its password (if any) left out.
 pub fn without_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {

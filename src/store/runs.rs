@@ -82,6 +82,8 @@ pub struct Run {
     /// recorded, or imported without them).
     pub launched_by: Option<String>,
     pub launched_on: Option<String>,
+    /// The Slurm job its worker was submitted as (`--on slurm`).
+    pub slurm_job_id: Option<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -113,7 +115,7 @@ pub struct Artifact {
 
 pub(super) const RUN_COLUMNS: &str = "r.id, e.name, r.name, r.status, r.model_kind, r.task, \
      r.dataset_id, r.parent_run_id, r.pid, r.cancel_requested, r.created_at, r.started_at, \
-     r.ended_at, r.error, r.note, r.deleted_at, r.launched_by, r.launched_on";
+     r.ended_at, r.error, r.note, r.deleted_at, r.launched_by, r.launched_on, r.slurm_job_id";
 
 pub(super) fn run_from_row(row: &Row<'_>) -> rusqlite::Result<(Run, String)> {
     let status_text: String = row.get(3)?;
@@ -137,6 +139,7 @@ pub(super) fn run_from_row(row: &Row<'_>) -> rusqlite::Result<(Run, String)> {
             deleted_at: row.get(15)?,
             launched_by: row.get(16)?,
             launched_on: row.get(17)?,
+            slurm_job_id: row.get(18)?,
         },
         status_text,
     ))
@@ -253,6 +256,48 @@ impl RunStore {
             )?;
             Ok(())
         })
+    }
+
+    /// Records the Slurm job run `id`'s worker was submitted as.
+    pub fn set_slurm_job(&mut self, id: RunId, job: &str) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE runs SET slurm_job_id = ?2 WHERE id = ?1",
+                params![id, job],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::RunNotFound(id));
+            }
+            Ok(())
+        })
+    }
+
+    /// Ends run `id` as `status` with `reason` unless it is over already (its worker may have
+    /// finished meanwhile); whether it was ended here.
+    pub fn end_unfinished_run(
+        &mut self,
+        id: RunId,
+        status: RunStatus,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE runs SET status = ?2, ended_at = ?3, error = ?4 \
+                 WHERE id = ?1 AND status IN ('queued', 'running')",
+                params![id, status.as_str(), now_text(), reason],
+            )?;
+            Ok(changed > 0)
+        })
+    }
+
+    /// Runs on Slurm that are not over yet: id, job id, whether a cancel was asked for.
+    pub fn slurm_runs_in_flight(&self) -> Result<Vec<(RunId, String, bool)>, StoreError> {
+        self.db.query_map(
+            "SELECT id, slurm_job_id, cancel_requested FROM runs \
+             WHERE slurm_job_id IS NOT NULL AND status IN ('queued', 'running') ORDER BY id",
+            &[],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get::<_, i64>(2)? != 0)),
+        )
     }
 
     /// The oldest queued child run of `parent` (a study's next trial), if any.

@@ -15,8 +15,7 @@ pub fn apply(
 ) -> Result<String, String> {
     let failed = |e: &dyn std::fmt::Display| format!("could not change the store: {e}");
     match write {
-        StoreWrite::CancelRun(id) => store
-            .request_cancel(*id)
+        StoreWrite::CancelRun(id) => crate::jobs::slurm::cancel_run(store, *id)
             .map(|()| format!("asked run {id} to stop; it stops at its next step"))
             .map_err(|e| failed(&e)),
         StoreWrite::DeleteRuns(ids) => ids
