@@ -1,6 +1,6 @@
 """MLflow's side of `shelfcast bench store`: the query MLflow's UI runs for its runs table,
 `search_runs` with a filter and an order, on an MLflow tracking store (SQLite, `--db`, or a
-PostgreSQL backend store, `--backend-uri postgresql://…`, which needs psycopg2) holding the same
+PostgreSQL backend store, `--backend-uri postgresql://…`, which needs psycopg) holding the same
 number of runs as Shelfcast's (each with 12 params, 4 final metrics and 2 tags, like Shelfcast's
 synthetic runs; the long curves are left out, which only makes MLflow's store smaller).
 
@@ -35,11 +35,15 @@ def main() -> int:
         return 0
 
     if args.backend_uri:
+        # MLflow's SQLAlchemy store needs a PostgreSQL driver (MLflow 3 asks for psycopg 3).
         try:
-            import psycopg2  # noqa: F401  (MLflow's SQLAlchemy store needs a PostgreSQL driver)
-        except ImportError as error:
-            print(f"SKIP psycopg2 is not installed ({error}); pip install psycopg2-binary")
-            return 0
+            import psycopg  # noqa: F401
+        except ImportError:
+            try:
+                import psycopg2  # noqa: F401
+            except ImportError as error:
+                print(f"SKIP no PostgreSQL driver for MLflow ({error}); pip install 'psycopg[binary]'")
+                return 0
         uri = args.backend_uri
     else:
         uri = f"sqlite:///{args.db}"

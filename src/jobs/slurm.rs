@@ -375,7 +375,7 @@ pub fn reconcile(project: &Project, store: &mut RunStore) -> Result<Vec<RunId>, 
             }
             QueueState::Ended { state, reason } => {
                 let exit = if state == "FAILED" {
-                    last_words(&project.worker_log_path(run))
+                    last_words(&project.worker_log_path(run), &project.root)
                 } else {
                     String::new()
                 };
@@ -402,14 +402,19 @@ pub fn reconcile(project: &Project, store: &mut RunStore) -> Result<Vec<RunId>, 
 }
 
 /// The worker log's last line, when the job failed before the worker could record why (the
-/// node did not see the project folder, the executable was missing there): `: LINE`.
-fn last_words(log: &Path) -> String {
+/// executable missing on the node…): `: LINE`. An empty log means the node could not even write
+/// it: the project folder is not on its filesystem.
+fn last_words(log: &Path, root: &Path) -> String {
     let text = std::fs::read_to_string(log).unwrap_or_default();
-    text.lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .map(|l| format!(": {}", crate::data::printable::printable(l.trim())))
-        .unwrap_or_default()
+    match text.lines().rev().find(|l| !l.trim().is_empty()) {
+        Some(line) => format!(": {}", crate::data::printable::printable(line.trim())),
+        None => format!(
+            "; its worker wrote nothing to {}: does the node see the project folder {}? It \
+             must be on a filesystem the nodes share",
+            log.display(),
+            root.display()
+        ),
+    }
 }
 
 /// Asks run `run` to stop (see `RunStore::request_cancel`); a run on Slurm whose job still
@@ -530,6 +535,22 @@ mod tests {
             !parse_scontrol("JobState=COMPLETED Reason=None")
                 .expect("state")
                 .ended_badly()
+        );
+    }
+
+    #[test]
+    fn a_failed_job_says_what_its_log_said_or_where_the_log_should_have_been() {
+        let dir = tempfile::tempdir().expect("temp");
+        let log = dir.path().join("worker.log");
+        let said = last_words(&log, Path::new("/shared/shop"));
+        assert!(
+            said.contains("does the node see the project folder /shared/shop?"),
+            "{said}"
+        );
+        std::fs::write(&log, "04:00 started\nerror: no such file data/x.csv\n\n").expect("log");
+        assert_eq!(
+            last_words(&log, Path::new("/shared/shop")),
+            ": error: no such file data/x.csv"
         );
     }
 

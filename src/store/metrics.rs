@@ -49,14 +49,7 @@ impl RunStore {
              JOIN metric_points p ON p.series_id = s.id \
              WHERE s.run_id = ?1 AND s.key = ?2 ORDER BY p.step, p.timestamp_ms",
             params![id, key],
-            |row| {
-                Ok(MetricPoint {
-                    key: key.to_string(),
-                    step: row.get(0)?,
-                    value: row.get(1)?,
-                    timestamp_ms: row.get(2)?,
-                })
-            },
+            |row| point_from_row(key, row),
         )
     }
 
@@ -68,14 +61,7 @@ impl RunStore {
              JOIN metric_points p ON p.series_id = s.id \
              WHERE s.run_id = ?1 AND s.key = ?2 ORDER BY p.step DESC, p.timestamp_ms DESC LIMIT 1",
             params![id, key],
-            |row| {
-                Ok(MetricPoint {
-                    key: key.to_string(),
-                    step: row.get(0)?,
-                    value: row.get(1)?,
-                    timestamp_ms: row.get(2)?,
-                })
-            },
+            |row| point_from_row(key, row),
         )
     }
 
@@ -87,6 +73,16 @@ impl RunStore {
             |row| row.get(0),
         )
     }
+}
+
+/// A `step, value, timestamp_ms` row as a point of metric `key`.
+fn point_from_row(key: &str, row: &super::db::Row<'_>) -> rusqlite::Result<MetricPoint> {
+    Ok(MetricPoint {
+        key: key.to_string(),
+        step: row.get(0)?,
+        value: row.get(1)?,
+        timestamp_ms: row.get(2)?,
+    })
 }
 
 /// Writes `points` of run `id` inside `tx`: the series, the points and their summaries. A point

@@ -24,25 +24,32 @@ fn share(root: &Path, url: &str) {
     assert!(output.status.success(), "{}", describe(&output));
 }
 
+/// `train` on the sample's weekly sales with its last 26 weeks held out, named `name`.
+fn train_args(name: &str, rounds: usize, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "train",
+        "--data",
+        "data/sales_weekly.csv",
+        "--target",
+        "units_sold",
+        "--split",
+        "time:week_start:26",
+        "--name",
+        name,
+        "--wait",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(["--param".to_string(), format!("rounds={rounds}")]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
 fn train_named(root: &Path, name: &str, rounds: usize) {
-    let rounds = format!("rounds={rounds}");
-    let output = shelfcast(
-        root,
-        &[
-            "train",
-            "--data",
-            "data/sales_weekly.csv",
-            "--target",
-            "units_sold",
-            "--split",
-            "time:week_start:26",
-            "--param",
-            &rounds,
-            "--name",
-            name,
-            "--wait",
-        ],
-    );
+    let args = train_args(name, rounds, &[]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = shelfcast(root, &args);
     assert!(output.status.success(), "{}", describe(&output));
 }
 
@@ -135,28 +142,7 @@ fn eight_workers_on_two_hosts_log_into_one_postgresql_store_with_no_lost_point()
     let (_tmp, root) = project();
     share(&root, &url);
     const ROUNDS: usize = 40;
-    let rounds = format!("rounds={ROUNDS}");
-    let args = |name: &str| -> Vec<String> {
-        [
-            "train",
-            "--data",
-            "data/sales_weekly.csv",
-            "--target",
-            "units_sold",
-            "--split",
-            "time:week_start:26",
-            "--param",
-            &rounds,
-            "--param",
-            "threads=1",
-            "--name",
-            name,
-            "--wait",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
-    };
+    let args = |name: &str| train_args(name, ROUNDS, &["--param", "threads=1"]);
     let mut children = Vec::new();
     let mut second_host = true;
     for i in 0..8 {
