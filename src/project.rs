@@ -198,17 +198,20 @@ impl Project {
         let from_env = std::env::var(STORE_ENV)
             .ok()
             .filter(|v| !v.trim().is_empty());
-        let named = match self.store_override.clone().or(from_env) {
-            Some(url) => Some(url),
-            None => {
+        let (named, from) = match (&self.store_override, from_env) {
+            (Some(url), _) => (Some(url.clone()), "--store".to_string()),
+            (None, Some(url)) => (Some(url), STORE_ENV.to_string()),
+            (None, None) => (
                 self.config()
                     .map_err(|e| StoreError::Refused(e.to_string()))?
                     .store
-                    .url
-            }
+                    .url,
+                format!("{} [store] url", self.config_path().display()),
+            ),
         };
         match named {
-            Some(url) => StoreLocation::parse(&url, &self.root),
+            Some(url) => StoreLocation::parse(&url, &self.root)
+                .map_err(|e| StoreError::Refused(format!("{from}: {e}"))),
             None => Ok(StoreLocation::Sqlite(self.store_path())),
         }
     }

@@ -48,7 +48,7 @@ pub enum StoreError {
     Corrupt { what: String, detail: String },
     #[error("run store: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("run store on PostgreSQL: {0}")]
+    #[error("run store on PostgreSQL: {}", super::pg::detail(.0))]
     Postgres(#[from] postgres::Error),
     #[error("run store JSON: {0}")]
     Json(#[from] serde_json::Error),

@@ -41,7 +41,8 @@ impl RunStore {
         let shown = without_password(url);
         let client = Client::connect(url, NoTls).map_err(|e| {
             StoreError::NotFound(format!(
-                "cannot reach the PostgreSQL run store {shown}: {e}"
+                "cannot reach the PostgreSQL run store {shown}: {}",
+                detail(&e)
             ))
         })?;
         let mut schema = Schema { client, shown };
@@ -152,6 +153,21 @@ impl Schema {
             tx.commit()?;
         }
         Ok(())
+    }
+}
+
+/// What went wrong, in the server's words when it said something (`database "x" does not
+/// exist`), else with the cause (`Connection refused`): the client's own text is terse.
+pub fn detail(error: &postgres::Error) -> String {
+    if let Some(db) = error.as_db_error() {
+        return match db.detail() {
+            Some(more) => format!("{} ({more})", db.message()),
+            None => db.message().to_string(),
+        };
+    }
+    match std::error::Error::source(error) {
+        Some(cause) => format!("{error}: {cause}"),
+        None => error.to_string(),
     }
 }
 
