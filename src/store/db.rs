@@ -37,6 +37,9 @@ pub(crate) struct PgConn {
     statements: HashMap<String, postgres::Statement>,
     /// This connection's server process, whose own change notices are not news to it.
     own_pid: i32,
+    /// Whether this connection listens for change notices: from its first `data_version`, so
+    /// a worker, which never asks, does not pile up every other writer's notices.
+    listening: bool,
     /// Change notices from other connections seen so far (`data_version`).
     changes_seen: i64,
 }
@@ -116,18 +119,17 @@ impl Db {
         }
     }
 
-    /// A PostgreSQL connection that listens for other connections' change notices.
+    /// A PostgreSQL connection (it listens for change notices once asked for `data_version`).
     pub fn postgres(mut client: postgres::Client) -> Result<Self, StoreError> {
         let own_pid: i32 = outside_runtime(|| -> Result<i32, StoreError> {
-            let own_pid = client.query_one("SELECT pg_backend_pid()", &[])?.get(0);
-            client.batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))?;
-            Ok(own_pid)
+            Ok(client.query_one("SELECT pg_backend_pid()", &[])?.get(0))
         })?;
         Ok(Self {
             conn: Conn::Postgres(Box::new(RefCell::new(PgConn {
                 client: std::mem::ManuallyDrop::new(client),
                 statements: HashMap::new(),
                 own_pid,
+                listening: false,
                 changes_seen: 0,
             }))),
         })
@@ -366,6 +368,12 @@ impl Db {
             Conn::Postgres(pg) => outside_runtime(|| {
                 use postgres::fallible_iterator::FallibleIterator;
                 let mut pg = pg.borrow_mut();
+                if !pg.listening {
+                    pg.client
+                        .batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))?;
+                    pg.listening = true;
+                    return Ok(pg.changes_seen);
+                }
                 let own_pid = pg.own_pid;
                 let mut seen = 0;
                 {
