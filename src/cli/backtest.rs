@@ -24,7 +24,7 @@ pub struct BacktestArgs {
 }
 
 pub fn backtest(project: &Project, args: &BacktestArgs) -> anyhow::Result<()> {
-    let project = &args.train.dispatch.apply(project)?;
+    let project = &args.train.dispatching(project)?;
     let mut request = args.train.request(project)?;
     let backtest = BacktestSpec {
         windows: args.windows,

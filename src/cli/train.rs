@@ -75,17 +75,13 @@ pub struct TrainArgs {
     /// Follow the run with a progress bar and print its final metrics.
     #[arg(long)]
     pub wait: bool,
-    #[command(flatten)]
-    pub dispatch: DispatchArgs,
-}
-
-/// Where the worker runs: `--on slurm` and what to ask the scheduler (each over shelfcast.toml's
-/// `[slurm]` defaults).
-#[derive(Debug, Args)]
-pub struct DispatchArgs {
-    /// local (a detached process here) or slurm (a batch job on the cluster).
-    #[arg(long, value_name = "WHERE", default_value = "local", value_parser = ["local", "slurm"])]
-    pub on: String,
+    // Where the worker runs: `--on slurm` and what to ask the scheduler (each over
+    // shelfcast.toml's `[slurm]` defaults). Plain fields with no default value: `tune` takes
+    // these options as an optional group, which clap neither sees through a nested flattened
+    // struct nor leaves absent when a flag has a default.
+    /// local (a detached process here, the default) or slurm (a batch job on the cluster).
+    #[arg(long, value_name = "WHERE", value_parser = ["local", "slurm"])]
+    pub on: Option<String>,
     /// The Slurm partition (with --on slurm).
     #[arg(long, value_name = "P")]
     pub partition: Option<String>,
@@ -103,9 +99,10 @@ pub struct DispatchArgs {
     pub account: Option<String>,
 }
 
-impl DispatchArgs {
-    /// `project`, dispatching its workers as these flags (and the config's defaults) say.
-    pub fn apply(&self, project: &Project) -> anyhow::Result<Project> {
+impl TrainArgs {
+    /// `project`, dispatching its workers as `--on` and its flags (and the config's defaults)
+    /// say.
+    pub fn dispatching(&self, project: &Project) -> anyhow::Result<Project> {
         let asked = SlurmOptions {
             partition: self.partition.clone(),
             time: self.time.clone(),
@@ -113,7 +110,7 @@ impl DispatchArgs {
             mem: self.mem.clone(),
             account: self.account.clone(),
         };
-        if self.on != "slurm" {
+        if self.on.as_deref() != Some("slurm") {
             if asked != SlurmOptions::default() {
                 bail!("--partition, --time, --cpus, --mem and --account need --on slurm");
             }
@@ -190,7 +187,7 @@ impl TrainArgs {
 }
 
 pub fn train(project: &Project, args: &TrainArgs) -> anyhow::Result<()> {
-    let project = &args.dispatch.apply(project)?;
+    let project = &args.dispatching(project)?;
     let request = args.request(project)?;
     let launched = launch_run(project, &request)?;
     let what = format!(

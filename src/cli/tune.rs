@@ -50,7 +50,7 @@ pub struct TuneArgs {
 
 pub fn tune(project: &Project, args: &TuneArgs) -> anyhow::Result<()> {
     let dispatched = match &args.train {
-        Some(train) => train.dispatch.apply(project)?,
+        Some(train) => train.dispatching(project)?,
         None => project.clone(),
     };
     let project = &dispatched;
