@@ -141,7 +141,7 @@ fn eight_workers_on_two_hosts_log_into_one_postgresql_store_with_no_lost_point()
     let url = cluster.fresh_database("eight_workers");
     let (_tmp, root) = project();
     share(&root, &url);
-    const ROUNDS: usize = 40;
+    const ROUNDS: usize = 20;
     let args = |name: &str| train_args(name, ROUNDS, &["--param", "threads=1"]);
     let mut children = Vec::new();
     let mut second_host = true;
