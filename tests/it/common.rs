@@ -238,3 +238,23 @@ pub fn chromium_screenshot(html: &Path, height: u32) -> Option<u64> {
     println!("screenshot {bytes} bytes of {}", html.display());
     Some(bytes)
 }
+
+/// `train` on the sample's weekly sales with its last 26 weeks held out, named `name`, then
+/// `extra`: the arguments the shared-store and Slurm end-to-end tests launch with.
+pub fn sample_train_args(name: &str, extra: &[&str]) -> Vec<String> {
+    [
+        "train",
+        "--data",
+        "data/sales_weekly.csv",
+        "--target",
+        "units_sold",
+        "--split",
+        "time:week_start:26",
+        "--name",
+        name,
+    ]
+    .iter()
+    .chain(extra)
+    .map(|s| s.to_string())
+    .collect()
+}

@@ -24,26 +24,12 @@ fn share(root: &Path, url: &str) {
     assert!(output.status.success(), "{}", describe(&output));
 }
 
-/// `train` on the sample's weekly sales with its last 26 weeks held out, named `name`.
+/// The sample's `train`, named `name`, `rounds` rounds, followed to its end.
 fn train_args(name: &str, rounds: usize, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "train",
-        "--data",
-        "data/sales_weekly.csv",
-        "--target",
-        "units_sold",
-        "--split",
-        "time:week_start:26",
-        "--name",
-        name,
-        "--wait",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(["--param".to_string(), format!("rounds={rounds}")]);
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
+    let rounds = format!("rounds={rounds}");
+    let mut with = vec!["--wait", "--param", rounds.as_str()];
+    with.extend_from_slice(extra);
+    crate::common::sample_train_args(name, &with)
 }
 
 fn train_named(root: &Path, name: &str, rounds: usize) {

@@ -23,20 +23,10 @@ fn shelfcast_on(cluster: &SlurmCluster, root: &Path, args: &[&str]) -> Output {
 }
 
 fn train_on_slurm(cluster: &SlurmCluster, root: &Path, name: &str, extra: &[&str]) -> i64 {
-    let mut args = vec![
-        "train",
-        "--data",
-        "data/sales_weekly.csv",
-        "--target",
-        "units_sold",
-        "--split",
-        "time:week_start:26",
-        "--name",
-        name,
-        "--on",
-        "slurm",
-    ];
-    args.extend_from_slice(extra);
+    let mut with = vec!["--on", "slurm"];
+    with.extend_from_slice(extra);
+    let args = crate::common::sample_train_args(name, &with);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let output = shelfcast_on(cluster, root, &args);
     assert!(output.status.success(), "{}", describe(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);
