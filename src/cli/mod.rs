@@ -162,8 +162,11 @@ pub enum Command {
     /// Train one queued run (started detached by `train` and the TUI).
     #[command(hide = true)]
     Worker {
-        #[arg(long)]
-        run: i64,
+        #[arg(long, required_unless_present = "next_trial_of")]
+        run: Option<i64>,
+        /// As a task of study run N's Slurm job array: train the study's next queued trial.
+        #[arg(long, conflicts_with = "run")]
+        next_trial_of: Option<i64>,
     },
     /// List runs: filter, sort, metric and param columns; a table, --json or --csv.
     Runs(Box<runs::RunsArgs>),
@@ -352,7 +355,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Monitor(args) => monitor::monitor_command(&project, &args),
         Command::Cancel { run } => train::cancel(&project, run),
         Command::Wait { run } => train::follow(&project, run),
-        Command::Worker { run } => train::worker(&project, run),
+        Command::Worker { run, next_trial_of } => match (run, next_trial_of) {
+            (_, Some(study_run)) => train::array_task(&project, study_run),
+            (Some(run), None) => train::worker(&project, run),
+            (None, None) => anyhow::bail!("give --run ID or --next-trial-of STUDY_RUN"),
+        },
         Command::Runs(args) => runs::list(&project, &args),
         Command::Run { what } => runs::run_command(&project, what),
         Command::Compare(args) => compare::compare(&project, &args),

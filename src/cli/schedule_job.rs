@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
+use crate::jobs::slurm::SlurmOptions;
 use crate::project::Project;
 use crate::schedule::job::JobSpec;
 
@@ -20,6 +21,8 @@ pub enum JobArgs {
         /// Train on this file instead (default: the file a trigger passed, or the run's own).
         #[arg(long, value_name = "FILE")]
         data: Option<PathBuf>,
+        #[command(flatten)]
+        on: OnArgs,
     },
     /// Train a challenger like the champion on new data and promote it by the policy.
     Challenge {
@@ -33,6 +36,8 @@ pub enum JobArgs {
         /// Also require a one-sided Diebold-Mariano p < 0.05.
         #[arg(long)]
         dm: bool,
+        #[command(flatten)]
+        on: OnArgs,
     },
     /// Forecast a model's next periods (covariates carried forward) to a file; `{date}` in the
     /// path is the day it runs.
@@ -105,6 +110,42 @@ pub enum JobArgs {
     },
 }
 
+/// Where a training job's worker runs, as `train --on` says it; stored with the schedule.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct OnArgs {
+    /// local (a detached process here, the default) or slurm (a batch job on the cluster).
+    #[arg(long, value_name = "WHERE", value_parser = ["local", "slurm"])]
+    on: Option<String>,
+    /// The Slurm partition (with --on slurm).
+    #[arg(long, value_name = "P")]
+    partition: Option<String>,
+    /// The job's wall-time limit, HH:MM:SS (with --on slurm).
+    #[arg(long, value_name = "HH:MM:SS")]
+    time: Option<String>,
+    /// CPUs per task (with --on slurm).
+    #[arg(long, value_name = "N")]
+    cpus: Option<u32>,
+    /// Memory per node, 500M or 4G (with --on slurm).
+    #[arg(long, value_name = "SIZE")]
+    mem: Option<String>,
+    /// The Slurm account to charge (with --on slurm).
+    #[arg(long, value_name = "A")]
+    account: Option<String>,
+}
+
+impl OnArgs {
+    fn slurm(&self, project: &Project) -> anyhow::Result<Option<SlurmOptions>> {
+        let asked = SlurmOptions {
+            partition: self.partition.clone(),
+            time: self.time.clone(),
+            cpus: self.cpus,
+            mem: self.mem.clone(),
+            account: self.account.clone(),
+        };
+        super::train::slurm_options(project, self.on.as_deref(), asked)
+    }
+}
+
 /// `job` checked and turned into what the daemon stores; `triggered` when a file trigger passes
 /// the job its file.
 pub fn job_spec(project: &Project, job: &JobArgs, triggered: bool) -> anyhow::Result<JobSpec> {
@@ -113,6 +154,7 @@ pub fn job_spec(project: &Project, job: &JobArgs, triggered: bool) -> anyhow::Re
             like,
             like_champion,
             data,
+            on,
         } => {
             let store = project.open_store()?;
             let run = match (like, like_champion) {
@@ -136,6 +178,7 @@ pub fn job_spec(project: &Project, job: &JobArgs, triggered: bool) -> anyhow::Re
                 like: run,
                 data: data.clone(),
                 like_champion_of: like_champion.clone(),
+                slurm: on.slurm(project)?,
             }
         }
         JobArgs::Challenge {
@@ -143,6 +186,7 @@ pub fn job_spec(project: &Project, job: &JobArgs, triggered: bool) -> anyhow::Re
             data,
             margin,
             dm,
+            on,
         } => {
             crate::registry::check_name(model)?;
             JobSpec::Challenge {
@@ -150,6 +194,7 @@ pub fn job_spec(project: &Project, job: &JobArgs, triggered: bool) -> anyhow::Re
                 data: data.clone(),
                 margin: super::challenge::margin_fraction(*margin)?,
                 diebold_mariano: *dm,
+                slurm: on.slurm(project)?,
             }
         }
         JobArgs::Command { run } => JobSpec::Command { run: run.clone() },

@@ -110,16 +110,30 @@ impl TrainArgs {
             mem: self.mem.clone(),
             account: self.account.clone(),
         };
-        if self.on.as_deref() != Some("slurm") {
-            if asked != SlurmOptions::default() {
-                bail!("--partition, --time, --cpus, --mem and --account need --on slurm");
-            }
-            return Ok(project.clone());
-        }
-        let options = asked.or(&project.config()?.slurm);
-        options.check().map_err(|e| anyhow::anyhow!(e))?;
-        Ok(project.clone().with_dispatch(Dispatch::Slurm(options)))
+        Ok(match slurm_options(project, self.on.as_deref(), asked)? {
+            Some(options) => project.clone().with_dispatch(Dispatch::Slurm(options)),
+            None => project.clone(),
+        })
     }
+}
+
+/// `--on WHERE` and the scheduler flags `asked` (over shelfcast.toml's `[slurm]` defaults),
+/// checked: the Slurm options, or `None` to run here. The one reading of these flags, for
+/// `train`, `tune`, `backtest` and the daemon's training jobs.
+pub fn slurm_options(
+    project: &Project,
+    on: Option<&str>,
+    asked: SlurmOptions,
+) -> anyhow::Result<Option<SlurmOptions>> {
+    if on != Some("slurm") {
+        if asked != SlurmOptions::default() {
+            bail!("--partition, --time, --cpus, --mem and --account need --on slurm");
+        }
+        return Ok(None);
+    }
+    let options = asked.or(&project.config()?.slurm);
+    options.check().map_err(|e| anyhow::anyhow!(e))?;
+    Ok(Some(options))
 }
 
 fn parse_task(text: &str) -> Result<Task, String> {
@@ -366,6 +380,16 @@ pub fn worker(project: &Project, run: RunId) -> anyhow::Result<()> {
         bail!("run {run} failed; its reason is in the store");
     }
     Ok(())
+}
+
+/// One task of a study's Slurm job array (see `jobs::slurm::run_array_task`).
+pub fn array_task(project: &Project, study_run: RunId) -> anyhow::Result<()> {
+    match crate::jobs::slurm::run_array_task(project, study_run)? {
+        Some(report) if report.status == RunStatus::Failed => {
+            bail!("the trial failed; its reason is in the store")
+        }
+        _ => Ok(()),
+    }
 }
 
 pub fn cancel(project: &Project, run: RunId) -> anyhow::Result<()> {

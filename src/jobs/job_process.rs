@@ -174,7 +174,9 @@ fn stop_daemon_runs(project: &Project) -> Vec<i64> {
             ..RunFilter::default()
         };
         for run in store.list_runs(&filter).unwrap_or_default() {
-            if launched_by_daemon(&store, run.id) && store.request_cancel(run.id).is_ok() {
+            if launched_by_daemon(&store, run.id)
+                && crate::jobs::slurm::cancel_run(&mut store, run.id).is_ok()
+            {
                 stopped.push(run.id);
             }
         }

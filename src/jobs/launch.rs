@@ -161,26 +161,52 @@ pub struct TrialLauncher {
 }
 
 impl TrialLauncher {
+    /// Queues the trial and starts its worker (here, or as its own Slurm job).
     pub fn launch(
         &mut self,
         project: &Project,
         request: &LaunchRequest,
     ) -> Result<Launched, JobError> {
+        let mut store = project.open_store()?;
+        let (run_id, prepared) = self.queue(project, &mut store, request)?;
+        started(project, &mut store, run_id, prepared)
+    }
+
+    /// Queues the trial for a worker that is already there or coming (a task of the study's
+    /// Slurm job array); the run.
+    pub fn queue_only(
+        &mut self,
+        project: &Project,
+        request: &LaunchRequest,
+    ) -> Result<RunId, JobError> {
+        let mut store = project.open_store()?;
+        Ok(self.queue(project, &mut store, request)?.0)
+    }
+
+    fn queue(
+        &mut self,
+        project: &Project,
+        store: &mut RunStore,
+        request: &LaunchRequest,
+    ) -> Result<(RunId, &Prepared), JobError> {
         let reused = match self.checked.as_mut() {
             Some(prepared) => prepared.reuse_for(&request.spec)?,
             None => false,
         };
-        let Some(prepared) = self.checked.as_ref().filter(|_| reused) else {
-            let mut store = project.open_store()?;
-            let (run_id, prepared) = queue_run(project, &mut store, request)?;
-            let launched = started(project, &mut store, run_id, &prepared)?;
-            self.checked = Some(prepared);
-            return Ok(launched);
-        };
+        if !reused {
+            let (run_id, prepared) = queue_run(project, store, request)?;
+            let prepared = self.checked.insert(prepared);
+            return Ok((run_id, prepared));
+        }
+        // `reused` is only true of data checked before.
+        let prepared = self.checked.as_ref().ok_or_else(|| {
+            JobError::Train(TrainError::Input(
+                "the study's trial data were never checked".into(),
+            ))
+        })?;
         let spec = prepared.spec.clone();
-        let mut store = project.open_store()?;
-        let run_id = record_queued(project, &mut store, request, &spec, prepared)?;
-        started(project, &mut store, run_id, prepared)
+        let run_id = record_queued(project, store, request, &spec, prepared)?;
+        Ok((run_id, prepared))
     }
 }
 

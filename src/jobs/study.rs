@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use super::LaunchRequest;
 use super::launch::JobError;
 use super::launch::TrialLauncher;
+use super::slurm::{self, Dispatch, StudyArray};
 use super::worker::VALID_LOSS;
 use crate::project::Project;
 use crate::store::{NewRun, RunId, RunStatus, RunStore, StudyRow, TrialRow, TrialState};
@@ -53,6 +54,10 @@ pub fn create_study(
         parent_run_id: None,
     })?;
     store.set_tags(run, &[("study", name), ("sampler", config.sampler.name())])?;
+    if let Dispatch::Slurm(options) = dispatch_of(project, name)? {
+        let json = serde_json::to_string(&options).map_err(crate::store::StoreError::from)?;
+        store.set_tags(run, &[(slurm::OPTIONS_TAG, &json)])?;
+    }
     store.create_study(
         name,
         run,
@@ -99,8 +104,42 @@ pub fn run_study(
     let mut launched_any = store.trials(study.id)?.iter().any(|t| t.run_id.is_some());
     let mut exhausted = false;
     let mut launcher = TrialLauncher::default();
+    let mut array = match trial_dispatch(project, &store, &study)? {
+        Some(options) => {
+            let trials = store.trials(study.id)?;
+            let waiting = trials
+                .iter()
+                .filter_map(|t| t.run_id)
+                .filter(|run| {
+                    store
+                        .get_run(*run)
+                        .is_ok_and(|r| r.status == RunStatus::Queued)
+                })
+                .count();
+            let tasks = config.trials.saturating_sub(trials.len()) + waiting;
+            StudyArray::ensure(
+                project,
+                &mut store,
+                study.run_id,
+                tasks,
+                config.parallel,
+                &options,
+            )?
+        }
+        None => None,
+    };
+    if let Some(array) = &array {
+        say(&format!(
+            "trials go out as Slurm job array {}, {} at once",
+            array.job,
+            config.parallel.max(1)
+        ));
+    }
     loop {
         store.reap_dead_runs()?;
+        if let Some(array) = array.as_mut() {
+            array.check(project, &mut store)?;
+        }
         let trials = store.trials(study.id)?;
         // Settle the trials whose runs ended; prune the running ones the pruner stops.
         for trial in trials.iter().filter(|t| t.state == TrialState::Running) {
@@ -217,18 +256,22 @@ pub fn run_study(
                 ],
                 parent_run_id: Some(study.run_id),
             };
-            match launcher.launch(project, &request) {
-                Ok(launched) => {
+            let launched = match &array {
+                // A task of the array claims it: the run waits under the array's id.
+                Some(array) => launcher.queue_only(project, &request).and_then(|run| {
+                    store.set_slurm_job(run, &array.job)?;
+                    Ok((run, format!("queued for job array {}", array.job)))
+                }),
+                None => launcher
+                    .launch(project, &request)
+                    .map(|l| (l.run_id, "started".to_string())),
+            };
+            match launched {
+                Ok((run, how)) => {
                     launched_any = true;
-                    store.start_trial(
-                        study.id,
-                        number as i64,
-                        Some(launched.run_id),
-                        &params_json,
-                    )?;
+                    store.start_trial(study.id, number as i64, Some(run), &params_json)?;
                     say(&format!(
-                        "trial {number} started as run {}: {}",
-                        launched.run_id,
+                        "trial {number} {how} as run {run}: {}",
                         describe(&config, &values)
                     ));
                 }
@@ -256,9 +299,32 @@ pub fn run_study(
             .count();
         let budget_spent = trials.len() >= config.trials || exhausted || timed_out;
         if running == 0 && budget_spent {
+            if let Some(array) = &array {
+                array.release();
+            }
             return finish(&mut store, study, &config, trials);
         }
         wait_for_change(&store, POLL)?;
+    }
+}
+
+/// The project's dispatch (`--on`, or what the parent handed down).
+fn dispatch_of(project: &Project, study: &str) -> Result<Dispatch, JobError> {
+    project
+        .dispatch()
+        .map_err(|e| fail(study, format!("where its trials run: {e}")))
+}
+
+/// The Slurm options the study's trials go out with: this command's `--on slurm`, else what
+/// the study was started with (`tune --resume` in a new shell); `None`: trials run here.
+fn trial_dispatch(
+    project: &Project,
+    store: &RunStore,
+    study: &StudyRow,
+) -> Result<Option<slurm::SlurmOptions>, JobError> {
+    match dispatch_of(project, &study.name)? {
+        Dispatch::Slurm(options) => Ok(Some(options)),
+        Dispatch::Local => slurm::study_options(store, study.run_id),
     }
 }
 

@@ -85,7 +85,7 @@ fn wait_for_trial(store: &RunStore, study_run: RunId) -> Result<Option<RunId>, J
 
 /// Points the worker's stdout and stderr at run `run`'s log, as the launcher does for a fresh
 /// worker, so the Run pane tails the trial it shows.
-fn log_to(project: &Project, run: RunId) -> Result<(), JobError> {
+pub(super) fn log_to(project: &Project, run: RunId) -> Result<(), JobError> {
     use std::os::fd::AsRawFd;
     let dir = project.run_dir(run);
     let path = project.worker_log_path(run);

@@ -169,7 +169,10 @@ pub fn run_worker(project: &Project, run: RunId) -> Result<WorkerReport, JobErro
     }
     let mut cache = None;
     let report = run_claimed(project, &mut store, run, &mut cache)?;
-    super::warm::train_next_trials(project, &mut store, run, &mut cache)?;
+    // A Slurm job is one run's: its time limit and accounting are that run's alone.
+    if std::env::var_os("SLURM_JOB_ID").is_none() {
+        super::warm::train_next_trials(project, &mut store, run, &mut cache)?;
+    }
     Ok(report)
 }
 

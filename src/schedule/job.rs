@@ -50,7 +50,9 @@ pub fn run_job(
             like,
             data,
             like_champion_of,
+            slurm,
         } => {
+            let project = &dispatched(project, slurm);
             let store = project.open_store().map_err(|e| e.to_string())?;
             let like = &match like_champion_of {
                 Some(model) => {
@@ -85,7 +87,9 @@ pub fn run_job(
             data,
             margin,
             diebold_mariano,
+            slurm,
         } => {
+            let project = &dispatched(project, slurm);
             let file = data
                 .as_deref()
                 .or(input)
@@ -271,6 +275,19 @@ pub fn run_job(
     }
 }
 
+/// `project`, its workers sent to Slurm when the job says so.
+fn dispatched(project: &Project, slurm: &Option<crate::jobs::slurm::SlurmOptions>) -> Project {
+    match slurm {
+        Some(options) => project
+            .clone()
+            .with_dispatch(crate::jobs::slurm::Dispatch::Slurm(options.clone())),
+        None => project.clone(),
+    }
+}
+
+/// How often a job waiting for a run on Slurm asks the scheduler how it goes.
+const SLURM_CHECK_EVERY: Duration = Duration::from_secs(5);
+
 /// Launches a run of `spec` (tagged as the daemon's) and waits for it to finish; its id, or why
 /// it did not finish.
 pub fn train_and_wait(
@@ -291,8 +308,15 @@ pub fn train_and_wait(
     let launched = launch_run(project, &request).map_err(|e| e.to_string())?;
     let id = launched.run_id;
     let mut store = project.open_store().map_err(|e| e.to_string())?;
+    let mut slurm_checked = std::time::Instant::now();
     loop {
         store.reap_dead_runs().map_err(|e| e.to_string())?;
+        // A run on Slurm that its job ended (over its time, out of memory) ends by the
+        // scheduler's word, not by a pid.
+        if launched.slurm_job.is_some() && slurm_checked.elapsed() >= SLURM_CHECK_EVERY {
+            slurm_checked = std::time::Instant::now();
+            crate::jobs::slurm::reconcile(project, &mut store).map_err(|e| e.to_string())?;
+        }
         let run = store.get_run(id).map_err(|e| e.to_string())?;
         if run.status.is_terminal() {
             return match run.status {

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::jobs::slurm::SlurmOptions;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum JobSpec {
@@ -16,6 +18,9 @@ pub enum JobSpec {
         /// Train like this model's champion's run, as it is when the job runs (`like` unused).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         like_champion_of: Option<String>,
+        /// The worker goes to Slurm with these options (`--on slurm`); unset: it runs here.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        slurm: Option<SlurmOptions>,
     },
     /// Train a challenger of `model` on `data` (or the file a trigger passed) and promote it by
     /// `schedule::challenge`'s policy.
@@ -26,6 +31,9 @@ pub enum JobSpec {
         margin: f64,
         #[serde(default)]
         diebold_mariano: bool,
+        /// The challenger's worker goes to Slurm with these options; unset: it runs here.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        slurm: Option<SlurmOptions>,
     },
     /// `model`'s forecast of the next `horizon` periods from its history (or the file a trigger
     /// passed), covariates carried forward, written to `output` (`{date}` is the day it runs).
@@ -93,26 +101,29 @@ impl JobSpec {
                 like,
                 data,
                 like_champion_of,
+                slurm,
             } => {
                 let recipe = match like_champion_of {
                     Some(model) => format!("{model}'s champion's run"),
                     None => format!("run {like}"),
                 };
-                match data {
-                    Some(data) => format!("retrain like {recipe} on {}", data.display()),
-                    None => format!("retrain like {recipe}"),
-                }
+                let on = data
+                    .as_ref()
+                    .map_or(String::new(), |d| format!(" on {}", d.display()));
+                format!("retrain like {recipe}{on}{}", on_slurm(slurm))
             }
             JobSpec::Challenge {
                 model,
                 data,
                 margin,
+                slurm,
                 ..
             } => format!(
-                "challenge {model}'s champion{} (margin {:.1}%)",
+                "challenge {model}'s champion{} (margin {:.1}%){}",
                 data.as_ref()
                     .map_or(String::new(), |d| format!(" on {}", d.display())),
-                100.0 * margin
+                100.0 * margin,
+                on_slurm(slurm)
             ),
             JobSpec::Command { run } => format!("run `{run}`"),
             JobSpec::Actuals { model, file } => format!(
@@ -149,5 +160,24 @@ impl JobSpec {
                 None => format!("drift of the triggering file against {model}"),
             },
         }
+    }
+}
+
+/// `, on Slurm` (with its partition and time, when set) for a job whose worker goes there.
+fn on_slurm(slurm: &Option<SlurmOptions>) -> String {
+    let Some(options) = slurm else {
+        return String::new();
+    };
+    let mut asked = Vec::new();
+    if let Some(partition) = &options.partition {
+        asked.push(format!("partition {partition}"));
+    }
+    if let Some(time) = &options.time {
+        asked.push(format!("time {time}"));
+    }
+    if asked.is_empty() {
+        ", on Slurm".to_string()
+    } else {
+        format!(", on Slurm ({})", asked.join(", "))
     }
 }

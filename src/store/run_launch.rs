@@ -65,16 +65,33 @@ impl RunStore {
     /// Moves a queued run to `running` under worker `pid`. Returns `false` when the run is not
     /// queued any more (another worker took it, or it was cancelled before it started).
     pub fn claim_run(&mut self, id: RunId, pid: u32) -> Result<bool, StoreError> {
+        self.claim(id, pid, None)
+    }
+
+    /// Claims a queued run as `claim_run` does, for the Slurm job `job` (a job array's task,
+    /// `ARRAY_TASK`), in the same statement: the run is never running under the array's id.
+    pub fn claim_run_for_job(
+        &mut self,
+        id: RunId,
+        pid: u32,
+        job: &str,
+    ) -> Result<bool, StoreError> {
+        self.claim(id, pid, Some(job))
+    }
+
+    fn claim(&mut self, id: RunId, pid: u32, job: Option<&str>) -> Result<bool, StoreError> {
         self.write(|tx| {
             let changed = tx.execute(
                 "UPDATE runs SET status = 'running', pid = ?2, started_at = ?3, heartbeat_ms = ?4, \
-                 worker_host = ?5 WHERE id = ?1 AND status = 'queued'",
+                 worker_host = ?5, slurm_job_id = COALESCE(?6, slurm_job_id) \
+                 WHERE id = ?1 AND status = 'queued'",
                 params![
                     id,
                     i64::from(pid),
                     now_text(),
                     super::now_ms(),
-                    super::Launcher::current().host
+                    super::Launcher::current().host,
+                    job
                 ],
             )?;
             Ok(changed == 1)

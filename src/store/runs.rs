@@ -258,16 +258,23 @@ impl RunStore {
         })
     }
 
-    /// Records the Slurm job run `id`'s worker was submitted as.
+    /// Records the Slurm job run `id`'s worker was submitted as (or, for a study's trial, the
+    /// job array one of whose tasks will take it). A job already recorded by a worker that took
+    /// the run meanwhile (an array's task names itself when it claims) is kept.
     pub fn set_slurm_job(&mut self, id: RunId, job: &str) -> Result<(), StoreError> {
         self.write(|tx| {
-            let changed = tx.execute(
-                "UPDATE runs SET slurm_job_id = ?2 WHERE id = ?1",
-                params![id, job],
-            )?;
-            if changed == 0 {
+            let exists: Option<i64> =
+                tx.query_opt("SELECT id FROM runs WHERE id = ?1", params![id], |row| {
+                    row.get(0)
+                })?;
+            if exists.is_none() {
                 return Err(StoreError::RunNotFound(id));
             }
+            tx.execute(
+                "UPDATE runs SET slurm_job_id = ?2 \
+                 WHERE id = ?1 AND (status = 'queued' OR slurm_job_id IS NULL)",
+                params![id, job],
+            )?;
             Ok(())
         })
     }

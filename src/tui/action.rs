@@ -94,6 +94,9 @@ pub enum Action {
         request: MonitorRequest,
         result: Box<Result<(MonitorReport, Option<String>), String>>,
     },
+    /// The scheduler's word on the runs on Slurm: those it ended, where the others wait or
+    /// run (or why it could not be asked).
+    SlurmQueue(Result<crate::jobs::slurm::QueueSurvey, String>),
 }
 
 /// A file of `data/`, with its profile once it is ready.
@@ -167,6 +170,8 @@ pub enum Job {
         request: MonitorRequest,
         html: Option<PathBuf>,
     },
+    /// Ask Slurm about the runs on it, ending those whose jobs ended badly (`SlurmQueue`).
+    SlurmQueue,
     /// Write a forecast view as CSV and SVG at `stem` (`ForecastExported`).
     ExportForecast {
         view: Box<ForecastView>,

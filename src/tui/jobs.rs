@@ -99,6 +99,14 @@ pub fn run(job: Job, ctx: &JobContext, tx: &UnboundedSender<Action>) {
                 result: Box::new(result),
             });
         }
+        Job::SlurmQueue => {
+            let result = ctx
+                .store
+                .open()
+                .and_then(|mut store| crate::jobs::slurm::survey(&ctx.project, &mut store))
+                .map_err(|e| format!("asking Slurm about its runs: {e}"));
+            let _ = tx.send(Action::SlurmQueue(result));
+        }
         Job::ExportForecast { view, stem, title } => {
             let result = view.export(&stem, &title).map_err(|e| e.to_string());
             let _ = tx.send(Action::ForecastExported(result));

@@ -1,7 +1,8 @@
 //! End to end on a one-node Slurm cluster (tests/it/slurm_cluster.rs): `train --on slurm` goes
 //! out as a batch job whose output file is the worker log and finishes with its metrics; a run
 //! cancelled with `shelfcast cancel` ends `killed`; a run over its `--time` ends `failed` with
-//! Slurm's TIMEOUT; a bad `--time` is refused before anything is queued.
+//! Slurm's TIMEOUT; a bad `--time` is refused before anything is queued; a six-trial study goes
+//! out as one job array, two tasks at once; a daemon's retrain goes to Slurm as its schedule says.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -162,4 +163,193 @@ fn runs_on_slurm_finish_with_their_metrics_cancel_to_killed_and_time_out_as_fail
         .error
         .unwrap_or_default();
     assert!(error.contains("TIMEOUT"), "{error}");
+}
+
+/// `tune --on slurm`: the study's six trials go out as one job array, two at once (`%2`);
+/// each task takes one trial and names itself as the trial's job; all six finish.
+#[test]
+fn a_six_trial_study_goes_out_as_one_job_array_two_tasks_at_once() {
+    let Some(cluster) = SlurmCluster::start("tune_on_slurm") else {
+        return;
+    };
+    let (_tmp, root) = project();
+    let sample = shelfcast_on(&cluster, &root, &["sample-data"]);
+    assert!(sample.status.success(), "{}", describe(&sample));
+    let mut args = crate::common::sample_train_args("arr", &[]);
+    args[0] = "tune".into();
+    args.retain(|a| a != "--name" && a != "arr");
+    args.extend(
+        [
+            "--param",
+            "rounds=30",
+            "--space",
+            "learning_rate=log:0.05..0.3,max_depth=int:2..5",
+            "--trials",
+            "6",
+            "--parallel",
+            "2",
+            "--pruner",
+            "none",
+            "--study",
+            "arr",
+            "--on",
+            "slurm",
+            "--time",
+            "00:05:00",
+        ]
+        .map(String::from),
+    );
+    let mut tune = Command::new(bin())
+        .env("SLURM_CONF", cluster.conf())
+        .arg("--root")
+        .arg(&root)
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("tune");
+    let deadline = Instant::now() + Duration::from_secs(360);
+    let mut most_at_once = 0;
+    while tune.try_wait().expect("tune").is_none() {
+        if Instant::now() > deadline {
+            let _ = tune.kill();
+            panic!("the study did not finish in 6 minutes");
+        }
+        // Never more than two of the study's tasks at once, by Slurm's word.
+        let running = cluster
+            .output("squeue", &["-h", "-t", "R", "-o", "%i"])
+            .lines()
+            .filter(|l| l.contains('_'))
+            .count();
+        most_at_once = most_at_once.max(running);
+        assert!(running <= 2, "{running} of the study's tasks ran at once");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let output = tune.wait_with_output().expect("tune output");
+    assert!(output.status.success(), "{}", describe(&output));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("trials go out as Slurm job array"), "{said}");
+    assert!(most_at_once >= 1, "no task was ever seen running");
+
+    let store = RunStore::open(&root.join("runs.db")).expect("store");
+    let study = store.study("arr").expect("study");
+    let array = store
+        .tags(study.run_id)
+        .expect("tags")
+        .into_iter()
+        .find(|(k, _)| k == "slurm.array_job")
+        .map(|(_, v)| v)
+        .expect("the study records its array");
+    let trials = store.trials(study.id).expect("trials");
+    assert_eq!(trials.len(), 6);
+    let mut tasks = Vec::new();
+    for trial in &trials {
+        assert_eq!(
+            trial.state,
+            shelfcast::store::TrialState::Complete,
+            "{trial:?}"
+        );
+        let run = store.get_run(trial.run_id.expect("a run")).expect("run");
+        let job = run.slurm_job_id.clone().expect("the trial's job");
+        let task = job
+            .strip_prefix(&format!("{array}_"))
+            .unwrap_or_else(|| panic!("trial job {job} is not a task of array {array}"));
+        tasks.push(task.to_string());
+        let log = std::fs::read_to_string(root.join(format!("models/runs/{}/worker.log", run.id)))
+            .expect("the trial's log");
+        assert!(
+            log.contains(&format!("Slurm task {job} took trial run {}", run.id)),
+            "{log}"
+        );
+    }
+    tasks.sort();
+    tasks.dedup();
+    assert_eq!(tasks.len(), 6, "one task a trial: {tasks:?}");
+    // The array was submitted with its throttle: six tasks, two at once.
+    let shown = cluster.output("scontrol", &["show", "job", &format!("{array}_0")]);
+    assert!(shown.contains("ArrayTaskThrottle=2"), "{shown}");
+    let script =
+        std::fs::read_to_string(root.join(format!("models/runs/{}/slurm-array.sh", study.run_id)))
+            .expect("the array's script");
+    assert!(
+        script.contains(&format!("worker --next-trial-of {}", study.run_id)),
+        "{script}"
+    );
+}
+
+/// A schedule's retrain `--on slurm`: the daemon's job sends its worker to Slurm as the
+/// schedule stored it, and waits for it by the scheduler's word.
+#[test]
+fn a_daemon_retrain_goes_to_slurm_as_its_schedule_says() {
+    let Some(cluster) = SlurmCluster::start("daemon_on_slurm") else {
+        return;
+    };
+    let (_tmp, root) = project();
+    let sample = shelfcast_on(&cluster, &root, &["sample-data"]);
+    assert!(sample.status.success(), "{}", describe(&sample));
+    let args = crate::common::sample_train_args("here", &["--param", "rounds=10", "--wait"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let trained = shelfcast_on(&cluster, &root, &args);
+    assert!(trained.status.success(), "{}", describe(&trained));
+    let like = String::from_utf8_lossy(&trained.stdout)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let added = shelfcast_on(
+        &cluster,
+        &root,
+        &[
+            "schedule", "add", "weekly", "--every", "1w", "retrain", "--like", &like, "--on",
+            "slurm", "--time", "00:05:00",
+        ],
+    );
+    assert!(added.status.success(), "{}", describe(&added));
+    let listed = shelfcast_on(&cluster, &root, &["schedule", "list"]);
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains("on Slurm (time 00:05:00)"),
+        "{}",
+        describe(&listed)
+    );
+    let now = shelfcast_on(&cluster, &root, &["schedule", "run", "weekly"]);
+    assert!(now.status.success(), "{}", describe(&now));
+    let started = shelfcast_on(&cluster, &root, &["daemon", "start"]);
+    assert!(started.status.success(), "{}", describe(&started));
+
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let produced = loop {
+        let history = shelfcast_on(&cluster, &root, &["schedule", "history", "--json"]);
+        let runs: serde_json::Value = serde_json::from_slice(&history.stdout).expect("json");
+        let done = runs.as_array().and_then(|runs| {
+            runs.iter()
+                .find(|r| {
+                    r["schedule_name"] == "weekly"
+                        && r["state"] != "queued"
+                        && r["state"] != "running"
+                })
+                .cloned()
+        });
+        if let Some(done) = done {
+            assert_eq!(done["state"], "succeeded", "{done:#}");
+            break done["produced_json"].as_str().unwrap_or("").to_string();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the retrain did not end: {runs:#}\n{}",
+            std::fs::read_to_string(root.join("models/daemon.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let stopped = shelfcast_on(&cluster, &root, &["daemon", "stop"]);
+    assert!(stopped.status.success(), "{}", describe(&stopped));
+    let produced: serde_json::Value = serde_json::from_str(&produced).expect("produced");
+    let run = produced["runs"][0].as_i64().expect("the retrained run");
+    let store = RunStore::open(&root.join("runs.db")).expect("store");
+    let record = store.get_run(run).expect("run");
+    assert_eq!(record.status, RunStatus::Finished, "{record:?}");
+    assert!(
+        record.slurm_job_id.is_some(),
+        "the retrain went to Slurm: {record:?}"
+    );
 }

@@ -37,6 +37,7 @@ fn add(
         like: 1,
         data: None,
         like_champion_of: None,
+        slurm: None,
     };
     store
         .add_schedule(&NewSchedule {
@@ -245,6 +246,7 @@ fn a_failed_job_is_retried_with_doubling_delays_and_an_orphan_is_failed_and_retr
         like: 1,
         data: None,
         like_champion_of: None,
+        slurm: None,
     })
     .expect("json");
     let schedule = store.schedule("flaky").expect("schedule");

@@ -13,11 +13,16 @@ use super::launch::JobError;
 use crate::project::Project;
 use crate::store::RunId;
 
+mod array;
 mod queue;
 
+pub use array::{
+    ARRAY_TAG, OPTIONS_TAG, StudyArray, array_flag, is_shared_array, run_array_task, study_options,
+};
+
 pub use queue::{
-    QueueState, cancel, cancel_run, parse_sacct, parse_scontrol, parse_squeue, queue_state,
-    reconcile,
+    QueueState, QueueSurvey, cancel, cancel_run, parse_sacct, parse_scontrol, parse_squeue,
+    queue_state, reconcile, survey,
 };
 
 /// What `--on slurm` asks of the scheduler (unset: the cluster's defaults).
@@ -163,86 +168,135 @@ pub fn batch_script(
     options: &SlurmOptions,
     store_url: Option<&str>,
 ) -> String {
-    let mut script = String::from("#!/bin/sh\n");
-    script.push_str(&format!("#SBATCH --job-name=shelfcast-run-{run}\n"));
-    for line in options.directives() {
-        script.push_str(&line);
-        script.push('\n');
+    run_job(run).script(exe, root, options, store_url)
+}
+
+/// The batch job of one run's worker.
+fn run_job(run: RunId) -> BatchJob {
+    BatchJob {
+        name: format!("shelfcast-run-{run}"),
+        worker_args: format!("worker --run {run}"),
     }
-    let root_text = root.display().to_string();
-    script.push_str(&format!(
-        "if [ ! -d {root} ]; then\n  echo \"shelfcast: the project folder {shown} is not on \
-         node $(hostname): put it on a filesystem the nodes share\" >&2\n  exit \
-         {NOT_SHARED_EXIT}\nfi\n",
-        root = quoted(&root_text),
-        shown = root_text.replace(['"', '$', '`', '\\'], "_"),
-    ));
-    if let Some(url) = store_url {
+}
+
+/// What a batch script runs: its job name and the `shelfcast` arguments after `--root`.
+struct BatchJob {
+    name: String,
+    worker_args: String,
+}
+
+impl BatchJob {
+    /// The script: Slurm's directives, the shared-folder check, the store, the worker.
+    fn script(
+        &self,
+        exe: &Path,
+        root: &Path,
+        options: &SlurmOptions,
+        store_url: Option<&str>,
+    ) -> String {
+        let mut script = String::from("#!/bin/sh\n");
+        script.push_str(&format!("#SBATCH --job-name={}\n", self.name));
+        for line in options.directives() {
+            script.push_str(&line);
+            script.push('\n');
+        }
+        let root_text = root.display().to_string();
         script.push_str(&format!(
-            "export {}={}\n",
-            crate::project::STORE_ENV,
-            quoted(url)
+            "if [ ! -d {root} ]; then\n  echo \"shelfcast: the project folder {shown} is not on \
+             node $(hostname): put it on a filesystem the nodes share\" >&2\n  exit \
+             {NOT_SHARED_EXIT}\nfi\n",
+            root = quoted(&root_text),
+            shown = root_text.replace(['"', '$', '`', '\\'], "_"),
         ));
+        if let Some(url) = store_url {
+            script.push_str(&format!(
+                "export {}={}\n",
+                crate::project::STORE_ENV,
+                quoted(url)
+            ));
+        }
+        script.push_str(&format!(
+            "exec {} --root {} {}\n",
+            quoted(&exe.display().to_string()),
+            quoted(&root_text),
+            self.worker_args
+        ));
+        script
     }
-    script.push_str(&format!(
-        "exec {} --root {} worker --run {run}\n",
-        quoted(&exe.display().to_string()),
-        quoted(&root_text)
-    ));
-    script
+
+    /// Writes the script to `script_path` and submits it with `extra` sbatch flags (the output
+    /// file, an array); the job id. `run` names the run an error is about.
+    fn submit(
+        &self,
+        project: &Project,
+        run: RunId,
+        script_path: &Path,
+        options: &SlurmOptions,
+        extra: &[String],
+    ) -> Result<String, JobError> {
+        options
+            .check()
+            .map_err(|what| JobError::Run { run, what })?;
+        let exe = std::env::current_exe().map_err(|source| JobError::Io {
+            path: "the shelfcast executable".into(),
+            source,
+        })?;
+        let root = std::fs::canonicalize(&project.root).unwrap_or_else(|_| project.root.clone());
+        if let Some(dir) = script_path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| JobError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let script = self.script(&exe, &root, options, project.store_override());
+        crate::files::write_bytes_atomically(script_path, script.as_bytes()).map_err(|source| {
+            JobError::Io {
+                path: script_path.to_path_buf(),
+                source,
+            }
+        })?;
+        let output = Command::new("sbatch")
+            .arg("--parsable")
+            .args(extra)
+            .arg(format!("--chdir={}", root.display()))
+            .arg(script_path)
+            .output()
+            .map_err(|e| JobError::Run {
+                run,
+                what: format!(
+                    "sbatch could not run ({e}): is Slurm installed and on the PATH here?"
+                ),
+            })?;
+        if !output.status.success() {
+            return Err(JobError::Run {
+                run,
+                what: format!(
+                    "sbatch refused the job: {}",
+                    String::from_utf8_lossy(&output.stderr).trim()
+                ),
+            });
+        }
+        parse_job_id(&String::from_utf8_lossy(&output.stdout)).ok_or_else(|| JobError::Run {
+            run,
+            what: format!(
+                "sbatch printed no job id: {}",
+                String::from_utf8_lossy(&output.stdout).trim()
+            ),
+        })
+    }
 }
 
 /// Submits run `run`'s worker; the Slurm job id. The script lands in the run's folder (kept:
 /// it says exactly what was asked of the scheduler) and the job's output is the worker log.
 pub fn submit(project: &Project, run: RunId, options: &SlurmOptions) -> Result<String, JobError> {
-    options
-        .check()
-        .map_err(|what| JobError::Run { run, what })?;
-    let exe = std::env::current_exe().map_err(|source| JobError::Io {
-        path: "the shelfcast executable".into(),
-        source,
-    })?;
-    let root = std::fs::canonicalize(&project.root).unwrap_or_else(|_| project.root.clone());
-    let dir = project.run_dir(run);
-    std::fs::create_dir_all(&dir).map_err(|source| JobError::Io {
-        path: dir.clone(),
-        source,
-    })?;
-    let script_path = dir.join("slurm.sh");
-    let script = batch_script(&exe, &root, run, options, project.store_override());
-    crate::files::write_bytes_atomically(&script_path, script.as_bytes()).map_err(|source| {
-        JobError::Io {
-            path: script_path.clone(),
-            source,
-        }
-    })?;
-    let log = project.worker_log_path(run);
-    let output = Command::new("sbatch")
-        .arg("--parsable")
-        .arg(format!("--output={}", log.display()))
-        .arg(format!("--chdir={}", root.display()))
-        .arg(&script_path)
-        .output()
-        .map_err(|e| JobError::Run {
-            run,
-            what: format!("sbatch could not run ({e}): is Slurm installed and on the PATH here?"),
-        })?;
-    if !output.status.success() {
-        return Err(JobError::Run {
-            run,
-            what: format!(
-                "sbatch refused the job: {}",
-                String::from_utf8_lossy(&output.stderr).trim()
-            ),
-        });
-    }
-    parse_job_id(&String::from_utf8_lossy(&output.stdout)).ok_or_else(|| JobError::Run {
+    let output = format!("--output={}", project.worker_log_path(run).display());
+    run_job(run).submit(
+        project,
         run,
-        what: format!(
-            "sbatch printed no job id: {}",
-            String::from_utf8_lossy(&output.stdout).trim()
-        ),
-    })
+        &project.run_dir(run).join("slurm.sh"),
+        options,
+        &[output],
+    )
 }
 
 /// The job id in `sbatch --parsable`'s output (`123` or `123;cluster`).

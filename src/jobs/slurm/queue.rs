@@ -121,17 +121,40 @@ pub fn cancel(job: &str) -> Result<(), String> {
     slurm_command("scancel", &[job]).map(|_| ())
 }
 
+/// What the scheduler said of the runs on Slurm that were not over: those it ended here, and
+/// where the others' jobs are.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct QueueSurvey {
+    pub ended: Vec<RunId>,
+    /// Runs whose jobs are still queued or running, and where (PENDING with its reason, the
+    /// node).
+    pub in_flight: Vec<(RunId, QueueState)>,
+}
+
 /// Turns every run on Slurm whose job ended without its worker finishing the run (over its
 /// `--time`, out of memory, its node lost, cancelled from outside, never started) into a
 /// `failed` run with Slurm's reason — `killed` when a cancel had been asked for. The runs it
 /// ended. Runs whose jobs are still queued or running are left as they are.
 pub fn reconcile(project: &Project, store: &mut RunStore) -> Result<Vec<RunId>, StoreError> {
-    let mut ended = Vec::new();
+    Ok(survey(project, store)?.ended)
+}
+
+/// `reconcile`, keeping the queue state of the runs still in flight (the Runs tab shows it).
+pub fn survey(project: &Project, store: &mut RunStore) -> Result<QueueSurvey, StoreError> {
+    let mut survey = QueueSurvey::default();
     for (run, job, cancelled) in store.slurm_runs_in_flight()? {
         let Ok(state) = queue_state(&job) else {
             continue;
         };
         let why = match &state {
+            QueueState::Pending { .. } | QueueState::Running { .. } => {
+                survey.in_flight.push((run, state));
+                continue;
+            }
+            QueueState::Ended { .. } if store.get_run(run)?.status == RunStatus::Queued => {
+                // A study's trial waiting for a task of the study's array, which is over.
+                format!("the Slurm job {job} ended before any of its tasks took the run")
+            }
             QueueState::Ended { state, .. } if state == "COMPLETED" => {
                 // The job ended well but the run is not over: its worker never recorded the
                 // end (a crash after the last step); say so rather than wait forever.
@@ -151,7 +174,6 @@ pub fn reconcile(project: &Project, store: &mut RunStore) -> Result<Vec<RunId>, 
                 format!("the Slurm job {job} ended {state}{reason}{exit}")
             }
             QueueState::Gone => format!("the Slurm job {job} is no longer known to Slurm"),
-            QueueState::Pending { .. } | QueueState::Running { .. } => continue,
         };
         let status = if cancelled {
             RunStatus::Killed
@@ -159,10 +181,10 @@ pub fn reconcile(project: &Project, store: &mut RunStore) -> Result<Vec<RunId>, 
             RunStatus::Failed
         };
         if store.end_unfinished_run(run, status, &why)? {
-            ended.push(run);
+            survey.ended.push(run);
         }
     }
-    Ok(ended)
+    Ok(survey)
 }
 
 /// The worker log's last line, when the job failed before the worker could record why (the
@@ -188,6 +210,7 @@ pub fn cancel_run(store: &mut RunStore, run: RunId) -> Result<(), JobError> {
     let record = store.get_run(run)?;
     if let Some(job) = &record.slurm_job_id
         && matches!(record.status, RunStatus::Killed | RunStatus::Queued)
+        && !super::is_shared_array(store, run, job)?
     {
         cancel(job).map_err(|what| JobError::Run { run, what })?;
     }

@@ -13,6 +13,7 @@ mod commands;
 mod detail;
 mod input;
 mod keys;
+mod queue;
 mod run_view;
 mod study_charts;
 mod study_view;
@@ -129,6 +130,8 @@ pub struct RunsTab {
     /// The run view's split between the charts and the metrics (`<` `>`).
     pub split: Split,
     pub message: Option<String>,
+    /// Where the runs on Slurm wait or run, by the scheduler's last word.
+    pub slurm: queue::SlurmQueue,
     /// Whether another process committed since the pane read the store.
     fresh: Freshness,
 }
@@ -160,6 +163,7 @@ impl RunsTab {
             grid: ChartGrid::default(),
             split: Split::new(65),
             message: None,
+            slurm: queue::SlurmQueue::default(),
             fresh: Freshness::default(),
         };
         tab.reload(ctx.store);
@@ -359,6 +363,14 @@ impl Component for RunsTab {
                 self.reload(ctx.store);
             }
             Action::StoreChanged => self.fresh.mark_stale(),
+            Action::SlurmQueue(answer) => {
+                if self.slurm.answer(answer) {
+                    self.reload(ctx.store);
+                }
+                if let Some(why) = &self.slurm.error {
+                    self.message = Some(why.clone());
+                }
+            }
             Action::Written {
                 write,
                 asked_by,
@@ -400,7 +412,10 @@ impl Component for RunsTab {
         if self.is_live() {
             self.refresh_log();
         }
-        Tick::redraw(dirty)
+        Tick {
+            redraw: dirty,
+            actions: self.slurm.ask(&self.rows).into_iter().collect(),
+        }
     }
 
     fn render(&mut self, frame: &mut Frame<'_>, area: Rect, ctx: &RenderContext<'_>) {

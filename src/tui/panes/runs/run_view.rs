@@ -44,7 +44,13 @@ impl RunsTab {
             Constraint::Length(9),
         ])
         .areas(area);
-        render_header(run, detail, frame, header_area, theme, spin);
+        let slurm = run.slurm_job_id.as_ref().map(|job| {
+            match self.slurm.describe(run) {
+                Some(state) => format!("  slurm job {job}: {state}"),
+                None => format!("  slurm job {job}"),
+            }
+        });
+        render_header(run, detail, slurm.unwrap_or_default(), frame, header_area, theme, spin);
         // The readout line spans the width: a run and its pinned reference, each value with its best.
         let [middle, readout_area] =
             Layout::vertical([Constraint::Min(7), Constraint::Length(1)]).areas(middle);
@@ -84,6 +90,7 @@ fn param<'a>(detail: &'a RunDetail, key: &str) -> &'a str {
 fn render_header(
     run: &Run,
     detail: &RunDetail,
+    slurm: String,
     frame: &mut Frame<'_>,
     area: Rect,
     theme: &Theme,
@@ -105,7 +112,7 @@ fn render_header(
                 format!("{live}{}", run.status.as_str()),
                 status_style(run.status, theme),
             ),
-            Span::styled(format!("  {}{by}", duration_text(run)), theme.dim),
+            Span::styled(format!("  {}{by}{}", duration_text(run), clean(&slurm)), theme.dim),
         ]),
         Line::styled(
             format!(

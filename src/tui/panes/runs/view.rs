@@ -240,7 +240,7 @@ fn render_list(tab: &mut RunsTab, frame: &mut Frame<'_>, area: Rect, ctx: &Rende
         .iter()
         .map(|row| {
             let run = &row.run;
-            let status = if run.status.is_terminal() {
+            let mut status = if run.status.is_terminal() {
                 run.status.as_str().to_string()
             } else if row.last_step.is_some() {
                 format!(
@@ -251,6 +251,9 @@ fn render_list(tab: &mut RunsTab, frame: &mut Frame<'_>, area: Rect, ctx: &Rende
             } else {
                 format!("{spin} {}", run.status.as_str())
             };
+            if let Some(queue) = tab.slurm.describe(run) {
+                status = format!("{status} · {}", clean(&queue));
+            }
             let mark = match (tab.marked.contains(&run.id), tab.pinned == Some(run.id)) {
                 (true, true) => "◈",
                 (false, true) => "◆",
@@ -280,10 +283,16 @@ fn render_list(tab: &mut RunsTab, frame: &mut Frame<'_>, area: Rect, ctx: &Rende
             Row::new(cells)
         })
         .collect();
+    // Room for the scheduler's word ("queued · PENDING (Resources)") only while there is one.
+    let status_width = if tab.rows.iter().any(|r| tab.slurm.describe(&r.run).is_some()) {
+        34
+    } else {
+        10
+    };
     let mut widths = vec![
         Constraint::Length(1),
         Constraint::Length(5),
-        Constraint::Length(10),
+        Constraint::Length(status_width),
         Constraint::Length(10),
         Constraint::Min(12),
         Constraint::Length(8),
