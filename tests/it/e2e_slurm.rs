@@ -353,3 +353,69 @@ fn a_daemon_retrain_goes_to_slurm_as_its_schedule_says() {
         "the retrain went to Slurm: {record:?}"
     );
 }
+
+/// The Runs tab in the real TUI shows the scheduler's word: a run waiting behind a job that
+/// holds the node's CPUs is `PENDING (Resources)`, and it runs and finishes once they are free.
+#[test]
+fn the_runs_tab_shows_a_run_pending_in_the_slurm_queue_then_finished() {
+    if !crate::e2e::Tmux::available("runs_tab_slurm_queue") {
+        return;
+    }
+    let Some(cluster) = SlurmCluster::start("runs_tab_slurm_queue") else {
+        return;
+    };
+    let (_tmp, root) = project();
+    let sample = shelfcast_on(&cluster, &root, &["sample-data"]);
+    assert!(sample.status.success(), "{}", describe(&sample));
+    // A job that holds both of the node's CPUs for as long as the test needs.
+    let out = cluster.folder().display().to_string();
+    let blocker = cluster
+        .output(
+            "sbatch",
+            &[
+                "--parsable",
+                "--cpus-per-task=2",
+                &format!("--output={out}/blocker.out"),
+                "--wrap",
+                "sleep 300",
+            ],
+        )
+        .trim()
+        .to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !cluster
+        .output("squeue", &["-h", "-j", &blocker, "-o", "%T"])
+        .contains("RUNNING")
+    {
+        assert!(Instant::now() < deadline, "the blocking job never ran");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let run = train_on_slurm(&cluster, &root, "behind", &["--param", "rounds=10"]);
+    let tui = crate::e2e::Tmux::run(
+        "runs_tab_slurm_queue",
+        &format!(
+            "SLURM_CONF={} NO_COLOR=1 {} --root {}; echo SHELFCAST_EXITED=$?; sleep 600",
+            cluster.conf().display(),
+            bin(),
+            root.display()
+        ),
+    );
+    tui.wait_for("the app", Duration::from_secs(30), |s| s.contains("Runs"));
+    tui.keys(&["3"]);
+    let seen = tui.wait_for("the run pending", Duration::from_secs(60), |s| {
+        s.contains("behind") && s.contains("PENDING (Resources)")
+    });
+    // The row says PENDING; the line over the table names the selected run's job and reason.
+    assert!(seen.contains(" PENDING  "), "{seen}");
+    assert!(seen.contains(&format!("run {run} · slurm job ")), "{seen}");
+    cluster.output("scancel", &[&blocker]);
+    tui.wait_for("the run finished", Duration::from_secs(180), |s| {
+        s.contains("behind") && s.contains("finished") && !s.contains("PENDING")
+    });
+    tui.keys(&["q"]);
+    tui.wait_for("the app to exit", Duration::from_secs(10), |s| {
+        s.contains("SHELFCAST_EXITED=0")
+    });
+    let store = RunStore::open(&root.join("runs.db")).expect("store");
+    assert_eq!(store.get_run(run).expect("run").status, RunStatus::Finished);
+}

@@ -192,3 +192,75 @@ fn a_filter_on_a_key_no_run_has_says_so_under_the_filter() {
     );
     assert!(text.contains("No run matches"), "{text}");
 }
+
+/// The scheduler's word in the table and the run view: a run on Slurm waiting in its queue
+/// shows `PENDING (Resources)` beside its status, its job in the view's header; a run Slurm
+/// answered nothing for shows its status alone.
+#[test]
+fn a_run_on_slurm_shows_where_it_waits_in_the_queue() {
+    use shelfcast::jobs::slurm::{QueueState, QueueSurvey};
+    use shelfcast::tui::action::Action;
+    let (_tmp, root) = sales_fixture();
+    seed_runs(&root);
+    rusqlite::Connection::open(root.join("runs.db"))
+        .expect("sqlite")
+        .execute(
+            "UPDATE runs SET status = 'queued', started_at = NULL, pid = NULL, \
+             slurm_job_id = '4242' WHERE id = 3",
+            [],
+        )
+        .expect("on slurm");
+    let mut app = app_for(&root);
+    key(&mut app, KeyCode::Char('3'));
+    let before = screen(&mut app);
+    assert!(!before.contains("PENDING"), "{before}");
+    app.update(Action::SlurmQueue(Ok(QueueSurvey {
+        ended: Vec::new(),
+        in_flight: vec![(
+            3,
+            QueueState::Pending {
+                reason: "Resources".into(),
+            },
+        )],
+    })));
+    // On a wide terminal each row says it; on a narrow one, PENDING, and the selected run's
+    // reason on the filter line.
+    let wide = crate::tui::screen_text(&crate::tui::draw(&mut app, 160, 12));
+    assert!(wide.contains("queued 25 · PENDING (Resources)"), "{wide}");
+    let text = screen(&mut app);
+    assert!(text.contains("⠋ PENDING"), "{text}");
+    assert!(
+        text.contains("run 3 · slurm job 4242: PENDING (Resources)"),
+        "the selected run's reason: {text}"
+    );
+    // Slurm could not be asked: said on the status line, nothing invented.
+    app.update(Action::SlurmQueue(Err(
+        "asking Slurm about its runs: squeue could not run".into(),
+    )));
+    let text = screen(&mut app);
+    assert!(text.contains("squeue could not run"), "{text}");
+    app.update(Action::SlurmQueue(Ok(QueueSurvey {
+        ended: Vec::new(),
+        in_flight: vec![(
+            3,
+            QueueState::Running {
+                node: "node07".into(),
+            },
+        )],
+    })));
+    let row = app
+        .runs()
+        .rows
+        .iter()
+        .position(|r| r.run.id == 3)
+        .expect("run 3");
+    for _ in 0..row {
+        key(&mut app, KeyCode::Down);
+    }
+    key(&mut app, KeyCode::Enter);
+    let view = screen(&mut app);
+    assert!(
+        view.contains("slurm job 4242: waiting for an array task"),
+        "a queued run whose job runs waits for a task: {view}"
+    );
+}

@@ -150,7 +150,8 @@ fn header_cell(label: &str, key: &SortKey, tab: &RunsTab) -> String {
     }
 }
 
-/// The filter line: what is applied, the experiment, marks; under a mistake, a caret and why.
+/// The filter line: what is applied, the experiment, marks; under a mistake, a caret and why;
+/// under it, the selected run's word from Slurm when it is on the scheduler.
 fn filter_lines(tab: &RunsTab, theme: &Theme) -> Vec<Line<'static>> {
     let typed = match &tab.input {
         Some(input) if input.kind == InputKind::Filter => Some(input.text().to_string()),
@@ -183,6 +184,7 @@ fn filter_lines(tab: &RunsTab, theme: &Theme) -> Vec<Line<'static>> {
         ),
         theme.dim,
     ));
+
     let mut lines = vec![Line::from(first)];
     if let Some(error) = &tab.filter_error {
         lines.push(Line::from(vec![
@@ -191,6 +193,20 @@ fn filter_lines(tab: &RunsTab, theme: &Theme) -> Vec<Line<'static>> {
         ]));
     } else if let Some(warning) = &tab.filter_warning {
         lines.push(Line::styled(format!("⚠ {}", clean(warning)), theme.warning));
+    }
+    // The selected run's word from Slurm in full, whatever room its table cell has.
+    if let Some(row) = tab.selected()
+        && let (Some(job), Some(queue)) = (&row.run.slurm_job_id, tab.slurm.describe(&row.run))
+    {
+        lines.push(Line::styled(
+            format!(
+                "run {} · slurm job {}: {}",
+                row.run.id,
+                clean(job),
+                clean(&queue)
+            ),
+            theme.warning,
+        ));
     }
     lines
 }
@@ -235,6 +251,9 @@ fn render_list(tab: &mut RunsTab, frame: &mut Frame<'_>, area: Rect, ctx: &Rende
     }
     header.push(header_cell("duration", &SortKey::Duration, tab));
     header.push(header_cell("created UTC", &SortKey::Created, tab));
+    // Room for the scheduler's word in each row ("queued · PENDING (Resources)") on a wide
+    // terminal; a narrow one shows PENDING, and the selected run's reason on the filter line.
+    let wide = table_area.width >= 140;
     let rows: Vec<Row<'_>> = tab
         .rows
         .iter()
@@ -252,7 +271,14 @@ fn render_list(tab: &mut RunsTab, frame: &mut Frame<'_>, area: Rect, ctx: &Rende
                 format!("{spin} {}", run.status.as_str())
             };
             if let Some(queue) = tab.slurm.describe(run) {
-                status = format!("{status} · {}", clean(&queue));
+                status = if wide {
+                    format!("{status} · {}", clean(&queue))
+                } else if queue.starts_with("PENDING") {
+                    // The reason is on the filter line for the selected run.
+                    format!("{spin} PENDING")
+                } else {
+                    status
+                };
             }
             let mark = match (tab.marked.contains(&run.id), tab.pinned == Some(run.id)) {
                 (true, true) => "◈",
@@ -283,8 +309,7 @@ fn render_list(tab: &mut RunsTab, frame: &mut Frame<'_>, area: Rect, ctx: &Rende
             Row::new(cells)
         })
         .collect();
-    // Room for the scheduler's word ("queued · PENDING (Resources)") only while there is one.
-    let status_width = if tab.rows.iter().any(|r| tab.slurm.describe(&r.run).is_some()) {
+    let status_width = if wide && tab.rows.iter().any(|r| tab.slurm.describe(&r.run).is_some()) {
         34
     } else {
         10
