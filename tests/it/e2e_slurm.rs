@@ -419,3 +419,72 @@ fn the_runs_tab_shows_a_run_pending_in_the_slurm_queue_then_finished() {
     let store = RunStore::open(&root.join("runs.db")).expect("store");
     assert_eq!(store.get_run(run).expect("run").status, RunStatus::Finished);
 }
+
+/// A run over its `--mem` is killed by Slurm and ends `failed`, out of memory (this cluster
+/// polls memory (OverMemoryKill, no cgroups), so Slurm says FAILED and slurmstepd "Exceeded
+/// job memory limit", which the run's error names; a cgroup site's OUT_OF_MEMORY is passed
+/// on); a run whose node is lost (set DOWN under it) ends `failed` with NODE_FAIL.
+#[test]
+fn runs_over_their_memory_or_on_a_lost_node_end_failed_with_why() {
+    let Some(cluster) = SlurmCluster::start("oom_on_slurm") else {
+        return;
+    };
+    let (_tmp, root) = project();
+    let sample = shelfcast_on(&cluster, &root, &["sample-data"]);
+    assert!(sample.status.success(), "{}", describe(&sample));
+    let run = train_on_slurm(
+        &cluster,
+        &root,
+        "over-memory",
+        &["--param", "rounds=200", "--mem", "120M"],
+    );
+    assert_eq!(
+        wait_until_over(&cluster, &root, run, Duration::from_secs(180)),
+        RunStatus::Failed
+    );
+    let error = RunStore::open(&root.join("runs.db"))
+        .expect("store")
+        .get_run(run)
+        .expect("run")
+        .error
+        .unwrap_or_default();
+    assert!(
+        error.contains("Exceeded job memory limit") && error.contains("out of memory"),
+        "{error}"
+    );
+
+    // The node lost under a running run.
+    let slow = [
+        "--param",
+        "rounds=100000",
+        "--param",
+        "learning_rate=0.0001",
+    ];
+    let lost = train_on_slurm(&cluster, &root, "node-lost", &slow);
+    let store = RunStore::open(&root.join("runs.db")).expect("store");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while store.get_run(lost).expect("run").status != RunStatus::Running {
+        assert!(Instant::now() < deadline, "the run never started");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let node = cluster
+        .output("squeue", &["-h", "-o", "%N"])
+        .trim()
+        .to_string();
+    assert!(!node.is_empty(), "the running job's node");
+    cluster.output(
+        "scontrol",
+        &[
+            "update",
+            &format!("NodeName={node}"),
+            "State=DOWN",
+            "Reason=lost",
+        ],
+    );
+    assert_eq!(
+        wait_until_over(&cluster, &root, lost, Duration::from_secs(120)),
+        RunStatus::Failed
+    );
+    let error = store.get_run(lost).expect("run").error.unwrap_or_default();
+    assert!(error.contains("NODE_FAIL"), "{error}");
+}

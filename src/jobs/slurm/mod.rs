@@ -196,6 +196,10 @@ impl BatchJob {
     ) -> String {
         let mut script = String::from("#!/bin/sh\n");
         script.push_str(&format!("#SBATCH --job-name={}\n", self.name));
+        // One attempt a run: a job requeued after its node was lost would find its run taken
+        // (its worker died training it). The run fails with NODE_FAIL instead, and a retry is
+        // a new run (the daemon's retry policy, or the analyst).
+        script.push_str("#SBATCH --no-requeue\n");
         for line in options.directives() {
             script.push_str(&line);
             script.push('\n');
@@ -375,7 +379,11 @@ mod tests {
             },
             Some("postgres://ana@db/runs"),
         );
-        assert!(script.starts_with("#!/bin/sh\n#SBATCH --job-name=shelfcast-run-12\n"));
+        assert!(
+            script.starts_with(
+                "#!/bin/sh\n#SBATCH --job-name=shelfcast-run-12\n#SBATCH --no-requeue\n"
+            )
+        );
         assert!(script.contains("#SBATCH --time=00:10:00\n"));
         assert!(script.contains("if [ ! -d '/shared/it'\\''s/shop' ]; then"));
         assert!(script.contains(&format!("exit {NOT_SHARED_EXIT}")));

@@ -171,7 +171,10 @@ pub fn survey(project: &Project, store: &mut RunStore) -> Result<QueueSurvey, St
                 } else {
                     format!(" ({reason})")
                 };
-                format!("the Slurm job {job} ended {state}{reason}{exit}")
+                format!(
+                    "the Slurm job {job} ended {state}{reason}{exit}{}",
+                    memory_hint(state, &exit)
+                )
             }
             QueueState::Gone => format!("the Slurm job {job} is no longer known to Slurm"),
         };
@@ -185,6 +188,17 @@ pub fn survey(project: &Project, store: &mut RunStore) -> Result<QueueSurvey, St
         }
     }
     Ok(survey)
+}
+
+/// What a job killed over its memory means, in words: Slurm says OUT_OF_MEMORY where it
+/// watches memory through cgroups, and FAILED with slurmstepd's "Exceeded job memory limit"
+/// where it polls it (`JobAcctGatherParams=OverMemoryKill`).
+fn memory_hint(state: &str, last_words: &str) -> &'static str {
+    if state == "OUT_OF_MEMORY" || last_words.contains("Exceeded job memory limit") {
+        ": out of memory, the run needs more than its --mem gives"
+    } else {
+        ""
+    }
 }
 
 /// The worker log's last line, when the job failed before the worker could record why (the
@@ -269,6 +283,26 @@ mod tests {
                 .expect("state")
                 .ended_badly()
         );
+    }
+
+    #[test]
+    fn a_job_killed_over_its_memory_says_so_either_way_slurm_tells_it() {
+        let oom = parse_scontrol("JobState=OUT_OF_MEMORY Reason=OutOfMemory NodeList=n1")
+            .expect("a state");
+        assert_eq!(oom.describe(), "OUT_OF_MEMORY (OutOfMemory)");
+        assert!(oom.ended_badly());
+        assert!(memory_hint("OUT_OF_MEMORY", "").contains("out of memory"));
+        assert!(
+            memory_hint(
+                "FAILED",
+                ": slurmstepd-n1: error: Exceeded job memory limit"
+            )
+            .contains("--mem")
+        );
+        assert_eq!(memory_hint("FAILED", ": error: no such file"), "");
+        let lost = parse_sacct("NODE_FAIL|None\n").expect("a state");
+        assert!(lost.ended_badly());
+        assert_eq!(lost.describe(), "NODE_FAIL");
     }
 
     #[test]
