@@ -277,7 +277,13 @@ pub fn run_study(
                 }
                 // A space the model refuses fails before any trial trains; later it is one
                 // trial's failure.
-                Err(e) if !launched_any => return Err(fail(name, e.to_string())),
+                Err(e) if !launched_any => {
+                    // No task of the array would ever get a trial.
+                    if let Some(array) = &array {
+                        array.release();
+                    }
+                    return Err(fail(name, e.to_string()));
+                }
                 Err(e) => {
                     store.start_trial(study.id, number as i64, None, &params_json)?;
                     store.end_trial(
