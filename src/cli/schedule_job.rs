@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use crate::jobs::slurm::SlurmOptions;
 use crate::project::Project;
 use crate::schedule::job::JobSpec;
 
@@ -22,7 +21,7 @@ pub enum JobArgs {
         #[arg(long, value_name = "FILE")]
         data: Option<PathBuf>,
         #[command(flatten)]
-        on: OnArgs,
+        on: super::train::OnArgs,
     },
     /// Train a challenger like the champion on new data and promote it by the policy.
     Challenge {
@@ -37,7 +36,7 @@ pub enum JobArgs {
         #[arg(long)]
         dm: bool,
         #[command(flatten)]
-        on: OnArgs,
+        on: super::train::OnArgs,
     },
     /// Forecast a model's next periods (covariates carried forward) to a file; `{date}` in the
     /// path is the day it runs.
@@ -108,42 +107,6 @@ pub enum JobArgs {
         #[arg(long, value_name = "FILE")]
         current: Option<PathBuf>,
     },
-}
-
-/// Where a training job's worker runs, as `train --on` says it; stored with the schedule.
-#[derive(Clone, Debug, Default, clap::Args)]
-pub struct OnArgs {
-    /// local (a detached process here, the default) or slurm (a batch job on the cluster).
-    #[arg(long, value_name = "WHERE", value_parser = ["local", "slurm"])]
-    on: Option<String>,
-    /// The Slurm partition (with --on slurm).
-    #[arg(long, value_name = "P")]
-    partition: Option<String>,
-    /// The job's wall-time limit, HH:MM:SS (with --on slurm).
-    #[arg(long, value_name = "HH:MM:SS")]
-    time: Option<String>,
-    /// CPUs per task (with --on slurm).
-    #[arg(long, value_name = "N")]
-    cpus: Option<u32>,
-    /// Memory per node, 500M or 4G (with --on slurm).
-    #[arg(long, value_name = "SIZE")]
-    mem: Option<String>,
-    /// The Slurm account to charge (with --on slurm).
-    #[arg(long, value_name = "A")]
-    account: Option<String>,
-}
-
-impl OnArgs {
-    fn slurm(&self, project: &Project) -> anyhow::Result<Option<SlurmOptions>> {
-        let asked = SlurmOptions {
-            partition: self.partition.clone(),
-            time: self.time.clone(),
-            cpus: self.cpus,
-            mem: self.mem.clone(),
-            account: self.account.clone(),
-        };
-        super::train::slurm_options(project, self.on.as_deref(), asked)
-    }
 }
 
 /// `job` checked and turned into what the daemon stores; `triggered` when a file trigger passes

@@ -103,6 +103,47 @@ impl TrainArgs {
     /// `project`, dispatching its workers as `--on` and its flags (and the config's defaults)
     /// say.
     pub fn dispatching(&self, project: &Project) -> anyhow::Result<Project> {
+        let on = OnArgs {
+            on: self.on.clone(),
+            partition: self.partition.clone(),
+            time: self.time.clone(),
+            cpus: self.cpus,
+            mem: self.mem.clone(),
+            account: self.account.clone(),
+        };
+        Ok(match on.slurm(project)? {
+            Some(options) => project.clone().with_dispatch(Dispatch::Slurm(options)),
+            None => project.clone(),
+        })
+    }
+}
+
+/// Where a worker runs, `--on` and the scheduler flags: the daemon's training jobs take them
+/// as a group (stored with the schedule); `TrainArgs` holds the same flags as plain fields.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct OnArgs {
+    /// local (a detached process here, the default) or slurm (a batch job on the cluster).
+    #[arg(long, value_name = "WHERE", value_parser = ["local", "slurm"])]
+    pub on: Option<String>,
+    /// The Slurm partition (with --on slurm).
+    #[arg(long, value_name = "P")]
+    pub partition: Option<String>,
+    /// The job's wall-time limit, HH:MM:SS (with --on slurm).
+    #[arg(long, value_name = "HH:MM:SS")]
+    pub time: Option<String>,
+    /// CPUs per task (with --on slurm).
+    #[arg(long, value_name = "N")]
+    pub cpus: Option<u32>,
+    /// Memory per node, 500M or 4G (with --on slurm).
+    #[arg(long, value_name = "SIZE")]
+    pub mem: Option<String>,
+    /// The Slurm account to charge (with --on slurm).
+    #[arg(long, value_name = "A")]
+    pub account: Option<String>,
+}
+
+impl OnArgs {
+    pub fn slurm(&self, project: &Project) -> anyhow::Result<Option<SlurmOptions>> {
         let asked = SlurmOptions {
             partition: self.partition.clone(),
             time: self.time.clone(),
@@ -110,17 +151,14 @@ impl TrainArgs {
             mem: self.mem.clone(),
             account: self.account.clone(),
         };
-        Ok(match slurm_options(project, self.on.as_deref(), asked)? {
-            Some(options) => project.clone().with_dispatch(Dispatch::Slurm(options)),
-            None => project.clone(),
-        })
+        slurm_options(project, self.on.as_deref(), asked)
     }
 }
 
 /// `--on WHERE` and the scheduler flags `asked` (over shelfcast.toml's `[slurm]` defaults),
 /// checked: the Slurm options, or `None` to run here. The one reading of these flags, for
 /// `train`, `tune`, `backtest` and the daemon's training jobs.
-pub fn slurm_options(
+fn slurm_options(
     project: &Project,
     on: Option<&str>,
     asked: SlurmOptions,
