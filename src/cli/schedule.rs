@@ -97,12 +97,17 @@ pub fn schedule(project: &Project, command: &ScheduleCommand) -> anyhow::Result<
         ScheduleCommand::Add(args) => add(project, args, now),
         ScheduleCommand::List { json } => list(project, *json, now),
         ScheduleCommand::Pause { name } => {
-            project.open_store()?.set_schedule_paused(name, true)?;
-            say!("paused {name}: its slots are not fired until it is resumed");
+            let skipped = project.open_store()?.set_schedule_paused(name, true, now)?;
+            say!(
+                "paused {name}: its slots are not fired until it is resumed{}",
+                crate::schedule::skipped_queued_text(skipped)
+            );
             Ok(())
         }
         ScheduleCommand::Resume { name } => {
-            project.open_store()?.set_schedule_paused(name, false)?;
+            project
+                .open_store()?
+                .set_schedule_paused(name, false, now)?;
             say!("resumed {name}");
             Ok(())
         }

@@ -9,7 +9,8 @@
 //! reached, fires file triggers whose file appeared or changed and has kept its size for a few
 //! seconds (`file_trigger`: woken by file events, polled as the fallback), and runs the first due
 //! job, in a child process that its schedule's timeout bounds (`job_process`). SIGTERM
-//! (`daemon stop`) ends it between jobs.
+//! (`daemon stop`) ends it: between jobs at once, during one after ending the job (it fails with
+//! the reason, and its schedule's retries apply).
 
 use std::fs::{self, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -286,7 +287,7 @@ pub fn tick(
             .and_then(|id| schedules.iter().find(|s| s.id == id))
             .and_then(|s| s.timeout_s)
             .map(Duration::from_secs);
-        super::job_process::run_in_child(project, run.id, timeout)
+        super::job_process::run_in_child(project, run.id, timeout, &STOP)
     };
     // Every due job, one after another; slots reached meanwhile are accounted between them.
     while let Some((id, state)) = run_next_job(store, clock.now_ms(), pid, &mut execute, clock)? {

@@ -11,6 +11,8 @@
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -19,8 +21,18 @@ use crate::project::Project;
 use crate::schedule::job::{JobSpec, Produced, run_job};
 use crate::store::{RunFilter, RunStatus, RunStore};
 
-/// After SIGTERM a timed-out job has this long to end before SIGKILL.
+/// After SIGTERM a timed-out or interrupted job has this long to end before SIGKILL.
 const TERM_GRACE: Duration = Duration::from_secs(5);
+
+/// How often the wait for a job looks whether the daemon was asked to stop.
+const STOP_SLICE: Duration = Duration::from_millis(200);
+
+/// Why a job was ended before it finished.
+#[derive(Clone, Copy)]
+enum Interrupted {
+    TimedOut,
+    DaemonStopped,
+}
 
 /// What the child prints.
 #[derive(Debug, Serialize, Deserialize)]
@@ -48,11 +60,13 @@ pub fn run_job_here(project: &Project, id: i64) -> JobOutcome {
     }
 }
 
-/// The daemon's side: runs job run `id` in a child and waits for it, at most `timeout`.
+/// The daemon's side: runs job run `id` in a child and waits for it, at most `timeout` and
+/// until `stop` is set (SIGTERM to the daemon).
 pub fn run_in_child(
     project: &Project,
     id: i64,
     timeout: Option<Duration>,
+    stop: &AtomicBool,
 ) -> Result<Produced, String> {
     let exe = std::env::current_exe().map_err(|e| format!("the shelfcast executable: {e}"))?;
     let root = std::fs::canonicalize(&project.root).unwrap_or_else(|_| project.root.clone());
@@ -104,23 +118,32 @@ pub fn run_in_child(
         // SAFETY: signals the process group this process created; no memory is involved.
         unsafe { libc::kill(-group, sig) };
     };
-    let mut timed_out = false;
-    let waited = match timeout {
-        None => wait.recv().ok(),
-        Some(limit) => match wait.recv_timeout(limit.saturating_sub(started.elapsed())) {
+    let stopped_by = |why: Interrupted| {
+        signal(libc::SIGTERM);
+        let status = match wait.recv_timeout(TERM_GRACE) {
             Ok(status) => Some(status),
             Err(_) => {
-                timed_out = true;
-                signal(libc::SIGTERM);
-                match wait.recv_timeout(TERM_GRACE) {
-                    Ok(status) => Some(status),
-                    Err(_) => {
-                        signal(libc::SIGKILL);
-                        wait.recv().ok()
-                    }
-                }
+                signal(libc::SIGKILL);
+                wait.recv().ok()
             }
-        },
+        };
+        (status, Some(why))
+    };
+    // Woken every slice to hear a stop asked of the daemon: `daemon stop` ends the job in
+    // flight (within the grace) rather than waiting out a long training.
+    let (waited, interrupted) = loop {
+        let left = timeout.map(|limit| limit.saturating_sub(started.elapsed()));
+        match wait.recv_timeout(left.map_or(STOP_SLICE, |l| l.min(STOP_SLICE))) {
+            Ok(status) => break (Some(status), None),
+            Err(RecvTimeoutError::Disconnected) => break (None, None),
+            Err(RecvTimeoutError::Timeout) if stop.load(Ordering::SeqCst) => {
+                break stopped_by(Interrupted::DaemonStopped);
+            }
+            Err(RecvTimeoutError::Timeout) if left.is_some_and(|l| l.is_zero()) => {
+                break stopped_by(Interrupted::TimedOut);
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+        }
     };
     let status = match waited {
         Some(Ok(status)) => status,
@@ -128,24 +151,30 @@ pub fn run_in_child(
         None => return Err("the job process's waiter ended without its status".into()),
     };
     let text = reader.join().unwrap_or_default();
-    if let Some(limit) = timeout.filter(|_| timed_out) {
+    if let Some(why) = interrupted {
         let stopped = stop_daemon_runs(project);
-        return Err(format!(
-            "timed out after {}: the job was stopped{}",
-            crate::schedule::trigger::duration_text(limit.as_secs()),
-            if stopped.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " and run(s) {} asked to stop",
-                    stopped
-                        .iter()
-                        .map(i64::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            }
-        ));
+        let runs = if stopped.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " and run(s) {} asked to stop",
+                stopped
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        return Err(match why {
+            Interrupted::TimedOut => format!(
+                "timed out after {}: the job was stopped{runs}",
+                crate::schedule::trigger::duration_text(timeout.map_or(0, |l| l.as_secs()))
+            ),
+            Interrupted::DaemonStopped => format!(
+                "the daemon was stopped {} into the job: the job was ended{runs}",
+                crate::schedule::trigger::duration_text(started.elapsed().as_secs())
+            ),
+        });
     }
     match text
         .lines()

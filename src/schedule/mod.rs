@@ -31,3 +31,12 @@ pub enum ScheduleError {
     #[error("a stored schedule does not read: {0}")]
     Stored(#[from] serde_json::Error),
 }
+
+/// What pausing did to the schedule's queued job runs, as the tail of the "paused" message.
+pub fn skipped_queued_text(skipped: usize) -> String {
+    match skipped {
+        0 => String::new(),
+        1 => "; its queued job run was skipped".into(),
+        n => format!("; its {n} queued job runs were skipped"),
+    }
+}

@@ -108,7 +108,7 @@ pub(super) fn write_metrics(tx: &Db, id: RunId, points: &[MetricPoint]) -> Resul
     for row in chunks.remainder() {
         tx.execute(&narrow, &row_args(std::slice::from_ref(row)))?;
     }
-    update_summaries(tx, &series, points)?;
+    update_summaries(tx, &series, &rows)?;
     Ok(())
 }
 
@@ -190,13 +190,13 @@ fn series_ids(
     Ok(ids)
 }
 
-/// Folds a batch into each series' summary (last, min, max, count). SQLite and PostgreSQL both
-/// evaluate every SET expression on the old row, so `last_value` is compared with the old
-/// `last_step`.
+/// Folds a batch's distinct rows into each series' summary (last, min, max, count): a point
+/// the batch repeats counts once, with the value it keeps. SQLite and PostgreSQL both evaluate
+/// every SET expression on the old row, so `last_value` is compared with the old `last_step`.
 fn update_summaries(
     tx: &Db,
     series: &[(String, i64)],
-    points: &[MetricPoint],
+    rows: &[PointRow],
 ) -> Result<(), StoreError> {
     let update = "UPDATE metric_series SET \
            points = points + ?2, \
@@ -205,26 +205,21 @@ fn update_summaries(
            last_value = CASE WHEN last_step IS NULL OR ?5 >= last_step THEN ?6 ELSE last_value END, \
            last_step = CASE WHEN last_step IS NULL OR ?5 >= last_step THEN ?5 ELSE last_step END \
          WHERE id = ?1";
-    for (key, series_id) in series {
+    for (_, series_id) in series {
         let mut count = 0i64;
         let mut min = f64::INFINITY;
         let mut max = f64::NEG_INFINITY;
-        let mut last: Option<&MetricPoint> = None;
-        for point in points.iter().filter(|p| &p.key == key) {
+        let mut last: Option<&PointRow> = None;
+        for row in rows.iter().filter(|r| r.0 == *series_id) {
             count += 1;
-            min = min.min(point.value);
-            max = max.max(point.value);
-            let later =
-                last.is_none_or(|l| (point.step, point.timestamp_ms) >= (l.step, l.timestamp_ms));
-            if later {
-                last = Some(point);
+            min = min.min(row.3);
+            max = max.max(row.3);
+            if last.is_none_or(|l| (row.1, row.2) >= (l.1, l.2)) {
+                last = Some(row);
             }
         }
-        if let Some(last) = last {
-            tx.execute(
-                update,
-                params![series_id, count, min, max, last.step, last.value],
-            )?;
+        if let Some(&(_, step, _, value)) = last {
+            tx.execute(update, params![series_id, count, min, max, step, value])?;
         }
     }
     Ok(())

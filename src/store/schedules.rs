@@ -211,14 +211,29 @@ impl RunStore {
         }
     }
 
-    pub fn set_schedule_paused(&mut self, name: &str, paused: bool) -> Result<(), StoreError> {
+    /// Pauses or resumes a schedule. Pausing also skips its job runs still queued (a slot the
+    /// clock reached just before, a retry waiting its delay): a paused schedule runs nothing more
+    /// until it is resumed. How many were skipped.
+    pub fn set_schedule_paused(
+        &mut self,
+        name: &str,
+        paused: bool,
+        now_ms: i64,
+    ) -> Result<usize, StoreError> {
         let id = self.schedule(name)?.id;
         self.write(|tx| {
             tx.execute(
                 "UPDATE schedules SET paused = ?2 WHERE id = ?1",
                 params![id, i64::from(paused)],
             )?;
-            Ok(())
+            if !paused {
+                return Ok(0);
+            }
+            tx.execute(
+                "UPDATE job_runs SET state = 'skipped', reason = 'its schedule was paused', \
+                 ended_ms = ?2 WHERE schedule_id = ?1 AND state = 'queued'",
+                params![id, now_ms],
+            )
         })
     }
 

@@ -36,10 +36,13 @@ pub fn apply(
             .map(|()| format!("run {id}: note saved"))
             .map_err(|e| failed(&e)),
         StoreWrite::PauseSchedule(name, paused) => store
-            .set_schedule_paused(name, *paused)
-            .map(|()| {
+            .set_schedule_paused(name, *paused, chrono::Utc::now().timestamp_millis())
+            .map(|skipped| {
                 if *paused {
-                    format!("paused {name}")
+                    format!(
+                        "paused {name}{}",
+                        crate::schedule::skipped_queued_text(skipped)
+                    )
                 } else {
                     format!("resumed {name}")
                 }

@@ -44,6 +44,18 @@ fn escape(tmux: &Tmux) {
     std::thread::sleep(Duration::from_millis(200));
 }
 
+/// Esc out of a form field, then waits until the field's cursor is gone: the app read the Esc
+/// on its own, so the next key cannot join it as Alt+key however slow the machine is (under CI
+/// load a fixed pause once let `Esc g` arrive together, and the next field got the wrong value).
+fn stop_typing(tmux: &Tmux) {
+    tmux.keys(&["Escape"]);
+    tmux.wait_for(
+        "the field to stop taking keys",
+        Duration::from_secs(30),
+        |s| !s.contains('▏'),
+    );
+}
+
 /// Continues the session of `e2e_train` once its run 1 finished: see the module's comment.
 pub(crate) fn register_roll_back_and_predict(tmux: &Tmux, root: &Path) {
     let wait = Duration::from_secs(30);
@@ -111,7 +123,7 @@ pub(crate) fn register_roll_back_and_predict(tmux: &Tmux, root: &Path) {
         }
         tmux.keys(&["e", "C-u"]);
         tmux.type_text(value);
-        escape(tmux);
+        stop_typing(tmux);
     }
     tmux.keys(&["j", "e", "C-u"]);
     tmux.type_text("90");

@@ -8,6 +8,7 @@ mod cli_runs;
 mod common;
 mod compare;
 mod daemon;
+mod daemon_stop;
 mod data;
 mod drift;
 mod e2e;

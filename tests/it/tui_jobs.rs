@@ -46,7 +46,7 @@ fn the_jobs_tab_lists_schedules_and_runs_opens_a_run_and_pauses_and_removes() {
             })
             .expect("schedule");
         // Paused, so the table shows no time that moves with the clock.
-        store.set_schedule_paused(name, true).expect("pause");
+        store.set_schedule_paused(name, true, start).expect("pause");
     }
     let weekly = store.schedule("weekly").expect("weekly").id;
     for (state, reason) in [

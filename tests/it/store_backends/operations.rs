@@ -217,7 +217,12 @@ pub(super) fn schedules_account_their_slots_and_job_runs_move_through_their_stat
             hooks_json: None,
         }
     );
-    store.set_schedule_paused("nightly", true).expect("pause");
+    assert_eq!(
+        store
+            .set_schedule_paused("nightly", true, T0)
+            .expect("pause"),
+        0
+    );
     assert!(store.schedule("nightly").expect("paused").paused);
     let missing = store
         .schedule("weekly")
@@ -335,6 +340,40 @@ pub(super) fn schedules_account_their_slots_and_job_runs_move_through_their_stat
     );
     assert!(failed.reason.unwrap_or_default().contains("pid 77"));
     assert!(store.job_run(9999).is_err());
+
+    // Pausing skips what the schedule still had queued, and only that; resuming skips nothing.
+    store
+        .set_schedule_paused("nightly", false, T0)
+        .expect("resume");
+    let waiting = store
+        .add_job_run(&job(JobState::Queued, None, None, Some(T0 + 60_000)))
+        .expect("a retry waiting");
+    assert_eq!(
+        store
+            .set_schedule_paused("nightly", true, T0 + 30_000)
+            .expect("pause"),
+        1
+    );
+    let dropped = store.job_run(waiting).expect("skipped on pause");
+    assert_eq!(
+        (dropped.state, dropped.reason.as_deref(), dropped.ended_ms),
+        (
+            JobState::Skipped,
+            Some("its schedule was paused"),
+            Some(T0 + 30_000)
+        )
+    );
+    assert_eq!(
+        store.job_run(queued).expect("done").state,
+        JobState::Succeeded
+    );
+    assert_eq!(
+        store
+            .set_schedule_paused("nightly", false, T0 + 40_000)
+            .expect("resume"),
+        0
+    );
+    assert_eq!(store.next_due_job(T0 + 100_000).expect("due"), None);
 
     store.remove_schedule("nightly").expect("remove");
     assert_eq!(store.schedules().expect("left").len(), 1);

@@ -271,6 +271,7 @@ pub(super) fn metric_batches_keep_the_last_value_of_a_repeated_point_and_read_ba
     );
     assert_eq!((lr.last_step, lr.last_value), (Some(198), Some(lr_at(198))));
     let summarized = summary(&store, id, "rmse");
+    assert_eq!(summarized.points, 200, "the repeated point counts once");
     assert_eq!(
         (summarized.min_value, summarized.max_value),
         (Some(rmse_at(199)), Some(100.0))
