@@ -3,7 +3,7 @@
 
 use shelfcast::store::{MetricPoint, NewRun, RunStatus, RunStore};
 
-use crate::common::{describe, project, shelfcast};
+use crate::common::{describe, project, shelfcast, stdout_of};
 
 fn seeded_project() -> (tempfile::TempDir, std::path::PathBuf) {
     let (tmp, root) = project();
@@ -39,12 +39,6 @@ fn seeded_project() -> (tempfile::TempDir, std::path::PathBuf) {
             .expect("finish");
     }
     (tmp, root)
-}
-
-fn stdout_of(root: &std::path::Path, args: &[&str]) -> String {
-    let output = shelfcast(root, args);
-    assert!(output.status.success(), "{args:?}: {}", describe(&output));
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 #[test]

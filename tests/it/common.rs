@@ -56,6 +56,23 @@ pub fn shelfcast_in(root: &Path, args: &[&str]) -> Output {
         .expect("run shelfcast")
 }
 
+/// `shelfcast ARGS`, which must succeed; what it printed on stdout.
+pub fn stdout_of(root: &Path, args: &[&str]) -> String {
+    let output = shelfcast(root, args);
+    assert!(output.status.success(), "{args:?}: {}", describe(&output));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Whether any process on this machine has `marker` in its command line (a job's command that
+/// should have been ended with its process group).
+pub fn a_process_runs_with(marker: &str) -> bool {
+    std::fs::read_dir("/proc")
+        .expect("proc")
+        .filter_map(Result::ok)
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .any(|cmd| String::from_utf8_lossy(&cmd).contains(marker))
+}
+
 pub fn describe(output: &Output) -> String {
     format!(
         "status {:?}\n--- stdout\n{}\n--- stderr\n{}",

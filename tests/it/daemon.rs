@@ -391,12 +391,10 @@ fn a_job_past_its_timeout_is_stopped_and_fails_saying_so() {
         "{reason}"
     );
     // The command's sleep went with its job's process group; the training run stops too.
-    let sleeping = std::fs::read_dir("/proc")
-        .expect("proc")
-        .filter_map(Result::ok)
-        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
-        .any(|cmd| String::from_utf8_lossy(&cmd).contains("47.25"));
-    assert!(!sleeping, "the timed-out command still runs");
+    assert!(
+        !crate::common::a_process_runs_with("47.25"),
+        "the timed-out command still runs"
+    );
     let started = Instant::now();
     loop {
         let output = shelfcast(&root, &["run", "show", "2", "--json"]);

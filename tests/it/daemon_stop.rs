@@ -5,25 +5,18 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{describe, project, shelfcast};
+use crate::common::{a_process_runs_with, project, stdout_of};
 
 fn history(root: &std::path::Path) -> Vec<Value> {
-    let output = shelfcast(root, &["schedule", "history", "--json", "--limit", "100"]);
-    assert!(output.status.success(), "{}", describe(&output));
-    serde_json::from_slice(&output.stdout).expect("json")
-}
-
-fn ok(root: &std::path::Path, args: &[&str]) -> String {
-    let output = shelfcast(root, args);
-    assert!(output.status.success(), "{args:?}: {}", describe(&output));
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    let text = stdout_of(root, &["schedule", "history", "--json", "--limit", "100"]);
+    serde_json::from_str(&text).expect("json")
 }
 
 #[test]
 fn daemon_stop_ends_the_job_in_flight_and_a_paused_schedule_runs_nothing_it_had_queued() {
     let (_tmp, root) = project();
     for (name, command) in [("slow", "sleep 61.5; touch late"), ("later", "touch ran")] {
-        ok(
+        stdout_of(
             &root,
             &[
                 "schedule",
@@ -38,15 +31,15 @@ fn daemon_stop_ends_the_job_in_flight_and_a_paused_schedule_runs_nothing_it_had_
                 command,
             ],
         );
-        ok(&root, &["schedule", "run", name]);
+        stdout_of(&root, &["schedule", "run", name]);
     }
-    let paused = ok(&root, &["schedule", "pause", "later"]);
+    let paused = stdout_of(&root, &["schedule", "pause", "later"]);
     assert!(
         paused.contains("paused later") && paused.contains("its queued job run was skipped"),
         "{paused}"
     );
 
-    ok(&root, &["daemon", "start"]);
+    stdout_of(&root, &["daemon", "start"]);
     let started = Instant::now();
     loop {
         let runs = history(&root);
@@ -63,7 +56,7 @@ fn daemon_stop_ends_the_job_in_flight_and_a_paused_schedule_runs_nothing_it_had_
         std::thread::sleep(Duration::from_millis(200));
     }
     let asked = Instant::now();
-    let stopped = ok(&root, &["daemon", "stop"]);
+    let stopped = stdout_of(&root, &["daemon", "stop"]);
     let took = asked.elapsed();
     println!("daemon stop during a 61.5 s job took {took:.2?}: {stopped}");
     assert!(stopped.contains("stopped"), "{stopped}");
@@ -99,11 +92,9 @@ fn daemon_stop_ends_the_job_in_flight_and_a_paused_schedule_runs_nothing_it_had_
     assert_eq!(later.len(), 1, "{later:#?}");
     assert_eq!(later[0]["state"], "skipped");
     assert_eq!(later[0]["reason"], "its schedule was paused");
-    let sleeping = std::fs::read_dir("/proc")
-        .expect("proc")
-        .filter_map(Result::ok)
-        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
-        .any(|cmd| String::from_utf8_lossy(&cmd).contains("61.5"));
-    assert!(!sleeping, "the ended job's command still runs");
+    assert!(
+        !a_process_runs_with("61.5"),
+        "the ended job's command still runs"
+    );
     assert!(!root.join("late").exists() && !root.join("ran").exists());
 }
