@@ -144,8 +144,11 @@ pub enum Job {
         options: ReadOptions,
         use_cache: bool,
     },
-    /// Validate and start a run (`Launched`).
-    Launch(Box<LaunchRequest>),
+    /// Validate and start a run, here or on Slurm (`Launched`).
+    Launch {
+        request: Box<LaunchRequest>,
+        dispatch: crate::jobs::slurm::Dispatch,
+    },
     /// A drift check (`DriftProgress`, `DriftDone`).
     Drift(Box<DriftRequest>),
     /// Read a model and check its files (`ModelLoaded`).
@@ -164,6 +167,7 @@ pub enum Job {
     StartStudy {
         name: String,
         config: Box<crate::tune::study::StudyConfig>,
+        dispatch: crate::jobs::slurm::Dispatch,
     },
     /// The Monitor tab's report, written as HTML to `html` when given (`MonitorDone`).
     Monitor {

@@ -38,8 +38,9 @@ pub fn run(job: Job, ctx: &JobContext, tx: &UnboundedSender<Action>) {
             options,
             use_cache,
         } => profile(&ctx.store, file, &options, use_cache, tx),
-        Job::Launch(request) => {
-            let result = launch_run(&ctx.project, &request).map_err(|e| e.to_string());
+        Job::Launch { request, dispatch } => {
+            let project = ctx.project.clone().with_dispatch(dispatch);
+            let result = launch_run(&project, &request).map_err(|e| e.to_string());
             let _ = tx.send(Action::Launched(result));
         }
         Job::Drift(request) => {
@@ -86,8 +87,13 @@ pub fn run(job: Job, ctx: &JobContext, tx: &UnboundedSender<Action>) {
             };
             let _ = tx.send(Action::Status(text));
         }
-        Job::StartStudy { name, config } => {
-            let result = crate::jobs::study::start_detached(&ctx.project, &name, &config)
+        Job::StartStudy {
+            name,
+            config,
+            dispatch,
+        } => {
+            let project = ctx.project.clone().with_dispatch(dispatch);
+            let result = crate::jobs::study::start_detached(&project, &name, &config)
                 .map(|run| (name, run))
                 .map_err(|e| e.to_string());
             let _ = tx.send(Action::StudyStarted(result));

@@ -259,7 +259,7 @@ fn a_backtest_is_a_train_form_choice() {
     assert_eq!(tab.backtest.error, None);
     key(&mut app, KeyCode::Enter);
     let jobs = app.take_jobs();
-    let Some(shelfcast::tui::action::Job::Launch(request)) = jobs.first() else {
+    let Some(shelfcast::tui::action::Job::Launch { request, .. }) = jobs.first() else {
         panic!("a launch request, not {jobs:?}");
     };
     let backtest = request.spec.backtest.clone().expect("a backtest");

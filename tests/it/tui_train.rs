@@ -113,7 +113,7 @@ fn train_form_is_built_from_the_profile_and_validates_as_you_type() {
     // A valid form becomes a launch request with the typed values.
     key(&mut app, KeyCode::Enter);
     let jobs = app.take_jobs();
-    let Some(shelfcast::tui::action::Job::Launch(request)) = jobs.first() else {
+    let Some(shelfcast::tui::action::Job::Launch { request, .. }) = jobs.first() else {
         panic!("a launch request, not {jobs:?}");
     };
     assert_eq!(request.spec.model.as_str(), "ridge");

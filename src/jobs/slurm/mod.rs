@@ -14,6 +14,7 @@ use crate::project::Project;
 use crate::store::RunId;
 
 mod array;
+mod options_text;
 mod queue;
 
 pub use array::{

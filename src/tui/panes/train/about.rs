@@ -194,6 +194,26 @@ lines.push(Line::from(
                 format!("{toggle} opens the column list with each column's profile."),
             ));
         }
+        Field::RunOn | Field::SlurmJob => {
+            lines.push(Line::styled("run on", theme.header));
+            lines.push(Line::from(
+                "local: each worker a detached process on this machine. slurm: each worker \
+                 (a study's trials: one job array, P tasks at once) a batch job submitted with \
+                 sbatch; the Runs tab shows it PENDING with Slurm's reason, then RUNNING. The \
+                 project folder must be on a filesystem the nodes share.",
+            ));
+            if tab.on_slurm {
+                lines.push(Line::from(""));
+                lines.push(Line::from(format!(
+                    "Slurm job: partition= time=HH:MM:SS cpus= mem= account=, over \
+                     shelfcast.toml's [slurm]: {}",
+                    match tab.slurm_defaults.to_text() {
+                        text if text.is_empty() => "none set".to_string(),
+                        text => text,
+                    }
+                )));
+            }
+        }
         _ => {
             lines.push(Line::styled("run", theme.header));
             lines.push(Line::from(

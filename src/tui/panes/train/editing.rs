@@ -5,6 +5,43 @@ use super::*;
 use crate::tui::widgets::table::{CursorMove, moved};
 
 impl TrainTab {
+    /// The typed field behind a row of the form.
+    pub fn text_field(&self, field: Field) -> Option<&TextField> {
+        Some(match field {
+            Field::Param(i) => &self.params.get(i)?.2,
+            Field::Split => &self.split,
+            Field::Lookups => &self.lookups,
+            Field::Lags => &self.lags,
+            Field::Rolling => &self.rolling,
+            Field::Groups => &self.groups,
+            Field::Backtest => &self.backtest,
+            Field::StudyTrials => &self.study_trials,
+            Field::Seed => &self.seed,
+            Field::Experiment => &self.experiment,
+            Field::Name => &self.name,
+            Field::SlurmJob => &self.slurm,
+            _ => return None,
+        })
+    }
+
+    pub(super) fn text_mut(&mut self, field: Field) -> Option<&mut TextField> {
+        Some(match field {
+            Field::Param(i) => &mut self.params.get_mut(i)?.2,
+            Field::Split => &mut self.split,
+            Field::Lookups => &mut self.lookups,
+            Field::Lags => &mut self.lags,
+            Field::Rolling => &mut self.rolling,
+            Field::Groups => &mut self.groups,
+            Field::Backtest => &mut self.backtest,
+            Field::StudyTrials => &mut self.study_trials,
+            Field::Seed => &mut self.seed,
+            Field::Experiment => &mut self.experiment,
+            Field::Name => &mut self.name,
+            Field::SlurmJob => &mut self.slurm,
+            _ => return None,
+        })
+    }
+
     pub(super) fn cycle(&mut self, forward: bool) {
         self.message = None;
         let step = |i: usize, n: usize| {
@@ -44,6 +81,7 @@ impl TrainTab {
                 self.reset_params();
             }
             Field::Log1p => self.log1p = !self.log1p,
+            Field::RunOn => self.toggle_run_on(),
             _ => {}
         }
         self.validate();

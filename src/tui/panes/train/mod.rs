@@ -1,14 +1,16 @@
 //! The Train pane: a form to launch a training run. Dataset, target, task and model are choice
 //! lists (← →), features a multi-select with each column's profile beside it, hyper-parameters
 //! typed fields with the model's defaults and inline validation, then split, lags, seed,
-//! experiment and name. Enter launches; the launch itself (validation against the data, queueing,
-//! starting the detached worker) runs off the UI task, like profiling.
+//! experiment, name, and where it runs (here, or on Slurm with the job's options). Enter
+//! launches; the launch itself (validation against the data, queueing, starting the detached
+//! worker or submitting its batch job) runs off the UI task, like profiling.
 //!
 //! State and keys live here; the key tables in `keys.rs`, the checks and the launch request in
-//! `request.rs`, drawing in `view.rs`.
+//! `request.rs`, here or Slurm in `dispatch.rs`, drawing in `view.rs`.
 
 mod about;
 mod defaults;
+mod dispatch;
 mod editing;
 mod keys;
 mod request;
@@ -108,6 +110,10 @@ pub enum Field {
     Seed,
     Experiment,
     Name,
+    /// Here or on Slurm.
+    RunOn,
+    /// The Slurm job's options (shown when the form runs on Slurm).
+    SlurmJob,
     Launch,
 }
 
@@ -132,6 +138,8 @@ impl Field {
             Field::Seed => "Seed",
             Field::Experiment => "Experiment",
             Field::Name => "Run name",
+            Field::RunOn => "Run on",
+            Field::SlurmJob => "Slurm job",
             Field::Launch => "",
         }
     }
@@ -150,6 +158,7 @@ impl Field {
                 | Field::Seed
                 | Field::Experiment
                 | Field::Name
+                | Field::SlurmJob
         )
     }
 }
@@ -179,6 +188,12 @@ pub struct TrainTab {
     pub seed: TextField,
     pub experiment: TextField,
     pub name: TextField,
+    /// Workers go to Slurm (as batch jobs) rather than run here.
+    pub on_slurm: bool,
+    /// The Slurm job's options as typed (`time=01:00:00 mem=4G`), over `slurm_defaults`.
+    pub slurm: TextField,
+    /// `shelfcast.toml`'s `[slurm]`, read when the form switched to Slurm.
+    pub slurm_defaults: crate::jobs::slurm::SlurmOptions,
     pub focus: usize,
     pub editing: bool,
     /// The feature picker's cursor, when it is open.
@@ -213,6 +228,9 @@ impl TrainTab {
             seed: TextField::new("42"),
             experiment: TextField::new("default"),
             name: TextField::default(),
+            on_slurm: false,
+            slurm: TextField::default(),
+            slurm_defaults: Default::default(),
             focus: 0,
             editing: false,
             picker: None,
@@ -245,8 +263,12 @@ impl TrainTab {
             Field::Seed,
             Field::Experiment,
             Field::Name,
-            Field::Launch,
+            Field::RunOn,
         ]);
+        if self.on_slurm {
+            fields.push(Field::SlurmJob);
+        }
+        fields.push(Field::Launch);
         fields
     }
 
@@ -307,41 +329,6 @@ impl TrainTab {
         self.seed.value().trim().parse().unwrap_or(42)
     }
 
-    /// The typed field behind a row of the form.
-    pub fn text_field(&self, field: Field) -> Option<&TextField> {
-        Some(match field {
-            Field::Param(i) => &self.params.get(i)?.2,
-            Field::Split => &self.split,
-            Field::Lookups => &self.lookups,
-            Field::Lags => &self.lags,
-            Field::Rolling => &self.rolling,
-            Field::Groups => &self.groups,
-            Field::Backtest => &self.backtest,
-            Field::StudyTrials => &self.study_trials,
-            Field::Seed => &self.seed,
-            Field::Experiment => &self.experiment,
-            Field::Name => &self.name,
-            _ => return None,
-        })
-    }
-
-    fn text_mut(&mut self, field: Field) -> Option<&mut TextField> {
-        Some(match field {
-            Field::Param(i) => &mut self.params.get_mut(i)?.2,
-            Field::Split => &mut self.split,
-            Field::Lookups => &mut self.lookups,
-            Field::Lags => &mut self.lags,
-            Field::Rolling => &mut self.rolling,
-            Field::Groups => &mut self.groups,
-            Field::Backtest => &mut self.backtest,
-            Field::StudyTrials => &mut self.study_trials,
-            Field::Seed => &mut self.seed,
-            Field::Experiment => &mut self.experiment,
-            Field::Name => &mut self.name,
-            _ => return None,
-        })
-    }
-
     /// The number of columns used as features (the target never counts).
     pub fn feature_count(&self) -> (usize, usize) {
         let Some(profile) = self.profile() else {
@@ -398,14 +385,14 @@ impl Component for TrainTab {
             TrainCommand::Edit => self.editing = self.focused().is_text(),
             TrainCommand::Toggle => match self.focused() {
                 Field::Features if !self.features.is_empty() => self.picker = Some(0),
-                Field::Log1p => self.cycle(true),
+                Field::Log1p | Field::RunOn => self.cycle(true),
                 _ => {}
             },
             TrainCommand::Launch if self.launching => {}
             TrainCommand::Study => self.toggle_study_ranges(),
             TrainCommand::Launch if self.is_study() => {
-                match self.study_config() {
-                    Ok(config) => {
+                match self.study_config().and_then(|c| Ok((c, self.dispatch()?))) {
+                    Ok((config, dispatch)) => {
                         self.launching = true;
                         let name =
                             format!("study-{}", chrono::Local::now().format("%Y%m%d-%H%M%S"));
@@ -413,17 +400,21 @@ impl Component for TrainTab {
                         return EventState::action(Action::Run(Job::StartStudy {
                             name,
                             config: Box::new(config),
+                            dispatch,
                         }));
                     }
                     Err(problem) => self.message = Some((true, problem)),
                 }
             }
-            TrainCommand::Launch => match self.request() {
+            TrainCommand::Launch => match self.request().and_then(|r| Ok((r, self.dispatch()?))) {
                 // Launching reads and checks the whole dataset before the worker starts.
-                Ok(request) => {
+                Ok((request, dispatch)) => {
                     self.launching = true;
                     self.message = Some((false, "validating and starting the worker…".into()));
-                    return EventState::action(Action::Run(Job::Launch(Box::new(request))));
+                    return EventState::action(Action::Run(Job::Launch {
+                        request: Box::new(request),
+                        dispatch,
+                    }));
                 }
                 Err(problem) => self.message = Some((true, problem)),
             },

@@ -68,6 +68,7 @@ impl TrainTab {
             .parse::<u64>()
             .err()
             .map(|_| "a whole number".to_string());
+        self.slurm.error = self.slurm_error();
         self.experiment.error = self
             .experiment
             .value()
@@ -106,6 +107,7 @@ impl TrainTab {
             .or_else(|| named("study trials", &self.study_trials))
             .or_else(|| named("seed", &self.seed))
             .or_else(|| named("experiment", &self.experiment))
+            .or_else(|| named("Slurm job", &self.slurm))
     }
 
     /// The launch request the form describes, or the first problem with it.
@@ -199,10 +201,16 @@ impl TrainTab {
             Ok(launched) => {
                 self.message = Some((
                     false,
-                    std::iter::once(format!(
-                        "run {} started: {} training, {} validation rows",
-                        launched.run_id, launched.train_rows, launched.valid_rows
-                    ))
+                    std::iter::once(match &launched.slurm_job {
+                        Some(job) => format!(
+                            "run {} queued on Slurm as job {job}: {} training, {} validation rows",
+                            launched.run_id, launched.train_rows, launched.valid_rows
+                        ),
+                        None => format!(
+                            "run {} started: {} training, {} validation rows",
+                            launched.run_id, launched.train_rows, launched.valid_rows
+                        ),
+                    })
                     .chain(launched.notes.iter().cloned())
                     .collect::<Vec<_>>()
                     .join("; "),

@@ -165,6 +165,22 @@ fn value_line(tab: &TrainTab, field: Field, keys: &Keymap) -> (String, Option<St
                 (value, error)
             }
         }
+        Field::RunOn => (
+            if tab.on_slurm {
+                "‹ slurm › each worker a batch job (sbatch)".into()
+            } else {
+                "‹ local › detached workers on this machine".into()
+            },
+            None,
+        ),
+        Field::SlurmJob => {
+            let (value, error) = text(&tab.slurm);
+            if value.is_empty() && !tab.editing {
+                (tab.slurm_defaults_text(), error)
+            } else {
+                (value, error)
+            }
+        }
         Field::Launch => (
             if tab.launching {
                 "[ launching… ]".into()
