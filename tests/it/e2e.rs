@@ -35,8 +35,13 @@ impl Tmux {
     /// The app on `root`; after it exits, a marker and the terminal's mode are printed, so a
     /// test can see that raw mode was left, and the pane stays open for capture.
     pub(crate) fn start(name: &str, root: &Path) -> Self {
+        Self::start_with(name, root, "")
+    }
+
+    /// `start` with `env` (`NAME=value` words) set for the app, e.g. the Slurm cluster's config.
+    pub(crate) fn start_with(name: &str, root: &Path, env: &str) -> Self {
         let command = format!(
-            "NO_COLOR=1 {} --root {}; echo SHELFCAST_EXITED=$?; stty -a | tr ' ' '\\n' | grep -x -- '-\\?icanon'; sleep 600",
+            "{env} NO_COLOR=1 {} --root {}; echo SHELFCAST_EXITED=$?; stty -a | tr ' ' '\\n' | grep -x -- '-\\?icanon'; sleep 600",
             bin(),
             root.display()
         );

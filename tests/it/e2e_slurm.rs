@@ -391,14 +391,10 @@ fn the_runs_tab_shows_a_run_pending_in_the_slurm_queue_then_finished() {
         std::thread::sleep(Duration::from_millis(300));
     }
     let run = train_on_slurm(&cluster, &root, "behind", &["--param", "rounds=10"]);
-    let tui = crate::e2e::Tmux::run(
+    let tui = crate::e2e::Tmux::start_with(
         "runs_tab_slurm_queue",
-        &format!(
-            "SLURM_CONF={} NO_COLOR=1 {} --root {}; echo SHELFCAST_EXITED=$?; sleep 600",
-            cluster.conf().display(),
-            bin(),
-            root.display()
-        ),
+        &root,
+        &format!("SLURM_CONF={}", cluster.conf().display()),
     );
     tui.wait_for("the app", Duration::from_secs(30), |s| s.contains("Runs"));
     tui.keys(&["3"]);

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use shelfcast::store::{RunStatus, RunStore};
 
-use crate::common::{bin, sales_project};
+use crate::common::sales_project;
 use crate::e2e::Tmux;
 use crate::slurm_cluster::SlurmCluster;
 
@@ -25,14 +25,10 @@ fn a_run_launched_from_the_train_form_on_slurm_finishes_as_a_batch_job() {
         "[slurm]\npartition = \"debug\"\ntime = \"00:05:00\"\n",
     )
     .expect("config");
-    let tui = Tmux::run(
+    let tui = Tmux::start_with(
         "train_form_on_slurm",
-        &format!(
-            "SLURM_CONF={} NO_COLOR=1 {} --root {}; echo SHELFCAST_EXITED=$?; sleep 600",
-            cluster.conf().display(),
-            bin(),
-            root.display()
-        ),
+        &root,
+        &format!("SLURM_CONF={}", cluster.conf().display()),
     );
     tui.wait_for("the app", Duration::from_secs(30), |s| s.contains("Runs"));
     tui.keys(&["2"]);

@@ -81,6 +81,11 @@ fn render(tab: &mut TrainTab, frame: &mut Frame<'_>, area: Rect, ctx: &RenderCon
 fn value_line(tab: &TrainTab, field: Field, keys: &Keymap) -> (String, Option<String>) {
     let toggle = keys.key_for(&TRAIN_KEYS, TrainCommand::Toggle);
     let text = |f: &TextField| (f.value().to_string(), f.error.clone());
+    // An empty field says what it stands for, until it is being typed in.
+    let or_hint = |f: &TextField, hint: String| match text(f) {
+        (value, error) if value.is_empty() && !tab.editing => (hint, error),
+        typed => typed,
+    };
     match field {
         Field::Dataset => (
             tab.datasets
@@ -126,14 +131,7 @@ fn value_line(tab: &TrainTab, field: Field, keys: &Keymap) -> (String, Option<St
             .map(|(_, _, f)| text(f))
             .unwrap_or_default(),
         Field::Split => text(&tab.split),
-        Field::Lookups => {
-            let (value, error) = text(&tab.lookups);
-            if value.is_empty() && !tab.editing {
-                ("none (FILE:KEY; FILE:KEY1,KEY2)".to_string(), error)
-            } else {
-                (value, error)
-            }
-        }
+        Field::Lookups => or_hint(&tab.lookups, "none (FILE:KEY; FILE:KEY1,KEY2)".into()),
         Field::Lags => text(&tab.lags),
         Field::Rolling => text(&tab.rolling),
         Field::Groups => text(&tab.groups),
@@ -157,14 +155,7 @@ fn value_line(tab: &TrainTab, field: Field, keys: &Keymap) -> (String, Option<St
         Field::Log1p => ((if tab.log1p { "[x]" } else { "[ ]" }).to_string(), None),
         Field::Seed => text(&tab.seed),
         Field::Experiment => text(&tab.experiment),
-        Field::Name => {
-            let (value, error) = text(&tab.name);
-            if value.is_empty() && !tab.editing {
-                ("(model-dataset-time)".to_string(), error)
-            } else {
-                (value, error)
-            }
-        }
+        Field::Name => or_hint(&tab.name, "(model-dataset-time)".into()),
         Field::RunOn => (
             if tab.on_slurm {
                 "‹ slurm › each worker a batch job (sbatch)".into()
@@ -173,14 +164,7 @@ fn value_line(tab: &TrainTab, field: Field, keys: &Keymap) -> (String, Option<St
             },
             None,
         ),
-        Field::SlurmJob => {
-            let (value, error) = text(&tab.slurm);
-            if value.is_empty() && !tab.editing {
-                (tab.slurm_defaults_text(), error)
-            } else {
-                (value, error)
-            }
-        }
+        Field::SlurmJob => or_hint(&tab.slurm, tab.slurm_defaults_text()),
         Field::Launch => (
             if tab.launching {
                 "[ launching… ]".into()
