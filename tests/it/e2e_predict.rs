@@ -44,10 +44,17 @@ fn escape(tmux: &Tmux) {
     std::thread::sleep(Duration::from_millis(200));
 }
 
-/// Esc out of a form field, then waits until the field's cursor is gone: the app read the Esc
-/// on its own, so the next key cannot join it as Alt+key however slow the machine is (under CI
-/// load a fixed pause once let `Esc g` arrive together, and the next field got the wrong value).
-fn stop_typing(tmux: &Tmux) {
+/// Types `value` into the field being edited and leaves it with Esc, waiting first until the
+/// value shows at the cursor (the app has read every key so far), then until the cursor is gone
+/// (it read the Esc on its own). Under CI load a fixed pause, and then a wait for the cursor
+/// alone (true before the app had even begun editing), let `Esc` and the next key arrive
+/// together as Alt+key: the move to the next field was lost and it got the wrong value.
+fn type_field(tmux: &Tmux, value: &str) {
+    tmux.type_text(value);
+    let typed = format!(" {value}▏");
+    tmux.wait_for("the value at the cursor", Duration::from_secs(30), |s| {
+        s.contains(&typed)
+    });
     tmux.keys(&["Escape"]);
     tmux.wait_for(
         "the field to stop taking keys",
@@ -122,8 +129,7 @@ pub(crate) fn register_roll_back_and_predict(tmux: &Tmux, root: &Path) {
             tmux.keys(&["j"]);
         }
         tmux.keys(&["e", "C-u"]);
-        tmux.type_text(value);
-        stop_typing(tmux);
+        type_field(tmux, value);
     }
     tmux.keys(&["j", "e", "C-u"]);
     tmux.type_text("90");
